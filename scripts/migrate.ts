@@ -1,0 +1,18 @@
+// Applies the committed migrations to DATABASE_URL (or the PGlite database in DATA_DIR) and exits.
+import { ConfigError, loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/client.js';
+import { runMigrations } from '../src/db/migrate.js';
+
+try {
+  const config = loadConfig(process.env);
+  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await runMigrations(database, config.databaseUrl);
+  await database.close();
+  console.log(`migrations applied (${database.label})`);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}

@@ -1,0 +1,204 @@
+import { z } from 'zod';
+
+/**
+ * The whole environment contract in one schema (see DESIGN.md "Contract: environment").
+ * Parsed once in main.ts and passed down; nothing else reads process.env.
+ */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const port = z.coerce
+  .number({ message: 'must be a whole number from 1 to 65535' })
+  .int('must be a whole number from 1 to 65535')
+  .min(1, 'must be a whole number from 1 to 65535')
+  .max(65535, 'must be a whole number from 1 to 65535');
+
+const positiveInt = (fallback: number) =>
+  z.coerce
+    .number({ message: 'must be a positive whole number' })
+    .int('must be a positive whole number')
+    .positive('must be a positive whole number')
+    .default(fallback);
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL such as https://khaibao.example.vn')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const envSchema = z
+  .object({
+    PORT: port.default(3000),
+    HOST: z.string().trim().min(1).default('0.0.0.0'),
+    PUBLIC_URL: httpUrl.optional(),
+    DATABASE_URL: optionalString.refine(
+      (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
+      'must start with postgres:// or postgresql://',
+    ),
+    DATA_DIR: z.string().trim().min(1).default('./data'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    TELEGRAM_BOT_TOKEN: optionalString.refine(
+      (v) => v === undefined || /^\d+:[A-Za-z0-9_-]{20,}$/.test(v),
+      'does not look like a BotFather token (digits:letters)',
+    ),
+    TELEGRAM_WEBHOOK_SECRET: optionalString.refine(
+      (v) => v === undefined || /^[A-Za-z0-9_-]{1,256}$/.test(v),
+      'must be 1-256 characters of A-Z a-z 0-9 _ -',
+    ),
+    TELEGRAM_API_ROOT: httpUrl.default('https://api.telegram.org'),
+    TELEGRAM_MODE: z.enum(['webhook', 'polling'], { message: 'must be webhook or polling' }).optional(),
+
+    ZALO_APP_ID: optionalString,
+    ZALO_APP_SECRET: optionalString,
+    ZALO_OA_ID: optionalString,
+    ZALO_OA_SECRET_KEY: optionalString,
+    ZALO_ACCESS_TOKEN: optionalString,
+    ZALO_REFRESH_TOKEN: optionalString,
+    ZALO_API_ROOT: httpUrl.default('https://openapi.zalo.me'),
+    ZALO_OAUTH_ROOT: httpUrl.default('https://oauth.zaloapp.com'),
+
+    ADMIN_TOKEN: optionalString.refine(
+      (v) => v === undefined || v.length >= 16,
+      'must be at least 16 characters',
+    ),
+    PASS_SIGNING_KEY: optionalString.refine(
+      (v) => v === undefined || v.includes('BEGIN PRIVATE KEY'),
+      'must be an Ed25519 private key in PEM (-----BEGIN PRIVATE KEY-----)',
+    ),
+
+    WEB_CHAT: z.enum(['on', 'off', 'auto']).default('auto'),
+    PASS_VALID_HOURS: positiveInt(24),
+    EXPOSURE_BUFFER_MINUTES: z.coerce.number().int().min(0).default(60),
+    HOTLINE: z.string().trim().default('1900 9095'),
+  })
+  .superRefine((env, ctx) => {
+    const mode = env.TELEGRAM_MODE ?? defaultTelegramMode(env.PUBLIC_URL);
+    if (env.TELEGRAM_BOT_TOKEN && mode === 'webhook' && !env.TELEGRAM_WEBHOOK_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TELEGRAM_WEBHOOK_SECRET'],
+        message: 'is required when Telegram runs in webhook mode (or set TELEGRAM_MODE=polling)',
+      });
+    }
+    const zalo = ['ZALO_APP_ID', 'ZALO_APP_SECRET', 'ZALO_OA_ID', 'ZALO_OA_SECRET_KEY'] as const;
+    const set = zalo.filter((k) => env[k] !== undefined);
+    if (set.length > 0 && set.length < zalo.length) {
+      for (const k of zalo) {
+        if (env[k] === undefined) {
+          ctx.addIssue({ code: 'custom', path: [k], message: `is required when ${set.join(', ')} is set` });
+        }
+      }
+    }
+  });
+
+function defaultTelegramMode(publicUrl: string | undefined): 'webhook' | 'polling' {
+  return publicUrl?.startsWith('https://') ? 'webhook' : 'polling';
+}
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  databaseUrl?: string;
+  dataDir: string;
+  logLevel: string;
+  telegram?: {
+    token: string;
+    webhookSecret?: string;
+    apiRoot: string;
+    mode: 'webhook' | 'polling';
+  };
+  zalo?: {
+    appId: string;
+    appSecret: string;
+    oaId: string;
+    oaSecretKey: string;
+    accessToken?: string;
+    refreshToken?: string;
+    apiRoot: string;
+    oauthRoot: string;
+  };
+  webChat: boolean;
+  adminToken?: string;
+  passSigningKey?: string;
+  passValidHours: number;
+  exposureBufferMinutes: number;
+  hotline: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse the environment; throws ConfigError with one line per problem, each naming its variable. */
+export function loadConfig(env: Env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.') || 'environment';
+      const received = issue.path.length === 1 ? env[String(issue.path[0])] : undefined;
+      const shown = received !== undefined && !isSecretName(name) ? ` (got "${received}")` : '';
+      return `${name} ${issue.message}${shown}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`;
+  const telegram = e.TELEGRAM_BOT_TOKEN
+    ? {
+        token: e.TELEGRAM_BOT_TOKEN,
+        webhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
+        apiRoot: e.TELEGRAM_API_ROOT,
+        mode: e.TELEGRAM_MODE ?? defaultTelegramMode(e.PUBLIC_URL),
+      }
+    : undefined;
+  const zalo =
+    e.ZALO_APP_ID && e.ZALO_APP_SECRET && e.ZALO_OA_ID && e.ZALO_OA_SECRET_KEY
+      ? {
+          appId: e.ZALO_APP_ID,
+          appSecret: e.ZALO_APP_SECRET,
+          oaId: e.ZALO_OA_ID,
+          oaSecretKey: e.ZALO_OA_SECRET_KEY,
+          accessToken: e.ZALO_ACCESS_TOKEN,
+          refreshToken: e.ZALO_REFRESH_TOKEN,
+          apiRoot: e.ZALO_API_ROOT,
+          oauthRoot: e.ZALO_OAUTH_ROOT,
+        }
+      : undefined;
+  const webChat = e.WEB_CHAT === 'on' || (e.WEB_CHAT === 'auto' && !telegram && !zalo);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+    telegram,
+    zalo,
+    webChat,
+    adminToken: e.ADMIN_TOKEN,
+    passSigningKey: e.PASS_SIGNING_KEY,
+    passValidHours: e.PASS_VALID_HOURS,
+    exposureBufferMinutes: e.EXPOSURE_BUFFER_MINUTES,
+    hotline: e.HOTLINE,
+  };
+}
+
+function isSecretName(name: string): boolean {
+  return /TOKEN|SECRET|KEY|DATABASE_URL/.test(name);
+}

@@ -1,0 +1,416 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config.js';
+import type { Database, Tx } from '../db/client.js';
+import { accounts, dialogStates, processedUpdates, type Account } from '../db/schema/index.js';
+import type { Clock } from './clock.js';
+import type { Secrets } from './secrets.js';
+import { isDatabaseUnavailable, DatabaseUnavailableError } from './errors.js';
+import { normalizeLocale, tFor, type Locale, type T } from './i18n.js';
+import type { ChannelName, Inbound, Outbound } from './messages.js';
+
+/**
+ * Everything a feature may use. Built once in main.ts (and in tests) and shared by every update.
+ * Features needing more (pass keys, outbox) add optional members here rather than reaching for globals.
+ */
+export interface Deps {
+  config: Config;
+  database: Database;
+  clock: Clock;
+  log: FastifyBaseLogger;
+  /** the Telegram bot's username once known (deep links); undefined when Telegram is off */
+  telegramUsername?: () => string | undefined;
+  /** nudges the outbox workers after rows were committed, so alerts leave at once */
+  wakeOutbox?: () => void;
+  /** service-wide secrets loaded at start (see src/core/secrets.ts) */
+  secrets?: Secrets;
+  /** anything else a feature needs, keyed by feature name */
+  extra?: Record<string, unknown>;
+}
+
+export interface DialogState {
+  flow: string | null;
+  step: string | null;
+  data: Record<string, unknown>;
+}
+
+/** What a flow step receives: the person's answer. */
+export type StepInput =
+  | { kind: 'text'; text: string }
+  | { kind: 'button'; payload: string }
+  | { kind: 'contact'; phone: string; isOwn: boolean; name?: string };
+
+/** Per-update context handed to commands, buttons and flow steps. */
+export interface DialogContext {
+  readonly inbound: Inbound;
+  readonly channel: ChannelName;
+  /** the account row (created on first contact; holds no personal data until consent) */
+  account: Account;
+  /** the transaction of this update; never use deps.database.db inside it (PGlite has one connection) */
+  readonly tx: Tx;
+  readonly deps: Deps;
+  readonly t: T;
+  readonly locale: Locale;
+  readonly state: DialogState;
+  reply(...messages: Outbound[]): void;
+  /** Enter `flow` at `step` (replacing any current flow) and ask that step's question. */
+  go(flow: string, step: string, data?: Record<string, unknown>): Promise<void>;
+  /** Move to another step of the current flow and ask its question. */
+  goto(step: string): Promise<void>;
+  /** Leave the current flow. */
+  end(): void;
+  /** Change the language for this and later updates (t in this context keeps the old one; use tFor). */
+  setLocale(locale: Locale): Promise<void>;
+  /** Run after the transaction commits (e.g. wake the outbox). */
+  afterCommit(fn: () => void | Promise<void>): void;
+  /** Run a registered command as if typed (e.g. the menu after a flow ends). */
+  runCommand(name: string, args?: string): Promise<void>;
+}
+
+export interface Step {
+  /** Ask the question (send the prompt and its buttons). */
+  ask(ctx: DialogContext): Promise<void>;
+  /** Take the answer: store it in ctx.state.data and goto the next step, or reply why and ask again. */
+  handle(ctx: DialogContext, input: StepInput): Promise<void>;
+}
+
+export interface Flow {
+  name: string;
+  steps: Record<string, Step>;
+}
+
+export interface Command {
+  /** names without the slash, Vietnamese and English: ['khaibao', 'declare'] */
+  names: string[];
+  /** When present and false, the command is answered as unknown (officials' commands for residents). */
+  allowed?(ctx: DialogContext): Promise<boolean>;
+  run(ctx: DialogContext, args: string): Promise<void>;
+  /** shown in menus (Telegram setMyCommands): locale key for the description */
+  descriptionKey?: string;
+}
+
+export interface PrefixHandler {
+  /** payloads / start parameters look like `<prefix>_<rest>` or `<prefix>:<rest>`; prefix is matched exactly */
+  prefix: string;
+  run(ctx: DialogContext, rest: string): Promise<void>;
+}
+
+export interface Feature {
+  name: string;
+  commands?: Command[];
+  /** `/start <prefix>_<rest>` deep links and landing-page codes */
+  startHandlers?: PrefixHandler[];
+  /** buttons that work outside any flow (e.g. acknowledge an alert): payload `<prefix>:<rest>` */
+  buttonHandlers?: PrefixHandler[];
+  flows?: Flow[];
+  /** text typed outside any flow; return true when handled (e.g. a venue code) */
+  onIdleText?(ctx: DialogContext, text: string): Promise<boolean>;
+}
+
+export interface HandleResult {
+  replies: Outbound[];
+  locale: Locale;
+  duplicate: boolean;
+  accountId?: string;
+}
+
+const MAX_VERSION_RETRIES = 3;
+
+class VersionConflict extends Error {}
+
+/**
+ * Runs one inbound update through the features, in one transaction, serialized per account:
+ * de-duplicate → lock account → load state → route → save state (versioned) → commit → replies.
+ * One definition of every flow serves every channel.
+ */
+export class DialogRunner {
+  private readonly commands = new Map<string, { feature: string; command: Command }>();
+  private readonly flows = new Map<string, Flow>();
+  private readonly startHandlers: PrefixHandler[] = [];
+  private readonly buttonHandlers: PrefixHandler[] = [];
+  private readonly idleText: NonNullable<Feature['onIdleText']>[] = [];
+
+  constructor(
+    private readonly deps: Deps,
+    readonly features: Feature[],
+  ) {
+    for (const f of features) {
+      for (const c of f.commands ?? []) {
+        for (const n of c.names) {
+          if (this.commands.has(n)) throw new Error(`command /${n} registered twice`);
+          this.commands.set(n, { feature: f.name, command: c });
+        }
+      }
+      for (const fl of f.flows ?? []) this.flows.set(fl.name, fl);
+      this.startHandlers.push(...(f.startHandlers ?? []));
+      this.buttonHandlers.push(...(f.buttonHandlers ?? []));
+      if (f.onIdleText) this.idleText.push(f.onIdleText.bind(f));
+    }
+  }
+
+  /** Commands for menus: [{name, descriptionKey}] of those with a description. */
+  menuCommands(): { name: string; descriptionKey: string }[] {
+    const out: { name: string; descriptionKey: string }[] = [];
+    for (const [name, { command }] of this.commands) {
+      if (command.descriptionKey) out.push({ name, descriptionKey: command.descriptionKey });
+    }
+    return out;
+  }
+
+  async handle(inbound: Inbound): Promise<HandleResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.handleOnce(inbound);
+      } catch (err) {
+        if (err instanceof VersionConflict && attempt < MAX_VERSION_RETRIES) continue;
+        if (isDatabaseUnavailable(err)) throw new DatabaseUnavailableError(err);
+        if (err instanceof DatabaseUnavailableError) throw err;
+        // A failure particular to this update: log ids only, apologise, and remember the update so a
+        // redelivery does not fail the same way forever.
+        this.deps.log.error(
+          { err: scrub(err), channel: inbound.channel, messageId: inbound.messageId, kind: inbound.kind },
+          'update failed',
+        );
+        const locale = normalizeLocale(inbound.languageHint);
+        try {
+          if (inbound.messageId) {
+            await this.deps.database.db
+              .insert(processedUpdates)
+              .values({ channel: inbound.channel, updateId: inbound.messageId })
+              .onConflictDoNothing();
+          }
+          const acc = await this.deps.database.db.query.accounts.findFirst({
+            where: and(eq(accounts.channel, inbound.channel), eq(accounts.externalId, inbound.accountId)),
+          });
+          const t = tFor(acc?.locale ?? locale);
+          return { replies: [{ text: t('common:error_apology') }], locale, duplicate: false, accountId: acc?.id };
+        } catch (inner) {
+          if (isDatabaseUnavailable(inner)) throw new DatabaseUnavailableError(inner);
+          throw inner;
+        }
+      }
+    }
+  }
+
+  private async handleOnce(inbound: Inbound): Promise<HandleResult> {
+    const after: (() => void | Promise<void>)[] = [];
+    const result = await this.deps.database.db.transaction(async (tx) => {
+      // Serialize one account's updates (Zalo does not; concurrent webhooks would race otherwise).
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`acct:${inbound.channel}:${inbound.accountId}`}))`);
+      if (inbound.messageId) {
+        const inserted = await tx
+          .insert(processedUpdates)
+          .values({ channel: inbound.channel, updateId: inbound.messageId })
+          .onConflictDoNothing()
+          .returning({ id: processedUpdates.updateId });
+        if (inserted.length === 0) {
+          return { replies: [], locale: normalizeLocale(inbound.languageHint), duplicate: true } as HandleResult;
+        }
+      }
+      const now = this.deps.clock.now();
+      let account = await tx.query.accounts.findFirst({
+        where: and(eq(accounts.channel, inbound.channel), eq(accounts.externalId, inbound.accountId)),
+      });
+      if (!account) {
+        [account] = await tx
+          .insert(accounts)
+          .values({
+            channel: inbound.channel,
+            externalId: inbound.accountId,
+            locale: normalizeLocale(inbound.languageHint),
+            lastInboundAt: now,
+          })
+          .returning();
+      } else {
+        const changes: Partial<Account> = { lastInboundAt: now };
+        if (account.unreachableAt && inbound.kind !== 'unsupported') {
+          // They wrote to us again: they can be reached again.
+          changes.unreachableAt = null;
+          changes.unreachableReason = null;
+        }
+        [account] = await tx.update(accounts).set(changes).where(eq(accounts.id, account.id)).returning();
+      }
+      if (!account) throw new Error('account upsert returned nothing');
+
+      const stored = await tx.query.dialogStates.findFirst({ where: eq(dialogStates.accountId, account.id) });
+      const version = stored?.version ?? 0;
+      const state: DialogState = {
+        flow: stored?.flow ?? null,
+        step: stored?.step ?? null,
+        data: { ...(stored?.data ?? {}) },
+      };
+      const replies: Outbound[] = [];
+      const ctx = this.makeContext(inbound, account, tx, state, replies, after);
+      await this.route(ctx);
+
+      const accountStillThere = await tx.query.accounts.findFirst({ where: eq(accounts.id, account.id) });
+      if (accountStillThere) {
+        if (!stored) {
+          await tx
+            .insert(dialogStates)
+            .values({ accountId: account.id, ...state, version: 1, updatedAt: now })
+            .onConflictDoNothing();
+        } else {
+          const updated = await tx
+            .update(dialogStates)
+            .set({ ...state, version: version + 1, updatedAt: now })
+            .where(and(eq(dialogStates.accountId, account.id), eq(dialogStates.version, version)))
+            .returning({ v: dialogStates.version });
+          if (updated.length === 0) throw new VersionConflict();
+        }
+      }
+      return { replies, locale: ctx.locale, duplicate: false, accountId: account.id } as HandleResult;
+    });
+    for (const fn of after) {
+      try {
+        await fn();
+      } catch (err) {
+        this.deps.log.warn({ err: scrub(err) }, 'after-commit hook failed');
+      }
+    }
+    return result;
+  }
+
+  private makeContext(
+    inbound: Inbound,
+    account: Account,
+    tx: Tx,
+    state: DialogState,
+    replies: Outbound[],
+    after: (() => void | Promise<void>)[],
+  ): DialogContext {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const runner = this;
+    const locale = normalizeLocale(account.locale);
+    const ctx: DialogContext = {
+      inbound,
+      channel: inbound.channel,
+      account,
+      tx,
+      deps: this.deps,
+      t: tFor(locale),
+      locale,
+      state,
+      reply: (...m) => replies.push(...m),
+      async go(flow, step, data) {
+        if (!runner.flows.has(flow)) throw new Error(`unknown flow ${flow}`);
+        state.flow = flow;
+        state.step = step;
+        state.data = data ?? {};
+        await runner.stepOf(state)!.ask(ctx);
+      },
+      async goto(step) {
+        if (!state.flow) throw new Error('goto outside a flow');
+        state.step = step;
+        const s = runner.stepOf(state);
+        if (!s) throw new Error(`unknown step ${state.flow}.${step}`);
+        await s.ask(ctx);
+      },
+      end() {
+        state.flow = null;
+        state.step = null;
+        state.data = {};
+      },
+      async setLocale(l) {
+        const [row] = await tx.update(accounts).set({ locale: l }).where(eq(accounts.id, ctx.account.id)).returning();
+        if (row) ctx.account = row;
+        (ctx as { locale: Locale }).locale = l;
+        (ctx as { t: T }).t = tFor(l);
+      },
+      afterCommit(fn) {
+        after.push(fn);
+      },
+      async runCommand(name, args = '') {
+        const entry = runner.commands.get(name);
+        if (!entry) throw new Error(`unknown command ${name}`);
+        await entry.command.run(ctx, args);
+      },
+    };
+    return ctx;
+  }
+
+  private stepOf(state: DialogState): Step | undefined {
+    if (!state.flow || !state.step) return undefined;
+    return this.flows.get(state.flow)?.steps[state.step];
+  }
+
+  private async route(ctx: DialogContext): Promise<void> {
+    const inbound = ctx.inbound;
+    switch (inbound.kind) {
+      case 'follow':
+        return this.runDefault(ctx, 'start');
+      case 'unsupported':
+        ctx.reply({ text: ctx.t('common:unsupported') });
+        return;
+      case 'start': {
+        const param = inbound.param.trim();
+        if (!param) return this.runDefault(ctx, 'start');
+        const h = matchPrefix(this.startHandlers, param);
+        if (h) return h.handler.run(ctx, h.rest);
+        ctx.reply({ text: ctx.t('common:unknown_start') });
+        return this.runDefault(ctx, 'start');
+      }
+      case 'button': {
+        const h = matchPrefix(this.buttonHandlers, inbound.payload);
+        if (h) return h.handler.run(ctx, h.rest);
+        const step = this.stepOf(ctx.state);
+        if (step) return step.handle(ctx, { kind: 'button', payload: inbound.payload });
+        // A button from a finished conversation: show the menu rather than guess.
+        return this.runDefault(ctx, 'help');
+      }
+      case 'contact': {
+        const step = this.stepOf(ctx.state);
+        if (step) return step.handle(ctx, { kind: 'contact', phone: inbound.phone, isOwn: inbound.isOwn, name: inbound.name });
+        return this.runDefault(ctx, 'help');
+      }
+      case 'text': {
+        const text = inbound.text.trim();
+        const cmd = parseCommand(text);
+        if (cmd) {
+          const entry = this.commands.get(cmd.name);
+          if (entry && (!entry.command.allowed || (await entry.command.allowed(ctx)))) {
+            return entry.command.run(ctx, cmd.args);
+          }
+          ctx.reply({ text: ctx.t('common:unknown_command') });
+          return;
+        }
+        const step = this.stepOf(ctx.state);
+        if (step) return step.handle(ctx, { kind: 'text', text });
+        if (ctx.state.flow) ctx.end(); // state from a flow that no longer exists
+        for (const fn of this.idleText) {
+          if (await fn(ctx, text)) return;
+        }
+        return this.runDefault(ctx, 'help');
+      }
+    }
+  }
+
+  private async runDefault(ctx: DialogContext, name: 'start' | 'help'): Promise<void> {
+    const entry = this.commands.get(name);
+    if (entry) return entry.command.run(ctx, '');
+    ctx.reply({ text: ctx.t('common:menu') });
+  }
+}
+
+/** "/khaibao@my_bot args" → {name: 'khaibao', args}; Vietnamese commands are matched without diacritics. */
+export function parseCommand(text: string): { name: string; args: string } | undefined {
+  const m = /^\/([A-Za-z0-9_À-ỹ]+)(?:@[A-Za-z0-9_]+)?(?:\s+([\s\S]*))?$/u.exec(text);
+  if (!m) return undefined;
+  return { name: m[1]!.toLowerCase(), args: (m[2] ?? '').trim() };
+}
+
+function matchPrefix(handlers: PrefixHandler[], value: string): { handler: PrefixHandler; rest: string } | undefined {
+  for (const handler of handlers) {
+    for (const sep of ['_', ':', '-']) {
+      if (value.startsWith(handler.prefix + sep)) return { handler, rest: value.slice(handler.prefix.length + 1) };
+    }
+    if (value === handler.prefix) return { handler, rest: '' };
+  }
+  return undefined;
+}
+
+/** Errors may carry query parameters (personal data): log the message and code only. */
+export function scrub(err: unknown): { message: string; code?: string; name?: string; stack?: string } {
+  const e = err as { message?: string; code?: string; name?: string; stack?: string };
+  return { message: String(e?.message ?? err).slice(0, 300).replace(/params: .*/s, ''), code: e?.code, name: e?.name, stack: e?.stack?.split('\n').slice(1, 4).join('\n') };
+}

@@ -1,0 +1,41 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { accounts } from './people.js';
+
+/**
+ * Every message the service originates (alerts, announcements, progress) is a row here first.
+ * Workers claim due rows with FOR UPDATE SKIP LOCKED under a lease; a dead worker's rows come back when
+ * the lease expires.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    channel: text('channel').notNull(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    /** what it is for: 'alert' | 'broadcast' | 'progress' | … and the id of that thing */
+    kind: text('kind').notNull(),
+    refId: text('ref_id'),
+    /** Outbound[] as JSON (src/core/messages.ts) */
+    payload: jsonb('payload').notNull(),
+    dedupeKey: text('dedupe_key').notNull().unique(),
+    /** 'pending' | 'sending' | 'sent' | 'failed' | 'dead' | 'unreachable' | 'cancelled' */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('outbox_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`status in ('pending', 'sending')`),
+    index('outbox_ref_idx').on(t.kind, t.refId, t.status),
+  ],
+);
+
+export type OutboxRow = typeof outbox.$inferSelect;

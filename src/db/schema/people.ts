@@ -1,0 +1,124 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/** Wards the city imports (code,name,district,province). */
+export const wards = pgTable(
+  'wards',
+  {
+    code: text('code').primaryKey(),
+    name: text('name').notNull(),
+    district: text('district').notNull(),
+    province: text('province').notNull(),
+    /** name without diacritics, lower case, for matching what people type */
+    searchName: text('search_name').notNull(),
+  },
+  (t) => [index('wards_search_idx').on(t.searchName)],
+);
+
+/**
+ * One chat identity: (channel, external id). A person reaches the service through accounts;
+ * messages are sent to accounts.
+ */
+export const accounts = pgTable(
+  'accounts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    channel: text('channel').notNull(), // 'telegram' | 'zalo' | 'web'
+    externalId: text('external_id').notNull(),
+    locale: text('locale').notNull().default('vi'),
+    consentedAt: timestamp('consented_at', { withTimezone: true }),
+    /** the account holder's own person record, once they have declared */
+    personId: uuid('person_id'),
+    /** set when the platform says we may not message them (Telegram 403, Zalo unfollow) */
+    unreachableAt: timestamp('unreachable_at', { withTimezone: true }),
+    unreachableReason: text('unreachable_reason'),
+    /** last message from the user: Zalo only lets an OA answer freely inside a window after it */
+    lastInboundAt: timestamp('last_inbound_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('accounts_channel_external_uq').on(t.channel, t.externalId)],
+);
+
+/**
+ * A person: the account holder or a family member declared by them (khai hộ).
+ * National ID numbers are stored encrypted (AES-256-GCM) plus their last 4 digits.
+ */
+export const persons = pgTable(
+  'persons',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerAccountId: uuid('owner_account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    isSelf: boolean('is_self').notNull().default(false),
+    fullName: text('full_name').notNull(),
+    birthYear: smallint('birth_year').notNull(),
+    gender: text('gender').notNull(), // 'male' | 'female' | 'other'
+    phone: text('phone'), // +84…
+    idNumberEnc: text('id_number_enc'),
+    idNumberLast4: text('id_number_last4'),
+    idKind: text('id_kind'), // 'cmnd' | 'cccd' | 'passport'
+    wardCode: text('ward_code').references(() => wards.code),
+    street: text('street'),
+    vaccineDoses: smallint('vaccine_doses'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('persons_owner_idx').on(t.ownerAccountId),
+    index('persons_phone_idx').on(t.phone),
+    index('persons_ward_idx').on(t.wardCode),
+  ],
+);
+
+/** One health declaration (the national "Khai báo toàn dân" form). Kept 28 days. */
+export const declarations = pgTable(
+  'declarations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    personId: uuid('person_id')
+      .notNull()
+      .references(() => persons.id, { onDelete: 'cascade' }),
+    declaredByAccountId: uuid('declared_by_account_id').references(() => accounts.id, { onDelete: 'set null' }),
+    travel: boolean('travel').notNull(),
+    travelPlaces: text('travel_places'),
+    symptoms: text('symptoms')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    contactCase: boolean('contact_case').notNull(),
+    contactOutbreakArea: boolean('contact_outbreak_area').notNull(),
+    contactSymptoms: boolean('contact_symptoms').notNull(),
+    vaccineDoses: smallint('vaccine_doses'),
+    declaredAt: timestamp('declared_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('declarations_person_at_idx').on(t.personId, t.declaredAt)],
+);
+
+/** Conversation state per (channel, account); version guards against lost updates. Kept 7 days idle. */
+export const dialogStates = pgTable('dialog_states', {
+  accountId: uuid('account_id')
+    .primaryKey()
+    .references(() => accounts.id, { onDelete: 'cascade' }),
+  flow: text('flow'),
+  step: text('step'),
+  data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+  version: integer('version').notNull().default(0),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type Account = typeof accounts.$inferSelect;
+export type Person = typeof persons.$inferSelect;
+export type Declaration = typeof declarations.$inferSelect;
+export type Ward = typeof wards.$inferSelect;

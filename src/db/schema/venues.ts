@@ -1,0 +1,68 @@
+import { index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { accounts, persons, wards } from './people.js';
+
+/** A place that controls entry by QR: shop, office, bus trip, wedding… (kinds in src/features/venues). */
+export const venues = pgTable(
+  'venues',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** short code printed on the poster and typed into Zalo; no look-alike characters */
+    code: text('code').notNull().unique(),
+    name: text('name').notNull(),
+    kind: text('kind').notNull(),
+    address: text('address'),
+    wardCode: text('ward_code').references(() => wards.code),
+    defaultStayMinutes: integer('default_stay_minutes').notNull(),
+    ownerAccountId: uuid('owner_account_id').references(() => accounts.id, { onDelete: 'set null' }),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('venues_owner_idx').on(t.ownerAccountId)],
+);
+
+/** Accounts allowed to act for a venue: 'owner' or 'staff'. */
+export const venueStaff = pgTable(
+  'venue_staff',
+  {
+    venueId: uuid('venue_id')
+      .notNull()
+      .references(() => venues.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    role: text('role').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.venueId, t.accountId] }), index('venue_staff_account_idx').on(t.accountId)],
+);
+
+/**
+ * One person's presence at a venue. exitedAt null = still inside (closed by leave, moving on, or the auto job).
+ * Kept 21 days.
+ */
+export const visits = pgTable(
+  'visits',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    personId: uuid('person_id')
+      .notNull()
+      .references(() => persons.id, { onDelete: 'cascade' }),
+    venueId: uuid('venue_id')
+      .notNull()
+      .references(() => venues.id, { onDelete: 'cascade' }),
+    /** the account that checked this person in (a family member's visit points at the parent account) */
+    accountId: uuid('account_id').references(() => accounts.id, { onDelete: 'set null' }),
+    enteredAt: timestamp('entered_at', { withTimezone: true }).notNull(),
+    exitedAt: timestamp('exited_at', { withTimezone: true }),
+    exitReason: text('exit_reason'), // 'left' | 'moved_on' | 'auto'
+    source: text('source').notNull(), // 'poster' | 'staff'
+    channel: text('channel').notNull(),
+  },
+  (t) => [
+    index('visits_venue_entered_idx').on(t.venueId, t.enteredAt),
+    index('visits_person_entered_idx').on(t.personId, t.enteredAt),
+  ],
+);
+
+export type Venue = typeof venues.$inferSelect;
+export type Visit = typeof visits.$inferSelect;

@@ -1,0 +1,16 @@
+import type { Feature, Deps } from '../core/dialog.js';
+import type { RouteModule } from '../http/app.js';
+import type { WorkerSet } from '../workers/worker-set.js';
+import { passKeysModule } from './pass/keys.js';
+
+/**
+ * A feature contributes dialog pieces (commands, flows, buttons, start handlers), HTTP routes and
+ * background jobs. Order matters only for idle-text handlers (first match wins).
+ */
+export interface FeatureModule {
+  feature?: (deps: Deps) => Feature;
+  routes?: RouteModule;
+  workers?: (workers: WorkerSet, deps: Deps) => void;
+}
+
+export const featureModules: FeatureModule[] = [passKeysModule];

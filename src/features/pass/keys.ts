@@ -1,0 +1,17 @@
+import type { Secrets } from '../../core/secrets.js';
+import type { FeatureModule } from '../index.js';
+
+/** Public keys that verify pass tokens offline (JWK set). */
+export function passKeySet(secrets: Secrets) {
+  const jwk = secrets.passPublicKey.export({ format: 'jwk' });
+  return { keys: [{ ...jwk, kid: secrets.passKeyId, use: 'sig', alg: 'EdDSA' }] };
+}
+
+export const passKeysModule: FeatureModule = {
+  routes: (app, deps) => {
+    app.get('/.well-known/khaibao/pass-keys.json', async (_req, reply) => {
+      reply.header('cache-control', 'public, max-age=300');
+      return passKeySet(deps.secrets!);
+    });
+  },
+};

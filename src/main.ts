@@ -1,0 +1,78 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger, createService } from './service.js';
+
+/** Shutdown must finish within this, or the process exits anyway. */
+const SHUTDOWN_LIMIT_MS = 10_000;
+
+function adminTokenFor(config: Config): { token: string; generated: boolean } {
+  if (config.adminToken) return { token: config.adminToken, generated: false };
+  const file = path.resolve(config.dataDir, 'admin-token');
+  if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), generated: false };
+  mkdirSync(config.dataDir, { recursive: true });
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return { token, generated: true };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`khaibao: cannot start, the configuration has problems:\n${err.problems.map((p) => `  - ${p}\n`).join('')}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const admin = adminTokenFor(config);
+  config = { ...config, adminToken: admin.token };
+  const log = createLogger(config);
+  const started = Date.now();
+  const service = await createService(config, { logger: log });
+
+  let shuttingDown = false;
+  const shutdown = (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS);
+    force.unref();
+    service.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err: { message: (err as Error).message } }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  await service.app.listen({ port: config.port, host: config.host });
+  await service.ready;
+  log.info({ ms: Date.now() - started, database: service.deps.database.label }, 'ready');
+
+  const lines = [`khaibao is ready on ${config.publicUrl} (database: ${service.deps.database.kind})`];
+  if (config.webChat) lines.push(`  web chat:     ${config.publicUrl}/chat`);
+  if (config.telegram) lines.push(`  telegram:     ${config.telegram.mode}`);
+  if (config.zalo) lines.push(`  zalo webhook: ${config.publicUrl}/zalo/webhook`);
+  lines.push(`  health:       ${config.publicUrl}/readyz`);
+  if (admin.generated) {
+    lines.push(`  admin token (shown once, kept in ${path.resolve(config.dataDir, 'admin-token')}):`, `    ${admin.token}`);
+  } else if (!process.env.ADMIN_TOKEN) {
+    lines.push(`  admin token:  in ${path.resolve(config.dataDir, 'admin-token')}`);
+  }
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`khaibao: failed to start: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,157 @@
+import { sql } from 'drizzle-orm';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import pino from 'pino';
+import type { Config } from './config.js';
+import type { ChannelRegistry } from './core/channel.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { DialogRunner, scrub, type Deps } from './core/dialog.js';
+import { loadSecrets } from './core/secrets.js';
+import { openDatabase, type Database } from './db/client.js';
+import { migrationsApplied, runMigrations } from './db/migrate.js';
+import { channelModules } from './channels/index.js';
+import { featureModules } from './features/index.js';
+import { buildApp, type AppDeps, type RouteModule } from './http/app.js';
+import { bootstrapResolver, requireRole, type TokenResolver } from './http/auth.js';
+import { createMetrics } from './http/metrics.js';
+import { WorkerSet } from './workers/worker-set.js';
+
+export interface ServiceOptions {
+  /** an already open database (tests); otherwise opened from config */
+  database?: Database;
+  clock?: Clock;
+  logger?: FastifyBaseLogger;
+  /** run background workers (default true) */
+  workers?: boolean;
+  /** skip migrations (tests that migrate themselves) */
+  migrate?: boolean;
+}
+
+export interface Service {
+  app: FastifyInstance;
+  deps: AppDeps;
+  runner: DialogRunner;
+  workers: WorkerSet;
+  /** resolves when the database answers, migrations are applied and workers run */
+  ready: Promise<void>;
+  /** stop workers, close the server and the database */
+  stop(): Promise<void>;
+}
+
+export function createLogger(config: Pick<Config, 'logLevel'>): FastifyBaseLogger {
+  return pino({
+    level: config.logLevel,
+    // Personal data never reaches logs: these paths are removed wherever they appear.
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers["x-telegram-bot-api-secret-token"]', 'req.headers["x-zevent-signature"]', '*.phone', '*.fullName', '*.idNumber', '*.text', '*.token'],
+      remove: true,
+    },
+  }) as unknown as FastifyBaseLogger;
+}
+
+/**
+ * The composition root: database → dependencies → dialog runner → channels → app → workers.
+ * Listening is main.ts's job; everything else is here so tests get the real service.
+ */
+export async function createService(config: Config, opts: ServiceOptions = {}): Promise<Service> {
+  const log = opts.logger ?? createLogger(config);
+  const database = opts.database ?? openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const clock = opts.clock ?? systemClock;
+  const metrics = createMetrics();
+  const workers = new WorkerSet(log);
+  const channels: ChannelRegistry = new Map();
+  const tokenResolvers: TokenResolver[] = [bootstrapResolver(config.adminToken)];
+  let ready = false;
+
+  const deps: AppDeps = {
+    config,
+    database,
+    clock,
+    log,
+    metrics,
+    channels,
+    tokenResolvers,
+    extra: {},
+    runner: undefined as unknown as DialogRunner,
+    requireRole: (...roles) => requireRole(tokenResolvers, ...roles),
+    isReady: () => ready,
+    checkReady: async () => {
+      try {
+        return await withTimeout(migrationsApplied(database.db), 2000);
+      } catch {
+        return false;
+      }
+    },
+  };
+
+  const features = featureModules.flatMap((m) => (m.feature ? [m.feature(deps)] : []));
+  const runner = new DialogRunner(deps, features);
+  deps.runner = runner;
+
+  const routes: RouteModule[] = [];
+  for (const m of featureModules) {
+    if (m.routes) routes.push(m.routes);
+    m.workers?.(workers, deps);
+  }
+  for (const c of channelModules) {
+    if (!c.enabled(deps)) continue;
+    const created = await c.create(deps, runner, workers);
+    if (created.sender) channels.set(created.sender.name, created.sender);
+    if (created.routes) routes.push(created.routes);
+  }
+
+  const app = await buildApp(deps, { routes });
+
+  const readyPromise = (async () => {
+    await connectWithRetry(database, log);
+    if (opts.migrate !== false) await runMigrations(database, config.databaseUrl);
+    deps.secrets = await loadSecrets(database.db, config);
+    ready = true;
+    if (opts.workers !== false) await workers.start();
+  })();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    deps,
+    runner,
+    workers,
+    ready: readyPromise,
+    stop: () =>
+      (stopping ??= (async () => {
+        await app.close(); // stops accepting, waits for requests in flight
+        await workers.stop();
+        await database.close();
+      })()),
+  };
+}
+
+async function connectWithRetry(database: Database, log: FastifyBaseLogger): Promise<void> {
+  let delay = 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await database.db.execute(sql`select 1`);
+      if (attempt > 1) log.info({ database: database.label }, 'database connected');
+      return;
+    } catch (err) {
+      log.warn({ database: database.label, attempt, err: scrub(err) }, `database not reachable, retrying in ${delay} ms`);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 10_000);
+    }
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timeout')), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}

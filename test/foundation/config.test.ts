@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('config', () => {
+  it('starts with nothing set: PGlite in ./data, web chat on, port 3000', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.publicUrl).toBe('http://localhost:3000');
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.dataDir).toBe('./data');
+    expect(c.webChat).toBe(true);
+    expect(c.telegram).toBeUndefined();
+    expect(c.zalo).toBeUndefined();
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL'],
+    [{ PUBLIC_URL: 'ftp://x.vn' }, 'PUBLIC_URL'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ TELEGRAM_BOT_TOKEN: 'nonsense' }, 'TELEGRAM_BOT_TOKEN'],
+    [{ TELEGRAM_MODE: 'carrier-pigeon' }, 'TELEGRAM_MODE'],
+    [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'],
+    [{ PASS_SIGNING_KEY: 'abc' }, 'PASS_SIGNING_KEY'],
+    [{ ZALO_APP_ID: '123' }, 'ZALO_OA_SECRET_KEY'],
+  ])('names the bad variable %j', (env, name) => {
+    const p = problems(env as Record<string, string>);
+    expect(p.some((line) => line.startsWith(`${name} `)), p.join('\n')).toBe(true);
+  });
+
+  it('requires a webhook secret in webhook mode', () => {
+    const p = problems({ TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ', PUBLIC_URL: 'https://kb.example.vn' });
+    expect(p).toEqual([expect.stringMatching(/^TELEGRAM_WEBHOOK_SECRET /)]);
+    expect(problems({ TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ', TELEGRAM_MODE: 'polling' })).toEqual([]);
+  });
+
+  it('reports every problem at once, one line each, without echoing secrets', () => {
+    const p = problems({ PORT: 'abc', PUBLIC_URL: 'nope', ADMIN_TOKEN: 'tiny-secret' });
+    expect(p).toHaveLength(3);
+    expect(p.join('\n')).not.toContain('tiny-secret');
+    expect(p.find((l) => l.startsWith('PORT'))).toContain('"abc"');
+  });
+
+  it('telegram defaults to webhook for an https PUBLIC_URL and polling otherwise', () => {
+    const token = '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    expect(loadConfig({ TELEGRAM_BOT_TOKEN: token, TELEGRAM_WEBHOOK_SECRET: 's', PUBLIC_URL: 'https://a.vn' }).telegram?.mode).toBe('webhook');
+    expect(loadConfig({ TELEGRAM_BOT_TOKEN: token }).telegram?.mode).toBe('polling');
+    expect(loadConfig({ TELEGRAM_BOT_TOKEN: token }).webChat).toBe(false);
+  });
+});
