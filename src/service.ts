@@ -9,7 +9,7 @@ import { loadSecrets } from './core/secrets.js';
 import { openDatabase, type Database } from './db/client.js';
 import { migrationsApplied, runMigrations } from './db/migrate.js';
 import { channelModules } from './channels/index.js';
-import { featureModules } from './features/index.js';
+import { featureModules as defaultFeatureModules, type FeatureModule } from './features/index.js';
 import { buildApp, type AppDeps, type RouteModule } from './http/app.js';
 import { bootstrapResolver, requireRole, type TokenResolver } from './http/auth.js';
 import { createMetrics } from './http/metrics.js';
@@ -24,6 +24,8 @@ export interface ServiceOptions {
   workers?: boolean;
   /** skip migrations (tests that migrate themselves) */
   migrate?: boolean;
+  /** replace the feature list (tests of the core with a toy feature) */
+  features?: FeatureModule[];
 }
 
 export interface Service {
@@ -83,6 +85,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     },
   };
 
+  const featureModules = opts.features ?? defaultFeatureModules;
   const features = featureModules.flatMap((m) => (m.feature ? [m.feature(deps)] : []));
   const runner = new DialogRunner(deps, features);
   deps.runner = runner;

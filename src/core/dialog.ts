@@ -65,6 +65,11 @@ export interface DialogContext {
   afterCommit(fn: () => void | Promise<void>): void;
   /** Run a registered command as if typed (e.g. the menu after a flow ends). */
   runCommand(name: string, args?: string): Promise<void>;
+  /**
+   * Run a start parameter's handler as if the deep link were opened now. Used to finish what a link began
+   * after a detour (a check-in that needed a declaration first).
+   */
+  runStart(param: string): Promise<void>;
 }
 
 export interface Step {
@@ -324,6 +329,11 @@ export class DialogRunner {
         const entry = runner.commands.get(name);
         if (!entry) throw new Error(`unknown command ${name}`);
         await entry.command.run(ctx, args);
+      },
+      async runStart(param) {
+        const h = matchPrefix(runner.startHandlers, param);
+        if (!h) throw new Error(`no start handler for ${param}`);
+        await h.handler.run(ctx, h.rest);
       },
     };
     return ctx;

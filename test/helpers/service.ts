@@ -3,6 +3,7 @@ import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import { ManualClock, type Clock } from '../../src/core/clock.js';
 import { createService, type Service } from '../../src/service.js';
+import type { FeatureModule } from '../../src/features/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -25,7 +26,7 @@ export function testLogger(): FastifyBaseLogger {
  * `env` adds variables on top of a test default (PUBLIC_URL, ADMIN_TOKEN).
  */
 export async function startTestService(
-  opts: { env?: Record<string, string>; clock?: Clock; workers?: boolean; db?: TestDatabase } = {},
+  opts: { env?: Record<string, string>; clock?: Clock; workers?: boolean; db?: TestDatabase; features?: FeatureModule[] } = {},
 ): Promise<TestService> {
   const config = loadConfig({
     PUBLIC_URL: 'https://khaibao.test',
@@ -41,6 +42,7 @@ export async function startTestService(
     logger: testLogger(),
     workers: opts.workers ?? false,
     migrate: false,
+    features: opts.features,
   });
   await service.ready;
   return {

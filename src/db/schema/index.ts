@@ -2,4 +2,6 @@
 export * from './system.js';
 export * from './people.js';
 export * from './venues.js';
+export * from './exposure.js';
 export * from './outbox.js';
+export * from './officials.js';

@@ -1,0 +1,71 @@
+import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { accounts } from './people.js';
+
+/** Roles held by chat accounts: 'admin' | 'health' | 'comms'. Venue roles live in venue_staff. */
+export const officialRoles = pgTable(
+  'official_roles',
+  {
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    role: text('role').notNull(),
+    grantedBy: text('granted_by').notNull(),
+    grantedAt: timestamp('granted_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.role] })],
+);
+
+/** Single-use invites that grant a role (or venue staff rights) to the chat account that opens them. */
+export const invites = pgTable('invites', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  /** sha-256 of the secret code in the link; the code itself is never stored */
+  codeHash: text('code_hash').notNull().unique(),
+  role: text('role').notNull(),
+  /** for venue staff invites */
+  venueId: uuid('venue_id'),
+  createdBy: text('created_by').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+  usedByAccountId: uuid('used_by_account_id').references(() => accounts.id, { onDelete: 'set null' }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
+/** Personal API tokens of officials: stored hashed, shown once, revocable. */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tokenHash: text('token_hash').notNull().unique(),
+    accountId: uuid('account_id').references(() => accounts.id, { onDelete: 'cascade' }),
+    roles: text('roles').array().notNull(),
+    label: text('label'),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  },
+  (t) => [index('api_tokens_account_idx').on(t.accountId)],
+);
+
+/** An announcement. Delivery is one outbox row per (broadcast, account); counts are read from the outbox. */
+export const broadcasts = pgTable('broadcasts', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  text: text('text').notNull(),
+  format: text('format').notNull().default('plain'),
+  /** {all: true} | {wardCodes: [...]} */
+  audience: jsonb('audience').$type<{ all: true } | { wardCodes: string[] }>().notNull(),
+  /** 'scheduled' | 'queuing' | 'sending' | 'done' | 'cancelled' */
+  status: text('status').notNull(),
+  scheduledAt: timestamp('scheduled_at', { withTimezone: true }).notNull(),
+  total: integer('total'),
+  createdBy: text('created_by').notNull(),
+  /** the official's chat account and progress message to edit, when sent from chat */
+  progressAccountId: uuid('progress_account_id').references(() => accounts.id, { onDelete: 'set null' }),
+  progressMessageRef: text('progress_message_ref'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  startedAt: timestamp('started_at', { withTimezone: true }),
+  finishedAt: timestamp('finished_at', { withTimezone: true }),
+});
+
+export type Broadcast = typeof broadcasts.$inferSelect;
