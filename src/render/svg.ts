@@ -1,0 +1,36 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+
+const require = createRequire(import.meta.url);
+const fontRoot = path.dirname(require.resolve('@expo-google-fonts/be-vietnam-pro/package.json'));
+
+/**
+ * Be Vietnam Pro: a typeface drawn for Vietnamese, so every diacritic (ặ, ỡ, ữ…) renders. Bundled from npm;
+ * no system fonts are used, so images look the same on every machine.
+ */
+export const FONT_FAMILY = 'Be Vietnam Pro';
+export const FONT_FILES = {
+  regular: path.join(fontRoot, '400Regular/BeVietnamPro_400Regular.ttf'),
+  semibold: path.join(fontRoot, '600SemiBold/BeVietnamPro_600SemiBold.ttf'),
+  bold: path.join(fontRoot, '700Bold/BeVietnamPro_700Bold.ttf'),
+};
+
+/** Render an SVG document to PNG at `width` pixels wide, with the bundled fonts only. */
+export function svgToPng(svg: string, width?: number): Buffer {
+  const resvg = new Resvg(svg, {
+    fitTo: width ? { mode: 'width', value: width } : { mode: 'original' },
+    font: {
+      loadSystemFonts: false,
+      fontFiles: Object.values(FONT_FILES),
+      defaultFontFamily: FONT_FAMILY,
+    },
+    background: '#ffffff',
+  });
+  return resvg.render().asPng();
+}
+
+/** Escape text for SVG/XML content and attributes. */
+export function xml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
