@@ -49,23 +49,33 @@ export const apiTokens = pgTable(
 );
 
 /** An announcement. Delivery is one outbox row per (broadcast, account); counts are read from the outbox. */
-export const broadcasts = pgTable('broadcasts', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  text: text('text').notNull(),
-  format: text('format').notNull().default('plain'),
-  /** {all: true} | {wardCodes: [...]} */
-  audience: jsonb('audience').$type<{ all: true } | { wardCodes: string[] }>().notNull(),
-  /** 'scheduled' | 'queuing' | 'sending' | 'done' | 'cancelled' */
-  status: text('status').notNull(),
-  scheduledAt: timestamp('scheduled_at', { withTimezone: true }).notNull(),
-  total: integer('total'),
-  createdBy: text('created_by').notNull(),
-  /** the official's chat account and progress message to edit, when sent from chat */
-  progressAccountId: uuid('progress_account_id').references(() => accounts.id, { onDelete: 'set null' }),
-  progressMessageRef: text('progress_message_ref'),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  startedAt: timestamp('started_at', { withTimezone: true }),
-  finishedAt: timestamp('finished_at', { withTimezone: true }),
-});
+export const broadcasts = pgTable(
+  'broadcasts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    text: text('text').notNull(),
+    format: text('format').notNull().default('plain'),
+    /** {all: true} | {wardCodes: [...]} */
+    audience: jsonb('audience').$type<{ all: true } | { wardCodes: string[] }>().notNull(),
+    /** 'scheduled' | 'queuing' | 'sending' | 'done' | 'cancelled' */
+    status: text('status').notNull(),
+    scheduledAt: timestamp('scheduled_at', { withTimezone: true }).notNull(),
+    total: integer('total'),
+    createdBy: text('created_by').notNull(),
+    /** the official's chat account and progress message to edit, when sent from chat */
+    progressAccountId: uuid('progress_account_id').references(() => accounts.id, { onDelete: 'set null' }),
+    progressMessageRef: text('progress_message_ref'),
+    /** last progress text shown, so an unchanged bar is not edited again */
+    progressText: text('progress_text'),
+    /** claimed by the progress job (one instance per tick edits the message) */
+    progressAt: timestamp('progress_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
+    cancelledBy: text('cancelled_by'),
+  },
+  (t) => [index('broadcasts_status_idx').on(t.status, t.scheduledAt)],
+);
 
 export type Broadcast = typeof broadcasts.$inferSelect;
