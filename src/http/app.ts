@@ -6,6 +6,7 @@ import type { ChannelRegistry } from '../core/channel.js';
 import type { Metrics } from './metrics.js';
 import type { Role, TokenResolver } from './auth.js';
 import { requireRole } from './auth.js';
+import { registerOpenApi } from './openapi.js';
 
 /** What routes get: the shared dependencies plus HTTP-only pieces. */
 export interface AppDeps extends Deps {
@@ -108,6 +109,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
     return deps.metrics.registry.metrics();
   });
 
+  await registerOpenApi(app, deps);
   for (const mod of opts.routes) {
     await app.register(async (scope) => {
       await mod(scope, deps);

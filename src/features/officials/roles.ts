@@ -1,0 +1,100 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.js';
+import { auditLog, officialRoles } from '../../db/schema/index.js';
+import type { Role } from '../../http/auth.js';
+
+/** Roles an invite or a token can carry. Venue roles belong to the venues feature (venue_staff). */
+export const OFFICIAL_ROLES = ['admin', 'health', 'comms'] as const;
+export type OfficialRole = (typeof OFFICIAL_ROLES)[number];
+
+export function isOfficialRole(v: unknown): v is OfficialRole {
+  return typeof v === 'string' && (OFFICIAL_ROLES as readonly string[]).includes(v);
+}
+
+/**
+ * Who may do what. `admin` may do everything and is implied everywhere; each area lists the other roles.
+ * Routes use these with deps.requireRole, chat commands with hasAnyRole, so the two never disagree.
+ */
+export const ACCESS = {
+  officials: [] as Role[],
+  broadcasts: ['comms'] as Role[],
+  stats: ['health', 'comms'] as Role[],
+  cases: ['health'] as Role[],
+} as const;
+
+/** The official roles a chat account holds. */
+export async function rolesOf(db: DbOrTx, accountId: string): Promise<OfficialRole[]> {
+  const rows = await db.select({ role: officialRoles.role }).from(officialRoles).where(eq(officialRoles.accountId, accountId));
+  return rows.map((r) => r.role).filter(isOfficialRole);
+}
+
+/** True when the account is an admin or holds one of `roles`. */
+export async function hasAnyRole(db: DbOrTx, accountId: string, roles: readonly Role[]): Promise<boolean> {
+  const wanted = ['admin', ...roles];
+  const rows = await db
+    .select({ role: officialRoles.role })
+    .from(officialRoles)
+    .where(and(eq(officialRoles.accountId, accountId), inArray(officialRoles.role, wanted)))
+    .limit(1);
+  return rows.length > 0;
+}
+
+export interface AuditEntry {
+  /** 'bootstrap', 'token:<id>' or 'account:<id>' */
+  actor: string;
+  action: string;
+  subjectType?: string;
+  subjectId?: string;
+  details?: Record<string, unknown>;
+  at: Date;
+}
+
+export async function recordAudit(db: DbOrTx, e: AuditEntry): Promise<void> {
+  await db.insert(auditLog).values({
+    actor: e.actor,
+    action: e.action,
+    subjectType: e.subjectType,
+    subjectId: e.subjectId,
+    details: e.details,
+    at: e.at,
+  });
+}
+
+/** Grant a role to a chat account (idempotent) and audit it. Returns false when it was already held. */
+export async function grantRole(
+  db: DbOrTx,
+  g: { accountId: string; role: OfficialRole; actor: string; via: string; at: Date },
+): Promise<boolean> {
+  const rows = await db
+    .insert(officialRoles)
+    .values({ accountId: g.accountId, role: g.role, grantedBy: g.actor, grantedAt: g.at })
+    .onConflictDoNothing()
+    .returning({ role: officialRoles.role });
+  await recordAudit(db, {
+    actor: g.actor,
+    action: 'role.grant',
+    subjectType: 'account',
+    subjectId: g.accountId,
+    details: { role: g.role, via: g.via, alreadyHeld: rows.length === 0 },
+    at: g.at,
+  });
+  return rows.length > 0;
+}
+
+/** Take a role away and audit it. Returns false when the account did not hold it. */
+export async function revokeRole(
+  db: DbOrTx,
+  r: { accountId: string; role: OfficialRole; actor: string; at: Date },
+): Promise<boolean> {
+  const rows = await db
+    .delete(officialRoles)
+    .where(and(eq(officialRoles.accountId, r.accountId), eq(officialRoles.role, r.role)))
+    .returning({ role: officialRoles.role });
+  if (rows.length > 0) {
+    await recordAudit(db, { actor: r.actor, action: 'role.revoke', subjectType: 'account', subjectId: r.accountId, details: { role: r.role }, at: r.at });
+  }
+  return rows.length > 0;
+}
+
+/** The audit actor for a chat account. */
+export const accountActor = (accountId: string) => `account:${accountId}`;

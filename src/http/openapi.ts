@@ -1,0 +1,46 @@
+import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from './app.js';
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** every route registered, as the router sees it (tests build role tables from this) */
+    routeTable: RouteEntry[];
+  }
+}
+
+/**
+ * OpenAPI for the admin API, generated from the routes' JSON schemas by @fastify/swagger. Must be registered
+ * before any route module: swagger (and the route table) learn routes from the onRoute hook.
+ */
+export async function registerOpenApi(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const table: RouteEntry[] = [];
+  app.decorate('routeTable', table);
+  app.addHook('onRoute', (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    for (const m of methods) if (m !== 'HEAD') table.push({ method: m, url: r.url });
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'khaibao admin API',
+        version: '1',
+        description: 'Officials manage venues, cases, broadcasts, statistics and other officials. Bearer token: ADMIN_TOKEN or a personal token.',
+      },
+      servers: [{ url: deps.config.publicUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.get(
+    '/api/v1/openapi.json',
+    { onRequest: deps.requireRole(), schema: { hide: true } },
+    async () => app.swagger(),
+  );
+}
