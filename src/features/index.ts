@@ -3,6 +3,8 @@ import type { RouteModule } from '../http/app.js';
 import type { WorkerSet } from '../workers/worker-set.js';
 import { passKeysModule } from './pass/keys.js';
 import { officialsModule } from './officials/index.js';
+import { broadcastModule } from './broadcast/index.js';
+import { statsModule } from './stats/index.js';
 
 /**
  * A feature contributes dialog pieces (commands, flows, buttons, start handlers), HTTP routes and
@@ -14,4 +16,4 @@ export interface FeatureModule {
   workers?: (workers: WorkerSet, deps: Deps) => void;
 }
 
-export const featureModules: FeatureModule[] = [passKeysModule, officialsModule];
+export const featureModules: FeatureModule[] = [passKeysModule, officialsModule, broadcastModule, statsModule];

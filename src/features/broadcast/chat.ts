@@ -1,0 +1,185 @@
+import type { DialogContext, Feature, Flow } from '../../core/dialog.js';
+import { AppError } from '../../core/errors.js';
+import type { ChannelName } from '../../core/messages.js';
+import { ACCESS, accountActor, hasAnyRole } from '../officials/roles.js';
+import { countAudience, foldName, matchWards, type Audience } from './audience.js';
+import { broadcastMessage, cancelBroadcast, createBroadcast, latestActiveBroadcast, lengthProblems, CHANNEL_TEXT_LIMITS } from './engine.js';
+
+const FLOW = 'broadcast';
+const mayBroadcast = (ctx: DialogContext) => hasAnyRole(ctx.tx, ctx.account.id, ACCESS.broadcasts);
+const isCancelWord = (s: string) => ['huy', 'thoi', 'cancel', 'stop'].includes(foldName(s));
+const MAX_LIMIT = Math.max(...Object.values(CHANNEL_TEXT_LIMITS));
+
+interface Draft {
+  text?: string;
+  audience?: Audience;
+  wardNames?: string[];
+}
+const draft = (ctx: DialogContext) => ctx.state.data as Draft;
+
+function cancelled(ctx: DialogContext): void {
+  ctx.end();
+  ctx.reply({ text: ctx.t('broadcast:draft_cancelled') });
+}
+
+const flow: Flow = {
+  name: FLOW,
+  steps: {
+    text: {
+      ask: async (ctx) => ctx.reply({ text: ctx.t('broadcast:ask_text') }),
+      handle: async (ctx, input) => {
+        if (input.kind !== 'text') return ctx.goto('text');
+        if (isCancelWord(input.text)) return cancelled(ctx);
+        const length = [...input.text].length;
+        if (length > MAX_LIMIT) {
+          ctx.reply({ text: ctx.t('broadcast:too_long', { length, limit: MAX_LIMIT, channel: 'Telegram' }) });
+          return ctx.goto('text');
+        }
+        draft(ctx).text = input.text;
+        return ctx.goto('audience');
+      },
+    },
+    audience: {
+      ask: async (ctx) =>
+        ctx.reply({
+          text: ctx.t('broadcast:ask_audience'),
+          buttons: [
+            [{ label: ctx.t('broadcast:audience_all'), payload: 'bc:all' }],
+            [{ label: ctx.t('broadcast:audience_wards'), payload: 'bc:wards' }],
+            [{ label: ctx.t('broadcast:cancel_button'), payload: 'bc:cancel' }],
+          ],
+        }),
+      handle: async (ctx, input) => {
+        const v = input.kind === 'button' ? input.payload : input.kind === 'text' ? foldName(input.text) : '';
+        if (v === 'bc:cancel' || isCancelWord(v)) return cancelled(ctx);
+        if (['bc:all', '1', 'tat ca', 'moi nguoi', 'all', 'everyone'].includes(v)) {
+          draft(ctx).audience = { all: true };
+          return ctx.goto('confirm');
+        }
+        if (['bc:wards', '2', 'phuong', 'chon phuong', 'wards', 'ward'].includes(v)) return ctx.goto('wards');
+        // Ward names typed straight away are taken as the choice.
+        if (input.kind === 'text') return takeWards(ctx, input.text);
+        return ctx.goto('audience');
+      },
+    },
+    wards: {
+      ask: async (ctx) => ctx.reply({ text: ctx.t('broadcast:ask_wards') }),
+      handle: async (ctx, input) => {
+        if (input.kind !== 'text') return ctx.goto('wards');
+        if (isCancelWord(input.text)) return cancelled(ctx);
+        return takeWards(ctx, input.text);
+      },
+    },
+    confirm: {
+      ask: async (ctx) => {
+        const d = draft(ctx);
+        const count = await countAudience(ctx.tx, d.audience!);
+        const problems = lengthProblems(d.text!, 'plain', Object.keys(count.byChannel) as ChannelName[]);
+        if (problems.length) {
+          const p = problems[0]!;
+          ctx.reply({ text: ctx.t('broadcast:too_long', { length: p.length, limit: p.limit, channel: channelLabel(p.channel) }) });
+          return ctx.goto('text');
+        }
+        if (count.total - count.unreachable === 0) {
+          ctx.reply({ text: ctx.t('broadcast:no_recipients') });
+          return ctx.goto('audience');
+        }
+        const audience = 'all' in d.audience! ? ctx.t('broadcast:audience_all') : (d.wardNames ?? []).join(', ');
+        ctx.reply(
+          { text: ctx.t('broadcast:preview_intro') },
+          { text: broadcastMessage(d.text!, 'plain', ctx.locale).text },
+          {
+            text: ctx.t('broadcast:preview_summary', {
+              audience,
+              reachable: count.total - count.unreachable,
+              unreachable: count.unreachable,
+            }),
+            buttons: [
+              [{ label: ctx.t('broadcast:send_button'), payload: 'bc:send' }],
+              [{ label: ctx.t('broadcast:edit_button'), payload: 'bc:edit' }],
+              [{ label: ctx.t('broadcast:cancel_button'), payload: 'bc:cancel' }],
+            ],
+          },
+        );
+      },
+      handle: async (ctx, input) => {
+        const v = input.kind === 'button' ? input.payload : input.kind === 'text' ? foldName(input.text) : '';
+        if (v === 'bc:cancel' || isCancelWord(v)) return cancelled(ctx);
+        if (v === 'bc:edit' || v === 'sua' || v === 'edit') return ctx.goto('text');
+        if (v !== 'bc:send' && v !== 'gui' && v !== 'send') return ctx.goto('confirm');
+        // The role may have been taken away while the draft waited.
+        if (!(await mayBroadcast(ctx))) {
+          ctx.end();
+          ctx.reply({ text: ctx.t('common:unknown_command') });
+          return;
+        }
+        const d = draft(ctx);
+        try {
+          const b = await createBroadcast(
+            ctx.tx,
+            { text: d.text!, audience: d.audience!, actor: accountActor(ctx.account.id), progressAccountId: ctx.account.id },
+            ctx.deps.clock.now(),
+          );
+          ctx.deps.log.info({ broadcastId: b.id, accountId: ctx.account.id }, 'broadcast created in chat');
+        } catch (err) {
+          if (err instanceof AppError && err.code === 'BROADCAST_TOO_LONG') return ctx.goto('confirm');
+          throw err;
+        }
+        ctx.end();
+        ctx.reply({ text: ctx.t('broadcast:started') });
+      },
+    },
+  },
+};
+
+async function takeWards(ctx: DialogContext, typed: string): Promise<void> {
+  const m = await matchWards(ctx.tx, typed);
+  if (!m.ok) {
+    const lines: string[] = [];
+    if (m.unknown.length) lines.push(ctx.t('broadcast:wards_unknown', { names: m.unknown.join(', ') }));
+    for (const a of m.ambiguous) {
+      lines.push(
+        ctx.t('broadcast:wards_ambiguous', {
+          name: a.typed,
+          options: a.options.map((o) => `${o.code} (${o.name}, ${o.district})`).join('; '),
+        }),
+      );
+    }
+    ctx.reply({ text: lines.join('\n') });
+    return ctx.goto('wards');
+  }
+  draft(ctx).audience = { wardCodes: m.wards.map((w) => w.code) };
+  draft(ctx).wardNames = m.wards.map((w) => w.name);
+  return ctx.goto('confirm');
+}
+
+const channelLabel = (c: ChannelName) => ({ telegram: 'Telegram', zalo: 'Zalo', web: 'web' })[c];
+
+/** /thongbao (/broadcast) to write and send an announcement; /huythongbao (/cancelbroadcast) to stop one. */
+export function broadcastFeature(): Feature {
+  return {
+    name: 'broadcast',
+    flows: [flow],
+    commands: [
+      {
+        names: ['thongbao', 'broadcast'],
+        allowed: mayBroadcast,
+        run: (ctx) => ctx.go(FLOW, 'text', {}),
+      },
+      {
+        names: ['huythongbao', 'cancelbroadcast'],
+        allowed: mayBroadcast,
+        run: async (ctx) => {
+          const b = await latestActiveBroadcast(ctx.tx);
+          if (!b) {
+            ctx.reply({ text: ctx.t('broadcast:nothing_to_cancel') });
+            return;
+          }
+          const r = await cancelBroadcast(ctx.tx, { id: b.id, actor: accountActor(ctx.account.id), now: ctx.deps.clock.now() });
+          ctx.deps.log.info({ broadcastId: b.id, accountId: ctx.account.id }, 'broadcast cancelled in chat');
+          ctx.reply({ text: r.ok ? ctx.t('broadcast:cancelled', { count: r.cancelledRows }) : ctx.t('broadcast:nothing_to_cancel') });
+        },
+      },
+    ],
+  };
+}

@@ -1,0 +1,76 @@
+import { FONT_FAMILY, svgToPng, xml } from '../../render/svg.js';
+import type { Stats } from './stats.js';
+
+export interface ChartLabels {
+  title: string;
+  dailyTitle: string;
+  wardTitle: string;
+  declarations: string;
+  symptomatic: string;
+  noWard: string;
+  empty: string;
+}
+
+const W = 900;
+const COLORS = { decl: '#3b82f6', symp: '#f59e0b', text: '#111827', grid: '#e5e7eb', muted: '#6b7280' };
+
+/**
+ * Two bar charts in one image: declarations per day (the part with symptoms in amber) and symptomatic
+ * declarations by ward (top 8). Officials read it on a phone, so labels are large and few.
+ */
+export function statsChartSvg(stats: Stats, labels: ChartLabels): string {
+  const font = `font-family="${FONT_FAMILY}"`;
+  const parts: string[] = [];
+  parts.push(`<rect width="${W}" height="100%" fill="#ffffff"/>`);
+  parts.push(`<text x="30" y="44" ${font} font-size="28" font-weight="700" fill="${COLORS.text}">${xml(labels.title)}</text>`);
+
+  // Daily bars.
+  const top = 90;
+  const chartH = 220;
+  parts.push(`<text x="30" y="${top}" ${font} font-size="20" font-weight="600" fill="${COLORS.text}">${xml(labels.dailyTitle)}</text>`);
+  const days = stats.daily;
+  const max = Math.max(1, ...days.map((d) => d.declarations));
+  const baseY = top + 30 + chartH;
+  const slot = days.length ? (W - 80) / days.length : 0;
+  const barW = Math.max(4, Math.min(60, slot * 0.6));
+  parts.push(`<line x1="40" y1="${baseY}" x2="${W - 30}" y2="${baseY}" stroke="${COLORS.grid}" stroke-width="2"/>`);
+  days.forEach((d, i) => {
+    const x = 50 + i * slot + (slot - barW) / 2;
+    const h = (d.declarations / max) * chartH;
+    const hs = (d.symptomatic / max) * chartH;
+    parts.push(`<rect x="${x.toFixed(1)}" y="${(baseY - h).toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS.decl}"/>`);
+    if (hs > 0) parts.push(`<rect x="${x.toFixed(1)}" y="${(baseY - hs).toFixed(1)}" width="${barW.toFixed(1)}" height="${hs.toFixed(1)}" fill="${COLORS.symp}"/>`);
+    parts.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(baseY - h - 6).toFixed(1)}" ${font} font-size="15" text-anchor="middle" fill="${COLORS.text}">${d.declarations}</text>`);
+    if (days.length <= 14 || i % Math.ceil(days.length / 14) === 0) {
+      const [, m, day] = d.date.split('-');
+      parts.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${baseY + 22}" ${font} font-size="15" text-anchor="middle" fill="${COLORS.muted}">${day}/${m}</text>`);
+    }
+  });
+  const legendY = baseY + 50;
+  parts.push(`<rect x="40" y="${legendY - 14}" width="16" height="16" fill="${COLORS.decl}"/><text x="62" y="${legendY}" ${font} font-size="16" fill="${COLORS.text}">${xml(labels.declarations)}</text>`);
+  parts.push(`<rect x="300" y="${legendY - 14}" width="16" height="16" fill="${COLORS.symp}"/><text x="322" y="${legendY}" ${font} font-size="16" fill="${COLORS.text}">${xml(labels.symptomatic)}</text>`);
+
+  // Wards, horizontal bars.
+  const wTop = legendY + 50;
+  parts.push(`<text x="30" y="${wTop}" ${font} font-size="20" font-weight="600" fill="${COLORS.text}">${xml(labels.wardTitle)}</text>`);
+  const wards = stats.symptomaticByWard.slice(0, 8);
+  const wMax = Math.max(1, ...wards.map((w) => w.count));
+  const rowH = 34;
+  if (wards.length === 0) {
+    parts.push(`<text x="40" y="${wTop + 40}" ${font} font-size="17" fill="${COLORS.muted}">${xml(labels.empty)}</text>`);
+  }
+  wards.forEach((w, i) => {
+    const y = wTop + 20 + i * rowH;
+    const name = w.wardName ?? labels.noWard;
+    const len = ((W - 330) * w.count) / wMax;
+    parts.push(`<text x="250" y="${y + 21}" ${font} font-size="16" text-anchor="end" fill="${COLORS.text}">${xml(name.length > 26 ? `${name.slice(0, 25)}…` : name)}</text>`);
+    parts.push(`<rect x="260" y="${y + 4}" width="${Math.max(2, len).toFixed(1)}" height="24" fill="${COLORS.symp}"/>`);
+    parts.push(`<text x="${(266 + len).toFixed(1)}" y="${y + 22}" ${font} font-size="16" fill="${COLORS.text}">${w.count}</text>`);
+  });
+  const height = wTop + 30 + Math.max(1, wards.length) * rowH + 20;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}">${parts.join('')}</svg>`;
+}
+
+export function statsChartPng(stats: Stats, labels: ChartLabels): Buffer {
+  return svgToPng(statsChartSvg(stats, labels));
+}
