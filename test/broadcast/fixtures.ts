@@ -1,0 +1,86 @@
+import { sql } from 'drizzle-orm';
+import type { ChannelSender, SendReceipt } from '../../src/core/channel.js';
+import type { ChannelName, Inbound, Outbound } from '../../src/core/messages.js';
+import { queryRows, type DbOrTx } from '../../src/db/client.js';
+import { wards } from '../../src/db/schema/index.js';
+import type { TestService } from '../helpers/service.js';
+
+export const WARDS = [
+  { code: '31117', name: 'Phường An Hòa', district: 'Ninh Kiều', province: 'Cần Thơ', searchName: 'phuong an hoa' },
+  { code: '31120', name: 'Phường Xuân Khánh', district: 'Ninh Kiều', province: 'Cần Thơ', searchName: 'phuong xuan khanh' },
+  { code: '31150', name: 'Phường An Bình', district: 'Ninh Kiều', province: 'Cần Thơ', searchName: 'phuong an binh' },
+  { code: '31300', name: 'Phường An Bình', district: 'Bình Thủy', province: 'Cần Thơ', searchName: 'phuong an binh' },
+];
+
+export async function seedWards(db: DbOrTx): Promise<void> {
+  await db.insert(wards).values(WARDS).onConflictDoNothing();
+}
+
+/**
+ * `n` accounts on `channel` with external ids `<prefix>0…`, in one statement. Options pick consent, a self person
+ * in `wardCode`, and unreachable marks. Returns the account ids in external id order.
+ */
+export async function seedAccounts(
+  db: DbOrTx,
+  o: { n: number; prefix: string; channel?: ChannelName; consented?: boolean; wardCode?: string | null; unreachable?: boolean; locale?: string },
+): Promise<string[]> {
+  const channel = o.channel ?? 'telegram';
+  const rows = await queryRows<{ id: string }>(
+    db,
+    sql`insert into accounts (channel, external_id, locale, consented_at, unreachable_at, unreachable_reason)
+        select ${channel}, ${o.prefix} || g, ${o.locale ?? 'vi'},
+               case when ${o.consented ?? true} then now() else null end,
+               case when ${o.unreachable ?? false} then now() else null end,
+               case when ${o.unreachable ?? false} then 'blocked' else null end
+        from generate_series(0, ${o.n - 1}) g order by g returning id`,
+  );
+  const ids = rows.map((r) => r.id);
+  if (o.wardCode !== undefined && ids.length) {
+    await db.execute(sql`insert into persons (owner_account_id, is_self, full_name, birth_year, gender, ward_code)
+      select a.id, true, 'Nguyễn Văn A', 1980, 'male', ${o.wardCode} from accounts a
+      where a.channel = ${channel} and a.external_id like ${`${o.prefix}%`}`);
+  }
+  return ids;
+}
+
+/** Outbox rows of one broadcast: how many per account, and by status. */
+export async function broadcastRows(db: DbOrTx, id: string): Promise<{ accountId: string; status: string; n: number }[]> {
+  const rows = await queryRows<{ account_id: string; status: string; n: string }>(
+    db,
+    sql`select account_id, min(status) as status, count(*) as n from outbox where kind = 'broadcast' and ref_id = ${id} group by account_id`,
+  );
+  return rows.map((r) => ({ accountId: r.account_id, status: r.status, n: Number(r.n) }));
+}
+
+/** A ChannelSender that records what it was asked to send and edit (platform faked at the port). */
+export class RecordingSender implements ChannelSender {
+  readonly ratePerSecond = 1000;
+  sent: { to: string; messages: Outbound[] }[] = [];
+  edits: { to: string; ref: string; message: Outbound }[] = [];
+  private seq = 100;
+  constructor(readonly name: ChannelName) {}
+  async send(to: string, messages: Outbound[]): Promise<SendReceipt> {
+    this.sent.push({ to, messages });
+    return { messageRef: String(++this.seq) };
+  }
+  async edit(to: string, ref: string, message: Outbound): Promise<SendReceipt> {
+    this.edits.push({ to, ref, message });
+    return { messageRef: ref };
+  }
+}
+
+let seq = 0;
+/** Say something in chat as `accountId` on the web channel; returns the texts of the replies. */
+export async function say(svc: TestService, accountId: string, text: string, channel: ChannelName = 'web'): Promise<string[]> {
+  const r = await svc.runner.handle({ channel, accountId, messageId: `t${++seq}`, kind: 'text', text });
+  return r.replies.map((m) => m.text ?? '');
+}
+
+export async function press(svc: TestService, accountId: string, payload: string, channel: ChannelName = 'web'): Promise<string[]> {
+  const r = await svc.runner.handle({ channel, accountId, messageId: `t${++seq}`, kind: 'button', payload });
+  return r.replies.map((m) => m.text ?? '');
+}
+
+export async function handle(svc: TestService, inbound: Omit<Inbound, 'messageId'>) {
+  return svc.runner.handle({ ...inbound, messageId: `t${++seq}` } as Inbound);
+}
