@@ -176,22 +176,28 @@ describe('progress and the final report', () => {
     expect(sender.sent[0]!.to).toBe('official0');
     expect(sender.sent[0]!.messages[0]!.text).toBe('Đã gửi 0/500 · 0% · đang ước tính thời gian');
 
+    // One account blocks the bot during the broadcast; the others receive it.
+    const blocker = ids.xuanKhanh![0]!;
+    const sendSome = (n: number) =>
+      svc.db.db.execute(
+        sql`update outbox set status = 'sent' where id in (select id from outbox where ref_id = ${b.id} and status = 'pending' and account_id <> ${blocker} limit ${n})`,
+      );
     // 125 sent in 5 minutes: 375 left at that rate is 15 minutes.
     clock.advanceMinutes(5);
-    await svc.db.db.execute(sql`update outbox set status = 'sent' where id in (select id from outbox where ref_id = ${b.id} and status = 'pending' limit 125)`);
+    await sendSome(125);
     await trackBroadcasts(deps());
     expect(sender.sent).toHaveLength(1);
     expect(sender.edits.map((e) => e.message.text)).toEqual(['Đã gửi 125/500 · 25% · còn khoảng 15 phút']);
     expect(sender.edits[0]!.ref).toBe('101');
 
     // Within the edit interval nothing is edited again.
-    await svc.db.db.execute(sql`update outbox set status = 'sent' where id in (select id from outbox where ref_id = ${b.id} and status = 'pending' limit 5)`);
+    await sendSome(5);
     clock.advance(1000);
     await trackBroadcasts(deps());
     expect(sender.edits).toHaveLength(1);
 
     clock.advanceMinutes(1);
-    await svc.db.db.execute(sql`update outbox set status = 'sent' where ref_id = ${b.id} and status = 'pending' and account_id <> ${ids.xuanKhanh![0]!}`);
+    await svc.db.db.execute(sql`update outbox set status = 'sent' where ref_id = ${b.id} and status = 'pending' and account_id <> ${blocker}`);
     await svc.db.db.execute(sql`update outbox set status = 'unreachable' where ref_id = ${b.id} and status = 'pending'`);
     const { finished } = await trackBroadcasts(deps());
     expect(finished).toEqual([b.id]);
