@@ -38,7 +38,7 @@ export async function seedAccounts(
   if (o.wardCode !== undefined && ids.length) {
     await db.execute(sql`insert into persons (owner_account_id, is_self, full_name, birth_year, gender, ward_code)
       select a.id, true, 'Nguyễn Văn A', 1980, 'male', ${o.wardCode} from accounts a
-      where a.channel = ${channel} and a.external_id like ${`${o.prefix}%`}`);
+      where a.id::text = any(${`{${ids.join(',')}}`}::text[])`);
   }
   return ids;
 }
