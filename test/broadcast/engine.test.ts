@@ -10,7 +10,7 @@ import { broadcastRows, RecordingSender, seedAccounts, seedWards } from './fixtu
 let svc: TestService;
 let clock: ManualClock;
 /** reachable consenting accounts per ward, and the rest of the population */
-const ids: Record<string, string[]> = {};
+const ids = {} as Record<'anHoa' | 'xuanKhanh' | 'noWard' | 'unreachable' | 'noConsent', string[]>;
 
 beforeAll(async () => {
   svc = await startTestService();
@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => svc.close());
 
-const post = (payload: unknown) => svc.app.inject({ method: 'POST', url: '/api/v1/broadcasts', headers: adminHeaders, payload });
+const post = (payload: Record<string, unknown>) => svc.app.inject({ method: 'POST', url: '/api/v1/broadcasts', headers: adminHeaders, payload });
 const status = async (id: string) => (await svc.app.inject({ url: `/api/v1/broadcasts/${id}`, headers: adminHeaders })).json();
 const deps = () => svc.deps;
 
@@ -39,7 +39,7 @@ describe('broadcast queuing', () => {
     const { id } = res.json() as { id: string };
     expect(await queueDueBroadcasts(deps(), { chunk: 256 })).toEqual([id]);
     const rows = await broadcastRows(svc.db.db, id);
-    const expected = [...ids.anHoa!, ...ids.xuanKhanh!, ...ids.noWard!, ...ids.unreachable!];
+    const expected = [...ids.anHoa, ...ids.xuanKhanh, ...ids.noWard, ...ids.unreachable];
     expect(rows).toHaveLength(expected.length);
     expect(rows.every((r) => r.n === 1)).toBe(true);
     expect(new Set(rows.map((r) => r.accountId))).toEqual(new Set(expected));
@@ -85,7 +85,7 @@ describe('broadcast queuing', () => {
     const { id } = res.json() as { id: string };
     await queueDueBroadcasts(deps());
     const rows = await broadcastRows(svc.db.db, id);
-    expect(new Set(rows.map((r) => r.accountId))).toEqual(new Set([...ids.anHoa!, ...ids.unreachable!]));
+    expect(new Set(rows.map((r) => r.accountId))).toEqual(new Set([...ids.anHoa, ...ids.unreachable]));
 
     const two = (await post({ text: 'Hai phường', audience: { wardCodes: ['31117', '31120'] } })).json() as { id: string };
     await queueDueBroadcasts(deps());
@@ -177,7 +177,7 @@ describe('progress and the final report', () => {
     expect(sender.sent[0]!.messages[0]!.text).toBe('Đã gửi 0/500 · 0% · đang ước tính thời gian');
 
     // One account blocks the bot during the broadcast; the others receive it.
-    const blocker = ids.xuanKhanh![0]!;
+    const blocker = ids.xuanKhanh[0]!;
     const sendSome = (n: number) =>
       svc.db.db.execute(
         sql`update outbox set status = 'sent' where id in (select id from outbox where ref_id = ${b.id} and status = 'pending' and account_id <> ${blocker} limit ${n})`,

@@ -81,6 +81,8 @@ export async function press(svc: TestService, accountId: string, payload: string
   return r.replies.map((m) => m.text ?? '');
 }
 
-export async function handle(svc: TestService, inbound: Omit<Inbound, 'messageId'>) {
+type WithoutId<T> = T extends unknown ? Omit<T, 'messageId'> : never;
+
+export async function handle(svc: TestService, inbound: WithoutId<Inbound>) {
   return svc.runner.handle({ ...inbound, messageId: `t${++seq}` } as Inbound);
 }
