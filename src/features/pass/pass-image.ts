@@ -117,12 +117,9 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
     y += Math.round(name.size * 1.25);
   }
   y += px(4);
+  // A grey pass has no validity to show; its header already says why.
   const details = [`${t('pass:label_birth_year')}: ${data.birthYear}`];
-  details.push(
-    data.validUntil
-      ? `${t('pass:label_valid_until')}: ${formatDateTime(data.validUntil, data.locale)}`
-      : t('pass:meaning_grey', { hours: data.validHours }),
-  );
+  if (data.validUntil) details.push(`${t('pass:label_valid_until')}: ${formatDateTime(data.validUntil, data.locale)}`);
   for (const line of details) {
     const fitted = fitLines(line, textWidth, px(24), 'regular', 1);
     parts.push(
