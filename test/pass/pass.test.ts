@@ -148,7 +148,7 @@ describe('the pass message and image', () => {
       'Mã QR của Anh/Chị: XANH\nHiệu lực đến 08:00 02/08/2021.\nAnh/Chị gửi /qr để xem lại mã bất cứ lúc nào.',
     );
     console.log(`pass PNG (chat): ${png.length} bytes; token: ${token.length} chars; QR text: ${token.length + 23} chars`);
-    expect(png.length).toBeLessThan(80_000);
+    expect(png.length).toBeLessThan(30_000);
   });
 
   it('says why a pass is grey, for the holder and for a family member', async () => {

@@ -1,6 +1,8 @@
+import { Resvg } from '@resvg/resvg-js';
 import QRCode from 'qrcode';
 import { formatDateTime, tFor } from '../../core/i18n.js';
-import { FONT_FAMILY, svgToPng, xml } from '../../render/svg.js';
+import { FONT_FAMILY, FONT_FILES, xml } from '../../render/svg.js';
+import { encodeIndexedPng } from './indexed-png.js';
 import type { PassStatus } from './status.js';
 
 /** Colour of each status; yellow carries dark text because white on yellow cannot be read in sunlight. */
@@ -162,5 +164,11 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
 
 /** The pass as a PNG: `chat` for messages, `print` for A6 paper. */
 export function renderPassPng(data: PassImageData, variant: PassVariant = 'chat'): Buffer {
-  return svgToPng(passSvg(data, variant));
+  // Same font setup as render/svg.ts's svgToPng, but we need the raw pixels to write a palette PNG.
+  const image = new Resvg(passSvg(data, variant), {
+    fitTo: { mode: 'original' },
+    font: { loadSystemFonts: false, fontFiles: Object.values(FONT_FILES), defaultFontFamily: FONT_FAMILY },
+    background: '#ffffff',
+  }).render();
+  return encodeIndexedPng(image.pixels, image.width, image.height);
 }
