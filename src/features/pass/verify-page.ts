@@ -42,12 +42,12 @@ const PAGE_CSS = `
 main{max-width:480px;margin:0 auto;background:#fff;min-height:100vh}
 .status{padding:28px 20px 24px;text-align:center}
 .status .kicker{margin:0;font-size:15px;letter-spacing:.08em;text-transform:uppercase;opacity:.9}
-.status h1{margin:4px 0;font-size:64px;line-height:1.05;font-weight:800}
+.status h1{margin:10px 0 6px;font-size:64px;line-height:1.25;font-weight:800}
 .status p{margin:0;font-size:17px}
 .notice{margin:16px;padding:12px 14px;border-radius:8px;background:#fff4e5;border:1px solid #f2b705;font-size:16px}
 .ext{margin:16px}
 dl{margin:0;padding:8px 20px 4px}dt{font-size:14px;color:#555}dd{margin:0 0 12px;font-size:19px;font-weight:600}
-.reasons{margin:0 20px 12px;padding-left:20px;font-size:16px}
+.reasons-label{margin:0 20px;font-size:14px;color:#555}.reasons{margin:0 20px 12px;padding-left:20px;font-size:16px}
 .sig{margin:0 20px 12px;font-size:15px;color:#1b7f3b}
 footer{padding:12px 20px 24px;font-size:14px;color:#555}footer a{color:#1d4ed8}
 `;
@@ -120,7 +120,7 @@ async function renderValid(req: FastifyRequest, deps: AppDeps, locale: Locale, t
   body += '</dl>';
   if (current.reasons.length > 0) {
     const until = current.exposureUntil ? formatDateTime(current.exposureUntil, locale) : '';
-    body += `<ul class="reasons" aria-label="${escapeHtml(t('pass:label_reasons'))}">${current.reasons
+    body += `<p class="reasons-label">${escapeHtml(t('pass:label_reasons'))}</p><ul class="reasons">${current.reasons
       .map((r) => `<li>${escapeHtml(t(`pass:reason_${r}`, { hours, until }))}</li>`)
       .join('')}</ul>`;
   }
