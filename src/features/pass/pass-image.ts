@@ -118,7 +118,7 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
     );
     y += Math.round(name.size * 1.25);
   }
-  y += px(4);
+  y += px(8);
   // A grey pass has no validity to show; its header already says why.
   const details = [`${t('pass:label_birth_year')}: ${data.birthYear}`];
   if (data.validUntil) details.push(`${t('pass:label_valid_until')}: ${formatDateTime(data.validUntil, data.locale)}`);
