@@ -35,11 +35,13 @@ export async function issuePass(db: DbOrTx, deps: Deps, personId: string): Promi
   const now = deps.clock.now();
   const status = await currentStatus(db, personId, now, deps.config);
   const until = status.declarationValidUntil?.getTime() ?? now.getTime() + deps.config.passValidHours * 3_600_000;
+  // The token holds whole seconds; the claims handed back say exactly what the token says.
+  const toSecond = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
   const claims: PassClaims = {
     personId,
     status: status.status,
-    issuedAt: now,
-    expiresAt: new Date(Math.max(until, now.getTime() + MIN_LIFETIME_MS)),
+    issuedAt: toSecond(now.getTime()),
+    expiresAt: toSecond(Math.max(until, now.getTime() + MIN_LIFETIME_MS)),
   };
   const token = signPassToken(claims, deps.secrets.passPrivateKey);
   return { person, status, claims, token, url: passUrl(deps.config.publicUrl, token) };
