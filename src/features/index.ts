@@ -2,6 +2,8 @@ import type { Feature, Deps } from '../core/dialog.js';
 import type { RouteModule } from '../http/app.js';
 import type { WorkerSet } from '../workers/worker-set.js';
 import { passKeysModule } from './pass/keys.js';
+import { passVerifyModule } from './pass/verify-page.js';
+import { retentionModule } from './retention/job.js';
 import { officialsModule } from './officials/index.js';
 import { broadcastModule } from './broadcast/index.js';
 import { statsModule } from './stats/index.js';
@@ -16,4 +18,4 @@ export interface FeatureModule {
   workers?: (workers: WorkerSet, deps: Deps) => void;
 }
 
-export const featureModules: FeatureModule[] = [passKeysModule, officialsModule, broadcastModule, statsModule];
+export const featureModules: FeatureModule[] = [passKeysModule, passVerifyModule, retentionModule, officialsModule, broadcastModule, statsModule];
