@@ -207,6 +207,9 @@ describe('progress and the final report', () => {
       'Thông báo đã gửi xong: 499 người đã nhận, 0 lỗi, 1 không liên lạc được, 0 đã hủy (tổng 500).',
     );
     expect((await status(b.id)).status).toBe('done');
+    // Retention deletes finished outbox rows; the report stays.
+    await svc.db.db.delete(outbox).where(eq(outbox.refId, b.id));
+    expect(await status(b.id)).toMatchObject({ status: 'done', total: 500, sent: 499, unreachable: 1, pending: 0 });
     // Nothing more happens on later ticks.
     const edits = sender.edits.length;
     clock.advanceMinutes(1);

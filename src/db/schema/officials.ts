@@ -74,6 +74,8 @@ export const broadcasts = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true }),
     cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
     cancelledBy: text('cancelled_by'),
+    /** delivery counts when it finished: outbox rows are deleted by retention, the report must outlive them */
+    finalCounts: jsonb('final_counts').$type<Record<string, number>>(),
   },
   (t) => [index('broadcasts_status_idx').on(t.status, t.scheduledAt)],
 );

@@ -307,7 +307,7 @@ export async function trackBroadcasts(deps: ProgressDeps): Promise<{ finished: s
       const won = await db.transaction(async (tx) => {
         const [row] = await tx
           .update(broadcasts)
-          .set({ status: 'done', finishedAt: now })
+          .set({ status: 'done', finishedAt: now, finalCounts: { ...counts } })
           .where(and(eq(broadcasts.id, b.id), eq(broadcasts.status, 'sending')))
           .returning({ id: broadcasts.id });
         if (!row) return false;
@@ -375,7 +375,7 @@ export async function trackBroadcasts(deps: ProgressDeps): Promise<{ finished: s
 export async function broadcastView(db: DbOrTx, id: string) {
   const b = await db.query.broadcasts.findFirst({ where: eq(broadcasts.id, id) });
   if (!b) return undefined;
-  const counts = await broadcastCounts(db, id);
+  const counts = b.finalCounts ? (b.finalCounts as unknown as BroadcastCounts) : await broadcastCounts(db, id);
   return {
     id: b.id,
     status: b.status as BroadcastStatus,
