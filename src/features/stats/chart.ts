@@ -9,6 +9,8 @@ export interface ChartLabels {
   symptomatic: string;
   noWard: string;
   empty: string;
+  /** numbers are written as the reader writes them (1.200 in Vietnamese) */
+  locale: string;
 }
 
 const W = 900;
@@ -20,6 +22,7 @@ const COLORS = { decl: '#3b82f6', symp: '#f59e0b', text: '#111827', grid: '#e5e7
  */
 export function statsChartSvg(stats: Stats, labels: ChartLabels): string {
   const font = `font-family="${FONT_FAMILY}"`;
+  const nf = new Intl.NumberFormat(labels.locale === 'en' ? 'en-US' : 'vi-VN');
   const parts: string[] = [];
   parts.push(`<rect width="${W}" height="100%" fill="#ffffff"/>`);
   parts.push(`<text x="30" y="44" ${font} font-size="28" font-weight="700" fill="${COLORS.text}">${xml(labels.title)}</text>`);
@@ -40,7 +43,7 @@ export function statsChartSvg(stats: Stats, labels: ChartLabels): string {
     const hs = (d.symptomatic / max) * chartH;
     parts.push(`<rect x="${x.toFixed(1)}" y="${(baseY - h).toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS.decl}"/>`);
     if (hs > 0) parts.push(`<rect x="${x.toFixed(1)}" y="${(baseY - hs).toFixed(1)}" width="${barW.toFixed(1)}" height="${hs.toFixed(1)}" fill="${COLORS.symp}"/>`);
-    parts.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(baseY - h - 6).toFixed(1)}" ${font} font-size="15" text-anchor="middle" fill="${COLORS.text}">${d.declarations}</text>`);
+    parts.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(baseY - h - 6).toFixed(1)}" ${font} font-size="15" text-anchor="middle" fill="${COLORS.text}">${nf.format(d.declarations)}</text>`);
     if (days.length <= 14 || i % Math.ceil(days.length / 14) === 0) {
       const [, m, day] = d.date.split('-');
       parts.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${baseY + 22}" ${font} font-size="15" text-anchor="middle" fill="${COLORS.muted}">${day}/${m}</text>`);
@@ -65,7 +68,7 @@ export function statsChartSvg(stats: Stats, labels: ChartLabels): string {
     const len = ((W - 330) * w.count) / wMax;
     parts.push(`<text x="250" y="${y + 21}" ${font} font-size="16" text-anchor="end" fill="${COLORS.text}">${xml(name.length > 26 ? `${name.slice(0, 25)}…` : name)}</text>`);
     parts.push(`<rect x="260" y="${y + 4}" width="${Math.max(2, len).toFixed(1)}" height="24" fill="${COLORS.symp}"/>`);
-    parts.push(`<text x="${(266 + len).toFixed(1)}" y="${y + 22}" ${font} font-size="16" fill="${COLORS.text}">${w.count}</text>`);
+    parts.push(`<text x="${(266 + len).toFixed(1)}" y="${y + 22}" ${font} font-size="16" fill="${COLORS.text}">${nf.format(w.count)}</text>`);
   });
   const height = wTop + 30 + Math.max(1, wards.length) * rowH + 20;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}">${parts.join('')}</svg>`;

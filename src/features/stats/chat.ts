@@ -48,6 +48,7 @@ export function statsFeature(): Feature {
             symptomatic: ctx.t('stats:chart_symptomatic'),
             noWard,
             empty: ctx.t('stats:by_ward_none'),
+            locale: ctx.locale,
           });
           ctx.reply({ text: lines.join('\n') }, { image: { png, filename: 'thongke.png' } });
         },
