@@ -5,7 +5,8 @@
 export type ChannelName = 'telegram' | 'zalo' | 'web';
 
 export type Inbound =
-  | (InboundBase & { kind: 'text'; text: string })
+  /** html: the same text with the sender's formatting as the Bot API HTML subset, when the platform gives it */
+  | (InboundBase & { kind: 'text'; text: string; html?: string })
   /** a button press: the payload the button was given in Outbound.buttons */
   | (InboundBase & { kind: 'button'; payload: string })
   /** a deep link: Telegram /start <param>, or a landing-page code; param may be empty */

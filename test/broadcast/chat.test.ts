@@ -81,4 +81,14 @@ describe('/thongbao in chat', () => {
     await say(svc, 'comms1', 'hủy');
     expect((await say(svc, 'comms1', 'x'.repeat(5000))).join()).not.toMatch(/dài/);
   });
+
+  it('keeps Telegram formatting when the adapter hands it over as HTML', async () => {
+    await say(svc, 'comms1', '/thongbao');
+    await handle(svc, { channel: 'web', accountId: 'comms1', kind: 'text', text: 'Tiêm vắc xin tại đây', html: '<b>Tiêm vắc xin</b> tại <a href="https://x.vn">đây</a>' });
+    const r = await handle(svc, { channel: 'web', accountId: 'comms1', kind: 'text', text: 'An Hòa' });
+    expect(r.replies[1]).toEqual({ text: '📢 THÔNG BÁO\n\n<b>Tiêm vắc xin</b> tại <a href="https://x.vn">đây</a>', format: 'html' });
+    await press(svc, 'comms1', 'bc:send');
+    const b = await svc.db.db.query.broadcasts.findFirst({ where: eq(broadcasts.format, 'html') });
+    expect(b).toMatchObject({ status: 'queuing', text: '<b>Tiêm vắc xin</b> tại <a href="https://x.vn">đây</a>' });
+  });
 });

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
 import { accounts, auditLog, officialRoles } from '../../src/db/schema/index.js';
+import { inviteLinks, parseInviteCode } from '../../src/features/officials/invites.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import { handle, say } from '../broadcast/fixtures.js';
 
@@ -61,6 +62,14 @@ describe('invites', () => {
     expect(replies[0]).toMatch(/cán bộ y tế/);
     const acc = await svc.db.db.query.accounts.findFirst({ where: eq(accounts.externalId, 'zal1') });
     expect(acc!.channel).toBe('zalo');
+  });
+
+  it('with Telegram on, the URL is the bot deep link', () => {
+    const links = inviteLinks({ ...svc.deps, telegramUsername: () => 'khaibao_ct_bot' }, 'K7M2QX9P4R');
+    expect(links).toEqual({ url: 'https://t.me/khaibao_ct_bot?start=o_K7M2QX9P4R', telegramUrl: 'https://t.me/khaibao_ct_bot?start=o_K7M2QX9P4R', typedCode: 'O-K7M2QX9P4R' });
+    expect(parseInviteCode('o k7m2 qx9p 4r')).toBe('K7M2QX9P4R');
+    expect(parseInviteCode('K7M2QX9P4R')).toBeUndefined();
+    expect(parseInviteCode('K7M2QX9P4R', false)).toBe('K7M2QX9P4R');
   });
 
   it('refuses an expired invite', async () => {

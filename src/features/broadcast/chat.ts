@@ -3,7 +3,16 @@ import { AppError } from '../../core/errors.js';
 import type { ChannelName } from '../../core/messages.js';
 import { ACCESS, accountActor, hasAnyRole } from '../officials/roles.js';
 import { countAudience, foldName, matchWards, type Audience } from './audience.js';
-import { broadcastMessage, cancelBroadcast, createBroadcast, latestActiveBroadcast, lengthProblems, CHANNEL_TEXT_LIMITS } from './engine.js';
+import {
+  broadcastMessage,
+  cancelBroadcast,
+  createBroadcast,
+  latestActiveBroadcast,
+  lengthProblems,
+  visibleLength,
+  CHANNEL_TEXT_LIMITS,
+  type BroadcastFormat,
+} from './engine.js';
 
 const FLOW = 'broadcast';
 const mayBroadcast = (ctx: DialogContext) => hasAnyRole(ctx.tx, ctx.account.id, ACCESS.broadcasts);
@@ -12,6 +21,7 @@ const MAX_LIMIT = Math.max(...Object.values(CHANNEL_TEXT_LIMITS));
 
 interface Draft {
   text?: string;
+  format?: BroadcastFormat;
   audience?: Audience;
   wardNames?: string[];
 }
@@ -30,12 +40,15 @@ const flow: Flow = {
       handle: async (ctx, input) => {
         if (input.kind !== 'text') return ctx.goto('text');
         if (isCancelWord(input.text)) return cancelled(ctx);
-        const length = [...input.text].length;
+        // Telegram formatting (bold, links…) is kept when the adapter hands it over as HTML.
+        const html = ctx.inbound.kind === 'text' && ctx.inbound.html && ctx.inbound.html !== input.text ? ctx.inbound.html : undefined;
+        const length = html ? visibleLength(html, 'html') : [...input.text].length;
         if (length > MAX_LIMIT) {
           ctx.reply({ text: ctx.t('broadcast:too_long', { length, limit: MAX_LIMIT, channel: 'Telegram' }) });
           return ctx.goto('text');
         }
-        draft(ctx).text = input.text;
+        draft(ctx).text = html ?? input.text;
+        draft(ctx).format = html ? 'html' : 'plain';
         return ctx.goto('audience');
       },
     },
@@ -74,7 +87,7 @@ const flow: Flow = {
       ask: async (ctx) => {
         const d = draft(ctx);
         const count = await countAudience(ctx.tx, d.audience!);
-        const problems = lengthProblems(d.text!, 'plain', Object.keys(count.byChannel) as ChannelName[]);
+        const problems = lengthProblems(d.text!, d.format ?? 'plain', Object.keys(count.byChannel) as ChannelName[]);
         if (problems.length) {
           const p = problems[0]!;
           ctx.reply({ text: ctx.t('broadcast:too_long', { length: p.length, limit: p.limit, channel: channelLabel(p.channel) }) });
@@ -87,7 +100,7 @@ const flow: Flow = {
         const audience = 'all' in d.audience! ? ctx.t('broadcast:audience_all') : (d.wardNames ?? []).join(', ');
         ctx.reply(
           { text: ctx.t('broadcast:preview_intro') },
-          { text: broadcastMessage(d.text!, 'plain', ctx.locale).text },
+          broadcastMessage(d.text!, d.format ?? 'plain', ctx.locale),
           {
             text: ctx.t('broadcast:preview_summary', {
               audience,
@@ -117,7 +130,7 @@ const flow: Flow = {
         try {
           const b = await createBroadcast(
             ctx.tx,
-            { text: d.text!, audience: d.audience!, actor: accountActor(ctx.account.id), progressAccountId: ctx.account.id },
+            { text: d.text!, format: d.format ?? 'plain', audience: d.audience!, actor: accountActor(ctx.account.id), progressAccountId: ctx.account.id },
             ctx.deps.clock.now(),
           );
           ctx.deps.log.info({ broadcastId: b.id, accountId: ctx.account.id }, 'broadcast created in chat');
