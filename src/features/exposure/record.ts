@@ -17,6 +17,7 @@ import {
   householdPersonIds,
   personsAlreadyExposed,
   personsByPhone,
+  personsWithOpenCase,
   windowsOfCase,
   type CandidateRow,
 } from './store.js';
@@ -214,7 +215,8 @@ export interface WindowResult {
 /**
  * An exposure window an official enters by hand (a case that did not check in). Goes through the same matcher,
  * with the window itself as the case's presence; the advice given applies to everyone alerted. People already
- * alerted for an overlapping window at this venue (or for the same visit) are not alerted again.
+ * alerted for an overlapping window at this venue (or for the same visit) are not alerted again, nor are open
+ * cases themselves.
  */
 export async function recordManualWindow(deps: Deps, input: WindowInput, actor: string): Promise<WindowResult> {
   if (input.to.getTime() <= input.from.getTime()) throw badRequest('INVALID_WINDOW', '"to" must be after "from".');
@@ -227,6 +229,7 @@ export async function recordManualWindow(deps: Deps, input: WindowInput, actor: 
     const spec: WindowSpec = { venueId: venue.id, sourceVisitId: null, from: input.from, to: input.to, presence: { from: input.from, to: input.to } };
     const candidates = await candidateVisits(tx, [spec]);
     const already = await personsAlreadyExposed(tx, venue.id, spec, candidates.map((c) => c.visitId));
+    for (const id of await personsWithOpenCase(tx, [...new Set(candidates.map((c) => c.personId))])) already.add(id);
     const [w] = await tx
       .insert(exposureWindows)
       .values({ venueId: venue.id, fromAt: input.from, toAt: input.to, presenceFrom: input.from, presenceTo: input.to, advice: input.advice, createdBy: actor, createdAt: now })

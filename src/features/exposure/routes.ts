@@ -38,13 +38,13 @@ export const exposureRoutes: RouteModule = (app, deps) => {
   app.post<{ Body: CaseBody }>(
     '/api/v1/cases',
     {
-      preHandler: health,
+      onRequest: health,
       schema: {
         body: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            phone: { type: 'string', minLength: 9, maxLength: 20 },
+            phone: { type: 'string', maxLength: 30 },
             personId: uuid,
             onsetAt: dateTime,
             testedAt: dateTime,
@@ -100,7 +100,7 @@ export const exposureRoutes: RouteModule = (app, deps) => {
   app.post<{ Body: WindowBody }>(
     '/api/v1/exposure-windows',
     {
-      preHandler: health,
+      onRequest: health,
       schema: {
         body: {
           type: 'object',
@@ -124,7 +124,7 @@ export const exposureRoutes: RouteModule = (app, deps) => {
   app.get<{ Params: { id: string } }>(
     '/api/v1/cases/:id/contacts',
     {
-      preHandler: health,
+      onRequest: health,
       schema: {
         params: { type: 'object', required: ['id'], properties: { id: uuid } },
         response: {
@@ -183,7 +183,7 @@ export const exposureRoutes: RouteModule = (app, deps) => {
   app.post<{ Params: { id: string } }>(
     '/api/v1/cases/:id/close',
     {
-      preHandler: health,
+      onRequest: health,
       schema: {
         params: { type: 'object', required: ['id'], properties: { id: uuid } },
         response: { 200: { type: 'object', properties: { id: uuid, closedAt: dateTime } }, '4xx': errorShape },

@@ -163,6 +163,16 @@ export async function personsAlreadyExposed(
   return new Set(rows.map((r) => r.personId));
 }
 
+/** Of these persons, those who are an open case themselves (they are not told they met a case). */
+export async function personsWithOpenCase(db: DbOrTx, personIds: string[]): Promise<string[]> {
+  if (personIds.length === 0) return [];
+  const rows = await db
+    .selectDistinct({ personId: cases.personId })
+    .from(cases)
+    .where(and(inArray(cases.personId, personIds), isNull(cases.closedAt)));
+  return rows.flatMap((r) => (r.personId ? [r.personId] : []));
+}
+
 export interface AlertAccount {
   id: string;
   channel: string;
