@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type DbOrTx } from '../../db/client.js';
 import {
   accounts,
@@ -31,10 +31,6 @@ export interface CandidateRow extends CandidateVisit {
  */
 export async function candidateVisits(db: DbOrTx, windows: { venueId: string; from: Date; to: Date }[]): Promise<CandidateRow[]> {
   if (windows.length === 0) return [];
-  const values = sql.join(
-    windows.map((w) => sql`(${w.venueId}::uuid, ${w.from.toISOString()}::timestamptz, ${w.to.toISOString()}::timestamptz)`),
-    sql`, `,
-  );
   const rows = await queryRows<{
     visit_id: string;
     person_id: string;
@@ -46,18 +42,7 @@ export async function candidateVisits(db: DbOrTx, windows: { venueId: string; fr
     venue_name: string;
     full_name: string;
     is_self: boolean;
-  }>(
-    db,
-    sql`select v.id as visit_id, v.person_id, coalesce(v.account_id, p.owner_account_id) as account_id, v.venue_id,
-          v.entered_at, v.exited_at, ve.default_stay_minutes, ve.name as venue_name, p.full_name, p.is_self
-        from (values ${values}) as w(venue_id, from_at, to_at)
-        join venues ve on ve.id = w.venue_id
-        join visits v on v.venue_id = w.venue_id
-          and v.entered_at < w.to_at
-          and v.entered_at >= w.from_at - greatest(ve.default_stay_minutes, ${MAX_VISIT_MINUTES}::int) * interval '1 minute'
-          and coalesce(v.exited_at, v.entered_at + ve.default_stay_minutes * interval '1 minute') > w.from_at
-        join persons p on p.id = v.person_id`,
-  );
+  }>(db, candidateVisitsQuery(windows));
   const seen = new Set<string>();
   const out: CandidateRow[] = [];
   for (const r of rows) {
@@ -77,6 +62,23 @@ export async function candidateVisits(db: DbOrTx, windows: { venueId: string; fr
     });
   }
   return out;
+}
+
+/** The matching statement itself (the benchmark EXPLAINs it). `windows` must not be empty. */
+export function candidateVisitsQuery(windows: { venueId: string; from: Date; to: Date }[]): SQL {
+  const values = sql.join(
+    windows.map((w) => sql`(${w.venueId}::uuid, ${w.from.toISOString()}::timestamptz, ${w.to.toISOString()}::timestamptz)`),
+    sql`, `,
+  );
+  return sql`select v.id as visit_id, v.person_id, coalesce(v.account_id, p.owner_account_id) as account_id, v.venue_id,
+          v.entered_at, v.exited_at, ve.default_stay_minutes, ve.name as venue_name, p.full_name, p.is_self
+        from (values ${values}) as w(venue_id, from_at, to_at)
+        join venues ve on ve.id = w.venue_id
+        join visits v on v.venue_id = w.venue_id
+          and v.entered_at < w.to_at
+          and v.entered_at >= w.from_at - greatest(ve.default_stay_minutes, ${MAX_VISIT_MINUTES}::int) * interval '1 minute'
+          and coalesce(v.exited_at, v.entered_at + ve.default_stay_minutes * interval '1 minute') > w.from_at
+        join persons p on p.id = v.person_id`;
 }
 
 /** The case's own visits that may touch the infectious window (the matcher clips them exactly). */
