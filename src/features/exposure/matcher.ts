@@ -12,8 +12,8 @@ export const INFECTIOUS_DAYS_BEFORE = 2;
 export const CLOSE_CONTACT_MINUTES = 15;
 /**
  * Visits are looked up this far before a window starts (the index's lower bound on entered_at). The check-in
- * job ends an open visit after the venue's default stay, so a visit longer than this (or than the venue's stay,
- * whichever is longer) can only come from a check-out typed a day late; we accept missing those.
+ * job ends an open visit after the venue's default stay (at most 8 h by kind), so a visit longer than this can
+ * only come from a check-out made a day late; we accept missing those. Must stay above every venue's default stay.
  */
 export const MAX_VISIT_MINUTES = 24 * 60;
 

@@ -26,8 +26,7 @@ export interface CandidateRow extends CandidateVisit {
  * Every visit overlapping any of `windows` (a visit overlaps [from, to) when entered < to and its end > from;
  * the end is the exit, or entry + the venue's default stay). One statement for all windows: each window drives
  * a range scan of visits_venue_entered_idx bounded on both sides: entered_at < to, and entered_at ≥ from − the
- * longest a visit can last (MAX_VISIT_MINUTES or the venue's default stay if longer), so the scan never walks
- * the venue's whole history.
+ * longest a visit can last (MAX_VISIT_MINUTES), so the scan never walks the venue's whole history.
  */
 export async function candidateVisits(db: DbOrTx, windows: { venueId: string; from: Date; to: Date }[]): Promise<CandidateRow[]> {
   if (windows.length === 0) return [];
@@ -66,19 +65,22 @@ export async function candidateVisits(db: DbOrTx, windows: { venueId: string; fr
 
 /** The matching statement itself (the benchmark EXPLAINs it). `windows` must not be empty. */
 export function candidateVisitsQuery(windows: { venueId: string; from: Date; to: Date }[]): SQL {
+  // The lower bound is computed here, from the window alone, so it is a plain index condition (a bound that
+  // depended on the joined venue row was applied as a filter over the venue's whole history).
   const values = sql.join(
-    windows.map((w) => sql`(${w.venueId}::uuid, ${w.from.toISOString()}::timestamptz, ${w.to.toISOString()}::timestamptz)`),
+    windows.map(
+      (w) =>
+        sql`(${w.venueId}::uuid, ${w.from.toISOString()}::timestamptz, ${w.to.toISOString()}::timestamptz, ${new Date(w.from.getTime() - MAX_VISIT_MINUTES * 60_000).toISOString()}::timestamptz)`,
+    ),
     sql`, `,
   );
   return sql`select v.id as visit_id, v.person_id, coalesce(v.account_id, p.owner_account_id) as account_id, v.venue_id,
           v.entered_at, v.exited_at, ve.default_stay_minutes, ve.name as venue_name, p.full_name, p.is_self
-        from (values ${values}) as w(venue_id, from_at, to_at)
-        join venues ve on ve.id = w.venue_id
-        join visits v on v.venue_id = w.venue_id
-          and v.entered_at < w.to_at
-          and v.entered_at >= w.from_at - greatest(ve.default_stay_minutes, ${MAX_VISIT_MINUTES}::int) * interval '1 minute'
-          and coalesce(v.exited_at, v.entered_at + ve.default_stay_minutes * interval '1 minute') > w.from_at
-        join persons p on p.id = v.person_id`;
+        from (values ${values}) as w(venue_id, from_at, to_at, earliest_entry)
+        join visits v on v.venue_id = w.venue_id and v.entered_at < w.to_at and v.entered_at >= w.earliest_entry
+        join venues ve on ve.id = v.venue_id
+        join persons p on p.id = v.person_id
+        where coalesce(v.exited_at, v.entered_at + ve.default_stay_minutes * interval '1 minute') > w.from_at`;
 }
 
 /** The case's own visits that may touch the infectious window (the matcher clips them exactly). */
