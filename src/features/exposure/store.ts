@@ -74,11 +74,17 @@ export function candidateVisitsQuery(windows: { venueId: string; from: Date; to:
     ),
     sql`, `,
   );
+  // LATERAL … OFFSET 0 keeps the planner from flattening the scan and probing by venue alone (it did, and
+  // then filtered the venue's whole history: the cost model assumes visits are spread evenly over venues).
   return sql`select v.id as visit_id, v.person_id, coalesce(v.account_id, p.owner_account_id) as account_id, v.venue_id,
           v.entered_at, v.exited_at, ve.default_stay_minutes, ve.name as venue_name, p.full_name, p.is_self
         from (values ${values}) as w(venue_id, from_at, to_at, earliest_entry)
-        join visits v on v.venue_id = w.venue_id and v.entered_at < w.to_at and v.entered_at >= w.earliest_entry
-        join venues ve on ve.id = v.venue_id
+        join venues ve on ve.id = w.venue_id
+        cross join lateral (
+          select * from visits
+          where visits.venue_id = w.venue_id and visits.entered_at < w.to_at and visits.entered_at >= w.earliest_entry
+          offset 0
+        ) v
         join persons p on p.id = v.person_id
         where coalesce(v.exited_at, v.entered_at + ve.default_stay_minutes * interval '1 minute') > w.from_at`;
 }
