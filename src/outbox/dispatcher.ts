@@ -167,7 +167,10 @@ export class OutboxDispatcher implements Worker {
     const lane = async () => {
       while (next < chats.length) await this.deliverChat(chats[next++]!);
     };
-    await Promise.all(Array.from({ length: Math.min(this.o.concurrency, chats.length) }, lane));
+    // Wait for every lane even when one fails, so no send of this round overlaps the next round's.
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(this.o.concurrency, chats.length) }, lane));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return rows.length;
   }
 
