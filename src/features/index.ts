@@ -4,6 +4,8 @@ import type { WorkerSet } from '../workers/worker-set.js';
 import { passKeysModule } from './pass/keys.js';
 import { passVerifyModule } from './pass/verify-page.js';
 import { retentionModule } from './retention/job.js';
+import { exposureModule } from './exposure/index.js';
+import { outboxModule } from '../outbox/module.js';
 import { officialsModule } from './officials/index.js';
 import { broadcastModule } from './broadcast/index.js';
 import { statsModule } from './stats/index.js';
@@ -18,4 +20,13 @@ export interface FeatureModule {
   workers?: (workers: WorkerSet, deps: Deps) => void;
 }
 
-export const featureModules: FeatureModule[] = [passKeysModule, passVerifyModule, retentionModule, officialsModule, broadcastModule, statsModule];
+export const featureModules: FeatureModule[] = [
+  passKeysModule,
+  passVerifyModule,
+  retentionModule,
+  exposureModule,
+  outboxModule,
+  officialsModule,
+  broadcastModule,
+  statsModule,
+];
