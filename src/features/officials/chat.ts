@@ -1,6 +1,7 @@
 import type { DialogContext, Feature } from '../../core/dialog.js';
 import { formatDateTime } from '../../core/i18n.js';
 import { createApiToken } from './api-tokens.js';
+import { caseFlow, mayRecordCases, startCaseFlow } from './case-chat.js';
 import { acceptInvite, createInvite, inviteLinks, parseInviteCode } from './invites.js';
 import { ACCESS, OFFICIAL_ROLES, accountActor, hasAnyRole, isOfficialRole, rolesOf } from './roles.js';
 
@@ -75,7 +76,13 @@ export function officialsFeature(): Feature {
       await useInvite(ctx, code);
       return true;
     },
+    flows: [caseFlow],
     commands: [
+      {
+        names: ['f0', 'case'],
+        allowed: mayRecordCases,
+        run: (ctx, args) => startCaseFlow(ctx, args),
+      },
       {
         names: ['canbo', 'official'],
         allowed: isOfficial,
@@ -83,6 +90,7 @@ export function officialsFeature(): Feature {
           const roles = await rolesOf(ctx.tx, ctx.account.id);
           const lines = [ctx.t('officials:menu_roles', { roles: roles.map((r) => ctx.t(`officials:role_${r}`)).join(', ') })];
           const has = (area: readonly string[]) => roles.some((r) => r === 'admin' || area.includes(r));
+          if (has(ACCESS.cases)) lines.push(ctx.t('officials:menu_case'));
           if (has(ACCESS.broadcasts)) lines.push(ctx.t('officials:menu_broadcast'));
           if (has(ACCESS.stats)) lines.push(ctx.t('officials:menu_stats'));
           if (has(ACCESS.officials)) lines.push(ctx.t('officials:menu_invite'));

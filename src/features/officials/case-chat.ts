@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import type { DialogContext, Flow } from '../../core/dialog.js';
+import { AppError } from '../../core/errors.js';
+import { formatDateTime } from '../../core/i18n.js';
+import type { ChannelName } from '../../core/messages.js';
+import { enqueue } from '../../outbox/enqueue.js';
+import { foldName } from '../broadcast/audience.js';
+import { recordCase } from '../exposure/record.js';
+import { normalizeVietnamPhone } from '../exposure/phone.js';
+import { ACCESS, accountActor, hasAnyRole } from './roles.js';
+
+export const CASE_FLOW = 'case';
+/** An onset or test date older than this is almost surely a typo (and its contacts' check-ins are gone). */
+const MAX_DAYS_BACK = 30;
+const VN_OFFSET_MS = 7 * 3_600_000;
+const DAY = 86_400_000;
+
+export const mayRecordCases = (ctx: DialogContext) => hasAnyRole(ctx.tx, ctx.account.id, ACCESS.cases);
+
+/** Midnight (Vietnam time) of a date typed as dd/mm, dd/mm/yy, dd/mm/yyyy, "hôm nay" or "hôm qua". */
+export function parseVnDate(text: string, now: Date): Date | undefined {
+  const local = new Date(now.getTime() + VN_OFFSET_MS);
+  const today = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate()) - VN_OFFSET_MS;
+  const t = foldName(text);
+  if (['hom nay', 'homnay', 'today', 'nay'].includes(t)) return new Date(today);
+  if (['hom qua', 'homqua', 'yesterday', 'qua'].includes(t)) return new Date(today - DAY);
+  const m = /^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$/.exec(t);
+  if (!m) return undefined;
+  const day = Number(m[1]);
+  const month = Number(m[2]);
+  let year = m[3] ? Number(m[3]) : local.getUTCFullYear();
+  if (year < 100) year += 2000;
+  const at = (y: number) => Date.UTC(y, month - 1, day) - VN_OFFSET_MS;
+  let ms = at(year);
+  const check = new Date(ms + VN_OFFSET_MS);
+  if (check.getUTCDate() !== day || check.getUTCMonth() !== month - 1) return undefined; // 31/02
+  // "28/12" typed on 2 January means last December.
+  if (!m[3] && ms > today) ms = at(year - 1);
+  return new Date(ms);
+}
+
+interface CaseDraft {
+  phone?: string;
+  kind?: 'onset' | 'test';
+  date?: string;
+}
+const draft = (ctx: DialogContext) => ctx.state.data as CaseDraft;
+const cancelWord = (s: string) => ['huy', 'thoi', 'cancel', 'stop'].includes(foldName(s));
+
+function cancelled(ctx: DialogContext): void {
+  ctx.end();
+  ctx.reply({ text: ctx.t('officials:case_cancelled') });
+}
+
+/** /f0 (/case): record a confirmed case by phone and onset or test date, through the exposure feature. */
+export const caseFlow: Flow = {
+  name: CASE_FLOW,
+  steps: {
+    phone: {
+      ask: async (ctx) => ctx.reply({ text: ctx.t('officials:case_ask_phone') }),
+      handle: async (ctx, input) => {
+        const typed = input.kind === 'text' ? input.text : input.kind === 'contact' ? input.phone : '';
+        if (input.kind === 'text' && cancelWord(typed)) return cancelled(ctx);
+        const phone = normalizeVietnamPhone(typed);
+        if (!phone) {
+          ctx.reply({ text: ctx.t('officials:case_bad_phone') });
+          return ctx.goto('phone');
+        }
+        draft(ctx).phone = phone;
+        return ctx.goto('kind');
+      },
+    },
+    kind: {
+      ask: async (ctx) =>
+        ctx.reply({
+          text: ctx.t('officials:case_ask_kind'),
+          buttons: [
+            [{ label: ctx.t('officials:case_kind_onset'), payload: 'f0:onset' }],
+            [{ label: ctx.t('officials:case_kind_test'), payload: 'f0:test' }],
+          ],
+        }),
+      handle: async (ctx, input) => {
+        const v = input.kind === 'button' ? input.payload : input.kind === 'text' ? foldName(input.text) : '';
+        if (cancelWord(v)) return cancelled(ctx);
+        if (v === 'f0:onset' || v === '1' || v.startsWith('khoi phat') || v === 'onset') draft(ctx).kind = 'onset';
+        else if (v === 'f0:test' || v === '2' || v.startsWith('xet nghiem') || v.startsWith('lay mau') || v === 'test') draft(ctx).kind = 'test';
+        else return ctx.goto('kind');
+        return ctx.goto('date');
+      },
+    },
+    date: {
+      ask: async (ctx) => ctx.reply({ text: ctx.t(draft(ctx).kind === 'onset' ? 'officials:case_ask_onset' : 'officials:case_ask_test') }),
+      handle: async (ctx, input) => {
+        if (input.kind !== 'text') return ctx.goto('date');
+        if (cancelWord(input.text)) return cancelled(ctx);
+        const now = ctx.deps.clock.now();
+        const d = parseVnDate(input.text, now);
+        if (!d) {
+          ctx.reply({ text: ctx.t('officials:case_bad_date') });
+          return ctx.goto('date');
+        }
+        if (d.getTime() > now.getTime() || now.getTime() - d.getTime() > (MAX_DAYS_BACK + 1) * DAY) {
+          ctx.reply({ text: ctx.t('officials:case_date_range', { days: MAX_DAYS_BACK }) });
+          return ctx.goto('date');
+        }
+        draft(ctx).date = d.toISOString();
+        return ctx.goto('confirm');
+      },
+    },
+    confirm: {
+      ask: async (ctx) => {
+        const d = draft(ctx);
+        ctx.reply({
+          text: ctx.t('officials:case_confirm', {
+            phone: d.phone,
+            kind: ctx.t(d.kind === 'onset' ? 'officials:case_kind_onset' : 'officials:case_kind_test'),
+            date: formatDateTime(new Date(d.date!), ctx.locale).slice(6),
+          }),
+          buttons: [
+            [{ label: ctx.t('officials:case_record_button'), payload: 'f0:record' }],
+            [{ label: ctx.t('officials:case_cancel_button'), payload: 'f0:cancel' }],
+          ],
+        });
+      },
+      handle: async (ctx, input) => {
+        const v = input.kind === 'button' ? input.payload : input.kind === 'text' ? foldName(input.text) : '';
+        if (v === 'f0:cancel' || cancelWord(v)) return cancelled(ctx);
+        if (v !== 'f0:record' && v !== 'ghi nhan' && v !== 'record') return ctx.goto('confirm');
+        if (!(await mayRecordCases(ctx))) {
+          ctx.end();
+          ctx.reply({ text: ctx.t('common:unknown_command') });
+          return;
+        }
+        const d = { ...draft(ctx) };
+        ctx.end();
+        ctx.reply({ text: ctx.t('officials:case_recording') });
+        // recordCase runs its own transaction: it must wait until this update's transaction has committed
+        // (PGlite has one connection). Its outcome reaches the official through the outbox.
+        const official = { id: ctx.account.id, channel: ctx.channel as ChannelName };
+        const t = ctx.t;
+        const deps = ctx.deps;
+        const key = `f0-report:${ctx.channel}:${ctx.inbound.messageId ?? randomUUID()}`;
+        ctx.afterCommit(async () => {
+          let text: string;
+          try {
+            const at = new Date(d.date!);
+            const r = await recordCase(deps, { phone: d.phone, ...(d.kind === 'onset' ? { onsetAt: at } : { testedAt: at }) }, accountActor(official.id));
+            deps.log.info({ caseId: r.id, accountId: official.id, alertsQueued: r.alertsQueued }, 'case recorded in chat');
+            text = [
+              t(r.existing ? 'officials:case_updated' : 'officials:case_recorded', {
+                windows: r.exposureWindows,
+                contacts: r.contacts,
+                alerts: r.alertsQueued,
+                from: formatDateTime(r.infectiousFrom, ctx.locale),
+              }),
+              ...(r.personFound ? [] : [t('officials:case_person_unknown')]),
+            ].join('\n');
+          } catch (err) {
+            if (!(err instanceof AppError)) deps.log.error({ accountId: official.id, err: { message: String((err as Error)?.message) } }, 'case from chat failed');
+            text = t('officials:case_failed');
+          }
+          await enqueue(deps.database.db, [
+            { channel: official.channel, accountId: official.id, kind: 'case_report', dedupeKey: key, messages: [{ text }], notBefore: new Date(0) },
+          ]);
+          deps.wakeOutbox?.();
+        });
+      },
+    },
+  },
+};
+
+/** `/f0 0912345678` starts with the phone filled in. */
+export async function startCaseFlow(ctx: DialogContext, args: string): Promise<void> {
+  const phone = args ? normalizeVietnamPhone(args) : undefined;
+  if (phone) return ctx.go(CASE_FLOW, 'kind', { phone });
+  return ctx.go(CASE_FLOW, 'phone', {});
+}
