@@ -1,0 +1,83 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outbox } from '../../src/db/schema/index.js';
+import { parseVnDate } from '../../src/features/officials/case-chat.js';
+import { createInvite } from '../../src/features/officials/invites.js';
+import { queryRows } from '../../src/db/client.js';
+import { startTestService, type TestService } from '../helpers/service.js';
+import { handle, press, say, seedAccounts, seedWards } from '../broadcast/fixtures.js';
+
+// ManualClock: 2021-08-01 08:00 Vietnam time.
+let svc: TestService;
+let contactAccount: string;
+beforeAll(async () => {
+  svc = await startTestService();
+  const db = svc.db.db;
+  await seedWards(db);
+  const [caseAcc] = await seedAccounts(db, { n: 1, prefix: 'f0-', wardCode: '31117' });
+  contactAccount = (await seedAccounts(db, { n: 1, prefix: 'f1-', wardCode: '31117' }))[0]!;
+  await db.execute(sql`update persons set phone = '+84912345678' where owner_account_id = ${caseAcc!}`);
+  const pid = async (acc: string) => (await queryRows<{ id: string }>(db, sql`select id from persons where owner_account_id = ${acc}`))[0]!.id;
+  await db.execute(sql`insert into venues (id, code, name, kind, default_stay_minutes) values
+    ('20000000-0000-4000-8000-000000000001', 'CF1', 'Quán cà phê Mộc', 'cafe', 60)`);
+  const visit = (p: string, acc: string, from: string, to: string) =>
+    db.execute(sql`insert into visits (person_id, venue_id, account_id, entered_at, exited_at, source, channel)
+      values (${p}, '20000000-0000-4000-8000-000000000001', ${acc}, ${from}::timestamptz, ${to}::timestamptz, 'poster', 'telegram')`);
+  await visit(await pid(caseAcc!), caseAcc!, '2021-07-31T10:00:00+07:00', '2021-07-31T11:00:00+07:00');
+  await visit(await pid(contactAccount), contactAccount, '2021-07-31T10:30:00+07:00', '2021-07-31T11:30:00+07:00');
+  for (const [acc, role] of [['doctor', 'health'], ['press', 'comms']] as const) {
+    const inv = await createInvite(db, { role, actor: 'test', now: svc.clock.now() });
+    await handle(svc, { channel: 'web', accountId: acc, kind: 'start', param: `o_${inv.code}` });
+  }
+});
+afterAll(() => svc.close());
+
+describe('/f0 in chat', () => {
+  it('reads dates as people type them, in Vietnam time', () => {
+    const now = new Date('2021-08-01T08:00:00+07:00');
+    expect(parseVnDate('hôm nay', now)!.toISOString()).toBe('2021-07-31T17:00:00.000Z');
+    expect(parseVnDate('hom qua', now)!.toISOString()).toBe('2021-07-30T17:00:00.000Z');
+    expect(parseVnDate('20/7', now)!.toISOString()).toBe('2021-07-19T17:00:00.000Z');
+    expect(parseVnDate('20-07-2021', now)!.toISOString()).toBe('2021-07-19T17:00:00.000Z');
+    expect(parseVnDate('28/12', new Date('2022-01-02T08:00:00+07:00'))!.toISOString()).toBe('2021-12-27T17:00:00.000Z');
+    expect(parseVnDate('31/02/2021', now)).toBeUndefined();
+    expect(parseVnDate('tuần trước', now)).toBeUndefined();
+  });
+
+  it('a health official records a case: bad answers are explained, contacts are alerted, the result comes back', async () => {
+    expect((await say(svc, 'doctor', '/f0'))[0]).toMatch(/Số điện thoại của người bệnh/);
+    expect((await say(svc, 'doctor', '12345'))[0]).toMatch(/chưa đúng/);
+    expect((await say(svc, 'doctor', '0912 345 678'))[0]).toBe('Anh/Chị biết ngày nào ạ?');
+    expect((await press(svc, 'doctor', 'f0:test'))[0]).toMatch(/Ngày lấy mẫu xét nghiệm/);
+    expect((await say(svc, 'doctor', '32/13'))[0]).toMatch(/chưa đọc được/);
+    expect((await say(svc, 'doctor', '15/8'))[0]).toMatch(/trong vòng 30 ngày/);
+    const confirm = await say(svc, 'doctor', 'hôm qua');
+    expect(confirm[0]).toBe(
+      'Ghi nhận ca bệnh:\nSố điện thoại: +84912345678\nNgày lấy mẫu xét nghiệm: 31/07/2021\nAnh/Chị xác nhận nhé? Những người tiếp xúc sẽ được cảnh báo ngay.',
+    );
+    expect((await press(svc, 'doctor', 'f0:record'))[0]).toMatch(/đang ghi nhận ca bệnh/);
+
+    const report = await svc.db.db.query.outbox.findFirst({ where: eq(outbox.kind, 'case_report') });
+    expect((report!.payload as { text: string }[])[0]!.text).toBe(
+      'Đã ghi nhận ca bệnh (thời gian lây nhiễm tính từ 00:00 29/07/2021): 1 khung thời gian tại địa điểm, 1 người tiếp xúc, 1 cảnh báo đang được gửi.',
+    );
+    const alerts = await svc.db.db.select().from(outbox).where(and(eq(outbox.kind, 'alert'), eq(outbox.accountId, contactAccount)));
+    expect(alerts).toHaveLength(1);
+  });
+
+  it('an unknown phone is kept as a case and said so; /f0 with the phone skips the question', async () => {
+    expect((await say(svc, 'doctor', '/case 0987654321'))[0]).toBe('Anh/Chị biết ngày nào ạ?');
+    await say(svc, 'doctor', '1');
+    await say(svc, 'doctor', '30/7');
+    await say(svc, 'doctor', 'ghi nhận');
+    const reports = await svc.db.db.select().from(outbox).where(eq(outbox.kind, 'case_report'));
+    expect(reports).toHaveLength(2);
+    const texts = reports.map((r) => (r.payload as { text: string }[])[0]!.text);
+    expect(texts.some((t) => /chưa khai báo trên khaibao/.test(t))).toBe(true);
+  });
+
+  it('comms officials and residents get the unknown-command answer', async () => {
+    expect((await say(svc, 'press', '/f0'))[0]).toMatch(/chưa hiểu lệnh/);
+    expect((await say(svc, 'someone', '/case'))[0]).toMatch(/chưa hiểu lệnh/);
+  });
+});
