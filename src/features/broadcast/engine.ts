@@ -285,6 +285,18 @@ export function progressText(locale: string, counts: BroadcastCounts, startedAt:
   return parts.join(' · ');
 }
 
+/** The final report: undeliverable messages count as failed for the official. */
+export function reportText(locale: string, c: BroadcastCounts): string {
+  const nf = new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'vi-VN');
+  return tFor(locale)('broadcast:report', {
+    sent: nf.format(c.sent),
+    failed: nf.format(c.failed + c.undeliverable),
+    unreachable: nf.format(c.unreachable),
+    cancelled: nf.format(c.cancelled),
+    total: nf.format(c.total),
+  });
+}
+
 type ProgressDeps = Pick<Deps, 'database' | 'clock' | 'log' | 'wakeOutbox'> & { channels?: ChannelRegistry };
 
 /**
@@ -312,7 +324,6 @@ export async function trackBroadcasts(deps: ProgressDeps): Promise<{ finished: s
           .returning({ id: broadcasts.id });
         if (!row) return false;
         if (official) {
-          const t = tFor(official.locale);
           await enqueue(tx, [
             {
               channel: official.channel as ChannelName,
@@ -320,7 +331,7 @@ export async function trackBroadcasts(deps: ProgressDeps): Promise<{ finished: s
               kind: 'broadcast_report',
               refId: b.id,
               dedupeKey: `broadcast-report:${b.id}`,
-              messages: [{ text: t('broadcast:report', { ...counts, failed: counts.failed + counts.undeliverable }) }],
+              messages: [{ text: reportText(official.locale, counts) }],
               notBefore: now,
             },
           ]);
