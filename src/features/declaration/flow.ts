@@ -176,7 +176,8 @@ const steps: Record<string, Step> = {
       const d = data(ctx);
       const self = d.target === 'self';
       ctx.reply({
-        text: ctx.t(tk(self ? 'ask_phone' : 'ask_phone_family'), promptParams(ctx)),
+        // Only Telegram can offer the share-contact button; elsewhere the number is typed.
+        text: ctx.t(tk(!self ? 'ask_phone_family' : ctx.channel === 'telegram' ? 'ask_phone' : 'ask_phone_typed'), promptParams(ctx)),
         ...(self ? { requestContact: { label: ctx.t(tk('btn_share_phone')) } } : { buttons: skipButton(ctx) }),
       });
     },
