@@ -200,6 +200,9 @@ describe('declaration through the web chat', () => {
 
   it('/huy leaves a flow and keeps what was confirmed; /ngonngu switches language mid-flow', async () => {
     await c.say('/khaibao');
+    await c.say('/trogiup');
+    expect(c.transcript()).toContain('/xoadulieu');
+    expect(c.transcript()).toContain('tỉnh/thành phố khác');
     await c.say('/ngonngu');
     await c.tap('English');
     expect(c.transcript()).toContain('Language set to English');

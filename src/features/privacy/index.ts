@@ -24,7 +24,7 @@ export const privacyFeature: Feature = {
   name: 'privacy',
   commands: [
     {
-      names: ['start', 'batdau'],
+      names: ['start'],
       descriptionKey: 'privacy:cmd_start',
       run: async (ctx) => {
         ctx.end();
@@ -40,6 +40,8 @@ export const privacyFeature: Feature = {
         // Someone who never agreed is led through the welcome rather than shown commands that need consent.
         if (!ctx.account.consentedAt && ctx.state.flow !== PRIVACY_FLOW) return askLanguageThenConsent(ctx);
         showHelp(ctx);
+        // Mid-flow, help also repeats the open question so the person knows what is expected next.
+        if (ctx.state.flow && ctx.state.step) await ctx.goto(ctx.state.step);
       },
     },
     {
