@@ -21,8 +21,8 @@ export async function wardByCode(db: DbOrTx, code: string): Promise<Ward | undef
 }
 
 /**
- * Wards whose folded name contains what was typed (diacritics and "phường"/"xã" ignored), names starting with it
- * first. Returns at most `limit + 1` rows so callers can tell "too many".
+ * Wards whose folded name contains what was typed (diacritics and "phường"/"xã" ignored): names starting with it
+ * first, then names with a word starting with it, then the rest. Returns at most `limit + 1` rows so callers can tell "too many".
  */
 export async function searchWards(db: DbOrTx, query: string, limit = WARD_CHOICES): Promise<Ward[]> {
   const q = wardSearchName(query).replace(/[%_\\]/g, '');
@@ -31,7 +31,10 @@ export async function searchWards(db: DbOrTx, query: string, limit = WARD_CHOICE
     .select()
     .from(wards)
     .where(like(wards.searchName, `%${q}%`))
-    .orderBy(sql`case when ${wards.searchName} like ${q + '%'} then 0 else 1 end`, asc(wards.searchName))
+    .orderBy(
+      sql`case when ${wards.searchName} like ${q + '%'} then 0 when ${wards.searchName} like ${'% ' + q + '%'} then 1 else 2 end`,
+      asc(wards.searchName),
+    )
     .limit(limit + 1);
 }
 
