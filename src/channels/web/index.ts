@@ -1,4 +1,5 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.js';
 import type { ChannelSender } from '../../core/channel.js';
 import { DeliveryError } from '../../core/channel.js';
 import type { Deps } from '../../core/dialog.js';
@@ -127,14 +128,28 @@ export function webSender(deps: Deps): ChannelSender {
         where: and(eq(accounts.channel, 'web'), eq(accounts.externalId, externalId)),
       });
       if (!account) throw new DeliveryError('unreachable', 'web chat account no longer exists');
-      const [row] = await db.insert(webInbox).values({ accountId: account.id, payload: toStored(messages) }).returning({ id: webInbox.id });
+      const [row] = await db.insert(webInbox).values({ accountId: account.id, payload: toStored(messages), createdAt: deps.clock.now() }).returning({ id: webInbox.id });
       return { messageRef: row?.id };
     },
   };
 }
 
+/** Messages a browser never came back for are dropped after this many days (alerts are stale by then). */
+export const WEB_INBOX_DAYS = 14;
+
+export async function expireWebInbox(db: DbOrTx, now: Date, days = WEB_INBOX_DAYS): Promise<number> {
+  const rows = await db
+    .delete(webInbox)
+    .where(lt(webInbox.createdAt, new Date(now.getTime() - days * 86_400_000)))
+    .returning({ id: webInbox.id });
+  return rows.length;
+}
+
 export const webChannel: ChannelModule = {
   name: 'web',
   enabled: (deps) => deps.config.webChat,
-  create: (deps) => ({ sender: webSender(deps), routes }),
+  create: (deps, _runner, workers) => {
+    workers.every('web-inbox-expiry', 3_600_000, () => expireWebInbox(deps.database.db, deps.clock.now()));
+    return { sender: webSender(deps), routes };
+  },
 };
