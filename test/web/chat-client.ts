@@ -23,6 +23,10 @@ export class WebChatClient {
     });
     if (res.statusCode !== 200) throw new Error(`POST /chat/api/messages → ${res.statusCode} ${res.body}`);
     this.last = (res.json() as { replies: WebReply[] }).replies;
+    // Telegram's callback_data limit: every button any dialog offers must fit.
+    for (const b of this.last.flatMap((r) => (r.buttons ?? []).flat())) {
+      if (Buffer.byteLength(b.payload) > 64) throw new Error(`button payload over 64 bytes: ${b.payload}`);
+    }
     this.sent++;
     this.received += this.last.length;
     return this.last;
