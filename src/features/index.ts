@@ -2,6 +2,7 @@ import type { Feature, Deps } from '../core/dialog.js';
 import type { RouteModule } from '../http/app.js';
 import type { WorkerSet } from '../workers/worker-set.js';
 import { passKeysModule } from './pass/keys.js';
+import { passVerifyModule } from './pass/verify-page.js';
 import { retentionModule } from './retention/job.js';
 import { privacyModule } from './privacy/index.js';
 import { declarationModule } from './declaration/index.js';
@@ -17,4 +18,4 @@ export interface FeatureModule {
   workers?: (workers: WorkerSet, deps: Deps) => void;
 }
 
-export const featureModules: FeatureModule[] = [passKeysModule, retentionModule, privacyModule, declarationModule, familyModule];
+export const featureModules: FeatureModule[] = [passKeysModule, passVerifyModule, retentionModule, privacyModule, declarationModule, familyModule];
