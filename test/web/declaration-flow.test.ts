@@ -7,6 +7,8 @@ import { accounts, declarations, dialogStates, outbox, persons, venues, visits, 
 import { decryptNationalId } from '../../src/features/people/national-id.js';
 import { importWardCsv } from '../../src/features/wards/store.js';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { PNG } from 'pngjs';
+import { decodeQrPng } from '../helpers/qr.js';
 import { WebChatClient } from './chat-client.js';
 
 let svc: TestService;
@@ -121,7 +123,9 @@ describe('declaration through the web chat', () => {
     await c.tap('Xác nhận');
     expect(c.last[0]!.text).toContain('Cảm ơn Nguyễn Văn An');
     expect(c.last.length).toBe(2);
-    expect(c.last[1]!.image ?? c.last[1]!.text).toBeTruthy();
+    const pass = Buffer.from(c.last[1]!.image!.replace(/^data:image\/png;base64,/, ''), 'base64');
+    console.info(`[declaration] pass PNG in the chat: ${pass.length} bytes`);
+    expect(decodeQrPng(pass)).toMatch(/^https:\/\/khaibao\.test\/v\/[A-Za-z0-9_.-]+$/);
     firstSent = c.sent;
     firstReceived = c.received;
 
@@ -211,6 +215,8 @@ describe('declaration through the web chat', () => {
     expect(c.transcript()).toContain('Everything you confirmed before is kept');
     const account = (await accountOf(c))!;
     expect(await db().$count(declarations, eq(declarations.personId, account.personId!))).toBe(3);
+    await c.say('/pass');
+    expect(c.last[0]!.image).toMatch(/^data:image\/png;base64,/);
     await c.say('hello');
     expect(c.transcript()).toContain('/declare');
     await c.tap('Language');
@@ -259,6 +265,11 @@ describe('declaration through the web chat', () => {
     await c.tap('Trần Thị Bình (1950)');
     await c.tap('Thẻ QR để in');
     expect(c.last).toHaveLength(1);
+    expect(c.last[0]!.text).toContain('khổ A6');
+    const printable = Buffer.from(c.last[0]!.image!.replace(/^data:image\/png;base64,/, ''), 'base64');
+    const { width, height } = PNG.sync.read(printable);
+    expect(height / width).toBeCloseTo(148 / 105, 1); // A6 portrait
+    expect(decodeQrPng(printable)).toMatch(/^https:\/\/khaibao\.test\/v\//);
 
     await c.say('/giadinh');
     await c.tap('Trần Thị Bình (1950)');
@@ -275,6 +286,10 @@ describe('declaration through the web chat', () => {
 
     // Someone else's person id in a forged button payload reaches nothing.
     const other = await consented();
+    await other.say('/qr');
+    expect(other.transcript()).toContain('chưa khai báo');
+    await other.tap('Khai báo ngay');
+    expect(other.transcript()).toContain('Họ và tên');
     await other.post({ payload: `fam:x:${family[0]!.id}` });
     expect(other.transcript()).toContain('Không tìm thấy');
   });

@@ -2,7 +2,7 @@ import type { DialogContext, Feature } from '../../core/dialog.js';
 import type { Button } from '../../core/messages.js';
 import { startDeclaration, startFamilyMember, startProfileEdit } from '../declaration/start.js';
 import type { FeatureModule } from '../index.js';
-import { passMessage } from '../pass/pass-message.js';
+import { printablePassPng } from '../pass/pass-message.js';
 import { familyMembers, ownedPerson, removeFamilyMember } from '../people/store.js';
 import { askConsent } from '../privacy/consent.js';
 
@@ -73,8 +73,11 @@ export const familyFeature: Feature = {
           case 'd':
             return startDeclaration(ctx, { personId: p.id });
           case 'p':
-            // A PNG the family can print for someone without a phone.
-            ctx.reply(await passMessage(ctx.tx, ctx.deps, p.id, ctx.locale));
+            // A6-sized PNG the family can print for someone without a phone.
+            ctx.reply({
+              text: ctx.t('family:printable', { name: p.fullName }),
+              image: { png: await printablePassPng(ctx.tx, ctx.deps, p.id, ctx.locale), filename: 'khaibao-pass-a6.png' },
+            });
             return;
           case 'e':
             return startProfileEdit(ctx, p);
