@@ -83,6 +83,13 @@ CREATE TABLE "wards" (
 	"search_name" text NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "web_inbox" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"account_id" uuid NOT NULL,
+	"payload" jsonb NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "venue_staff" (
 	"venue_id" uuid NOT NULL,
 	"account_id" uuid NOT NULL,
@@ -235,6 +242,7 @@ ALTER TABLE "declarations" ADD CONSTRAINT "declarations_declared_by_account_id_a
 ALTER TABLE "dialog_states" ADD CONSTRAINT "dialog_states_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "persons" ADD CONSTRAINT "persons_owner_account_id_accounts_id_fk" FOREIGN KEY ("owner_account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "persons" ADD CONSTRAINT "persons_ward_code_wards_code_fk" FOREIGN KEY ("ward_code") REFERENCES "public"."wards"("code") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "web_inbox" ADD CONSTRAINT "web_inbox_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "venue_staff" ADD CONSTRAINT "venue_staff_venue_id_venues_id_fk" FOREIGN KEY ("venue_id") REFERENCES "public"."venues"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "venue_staff" ADD CONSTRAINT "venue_staff_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "venues" ADD CONSTRAINT "venues_ward_code_wards_code_fk" FOREIGN KEY ("ward_code") REFERENCES "public"."wards"("code") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -264,6 +272,7 @@ CREATE INDEX "persons_owner_idx" ON "persons" USING btree ("owner_account_id");-
 CREATE INDEX "persons_phone_idx" ON "persons" USING btree ("phone");--> statement-breakpoint
 CREATE INDEX "persons_ward_idx" ON "persons" USING btree ("ward_code");--> statement-breakpoint
 CREATE INDEX "wards_search_idx" ON "wards" USING btree ("search_name");--> statement-breakpoint
+CREATE INDEX "web_inbox_account_idx" ON "web_inbox" USING btree ("account_id","created_at");--> statement-breakpoint
 CREATE INDEX "venue_staff_account_idx" ON "venue_staff" USING btree ("account_id");--> statement-breakpoint
 CREATE INDEX "venues_owner_idx" ON "venues" USING btree ("owner_account_id");--> statement-breakpoint
 CREATE INDEX "visits_venue_entered_idx" ON "visits" USING btree ("venue_id","entered_at");--> statement-breakpoint
