@@ -1,0 +1,17 @@
+import type { FeatureModule } from '../index.js';
+import { checkinFeature } from './checkin-dialog.js';
+import { AUTO_CHECKOUT_INTERVAL_MS } from './rules.js';
+import { staffScanRoutes } from './staff-scan.js';
+import { closeOverstayedVisits } from './store.js';
+
+/** Check-in by poster or typed code, leave, history, staff scans, and the auto checkout job. */
+export const checkinModule: FeatureModule = {
+  feature: () => checkinFeature(),
+  routes: staffScanRoutes,
+  workers: (workers, deps) => {
+    workers.every('checkin-auto-checkout', AUTO_CHECKOUT_INTERVAL_MS, async () => {
+      const closed = await closeOverstayedVisits(deps.database.db, deps.clock.now());
+      if (closed > 0) deps.log.info({ closed }, 'visits closed after their default stay');
+    });
+  },
+};
