@@ -14,8 +14,8 @@ import { checkinUrl } from './links.js';
 const W = 1240;
 const H = 1754;
 const GREEN = '#0b6b3a';
-const QR_SIZE = 740;
-const QR_Y = 400;
+const QR_SIZE = 720;
+const QR_Y = 390;
 
 export interface PosterContent {
   header: string;
@@ -83,7 +83,7 @@ function layout(c: PosterContent) {
   const nameTop = 250;
   const nameSize = c.nameLines.length > 1 ? 58 : 68;
   const colWidth = (W - 120) / c.columns.length;
-  return { nameTop, nameSize, colWidth, stepsTop: 1400 };
+  return { nameTop, nameSize, colWidth, stepsTop: 1380 };
 }
 
 export function posterSvg(c: PosterContent): string {
@@ -114,7 +114,7 @@ export function posterSvg(c: PosterContent): string {
         const lines = wrap(`${n + 1}. ${s}`, maxChars, 3);
         for (const l of lines) {
           body += `<text x="${x}" y="${y}" font-size="28">${xml(l)}</text>`;
-          y += 36;
+          y += 34;
         }
         y += 10;
       });
@@ -122,7 +122,7 @@ export function posterSvg(c: PosterContent): string {
     })
     .join('');
   const footer = c.footer
-    .map((l, i) => `<text x="${W / 2}" y="${1680 + i * 36}" font-size="26" fill="#444" text-anchor="middle">${xml(wrap(l, 80, 1)[0] ?? '')}</text>`)
+    .map((l, i) => `<text x="${W / 2}" y="${1704 + i * 34}" font-size="26" fill="#444" text-anchor="middle">${xml(wrap(l, 80, 1)[0] ?? '')}</text>`)
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT_FAMILY}">
 <rect width="${W}" height="${H}" fill="#fff"/>
@@ -199,12 +199,12 @@ export function posterPdf(c: PosterContent): Promise<Buffer> {
     col.steps.forEach((st, n) => {
       for (const l of wrap(`${n + 1}. ${st}`, maxChars, 3)) {
         text(l, x, y, 28, { width: L.colWidth - 40 });
-        y += 36;
+        y += 34;
       }
       y += 10;
     });
   });
-  c.footer.forEach((l, i) => text(wrap(l, 80, 1)[0] ?? '', 0, 1680 + i * 36, 26, { color: '#444', align: 'center' }));
+  c.footer.forEach((l, i) => text(wrap(l, 80, 1)[0] ?? '', 0, 1704 + i * 34, 26, { color: '#444', align: 'center' }));
   doc.end();
   return done;
 }
