@@ -78,6 +78,13 @@ function qrModules(url: string): { size: number; dark(r: number, c: number): boo
   return { size: qr.modules.size, dark: (r, c) => !!qr.modules.get(r, c) };
 }
 
+/** Whole-unit module size and the top-left of the symbol, centred in the QR box with its 4-module quiet zone. */
+function qrGrid(size: number): { cell: number; x0: number; y0: number } {
+  const cell = Math.floor(QR_SIZE / (size + 8));
+  const side = cell * size;
+  return { cell, x0: Math.round((W - side) / 2), y0: Math.round(QR_Y + (QR_SIZE - side) / 2) };
+}
+
 /** Layout positions shared by both renderers. */
 function layout(c: PosterContent) {
   const nameTop = 250;
@@ -89,17 +96,15 @@ function layout(c: PosterContent) {
 export function posterSvg(c: PosterContent): string {
   const L = layout(c);
   const qr = qrModules(c.qrUrl);
-  const quiet = 4;
-  const cell = QR_SIZE / (qr.size + quiet * 2);
-  const qrX = (W - QR_SIZE) / 2;
-  let rects = '';
+  const { cell, x0, y0 } = qrGrid(qr.size);
+  // One path of whole-pixel squares: no anti-aliased seams between modules for a camera to trip on.
+  let d = '';
   for (let r = 0; r < qr.size; r++) {
     for (let col = 0; col < qr.size; col++) {
-      if (qr.dark(r, col)) {
-        rects += `<rect x="${(qrX + (col + quiet) * cell).toFixed(2)}" y="${(QR_Y + (r + quiet) * cell).toFixed(2)}" width="${cell.toFixed(2)}" height="${cell.toFixed(2)}"/>`;
-      }
+      if (qr.dark(r, col)) d += `M${x0 + col * cell} ${y0 + r * cell}h${cell}v${cell}h-${cell}z`;
     }
   }
+  const rects = `<path d="${d}" shape-rendering="crispEdges"/>`;
   const name = c.nameLines
     .map((l, i) => `<text x="${W / 2}" y="${L.nameTop + i * (L.nameSize + 10)}" font-size="${L.nameSize}" font-weight="700" text-anchor="middle">${xml(l)}</text>`)
     .join('');
@@ -178,13 +183,11 @@ export function posterPdf(c: PosterContent): Promise<Buffer> {
   text(c.kind, 0, kindY, 32, { color: '#555', align: 'center' });
 
   const qr = qrModules(c.qrUrl);
-  const quiet = 4;
-  const cell = QR_SIZE / (qr.size + quiet * 2);
-  const qrX = (W - QR_SIZE) / 2;
+  const { cell, x0, y0 } = qrGrid(qr.size);
   for (let r = 0; r < qr.size; r++) {
     for (let col = 0; col < qr.size; col++) {
       // Slight overlap so viewers do not draw hairline gaps between modules.
-      if (qr.dark(r, col)) doc.rect((qrX + (col + quiet) * cell) * s, (QR_Y + (r + quiet) * cell) * s, cell * s + 0.05, cell * s + 0.05);
+      if (qr.dark(r, col)) doc.rect((x0 + col * cell) * s, (y0 + r * cell) * s, cell * s + 0.05, cell * s + 0.05);
     }
   }
   doc.fill('#000');
