@@ -2,6 +2,8 @@ import type { Feature, Deps } from '../core/dialog.js';
 import type { RouteModule } from '../http/app.js';
 import type { WorkerSet } from '../workers/worker-set.js';
 import { passKeysModule } from './pass/keys.js';
+import { passVerifyModule } from './pass/verify-page.js';
+import { retentionModule } from './retention/job.js';
 import { venuesModule } from './venues/index.js';
 import { checkinModule } from './checkin/index.js';
 
@@ -15,4 +17,4 @@ export interface FeatureModule {
   workers?: (workers: WorkerSet, deps: Deps) => void;
 }
 
-export const featureModules: FeatureModule[] = [passKeysModule, venuesModule, checkinModule];
+export const featureModules: FeatureModule[] = [passKeysModule, passVerifyModule, retentionModule, venuesModule, checkinModule];

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { accounts, outbox, venueStaff, visits, type Venue } from '../../src/db/schema/index.js';
 import { staffCheckinPanel, STAFF_COOKIE } from '../../src/features/checkin/staff-scan.js';
+import { issuePass } from '../../src/features/pass/pass-issuer.js';
 import { createVenue, setVenueClosed } from '../../src/features/venues/store.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { chat, textOf } from './chat-driver.js';
@@ -62,11 +63,19 @@ describe('staff scan', () => {
     const cookie = await staffSessionCookie('staff-1', venue);
     const resident = await residentWithDeclaration(svc.db.db, { externalId: 'res-1', name: 'Nguyễn Văn An', declaredAt: clock.now() });
 
-    const panel = await staffCheckinPanel({ headers: { cookie } }, { personId: resident.self.id, token: 'tok', deps: svc.deps });
-    expect(panel).toContain('Ghi nhận vào Siêu thị Co.op Cần Thơ');
+    // The phone camera opens the resident's pass QR: the verify page shows the status and, for staff, the button.
+    const pass = await issuePass(svc.db.db, svc.deps, resident.self.id);
+    const verifyPath = new URL(pass.url).pathname;
+    const asStranger = await svc.app.inject({ url: verifyPath });
+    expect(asStranger.statusCode).toBe(200);
+    expect(asStranger.body).not.toContain('staff-checkin');
+    const verify = await svc.app.inject({ url: verifyPath, headers: { cookie } });
+    expect(verify.body).toContain('data-status="green"');
+    expect(verify.body).toContain('Ghi nhận vào Siêu thị Co.op Cần Thơ');
+    const panel = verify.body;
     const res = await record(cookie, ticketFrom(panel));
     expect(res.statusCode).toBe(200);
-    expect(res.body).toContain('Đã ghi nhận N. V. An vào Siêu thị Co.op Cần Thơ lúc 08:00 01/08/2021');
+    expect(res.body).toContain('Đã ghi nhận Nguyễn V. A. vào Siêu thị Co.op Cần Thơ lúc 08:00 01/08/2021');
 
     const staffAcc = await svc.db.db.query.accounts.findFirst({ where: eq(accounts.externalId, 'staff-1') });
     const rows = await svc.db.db.query.visits.findMany({ where: eq(visits.personId, resident.self.id) });

@@ -67,7 +67,7 @@ describe('owner in chat: /diadiem', () => {
 
     const today = textOf(await me.press(`vn:today:${v.id}`));
     expect(today).toContain('Lượt vào Quán cơm Tấm Bà Ba ngày 01/08/2021: 1');
-    expect(today).toContain('08:00–đang ở · V. T. M. Linh (1990)');
+    expect(today).toContain('08:00–đang ở · Võ T. M. L. (1990)');
     expect(today).not.toContain('Võ Thị Mỹ Linh');
 
     clock.set('2021-08-03T09:00:00+07:00');

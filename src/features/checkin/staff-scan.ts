@@ -10,7 +10,7 @@ import type { RouteModule } from '../../http/app.js';
 import { enqueue } from '../../outbox/enqueue.js';
 import { personById } from '../people/store.js';
 import { esc, htmlPage, pageLocale } from '../venues/html-page.js';
-import { maskName } from '../venues/mask-name.js';
+import { maskName } from '../pass/verify-page.js';
 import { readSignedToken, signedToken } from '../venues/signing.js';
 import { staffRole, venueById } from '../venues/store.js';
 import { recordCheckins } from './store.js';
@@ -91,7 +91,7 @@ function ticketFor(deps: Pick<Deps, 'secrets'>, personId: string, session: Staff
  * the "record entry" button for signed-in staff of an open venue; nothing for anyone else.
  */
 export async function staffCheckinPanel(
-  req: Pick<FastifyRequest, 'headers'>,
+  req: Pick<FastifyRequest, 'headers'> & { query?: unknown },
   ctx: { personId: string; token?: string; deps: Deps },
 ): Promise<string | undefined> {
   const { deps } = ctx;
@@ -99,12 +99,14 @@ export async function staffCheckinPanel(
   if (!session) return undefined;
   const venue = await activeVenue(deps.database.db, session);
   if (!venue) return undefined;
-  const t = tFor(pageLocale(req));
+  const lang = pageLocale(req);
+  const t = tFor(lang);
   const ticket = ticketFor(deps, ctx.personId, session, deps.clock.now());
-  return `<form method="post" action="/staff/checkins" class="card" id="staff-checkin">
-<p class="muted">${esc(t('checkin:staff_page.panel_note', { name: venue.name }))}</p>
+  // Inline styles: this fragment lives inside the pass page, whose stylesheet knows nothing of it.
+  return `<form method="post" action="/staff/checkins${lang === 'en' ? '?lang=en' : ''}" id="staff-checkin" style="margin:0;padding:14px;border:2px solid #0b6b3a;border-radius:12px;background:#f0f8f3">
+<p style="margin:0 0 10px;font-size:15px;color:#333">${esc(t('checkin:staff_page.panel_note', { name: venue.name }))}</p>
 <input type="hidden" name="ticket" value="${esc(ticket)}">
-<button class="btn" type="submit">${esc(t('checkin:staff_page.panel_button', { name: venue.name }))}</button>
+<button type="submit" style="display:block;width:100%;padding:16px;border:0;border-radius:10px;background:#0b6b3a;color:#fff;font-size:18px;font-weight:600">${esc(t('checkin:staff_page.panel_button', { name: venue.name }))}</button>
 </form>`;
 }
 

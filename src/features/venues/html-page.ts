@@ -5,8 +5,10 @@ import { xml } from '../../render/svg.js';
 /** Escape text for HTML content and attribute values. */
 export const esc = xml;
 
-/** The language of a page: Vietnamese unless the browser asks for English first. */
-export function pageLocale(req: Pick<FastifyRequest, 'headers'>): Locale {
+/** The language of a page: `?lang=` (as on the pass verify page), else Vietnamese unless the browser asks for English first. */
+export function pageLocale(req: Pick<FastifyRequest, 'headers'> & { query?: unknown }): Locale {
+  const lang = (req.query as { lang?: unknown } | undefined)?.lang;
+  if (lang === 'en' || lang === 'vi') return lang;
   const al = String(req.headers['accept-language'] ?? '').trim().toLowerCase();
   return normalizeLocale(al.startsWith('en') ? 'en' : 'vi');
 }

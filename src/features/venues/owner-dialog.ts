@@ -7,7 +7,7 @@ import { wards, type Venue } from '../../db/schema/index.js';
 import { createStaffLoginLink, STAFF_LOGIN_MINUTES, STAFF_SESSION_HOURS } from '../checkin/staff-scan.js';
 import { defaultStayFor, LONGEST_STAY_MINUTES, MAX_STAY_MINUTES, MIN_STAY_MINUTES, VENUE_KINDS, type VenueKind } from './kinds.js';
 import { telegramStartUrl } from './links.js';
-import { maskName } from './mask-name.js';
+import { maskName } from '../pass/verify-page.js';
 import { posterContent, posterPng } from './poster.js';
 import { posterPdfLink } from './routes.js';
 import {
