@@ -84,7 +84,7 @@ async function askConfirm(ctx: DialogContext): Promise<void> {
   ctx.reply({ text: lines.join('\n'), buttons });
 }
 
-const YES = /^(c[oó]|ok|okay|yes|y|[đd]ồng ý|dong y|x[aá]c nh[aậ]n|xac nhan|1)$/i;
+const YES = /^(c[oó]|ok|okay|yes|y|[đd]ồng ý|dong y|x[aá]c nh[aậ]n|xac nhan)$/i;
 const NO = /^(kh[oô]ng|khong|ko|k|no|n|hu[yỷ]|huy|cancel)$/i;
 
 async function handleConfirm(ctx: DialogContext, input: StepInput): Promise<void> {
