@@ -280,7 +280,6 @@ CREATE INDEX "venue_staff_account_idx" ON "venue_staff" USING btree ("account_id
 CREATE INDEX "venues_owner_idx" ON "venues" USING btree ("owner_account_id");--> statement-breakpoint
 CREATE INDEX "visits_venue_entered_idx" ON "visits" USING btree ("venue_id","entered_at");--> statement-breakpoint
 CREATE INDEX "visits_person_entered_idx" ON "visits" USING btree ("person_id","entered_at");--> statement-breakpoint
-CREATE UNIQUE INDEX "visits_person_open_uq" ON "visits" USING btree ("person_id") WHERE "exited_at" is null;--> statement-breakpoint
 CREATE INDEX "visits_open_entered_idx" ON "visits" USING btree ("entered_at") WHERE "exited_at" is null;--> statement-breakpoint
 CREATE INDEX "cases_person_idx" ON "cases" USING btree ("person_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "contacts_key_person_uq" ON "contacts" USING btree ("exposure_key","person_id");--> statement-breakpoint

@@ -1,8 +1,9 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import type { Inbound } from '../../src/core/messages.js';
 import { visits } from '../../src/db/schema/index.js';
+import { recordCheckins } from '../../src/features/checkin/store.js';
 import { createVenue } from '../../src/features/venues/store.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { residentWithDeclaration } from './people-fixtures.js';
@@ -48,4 +49,28 @@ describe('many check-ins at once', () => {
     expect(rows.every((r) => Number(r.n) === 1)).toBe(true);
     expect(new Set(rows.map((r) => r.personId))).toEqual(new Set(ids));
   }, 120_000);
+
+  it('one person recorded from several places at once (staff scans, own scans) is inside one venue only', async () => {
+    const a = await createVenue(svc.db.db, { name: 'Cổng A', kind: 'station' });
+    const b = await createVenue(svc.db.db, { name: 'Cổng B', kind: 'station' });
+    const r = await residentWithDeclaration(svc.db.db, { externalId: 'busy-1', declaredAt: clock.now() });
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        recordCheckins(svc.db.db, {
+          venueId: i % 2 ? a.id : b.id,
+          personIds: [r.self.id],
+          accountId: r.accountId,
+          source: i % 3 ? 'poster' : 'staff',
+          channel: 'web',
+          now: clock.now(),
+        }),
+      ),
+    );
+    const open = await svc.db.db.query.visits.findMany({ where: and(eq(visits.personId, r.self.id), isNull(visits.exitedAt)) });
+    expect(open).toHaveLength(1);
+    // Each venue got at most one visit: the rest were "already" (30-minute rule) or moves between the two.
+    const all = await svc.db.db.query.visits.findMany({ where: eq(visits.personId, r.self.id) });
+    expect(all.length).toBeLessThanOrEqual(2);
+  });
 });
+

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { accounts, persons, wards } from './people.js';
 
 /** A place that controls entry by QR: shop, office, bus trip, wedding… (kinds in src/features/venues). */
@@ -66,8 +66,6 @@ export const visits = pgTable(
     // Exposure query: venue_id = $1 and entered_at in [from - longest stay, to) — equality first, then range.
     index('visits_venue_entered_idx').on(t.venueId, t.enteredAt),
     index('visits_person_entered_idx').on(t.personId, t.enteredAt),
-    // A person is inside at most one venue at a time, whoever records the entry (chat, staff, family).
-    uniqueIndex('visits_person_open_uq').on(t.personId).where(sql`"exited_at" is null`),
     // The auto checkout job scans only open visits, a small fraction of the table.
     index('visits_open_entered_idx').on(t.enteredAt).where(sql`"exited_at" is null`),
   ],

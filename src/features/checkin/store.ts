@@ -31,7 +31,7 @@ export interface CheckinOutcome {
  * - inside another venue → that visit ends now with exit_reason 'moved_on';
  * - otherwise a new visit starts now.
  * Each person is locked (advisory, in id order) so a staff scan and the person's own check-in cannot both
- * open a visit; the unique index on open visits backs this up.
+ * open a visit: a person is inside at most one venue at a time. Every path that writes visits comes here.
  */
 export async function recordCheckins(db: DbOrTx, input: CheckinInput): Promise<CheckinOutcome[]> {
   const ids = [...new Set(input.personIds)].sort();
