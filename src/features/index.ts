@@ -4,6 +4,8 @@ import type { WorkerSet } from '../workers/worker-set.js';
 import { passKeysModule } from './pass/keys.js';
 import { passVerifyModule } from './pass/verify-page.js';
 import { retentionModule } from './retention/job.js';
+import { exposureModule } from './exposure/index.js';
+import { outboxModule } from '../outbox/module.js';
 import { venuesModule } from './venues/index.js';
 import { checkinModule } from './checkin/index.js';
 
@@ -17,4 +19,4 @@ export interface FeatureModule {
   workers?: (workers: WorkerSet, deps: Deps) => void;
 }
 
-export const featureModules: FeatureModule[] = [passKeysModule, passVerifyModule, retentionModule, venuesModule, checkinModule];
+export const featureModules: FeatureModule[] = [passKeysModule, passVerifyModule, retentionModule, exposureModule, outboxModule, venuesModule, checkinModule];
