@@ -9,6 +9,8 @@ import { outboxModule } from '../outbox/module.js';
 import { privacyModule } from './privacy/index.js';
 import { declarationModule } from './declaration/index.js';
 import { familyModule } from './family/index.js';
+import { venuesModule } from './venues/index.js';
+import { checkinModule } from './checkin/index.js';
 
 /**
  * A feature contributes dialog pieces (commands, flows, buttons, start handlers), HTTP routes and
@@ -27,6 +29,8 @@ export const featureModules: FeatureModule[] = [
   privacyModule,
   declarationModule,
   familyModule,
+  venuesModule,
+  checkinModule,
   exposureModule,
   outboxModule,
 ];
