@@ -6,6 +6,11 @@ import { passVerifyModule } from './pass/verify-page.js';
 import { retentionModule } from './retention/job.js';
 import { exposureModule } from './exposure/index.js';
 import { outboxModule } from '../outbox/module.js';
+import { privacyModule } from './privacy/index.js';
+import { declarationModule } from './declaration/index.js';
+import { familyModule } from './family/index.js';
+import { venuesModule } from './venues/index.js';
+import { checkinModule } from './checkin/index.js';
 import { officialsModule } from './officials/index.js';
 import { broadcastModule } from './broadcast/index.js';
 import { statsModule } from './stats/index.js';
@@ -24,6 +29,11 @@ export const featureModules: FeatureModule[] = [
   passKeysModule,
   passVerifyModule,
   retentionModule,
+  privacyModule,
+  declarationModule,
+  familyModule,
+  venuesModule,
+  checkinModule,
   exposureModule,
   outboxModule,
   officialsModule,
