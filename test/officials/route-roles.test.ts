@@ -15,6 +15,7 @@ const EXPECTED: { prefix: string; allowed: OfficialRole[] }[] = [
   { prefix: '/api/v1/cases', allowed: ['health'] },
   { prefix: '/api/v1/exposure-windows', allowed: ['health'] },
   { prefix: '/api/v1/contacts', allowed: ['health'] },
+  { prefix: '/api/v1/venues', allowed: ['health'] },
 ];
 /** Any valid token may read these. */
 const ANY_TOKEN = new Set(['GET /api/v1/openapi.json']);
