@@ -8,6 +8,8 @@ export interface FakeCall {
   path: string;
   headers: IncomingMessage['headers'];
   body: unknown;
+  /** Zalo's `error` in the answer: 0 = delivered */
+  error?: number;
 }
 
 interface InjectedError {
@@ -98,10 +100,10 @@ export class FakeZalo {
     this.validAccess.clear();
   }
 
-  /** Consultation messages received, in order: {userId, message}. */
+  /** Consultation messages delivered (Zalo answered error 0), in order: {userId, message}. */
   get messages(): { userId: string; message: Record<string, unknown> }[] {
     return this.calls
-      .filter((c) => c.path === '/v3.0/oa/message/cs')
+      .filter((c) => c.path === '/v3.0/oa/message/cs' && c.error === 0)
       .map((c) => {
         const b = c.body as { recipient: { user_id: string }; message: Record<string, unknown> };
         return { userId: b.recipient.user_id, message: b.message };
@@ -113,8 +115,9 @@ export class FakeZalo {
     return this.messages.filter((m) => m.userId === userId && typeof m.message.text === 'string').map((m) => m.message.text as string);
   }
 
+  /** Template messages delivered. */
   get templateCalls(): FakeCall[] {
-    return this.calls.filter((c) => c.path === '/v3.0/oa/message/template');
+    return this.calls.filter((c) => c.path === '/v3.0/oa/message/template' && c.error === 0);
   }
 
   clear(): void {
@@ -128,7 +131,9 @@ export class FakeZalo {
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks);
     const path = (req.url ?? '').split('?')[0] ?? '';
-    const send = (body: unknown) => {
+    let call: FakeCall | undefined;
+    const send = (body: { error?: number } & Record<string, unknown>) => {
+      if (call) call.error = body.error ?? 0;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
@@ -166,7 +171,8 @@ export class FakeZalo {
         return send({ error: -201, message: 'Body is not JSON' });
       }
     }
-    this.calls.push({ path, headers: req.headers, body });
+    call = { path, headers: req.headers, body };
+    this.calls.push(call);
 
     const token = req.headers.access_token;
     if (typeof token !== 'string' || !this.validAccess.has(token)) {
