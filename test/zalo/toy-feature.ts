@@ -12,6 +12,13 @@ export const toyFeature: Feature = {
     { names: ['help'], run: async (ctx) => ctx.reply({ text: 'menu' }) },
     { names: ['count'], run: (ctx) => ctx.go('count', 'add', { total: 0 }) },
     { names: ['ask'], run: (ctx) => ctx.go('ask', 'fever') },
+    {
+      names: ['slow'],
+      run: async (ctx) => {
+        await new Promise((r) => setTimeout(r, 2000));
+        ctx.reply({ text: 'slow done' });
+      },
+    },
     { names: ['long'], run: async (ctx) => ctx.reply({ text: Array.from({ length: 120 }, (_, i) => `Câu số ${i + 1} nói về sức khỏe.`).join(' ') }) },
   ],
   buttonHandlers: [{ prefix: 'ack', run: async (ctx, rest) => ctx.reply({ text: `acknowledged ${rest}` }) }],

@@ -194,6 +194,16 @@ describe('Zalo events', () => {
     expect(parts.join(' ')).toBe(Array.from({ length: 120 }, (_, i) => `Câu số ${i + 1} nói về sức khỏe.`).join(' '));
   });
 
+  it('answers Zalo within 2 s even when the dialog is slow, and replies when it is done', async () => {
+    const user = '9000000000000000018';
+    const started = Date.now();
+    const res = await postZaloEvent(svc.app, zaloEvents.text(user, '/slow'));
+    expect(res.statusCode).toBe(200);
+    expect(Date.now() - started).toBeLessThan(1900);
+    expect(fake.textsTo(user)).toEqual([]);
+    await eventually(() => expect(fake.textsTo(user)).toEqual(['slow done']), 4000);
+  });
+
   it('queues a reply for the outbox when Zalo is down after the dialog committed', async () => {
     const user = '9000000000000000017';
     await postZaloEvent(svc.app, zaloEvents.text(user, '/start'));
