@@ -35,6 +35,12 @@ export class ZaloTokenMissingError extends Error {
  */
 export class ZaloTokenStore {
   private inflight?: Promise<string>;
+  /**
+   * The pair as this instance last saw it. Safe to reuse: if another instance has refreshed since, Zalo
+   * rejects the old token (or it nears its end) and refresh() reads the row under its lock and takes the
+   * new pair without calling Zalo.
+   */
+  private cached?: StoredPair;
 
   constructor(
     private readonly db: Db,
@@ -70,7 +76,10 @@ export class ZaloTokenStore {
       const [row] = await tx.select().from(settings).where(eq(settings.key, KEY)).for('update');
       const pair = row?.value as StoredPair | undefined;
       if (!pair) throw new ZaloTokenMissingError();
-      if (pair.accessToken !== staleAccessToken) return pair.accessToken; // someone else refreshed already
+      if (pair.accessToken !== staleAccessToken) {
+        this.cached = pair; // someone else refreshed already
+        return pair.accessToken;
+      }
       if (!pair.refreshToken) throw new ZaloTokenMissingError();
       const grant = await this.api.refresh(pair.refreshToken).catch((err: unknown) => {
         if (!(err instanceof ZaloApiError)) throw err;
@@ -84,12 +93,14 @@ export class ZaloTokenStore {
         seed: pair.seed,
       };
       await tx.update(settings).set({ value: next, updatedAt: this.clock.now() }).where(eq(settings.key, KEY));
+      this.cached = next;
       this.log.info({ expiresAt: next.expiresAt }, 'zalo access token refreshed');
       return next.accessToken;
     });
   }
 
   private async load(): Promise<StoredPair> {
+    if (this.cached) return this.cached;
     const [row] = await this.db.select().from(settings).where(eq(settings.key, KEY));
     const stored = row?.value as StoredPair | undefined;
     const { accessToken, refreshToken } = this.initial;
@@ -103,10 +114,10 @@ export class ZaloTokenStore {
           .values({ key: KEY, value, updatedAt: this.clock.now() })
           .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: this.clock.now() } });
         if (stored) this.log.warn('zalo token pair replaced by the one in the environment');
-        return value;
+        return (this.cached = value);
       }
     }
     if (!stored) throw new ZaloTokenMissingError();
-    return stored;
+    return (this.cached = stored);
   }
 }
