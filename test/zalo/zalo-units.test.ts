@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 import { LOCALES_DIR } from '../../src/core/i18n.js';
 import { FakeZalo, zaloEvents } from '../helpers/fake-zalo.js';
 
-const opts = { buttonMode: 'buttons' as const, numberedHint: 'Gõ số để chọn.' };
+const opts = { buttonMode: 'buttons' as const, hints: { buttons: 'Bấm nút hoặc gõ số.', typed: 'Gõ số để chọn.' } };
 
 describe('splitText', () => {
   it('keeps short texts whole', () => {
@@ -40,7 +40,7 @@ describe('renderOutbound', () => {
     expect(r.menu).toEqual(['q:yes', 'q:no']);
     expect(r.messages).toEqual([
       {
-        text: 'Sốt?\n\n1. Có\n2. Không\n\nGõ số để chọn.',
+        text: 'Sốt?\n\n1. Có\n2. Không\n\nBấm nút hoặc gõ số.',
         attachment: {
           type: 'template',
           payload: {
@@ -62,6 +62,7 @@ describe('renderOutbound', () => {
     const r = renderOutbound({ text: 'Phường?', buttons: many }, opts);
     expect(r.messages).toHaveLength(1);
     expect(r.messages[0]!.attachment).toBeUndefined();
+    expect(r.messages[0]!.text).toMatch(/6\. P5\n\nGõ số để chọn\.$/);
     expect(r.menu).toHaveLength(MAX_BUTTONS + 1);
   });
 

@@ -15,8 +15,8 @@ export type ZaloMessage = Record<string, unknown>;
 
 export interface RenderOptions {
   buttonMode: 'buttons' | 'numbered';
-  /** the line under numbered options, in the person's language */
-  numberedHint: string;
+  /** the line under numbered options, in the person's language: with Zalo buttons shown, and without */
+  hints: { buttons: string; typed: string };
   requestInfo?: { imageUrl: string; subtitle: string };
 }
 
@@ -34,13 +34,14 @@ export function renderOutbound(m: Outbound, opts: RenderOptions): RenderedOutbou
   let text = m.format === 'html' ? htmlToPlain(m.text ?? '') : (m.text ?? '');
   const buttons: Button[] = (m.buttons ?? []).flat();
   const out: RenderedOutbound = { messages: [] };
+  const showButtons = opts.buttonMode === 'buttons' && buttons.length > 0 && buttons.length <= MAX_BUTTONS;
   if (buttons.length > 0) {
     out.menu = buttons.map((b) => b.payload);
     const options = buttons.map((b, i) => `${i + 1}. ${b.label}`).join('\n');
-    text = [text, options, opts.numberedHint].filter((s) => s.trim() !== '').join('\n\n');
+    text = [text, options, showButtons ? opts.hints.buttons : opts.hints.typed].filter((s) => s.trim() !== '').join('\n\n');
   }
   const zaloButtons: Record<string, unknown>[] = [];
-  if (opts.buttonMode === 'buttons' && buttons.length > 0 && buttons.length <= MAX_BUTTONS) {
+  if (showButtons) {
     for (const [i, b] of buttons.entries()) {
       zaloButtons.push({ title: `${i + 1}. ${b.label}`.slice(0, 100), type: 'oa.query.hide', payload: BUTTON_PREFIX + b.payload });
     }

@@ -66,6 +66,11 @@ export class ZaloSender implements ChannelSender {
     }
   }
 
+  /** Zalo cannot edit a sent message: the new version is sent as a new message. */
+  edit(externalId: string, _messageRef: string, message: Outbound): Promise<SendReceipt> {
+    return this.send(externalId, [message], { proactive: true });
+  }
+
   /** True when the person wrote to the OA within the configured window. */
   insideWindow(account: Account | undefined): boolean {
     if (!account?.lastInboundAt) return false;
@@ -77,7 +82,7 @@ export class ZaloSender implements ChannelSender {
     const rendered = messages.map((m) =>
       renderOutbound(m, {
         buttonMode: this.config.buttonMode,
-        numberedHint: t('zalo:numbered_hint'),
+        hints: { buttons: t('zalo:hint_buttons'), typed: t('zalo:hint_typed') },
         requestInfo: this.config.requestInfoImageUrl
           ? { imageUrl: this.config.requestInfoImageUrl, subtitle: t('zalo:request_info_subtitle') }
           : undefined,
