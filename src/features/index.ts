@@ -2,6 +2,7 @@ import type { Feature, Deps } from '../core/dialog.js';
 import type { RouteModule } from '../http/app.js';
 import type { WorkerSet } from '../workers/worker-set.js';
 import { passKeysModule } from './pass/keys.js';
+import { passVerifyModule } from './pass/verify-page.js';
 import { retentionModule } from './retention/job.js';
 
 /**
@@ -14,4 +15,4 @@ export interface FeatureModule {
   workers?: (workers: WorkerSet, deps: Deps) => void;
 }
 
-export const featureModules: FeatureModule[] = [passKeysModule, retentionModule];
+export const featureModules: FeatureModule[] = [passKeysModule, passVerifyModule, retentionModule];
