@@ -1,4 +1,6 @@
 import type { Feature } from '../../src/core/dialog.js';
+import { persons } from '../../src/db/schema/index.js';
+import { passMessage } from '../../src/features/pass/pass-message.js';
 
 /**
  * A small feature that exercises what the Zalo adapter must carry: a welcome on follow, a counting flow
@@ -12,6 +14,17 @@ export const toyFeature: Feature = {
     { names: ['help'], run: async (ctx) => ctx.reply({ text: 'menu' }) },
     { names: ['count'], run: (ctx) => ctx.go('count', 'add', { total: 0 }) },
     { names: ['ask'], run: (ctx) => ctx.go('ask', 'fever') },
+    {
+      // The real pass message (image + caption) for a person this account holds, without a declaration.
+      names: ['pass'],
+      run: async (ctx) => {
+        const [p] = await ctx.tx
+          .insert(persons)
+          .values({ ownerAccountId: ctx.account.id, isSelf: true, fullName: 'Trần Thị Bích Ngọc', birthYear: 1990, gender: 'female' })
+          .returning();
+        ctx.reply(await passMessage(ctx.tx, ctx.deps, p!.id, ctx.locale));
+      },
+    },
     {
       names: ['slow'],
       run: async (ctx) => {

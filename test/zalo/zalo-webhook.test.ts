@@ -4,6 +4,7 @@ import { queryRows } from '../../src/db/client.js';
 import { accounts, dialogStates, outbox, processedUpdates } from '../../src/db/schema/index.js';
 import { FakeZalo, eventually, postZaloEvent, zaloEvents, zaloSignature, ZALO_APP } from '../helpers/fake-zalo.js';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { decodeQrPng } from '../helpers/qr.js';
 import { toyFeature } from './toy-feature.js';
 
 let fake: FakeZalo;
@@ -192,6 +193,21 @@ describe('Zalo events', () => {
       expect(p).toMatch(/sức khỏe\.$/);
     }
     expect(parts.join(' ')).toBe(Array.from({ length: 120 }, (_, i) => `Câu số ${i + 1} nói về sức khỏe.`).join(' '));
+  });
+
+  it('sends the personal pass as an uploaded image with its caption; the QR opens the verify page', async () => {
+    const user = '9000000000000000019';
+    await postZaloEvent(svc.app, zaloEvents.text(user, '/pass'));
+    await eventually(() => expect(fake.messages.filter((m) => m.userId === user)).toHaveLength(1));
+    expect(fake.uploads).toHaveLength(1);
+    const upload = fake.uploads[0]!;
+    expect(upload.bytes.length).toBeLessThanOrEqual(1024 * 1024);
+    expect(decodeQrPng(upload.bytes)).toMatch(/^https:\/\/khaibao\.test\/v\/.+/);
+    const message = fake.messages.at(-1)!.message as { text: string; attachment: { payload: { template_type: string; elements: { attachment_id: string }[] } } };
+    expect(message.attachment.payload.template_type).toBe('media');
+    expect(message.attachment.payload.elements[0]!.attachment_id).toMatch(/^att-/);
+    expect(message.text.length).toBeGreaterThan(20);
+    expect(message.text.length).toBeLessThanOrEqual(2000);
   });
 
   it('answers Zalo within 2 s even when the dialog is slow, and replies when it is done', async () => {
