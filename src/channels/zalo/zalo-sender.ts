@@ -161,12 +161,14 @@ export class ZaloSender implements ChannelSender {
 export function toDeliveryError(err: unknown): DeliveryError {
   if (err instanceof DeliveryError) return err;
   if (err instanceof ZaloTransportError) return new DeliveryError('retry', err.message);
+  // Waits for the operator without using up the message's attempts: an alert should still leave once fixed.
   if (err instanceof ZaloTokenMissingError) return new DeliveryError('retry', err.message, 5 * 60_000);
   if (err instanceof ZaloApiError) {
     switch (err.code) {
       case ZaloCode.invalidToken:
       case ZaloCode.expiredToken:
-        return new DeliveryError('retry', err.message, 60_000);
+        // Rejected even after a refresh (e.g. the OA withdrew the app's permission): counted retries, then dead.
+        return new DeliveryError('retry', err.message);
       case ZaloCode.rateLimited:
         return new DeliveryError('retry', err.message, 60_000);
       case ZaloCode.quotaExceeded:
