@@ -213,6 +213,19 @@ describe('Zalo tokens', () => {
   });
 });
 
+describe('token seeding', () => {
+  it('a new pair in the environment replaces the stored chain; the same pair does not', async () => {
+    const store = (access: string, refresh: string) =>
+      new ZaloTokenStore(svc.db.db, new ZaloApi({ ...svc.config.zalo!, timeoutMs: 1000 }), clock, testLogger(), { accessToken: access, refreshToken: refresh });
+    const current = (await svc.db.db.select().from(settings).where(eq(settings.key, 'zalo.tokens')))[0]!.value as { accessToken: string };
+    // Same environment as at first start: the rotated pair in the database stays.
+    expect(await store(fake.initialAccess, 'refresh-0').accessToken()).toBe(current.accessToken);
+    expect(await store('access-reauthorised', 'refresh-reauthorised').accessToken()).toBe('access-reauthorised');
+    const after = (await svc.db.db.select().from(settings).where(eq(settings.key, 'zalo.tokens')))[0]!.value as { refreshToken: string };
+    expect(after.refreshToken).toBe('refresh-reauthorised');
+  });
+});
+
 describe('account lookup', () => {
   it('records the last inbound time the window is measured from', async () => {
     const user = '9300000000000000001';

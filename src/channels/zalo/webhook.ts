@@ -81,10 +81,13 @@ export function zaloWebhookRoutes(sender: ZaloSender) {
         const inbound = action.type === 'number' ? await resolveNumber(deps, action.inbound, action.choice) : action.inbound;
         return deps.runner.handle(inbound);
       })();
+      let timer: NodeJS.Timeout | undefined;
       const handled = await Promise.race([
         work.then((r) => ({ done: true as const, result: r })),
-        new Promise<{ done: false }>((resolve) => setTimeout(() => resolve({ done: false }), ACK_BUDGET_MS).unref()),
-      ]);
+        new Promise<{ done: false }>((resolve) => {
+          timer = setTimeout(() => resolve({ done: false }), ACK_BUDGET_MS);
+        }),
+      ]).finally(() => clearTimeout(timer));
       const userId = action.inbound.accountId;
       const track = (p: Promise<void>) => {
         background.add(p);
