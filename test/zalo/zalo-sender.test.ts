@@ -213,16 +213,34 @@ describe('Zalo tokens', () => {
   });
 });
 
+describe('token upkeep', () => {
+  it('rotates a pair of unknown age, then only near its end', async () => {
+    const api = new ZaloApi({ ...svc.config.zalo!, timeoutMs: 2000 });
+    // Pretend the operator put a pair in the environment whose expiry we do not know.
+    const pair = (await svc.db.db.select().from(settings).where(eq(settings.key, 'zalo.tokens')))[0]!.value as { accessToken: string; refreshToken: string };
+    await svc.db.db.update(settings).set({ value: { ...pair, expiresAt: null } }).where(eq(settings.key, 'zalo.tokens'));
+    const store = new ZaloTokenStore(svc.db.db, api, clock, testLogger(), {});
+    expect(await store.keepFresh()).toBe(true);
+    expect(fake.refreshCalls.map((c) => c.refreshToken)).toEqual([pair.refreshToken]);
+    expect(await store.keepFresh()).toBe(false);
+    clock.advanceMinutes(25 * 60 - 20);
+    expect(await store.keepFresh()).toBe(true);
+    expect(fake.refreshCalls).toHaveLength(2);
+  });
+});
+
 describe('token seeding', () => {
   it('a new pair in the environment replaces the stored chain; the same pair does not', async () => {
     const store = (access: string, refresh: string) =>
       new ZaloTokenStore(svc.db.db, new ZaloApi({ ...svc.config.zalo!, timeoutMs: 1000 }), clock, testLogger(), { accessToken: access, refreshToken: refresh });
-    const current = (await svc.db.db.select().from(settings).where(eq(settings.key, 'zalo.tokens')))[0]!.value as { accessToken: string };
+    const row = (await svc.db.db.select().from(settings).where(eq(settings.key, 'zalo.tokens')))[0]!;
+    const current = row.value as { accessToken: string };
     // Same environment as at first start: the rotated pair in the database stays.
     expect(await store(fake.initialAccess, 'refresh-0').accessToken()).toBe(current.accessToken);
     expect(await store('access-reauthorised', 'refresh-reauthorised').accessToken()).toBe('access-reauthorised');
     const after = (await svc.db.db.select().from(settings).where(eq(settings.key, 'zalo.tokens')))[0]!.value as { refreshToken: string };
     expect(after.refreshToken).toBe('refresh-reauthorised');
+    await svc.db.db.update(settings).set({ value: row.value }).where(eq(settings.key, 'zalo.tokens'));
   });
 });
 

@@ -12,7 +12,7 @@ export { ZaloApi, ZaloApiError } from './zalo-api.js';
 export const zaloChannel: ChannelModule = {
   name: 'zalo',
   enabled: (deps) => deps.config.zalo !== undefined,
-  create(deps) {
+  create(deps, _runner, workers) {
     const zalo = deps.config.zalo!;
     const api = new ZaloApi({ apiRoot: zalo.apiRoot, oauthRoot: zalo.oauthRoot, appId: zalo.appId, appSecret: zalo.appSecret });
     const log = deps.log.child({ channel: 'zalo' });
@@ -20,6 +20,8 @@ export const zaloChannel: ChannelModule = {
       accessToken: zalo.accessToken,
       refreshToken: zalo.refreshToken,
     });
+    // Every instance runs it; the row lock lets one refresh and the others find the new pair.
+    workers.every('zalo-token-refresh', 15 * 60_000, () => tokens.keepFresh());
     const sender = new ZaloSender(deps.database.db, api, tokens, zalo, deps.clock, log);
     return { sender, routes: zaloWebhookRoutes(sender) };
   },

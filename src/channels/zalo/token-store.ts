@@ -60,6 +60,19 @@ export class ZaloTokenStore {
   }
 
   /**
+   * For the periodic job: rotate the pair when its end is unknown (a pair from the environment) or near,
+   * so an OA that sends nothing for weeks does not let its refresh token lapse (about 3 months).
+   * Returns true when it refreshed.
+   */
+  async keepFresh(): Promise<boolean> {
+    const pair = await this.load();
+    const end = pair.expiresAt ? new Date(pair.expiresAt).getTime() : undefined;
+    if (end !== undefined && end - this.clock.now().getTime() >= REFRESH_MARGIN_MS) return false;
+    await this.refresh(pair.accessToken);
+    return true;
+  }
+
+  /**
    * Replace `staleAccessToken` (rejected by Zalo or about to expire). Single-flight: within this process
    * callers share one refresh; across instances the row lock makes the others wait and then find the new pair.
    */
