@@ -83,6 +83,13 @@ CREATE TABLE "wards" (
 	"search_name" text NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "web_inbox" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"account_id" uuid NOT NULL,
+	"payload" jsonb NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "venue_staff" (
 	"venue_id" uuid NOT NULL,
 	"account_id" uuid NOT NULL,
@@ -230,11 +237,18 @@ CREATE TABLE "official_roles" (
 	CONSTRAINT "official_roles_account_id_role_pk" PRIMARY KEY("account_id","role")
 );
 --> statement-breakpoint
+CREATE TABLE "zalo_menus" (
+	"account_id" uuid PRIMARY KEY NOT NULL,
+	"payloads" jsonb NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 ALTER TABLE "declarations" ADD CONSTRAINT "declarations_person_id_persons_id_fk" FOREIGN KEY ("person_id") REFERENCES "public"."persons"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "declarations" ADD CONSTRAINT "declarations_declared_by_account_id_accounts_id_fk" FOREIGN KEY ("declared_by_account_id") REFERENCES "public"."accounts"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "dialog_states" ADD CONSTRAINT "dialog_states_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "persons" ADD CONSTRAINT "persons_owner_account_id_accounts_id_fk" FOREIGN KEY ("owner_account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "persons" ADD CONSTRAINT "persons_ward_code_wards_code_fk" FOREIGN KEY ("ward_code") REFERENCES "public"."wards"("code") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "web_inbox" ADD CONSTRAINT "web_inbox_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "venue_staff" ADD CONSTRAINT "venue_staff_venue_id_venues_id_fk" FOREIGN KEY ("venue_id") REFERENCES "public"."venues"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "venue_staff" ADD CONSTRAINT "venue_staff_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "venues" ADD CONSTRAINT "venues_ward_code_wards_code_fk" FOREIGN KEY ("ward_code") REFERENCES "public"."wards"("code") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -256,6 +270,7 @@ ALTER TABLE "api_tokens" ADD CONSTRAINT "api_tokens_account_id_accounts_id_fk" F
 ALTER TABLE "broadcasts" ADD CONSTRAINT "broadcasts_progress_account_id_accounts_id_fk" FOREIGN KEY ("progress_account_id") REFERENCES "public"."accounts"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "invites" ADD CONSTRAINT "invites_used_by_account_id_accounts_id_fk" FOREIGN KEY ("used_by_account_id") REFERENCES "public"."accounts"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "official_roles" ADD CONSTRAINT "official_roles_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "zalo_menus" ADD CONSTRAINT "zalo_menus_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "audit_log_at_idx" ON "audit_log" USING btree ("at");--> statement-breakpoint
 CREATE INDEX "processed_updates_at_idx" ON "processed_updates" USING btree ("processed_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "accounts_channel_external_uq" ON "accounts" USING btree ("channel","external_id");--> statement-breakpoint
@@ -264,13 +279,17 @@ CREATE INDEX "persons_owner_idx" ON "persons" USING btree ("owner_account_id");-
 CREATE INDEX "persons_phone_idx" ON "persons" USING btree ("phone");--> statement-breakpoint
 CREATE INDEX "persons_ward_idx" ON "persons" USING btree ("ward_code");--> statement-breakpoint
 CREATE INDEX "wards_search_idx" ON "wards" USING btree ("search_name");--> statement-breakpoint
+CREATE INDEX "web_inbox_account_idx" ON "web_inbox" USING btree ("account_id","created_at");--> statement-breakpoint
 CREATE INDEX "venue_staff_account_idx" ON "venue_staff" USING btree ("account_id");--> statement-breakpoint
 CREATE INDEX "venues_owner_idx" ON "venues" USING btree ("owner_account_id");--> statement-breakpoint
 CREATE INDEX "visits_venue_entered_idx" ON "visits" USING btree ("venue_id","entered_at");--> statement-breakpoint
 CREATE INDEX "visits_person_entered_idx" ON "visits" USING btree ("person_id","entered_at");--> statement-breakpoint
 CREATE INDEX "cases_person_idx" ON "cases" USING btree ("person_id");--> statement-breakpoint
+CREATE INDEX "cases_phone_idx" ON "cases" USING btree ("phone");--> statement-breakpoint
 CREATE UNIQUE INDEX "contacts_key_person_uq" ON "contacts" USING btree ("exposure_key","person_id");--> statement-breakpoint
 CREATE INDEX "contacts_person_idx" ON "contacts" USING btree ("person_id","exposed_at");--> statement-breakpoint
+CREATE INDEX "contacts_visit_idx" ON "contacts" USING btree ("visit_id");--> statement-breakpoint
+CREATE INDEX "contacts_case_idx" ON "contacts" USING btree ("case_id");--> statement-breakpoint
 CREATE INDEX "exposure_windows_venue_idx" ON "exposure_windows" USING btree ("venue_id","from_at");--> statement-breakpoint
 CREATE INDEX "exposure_windows_case_idx" ON "exposure_windows" USING btree ("case_id");--> statement-breakpoint
 CREATE INDEX "outbox_due_idx" ON "outbox" USING btree ("next_attempt_at") WHERE status in ('pending', 'sending');--> statement-breakpoint

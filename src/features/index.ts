@@ -4,6 +4,11 @@ import type { WorkerSet } from '../workers/worker-set.js';
 import { passKeysModule } from './pass/keys.js';
 import { passVerifyModule } from './pass/verify-page.js';
 import { retentionModule } from './retention/job.js';
+import { exposureModule } from './exposure/index.js';
+import { outboxModule } from '../outbox/module.js';
+import { privacyModule } from './privacy/index.js';
+import { declarationModule } from './declaration/index.js';
+import { familyModule } from './family/index.js';
 
 /**
  * A feature contributes dialog pieces (commands, flows, buttons, start handlers), HTTP routes and
@@ -15,4 +20,13 @@ export interface FeatureModule {
   workers?: (workers: WorkerSet, deps: Deps) => void;
 }
 
-export const featureModules: FeatureModule[] = [passKeysModule, passVerifyModule, retentionModule];
+export const featureModules: FeatureModule[] = [
+  passKeysModule,
+  passVerifyModule,
+  retentionModule,
+  privacyModule,
+  declarationModule,
+  familyModule,
+  exposureModule,
+  outboxModule,
+];
