@@ -216,4 +216,25 @@ describe('progress and the final report', () => {
     expect((await trackBroadcasts(deps())).finished).toEqual([]);
     expect(sender.edits).toHaveLength(edits);
   });
+
+  it('on a channel that cannot edit in place, the official gets the first message and the report, no stream', async () => {
+    const zalo = new RecordingSender('zalo');
+    svc.deps.channels.set('zalo', zalo);
+    const [official] = await seedAccounts(svc.db.db, { n: 1, prefix: 'zofficial', channel: 'zalo', consented: false });
+    const b = await createBroadcast(
+      svc.db.db,
+      { text: 'Thông báo qua Zalo', audience: { wardCodes: ['31117'] }, actor: `account:${official}`, progressAccountId: official },
+      clock.now(),
+    );
+    await queueDueBroadcasts(deps());
+    await trackBroadcasts(deps());
+    await svc.db.db.execute(sql`update outbox set status = 'sent' where id in (select id from outbox where ref_id = ${b.id} and status = 'pending' limit 100)`);
+    clock.advanceMinutes(1);
+    await trackBroadcasts(deps());
+    await svc.db.db.execute(sql`update outbox set status = 'sent' where ref_id = ${b.id} and status = 'pending'`);
+    clock.advanceMinutes(1);
+    expect((await trackBroadcasts(deps())).finished).toEqual([b.id]);
+    expect(zalo.sent).toHaveLength(1);
+    expect(zalo.edits).toHaveLength(0);
+  });
 });

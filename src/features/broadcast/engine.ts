@@ -16,6 +16,11 @@ export const CHANNEL_TEXT_LIMITS: Record<ChannelName, number> = { telegram: 4096
 export const QUEUE_CHUNK = 5000;
 /** The progress message is edited at most this often (Telegram dislikes rapid edits of one message). */
 export const PROGRESS_EDIT_INTERVAL_MS = 3000;
+/**
+ * Channels whose edit changes the message in place. Elsewhere (Zalo sends a new message for each "edit", the web
+ * chat cannot edit) the official gets the first progress message and the final report, not a stream.
+ */
+export const EDITS_IN_PLACE: ReadonlySet<ChannelName> = new Set(['telegram']);
 
 export type BroadcastFormat = 'plain' | 'html';
 export type BroadcastStatus = 'scheduled' | 'queuing' | 'sending' | 'done' | 'cancelled';
@@ -345,6 +350,8 @@ export async function trackBroadcasts(deps: ProgressDeps): Promise<{ finished: s
       }
     }
     if (!official || !deps.channels?.get(official.channel as ChannelName)) continue;
+    const canEdit = EDITS_IN_PLACE.has(official.channel as ChannelName);
+    if (b.progressMessageRef && !canEdit) continue;
     const text = progressText(official.locale, counts, b.startedAt, now);
     if (text === b.progressText) continue;
     const claimed = await db
@@ -365,11 +372,7 @@ export async function trackBroadcasts(deps: ProgressDeps): Promise<{ finished: s
     try {
       const ref = claimed[0]!.ref;
       const receipt =
-        ref && sender.edit
-          ? await sender.edit(official.externalId, ref, { text })
-          : ref
-            ? undefined // cannot edit: the final report tells the outcome rather than a stream of new messages
-            : await sender.send(official.externalId, [{ text }], { proactive: true });
+        ref && sender.edit ? await sender.edit(official.externalId, ref, { text }) : await sender.send(official.externalId, [{ text }], { proactive: true });
       await db
         .update(broadcasts)
         .set({ progressText: text, progressMessageRef: receipt?.messageRef ?? ref })
