@@ -37,6 +37,8 @@ export async function registerOpenApi(app: FastifyInstance, deps: AppDeps): Prom
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    // The document is the admin API's: pages, webhooks and the web chat's own endpoints stay out of it.
+    transform: ({ schema, url }) => ({ schema: { ...schema, hide: schema?.hide || !url.startsWith('/api/') }, url }),
   });
   app.get(
     '/api/v1/openapi.json',

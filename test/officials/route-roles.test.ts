@@ -102,6 +102,7 @@ describe('OpenAPI', () => {
       if (!doc.paths[path]?.[r.method.toLowerCase()]) missing.push(`${r.method} ${r.url}`);
     }
     expect(missing).toEqual([]);
+    expect(Object.keys(doc.paths).filter((p) => !p.startsWith('/api/v1/'))).toEqual([]);
     expect(doc.paths['/api/v1/broadcasts']!.post!.requestBody).toBeDefined();
     expect(doc.paths['/api/v1/officials/invites']!.post!.requestBody).toBeDefined();
   });
