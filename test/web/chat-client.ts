@@ -32,6 +32,14 @@ export class WebChatClient {
     return this.last;
   }
 
+  /** Collect what the service sent on its own (GET /chat/api/inbox); its buttons can then be tapped. */
+  async inbox(): Promise<WebReply[]> {
+    const res = await this.app.inject({ method: 'GET', url: `/chat/api/inbox?clientId=${this.clientId}` });
+    if (res.statusCode !== 200) throw new Error(`GET /chat/api/inbox → ${res.statusCode} ${res.body}`);
+    this.last = (res.json() as { replies: WebReply[] }).replies;
+    return this.last;
+  }
+
   start(param = '') {
     return this.post({ start: param });
   }
