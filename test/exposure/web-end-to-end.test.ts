@@ -95,13 +95,13 @@ describe('exposure through the web channel', () => {
     expect(close[0]!.text).toContain('(tiếp xúc gần)');
     expect(close[0]!.text).toContain('Với tiếp xúc gần');
     expect(close[0]!.text).not.toContain('tiếp xúc thông thường');
-    expect(close[0]!.text).toContain('04/08/2021');
+    expect(close[0]!.text).toContain('• Cà phê Hạnh Phúc: 09:10 – 10:05 04/08/2021 (tiếp xúc gần)');
     closeAlert = close;
 
     const casual = await people.casual.chat.inbox();
     expect(casual).toHaveLength(1);
     expect(casual[0]!.text).toContain('COVID-19 exposure alert');
-    expect(casual[0]!.text).toContain('(casual contact)');
+    expect(casual[0]!.text).toContain('• Cà phê Hạnh Phúc: 09:40 – 09:45 04/08/2021 (casual contact)');
     expect(casual[0]!.text).not.toContain('close contact');
     expect(casual[0]!.text).not.toMatch(/Cảnh báo|Anh\/Chị/);
     expect(casual[0]!.buttons!.flat().map((b) => b.label)).toContain('Got it');
