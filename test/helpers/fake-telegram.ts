@@ -452,8 +452,8 @@ export const tgUpdates = {
       },
     };
   },
-  /** a shared contact; by default the sender's own (user_id = sender) */
-  contact(u: TgUser, phone: string, owner: number | undefined = u.id) {
+  /** a shared contact; by default the sender's own (user_id = sender); owner null = a contact without user_id */
+  contact(u: TgUser, phone: string, owner: number | null = u.id) {
     return {
       update_id: updateSeq++,
       message: {
@@ -461,7 +461,7 @@ export const tgUpdates = {
         from: userJson(u),
         chat: privateChat(u),
         date: unix(),
-        contact: { phone_number: phone, first_name: u.first_name, ...(owner !== undefined ? { user_id: owner } : {}) },
+        contact: { phone_number: phone, first_name: u.first_name, ...(owner !== null ? { user_id: owner } : {}) },
       },
     };
   },
