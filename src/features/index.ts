@@ -2,6 +2,8 @@ import type { Feature, Deps } from '../core/dialog.js';
 import type { RouteModule } from '../http/app.js';
 import type { WorkerSet } from '../workers/worker-set.js';
 import { passKeysModule } from './pass/keys.js';
+import { passVerifyModule } from './pass/verify-page.js';
+import { retentionModule } from './retention/job.js';
 
 /**
  * A feature contributes dialog pieces (commands, flows, buttons, start handlers), HTTP routes and
@@ -13,4 +15,4 @@ export interface FeatureModule {
   workers?: (workers: WorkerSet, deps: Deps) => void;
 }
 
-export const featureModules: FeatureModule[] = [passKeysModule];
+export const featureModules: FeatureModule[] = [passKeysModule, passVerifyModule, retentionModule];

@@ -1,12 +1,66 @@
 import type { Deps } from '../../core/dialog.js';
+import { formatDateTime, tFor } from '../../core/i18n.js';
 import type { Outbound } from '../../core/messages.js';
 import type { DbOrTx } from '../../db/client.js';
+import { issuePass, type IssuedPass } from './pass-issuer.js';
+import { renderPassPng, type PassVariant } from './pass-image.js';
+
+function passPng(pass: IssuedPass, deps: Deps, locale: string, variant: PassVariant): Buffer {
+  return renderPassPng(
+    {
+      status: pass.status.status,
+      fullName: pass.person.fullName,
+      birthYear: pass.person.birthYear,
+      validUntil: pass.status.status === 'grey' ? undefined : pass.claims.expiresAt,
+      url: pass.url,
+      locale,
+      validHours: deps.config.passValidHours,
+    },
+    variant,
+  );
+}
+
+/** The caption under the pass image: colour, validity, why, what to do, and how to see it again. */
+export function passCaption(pass: IssuedPass, deps: Deps, locale: string): string {
+  const t = tFor(locale);
+  const { status, reasons, exposureUntil } = pass.status;
+  const hours = deps.config.passValidHours;
+  const name = pass.person.fullName;
+  const self = pass.person.isSelf;
+  const statusWord = t(`pass:status_${status}`);
+  const lines = [self ? t('pass:caption_self', { status: statusWord }) : t('pass:caption_member', { name, status: statusWord })];
+  if (status === 'grey') {
+    lines.push(self ? t('pass:grey_self', { hours }) : t('pass:grey_member', { name, hours }));
+  } else {
+    lines.push(t('pass:caption_valid_until', { until: formatDateTime(pass.claims.expiresAt, locale) }));
+    if (reasons.length > 0) {
+      const until = exposureUntil ? formatDateTime(exposureUntil, locale) : '';
+      const said = reasons.map((r) => t(`pass:reason_${r}`, { hours, until })).join('; ');
+      lines.push(t('pass:caption_reasons', { reasons: said }));
+    }
+    if (status === 'red') lines.push(t('pass:advice_red', { hotline: deps.config.hotline }));
+    if (status === 'yellow') lines.push(t('pass:advice_yellow', { hotline: deps.config.hotline }));
+    if (reasons.includes('no-declaration')) lines.push(self ? t('pass:declare_again_self') : t('pass:declare_again_member'));
+  }
+  lines.push(t('pass:caption_again'));
+  return lines.join('\n');
+}
 
 /**
  * The personal pass as a chat message: the PNG (colour, name, validity, QR to PUBLIC_URL/v/<token>) with a
- * caption in `locale`.
- * PLACEHOLDER until the pass feature lands: the pass engineer replaces this file.
+ * caption in `locale`. Throws AppError PERSON_NOT_FOUND for an unknown person.
  */
-export async function passMessage(_db: DbOrTx, _deps: Deps, _personId: string, _locale: string): Promise<Outbound> {
-  return { text: 'PASS' };
+export async function passMessage(db: DbOrTx, deps: Deps, personId: string, locale: string): Promise<Outbound> {
+  const pass = await issuePass(db, deps, personId);
+  deps.log.debug({ personId, status: pass.status.status }, 'pass issued');
+  return {
+    text: passCaption(pass, deps, locale),
+    image: { png: passPng(pass, deps, locale, 'chat'), filename: 'khaibao-pass.png' },
+  };
+}
+
+/** The same pass sized for A6 paper at 300 dpi (1240×1748 px), for family members without a phone. */
+export async function printablePassPng(db: DbOrTx, deps: Deps, personId: string, locale: string): Promise<Buffer> {
+  const pass = await issuePass(db, deps, personId);
+  return passPng(pass, deps, locale, 'print');
 }

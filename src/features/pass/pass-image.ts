@@ -1,0 +1,174 @@
+import { Resvg } from '@resvg/resvg-js';
+import QRCode from 'qrcode';
+import { formatDateTime, tFor } from '../../core/i18n.js';
+import { FONT_FAMILY, FONT_FILES, xml } from '../../render/svg.js';
+import { encodeIndexedPng } from './indexed-png.js';
+import type { PassStatus } from './status.js';
+
+/** Colour of each status; yellow carries dark text because white on yellow cannot be read in sunlight. */
+export const STATUS_COLOURS: Record<PassStatus, { background: string; text: string }> = {
+  green: { background: '#1b7f3b', text: '#ffffff' },
+  yellow: { background: '#f2b705', text: '#1f1f1f' },
+  red: { background: '#c62828', text: '#ffffff' },
+  grey: { background: '#6b7280', text: '#ffffff' },
+};
+
+export interface PassImageData {
+  status: PassStatus;
+  fullName: string;
+  birthYear: number;
+  /** undefined for a grey pass: nothing is valid yet */
+  validUntil?: Date;
+  /** what the QR decodes to: PUBLIC_URL/v/<token> */
+  url: string;
+  locale: string;
+  validHours: number;
+}
+
+/**
+ * `chat`: small enough to send on every /qr (640 px wide). `print`: A6 at 300 dpi (1240×1748 px) for family
+ * members without a phone, with a line on how to keep it valid.
+ */
+export type PassVariant = 'chat' | 'print';
+
+const LAYOUT: Record<PassVariant, { width: number; height: number; scale: number }> = {
+  chat: { width: 640, height: 920, scale: 1 },
+  print: { width: 1240, height: 1748, scale: 1240 / 640 },
+};
+
+/**
+ * Text widths are estimated (no layout engine here); the factors are Be Vietnam Pro's average advance per em,
+ * rounded up so a name never runs off the card.
+ */
+const AVG_ADVANCE = { regular: 0.56, bold: 0.64 };
+
+function fitLines(text: string, maxWidth: number, size: number, weight: 'regular' | 'bold', maxLines = 2) {
+  const width = (s: string, px: number) => Array.from(s).length * px * AVG_ADVANCE[weight];
+  if (width(text, size) <= maxWidth) return { lines: [text], size };
+  const words = text.split(/\s+/);
+  let lines = [text];
+  if (maxLines > 1 && words.length > 1) {
+    // The split with the shortest longer half reads best for names like "Nguyễn Thị Ngọc Bích".
+    let best = lines;
+    let bestWidth = Infinity;
+    for (let i = 1; i < words.length; i++) {
+      const pair = [words.slice(0, i).join(' '), words.slice(i).join(' ')];
+      const w = Math.max(...pair.map((l) => width(l, size)));
+      if (w < bestWidth) {
+        bestWidth = w;
+        best = pair;
+      }
+    }
+    lines = best;
+  }
+  const widest = Math.max(...lines.map((l) => width(l, size)));
+  return { lines, size: widest > maxWidth ? Math.floor((size * maxWidth) / widest) : size };
+}
+
+/** The QR as one SVG path of dark modules, merged into horizontal runs to keep the SVG small. */
+function qrPath(url: string, level: 'M' | 'Q'): { d: string; size: number } {
+  const qr = QRCode.create(url, { errorCorrectionLevel: level });
+  const n = qr.modules.size;
+  let d = '';
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; ) {
+      if (!qr.modules.get(y, x)) {
+        x++;
+        continue;
+      }
+      let run = 1;
+      while (x + run < n && qr.modules.get(y, x + run)) run++;
+      d += `M${x} ${y}h${run}v1h-${run}z`;
+      x += run;
+    }
+  }
+  return { d, size: n };
+}
+
+export function passSvg(data: PassImageData, variant: PassVariant): string {
+  const { width, height, scale: s } = LAYOUT[variant];
+  const t = tFor(data.locale);
+  const colour = STATUS_COLOURS[data.status];
+  const px = (v: number) => Math.round(v * s);
+  const margin = px(32);
+  const textWidth = width - 2 * margin;
+  const cx = width / 2;
+  const font = `font-family="${FONT_FAMILY}"`;
+  const parts: string[] = [];
+
+  const headerHeight = px(212);
+  parts.push(`<rect x="0" y="0" width="${width}" height="${headerHeight}" fill="${colour.background}"/>`);
+  parts.push(
+    `<text x="${cx}" y="${px(44)}" ${font} font-size="${px(20)}" font-weight="600" fill="${colour.text}" text-anchor="middle" letter-spacing="${px(2)}">${xml(t('pass:image_title'))}</text>`,
+  );
+  const word = fitLines(t(`pass:status_${data.status}`), textWidth, px(96), 'bold', 1);
+  parts.push(
+    `<text x="${cx}" y="${px(140)}" ${font} font-size="${word.size}" font-weight="700" fill="${colour.text}" text-anchor="middle">${xml(word.lines[0]!)}</text>`,
+  );
+  const meaning = fitLines(t(`pass:meaning_${data.status}`, { hours: data.validHours }), textWidth, px(22), 'regular', 1);
+  parts.push(
+    `<text x="${cx}" y="${px(184)}" ${font} font-size="${meaning.size}" fill="${colour.text}" text-anchor="middle">${xml(meaning.lines[0]!)}</text>`,
+  );
+
+  let y = headerHeight + px(56);
+  const name = fitLines(data.fullName, textWidth, px(36), 'bold', 2);
+  for (const line of name.lines) {
+    parts.push(
+      `<text x="${cx}" y="${y}" ${font} font-size="${name.size}" font-weight="700" fill="#111111" text-anchor="middle">${xml(line)}</text>`,
+    );
+    y += Math.round(name.size * 1.25);
+  }
+  y += px(8);
+  // A grey pass has no validity to show; its header already says why.
+  const details = [`${t('pass:label_birth_year')}: ${data.birthYear}`];
+  if (data.validUntil) details.push(`${t('pass:label_valid_until')}: ${formatDateTime(data.validUntil, data.locale)}`);
+  for (const line of details) {
+    const fitted = fitLines(line, textWidth, px(24), 'regular', 1);
+    parts.push(
+      `<text x="${cx}" y="${y}" ${font} font-size="${fitted.size}" fill="#333333" text-anchor="middle">${xml(fitted.lines[0]!)}</text>`,
+    );
+    y += px(34);
+  }
+
+  // The QR fills what is left above the footer, at a whole number of pixels per module so edges stay sharp.
+  const footerHeight = variant === 'print' ? px(100) : px(52);
+  const qr = qrPath(data.url, variant === 'print' ? 'Q' : 'M');
+  const quiet = 4;
+  const room = Math.min(width - 2 * margin, height - footerHeight - y);
+  const module = Math.max(2, Math.floor(room / (qr.size + 2 * quiet)));
+  const qrPixels = module * (qr.size + 2 * quiet);
+  const qrX = Math.round((width - qrPixels) / 2);
+  const qrY = y + Math.max(0, Math.floor((height - footerHeight - y - qrPixels) / 2));
+  parts.push(
+    `<g transform="translate(${qrX + quiet * module} ${qrY + quiet * module}) scale(${module})" shape-rendering="crispEdges"><path d="${qr.d}" fill="#000000"/></g>`,
+  );
+
+  let footY = height - footerHeight + px(30);
+  const footLines = [t('pass:image_scan_hint')];
+  if (variant === 'print') footLines.push(t('pass:print_hint'));
+  for (const line of footLines) {
+    const fitted = fitLines(line, textWidth, px(18), 'regular', 1);
+    parts.push(
+      `<text x="${cx}" y="${footY}" ${font} font-size="${fitted.size}" fill="#555555" text-anchor="middle">${xml(fitted.lines[0]!)}</text>`,
+    );
+    footY += px(30);
+  }
+  // A thin frame in the status colour: a printout cut out of A6 paper still shows its colour at the edge.
+  const frame = px(6);
+  parts.push(
+    `<rect x="${frame / 2}" y="${frame / 2}" width="${width - frame}" height="${height - frame}" fill="none" stroke="${colour.background}" stroke-width="${frame}"/>`,
+  );
+
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><rect width="100%" height="100%" fill="#ffffff"/>${parts.join('')}</svg>`;
+}
+
+/** The pass as a PNG: `chat` for messages, `print` for A6 paper. */
+export function renderPassPng(data: PassImageData, variant: PassVariant = 'chat'): Buffer {
+  // Same font setup as render/svg.ts's svgToPng, but we need the raw pixels to write a palette PNG.
+  const image = new Resvg(passSvg(data, variant), {
+    fitTo: { mode: 'original' },
+    font: { loadSystemFonts: false, fontFiles: Object.values(FONT_FILES), defaultFontFamily: FONT_FAMILY },
+    background: '#ffffff',
+  }).render();
+  return encodeIndexedPng(image.pixels, image.width, image.height);
+}

@@ -1,0 +1,133 @@
+import { and, desc, eq, gte, isNull } from 'drizzle-orm';
+import type { Config } from '../../config.js';
+import type { DbOrTx } from '../../db/client.js';
+import { cases, contacts, declarations } from '../../db/schema/index.js';
+
+export const PASS_STATUSES = ['grey', 'green', 'yellow', 'red'] as const;
+export type PassStatus = (typeof PASS_STATUSES)[number];
+
+/** An exposure alert keeps the pass yellow this long (design: "their pass turns yellow for 14 days"). */
+export const EXPOSURE_YELLOW_DAYS = 14;
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/**
+ * Why a pass has its colour. More than one may apply; `status` is decided by the strongest.
+ * - `active-case`: an open confirmed case (red);
+ * - `symptoms`: symptoms ticked in the latest declaration (yellow);
+ * - `contact-declared`: any of the three contact answers was yes in the latest declaration (yellow);
+ * - `exposure`: found at a venue during an exposure window in the last 14 days (yellow);
+ * - `no-declaration`: no declaration within PASS_VALID_HOURS (grey unless an official record says more).
+ */
+export type StatusReason = 'active-case' | 'symptoms' | 'contact-declared' | 'exposure' | 'no-declaration';
+
+/** What the rules look at; gathered by `currentStatus` from the database, or built by hand in tests. */
+export interface StatusFacts {
+  now: Date;
+  validHours: number;
+  latestDeclaration?: {
+    declaredAt: Date;
+    symptoms: string[];
+    contactCase: boolean;
+    contactOutbreakArea: boolean;
+    contactSymptoms: boolean;
+  };
+  /** an open case (closedAt null) exists for the person */
+  activeCase: boolean;
+  /** the most recent `contacts.exposedAt` for the person, if any */
+  lastExposureAt?: Date;
+}
+
+export interface StatusDecision {
+  status: PassStatus;
+  /** every reason that applies, strongest first; empty for green */
+  reasons: StatusReason[];
+  /** the latest declaration's time, when it is still valid */
+  declaredAt?: Date;
+  /** when the declaration stops keeping the pass valid (declaredAt + validHours); undefined without one */
+  declarationValidUntil?: Date;
+  /** until when an exposure keeps the pass yellow */
+  exposureUntil?: Date;
+}
+
+/**
+ * The status rules in one place. Official records outrank the declaration: an open case is red whatever was
+ * declared, and an exposure alert is yellow even without a fresh declaration, because a staff member at a door
+ * must see them. Otherwise a pass without a declaration in the last `validHours` is grey (unknown), and a
+ * fresh declaration is yellow when it reports symptoms or a contact, else green.
+ */
+export function decideStatus(f: StatusFacts): StatusDecision {
+  const now = f.now.getTime();
+  const reasons: StatusReason[] = [];
+  const d = f.latestDeclaration;
+  const declarationValid = !!d && now - d.declaredAt.getTime() < f.validHours * HOUR_MS;
+
+  if (f.activeCase) reasons.push('active-case');
+  if (declarationValid && d.symptoms.length > 0) reasons.push('symptoms');
+  if (declarationValid && (d.contactCase || d.contactOutbreakArea || d.contactSymptoms)) reasons.push('contact-declared');
+  const exposureUntil = f.lastExposureAt ? new Date(f.lastExposureAt.getTime() + EXPOSURE_YELLOW_DAYS * DAY_MS) : undefined;
+  const exposed = !!exposureUntil && exposureUntil.getTime() > now;
+  if (exposed) reasons.push('exposure');
+  if (!declarationValid) reasons.push('no-declaration');
+
+  const status: PassStatus = f.activeCase
+    ? 'red'
+    : reasons.some((r) => r === 'symptoms' || r === 'contact-declared' || r === 'exposure')
+      ? 'yellow'
+      : declarationValid
+        ? 'green'
+        : 'grey';
+
+  return {
+    status,
+    reasons,
+    declaredAt: declarationValid ? d.declaredAt : undefined,
+    declarationValidUntil: declarationValid ? new Date(d.declaredAt.getTime() + f.validHours * HOUR_MS) : undefined,
+    exposureUntil: exposed ? exposureUntil : undefined,
+  };
+}
+
+export interface CurrentStatus extends StatusDecision {
+  /** the latest declaration's time even when it has expired (the verify page shows it) */
+  lastDeclaredAt?: Date;
+}
+
+/** The person's status now, from `declarations`, `cases` and `contacts`. */
+export async function currentStatus(
+  db: DbOrTx,
+  personId: string,
+  now: Date,
+  config: Pick<Config, 'passValidHours'>,
+): Promise<CurrentStatus> {
+  const [latest] = await db
+    .select({
+      declaredAt: declarations.declaredAt,
+      symptoms: declarations.symptoms,
+      contactCase: declarations.contactCase,
+      contactOutbreakArea: declarations.contactOutbreakArea,
+      contactSymptoms: declarations.contactSymptoms,
+    })
+    .from(declarations)
+    .where(eq(declarations.personId, personId))
+    .orderBy(desc(declarations.declaredAt))
+    .limit(1);
+  const [openCase] = await db
+    .select({ id: cases.id })
+    .from(cases)
+    .where(and(eq(cases.personId, personId), isNull(cases.closedAt)))
+    .limit(1);
+  const [exposure] = await db
+    .select({ exposedAt: contacts.exposedAt })
+    .from(contacts)
+    .where(and(eq(contacts.personId, personId), gte(contacts.exposedAt, new Date(now.getTime() - EXPOSURE_YELLOW_DAYS * DAY_MS))))
+    .orderBy(desc(contacts.exposedAt))
+    .limit(1);
+  const decision = decideStatus({
+    now,
+    validHours: config.passValidHours,
+    latestDeclaration: latest,
+    activeCase: !!openCase,
+    lastExposureAt: exposure?.exposedAt,
+  });
+  return { ...decision, lastDeclaredAt: latest?.declaredAt };
+}

@@ -1,0 +1,161 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../core/errors.js';
+import { formatDateTime, normalizeLocale, tFor, type Locale } from '../../core/i18n.js';
+import type { AppDeps } from '../../http/app.js';
+import type { FeatureModule } from '../index.js';
+import { personById } from '../people/store.js';
+import { STATUS_COLOURS } from './pass-image.js';
+import { currentStatus, type CurrentStatus, type PassStatus } from './status.js';
+import { verifyPassToken, type PassClaims, type TokenRefusal } from './token.js';
+
+export interface VerifyPageInfo {
+  personId: string;
+  /** the token as scanned */
+  token: string;
+  deps: AppDeps;
+  /** what the token says (signature checked, not expired) */
+  claims: PassClaims;
+  /** the status from the database now */
+  current: CurrentStatus;
+}
+
+/**
+ * HTML fragments other features place under the status block of a valid pass (the venues feature adds its
+ * staff "record entry" panel here). Push into this list at module load; return undefined to add nothing.
+ * A failing extension is logged and left out: the status must show whatever else breaks.
+ */
+export const verifyPageExtensions: Array<(req: FastifyRequest, info: VerifyPageInfo) => Promise<string | undefined>> = [];
+
+/** "Nguyễn Văn An" → "Nguyễn V. A.": enough for staff to match an ID card, too little to identify a stranger. */
+export function maskName(fullName: string): string {
+  const [family, ...rest] = fullName.normalize('NFC').trim().split(/\s+/);
+  if (!family) return '';
+  return [family, ...rest.map((w) => `${Array.from(w)[0]!.toUpperCase()}.`)].join(' ');
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const PAGE_CSS = `
+*{box-sizing:border-box}body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;background:#f3f4f6;color:#111;line-height:1.45}
+main{max-width:480px;margin:0 auto;background:#fff;min-height:100vh}
+.status{padding:28px 20px 24px;text-align:center}
+.status .kicker{margin:0;font-size:15px;letter-spacing:.08em;text-transform:uppercase;opacity:.9}
+.status h1{margin:10px 0 6px;font-size:64px;line-height:1.25;font-weight:800}
+.status p{margin:0;font-size:17px}
+.notice{margin:16px;padding:12px 14px;border-radius:8px;background:#fff4e5;border:1px solid #f2b705;font-size:16px}
+.ext{margin:16px}
+dl{margin:0;padding:8px 20px 4px}dt{font-size:14px;color:#555}dd{margin:0 0 12px;font-size:19px;font-weight:600}
+.reasons-label{margin:0 20px;font-size:14px;color:#555}.reasons{margin:0 20px 12px;padding-left:20px;font-size:16px}
+.sig{margin:0 20px 12px;font-size:15px;color:#1b7f3b}
+footer{padding:12px 20px 24px;font-size:14px;color:#555}footer a{color:#1d4ed8}
+`;
+
+function page(locale: Locale, title: string, body: string, otherLanguageHref: string): string {
+  const t = tFor(locale);
+  return `<!doctype html><html lang="${locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title><style>${PAGE_CSS}</style></head><body><main>${body}<footer><a href="${escapeHtml(otherLanguageHref)}">${escapeHtml(t('pass:page_other_language'))}</a></footer></main></body></html>`;
+}
+
+function statusBlock(status: PassStatus, kicker: string, word: string, meaning: string): string {
+  const c = STATUS_COLOURS[status];
+  return `<section class="status" data-status="${status}" style="background:${c.background};color:${c.text}"><p class="kicker">${escapeHtml(kicker)}</p><h1>${escapeHtml(word)}</h1><p>${escapeHtml(meaning)}</p></section>`;
+}
+
+const REFUSAL_STATUS: Record<TokenRefusal | 'gone', number> = {
+  malformed: 400,
+  'bad-signature': 403,
+  expired: 410,
+  gone: 404,
+};
+
+function refusalPage(
+  reply: FastifyReply,
+  locale: Locale,
+  reason: TokenRefusal | 'gone',
+  otherHref: string,
+  vars: Record<string, unknown> = {},
+): string {
+  const t = tFor(locale);
+  const key = reason === 'bad-signature' ? 'forged' : reason;
+  const title = t(`pass:page_${key}_title`);
+  const body = t(`pass:page_${key}_body`, vars);
+  reply.code(REFUSAL_STATUS[reason]);
+  const colour: PassStatus = reason === 'bad-signature' ? 'red' : 'grey';
+  const block = statusBlock(colour, t('pass:page_title'), '✕', title);
+  return page(locale, title, `${block}<p class="notice" data-refusal="${reason}">${escapeHtml(body)}</p>`, otherHref);
+}
+
+async function renderValid(req: FastifyRequest, deps: AppDeps, locale: Locale, token: string, claims: PassClaims, otherHref: string, reply: FastifyReply) {
+  const t = tFor(locale);
+  const db = deps.database.db;
+  const person = await personById(db, claims.personId);
+  if (!person) return refusalPage(reply, locale, 'gone', otherHref);
+  const now = deps.clock.now();
+  const current = await currentStatus(db, claims.personId, now, deps.config);
+  const hours = deps.config.passValidHours;
+  const word = (s: PassStatus) => t(`pass:status_${s}`);
+  let body = statusBlock(current.status, t('pass:page_current'), word(current.status), t(`pass:meaning_${current.status}`, { hours }));
+  if (current.status !== claims.status) {
+    body += `<p class="notice" data-changed="true">${escapeHtml(
+      t('pass:page_changed', { issued: formatDateTime(claims.issuedAt, locale), old: word(claims.status), current: word(current.status) }),
+    )}</p>`;
+  }
+  const info: VerifyPageInfo = { personId: claims.personId, token, deps, claims, current };
+  for (const extension of verifyPageExtensions) {
+    try {
+      const html = await extension(req, info);
+      if (html) body += `<div class="ext">${html}</div>`;
+    } catch (err) {
+      req.log.error({ err: { message: (err as Error).message, name: (err as Error).name } }, 'verify page extension failed');
+    }
+  }
+  const row = (label: string, value: string) => `<dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd>`;
+  body += '<dl>';
+  body += row(t('pass:label_name'), maskName(person.fullName));
+  body += row(t('pass:label_birth_year'), String(person.birthYear));
+  body += row(t('pass:label_declared_at'), current.lastDeclaredAt ? formatDateTime(current.lastDeclaredAt, locale) : t('pass:not_declared'));
+  body += row(t('pass:label_valid_until'), formatDateTime(claims.expiresAt, locale));
+  body += row(t('pass:label_issued_at'), formatDateTime(claims.issuedAt, locale));
+  body += '</dl>';
+  if (current.reasons.length > 0) {
+    const until = current.exposureUntil ? formatDateTime(current.exposureUntil, locale) : '';
+    body += `<p class="reasons-label">${escapeHtml(t('pass:label_reasons'))}</p><ul class="reasons">${current.reasons
+      .map((r) => `<li>${escapeHtml(t(`pass:reason_${r}`, { hours, until }))}</li>`)
+      .join('')}</ul>`;
+  }
+  body += `<p class="sig">✓ ${escapeHtml(t('pass:page_signature_ok'))}</p>`;
+  body += `<p class="sig" style="color:#555">${escapeHtml(t('pass:label_checked_at'))}: ${escapeHtml(formatDateTime(now, locale))}</p>`;
+  return page(locale, t('pass:page_title'), body, otherHref);
+}
+
+/**
+ * GET /v/<token>: what a phone camera opens when it scans a pass. A wildcard route, not `:token`, because
+ * tokens are longer than the router's 100-character parameter limit and junk of any length must get the
+ * "cannot read" page rather than a JSON 404.
+ */
+export const passVerifyModule: FeatureModule = {
+  routes: (app, deps) => {
+    app.get('/v/*', async (req, reply) => {
+      const token = (req.params as { '*': string })['*'] ?? '';
+      const lang = (req.query as { lang?: string }).lang;
+      const locale = normalizeLocale(lang);
+      const otherHref = `?lang=${locale === 'vi' ? 'en' : 'vi'}`;
+      reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('referrer-policy', 'no-referrer')
+        .header('x-robots-tag', 'noindex')
+        .header('x-frame-options', 'DENY');
+      if (!deps.secrets) throw new AppError('SERVICE_STARTING', 'The service is starting; try again shortly.', 503);
+      const result = verifyPassToken(token, deps.secrets.passPublicKey, deps.clock.now());
+      if (!result.ok) {
+        return refusalPage(reply, locale, result.reason, otherHref, {
+          expired: result.reason === 'expired' ? formatDateTime(result.claims.expiresAt, locale) : '',
+          hours: deps.config.passValidHours,
+        });
+      }
+      return renderValid(req, deps, locale, token, result.claims, otherHref, reply);
+    });
+  },
+};
