@@ -28,6 +28,8 @@ export interface RecordedCall {
   at: number;
   /** the HTTP status the fake answered with */
   status: number;
+  /** the `result` of a successful call (e.g. the Message sent, with its message_id) */
+  result?: unknown;
 }
 
 export type Failure =
@@ -154,6 +156,7 @@ export async function startFakeTelegram(opts: { token?: string; username?: strin
     calls.push(call);
     const reply = (status: number, payload: unknown) => {
       call.status = status;
+      call.result = (payload as { result?: unknown }).result;
       send(res, status, payload);
       for (const w of [...callWaiters]) w();
     };
@@ -513,4 +516,56 @@ export function postUpdate(app: FastifyInstance, update: unknown, secret: string
     headers: { 'content-type': 'application/json', ...(secret === null ? {} : { 'x-telegram-bot-api-secret-token': secret }) },
     payload: typeof update === 'string' ? update : JSON.stringify(update),
   });
+}
+
+/**
+ * A person chatting with the bot through the webhook. `tap` presses a button the bot's last replies actually
+ * offered (by label), on the message that carried it, so a test fails when the button is missing.
+ */
+export class TelegramPerson {
+  /** the bot's replies to the last update this person sent */
+  last: RecordedCall[] = [];
+
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly tg: FakeTelegram,
+    private readonly secret: string,
+    readonly user: TgUser,
+  ) {}
+
+  async send(update: unknown): Promise<RecordedCall[]> {
+    const before = this.tg.sentTo(this.user.id).length;
+    const res = await postUpdate(this.app, update, this.secret);
+    if (res.statusCode !== 200) throw new Error(`POST /telegram/webhook → ${res.statusCode} ${res.body}`);
+    this.last = this.tg.sentTo(this.user.id).slice(before);
+    return this.last;
+  }
+
+  say(text: string) {
+    return this.send(tgUpdates.text(this.user, text));
+  }
+
+  /** Share a phone number with the contact button (own number unless `owner` says otherwise). */
+  shareContact(phone: string, owner: number | null = this.user.id) {
+    return this.send(tgUpdates.contact(this.user, phone, owner));
+  }
+
+  tap(label: string) {
+    for (const call of [...this.last].reverse()) {
+      const rows = (call.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)?.inline_keyboard ?? [];
+      const buttons = rows.flat().filter((b) => b.callback_data !== undefined);
+      const b = buttons.find((x) => x.text === label) ?? buttons.find((x) => x.text.includes(label));
+      if (b) return this.send(tgUpdates.button(this.user, b.callback_data!, (call.result as { message_id: number }).message_id));
+    }
+    throw new Error(`no button "${label}" in the last replies:\n${this.transcript()}`);
+  }
+
+  /** labels of the inline buttons in the last replies */
+  buttons(): string[] {
+    return this.last.flatMap((c) => ((c.params.reply_markup as { inline_keyboard?: { text: string }[][] } | undefined)?.inline_keyboard ?? []).flat().map((b) => b.text));
+  }
+
+  transcript(): string {
+    return this.last.map((c) => String(c.params.text ?? c.params.caption ?? '[photo]')).join('\n---\n');
+  }
 }
