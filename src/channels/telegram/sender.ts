@@ -75,7 +75,7 @@ function notModified(err: unknown): boolean {
  * (it reads retryAfterMs), so a 429 here must surface at once rather than sleep inside a worker.
  */
 export function createTelegramSender(api: Api, ratePerSecond: number): ChannelSender {
-  return {
+  const sender: ChannelSender = {
     name: 'telegram',
     ratePerSecond,
     async send(externalId: string, messages: Outbound[], _opts?): Promise<SendReceipt> {
@@ -90,7 +90,7 @@ export function createTelegramSender(api: Api, ratePerSecond: number): ChannelSe
     },
     async edit(externalId: string, messageRef: string, message: Outbound): Promise<SendReceipt> {
       const [call] = renderOutbound([{ ...message, image: undefined, requestContact: undefined }], tFor('vi'));
-      if (!call || call.method !== 'sendMessage') return this.send(externalId, [message]);
+      if (!call || call.method !== 'sendMessage') return sender.send(externalId, [message]);
       const replyMarkup = call.replyMarkup && 'inline_keyboard' in call.replyMarkup ? call.replyMarkup : undefined;
       try {
         await api.editMessageText(chatIdOf(externalId), Number(messageRef), call.text, {
@@ -101,9 +101,10 @@ export function createTelegramSender(api: Api, ratePerSecond: number): ChannelSe
         return { messageRef };
       } catch (err) {
         if (notModified(err)) return { messageRef };
-        if (cannotEdit(err)) return this.send(externalId, [message]);
+        if (cannotEdit(err)) return sender.send(externalId, [message]);
         throw toDeliveryError(err);
       }
     },
   };
+  return sender;
 }
