@@ -492,6 +492,24 @@ export const tgUpdates = {
       edited_message: { message_id: messageSeq++, from: userJson(u), chat: privateChat(u), date: unix() - 60, edit_date: unix(), text },
     };
   },
+  /** someone added the bot to a group */
+  addedToGroup(u: TgUser, groupId: number) {
+    const bot = { id: FAKE_BOT_ID, is_bot: true, first_name: 'Khai báo', username: FAKE_BOT_USERNAME };
+    return {
+      update_id: updateSeq++,
+      my_chat_member: {
+        chat: { id: groupId, title: 'Tổ dân phố 3', type: 'group' },
+        from: userJson(u),
+        date: unix(),
+        old_chat_member: { user: bot, status: 'left' },
+        new_chat_member: { user: bot, status: 'member' },
+      },
+    };
+  },
+  /** a post in a channel the bot administers */
+  channelPost(channelId: number, text: string) {
+    return { update_id: updateSeq++, channel_post: { message_id: messageSeq++, chat: { id: channelId, title: 'Tin Cần Thơ', type: 'channel' }, date: unix(), text } };
+  },
   /** the person blocked (status 'kicked') or restarted ('member') the bot */
   myChatMember(u: TgUser, status: 'kicked' | 'member') {
     const bot = { id: FAKE_BOT_ID, is_bot: true, first_name: 'Khai báo', username: FAKE_BOT_USERNAME };

@@ -121,6 +121,13 @@ describe('POST /telegram/webhook', () => {
     await post(update);
     await post(update);
     expect(texts(-100555)).toEqual(['Khaibao chỉ làm việc trong tin nhắn riêng. Anh/Chị vui lòng nhắn riêng cho bot nhé.']);
+    tg.reset();
+    await post(tgUpdates.addedToGroup(tgUser(1004, 'en'), -777));
+    expect(texts(-777)).toEqual(['Khaibao works in private chats only. Please message the bot directly.']);
+    // Posts in a channel are public: no answer there.
+    tg.reset();
+    await post(tgUpdates.channelPost(-100999, '/start'));
+    expect(tg.calls).toHaveLength(0);
     expect(await count('accounts')).toBe(accountsBefore);
   });
 
