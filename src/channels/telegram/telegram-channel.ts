@@ -1,4 +1,3 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { and, eq } from 'drizzle-orm';
 import { Api, Bot, BotError, type Context } from 'grammy';
@@ -12,17 +11,19 @@ import { accounts, processedUpdates } from '../../db/schema/index.js';
 import type { RouteModule } from '../../http/app.js';
 import { enqueue } from '../../outbox/enqueue.js';
 import type { WorkerSet } from '../../workers/worker-set.js';
-import { ALLOWED_UPDATES, WEBHOOK_PATH, registerCommands, registerWebhook } from './bot-setup.js';
+import { backgroundTask, retrying } from './background-task.js';
+import { registerCommands, registerWebhook } from './bot-setup.js';
 import { renderOutbound } from './outbound-rendering.js';
+import { POLL_TIMEOUT_SECONDS, pollUpdates } from './polling.js';
 import { asGrammySignal, chatIdOf, createTelegramSender, performCall, toDeliveryError } from './sender.js';
-import { isUpdate, toEvent, type TelegramEvent } from './update-mapping.js';
+import { toEvent, type TelegramEvent } from './update-mapping.js';
+import { webhookRoutes } from './webhook-route.js';
 
 /** Bounds for replies sent while Telegram waits on the webhook (it gives up after 60 s and redelivers). */
 const REPLY_RETRY = { maxDelaySeconds: 5, maxRetryAttempts: 2, rethrowHttpErrors: true } as const;
 const API_TIMEOUT_SECONDS = 10;
 /** All replies to one update must be out by then; what is left goes to the outbox. */
 const REPLY_DEADLINE_MS = 20_000;
-const POLL_TIMEOUT_SECONDS = 25;
 
 /** Telegram itself could not be reached (getMe failed): the update is answered 503 so Telegram redelivers. */
 export class TelegramUnavailableError extends AppError {
@@ -229,30 +230,7 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
     }
   };
 
-  const expectedSecret = tg.webhookSecret ? digest(tg.webhookSecret) : undefined;
-  const routes: RouteModule = async (app) => {
-    // Checked before the body is parsed, so a request without the secret is refused whatever it carries.
-    app.addHook('onRequest', async (req) => {
-      const given = req.headers['x-telegram-bot-api-secret-token'];
-      if (!expectedSecret || typeof given !== 'string' || !timingSafeEqual(digest(given), expectedSecret)) {
-        throw new AppError('TELEGRAM_SECRET_INVALID', 'Missing or wrong X-Telegram-Bot-Api-Secret-Token.', 401);
-      }
-    });
-    app.post(WEBHOOK_PATH, async (req, reply) => {
-      const body = req.body;
-      if (!isUpdate(body)) {
-        throw new AppError('TELEGRAM_UPDATE_INVALID', 'Expected a Telegram Update: an object with a numeric update_id.', 400);
-      }
-      try {
-        await handleUpdate(body);
-      } catch (err) {
-        if (err instanceof DatabaseUnavailableError || err instanceof TelegramUnavailableError) throw err;
-        // The runner has apologised already where it could; one bad update must not block the chat's queue.
-        req.log.error({ err: scrub(err), updateId: body.update_id }, 'telegram update failed');
-      }
-      return reply.code(200).send();
-    });
-  };
+  const routes = webhookRoutes(tg.webhookSecret, handleUpdate);
 
   if (tg.mode === 'webhook') {
     workers.add(
@@ -278,93 +256,11 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
           await pollApi.deleteWebhook({}, asGrammySignal(signal));
           await registerCommands(pollApi, runner.menuCommands());
         });
-        await pollLoop(pollApi, signal);
+        await pollUpdates(pollApi, signal, handleUpdate, log);
       }),
     );
   }
 
-  const pollLoop = async (api: Api, signal: AbortSignal): Promise<void> => {
-    let offset: number | undefined;
-    let delay = 1000;
-    while (!signal.aborted) {
-      let updates: Update[];
-      try {
-        updates = await api.getUpdates(
-          { offset, timeout: POLL_TIMEOUT_SECONDS, allowed_updates: [...ALLOWED_UPDATES] },
-          asGrammySignal(signal),
-        );
-        delay = 1000;
-      } catch (err) {
-        if (signal.aborted) return;
-        log.warn({ error: toDeliveryError(err).message }, `telegram getUpdates failed, retrying in ${delay} ms`);
-        await sleep(delay, signal);
-        delay = Math.min(delay * 2, 30_000);
-        continue;
-      }
-      for (const update of updates) {
-        // A temporary failure keeps the offset where it is, so the same update is tried again.
-        await retrying(signal, log, 'telegram update', async () => {
-          try {
-            await handleUpdate(update);
-          } catch (err) {
-            if (err instanceof DatabaseUnavailableError || err instanceof TelegramUnavailableError) throw err;
-            log.error({ err: scrub(err), updateId: update.update_id }, 'telegram update failed');
-          }
-        });
-        if (signal.aborted) return;
-        offset = update.update_id + 1;
-      }
-    }
-  };
-
   return { sender, routes, bot, handleUpdate, botInfo, username: () => me?.username };
 }
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
-
-/** A worker that runs `task` in the background from start until stop (which aborts it and waits). */
-function backgroundTask(name: string, task: (signal: AbortSignal) => Promise<void>) {
-  let controller: AbortController | undefined;
-  let running: Promise<void> | undefined;
-  return {
-    name,
-    start() {
-      controller = new AbortController();
-      running = task(controller.signal).catch(() => undefined);
-    },
-    async stop() {
-      controller?.abort();
-      await running;
-    },
-  };
-}
-
-/** Run `fn` until it succeeds or `signal` aborts, backing off from 1 s to 30 s. */
-async function retrying(signal: AbortSignal, log: Deps['log'], what: string, fn: () => Promise<void>): Promise<void> {
-  let delay = 1000;
-  while (!signal.aborted) {
-    try {
-      await fn();
-      return;
-    } catch (err) {
-      if (signal.aborted) return;
-      log.warn({ err: scrub(err) }, `${what} failed, retrying in ${delay} ms`);
-      await sleep(delay, signal);
-      delay = Math.min(delay * 2, 30_000);
-    }
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-}
