@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { accounts } from '../../src/db/schema/index.js';
-import { startFakeTelegram, tgUpdates, tgUser, type FakeTelegram } from '../helpers/fake-telegram.js';
+import { postUpdate, startFakeTelegram, tgUpdates, tgUser, type FakeTelegram } from '../helpers/fake-telegram.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { toyFeature } from './toy-feature.js';
 
@@ -10,14 +10,14 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function start(env: Record<string, string>, before?: (tg: FakeTelegram) => void): Promise<{ tg: FakeTelegram; svc: TestService }> {
+async function start(env: Record<string, string>, before?: (tg: FakeTelegram) => void, workers = true): Promise<{ tg: FakeTelegram; svc: TestService }> {
   const tg = await startFakeTelegram();
   before?.(tg);
   cleanups.push(() => tg.close());
   const svc = await startTestService({
     env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_API_ROOT: tg.apiRoot, ...env },
     features: [{ feature: () => toyFeature }],
-    workers: true,
+    workers,
   });
   cleanups.push(() => svc.close());
   return { tg, svc };
@@ -53,6 +53,21 @@ describe('webhook mode start-up', () => {
     );
     await tg.waitFor(() => tg.webhook !== undefined && tg.commands.has('en'), 8000);
     expect(tg.callsOf('setWebhook').map((c) => c.status)).toEqual([400, 200]);
+  });
+});
+
+describe('Telegram unreachable', () => {
+  it('answers 503 while getMe fails (Telegram redelivers), then handles the redelivery', async () => {
+    const { tg, svc } = await start(
+      { TELEGRAM_MODE: 'webhook', TELEGRAM_WEBHOOK_SECRET: 'unreachable-secret' },
+      (fake) => fake.fail('getMe', { code: 400, description: 'Bad Request: something odd' }),
+      false,
+    );
+    const update = tgUpdates.text(tgUser(3101), '/start');
+    expect((await postUpdate(svc.app, update, 'unreachable-secret')).statusCode).toBe(503);
+    expect(tg.sentTo(3101)).toHaveLength(0);
+    expect((await postUpdate(svc.app, update, 'unreachable-secret')).statusCode).toBe(200);
+    expect(tg.sentTo(3101).map((c) => c.params.text)).toEqual(['Xin chào! Anh/Chị muốn làm gì?']);
   });
 });
 
