@@ -36,6 +36,7 @@ export function i18n(): i18n {
   const inst = i18next.createInstance();
   void inst.init({
     initAsync: false,
+    showSupportNotice: false,
     resources,
     lng: DEFAULT_LOCALE,
     fallbackLng: DEFAULT_LOCALE,
