@@ -269,8 +269,11 @@ CREATE INDEX "venues_owner_idx" ON "venues" USING btree ("owner_account_id");-->
 CREATE INDEX "visits_venue_entered_idx" ON "visits" USING btree ("venue_id","entered_at");--> statement-breakpoint
 CREATE INDEX "visits_person_entered_idx" ON "visits" USING btree ("person_id","entered_at");--> statement-breakpoint
 CREATE INDEX "cases_person_idx" ON "cases" USING btree ("person_id");--> statement-breakpoint
+CREATE INDEX "cases_phone_idx" ON "cases" USING btree ("phone");--> statement-breakpoint
 CREATE UNIQUE INDEX "contacts_key_person_uq" ON "contacts" USING btree ("exposure_key","person_id");--> statement-breakpoint
 CREATE INDEX "contacts_person_idx" ON "contacts" USING btree ("person_id","exposed_at");--> statement-breakpoint
+CREATE INDEX "contacts_visit_idx" ON "contacts" USING btree ("visit_id");--> statement-breakpoint
+CREATE INDEX "contacts_case_idx" ON "contacts" USING btree ("case_id");--> statement-breakpoint
 CREATE INDEX "exposure_windows_venue_idx" ON "exposure_windows" USING btree ("venue_id","from_at");--> statement-breakpoint
 CREATE INDEX "exposure_windows_case_idx" ON "exposure_windows" USING btree ("case_id");--> statement-breakpoint
 CREATE INDEX "outbox_due_idx" ON "outbox" USING btree ("next_attempt_at") WHERE status in ('pending', 'sending');--> statement-breakpoint

@@ -81,6 +81,7 @@ const envSchema = z
     PASS_VALID_HOURS: positiveInt(24),
     EXPOSURE_BUFFER_MINUTES: z.coerce.number().int().min(0).default(60),
     HOTLINE: z.string().trim().default('1900 9095'),
+    OUTBOX_MAX_ATTEMPTS: positiveInt(8),
   })
   .superRefine((env, ctx) => {
     const mode = env.TELEGRAM_MODE ?? defaultTelegramMode(env.PUBLIC_URL);
@@ -139,6 +140,8 @@ export interface Config {
   passValidHours: number;
   exposureBufferMinutes: number;
   hotline: string;
+  /** an outbox message is given up (status dead) after this many failed delivery attempts */
+  outboxMaxAttempts: number;
 }
 
 export class ConfigError extends Error {
@@ -200,6 +203,7 @@ export function loadConfig(env: Env): Config {
     passValidHours: e.PASS_VALID_HOURS,
     exposureBufferMinutes: e.EXPOSURE_BUFFER_MINUTES,
     hotline: e.HOTLINE,
+    outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
   };
 }
 

@@ -4,6 +4,8 @@ import type { WorkerSet } from '../workers/worker-set.js';
 import { passKeysModule } from './pass/keys.js';
 import { passVerifyModule } from './pass/verify-page.js';
 import { retentionModule } from './retention/job.js';
+import { exposureModule } from './exposure/index.js';
+import { outboxModule } from '../outbox/module.js';
 
 /**
  * A feature contributes dialog pieces (commands, flows, buttons, start handlers), HTTP routes and
@@ -15,4 +17,4 @@ export interface FeatureModule {
   workers?: (workers: WorkerSet, deps: Deps) => void;
 }
 
-export const featureModules: FeatureModule[] = [passKeysModule, passVerifyModule, retentionModule];
+export const featureModules: FeatureModule[] = [passKeysModule, passVerifyModule, retentionModule, exposureModule, outboxModule];

@@ -1,7 +1,13 @@
-import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.js';
 import { outbox } from '../db/schema/index.js';
 import { toStored, type ChannelName, type Outbound } from '../core/messages.js';
+
+/**
+ * next_attempt_at of a message that may leave at once. A fixed instant in the past rather than the database's
+ * now(): the dispatcher compares next_attempt_at with its injected clock, and "due now" must hold whatever that
+ * clock says (tests run a ManualClock years away from the database's time).
+ */
+export const DUE_AT_ONCE = new Date(0);
 
 export interface OutboxMessage {
   channel: ChannelName;
@@ -36,7 +42,7 @@ export async function enqueue(db: DbOrTx, items: OutboxMessage[]): Promise<numbe
           refId: m.refId,
           dedupeKey: m.dedupeKey,
           payload: toStored(m.messages),
-          nextAttemptAt: m.notBefore ?? sql`now()`,
+          nextAttemptAt: m.notBefore ?? DUE_AT_ONCE,
         })),
       )
       .onConflictDoNothing({ target: outbox.dedupeKey })

@@ -18,7 +18,7 @@ export const cases = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     closedAt: timestamp('closed_at', { withTimezone: true }),
   },
-  (t) => [index('cases_person_idx').on(t.personId)],
+  (t) => [index('cases_person_idx').on(t.personId), index('cases_phone_idx').on(t.phone)],
 );
 
 /** A time span at a venue when a case was (or may have been) present: from a case's visit, or entered by hand. */
@@ -71,6 +71,9 @@ export const contacts = pgTable(
   (t) => [
     uniqueIndex('contacts_key_person_uq').on(t.exposureKey, t.personId),
     index('contacts_person_idx').on(t.personId, t.exposedAt),
+    // a manual window never alerts a visit that an earlier window already alerted
+    index('contacts_visit_idx').on(t.visitId),
+    index('contacts_case_idx').on(t.caseId),
   ],
 );
 

@@ -21,7 +21,10 @@ export const outbox = pgTable(
     /** Outbound[] as JSON (src/core/messages.ts) */
     payload: jsonb('payload').notNull(),
     dedupeKey: text('dedupe_key').notNull().unique(),
-    /** 'pending' | 'sending' | 'sent' | 'failed' | 'dead' | 'unreachable' | 'cancelled' */
+    /**
+     * 'pending' | 'sending' (claimed; next_attempt_at = lease expiry) | 'sent' | 'failed' (bad request) |
+     * 'undeliverable' | 'unreachable' | 'dead' (gave up after N attempts) | 'cancelled'
+     */
     status: text('status').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),

@@ -1,0 +1,50 @@
+import { formatDateTime, tFor } from '../../core/i18n.js';
+import type { Outbound } from '../../core/messages.js';
+import type { ContactKind, Interval } from './matcher.js';
+
+/** Button payload prefixes (the dialog runner routes `<prefix>:<rest>` to this feature). */
+export const ACK_PREFIX = 'ack';
+export const REDECLARE_PREFIX = 'redeclare';
+
+export interface AlertLine {
+  /** shown for family members; the account holder's own line has no name */
+  name?: string;
+  venue: string;
+  span: Interval;
+  /** what the person should do: close = test and isolate, casual = watch for symptoms */
+  advice: ContactKind;
+}
+
+/** "14:05 – 15:10 01/08/2021", or both dates when the span crosses midnight (Vietnam time). */
+export function formatSpan(span: Interval, locale: string): string {
+  const a = formatDateTime(span.from, locale);
+  const b = formatDateTime(span.to, locale);
+  return a.slice(6) === b.slice(6) ? `${a.slice(0, 5)} – ${b}` : `${a} – ${b}`;
+}
+
+/**
+ * The exposure alert for one account: every person it covers (the holder and family members it checked in),
+ * where and when, the advice that applies, the hotline, and the acknowledge / declare-again buttons.
+ */
+export function alertMessage(opts: { exposureKey: string; lines: AlertLine[]; locale: string; hotline: string }): Outbound {
+  const t = tFor(opts.locale);
+  const lines = [...opts.lines].sort((a, b) => a.span.from.getTime() - b.span.from.getTime());
+  const body = lines.map((l) => {
+    const span = `${formatSpan(l.span, opts.locale)} (${t(l.advice === 'close' ? 'exposure:kind_close' : 'exposure:kind_casual')})`;
+    return l.name
+      ? t('exposure:alert_line_named', { name: l.name, venue: l.venue, span })
+      : t('exposure:alert_line', { venue: l.venue, span });
+  });
+  const advice: string[] = [];
+  if (lines.some((l) => l.advice === 'close')) advice.push(t('exposure:advice_close'));
+  if (lines.some((l) => l.advice === 'casual')) advice.push(t('exposure:advice_casual'));
+  return {
+    text: [t('exposure:alert_title'), '', t('exposure:alert_intro'), ...body, '', ...advice, '', t('exposure:hotline', { hotline: opts.hotline })].join('\n'),
+    buttons: [
+      [
+        { label: t('exposure:button_ack'), payload: `${ACK_PREFIX}:${opts.exposureKey}` },
+        { label: t('exposure:button_redeclare'), payload: `${REDECLARE_PREFIX}:${opts.exposureKey}` },
+      ],
+    ],
+  };
+}

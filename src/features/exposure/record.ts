@@ -1,0 +1,358 @@
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { Deps } from '../../core/dialog.js';
+import { AppError, badRequest, notFound } from '../../core/errors.js';
+import type { ChannelName } from '../../core/messages.js';
+import type { Tx } from '../../db/client.js';
+import { cases, contacts, exposureWindows, persons, venues, type Case } from '../../db/schema/index.js';
+import { enqueue, type OutboxMessage } from '../../outbox/enqueue.js';
+import { alertMessage, type AlertLine } from './alert-message.js';
+import { infectiousWindow, matchContacts, windowsFromCaseVisits, type ContactKind, type MatchedContact, type WindowSpec } from './matcher.js';
+import { normalizeVietnamPhone } from './phone.js';
+import {
+  alertAccounts,
+  audit,
+  candidateVisits,
+  caseVisits,
+  findOpenCase,
+  householdPersonIds,
+  personsAlreadyExposed,
+  personsByPhone,
+  personsWithOpenCase,
+  windowsOfCase,
+  type CandidateRow,
+} from './store.js';
+
+export interface CaseInput {
+  phone?: string;
+  personId?: string;
+  onsetAt?: Date;
+  testedAt?: Date;
+  infectiousFrom?: Date;
+  infectiousTo?: Date;
+  note?: string;
+}
+
+export interface CaseResult {
+  id: string;
+  /** false: the phone belongs to no one in khaibao; the case is kept (by phone) but matches nothing */
+  personFound: boolean;
+  /** true: an open case of this person already existed; it was widened and re-matched, nobody alerted twice */
+  existing: boolean;
+  infectiousFrom: Date;
+  infectiousTo: Date;
+  /** exposure windows of the case (all of them, also those from an earlier registration) */
+  exposureWindows: number;
+  /** contacts of the case (venue contacts and household) */
+  contacts: number;
+  /** alerts queued by this call */
+  alertsQueued: number;
+}
+
+/**
+ * Records a confirmed case and alerts its contacts, in one transaction; the outbox is woken after commit so
+ * the first alerts leave within seconds.
+ *
+ * - The case is found by person id, or by phone: every person with that phone is taken to be the case (the
+ *   same human may have declared on Telegram and on Zalo).
+ * - The case's own visits become exposure windows; they are never contacts themselves.
+ * - The case's household (everyone declared under the same account(s), khai hộ) are close contacts without a
+ *   venue (their passes turn yellow); they get no chat alert, because that account is the case's own — health
+ *   workers contact the household directly.
+ * - Registering an open case again widens its infectious window and re-matches: contacts are unique per
+ *   (case, person) and alerts per (case, account), so nobody is alerted twice.
+ */
+export async function recordCase(deps: Deps, input: CaseInput, actor: string): Promise<CaseResult> {
+  const now = deps.clock.now();
+  const infectious = infectiousWindow(input, now);
+  if (infectious.to.getTime() <= infectious.from.getTime()) {
+    throw badRequest('INVALID_INFECTIOUS_WINDOW', 'The infectious window must end after it starts.');
+  }
+  const result = await deps.database.db.transaction(async (tx) => {
+    let personIds: string[];
+    let phone: string | null;
+    if (input.personId) {
+      const person = await tx.query.persons.findFirst({ where: eq(persons.id, input.personId) });
+      if (!person) throw notFound('PERSON_NOT_FOUND', 'No person has this id.');
+      personIds = [person.id];
+      phone = person.phone;
+    } else {
+      phone = normalizeVietnamPhone(input.phone ?? '') ?? null;
+      if (!phone) throw badRequest('INVALID_PHONE', 'The phone number is not a Vietnamese number (e.g. 0912345678 or +84912345678).');
+      personIds = (await personsByPhone(tx, phone)).map((p) => p.id);
+    }
+    // Two officials recording the same person at once must end with one case.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`case:${personIds[0] ?? phone}`}))`);
+
+    let row: Case;
+    const open = await findOpenCase(tx, { personIds, phone });
+    if (open) {
+      const from = new Date(Math.min(open.infectiousFrom.getTime(), infectious.from.getTime()));
+      const to = new Date(Math.max(open.infectiousTo.getTime(), infectious.to.getTime()));
+      [row] = (await tx
+        .update(cases)
+        .set({ infectiousFrom: from, infectiousTo: to, onsetAt: open.onsetAt ?? input.onsetAt, testedAt: open.testedAt ?? input.testedAt })
+        .where(eq(cases.id, open.id))
+        .returning()) as [Case];
+    } else {
+      [row] = (await tx
+        .insert(cases)
+        .values({
+          personId: personIds[0] ?? null,
+          phone,
+          onsetAt: input.onsetAt,
+          testedAt: input.testedAt,
+          infectiousFrom: infectious.from,
+          infectiousTo: infectious.to,
+          note: input.note,
+          createdBy: actor,
+          createdAt: now,
+        })
+        .returning()) as [Case];
+    }
+
+    const caseWindow = { from: row.infectiousFrom, to: row.infectiousTo };
+    const known = await windowsOfCase(tx, row.id);
+    const knownSources = new Set(known.map((w) => w.sourceVisitId));
+    const fresh = windowsFromCaseVisits(await caseVisits(tx, personIds, caseWindow), caseWindow, deps.config.exposureBufferMinutes).filter(
+      (w) => !knownSources.has(w.sourceVisitId),
+    );
+    const inserted =
+      fresh.length === 0
+        ? []
+        : await tx
+            .insert(exposureWindows)
+            .values(
+              fresh.map((w) => ({
+                caseId: row.id,
+                venueId: w.venueId,
+                sourceVisitId: w.sourceVisitId,
+                fromAt: w.from,
+                toAt: w.to,
+                presenceFrom: w.presence.from,
+                presenceTo: w.presence.to,
+                advice: 'test',
+                createdBy: actor,
+                createdAt: now,
+              })),
+            )
+            .returning();
+    const all = [...known, ...inserted];
+    const windows = all.map((w) => ({
+      id: w.id,
+      venueId: w.venueId,
+      from: w.fromAt,
+      to: w.toAt,
+      presence: { from: w.presenceFrom ?? w.fromAt, to: w.presenceTo ?? w.toAt },
+    }));
+
+    const household = await householdPersonIds(tx, personIds);
+    const candidates = await candidateVisits(tx, windows);
+    const matched = matchContacts(windows, candidates, new Set([...household, ...personIds]));
+    const exposedAt = new Date(Math.min(row.infectiousTo.getTime(), now.getTime()));
+    const householdOnly = household.filter((id) => !personIds.includes(id));
+    if (householdOnly.length > 0) {
+      await tx
+        .insert(contacts)
+        .values(householdOnly.map((personId) => ({ exposureKey: row.id, caseId: row.id, personId, kind: 'close', overlapMinutes: 0, exposedAt })))
+        .onConflictDoNothing();
+    }
+    const alertsQueued = await saveContactsAndAlert(tx, deps, {
+      exposureKey: row.id,
+      caseId: row.id,
+      windowIds: windows.map((w) => w.id),
+      matched,
+      candidates,
+      adviceFor: (c) => c.kind,
+      now,
+    });
+    const [{ n }] = (await tx.select({ n: sql<number>`count(*)::int` }).from(contacts).where(eq(contacts.caseId, row.id))) as [{ n: number }];
+
+    await audit(tx, [
+      {
+        actor,
+        action: open ? 'case.update' : 'case.create',
+        subjectType: 'case',
+        subjectId: row.id,
+        details: { personIds, personFound: personIds.length > 0, windows: all.length, contacts: n, alertsQueued },
+      },
+      ...inserted.map((w) => ({
+        actor,
+        action: 'exposure_window.create',
+        subjectType: 'exposure_window',
+        subjectId: w.id,
+        details: { caseId: row.id, venueId: w.venueId, from: w.fromAt.toISOString(), to: w.toAt.toISOString() },
+      })),
+    ]);
+    return {
+      id: row.id,
+      personFound: personIds.length > 0,
+      existing: !!open,
+      infectiousFrom: row.infectiousFrom,
+      infectiousTo: row.infectiousTo,
+      exposureWindows: all.length,
+      contacts: n,
+      alertsQueued,
+    };
+  });
+  if (result.alertsQueued > 0) deps.wakeOutbox?.();
+  deps.log.info({ caseId: result.id, windows: result.exposureWindows, contacts: result.contacts, alertsQueued: result.alertsQueued }, 'case recorded');
+  return result;
+}
+
+export interface WindowInput {
+  venueId: string;
+  from: Date;
+  to: Date;
+  advice: 'monitor' | 'test';
+}
+
+export interface WindowResult {
+  id: string;
+  contacts: number;
+  alertsQueued: number;
+}
+
+/**
+ * An exposure window an official enters by hand (a case that did not check in). Goes through the same matcher,
+ * with the window itself as the case's presence; the advice given applies to everyone alerted. People already
+ * alerted for an overlapping window at this venue (or for the same visit) are not alerted again, nor are open
+ * cases themselves.
+ */
+export async function recordManualWindow(deps: Deps, input: WindowInput, actor: string): Promise<WindowResult> {
+  if (input.to.getTime() <= input.from.getTime()) throw badRequest('INVALID_WINDOW', '"to" must be after "from".');
+  const now = deps.clock.now();
+  const result = await deps.database.db.transaction(async (tx) => {
+    const venue = await tx.query.venues.findFirst({ where: eq(venues.id, input.venueId) });
+    if (!venue) throw notFound('VENUE_NOT_FOUND', 'No venue has this id.');
+    // Overlapping windows entered at once must not both alert the same people.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`window:${venue.id}`}))`);
+    const spec: WindowSpec = { venueId: venue.id, sourceVisitId: null, from: input.from, to: input.to, presence: { from: input.from, to: input.to } };
+    const candidates = await candidateVisits(tx, [spec]);
+    const already = await personsAlreadyExposed(tx, venue.id, spec, candidates.map((c) => c.visitId));
+    for (const id of await personsWithOpenCase(tx, [...new Set(candidates.map((c) => c.personId))])) already.add(id);
+    const [w] = await tx
+      .insert(exposureWindows)
+      .values({ venueId: venue.id, fromAt: input.from, toAt: input.to, presenceFrom: input.from, presenceTo: input.to, advice: input.advice, createdBy: actor, createdAt: now })
+      .returning();
+    if (!w) throw new AppError('INTERNAL', 'window insert returned nothing', 500);
+    const matched = matchContacts([spec], candidates, already);
+    const advice: ContactKind = input.advice === 'test' ? 'close' : 'casual';
+    const alertsQueued = await saveContactsAndAlert(tx, deps, {
+      exposureKey: w.id,
+      caseId: null,
+      windowIds: [w.id],
+      matched,
+      candidates,
+      adviceFor: () => advice,
+      now,
+    });
+    await audit(tx, [
+      {
+        actor,
+        action: 'exposure_window.create',
+        subjectType: 'exposure_window',
+        subjectId: w.id,
+        details: { venueId: venue.id, from: input.from.toISOString(), to: input.to.toISOString(), advice: input.advice, contacts: matched.length, alertsQueued },
+      },
+    ]);
+    return { id: w.id, contacts: matched.length, alertsQueued };
+  });
+  if (result.alertsQueued > 0) deps.wakeOutbox?.();
+  deps.log.info({ windowId: result.id, contacts: result.contacts, alertsQueued: result.alertsQueued }, 'exposure window recorded');
+  return result;
+}
+
+/**
+ * Inserts the contacts (unique per exposure key and person; those already there are skipped) and queues one
+ * alert per account for the new ones, in the account's language. Returns the number of alerts queued.
+ */
+async function saveContactsAndAlert(
+  tx: Tx,
+  deps: Deps,
+  opts: {
+    exposureKey: string;
+    caseId: string | null;
+    windowIds: string[];
+    matched: MatchedContact[];
+    candidates: CandidateRow[];
+    adviceFor: (c: MatchedContact) => ContactKind;
+    now: Date;
+  },
+): Promise<number> {
+  if (opts.matched.length === 0) return 0;
+  const fresh: { id: string; personId: string }[] = [];
+  for (let i = 0; i < opts.matched.length; i += 1000) {
+    const rows = await tx
+      .insert(contacts)
+      .values(
+        opts.matched.slice(i, i + 1000).map((c) => ({
+          exposureKey: opts.exposureKey,
+          caseId: opts.caseId,
+          windowId: opts.windowIds[c.windowIndex],
+          personId: c.personId,
+          visitId: c.visitId,
+          accountId: c.accountId,
+          kind: c.kind,
+          overlapMinutes: c.overlapMinutes,
+          exposedAt: c.exposure.from,
+        })),
+      )
+      .onConflictDoNothing()
+      .returning({ id: contacts.id, personId: contacts.personId });
+    fresh.push(...rows);
+  }
+  const freshPersons = new Set(fresh.map((r) => r.personId));
+  const byVisit = new Map(opts.candidates.map((c) => [c.visitId, c]));
+  const perAccount = new Map<string, MatchedContact[]>();
+  for (const c of opts.matched) {
+    if (!freshPersons.has(c.personId) || !c.accountId) continue;
+    perAccount.set(c.accountId, [...(perAccount.get(c.accountId) ?? []), c]);
+  }
+  const accountRows = await alertAccounts(tx, [...perAccount.keys()]);
+  const messages: OutboxMessage[] = accountRows.map((a) => ({
+    channel: a.channel as ChannelName,
+    accountId: a.id,
+    kind: 'alert',
+    refId: opts.exposureKey,
+    dedupeKey: `alert:${opts.exposureKey}:${a.id}`,
+    messages: [
+      alertMessage({
+        exposureKey: opts.exposureKey,
+        locale: a.locale,
+        hotline: deps.config.hotline,
+        lines: (perAccount.get(a.id) ?? []).map((c): AlertLine => {
+          const v = byVisit.get(c.visitId);
+          return { name: v && !v.isSelf ? v.personName : undefined, venue: v?.venueName ?? '', span: c.exposure, advice: opts.adviceFor(c) };
+        }),
+      }),
+    ],
+  }));
+  const queued = await enqueue(tx, messages);
+  const alerted = accountRows.map((a) => a.id);
+  if (alerted.length > 0) {
+    await tx
+      .update(contacts)
+      .set({ alertedAt: opts.now })
+      .where(
+        and(
+          eq(contacts.exposureKey, opts.exposureKey),
+          inArray(contacts.accountId, alerted),
+          inArray(contacts.personId, [...freshPersons]),
+          isNull(contacts.alertedAt),
+        ),
+      );
+  }
+  return queued;
+}
+
+/** Ends a case: the person's pass is no longer red. Closing twice keeps the first time. */
+export async function closeCase(deps: Deps, id: string, actor: string): Promise<Case> {
+  return deps.database.db.transaction(async (tx) => {
+    const existing = await tx.query.cases.findFirst({ where: eq(cases.id, id) });
+    if (!existing) throw notFound('CASE_NOT_FOUND', 'No case has this id.');
+    if (existing.closedAt) return existing;
+    const [row] = (await tx.update(cases).set({ closedAt: deps.clock.now() }).where(eq(cases.id, id)).returning()) as [Case];
+    await audit(tx, [{ actor, action: 'case.close', subjectType: 'case', subjectId: id }]);
+    return row;
+  });
+}

@@ -1,0 +1,197 @@
+import type { FastifyRequest } from 'fastify';
+import { badRequest, notFound } from '../../core/errors.js';
+import type { RouteModule } from '../../http/app.js';
+import { audit, caseById, contactsOfCase } from './store.js';
+import { closeCase, recordCase, recordManualWindow } from './record.js';
+
+const dateTime = { type: 'string', format: 'date-time' } as const;
+const uuid = { type: 'string', format: 'uuid' } as const;
+const errorShape = {
+  type: 'object',
+  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } },
+} as const;
+
+interface CaseBody {
+  phone?: string;
+  personId?: string;
+  onsetAt?: string;
+  testedAt?: string;
+  infectiousFrom?: string;
+  infectiousTo?: string;
+  note?: string;
+}
+
+interface WindowBody {
+  venueId: string;
+  from: string;
+  to: string;
+  advice: 'monitor' | 'test';
+}
+
+const actor = (req: FastifyRequest) => req.principal?.id ?? 'unknown';
+const date = (v: string | undefined) => (v === undefined ? undefined : new Date(v));
+
+/** Admin API for the health department: cases, manual exposure windows, contacts (DESIGN.md ◆ HTTP). */
+export const exposureRoutes: RouteModule = (app, deps) => {
+  const health = deps.requireRole('health');
+
+  app.post<{ Body: CaseBody }>(
+    '/api/v1/cases',
+    {
+      onRequest: health,
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            phone: { type: 'string', maxLength: 30 },
+            personId: uuid,
+            onsetAt: dateTime,
+            testedAt: dateTime,
+            infectiousFrom: dateTime,
+            infectiousTo: dateTime,
+            note: { type: 'string', maxLength: 2000 },
+          },
+        },
+        response: {
+          201: {
+            type: 'object',
+            properties: {
+              id: uuid,
+              personFound: { type: 'boolean' },
+              existing: { type: 'boolean' },
+              infectiousFrom: dateTime,
+              infectiousTo: dateTime,
+              exposureWindows: { type: 'integer' },
+              contacts: { type: 'integer' },
+              alertsQueued: { type: 'integer' },
+            },
+          },
+          '4xx': errorShape,
+        },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      if (!b.phone === !b.personId) {
+        throw badRequest('PHONE_OR_PERSON_REQUIRED', 'Give exactly one of "phone" or "personId".');
+      }
+      const result = await recordCase(
+        deps,
+        {
+          phone: b.phone,
+          personId: b.personId,
+          onsetAt: date(b.onsetAt),
+          testedAt: date(b.testedAt),
+          infectiousFrom: date(b.infectiousFrom),
+          infectiousTo: date(b.infectiousTo),
+          note: b.note,
+        },
+        actor(req),
+      );
+      return reply.status(201).send({
+        ...result,
+        infectiousFrom: result.infectiousFrom.toISOString(),
+        infectiousTo: result.infectiousTo.toISOString(),
+      });
+    },
+  );
+
+  app.post<{ Body: WindowBody }>(
+    '/api/v1/exposure-windows',
+    {
+      onRequest: health,
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['venueId', 'from', 'to', 'advice'],
+          properties: { venueId: uuid, from: dateTime, to: dateTime, advice: { type: 'string', enum: ['monitor', 'test'] } },
+        },
+        response: {
+          201: { type: 'object', properties: { id: uuid, contacts: { type: 'integer' }, alertsQueued: { type: 'integer' } } },
+          '4xx': errorShape,
+        },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const result = await recordManualWindow(deps, { venueId: b.venueId, from: new Date(b.from), to: new Date(b.to), advice: b.advice }, actor(req));
+      return reply.status(201).send(result);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/cases/:id/contacts',
+    {
+      onRequest: health,
+      schema: {
+        params: { type: 'object', required: ['id'], properties: { id: uuid } },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              caseId: uuid,
+              closedAt: { type: ['string', 'null'], format: 'date-time' },
+              contacts: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    personId: uuid,
+                    fullName: { type: 'string' },
+                    birthYear: { type: 'integer' },
+                    phone: { type: ['string', 'null'] },
+                    kind: { type: 'string' },
+                    household: { type: 'boolean' },
+                    overlapMinutes: { type: 'integer' },
+                    exposedAt: dateTime,
+                    venueId: { type: ['string', 'null'] },
+                    venueName: { type: ['string', 'null'] },
+                    alertedAt: { type: ['string', 'null'], format: 'date-time' },
+                    acknowledgedAt: { type: ['string', 'null'], format: 'date-time' },
+                  },
+                },
+              },
+            },
+          },
+          '4xx': errorShape,
+        },
+      },
+    },
+    async (req) => {
+      const c = await caseById(deps.database.db, req.params.id);
+      if (!c) throw notFound('CASE_NOT_FOUND', 'No case has this id.');
+      const list = await contactsOfCase(deps.database.db, c.id);
+      // An official reading people's data: recorded (ids only).
+      await audit(deps.database.db, [
+        { actor: actor(req), action: 'case.contacts.read', subjectType: 'case', subjectId: c.id, details: { contacts: list.length } },
+      ]);
+      return {
+        caseId: c.id,
+        closedAt: c.closedAt?.toISOString() ?? null,
+        contacts: list.map((x) => ({
+          ...x,
+          exposedAt: x.exposedAt.toISOString(),
+          alertedAt: x.alertedAt?.toISOString() ?? null,
+          acknowledgedAt: x.acknowledgedAt?.toISOString() ?? null,
+        })),
+      };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/cases/:id/close',
+    {
+      onRequest: health,
+      schema: {
+        params: { type: 'object', required: ['id'], properties: { id: uuid } },
+        response: { 200: { type: 'object', properties: { id: uuid, closedAt: dateTime } }, '4xx': errorShape },
+      },
+    },
+    async (req) => {
+      const c = await closeCase(deps, req.params.id, actor(req));
+      return { id: c.id, closedAt: c.closedAt!.toISOString() };
+    },
+  );
+};
