@@ -24,6 +24,8 @@ const REPLY_RETRY = { maxDelaySeconds: 5, maxRetryAttempts: 2, rethrowHttpErrors
 const API_TIMEOUT_SECONDS = 10;
 /** All replies to one update must be out by then; what is left goes to the outbox. */
 const REPLY_DEADLINE_MS = 20_000;
+/** Answering a button press and removing its keyboard are cosmetic: never worth holding the update for long. */
+const COSMETIC_DEADLINE_MS = 5_000;
 
 /** Telegram itself could not be reached (getMe failed): the update is answered 503 so Telegram redelivers. */
 export class TelegramUnavailableError extends AppError {
@@ -161,9 +163,9 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
     }
   };
 
-  const answerCallback = async (api: Api, id: string): Promise<void> => {
+  const answerCallback = async (api: Api, id: string, signal = AbortSignal.timeout(COSMETIC_DEADLINE_MS)): Promise<void> => {
     try {
-      await api.answerCallbackQuery(id);
+      await api.answerCallbackQuery(id, undefined, asGrammySignal(signal));
     } catch (err) {
       // A redelivered press is "too old" to answer; the spinner is cosmetic, the dialog still runs.
       log.debug({ error: toDeliveryError(err).message }, 'answerCallbackQuery failed');
@@ -194,13 +196,14 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
       case 'inbound': {
         if (event.callback) {
           const { id, messageId } = event.callback;
+          const signal = AbortSignal.timeout(COSMETIC_DEADLINE_MS);
           // Stop the spinner and take the keyboard away, so an old choice cannot be pressed twice.
           await Promise.all([
-            answerCallback(ctx.api, id),
+            answerCallback(ctx.api, id, signal),
             messageId === undefined
               ? undefined
               : ctx.api
-                  .editMessageReplyMarkup(chatIdOf(event.chatId), messageId, undefined, asGrammySignal(undefined))
+                  .editMessageReplyMarkup(chatIdOf(event.chatId), messageId, undefined, asGrammySignal(signal))
                   .catch((err: unknown) => log.debug({ error: toDeliveryError(err).message }, 'keyboard not removed')),
           ]);
         }
