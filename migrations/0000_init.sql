@@ -83,6 +83,21 @@ CREATE TABLE "wards" (
 	"search_name" text NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "web_inbox" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"account_id" uuid NOT NULL,
+	"payload" jsonb NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "staff_login_links" (
+	"code_hash" text PRIMARY KEY NOT NULL,
+	"venue_id" uuid NOT NULL,
+	"account_id" uuid NOT NULL,
+	"expires_at" timestamp with time zone NOT NULL,
+	"used_at" timestamp with time zone
+);
+--> statement-breakpoint
 CREATE TABLE "venue_staff" (
 	"venue_id" uuid NOT NULL,
 	"account_id" uuid NOT NULL,
@@ -114,7 +129,8 @@ CREATE TABLE "visits" (
 	"exited_at" timestamp with time zone,
 	"exit_reason" text,
 	"source" text NOT NULL,
-	"channel" text NOT NULL
+	"channel" text NOT NULL,
+	"recorded_by_account_id" uuid
 );
 --> statement-breakpoint
 CREATE TABLE "cases" (
@@ -235,6 +251,9 @@ ALTER TABLE "declarations" ADD CONSTRAINT "declarations_declared_by_account_id_a
 ALTER TABLE "dialog_states" ADD CONSTRAINT "dialog_states_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "persons" ADD CONSTRAINT "persons_owner_account_id_accounts_id_fk" FOREIGN KEY ("owner_account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "persons" ADD CONSTRAINT "persons_ward_code_wards_code_fk" FOREIGN KEY ("ward_code") REFERENCES "public"."wards"("code") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "web_inbox" ADD CONSTRAINT "web_inbox_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "staff_login_links" ADD CONSTRAINT "staff_login_links_venue_id_venues_id_fk" FOREIGN KEY ("venue_id") REFERENCES "public"."venues"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "staff_login_links" ADD CONSTRAINT "staff_login_links_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "venue_staff" ADD CONSTRAINT "venue_staff_venue_id_venues_id_fk" FOREIGN KEY ("venue_id") REFERENCES "public"."venues"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "venue_staff" ADD CONSTRAINT "venue_staff_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "venues" ADD CONSTRAINT "venues_ward_code_wards_code_fk" FOREIGN KEY ("ward_code") REFERENCES "public"."wards"("code") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -242,6 +261,7 @@ ALTER TABLE "venues" ADD CONSTRAINT "venues_owner_account_id_accounts_id_fk" FOR
 ALTER TABLE "visits" ADD CONSTRAINT "visits_person_id_persons_id_fk" FOREIGN KEY ("person_id") REFERENCES "public"."persons"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "visits" ADD CONSTRAINT "visits_venue_id_venues_id_fk" FOREIGN KEY ("venue_id") REFERENCES "public"."venues"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "visits" ADD CONSTRAINT "visits_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "visits" ADD CONSTRAINT "visits_recorded_by_account_id_accounts_id_fk" FOREIGN KEY ("recorded_by_account_id") REFERENCES "public"."accounts"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "cases" ADD CONSTRAINT "cases_person_id_persons_id_fk" FOREIGN KEY ("person_id") REFERENCES "public"."persons"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "contacts" ADD CONSTRAINT "contacts_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "contacts" ADD CONSTRAINT "contacts_window_id_exposure_windows_id_fk" FOREIGN KEY ("window_id") REFERENCES "public"."exposure_windows"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -264,10 +284,12 @@ CREATE INDEX "persons_owner_idx" ON "persons" USING btree ("owner_account_id");-
 CREATE INDEX "persons_phone_idx" ON "persons" USING btree ("phone");--> statement-breakpoint
 CREATE INDEX "persons_ward_idx" ON "persons" USING btree ("ward_code");--> statement-breakpoint
 CREATE INDEX "wards_search_idx" ON "wards" USING btree ("search_name");--> statement-breakpoint
+CREATE INDEX "web_inbox_account_idx" ON "web_inbox" USING btree ("account_id","created_at");--> statement-breakpoint
 CREATE INDEX "venue_staff_account_idx" ON "venue_staff" USING btree ("account_id");--> statement-breakpoint
 CREATE INDEX "venues_owner_idx" ON "venues" USING btree ("owner_account_id");--> statement-breakpoint
 CREATE INDEX "visits_venue_entered_idx" ON "visits" USING btree ("venue_id","entered_at");--> statement-breakpoint
 CREATE INDEX "visits_person_entered_idx" ON "visits" USING btree ("person_id","entered_at");--> statement-breakpoint
+CREATE INDEX "visits_open_entered_idx" ON "visits" USING btree ("entered_at") WHERE "exited_at" is null;--> statement-breakpoint
 CREATE INDEX "cases_person_idx" ON "cases" USING btree ("person_id");--> statement-breakpoint
 CREATE INDEX "cases_phone_idx" ON "cases" USING btree ("phone");--> statement-breakpoint
 CREATE UNIQUE INDEX "contacts_key_person_uq" ON "contacts" USING btree ("exposure_key","person_id");--> statement-breakpoint

@@ -6,6 +6,11 @@ import { passVerifyModule } from './pass/verify-page.js';
 import { retentionModule } from './retention/job.js';
 import { exposureModule } from './exposure/index.js';
 import { outboxModule } from '../outbox/module.js';
+import { privacyModule } from './privacy/index.js';
+import { declarationModule } from './declaration/index.js';
+import { familyModule } from './family/index.js';
+import { venuesModule } from './venues/index.js';
+import { checkinModule } from './checkin/index.js';
 
 /**
  * A feature contributes dialog pieces (commands, flows, buttons, start handlers), HTTP routes and
@@ -17,4 +22,15 @@ export interface FeatureModule {
   workers?: (workers: WorkerSet, deps: Deps) => void;
 }
 
-export const featureModules: FeatureModule[] = [passKeysModule, passVerifyModule, retentionModule, exposureModule, outboxModule];
+export const featureModules: FeatureModule[] = [
+  passKeysModule,
+  passVerifyModule,
+  retentionModule,
+  privacyModule,
+  declarationModule,
+  familyModule,
+  venuesModule,
+  checkinModule,
+  exposureModule,
+  outboxModule,
+];

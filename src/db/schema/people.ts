@@ -122,3 +122,21 @@ export type Account = typeof accounts.$inferSelect;
 export type Person = typeof persons.$inferSelect;
 export type Declaration = typeof declarations.$inferSelect;
 export type Ward = typeof wards.$inferSelect;
+
+/**
+ * Messages the service originates for web chat accounts (alerts, announcements): the web page has no push
+ * channel, so the outbox delivers here and the page collects them. Deleted when collected.
+ */
+export const webInbox = pgTable(
+  'web_inbox',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    /** StoredOutbound[] (src/core/messages.ts) */
+    payload: jsonb('payload').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('web_inbox_account_idx').on(t.accountId, t.createdAt)],
+);

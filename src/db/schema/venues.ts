@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { accounts, persons, wards } from './people.js';
 
@@ -56,13 +57,35 @@ export const visits = pgTable(
     exitedAt: timestamp('exited_at', { withTimezone: true }),
     exitReason: text('exit_reason'), // 'left' | 'moved_on' | 'auto'
     source: text('source').notNull(), // 'poster' | 'staff'
+    /** the chat channel of the check-in; 'web' for a staff scan on the verify page */
     channel: text('channel').notNull(),
+    /** for staff scans: the staff member's account that recorded the entry */
+    recordedByAccountId: uuid('recorded_by_account_id').references(() => accounts.id, { onDelete: 'set null' }),
   },
   (t) => [
+    // Exposure query: venue_id = $1 and entered_at in [from - longest stay, to) — equality first, then range.
     index('visits_venue_entered_idx').on(t.venueId, t.enteredAt),
     index('visits_person_entered_idx').on(t.personId, t.enteredAt),
+    // The auto checkout job scans only open visits, a small fraction of the table.
+    index('visits_open_entered_idx').on(t.enteredAt).where(sql`"exited_at" is null`),
   ],
 );
+
+/**
+ * Single-use links the bot sends a venue's staff member: opening one in the phone's browser sets the signed
+ * session cookie that lets them record entries on the pass verify page. Only the sha-256 of the code is kept.
+ */
+export const staffLoginLinks = pgTable('staff_login_links', {
+  codeHash: text('code_hash').primaryKey(),
+  venueId: uuid('venue_id')
+    .notNull()
+    .references(() => venues.id, { onDelete: 'cascade' }),
+  accountId: uuid('account_id')
+    .notNull()
+    .references(() => accounts.id, { onDelete: 'cascade' }),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+});
 
 export type Venue = typeof venues.$inferSelect;
 export type Visit = typeof visits.$inferSelect;

@@ -1,4 +1,9 @@
 import type { DialogContext } from '../../core/dialog.js';
+import type { Person } from '../../db/schema/index.js';
+import { ownedPerson, selfPerson } from '../people/store.js';
+import { askConsent } from '../privacy/consent.js';
+import { wardByCode } from '../wards/store.js';
+import { DECLARE_FLOW, type DeclarationData } from './flow.js';
 
 export interface StartDeclarationOptions {
   /** declare for this family member instead of the account holder */
@@ -11,9 +16,67 @@ export interface StartDeclarationOptions {
 }
 
 /**
- * Begin (or resume) the health declaration for the account holder or a family member.
- * PLACEHOLDER until the declaration feature lands: the declaration engineer replaces this file.
+ * Begin the health declaration for the account holder or a family member. Without consent the privacy notice
+ * comes first (and the declaration follows the agreement). A known person is asked only the health questions.
  */
-export async function startDeclaration(ctx: DialogContext, _opts: StartDeclarationOptions = {}): Promise<void> {
-  await ctx.runCommand('khaibao');
+export async function startDeclaration(ctx: DialogContext, opts: StartDeclarationOptions = {}): Promise<void> {
+  if (!ctx.account.consentedAt) return askConsent(ctx, opts);
+  let person: Person | undefined;
+  if (opts.personId) {
+    person = await ownedPerson(ctx.tx, ctx.account.id, opts.personId);
+    if (!person) {
+      ctx.reply({ text: ctx.t('declaration:person_not_found') });
+      return;
+    }
+  } else {
+    person = await selfPerson(ctx.tx, ctx.account.id);
+  }
+  const target = opts.personId ? 'family' : 'self';
+  if (!person) {
+    const d: DeclarationData = { mode: 'full', target, resumeStart: opts.resumeStart };
+    ctx.reply({ text: ctx.t('declaration:intro_first') });
+    return ctx.go(DECLARE_FLOW, 'name', d as unknown as Record<string, unknown>);
+  }
+  const d: DeclarationData = {
+    ...(await profileData(ctx, person)),
+    mode: 'health',
+    target: person.isSelf ? 'self' : 'family',
+    resumeStart: opts.resumeStart,
+  };
+  ctx.reply({ text: ctx.t('declaration:intro_again', { name: person.fullName }) });
+  return ctx.go(DECLARE_FLOW, 'travel', d as unknown as Record<string, unknown>);
+}
+
+/** Add a family member: their profile, then their health questions, then their own pass. */
+export async function startFamilyMember(ctx: DialogContext): Promise<void> {
+  if (!ctx.account.consentedAt) return askConsent(ctx, {});
+  const d: DeclarationData = { mode: 'full', target: 'family' };
+  ctx.reply({ text: ctx.t('declaration:intro_family') });
+  return ctx.go(DECLARE_FLOW, 'name', d as unknown as Record<string, unknown>);
+}
+
+/** Change a person's profile from its summary (no declaration is made). */
+export async function startProfileEdit(ctx: DialogContext, person: Person): Promise<void> {
+  const d: DeclarationData = {
+    ...(await profileData(ctx, person)),
+    mode: 'profile',
+    target: person.isSelf ? 'self' : 'family',
+  };
+  return ctx.go(DECLARE_FLOW, 'summary', d as unknown as Record<string, unknown>);
+}
+
+async function profileData(ctx: DialogContext, p: Person): Promise<Omit<DeclarationData, 'mode' | 'target'>> {
+  const ward = p.wardCode ? await wardByCode(ctx.tx, p.wardCode) : undefined;
+  return {
+    personId: p.id,
+    fullName: p.fullName,
+    birthYear: p.birthYear,
+    gender: p.gender as DeclarationData['gender'],
+    phone: p.phone,
+    storedId: p.idNumberLast4 && p.idKind ? { last4: p.idNumberLast4, kind: p.idKind } : null,
+    wardCode: p.wardCode,
+    wardName: ward ? `${ward.name}, ${ward.district}` : null,
+    street: p.street,
+    vaccineDoses: p.vaccineDoses,
+  };
 }

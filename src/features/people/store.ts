@@ -1,6 +1,6 @@
 import { and, asc, desc, eq } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
-import { declarations, persons, type Declaration, type Person } from '../../db/schema/index.js';
+import { accounts, declarations, persons, type Declaration, type Person } from '../../db/schema/index.js';
 
 /** The account holder's own person record, if they have declared. */
 export async function selfPerson(db: DbOrTx, accountId: string): Promise<Person | undefined> {
@@ -32,4 +32,111 @@ export async function latestDeclaration(db: DbOrTx, personId: string): Promise<D
 export async function hasValidDeclaration(db: DbOrTx, personId: string, now: Date, validHours: number): Promise<boolean> {
   const d = await latestDeclaration(db, personId);
   return !!d && now.getTime() - d.declaredAt.getTime() < validHours * 3_600_000;
+}
+
+/** Profile fields of a person as the declaration dialog collects them. */
+export interface ProfileInput {
+  fullName: string;
+  birthYear: number;
+  gender: 'male' | 'female' | 'other';
+  phone: string | null;
+  /** already encrypted (see national-id.ts); undefined = leave as stored */
+  idNumber?: { enc: string; last4: string; kind: string } | null;
+  wardCode: string | null;
+  street: string | null;
+  vaccineDoses: number | null;
+}
+
+/**
+ * Creates or updates a person owned by `accountId`. For the account holder (`isSelf`), the account's personId
+ * is pointed at the record. Returns the person id.
+ */
+export async function savePerson(
+  db: DbOrTx,
+  accountId: string,
+  profile: ProfileInput,
+  opts: { personId?: string; isSelf: boolean; now: Date },
+): Promise<string> {
+  const values = {
+    fullName: profile.fullName,
+    birthYear: profile.birthYear,
+    gender: profile.gender,
+    phone: profile.phone,
+    wardCode: profile.wardCode,
+    street: profile.street,
+    vaccineDoses: profile.vaccineDoses,
+    updatedAt: opts.now,
+    ...(profile.idNumber === undefined
+      ? {}
+      : {
+          idNumberEnc: profile.idNumber?.enc ?? null,
+          idNumberLast4: profile.idNumber?.last4 ?? null,
+          idKind: profile.idNumber?.kind ?? null,
+        }),
+  };
+  if (opts.personId) {
+    const [row] = await db
+      .update(persons)
+      .set(values)
+      .where(and(eq(persons.id, opts.personId), eq(persons.ownerAccountId, accountId)))
+      .returning({ id: persons.id });
+    if (row) return row.id;
+  }
+  const [row] = await db
+    .insert(persons)
+    .values({ ...values, ownerAccountId: accountId, isSelf: opts.isSelf, createdAt: opts.now })
+    .returning({ id: persons.id });
+  if (opts.isSelf) await db.update(accounts).set({ personId: row!.id }).where(eq(accounts.id, accountId));
+  return row!.id;
+}
+
+export interface HealthInput {
+  travel: boolean;
+  travelPlaces: string | null;
+  symptoms: string[];
+  contactCase: boolean;
+  contactOutbreakArea: boolean;
+  contactSymptoms: boolean;
+  vaccineDoses: number | null;
+}
+
+export async function addDeclaration(
+  db: DbOrTx,
+  personId: string,
+  accountId: string,
+  health: HealthInput,
+  now: Date,
+): Promise<Declaration> {
+  const [row] = await db
+    .insert(declarations)
+    .values({ ...health, personId, declaredByAccountId: accountId, declaredAt: now })
+    .returning();
+  return row!;
+}
+
+/** A person only if `accountId` owns it (family actions must never reach someone else's records). */
+export async function ownedPerson(db: DbOrTx, accountId: string, personId: string): Promise<Person | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(personId)) return undefined;
+  return db.query.persons.findFirst({ where: and(eq(persons.id, personId), eq(persons.ownerAccountId, accountId)) });
+}
+
+/** Removes a family member and, through foreign keys, their declarations, visits and contacts. */
+export async function removeFamilyMember(db: DbOrTx, accountId: string, personId: string): Promise<boolean> {
+  if (!/^[0-9a-f-]{36}$/i.test(personId)) return false;
+  const rows = await db
+    .delete(persons)
+    .where(and(eq(persons.id, personId), eq(persons.ownerAccountId, accountId), eq(persons.isSelf, false)))
+    .returning({ id: persons.id });
+  return rows.length > 0;
+}
+
+/**
+ * Deletes everything held about an account: its persons (self and family: declarations, visits, contacts
+ * cascade), then the account row (dialog state, outbox rows, roles, staff rights cascade; references from
+ * official records such as venues or cases are set null by their foreign keys).
+ */
+export async function deleteAccountData(db: DbOrTx, accountId: string): Promise<{ persons: number }> {
+  const removed = await db.delete(persons).where(eq(persons.ownerAccountId, accountId)).returning({ id: persons.id });
+  await db.delete(accounts).where(eq(accounts.id, accountId));
+  return { persons: removed.length };
 }

@@ -1,0 +1,132 @@
+import type { T } from '../../core/i18n.js';
+
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/**
+ * The web chat: one self-contained page (no framework, no external assets) that talks to
+ * /chat/api/messages. The browser keeps a random id in localStorage; that id is the chat account.
+ */
+export function chatPage(t: T, locale: string): string {
+  const strings = JSON.stringify({ offline: t('web:offline'), passAlt: t('web:pass_alt') }).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="${esc(locale)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
+<meta name="color-scheme" content="light">
+<title>${esc(t('web:title'))}</title>
+<style>
+*{box-sizing:border-box}
+html,body{margin:0;height:100%;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#eef2f5;color:#1b1f23}
+#app{display:flex;flex-direction:column;height:100%;max-width:640px;margin:0 auto;background:#fff}
+header{padding:12px 16px;background:#0b6e4f;color:#fff;font-weight:600}
+#log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px}
+.msg{max-width:85%;padding:8px 12px;border-radius:14px;white-space:pre-wrap;word-wrap:break-word}
+.bot{align-self:flex-start;background:#f1f3f5}
+.me{align-self:flex-end;background:#0b6e4f;color:#fff}
+.msg img{display:block;max-width:100%;height:auto;border-radius:8px;margin-top:4px}
+.buttons{display:flex;flex-direction:column;gap:6px;margin-top:8px}
+.row{display:flex;gap:6px;flex-wrap:wrap}
+.row button{flex:1 1 auto;min-height:40px;padding:8px 10px;border:1px solid #0b6e4f;background:#fff;color:#0b6e4f;border-radius:10px;font:inherit;cursor:pointer}
+.row button:active{background:#e3f1ec}
+form{display:flex;gap:8px;padding:10px;border-top:1px solid #dde2e6;padding-bottom:max(10px,env(safe-area-inset-bottom))}
+input{flex:1;min-width:0;padding:10px 12px;border:1px solid #c4ccd3;border-radius:10px;font:inherit}
+form button{padding:10px 16px;border:0;border-radius:10px;background:#0b6e4f;color:#fff;font:inherit}
+.error{align-self:center;color:#a61b1b;font-size:14px}
+</style>
+</head>
+<body>
+<div id="app">
+<header>khaibao</header>
+<main id="log" aria-live="polite"></main>
+<form id="form" autocomplete="off">
+<input id="input" name="text" maxlength="2000" placeholder="${esc(t('web:placeholder'))}" aria-label="${esc(t('web:placeholder'))}">
+<button type="submit">${esc(t('web:send'))}</button>
+</form>
+</div>
+<script>
+(function(){
+  var S = ${strings};
+  var log = document.getElementById('log');
+  var input = document.getElementById('input');
+  var KEY = 'khaibao.clientId';
+  function newId(){
+    var a = new Uint8Array(18); crypto.getRandomValues(a);
+    return btoa(String.fromCharCode.apply(null, a)).replace(/\\+/g,'-').replace(/\\//g,'_').replace(/=+$/,'');
+  }
+  var id = localStorage.getItem(KEY);
+  var first = !id;
+  if (!id) { id = newId(); localStorage.setItem(KEY, id); }
+  function scroll(){ log.scrollTop = log.scrollHeight; }
+  function add(cls, text){
+    var d = document.createElement('div'); d.className = 'msg ' + cls;
+    if (text) d.textContent = text;
+    log.appendChild(d); scroll(); return d;
+  }
+  function render(r){
+    var d = add('bot', r.format === 'html' ? '' : (r.text || ''));
+    if (r.format === 'html' && r.text) {
+      // Only plain text is shown: tags from Telegram's HTML subset are dropped, never interpreted.
+      d.textContent = r.text.replace(/<[^>]*>/g, '');
+    }
+    if (r.image) {
+      var img = document.createElement('img'); img.src = r.image; img.alt = S.passAlt; img.className = 'pass';
+      img.onload = scroll; d.appendChild(img);
+    }
+    if (r.link) {
+      var a = document.createElement('a'); a.href = r.link.url; a.textContent = r.link.label; a.target = '_blank'; a.rel = 'noopener';
+      d.appendChild(document.createElement('br')); d.appendChild(a);
+    }
+    if (r.buttons && r.buttons.length) {
+      var box = document.createElement('div'); box.className = 'buttons';
+      r.buttons.forEach(function(row){
+        var rd = document.createElement('div'); rd.className = 'row';
+        row.forEach(function(b){
+          var btn = document.createElement('button'); btn.type = 'button'; btn.textContent = b.label;
+          btn.onclick = function(){ add('me', b.label); send({ payload: b.payload }); };
+          rd.appendChild(btn);
+        });
+        box.appendChild(rd);
+      });
+      d.appendChild(box);
+    }
+  }
+  var busy = Promise.resolve();
+  function send(msg){
+    msg.clientId = id;
+    msg.messageId = newId();
+    msg.language = navigator.language || 'vi';
+    busy = busy.then(function(){ return post(msg, 0); });
+    return busy;
+  }
+  function post(msg, attempt){
+    return fetch('/chat/api/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(msg) })
+      .then(function(res){ if (!res.ok && res.status >= 500 && attempt < 2) throw new Error('retry'); return res.json(); })
+      .then(function(body){ (body.replies || []).forEach(render); if (body.error) add('error', S.offline); })
+      .catch(function(){
+        if (attempt < 2) return new Promise(function(r){ setTimeout(r, 800 * (attempt + 1)); }).then(function(){ return post(msg, attempt + 1); });
+        var e = add('error', S.offline); e.className = 'error';
+      });
+  }
+  function poll(){
+    fetch('/chat/api/inbox?clientId=' + encodeURIComponent(id))
+      .then(function(r){ return r.json(); })
+      .then(function(b){ (b.replies || []).forEach(render); })
+      .catch(function(){});
+  }
+  document.getElementById('form').addEventListener('submit', function(ev){
+    ev.preventDefault();
+    var text = input.value.trim(); if (!text) return;
+    input.value = ''; add('me', text); send({ text: text });
+  });
+  var start = new URLSearchParams(location.search).get('start');
+  if (start !== null && /^[A-Za-z0-9_-]{0,64}$/.test(start)) send({ start: start });
+  else if (first) send({ start: '' });
+  else send({ text: '/trogiup' });
+  setInterval(poll, 15000);
+})();
+</script>
+</body>
+</html>`;
+}

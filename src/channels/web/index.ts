@@ -1,0 +1,155 @@
+import { and, asc, eq, inArray, lt } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.js';
+import type { ChannelSender } from '../../core/channel.js';
+import { DeliveryError } from '../../core/channel.js';
+import type { Deps } from '../../core/dialog.js';
+import { normalizeLocale, tFor } from '../../core/i18n.js';
+import { fromStored, toStored, type Inbound, type Outbound, type StoredOutbound } from '../../core/messages.js';
+import { badRequest } from '../../core/errors.js';
+import { accounts, webInbox } from '../../db/schema/index.js';
+import type { RouteModule } from '../../http/app.js';
+import type { ChannelModule } from '../index.js';
+import { chatPage } from './chat-page.js';
+
+/** The id a browser keeps in localStorage: random, long enough not to be guessed. */
+const CLIENT_ID = '^[A-Za-z0-9_-]{16,64}$';
+
+/** What the page receives: Outbound with the image as a data URL. */
+export interface WebReply {
+  text?: string;
+  format?: 'plain' | 'html';
+  buttons?: { label: string; payload: string }[][];
+  image?: string;
+  link?: { label: string; url: string };
+}
+
+export function toWebReply(m: Outbound): WebReply {
+  const r: WebReply = {};
+  if (m.text !== undefined) r.text = m.text;
+  if (m.format) r.format = m.format;
+  if (m.buttons?.length) r.buttons = m.buttons;
+  if (m.image) r.image = `data:image/png;base64,${m.image.png.toString('base64')}`;
+  if (m.link) r.link = m.link;
+  return r;
+}
+
+interface MessageBody {
+  clientId: string;
+  messageId?: string;
+  text?: string;
+  payload?: string;
+  start?: string;
+  language?: string;
+}
+
+const routes: RouteModule = (app, deps) => {
+  app.get('/chat', async (req, reply) => {
+    const locale = normalizeLocale((req.headers['accept-language'] ?? 'vi').split(',')[0]);
+    reply.header('content-type', 'text/html; charset=utf-8');
+    reply.header('cache-control', 'no-store');
+    return chatPage(tFor(locale), locale);
+  });
+
+  app.post<{ Body: MessageBody }>(
+    '/chat/api/messages',
+    {
+      bodyLimit: 8 * 1024,
+      schema: {
+        body: {
+          type: 'object',
+          required: ['clientId'],
+          additionalProperties: false,
+          properties: {
+            clientId: { type: 'string', pattern: CLIENT_ID },
+            messageId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+            text: { type: 'string', minLength: 1, maxLength: 2000 },
+            payload: { type: 'string', minLength: 1, maxLength: 64 },
+            start: { type: 'string', maxLength: 64, pattern: '^[A-Za-z0-9_-]*$' },
+            language: { type: 'string', maxLength: 35 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const b = req.body;
+      const given = [b.text, b.payload, b.start].filter((v) => v !== undefined).length;
+      if (given !== 1) throw badRequest('WEB_CHAT_BAD_MESSAGE', 'Send exactly one of text, payload or start.');
+      const base = { channel: 'web' as const, accountId: b.clientId, messageId: b.messageId, languageHint: b.language };
+      const inbound: Inbound =
+        b.text !== undefined
+          ? { ...base, kind: 'text', text: b.text }
+          : b.payload !== undefined
+            ? { ...base, kind: 'button', payload: b.payload }
+            : { ...base, kind: 'start', param: b.start ?? '' };
+      const result = await deps.runner.handle(inbound);
+      return { replies: result.replies.map(toWebReply), locale: result.locale, duplicate: result.duplicate };
+    },
+  );
+
+  /** Messages the service sent on its own (alerts, announcements) since the page last asked; each is given once. */
+  app.get<{ Querystring: { clientId: string } }>(
+    '/chat/api/inbox',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['clientId'],
+          properties: { clientId: { type: 'string', pattern: CLIENT_ID } },
+        },
+      },
+    },
+    async (req) => {
+      const db = deps.database.db;
+      const account = await db.query.accounts.findFirst({
+        where: and(eq(accounts.channel, 'web'), eq(accounts.externalId, req.query.clientId)),
+      });
+      if (!account) return { replies: [] };
+      const rows = await db
+        .select()
+        .from(webInbox)
+        .where(eq(webInbox.accountId, account.id))
+        .orderBy(asc(webInbox.createdAt))
+        .limit(50);
+      if (rows.length === 0) return { replies: [] };
+      await db.delete(webInbox).where(inArray(webInbox.id, rows.map((r) => r.id)));
+      return { replies: rows.flatMap((r) => fromStored(r.payload as StoredOutbound[]).map(toWebReply)) };
+    },
+  );
+};
+
+/** Outbox delivery to a browser: kept in web_inbox until the page collects it. */
+export function webSender(deps: Deps): ChannelSender {
+  return {
+    name: 'web',
+    ratePerSecond: 200,
+    async send(externalId, messages) {
+      const db = deps.database.db;
+      const account = await db.query.accounts.findFirst({
+        where: and(eq(accounts.channel, 'web'), eq(accounts.externalId, externalId)),
+      });
+      if (!account) throw new DeliveryError('unreachable', 'web chat account no longer exists');
+      const [row] = await db.insert(webInbox).values({ accountId: account.id, payload: toStored(messages), createdAt: deps.clock.now() }).returning({ id: webInbox.id });
+      return { messageRef: row?.id };
+    },
+  };
+}
+
+/** Messages a browser never came back for are dropped after this many days (alerts are stale by then). */
+export const WEB_INBOX_DAYS = 14;
+
+export async function expireWebInbox(db: DbOrTx, now: Date, days = WEB_INBOX_DAYS): Promise<number> {
+  const rows = await db
+    .delete(webInbox)
+    .where(lt(webInbox.createdAt, new Date(now.getTime() - days * 86_400_000)))
+    .returning({ id: webInbox.id });
+  return rows.length;
+}
+
+export const webChannel: ChannelModule = {
+  name: 'web',
+  enabled: (deps) => deps.config.webChat,
+  create: (deps, _runner, workers) => {
+    workers.every('web-inbox-expiry', 3_600_000, () => expireWebInbox(deps.database.db, deps.clock.now()));
+    return { sender: webSender(deps), routes };
+  },
+};

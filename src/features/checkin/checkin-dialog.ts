@@ -1,0 +1,242 @@
+import type { DialogContext, Feature, Flow, StepInput } from '../../core/dialog.js';
+import { formatDateTime, formatTime } from '../../core/i18n.js';
+import type { Venue } from '../../db/schema/index.js';
+import { startDeclaration } from '../declaration/start.js';
+import { familyMembers, hasValidDeclaration, selfPerson } from '../people/store.js';
+import { normalizeVenueCode, parseTypedVenueCode } from '../venues/codes.js';
+import { checkinStartParam } from '../venues/links.js';
+import { venueByCode, venueById } from '../venues/store.js';
+import { HISTORY_DAYS } from './rules.js';
+import { historyOfAccount, leaveVenue, personIdsOfAccount, recordCheckins } from './store.js';
+
+const FLOW = 'checkin';
+/** Payloads of the confirm step's own buttons (not registered as global handlers: they only mean something here). */
+const P_TOGGLE = 'cf:t:';
+const P_OK = 'cf:ok';
+const P_CANCEL = 'cf:no';
+/** Global button: leave a venue (works any time after the check-in message). */
+export const LEAVE_PREFIX = 'leave';
+
+export const leaveButton = (t: DialogContext['t'], venueId: string) => ({ label: t('checkin:btn_leave'), payload: `${LEAVE_PREFIX}:${venueId}` });
+
+interface ConfirmData {
+  venueId: string;
+  selected: string[];
+}
+
+/**
+ * A check-in from a poster link or a typed code: find the venue, make sure the person has a valid declaration
+ * (else declare first and come back here through `v_<code>`), then ask to confirm with family toggles.
+ */
+async function beginCheckin(ctx: DialogContext, raw: string): Promise<void> {
+  const code = normalizeVenueCode(raw);
+  const venue = code ? await venueByCode(ctx.tx, code) : undefined;
+  if (!venue) {
+    ctx.reply({ text: ctx.t('checkin:unknown_venue', { code: raw.trim().slice(0, 12).toUpperCase() }) });
+    return;
+  }
+  if (venue.closedAt) {
+    ctx.reply({ text: ctx.t('checkin:closed_venue', { name: venue.name }) });
+    return;
+  }
+  const now = ctx.deps.clock.now();
+  const self = await selfPerson(ctx.tx, ctx.account.id);
+  if (!self || !(await hasValidDeclaration(ctx.tx, self.id, now, ctx.deps.config.passValidHours))) {
+    ctx.reply({ text: ctx.t('checkin:need_declaration', { name: venue.name }) });
+    await startDeclaration(ctx, { resumeStart: checkinStartParam(venue.code) });
+    return;
+  }
+  const open = await ctx.tx.query.visits.findFirst({
+    where: (v, { and, eq, isNull }) => and(eq(v.personId, self.id), eq(v.venueId, venue.id), isNull(v.exitedAt)),
+  });
+  if (open) {
+    if (ctx.state.flow === FLOW) ctx.end();
+    ctx.reply({
+      text: ctx.t('checkin:already', { name: venue.name, time: formatDateTime(open.enteredAt, ctx.locale) }),
+      buttons: [[leaveButton(ctx.t, venue.id)]],
+    });
+    return;
+  }
+  await ctx.go(FLOW, 'confirm', { venueId: venue.id, selected: [] } satisfies ConfirmData);
+}
+
+async function askConfirm(ctx: DialogContext): Promise<void> {
+  const data = ctx.state.data as unknown as ConfirmData;
+  const venue = await venueById(ctx.tx, data.venueId);
+  if (!venue) {
+    ctx.end();
+    ctx.reply({ text: ctx.t('venues:venue_gone') });
+    return;
+  }
+  const family = await familyMembers(ctx.tx, ctx.account.id);
+  const lines = [ctx.t('checkin:confirm', { name: venue.name, kind: ctx.t(`venues:kind.${venue.kind}`) })];
+  if (family.length > 0) lines.push(ctx.t('checkin:confirm_family'));
+  const buttons = family.map((p) => [
+    {
+      label: ctx.t(data.selected.includes(p.id) ? 'checkin:toggle_on' : 'checkin:toggle_off', { name: p.fullName }),
+      payload: `${P_TOGGLE}${p.id}`,
+    },
+  ]);
+  buttons.push([
+    { label: ctx.t('checkin:btn_confirm'), payload: P_OK },
+    { label: ctx.t('checkin:btn_cancel'), payload: P_CANCEL },
+  ]);
+  ctx.reply({ text: lines.join('\n'), buttons });
+}
+
+const YES = /^(c[oó]|ok|okay|yes|y|[đd]ồng ý|dong y|x[aá]c nh[aậ]n|xac nhan)$/i;
+const NO = /^(kh[oô]ng|khong|ko|k|no|n|hu[yỷ]|huy|cancel)$/i;
+
+async function handleConfirm(ctx: DialogContext, input: StepInput): Promise<void> {
+  const data = ctx.state.data as unknown as ConfirmData;
+  let action: 'ok' | 'cancel' | 'toggle' | undefined;
+  let toggleId: string | undefined;
+  if (input.kind === 'button') {
+    if (input.payload === P_OK) action = 'ok';
+    else if (input.payload === P_CANCEL) action = 'cancel';
+    else if (input.payload.startsWith(P_TOGGLE)) {
+      action = 'toggle';
+      toggleId = input.payload.slice(P_TOGGLE.length);
+    }
+  } else if (input.kind === 'text') {
+    // Another venue code typed while this one waits: start over with that one.
+    const typed = parseTypedVenueCode(input.text);
+    if (typed && (await venueByCode(ctx.tx, typed.code))) return beginCheckin(ctx, typed.code);
+    if (YES.test(input.text.trim())) action = 'ok';
+    else if (NO.test(input.text.trim())) action = 'cancel';
+  }
+  const venue = await venueById(ctx.tx, data.venueId);
+  if (!venue) {
+    ctx.end();
+    ctx.reply({ text: ctx.t('venues:venue_gone') });
+    return;
+  }
+  if (action === 'cancel') {
+    ctx.end();
+    ctx.reply({ text: ctx.t('checkin:cancelled', { name: venue.name }) });
+    return;
+  }
+  if (action === 'toggle') {
+    const family = await familyMembers(ctx.tx, ctx.account.id);
+    if (family.some((p) => p.id === toggleId)) {
+      data.selected = data.selected.includes(toggleId!) ? data.selected.filter((x) => x !== toggleId) : [...data.selected, toggleId!];
+    }
+    return ctx.goto('confirm');
+  }
+  if (action === 'ok') return completeCheckin(ctx, venue, data.selected);
+  ctx.reply({ text: ctx.t('checkin:step_hint') });
+  return ctx.goto('confirm');
+}
+
+async function completeCheckin(ctx: DialogContext, venue: Venue, selected: string[]): Promise<void> {
+  ctx.end();
+  if (venue.closedAt) {
+    ctx.reply({ text: ctx.t('checkin:closed_venue', { name: venue.name }) });
+    return;
+  }
+  const now = ctx.deps.clock.now();
+  const self = await selfPerson(ctx.tx, ctx.account.id);
+  if (!self) return beginCheckin(ctx, venue.code); // their data was deleted meanwhile: declare again
+  const family = (await familyMembers(ctx.tx, ctx.account.id)).filter((p) => selected.includes(p.id));
+  const outcomes = await recordCheckins(ctx.tx, {
+    venueId: venue.id,
+    personIds: [self.id, ...family.map((p) => p.id)],
+    accountId: ctx.account.id,
+    source: 'poster',
+    channel: ctx.channel,
+    now,
+  });
+  const bySelf = outcomes.find((o) => o.personId === self.id)!;
+  const nameOf = (id: string) => family.find((p) => p.id === id)?.fullName ?? '';
+  const famCreated = outcomes.filter((o) => o.personId !== self.id && o.status === 'created').map((o) => nameOf(o.personId));
+  const famAlready = outcomes.filter((o) => o.personId !== self.id && o.status === 'already').map((o) => nameOf(o.personId));
+  const lines: string[] = [];
+  if (bySelf.movedOnFromVenueId) {
+    const prev = await venueById(ctx.tx, bySelf.movedOnFromVenueId);
+    if (prev) lines.push(ctx.t('checkin:moved_on', { venue: prev.name }));
+  }
+  const time = formatDateTime(now, ctx.locale);
+  if (bySelf.status === 'created') {
+    lines.push(
+      famCreated.length > 0
+        ? ctx.t('checkin:done_family', { name: venue.name, time, names: famCreated.join(', ') })
+        : ctx.t('checkin:done_self', { name: venue.name, time }),
+    );
+  } else {
+    lines.push(ctx.t('checkin:already', { name: venue.name, time: formatDateTime(bySelf.visit.enteredAt, ctx.locale) }));
+    if (famCreated.length > 0) lines.push(ctx.t('checkin:done_others', { names: famCreated.join(', '), time }));
+  }
+  if (famAlready.length > 0) lines.push(ctx.t('checkin:already_family', { names: famAlready.join(', ') }));
+  const undeclared: string[] = [];
+  for (const p of family) {
+    if (!(await hasValidDeclaration(ctx.tx, p.id, now, ctx.deps.config.passValidHours))) undeclared.push(p.fullName);
+  }
+  if (undeclared.length > 0) {
+    lines.push(ctx.t('checkin:family_not_declared', { names: undeclared.join(', '), hours: ctx.deps.config.passValidHours }));
+  }
+  lines.push(ctx.t('checkin:leave_hint'));
+  ctx.reply({ text: lines.join('\n'), buttons: [[leaveButton(ctx.t, venue.id)]] });
+}
+
+async function leave(ctx: DialogContext, venueId: string): Promise<void> {
+  const venue = await venueById(ctx.tx, venueId);
+  if (!venue) {
+    ctx.reply({ text: ctx.t('venues:venue_gone') });
+    return;
+  }
+  const now = ctx.deps.clock.now();
+  const n = await leaveVenue(ctx.tx, await personIdsOfAccount(ctx.tx, ctx.account.id), venue.id, now);
+  ctx.reply({
+    text: n > 0 ? ctx.t('checkin:left', { name: venue.name, time: formatDateTime(now, ctx.locale) }) : ctx.t('checkin:not_inside', { name: venue.name }),
+  });
+}
+
+function sameDay(a: Date, b: Date): boolean {
+  return formatDateTime(a).slice(6) === formatDateTime(b).slice(6);
+}
+
+async function showHistory(ctx: DialogContext): Promise<void> {
+  const now = ctx.deps.clock.now();
+  const since = new Date(now.getTime() - HISTORY_DAYS * 86_400_000);
+  const rows = await historyOfAccount(ctx.tx, ctx.account.id, since);
+  if (rows.length === 0) {
+    ctx.reply({ text: ctx.t('checkin:history_empty', { days: HISTORY_DAYS }) });
+    return;
+  }
+  const lines = [ctx.t('checkin:history_title', { days: HISTORY_DAYS })];
+  for (const r of rows) {
+    const to = r.exitedAt
+      ? sameDay(r.enteredAt, r.exitedAt)
+        ? formatTime(r.exitedAt)
+        : formatDateTime(r.exitedAt, ctx.locale)
+      : ctx.t('checkin:history_inside');
+    let line = ctx.t('checkin:history_line', { from: formatDateTime(r.enteredAt, ctx.locale), to, venue: r.venueName });
+    if (r.exitReason === 'auto') line += ctx.t('checkin:history_auto');
+    if (!r.isSelf) line += ctx.t('checkin:history_family', { name: r.personName });
+    lines.push(line);
+  }
+  ctx.reply({ text: lines.join('\n') });
+}
+
+const confirmFlow: Flow = {
+  name: FLOW,
+  steps: { confirm: { ask: askConfirm, handle: handleConfirm } },
+};
+
+export function checkinFeature(): Feature {
+  return {
+    name: 'checkin',
+    commands: [{ names: ['lichsu', 'history'], descriptionKey: 'checkin:history_description', run: showHistory }],
+    startHandlers: [{ prefix: 'v', run: beginCheckin }],
+    buttonHandlers: [{ prefix: LEAVE_PREFIX, run: leave }],
+    flows: [confirmFlow],
+    async onIdleText(ctx, text) {
+      const typed = parseTypedVenueCode(text);
+      if (!typed) return false;
+      // A bare 6-letter word that is no venue code (e.g. "THANKS") goes on to the menu; "CI xxx" gets an answer.
+      if (!typed.explicit && !(await venueByCode(ctx.tx, typed.code))) return false;
+      await beginCheckin(ctx, typed.code);
+      return true;
+    },
+  };
+}

@@ -1,0 +1,252 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Deps } from '../../core/dialog.js';
+import { formatDateTime, tFor, type Locale } from '../../core/i18n.js';
+import type { ChannelName } from '../../core/messages.js';
+import type { DbOrTx } from '../../db/client.js';
+import { accounts, staffLoginLinks, type Venue } from '../../db/schema/index.js';
+import type { RouteModule } from '../../http/app.js';
+import { enqueue } from '../../outbox/enqueue.js';
+import { personById } from '../people/store.js';
+import { esc, htmlPage, pageLocale } from '../venues/html-page.js';
+import { maskName } from '../pass/verify-page.js';
+import { readSignedToken, signedToken } from '../venues/signing.js';
+import { staffRole, venueById } from '../venues/store.js';
+import { recordCheckins } from './store.js';
+
+/**
+ * How venue staff prove who they are on the pass verify page (GET /v/:token, opened by the phone camera):
+ *
+ * 1. In chat, `/diadiem` → "Quét thẻ" creates a single-use login link (15 minutes; only its hash is stored).
+ * 2. Opened in the phone's browser, the link shows a "Start scanning" button; the POST consumes the link and
+ *    sets `kb_staff`, an HMAC-signed, httpOnly, SameSite=Lax cookie naming (staff account, venue, expiry).
+ *    Consuming on POST, not GET, keeps link-preview fetchers from using the link up.
+ * 3. The verify page asks `staffCheckinPanel` for extra HTML. With a valid cookie whose account is still staff
+ *    of an open venue, it shows "Ghi nhận vào <venue>": a form carrying a ticket signed for exactly
+ *    (person, venue, staff account), valid 10 minutes.
+ * 4. POST /staff/checkins checks cookie, ticket and the staff row again, then records the visit (source
+ *    'staff') and tells the resident in chat.
+ * A stranger holding someone's pass has no cookie, so sees no button and cannot forge a ticket; a cookie for
+ * another venue does not match the ticket; removing someone from venue_staff ends their power at once.
+ */
+export const STAFF_COOKIE = 'kb_staff';
+export const STAFF_SESSION_HOURS = 12;
+export const STAFF_LOGIN_MINUTES = 15;
+export const STAFF_TICKET_MINUTES = 10;
+
+const hash = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** A single-use login link for the staff member's phone browser. */
+export async function createStaffLoginLink(db: DbOrTx, deps: Pick<Deps, 'config'>, venueId: string, accountId: string, now: Date): Promise<string> {
+  const code = randomBytes(24).toString('base64url');
+  await db.insert(staffLoginLinks).values({
+    codeHash: hash(code),
+    venueId,
+    accountId,
+    expiresAt: new Date(now.getTime() + STAFF_LOGIN_MINUTES * 60_000),
+  });
+  return `${deps.config.publicUrl}/staff/login/${code}`;
+}
+
+export interface StaffSession {
+  accountId: string;
+  venueId: string;
+  expiresAt: Date;
+}
+
+function readCookie(req: Pick<FastifyRequest, 'headers'>, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return undefined;
+}
+
+/** The signed staff session in the request's cookie, if any (signature and expiry checked, not the staff row). */
+export function staffSession(req: Pick<FastifyRequest, 'headers'>, deps: Pick<Deps, 'secrets' | 'clock'>): StaffSession | undefined {
+  const raw = readCookie(req, STAFF_COOKIE);
+  if (!raw) return undefined;
+  const parts = readSignedToken(deps, 'staff-session', raw, deps.clock.now(), 2);
+  if (!parts) return undefined;
+  const exp = Number(raw.split('.')[2]) * 1000;
+  return { accountId: parts[0]!, venueId: parts[1]!, expiresAt: new Date(exp) };
+}
+
+/** The venue a session may record for right now: still staff there, and the venue open. */
+async function activeVenue(db: DbOrTx, session: StaffSession): Promise<Venue | undefined> {
+  const venue = await venueById(db, session.venueId);
+  if (!venue || venue.closedAt) return undefined;
+  return (await staffRole(db, venue.id, session.accountId)) ? venue : undefined;
+}
+
+function ticketFor(deps: Pick<Deps, 'secrets'>, personId: string, session: StaffSession, now: Date): string {
+  return signedToken(deps, 'staff-ticket', [personId, session.venueId, session.accountId], new Date(now.getTime() + STAFF_TICKET_MINUTES * 60_000));
+}
+
+/**
+ * Extra HTML for the pass verify page (registered in the pass feature's `verifyPageExtensions`):
+ * the "record entry" button for signed-in staff of an open venue; nothing for anyone else.
+ */
+export async function staffCheckinPanel(
+  req: Pick<FastifyRequest, 'headers'> & { query?: unknown },
+  ctx: { personId: string; token?: string; deps: Deps },
+): Promise<string | undefined> {
+  const { deps } = ctx;
+  const session = staffSession(req, deps);
+  if (!session) return undefined;
+  const venue = await activeVenue(deps.database.db, session);
+  if (!venue) return undefined;
+  const lang = pageLocale(req);
+  const t = tFor(lang);
+  const ticket = ticketFor(deps, ctx.personId, session, deps.clock.now());
+  // Inline styles: this fragment lives inside the pass page, whose stylesheet knows nothing of it.
+  return `<form method="post" action="/staff/checkins${lang === 'en' ? '?lang=en' : ''}" id="staff-checkin" style="margin:0;padding:14px;border:2px solid #0b6b3a;border-radius:12px;background:#f0f8f3">
+<p style="margin:0 0 10px;font-size:15px;color:#333">${esc(t('checkin:staff_page.panel_note', { name: venue.name }))}</p>
+<input type="hidden" name="ticket" value="${esc(ticket)}">
+<button type="submit" style="display:block;width:100%;padding:16px;border:0;border-radius:10px;background:#0b6b3a;color:#fff;font-size:18px;font-weight:600">${esc(t('checkin:staff_page.panel_button', { name: venue.name }))}</button>
+</form>`;
+}
+
+function page(reply: FastifyReply, status: number, lang: Locale, title: string, body: string) {
+  return reply
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(htmlPage(lang, title, `<h1>${esc(title)}</h1>${body}`));
+}
+
+export const staffScanRoutes: RouteModule = (app, deps) => {
+  // Scoped to this plugin: the staff pages post ordinary HTML forms.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(String(body))));
+  });
+  const secure = deps.config.publicUrl.startsWith('https://');
+
+  const validLink = async (db: DbOrTx, code: string, now: Date) =>
+    db.query.staffLoginLinks.findFirst({
+      where: and(eq(staffLoginLinks.codeHash, hash(code)), isNull(staffLoginLinks.usedAt), gt(staffLoginLinks.expiresAt, now)),
+    });
+
+  app.get('/staff/login/:code', async (req, reply) => {
+    const lang = pageLocale(req);
+    const t = tFor(lang);
+    const { code } = req.params as { code: string };
+    const link = await validLink(deps.database.db, code, deps.clock.now());
+    const venue = link ? await venueById(deps.database.db, link.venueId) : undefined;
+    if (!link || !venue) {
+      return page(reply, 410, lang, t('checkin:staff_page.login_invalid_title'), `<p>${esc(t('checkin:staff_page.login_invalid_body'))}</p>`);
+    }
+    return page(
+      reply,
+      200,
+      lang,
+      t('checkin:staff_page.login_title', { name: venue.name }),
+      `<p>${esc(t('checkin:staff_page.login_body', { hours: STAFF_SESSION_HOURS }))}</p>
+<form method="post" action="/staff/login/${esc(encodeURIComponent(code))}"><button class="btn" type="submit">${esc(t('checkin:staff_page.login_button'))}</button></form>`,
+    );
+  });
+
+  app.post('/staff/login/:code', async (req, reply) => {
+    const lang = pageLocale(req);
+    const t = tFor(lang);
+    const { code } = req.params as { code: string };
+    const now = deps.clock.now();
+    // Consume in one statement: two taps (or two phones) cannot both get a session from one link.
+    const [link] = await deps.database.db
+      .update(staffLoginLinks)
+      .set({ usedAt: now })
+      .where(and(eq(staffLoginLinks.codeHash, hash(code)), isNull(staffLoginLinks.usedAt), gt(staffLoginLinks.expiresAt, now)))
+      .returning();
+    const expiresAt = new Date(now.getTime() + STAFF_SESSION_HOURS * 3_600_000);
+    const session = link ? { accountId: link.accountId, venueId: link.venueId, expiresAt } : undefined;
+    const venue = session ? await activeVenue(deps.database.db, session) : undefined;
+    if (!session || !venue) {
+      return page(reply, 410, lang, t('checkin:staff_page.login_invalid_title'), `<p>${esc(t('checkin:staff_page.login_invalid_body'))}</p>`);
+    }
+    const value = signedToken(deps, 'staff-session', [session.accountId, session.venueId], expiresAt);
+    reply.header(
+      'set-cookie',
+      `${STAFF_COOKIE}=${value}; Path=/; Max-Age=${STAFF_SESSION_HOURS * 3600}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`,
+    );
+    req.log.info({ venueId: venue.id, accountId: session.accountId }, 'staff scanning session started');
+    return page(
+      reply,
+      200,
+      lang,
+      t('checkin:staff_page.ready_title'),
+      `<p>${esc(t('checkin:staff_page.ready_body', { name: venue.name, until: formatDateTime(expiresAt, lang) }))}</p>`,
+    );
+  });
+
+  app.post('/staff/checkins', async (req, reply) => {
+    const lang = pageLocale(req);
+    const t = tFor(lang);
+    const deny = (status: number, key: string) =>
+      page(reply, status, lang, t('checkin:staff_page.denied_title'), `<p>${esc(t(`checkin:staff_page.${key}`))}</p>`);
+    const session = staffSession(req, deps);
+    if (!session) return deny(401, 'no_session');
+    const now = deps.clock.now();
+    const ticket = String((req.body as { ticket?: unknown } | undefined)?.ticket ?? '');
+    const parts = readSignedToken(deps, 'staff-ticket', ticket, now, 3);
+    if (!parts || parts[1] !== session.venueId || parts[2] !== session.accountId) return deny(403, 'bad_ticket');
+    const personId = parts[0]!;
+    const db = deps.database.db;
+    type Outcome =
+      | { denied: 'not_staff' | 'person_gone' }
+      | { denied?: undefined; venue: Venue; person: NonNullable<Awaited<ReturnType<typeof personById>>>; outcome: Awaited<ReturnType<typeof recordCheckins>>[number] };
+    const result: Outcome = await db.transaction(async (tx): Promise<Outcome> => {
+      const venue = await activeVenue(tx, session);
+      if (!venue) return { denied: 'not_staff' };
+      const person = await personById(tx, personId);
+      if (!person) return { denied: 'person_gone' };
+      const [outcome] = await recordCheckins(tx, {
+        venueId: venue.id,
+        personIds: [person.id],
+        accountId: person.ownerAccountId,
+        source: 'staff',
+        channel: 'web',
+        now,
+        recordedByAccountId: session.accountId,
+      });
+      if (outcome!.status === 'created') {
+        // Tell the resident in their chat, with the leave button, as if they had scanned the poster.
+        const owner = await tx.query.accounts.findFirst({ where: eq(accounts.id, person.ownerAccountId) });
+        if (owner && !owner.unreachableAt) {
+          const ot = tFor(owner.locale);
+          const time = formatDateTime(now, owner.locale);
+          await enqueue(tx, [
+            {
+              channel: owner.channel as ChannelName,
+              accountId: owner.id,
+              kind: 'checkin',
+              refId: outcome!.visit.id,
+              dedupeKey: `checkin:${outcome!.visit.id}`,
+              messages: [
+                {
+                  text: person.isSelf
+                    ? ot('checkin:staff_notice', { venue: venue.name, time })
+                    : ot('checkin:staff_notice_family', { venue: venue.name, name: person.fullName, time }),
+                  buttons: [[{ label: ot('checkin:btn_leave'), payload: `leave:${venue.id}` }]],
+                },
+              ],
+            },
+          ]);
+        }
+      }
+      return { venue, person, outcome: outcome! };
+    });
+    if (result.denied) return deny(result.denied === 'not_staff' ? 403 : 404, result.denied);
+    deps.wakeOutbox?.();
+    req.log.info({ venueId: result.venue.id, visitId: result.outcome.visit.id, staff: session.accountId }, 'staff check-in');
+    const vars = {
+      person: maskName(result.person.fullName),
+      venue: result.venue.name,
+      time: formatDateTime(result.outcome.visit.enteredAt, lang),
+    };
+    const key = result.outcome.status === 'created' ? 'recorded_body' : 'already_body';
+    return page(reply, 200, lang, t('checkin:staff_page.recorded_title'), `<p id="result" data-status="${result.outcome.status}">${esc(t(`checkin:staff_page.${key}`, vars))}</p>`);
+  });
+};

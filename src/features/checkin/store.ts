@@ -1,0 +1,163 @@
+import { and, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
+import { queryRows, type DbOrTx } from '../../db/client.js';
+import { persons, venues, visits, type Visit } from '../../db/schema/index.js';
+import { AUTO_CHECKOUT_BATCH, SAME_VENUE_WINDOW_MINUTES, type CheckinSource } from './rules.js';
+
+export interface CheckinInput {
+  venueId: string;
+  personIds: string[];
+  /** the account to reach about these visits (the persons' owner) */
+  accountId: string;
+  source: CheckinSource;
+  channel: string;
+  now: Date;
+  /** staff scans: who recorded it */
+  recordedByAccountId?: string;
+}
+
+export interface CheckinOutcome {
+  personId: string;
+  visit: Visit;
+  /** 'created' = a new visit; 'already' = inside already, or back within the 30-minute window (no duplicate) */
+  status: 'created' | 'already';
+  /** the venue whose open visit this check-in closed (moved on) */
+  movedOnFromVenueId?: string;
+}
+
+/**
+ * Records that persons entered a venue, applying the rules in one place for chat and staff scans:
+ * - inside this venue already (open visit), or entered it less than 30 minutes ago → no new visit
+ *   (a visit closed within those 30 minutes is reopened: they stepped out and came back);
+ * - inside another venue → that visit ends now with exit_reason 'moved_on';
+ * - otherwise a new visit starts now.
+ * Each person is locked (advisory, in id order) so a staff scan and the person's own check-in cannot both
+ * open a visit: a person is inside at most one venue at a time. Every path that writes visits comes here.
+ */
+export async function recordCheckins(db: DbOrTx, input: CheckinInput): Promise<CheckinOutcome[]> {
+  const ids = [...new Set(input.personIds)].sort();
+  return db.transaction(async (tx) => {
+    const out: CheckinOutcome[] = [];
+    for (const personId of ids) {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`person:${personId}`}))`);
+      out.push(await checkInOne(tx, personId, input));
+    }
+    return out;
+  });
+}
+
+async function checkInOne(tx: DbOrTx, personId: string, input: CheckinInput): Promise<CheckinOutcome> {
+  const { now, venueId } = input;
+  const open = await tx.query.visits.findFirst({ where: and(eq(visits.personId, personId), isNull(visits.exitedAt)) });
+  if (open && open.venueId === venueId) return { personId, visit: open, status: 'already' };
+
+  const windowStart = new Date(now.getTime() - SAME_VENUE_WINDOW_MINUTES * 60_000);
+  const recent = await tx.query.visits.findFirst({
+    where: and(eq(visits.personId, personId), eq(visits.venueId, venueId), gte(visits.enteredAt, windowStart)),
+    orderBy: [desc(visits.enteredAt)],
+  });
+
+  let movedOnFromVenueId: string | undefined;
+  if (open) {
+    // Never end a visit before it began (clock skew between instances).
+    const exitedAt = open.enteredAt.getTime() > now.getTime() ? open.enteredAt : now;
+    await tx
+      .update(visits)
+      .set({ exitedAt, exitReason: 'moved_on' })
+      .where(and(eq(visits.id, open.id), isNull(visits.exitedAt)));
+    movedOnFromVenueId = open.venueId;
+  }
+  if (recent) {
+    const [reopened] = await tx
+      .update(visits)
+      .set({ exitedAt: null, exitReason: null })
+      .where(eq(visits.id, recent.id))
+      .returning();
+    return { personId, visit: reopened!, status: 'already', movedOnFromVenueId };
+  }
+  const [created] = await tx
+    .insert(visits)
+    .values({
+      personId,
+      venueId,
+      accountId: input.accountId,
+      enteredAt: now,
+      source: input.source,
+      channel: input.channel,
+      recordedByAccountId: input.recordedByAccountId,
+    })
+    .returning();
+  return { personId, visit: created!, status: 'created', movedOnFromVenueId };
+}
+
+/** Ends the open visits of these persons at a venue ('left'). Returns how many were open. */
+export async function leaveVenue(db: DbOrTx, personIds: string[], venueId: string, now: Date): Promise<number> {
+  if (personIds.length === 0) return 0;
+  const rows = await db
+    .update(visits)
+    .set({ exitedAt: sql`greatest(${visits.enteredAt}, ${now.toISOString()}::timestamptz)`, exitReason: 'left' })
+    .where(and(inArray(visits.personId, personIds), eq(visits.venueId, venueId), isNull(visits.exitedAt)))
+    .returning({ id: visits.id });
+  return rows.length;
+}
+
+/**
+ * Ends visits open longer than their venue's default stay, as if the person left when the stay ran out
+ * (exit_reason 'auto'). Safe with several instances: rows are claimed with SKIP LOCKED, and the update
+ * re-checks exited_at, so a visit is closed once. Returns how many it closed.
+ */
+export async function closeOverstayedVisits(db: DbOrTx, now: Date, batch = AUTO_CHECKOUT_BATCH): Promise<number> {
+  const rows = await queryRows<{ id: string }>(
+    db,
+    sql`with due as (
+          select v.id from ${visits} v join ${venues} ve on ve.id = v.venue_id
+          where v.exited_at is null
+            and v.entered_at + make_interval(mins => ve.default_stay_minutes) <= ${now.toISOString()}::timestamptz
+          order by v.entered_at
+          limit ${batch}
+          for update of v skip locked
+        )
+        update ${visits} v set exited_at = v.entered_at + make_interval(mins => ve.default_stay_minutes), exit_reason = 'auto'
+        from due, ${venues} ve
+        where v.id = due.id and ve.id = v.venue_id and v.exited_at is null
+        returning v.id`,
+  );
+  return rows.length;
+}
+
+export interface HistoryRow {
+  personId: string;
+  personName: string;
+  isSelf: boolean;
+  venueId: string;
+  venueName: string;
+  enteredAt: Date;
+  exitedAt: Date | null;
+  exitReason: string | null;
+}
+
+/** Visits of every person an account holds (self and family), newest first, since `since`. */
+export async function historyOfAccount(db: DbOrTx, accountId: string, since: Date, limit = 40): Promise<HistoryRow[]> {
+  return db
+    .select({
+      personId: persons.id,
+      personName: persons.fullName,
+      isSelf: persons.isSelf,
+      venueId: venues.id,
+      venueName: venues.name,
+      enteredAt: visits.enteredAt,
+      exitedAt: visits.exitedAt,
+      exitReason: visits.exitReason,
+    })
+    .from(visits)
+    .innerJoin(persons, eq(persons.id, visits.personId))
+    .innerJoin(venues, eq(venues.id, visits.venueId))
+    .where(and(eq(persons.ownerAccountId, accountId), gte(visits.enteredAt, since)))
+    .orderBy(desc(visits.enteredAt))
+    .limit(limit);
+}
+
+/** Persons (self first, then family) held by an account: their ids. */
+export async function personIdsOfAccount(db: DbOrTx, accountId: string): Promise<string[]> {
+  const rows = await db.select({ id: persons.id }).from(persons).where(eq(persons.ownerAccountId, accountId));
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,107 @@
+import type { DialogContext, Feature } from '../../core/dialog.js';
+import type { Button } from '../../core/messages.js';
+import { startDeclaration, startFamilyMember, startProfileEdit } from '../declaration/start.js';
+import type { FeatureModule } from '../index.js';
+import { printablePassPng } from '../pass/pass-message.js';
+import { familyMembers, ownedPerson, removeFamilyMember } from '../people/store.js';
+import { askConsent } from '../privacy/consent.js';
+
+/** Family members without a phone (khai hộ): each has a profile, declarations and a pass of their own. */
+async function listFamily(ctx: DialogContext): Promise<void> {
+  if (!ctx.account.consentedAt) return askConsent(ctx, {});
+  const members = await familyMembers(ctx.tx, ctx.account.id);
+  const buttons: Button[][] = members.map((m) => [{ label: `${m.fullName} (${m.birthYear})`, payload: `fam:m:${m.id}` }]);
+  buttons.push([{ label: ctx.t('family:btn_add'), payload: 'fam:add' }]);
+  ctx.reply({ text: ctx.t(members.length ? 'family:list' : 'family:empty', { count: members.length }), buttons });
+}
+
+async function memberMenu(ctx: DialogContext, personId: string): Promise<void> {
+  const p = await ownedPerson(ctx.tx, ctx.account.id, personId);
+  if (!p || p.isSelf) {
+    ctx.reply({ text: ctx.t('declaration:person_not_found') });
+    return;
+  }
+  ctx.reply({
+    text: ctx.t('family:member', { name: p.fullName, year: p.birthYear }),
+    buttons: [
+      [
+        { label: ctx.t('family:btn_declare'), payload: `fam:d:${p.id}` },
+        { label: ctx.t('family:btn_pass'), payload: `fam:p:${p.id}` },
+      ],
+      [
+        { label: ctx.t('family:btn_edit'), payload: `fam:e:${p.id}` },
+        { label: ctx.t('family:btn_remove'), payload: `fam:x:${p.id}` },
+      ],
+      [{ label: ctx.t('family:btn_back'), payload: 'fam:list' }],
+    ],
+  });
+}
+
+export const familyFeature: Feature = {
+  name: 'family',
+  commands: [
+    {
+      names: ['giadinh', 'family'],
+      descriptionKey: 'family:cmd_family',
+      run: async (ctx) => {
+        ctx.end();
+        return listFamily(ctx);
+      },
+    },
+  ],
+  buttonHandlers: [
+    {
+      prefix: 'fam',
+      run: async (ctx, rest) => {
+        if (!ctx.account.consentedAt) return askConsent(ctx, {});
+        const [action, id = ''] = rest.split(':');
+        switch (action) {
+          case 'list':
+            ctx.end();
+            return listFamily(ctx);
+          case 'add':
+            return startFamilyMember(ctx);
+          case 'm':
+            return memberMenu(ctx, id);
+        }
+        const p = await ownedPerson(ctx.tx, ctx.account.id, id);
+        if (!p || p.isSelf) {
+          ctx.reply({ text: ctx.t('declaration:person_not_found') });
+          return;
+        }
+        switch (action) {
+          case 'd':
+            return startDeclaration(ctx, { personId: p.id });
+          case 'p':
+            // A6-sized PNG the family can print for someone without a phone.
+            ctx.reply({
+              text: ctx.t('family:printable', { name: p.fullName }),
+              image: { png: await printablePassPng(ctx.tx, ctx.deps, p.id, ctx.locale), filename: 'khaibao-pass-a6.png' },
+            });
+            return;
+          case 'e':
+            return startProfileEdit(ctx, p);
+          case 'x':
+            ctx.reply({
+              text: ctx.t('family:remove_confirm', { name: p.fullName }),
+              buttons: [
+                [
+                  { label: ctx.t('family:btn_remove_yes'), payload: `fam:xy:${p.id}` },
+                  { label: ctx.t('family:btn_remove_no'), payload: `fam:m:${p.id}` },
+                ],
+              ],
+            });
+            return;
+          case 'xy':
+            await removeFamilyMember(ctx.tx, ctx.account.id, p.id);
+            ctx.end();
+            ctx.reply({ text: ctx.t('family:removed', { name: p.fullName }) });
+            return listFamily(ctx);
+        }
+        ctx.reply({ text: ctx.t('family:unknown_action') });
+      },
+    },
+  ],
+};
+
+export const familyModule: FeatureModule = { feature: () => familyFeature };

@@ -1,0 +1,148 @@
+import { eq } from 'drizzle-orm';
+import type { DialogContext, Flow } from '../../core/dialog.js';
+import type { Button } from '../../core/messages.js';
+import type { Locale } from '../../core/i18n.js';
+import { accounts } from '../../db/schema/index.js';
+import { startDeclaration, type StartDeclarationOptions } from '../declaration/start.js';
+import { fold, parseYesNo } from '../declaration/validators.js';
+import { deleteAccountData } from '../people/store.js';
+
+export const PRIVACY_FLOW = 'privacy';
+
+const langButtons = (): Button[][] => [
+  [
+    { label: 'Tiếng Việt', payload: 'lang:vi' },
+    { label: 'English', payload: 'lang:en' },
+  ],
+];
+
+/** Typed language choices: "tiếng việt", "viet", "vi", "english", "en", "tiếng anh". */
+export function parseLanguage(text: string): Locale | undefined {
+  const f = fold(text);
+  if (['vi', 'viet', 'tieng viet', 'vietnamese', '1'].includes(f)) return 'vi';
+  if (['en', 'english', 'tieng anh', 'anh', '2'].includes(f)) return 'en';
+  return undefined;
+}
+
+/** Welcome → language → privacy notice. `pending` is what to do after the person agrees. */
+export async function askLanguageThenConsent(ctx: DialogContext, pending: StartDeclarationOptions = {}): Promise<void> {
+  await ctx.go(PRIVACY_FLOW, 'language', { pending });
+}
+
+/** The privacy notice with agree / decline; the declaration (or the pending action) follows agreement. */
+export async function askConsent(ctx: DialogContext, pending: StartDeclarationOptions): Promise<void> {
+  await ctx.go(PRIVACY_FLOW, 'consent', { pending });
+}
+
+/** Apply a language choice; inside a flow, ask the current question again in the new language. */
+export async function chooseLanguage(ctx: DialogContext, locale: Locale): Promise<void> {
+  await ctx.setLocale(locale);
+  if (ctx.state.flow === PRIVACY_FLOW && ctx.state.step === 'language') {
+    if (ctx.account.consentedAt) {
+      ctx.end();
+      ctx.reply({ text: ctx.t('privacy:language_set') });
+      return;
+    }
+    return ctx.goto('consent');
+  }
+  ctx.reply({ text: ctx.t('privacy:language_set') });
+  if (ctx.state.flow && ctx.state.step) await ctx.goto(ctx.state.step);
+}
+
+export const privacyFlow: Flow = {
+  name: PRIVACY_FLOW,
+  steps: {
+    language: {
+      ask: async (ctx) => {
+        ctx.reply({ text: ctx.t('privacy:welcome'), buttons: langButtons() });
+      },
+      handle: async (ctx, input) => {
+        const choice =
+          input.kind === 'text' ? parseLanguage(input.text) : input.kind === 'button' ? parseLanguage(input.payload.replace(/^lang:/, '')) : undefined;
+        if (!choice) {
+          ctx.reply({ text: ctx.t('privacy:err_language') });
+          return ctx.goto('language');
+        }
+        return chooseLanguage(ctx, choice);
+      },
+    },
+    consent: {
+      ask: async (ctx) => {
+        ctx.reply({
+          text: ctx.t('privacy:notice'),
+          buttons: [
+            [
+              { label: ctx.t('privacy:btn_agree'), payload: 'p.agree' },
+              { label: ctx.t('privacy:btn_decline'), payload: 'p.decline' },
+            ],
+          ],
+        });
+      },
+      handle: async (ctx, input) => {
+        let agreed: boolean | undefined;
+        if (input.kind === 'button') agreed = input.payload === 'p.agree' ? true : input.payload === 'p.decline' ? false : undefined;
+        else if (input.kind === 'text') {
+          const f = fold(input.text);
+          const yn = parseYesNo(input.text);
+          agreed = ['dong y', 'agree', 'i agree'].includes(f) ? true : ['tu choi', 'decline'].includes(f) ? false : yn.ok ? yn.value : undefined;
+        }
+        if (agreed === undefined) {
+          ctx.reply({ text: ctx.t('privacy:err_consent') });
+          return ctx.goto('consent');
+        }
+        if (!agreed) {
+          // Declining leaves nothing behind: not even the account row the runner created on first contact.
+          ctx.reply({ text: ctx.t('privacy:declined') });
+          ctx.end();
+          await deleteAccountData(ctx.tx, ctx.account.id);
+          return;
+        }
+        const pending = (ctx.state.data.pending ?? {}) as StartDeclarationOptions;
+        const [row] = await ctx.tx
+          .update(accounts)
+          .set({ consentedAt: ctx.deps.clock.now() })
+          .where(eq(accounts.id, ctx.account.id))
+          .returning();
+        ctx.account = row!;
+        ctx.end();
+        ctx.reply({ text: ctx.t('privacy:thanks') });
+        return startDeclaration(ctx, pending);
+      },
+    },
+    delete_confirm: {
+      ask: async (ctx) => {
+        ctx.reply({
+          text: ctx.t('privacy:delete_warning'),
+          buttons: [
+            [
+              { label: ctx.t('privacy:btn_delete_yes'), payload: 'p.del.yes' },
+              { label: ctx.t('privacy:btn_delete_no'), payload: 'p.del.no' },
+            ],
+          ],
+        });
+      },
+      handle: async (ctx, input) => {
+        let yes: boolean | undefined;
+        if (input.kind === 'button') yes = input.payload === 'p.del.yes' ? true : input.payload === 'p.del.no' ? false : undefined;
+        else if (input.kind === 'text') {
+          const f = fold(input.text);
+          const yn = parseYesNo(input.text);
+          yes = ['xoa', 'delete', 'xoa het', 'xoa tat ca'].includes(f) ? true : yn.ok ? yn.value : undefined;
+        }
+        if (yes === undefined) {
+          ctx.reply({ text: ctx.t('privacy:err_delete') });
+          return ctx.goto('delete_confirm');
+        }
+        ctx.end();
+        if (!yes) {
+          ctx.reply({ text: ctx.t('privacy:delete_kept') });
+          return;
+        }
+        const t = ctx.t;
+        const { persons } = await deleteAccountData(ctx.tx, ctx.account.id);
+        ctx.deps.log.info({ accountId: ctx.account.id, persons }, 'account data deleted on request');
+        ctx.reply({ text: t('privacy:deleted') });
+      },
+    },
+  },
+};

@@ -1,0 +1,392 @@
+import { like } from 'drizzle-orm';
+import type { DialogContext, Feature, Flow, StepInput } from '../../core/dialog.js';
+import { AppError } from '../../core/errors.js';
+import { formatDateTime, formatTime, TIME_ZONE } from '../../core/i18n.js';
+import type { Button } from '../../core/messages.js';
+import { wards, type Venue } from '../../db/schema/index.js';
+import { createStaffLoginLink, STAFF_LOGIN_MINUTES, STAFF_SESSION_HOURS } from '../checkin/staff-scan.js';
+import { defaultStayFor, LONGEST_STAY_MINUTES, MAX_STAY_MINUTES, MIN_STAY_MINUTES, VENUE_KINDS, type VenueKind } from './kinds.js';
+import { telegramStartUrl } from './links.js';
+import { maskName } from '../pass/verify-page.js';
+import { posterContent, posterPng } from './poster.js';
+import { posterPdfLink } from './routes.js';
+import {
+  acceptStaffInvite,
+  createStaffInvite,
+  createVenue,
+  MAX_ADDRESS_LENGTH,
+  MAX_NAME_LENGTH,
+  setVenueClosed,
+  STAFF_INVITE_HOURS,
+  staffRole,
+  venueById,
+  venuesOfAccount,
+  visitCounts,
+  visitsAtVenue,
+} from './store.js';
+
+const REGISTER = 'venue_register';
+const DAY = 'venue_day';
+/** Global buttons of the venue menu: `vn:<action>[:<venueId>]`. */
+const P = 'vn';
+/** Staff invite start parameter `s_<code>` and typed `NV <code>`. */
+const INVITE_PREFIX = 's';
+const MAX_VISIT_LINES = 40;
+
+const btn = (label: string, payload: string): Button => ({ label, payload });
+
+/** "Phường An Khánh" / "an khanh" → "an khanh": the form wards.search_name is kept in. */
+export function wardSearchText(s: string): string {
+  return s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/đ/g, 'd')
+    .replace(/Đ/g, 'D')
+    .toLowerCase()
+    .replace(/^(phuong|xa|thi tran|p\.|x\.|tt\.?)\s*/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** "90", "90 phút", "2 giờ", "1,5h", "2 hours" → minutes; undefined when not understood. */
+export function parseStayMinutes(text: string): number | undefined {
+  const s = text.trim().toLowerCase();
+  let m = /^(\d{1,4})\s*(p|ph|phút|phut|m|min|mins|minutes?)?$/.exec(s);
+  if (m) return Number(m[1]);
+  m = /^(\d{1,2}(?:[.,]\d{1,2})?)\s*(h|g|giờ|gio|tiếng|tieng|hours?|hrs?)$/.exec(s);
+  if (m) return Math.round(Number(m[1]!.replace(',', '.')) * 60);
+  return undefined;
+}
+
+/** Vietnam-time calendar day of `now`, or of a typed "25/11", "25/11/2026", "hôm nay", "hôm qua". */
+export function parseDay(text: string, now: Date): { from: Date; to: Date; label: string } | undefined {
+  const ymd = (d: Date) => {
+    const p = new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+    const [y, mo, da] = p.split('-').map(Number);
+    return { y: y!, m: mo!, d: da! };
+  };
+  const today = ymd(now);
+  const s = text.trim().toLowerCase();
+  let y = today.y;
+  let m = today.m;
+  let d = today.d;
+  if (/^(hôm nay|hom nay|today)$/.test(s)) {
+    // today as is
+  } else if (/^(hôm qua|hom qua|yesterday)$/.test(s)) {
+    const t = ymd(new Date(now.getTime() - 86_400_000));
+    ({ y, m, d } = t);
+  } else {
+    const r = /^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$/.exec(s);
+    if (!r) return undefined;
+    d = Number(r[1]);
+    m = Number(r[2]);
+    if (r[3]) y = r[3].length === 2 ? 2000 + Number(r[3]) : Number(r[3]);
+    else if (m > today.m || (m === today.m && d > today.d)) y = today.y - 1; // "25/12" typed in January
+  }
+  // Vietnam has no daylight saving: a day there starts at 17:00 UTC the day before.
+  const from = new Date(Date.UTC(y, m - 1, d) - 7 * 3_600_000);
+  const check = new Date(Date.UTC(y, m - 1, d));
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== m - 1 || check.getUTCDate() !== d) return undefined;
+  const label = `${String(d).padStart(2, '0')}/${String(m).padStart(2, '0')}/${y}`;
+  return { from, to: new Date(from.getTime() + 86_400_000), label };
+}
+
+function stayLabel(ctx: DialogContext, minutes: number): string {
+  if (minutes % 60 === 0) return ctx.locale === 'en' ? `${minutes / 60} h` : `${minutes / 60} giờ`;
+  return ctx.locale === 'en' ? `${minutes} min` : `${minutes} phút`;
+}
+
+async function showMenu(ctx: DialogContext): Promise<void> {
+  const list = await venuesOfAccount(ctx.tx, ctx.account.id);
+  const buttons: Button[][] = list.slice(0, 20).map((v) => [btn(v.name, `${P}:open:${v.id}`)]);
+  buttons.push([btn(ctx.t('venues:btn_register'), `${P}:new`)]);
+  if (list.length === 0) {
+    ctx.reply({ text: ctx.t('venues:menu_none'), buttons });
+    return;
+  }
+  const lines = [ctx.t('venues:menu_list')];
+  for (const v of list) {
+    lines.push(ctx.t('venues:menu_line', { name: v.name, code: v.code, closed: v.closedAt ? ctx.t('venues:closed_mark') : '' }));
+  }
+  ctx.reply({ text: lines.join('\n'), buttons });
+}
+
+async function showCard(ctx: DialogContext, venue: Venue, role: string): Promise<void> {
+  const now = ctx.deps.clock.now();
+  const day = parseDay('hom nay', now)!;
+  const count = (await visitCounts(ctx.tx, [venue.id], day.from, day.to)).get(venue.id) ?? 0;
+  let text = ctx.t('venues:card', {
+    name: venue.name,
+    code: venue.code,
+    kind: ctx.t(`venues:kind.${venue.kind}`),
+    address: venue.address ?? ctx.t('venues:no_address'),
+    count,
+  });
+  if (venue.closedAt) text += `\n${ctx.t('venues:card_closed')}`;
+  const buttons: Button[][] = [[btn(ctx.t('venues:btn_poster'), `${P}:poster:${venue.id}`), btn(ctx.t('venues:btn_scan'), `${P}:scan:${venue.id}`)]];
+  if (role === 'owner') {
+    buttons.push([btn(ctx.t('venues:btn_today'), `${P}:today:${venue.id}`), btn(ctx.t('venues:btn_day'), `${P}:day:${venue.id}`)]);
+    buttons.push([
+      btn(ctx.t('venues:btn_invite'), `${P}:invite:${venue.id}`),
+      venue.closedAt ? btn(ctx.t('venues:btn_reopen'), `${P}:reopen:${venue.id}`) : btn(ctx.t('venues:btn_close'), `${P}:close:${venue.id}`),
+    ]);
+  }
+  ctx.reply({ text, buttons });
+}
+
+async function sendPoster(ctx: DialogContext, venue: Venue): Promise<void> {
+  const png = posterPng(posterContent(ctx.deps, venue));
+  ctx.reply({
+    text: ctx.t('venues:poster_caption', { name: venue.name, code: venue.code }),
+    image: { png, filename: `poster-${venue.code}.png` },
+    link: { label: ctx.t('venues:btn_pdf'), url: posterPdfLink(ctx.deps, venue.id, ctx.deps.clock.now()) },
+  });
+}
+
+async function listVisits(ctx: DialogContext, venue: Venue, day: { from: Date; to: Date; label: string }): Promise<void> {
+  const rows = await visitsAtVenue(ctx.tx, venue.id, day.from, day.to, LONGEST_STAY_MINUTES, 1000);
+  if (rows.length === 0) {
+    ctx.reply({ text: ctx.t('venues:visits_none', { name: venue.name, date: day.label }) });
+    return;
+  }
+  const lines = [ctx.t('venues:visits_title', { name: venue.name, date: day.label, count: rows.length })];
+  for (const r of rows.slice(0, MAX_VISIT_LINES)) {
+    const from = r.enteredAt < day.from ? formatDateTime(r.enteredAt, ctx.locale) : formatTime(r.enteredAt);
+    const to = r.exitedAt ? formatTime(r.exitedAt) : ctx.t('venues:visits_inside');
+    lines.push(ctx.t('venues:visits_line', { from, to, person: `${maskName(r.fullName)} (${r.birthYear})` }));
+  }
+  if (rows.length > MAX_VISIT_LINES) lines.push(ctx.t('venues:visits_more', { count: rows.length - MAX_VISIT_LINES }));
+  ctx.reply({ text: lines.join('\n') });
+}
+
+/** `vn:<action>[:<venueId>]` buttons: every action re-checks the account's role at the venue. */
+async function onMenuButton(ctx: DialogContext, rest: string): Promise<void> {
+  const [action, id = ''] = rest.split(':');
+  if (action === 'new') return ctx.go(REGISTER, 'name', {});
+  const venue = await venueById(ctx.tx, id);
+  if (!venue) {
+    ctx.reply({ text: ctx.t('venues:venue_gone') });
+    return;
+  }
+  const role = await staffRole(ctx.tx, venue.id, ctx.account.id);
+  if (!role) {
+    ctx.reply({ text: ctx.t('venues:not_yours') });
+    return;
+  }
+  const now = ctx.deps.clock.now();
+  switch (action) {
+    case 'open':
+      return showCard(ctx, venue, role);
+    case 'poster':
+      return sendPoster(ctx, venue);
+    case 'scan': {
+      const url = await createStaffLoginLink(ctx.tx, ctx.deps, venue.id, ctx.account.id, now);
+      ctx.reply({
+        text: ctx.t('venues:scan_link', { name: venue.name, minutes: STAFF_LOGIN_MINUTES, hours: STAFF_SESSION_HOURS }),
+        link: { label: ctx.t('venues:btn_scan_open'), url },
+      });
+      return;
+    }
+  }
+  if (role !== 'owner') {
+    ctx.reply({ text: ctx.t('venues:owner_only') });
+    return;
+  }
+  switch (action) {
+    case 'invite': {
+      const code = await createStaffInvite(ctx.tx, venue.id, ctx.account.id, now);
+      const url = telegramStartUrl(ctx.deps, `${INVITE_PREFIX}_${code}`);
+      ctx.reply({
+        text: url
+          ? ctx.t('venues:invite_telegram', { name: venue.name, url, hours: STAFF_INVITE_HOURS })
+          : ctx.t('venues:invite_code', { name: venue.name, code, hours: STAFF_INVITE_HOURS }),
+      });
+      return;
+    }
+    case 'today':
+      return listVisits(ctx, venue, parseDay('hom nay', now)!);
+    case 'day':
+      return ctx.go(DAY, 'date', { venueId: venue.id });
+    case 'close':
+      await setVenueClosed(ctx.tx, venue.id, now);
+      ctx.reply({ text: ctx.t('venues:closed_done', { name: venue.name }), buttons: [[btn(ctx.t('venues:btn_reopen'), `${P}:reopen:${venue.id}`)]] });
+      return;
+    case 'reopen':
+      await setVenueClosed(ctx.tx, venue.id, null);
+      ctx.reply({ text: ctx.t('venues:reopened', { name: venue.name }) });
+      return;
+  }
+  return showMenu(ctx);
+}
+
+async function acceptInvite(ctx: DialogContext, code: string): Promise<void> {
+  const r = await acceptStaffInvite(ctx.tx, code, ctx.account.id, ctx.deps.clock.now());
+  if (r.ok) {
+    ctx.reply({ text: ctx.t(r.alreadyStaff ? 'venues:staff_already' : 'venues:staff_joined', { name: r.venue.name }) });
+    return;
+  }
+  ctx.reply({ text: ctx.t(r.reason === 'used' ? 'venues:invite_used' : r.reason === 'expired' ? 'venues:invite_expired' : 'venues:invite_invalid') });
+}
+
+const textOf = (input: StepInput) => (input.kind === 'text' ? input.text.trim() : undefined);
+const payloadOf = (input: StepInput) => (input.kind === 'button' ? input.payload : undefined);
+
+const registerFlow: Flow = {
+  name: REGISTER,
+  steps: {
+    name: {
+      ask: async (ctx) => ctx.reply({ text: ctx.t('venues:ask_name') }),
+      handle: async (ctx, input) => {
+        const name = textOf(input)?.replace(/\s+/g, ' ');
+        if (!name || name.length < 2 || name.length > MAX_NAME_LENGTH) {
+          ctx.reply({ text: ctx.t('venues:bad_name', { max: MAX_NAME_LENGTH }) });
+          return ctx.goto('name');
+        }
+        ctx.state.data.name = name;
+        return ctx.goto('kind');
+      },
+    },
+    kind: {
+      ask: async (ctx) => {
+        const kinds = VENUE_KINDS.map((k) => btn(ctx.t(`venues:kind.${k.id}`), `vk:${k.id}`));
+        const rows: Button[][] = [];
+        for (let i = 0; i < kinds.length; i += 2) rows.push(kinds.slice(i, i + 2));
+        ctx.reply({ text: ctx.t('venues:ask_kind'), buttons: rows });
+      },
+      handle: async (ctx, input) => {
+        const p = payloadOf(input);
+        const kind = p?.startsWith('vk:') ? p.slice(3) : undefined;
+        if (!kind || !VENUE_KINDS.some((k) => k.id === kind)) {
+          ctx.reply({ text: ctx.t('venues:pick_kind') });
+          return ctx.goto('kind');
+        }
+        ctx.state.data.kind = kind;
+        // No ward list imported yet: do not ask a question nobody can answer.
+        const anyWard = await ctx.tx.query.wards.findFirst({ columns: { code: true } });
+        return ctx.goto(anyWard ? 'ward' : 'address');
+      },
+    },
+    ward: {
+      ask: async (ctx) => ctx.reply({ text: ctx.t('venues:ask_ward'), buttons: [[btn(ctx.t('venues:btn_skip'), 'vw:-')]] }),
+      handle: async (ctx, input) => {
+        const p = payloadOf(input);
+        if (p?.startsWith('vw:')) {
+          const code = p.slice(3);
+          if (code !== '-') {
+            const w = await ctx.tx.query.wards.findFirst({ where: (t, { eq }) => eq(t.code, code) });
+            if (!w) return ctx.goto('ward');
+            ctx.state.data.wardCode = w.code;
+          }
+          return ctx.goto('address');
+        }
+        const typed = textOf(input);
+        if (!typed) return ctx.goto('ward');
+        const q = wardSearchText(typed);
+        const found = q ? await ctx.tx.select().from(wards).where(like(wards.searchName, `%${q.replace(/[%_\\]/g, '')}%`)).limit(9) : [];
+        const exact = found.filter((w) => w.searchName === q);
+        const pick = exact.length === 1 ? exact : found;
+        if (pick.length === 1) {
+          ctx.state.data.wardCode = pick[0]!.code;
+          return ctx.goto('address');
+        }
+        if (pick.length === 0) {
+          ctx.reply({ text: ctx.t('venues:ward_none', { query: typed.slice(0, 40) }), buttons: [[btn(ctx.t('venues:btn_skip'), 'vw:-')]] });
+          return;
+        }
+        ctx.reply({
+          text: ctx.t('venues:ward_many'),
+          buttons: pick.map((w) => [btn(`${w.name} (${w.district})`, `vw:${w.code}`)]),
+        });
+      },
+    },
+    address: {
+      ask: async (ctx) => ctx.reply({ text: ctx.t('venues:ask_address'), buttons: [[btn(ctx.t('venues:btn_skip'), 'va:-')]] }),
+      handle: async (ctx, input) => {
+        if (payloadOf(input) === 'va:-') {
+          ctx.state.data.address = null;
+          return ctx.goto('stay');
+        }
+        const a = textOf(input)?.replace(/\s+/g, ' ');
+        if (!a) return ctx.goto('address');
+        if (a.length > MAX_ADDRESS_LENGTH) {
+          ctx.reply({ text: ctx.t('venues:bad_address', { max: MAX_ADDRESS_LENGTH }) });
+          return ctx.goto('address');
+        }
+        ctx.state.data.address = a;
+        return ctx.goto('stay');
+      },
+    },
+    stay: {
+      ask: async (ctx) => {
+        const stay = defaultStayFor(ctx.state.data.kind as VenueKind);
+        ctx.reply({ text: ctx.t('venues:ask_stay'), buttons: [[btn(ctx.t('venues:btn_default_stay', { stay: stayLabel(ctx, stay) }), 'vs:default')]] });
+      },
+      handle: async (ctx, input) => {
+        let stay: number | undefined;
+        if (payloadOf(input) === 'vs:default') stay = defaultStayFor(ctx.state.data.kind as VenueKind);
+        else {
+          const typed = textOf(input);
+          stay = typed ? parseStayMinutes(typed) : undefined;
+          if (stay === undefined || stay < MIN_STAY_MINUTES || stay > MAX_STAY_MINUTES) {
+            ctx.reply({ text: ctx.t('venues:bad_stay', { min: MIN_STAY_MINUTES, max: MAX_STAY_MINUTES / 60 }) });
+            return ctx.goto('stay');
+          }
+        }
+        const d = ctx.state.data as { name: string; kind: string; wardCode?: string; address?: string | null };
+        let venue: Venue;
+        try {
+          venue = await createVenue(ctx.tx, { ...d, defaultStayMinutes: stay, ownerAccountId: ctx.account.id });
+        } catch (err) {
+          // Answers were checked step by step; a rule failing here means the data changed (e.g. a ward removed).
+          if (err instanceof AppError) return ctx.go(REGISTER, 'name', {});
+          throw err;
+        }
+        ctx.end();
+        ctx.reply({ text: ctx.t('venues:created', { name: venue.name, code: venue.code }) });
+        await sendPoster(ctx, venue);
+        await showCard(ctx, venue, 'owner');
+      },
+    },
+  },
+};
+
+const dayFlow: Flow = {
+  name: DAY,
+  steps: {
+    date: {
+      ask: async (ctx) => ctx.reply({ text: ctx.t('venues:ask_day') }),
+      handle: async (ctx, input) => {
+        const typed = textOf(input);
+        const day = typed ? parseDay(typed, ctx.deps.clock.now()) : undefined;
+        if (!day) {
+          ctx.reply({ text: ctx.t('venues:bad_day', { text: (typed ?? '').slice(0, 20) }) });
+          return ctx.goto('date');
+        }
+        const venueId = String(ctx.state.data.venueId);
+        ctx.end();
+        const venue = await venueById(ctx.tx, venueId);
+        if (!venue || (await staffRole(ctx.tx, venueId, ctx.account.id)) !== 'owner') {
+          ctx.reply({ text: ctx.t('venues:not_yours') });
+          return;
+        }
+        await listVisits(ctx, venue, day);
+      },
+    },
+  },
+};
+
+export function venuesFeature(): Feature {
+  return {
+    name: 'venues',
+    commands: [{ names: ['diadiem', 'venue'], descriptionKey: 'venues:cmd_description', run: showMenu }],
+    startHandlers: [{ prefix: INVITE_PREFIX, run: acceptInvite }],
+    buttonHandlers: [{ prefix: P, run: onMenuButton }],
+    flows: [registerFlow, dayFlow],
+    async onIdleText(ctx, text) {
+      const m = /^(?:nv|staff)[\s:]+([a-z0-9]{12})$/i.exec(text.trim());
+      if (!m) return false;
+      await acceptInvite(ctx, m[1]!);
+      return true;
+    },
+  };
+}

@@ -1,0 +1,222 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, notFound } from '../../core/errors.js';
+import { tFor } from '../../core/i18n.js';
+import { auditLog, type Venue } from '../../db/schema/index.js';
+import type { Deps } from '../../core/dialog.js';
+import type { AppDeps, RouteModule } from '../../http/app.js';
+import { normalizeVenueCode } from './codes.js';
+import { importVenuesCsv } from './csv-import.js';
+import { esc, htmlPage, pageLocale } from './html-page.js';
+import { LONGEST_STAY_MINUTES } from './kinds.js';
+import { checkinUrl, telegramCheckinUrl } from './links.js';
+import { posterContent, posterPdf, posterPng } from './poster.js';
+import { readSignedToken, signedToken } from './signing.js';
+import { createVenue, listVenues, venueByCode, venueById, visitsAtVenue } from './store.js';
+
+/** The venue as the API shows it (DESIGN.md ◆ contract: id, code, name, kind, checkinUrl, telegramUrl?). */
+export function venueJson(deps: AppDeps, v: Venue) {
+  const telegramUrl = telegramCheckinUrl(deps, v.code);
+  return {
+    id: v.id,
+    code: v.code,
+    name: v.name,
+    kind: v.kind,
+    address: v.address,
+    wardCode: v.wardCode,
+    defaultStayMinutes: v.defaultStayMinutes,
+    closed: v.closedAt !== null,
+    createdAt: v.createdAt.toISOString(),
+    checkinUrl: checkinUrl(deps, v.code),
+    ...(telegramUrl ? { telegramUrl } : {}),
+    posterPngUrl: `${deps.config.publicUrl}/api/v1/venues/${v.id}/poster.png`,
+    posterPdfUrl: `${deps.config.publicUrl}/api/v1/venues/${v.id}/poster.pdf`,
+  };
+}
+
+/** Longest span one visits request may cover. */
+const MAX_VISITS_RANGE_DAYS = 31;
+/** How long a poster download link sent in chat works. */
+export const POSTER_LINK_HOURS = 24;
+
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+function parseIsoParam(name: string, value: unknown): Date {
+  if (typeof value !== 'string' || !ISO_WITH_OFFSET.test(value)) {
+    throw new AppError('VALIDATION_ERROR', `${name} must be an ISO 8601 time with offset, e.g. 2021-08-01T08:00:00+07:00`);
+  }
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new AppError('VALIDATION_ERROR', `${name} is not a valid time`);
+  return d;
+}
+
+async function requireVenue(deps: AppDeps, id: string): Promise<Venue> {
+  const v = await venueById(deps.database.db, id);
+  if (!v) throw notFound('VENUE_NOT_FOUND', 'No venue with this id.');
+  return v;
+}
+
+/** A link that downloads the PDF poster without a bearer token, for the owner in chat; expires. */
+export function posterPdfLink(deps: Pick<Deps, 'config' | 'secrets'>, venueId: string, now: Date): string {
+  const token = signedToken(deps, 'poster', [venueId], new Date(now.getTime() + POSTER_LINK_HOURS * 3_600_000));
+  return `${deps.config.publicUrl}/venues/${venueId}/poster.pdf?t=${encodeURIComponent(token)}`;
+}
+
+async function sendPdf(deps: AppDeps, v: Venue, reply: FastifyReply) {
+  const pdf = await posterPdf(posterContent(deps, v));
+  return reply
+    .header('content-type', 'application/pdf')
+    .header('content-disposition', `inline; filename="poster-${v.code}.pdf"`)
+    .send(pdf);
+}
+
+export const venueRoutes: RouteModule = (app, deps) => {
+  // Scoped to this plugin: the CSV import takes text/csv bodies.
+  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  // onRequest, not preHandler: a caller without a token gets 401 before the body is even parsed or validated.
+  const officials = { onRequest: deps.requireRole('health') };
+
+  app.post(
+    '/api/v1/venues',
+    {
+      ...officials,
+      schema: {
+        body: {
+          type: 'object',
+          required: ['name', 'kind'],
+          properties: {
+            name: { type: 'string' },
+            kind: { type: 'string' },
+            address: { type: ['string', 'null'] },
+            wardCode: { type: ['string', 'null'] },
+            defaultStayMinutes: { type: ['integer', 'null'] },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as { name: string; kind: string; address?: string | null; wardCode?: string | null; defaultStayMinutes?: number | null };
+      const v = await createVenue(deps.database.db, body);
+      req.log.info({ venueId: v.id, by: req.principal?.id }, 'venue created');
+      return reply.status(201).send(venueJson(deps, v));
+    },
+  );
+
+  app.get('/api/v1/venues', officials, async (req) => {
+    const q = req.query as { limit?: string; offset?: string; wardCode?: string };
+    const limit = Math.min(Math.max(Number(q.limit) || 100, 1), 1000);
+    const offset = Math.max(Number(q.offset) || 0, 0);
+    const rows = await listVenues(deps.database.db, { limit, offset, wardCode: q.wardCode || undefined });
+    return { venues: rows.map((v) => venueJson(deps, v)), limit, offset };
+  });
+
+  app.get('/api/v1/venues/:id', officials, async (req) => {
+    return venueJson(deps, await requireVenue(deps, (req.params as { id: string }).id));
+  });
+
+  app.post('/api/v1/venues/import', officials, async (req, reply) => {
+    if (typeof req.body !== 'string') {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the CSV as the request body with Content-Type: text/csv.', 415);
+    }
+    const result = await importVenuesCsv(deps.database.db, req.body);
+    req.log.info({ created: result.created, errors: result.errors.length, by: req.principal?.id }, 'venues imported');
+    return reply.status(result.created > 0 ? 201 : 200).send(result);
+  });
+
+  app.get('/api/v1/venues/:id/poster.png', officials, async (req, reply) => {
+    const v = await requireVenue(deps, (req.params as { id: string }).id);
+    return reply
+      .header('content-type', 'image/png')
+      .header('content-disposition', `inline; filename="poster-${v.code}.png"`)
+      .send(posterPng(posterContent(deps, v)));
+  });
+
+  app.get('/api/v1/venues/:id/poster.pdf', officials, async (req, reply) => {
+    return sendPdf(deps, await requireVenue(deps, (req.params as { id: string }).id), reply);
+  });
+
+  app.get('/api/v1/venues/:id/visits', officials, async (req) => {
+    const v = await requireVenue(deps, (req.params as { id: string }).id);
+    const q = req.query as { from?: string; to?: string };
+    const from = parseIsoParam('from', q.from);
+    const to = parseIsoParam('to', q.to);
+    if (to.getTime() <= from.getTime()) throw new AppError('VALIDATION_ERROR', 'to must be after from');
+    if (to.getTime() - from.getTime() > MAX_VISITS_RANGE_DAYS * 86_400_000) {
+      throw new AppError('VALIDATION_ERROR', `the range may span at most ${MAX_VISITS_RANGE_DAYS} days`);
+    }
+    const rows = await visitsAtVenue(deps.database.db, v.id, from, to, LONGEST_STAY_MINUTES);
+    // Officials reading who was where is personal data: every read is audited.
+    await deps.database.db.insert(auditLog).values({
+      at: deps.clock.now(),
+      actor: req.principal?.id ?? 'unknown',
+      action: 'venue.visits.read',
+      subjectType: 'venue',
+      subjectId: v.id,
+      details: { from: from.toISOString(), to: to.toISOString(), count: rows.length },
+    });
+    return {
+      venueId: v.id,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      visits: rows.map((r) => ({
+        id: r.id,
+        personId: r.personId,
+        fullName: r.fullName,
+        birthYear: r.birthYear,
+        phone: r.phone,
+        enteredAt: r.enteredAt.toISOString(),
+        exitedAt: r.exitedAt?.toISOString() ?? null,
+        exitReason: r.exitReason,
+        source: r.source,
+        channel: r.channel,
+      })),
+    };
+  });
+
+  // The PDF from a signed link sent in chat (no bearer token on a phone).
+  app.get('/venues/:id/poster.pdf', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const t = String((req.query as { t?: string }).t ?? '');
+    const parts = readSignedToken(deps, 'poster', t, deps.clock.now(), 1);
+    if (!parts || parts[0] !== id) {
+      const lang = pageLocale(req);
+      const tr = tFor(lang);
+      return reply.status(403).type('text/html; charset=utf-8').send(htmlPage(lang, tr('venues:pdf_link_expired'), `<p>${esc(tr('venues:pdf_link_expired'))}</p>`));
+    }
+    return sendPdf(deps, await requireVenue(deps, id), reply);
+  });
+
+  app.get('/c/:code', async (req, reply) => landingPage(deps, req, reply));
+};
+
+async function landingPage(deps: AppDeps, req: FastifyRequest, reply: FastifyReply) {
+  const raw = (req.params as { code: string }).code;
+  const lang = pageLocale(req);
+  const t = tFor(lang);
+  reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+  const code = normalizeVenueCode(raw);
+  const venue = code ? await venueByCode(deps.database.db, code) : undefined;
+  if (!venue) {
+    const title = t('venues:landing.unknown_title');
+    return reply.status(404).send(htmlPage(lang, title, `<h1>${esc(title)}</h1><p>${esc(t('venues:landing.unknown_body', { code: raw.slice(0, 20) }))}</p>`));
+  }
+  if (venue.closedAt) {
+    const title = t('venues:landing.closed_title');
+    return reply.status(410).send(htmlPage(lang, title, `<h1>${esc(title)}</h1><p>${esc(t('venues:landing.closed_body', { name: venue.name }))}</p>`));
+  }
+  const tg = telegramCheckinUrl(deps, venue.code);
+  const parts: string[] = [`<h1>${esc(t('venues:landing.title', { name: venue.name }))}</h1>`];
+  if (tg) {
+    parts.push(`<p>${esc(t('venues:landing.intro', { name: venue.name }))}</p>`);
+    parts.push(`<a class="btn" id="telegram" href="${esc(tg)}">${esc(t('venues:landing.telegram_button'))}</a>`);
+  }
+  parts.push(`<div class="card"><p class="muted">${esc(t('venues:landing.code_label'))}</p><div class="code" id="code">${esc(venue.code)}</div>`);
+  if (deps.config.zalo) parts.push(`<p>${esc(t('venues:landing.zalo_hint', { code: venue.code }))}</p>`);
+  if (deps.config.webChat) {
+    parts.push(`<p>${esc(t('venues:landing.web_hint', { code: venue.code }))}</p>`);
+    parts.push(`<a class="btn secondary" href="/chat">${esc(t('venues:landing.web_button'))}</a>`);
+  }
+  if (!tg && !deps.config.zalo && !deps.config.webChat) parts.push(`<p>${esc(t('venues:landing.no_channel', { code: venue.code }))}</p>`);
+  parts.push(`</div><p class="muted">${esc(t('venues:landing.privacy'))}</p>`);
+  return reply.status(200).send(htmlPage(lang, t('venues:landing.title', { name: venue.name }), parts.join('\n')));
+}

@@ -1,0 +1,91 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { eq } from 'drizzle-orm';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accounts } from '../../src/db/schema/index.js';
+import { importWardCsv } from '../../src/features/wards/store.js';
+import { decodeQrPng } from '../helpers/qr.js';
+import { startTestService, type TestService } from '../helpers/service.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+// Without chromium the test may skip on a workstation; in CI (which installs it) it must run.
+const run = existsSync(CHROMIUM) || !!process.env.CI;
+
+describe.runIf(run)('web chat in headless Chromium', () => {
+  let svc: TestService;
+  let browser: Browser;
+  let base: string;
+
+  beforeAll(async () => {
+    svc = await startTestService();
+    await importWardCsv(svc.db.db, readFileSync(new URL('../../scripts/can-tho-wards.csv', import.meta.url), 'utf8'));
+    await svc.app.listen({ port: 0, host: '127.0.0.1' });
+    const addr = svc.app.server.address();
+    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await svc?.close();
+  });
+
+  it('completes a declaration in /chat and shows the pass', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 780 }, locale: 'vi-VN' });
+    await page.goto(`${base}/chat`);
+    const bot = page.locator('.msg.bot');
+    const lastBot = () => bot.last();
+    const tap = async (label: string) => {
+      const before = await bot.count();
+      await lastBot().locator('button', { hasText: label }).first().click();
+      await expect.poll(() => bot.count()).toBeGreaterThan(before);
+    };
+    const say = async (text: string) => {
+      const before = await bot.count();
+      await page.fill('#input', text);
+      await page.press('#input', 'Enter');
+      await expect.poll(() => bot.count()).toBeGreaterThan(before);
+    };
+
+    await expect.poll(() => lastBot().textContent()).toContain('chọn ngôn ngữ');
+    await tap('Tiếng Việt');
+    await tap('Đồng ý');
+    await expect.poll(() => lastBot().textContent()).toContain('Họ và tên');
+    await say('Phạm Thị Hoa');
+    await say('1992');
+    await tap('Nữ');
+    await say('0987 654 321');
+    expect(await lastBot().textContent()).toContain('CCCD');
+    await tap('Bỏ qua');
+    await say('an cu');
+    await tap('Phường An Cư');
+    await say('45 Mậu Thân');
+    await tap('Không');
+    await tap('Không có triệu chứng');
+    await tap('Không');
+    await tap('Không');
+    await tap('Không');
+    await tap('1');
+    expect(await lastBot().textContent()).toContain('Phạm Thị Hoa');
+    await tap('Xác nhận');
+    await expect.poll(() => page.locator('.msg.bot', { hasText: 'Cảm ơn Phạm Thị Hoa' }).count()).toBe(1);
+
+    const clientId = await page.evaluate(() => localStorage.getItem('khaibao.clientId'));
+    const account = await svc.db.db.query.accounts.findFirst({ where: eq(accounts.externalId, clientId!) });
+    expect(account?.personId).toBeTruthy();
+    const img = page.locator('img.pass').last();
+    await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(100);
+    // What the browser shows is the person's pass: its QR leads to the verify page.
+    const src = await img.getAttribute('src');
+    expect(decodeQrPng(Buffer.from(src!.replace(/^data:image\/png;base64,/, ''), 'base64'))).toMatch(/\/v\//);
+
+    // The id survives a reload: the same person continues.
+    await page.reload();
+    await expect.poll(() => lastBot().textContent()).toContain('/khaibao');
+    expect(await page.evaluate(() => localStorage.getItem('khaibao.clientId'))).toBe(clientId);
+    await page.close();
+  }, 90_000);
+});
