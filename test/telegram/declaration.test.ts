@@ -5,7 +5,7 @@ import { accounts, declarations, persons } from '../../src/db/schema/index.js';
 import { importWardCsv } from '../../src/features/wards/store.js';
 import { startFakeTelegram, TelegramPerson, tgUser, type FakeTelegram, type UploadedFile } from '../helpers/fake-telegram.js';
 import { decodeQrPng } from '../helpers/qr.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 
 /** The real features (privacy, declaration, pass) through the Telegram adapter, against the fake Bot API. */
 const SECRET = 'declaration-secret_0123456789';
@@ -24,9 +24,11 @@ afterAll(async () => {
   await tg?.close();
 });
 
+let lan: TelegramPerson;
+
 describe('a first declaration over Telegram', () => {
   it('uses buttons and a shared contact, and ends with the pass photo whose QR opens the verify page', async () => {
-    const lan = new TelegramPerson(svc.app, tg, SECRET, tgUser(7001, 'vi', 'An'));
+    lan = new TelegramPerson(svc.app, tg, SECRET, tgUser(7001, 'vi', 'An'));
     await lan.say('/start');
     expect(lan.transcript()).toContain('chọn ngôn ngữ');
     await lan.tap('Tiếng Việt');
@@ -78,5 +80,17 @@ describe('a first declaration over Telegram', () => {
     const me = await svc.db.db.query.persons.findFirst({ where: eq(persons.ownerAccountId, account!.id) });
     expect(me).toMatchObject({ fullName: 'Nguyễn Văn An', birthYear: 1985, gender: 'male', phone: '+84912345678', isSelf: true });
     expect(await svc.db.db.query.declarations.findMany({ where: eq(declarations.personId, me!.id) })).toHaveLength(1);
+  });
+
+  it('then checks in at a venue by the deep link the venue API hands out', async () => {
+    const created = await svc.app.inject({ method: 'POST', url: '/api/v1/venues', headers: adminHeaders, payload: { name: 'Cà phê Bến Ninh Kiều', kind: 'restaurant' } });
+    expect(created.statusCode).toBe(201);
+    const telegramUrl = created.json().telegramUrl as string;
+    expect(telegramUrl).toMatch(new RegExp(`^https://t\\.me/${tg.username}\\?start=`));
+    const param = new URL(telegramUrl).searchParams.get('start')!;
+    await lan.say(`/start ${param}`);
+    expect(lan.transcript()).toContain('Cà phê Bến Ninh Kiều');
+    await lan.tap('Xác nhận check-in');
+    expect(lan.transcript()).toContain('Đã check-in tại Cà phê Bến Ninh Kiều');
   });
 });
