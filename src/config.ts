@@ -67,6 +67,16 @@ const envSchema = z
     ZALO_REFRESH_TOKEN: optionalString,
     ZALO_API_ROOT: httpUrl.default('https://openapi.zalo.me'),
     ZALO_OAUTH_ROOT: httpUrl.default('https://oauth.zaloapp.com'),
+    // Zalo facts the sources disagree on are settings (README "Connecting Zalo").
+    ZALO_TEMPLATE_ID: optionalString,
+    ZALO_TEMPLATE_TEXT_PARAM: z.string().trim().min(1).default('content'),
+    ZALO_WINDOW_HOURS: positiveInt(168),
+    ZALO_RATE_PER_MINUTE: positiveInt(4000),
+    ZALO_BUTTONS: z.enum(['buttons', 'numbered'], { message: 'must be buttons or numbered' }).default('buttons'),
+    ZALO_REQUEST_INFO_IMAGE_URL: optionalString.refine(
+      (v) => v === undefined || /^https?:\/\//.test(v),
+      'must be an http(s) URL of the image shown on the phone-number request',
+    ),
 
     ADMIN_TOKEN: optionalString.refine(
       (v) => v === undefined || v.length >= 16,
@@ -133,6 +143,17 @@ export interface Config {
     refreshToken?: string;
     apiRoot: string;
     oauthRoot: string;
+    /** approved ZBS template for messages outside the interaction window; unset = those are undeliverable */
+    templateId?: string;
+    /** the template parameter that receives the message text */
+    templateTextParam: string;
+    /** hours after the person's last message during which consultation messages may be sent */
+    windowHours: number;
+    ratePerMinute: number;
+    /** 'buttons': Zalo query buttons plus numbered options; 'numbered': numbered options only */
+    buttonMode: 'buttons' | 'numbered';
+    /** image for Zalo's request_user_info card (the phone question); unset = the person types the number */
+    requestInfoImageUrl?: string;
   };
   webChat: boolean;
   adminToken?: string;
@@ -185,6 +206,12 @@ export function loadConfig(env: Env): Config {
           refreshToken: e.ZALO_REFRESH_TOKEN,
           apiRoot: e.ZALO_API_ROOT,
           oauthRoot: e.ZALO_OAUTH_ROOT,
+          templateId: e.ZALO_TEMPLATE_ID,
+          templateTextParam: e.ZALO_TEMPLATE_TEXT_PARAM,
+          windowHours: e.ZALO_WINDOW_HOURS,
+          ratePerMinute: e.ZALO_RATE_PER_MINUTE,
+          buttonMode: e.ZALO_BUTTONS,
+          requestInfoImageUrl: e.ZALO_REQUEST_INFO_IMAGE_URL,
         }
       : undefined;
   const webChat = e.WEB_CHAT === 'on' || (e.WEB_CHAT === 'auto' && !telegram && !zalo);

@@ -4,6 +4,7 @@ import type { RouteModule } from '../http/app.js';
 import type { WorkerSet } from '../workers/worker-set.js';
 import { telegramChannelModule } from './telegram/index.js';
 import { webChannel } from './web/index.js';
+import { zaloChannel } from './zalo/index.js';
 
 /** A channel adapter: inbound routes (webhooks, pages), an outbound sender, and workers (polling). */
 export interface ChannelModule {
@@ -12,4 +13,4 @@ export interface ChannelModule {
   create(deps: Deps, runner: DialogRunner, workers: WorkerSet): Promise<{ sender?: ChannelSender; routes?: RouteModule }> | { sender?: ChannelSender; routes?: RouteModule };
 }
 
-export const channelModules: ChannelModule[] = [telegramChannelModule, webChannel];
+export const channelModules: ChannelModule[] = [telegramChannelModule, webChannel, zaloChannel];

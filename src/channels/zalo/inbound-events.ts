@@ -1,0 +1,99 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Inbound } from '../../core/messages.js';
+import { BUTTON_PREFIX } from './outbound-render.js';
+
+/** The fields of Zalo OA webhook events we read (ids and timestamps are strings: they exceed 2^53). */
+export interface ZaloEvent {
+  app_id?: string;
+  oa_id?: string;
+  event_name?: string;
+  timestamp?: string | number;
+  sender?: { id?: string };
+  recipient?: { id?: string };
+  follower?: { id?: string };
+  user_id_by_app?: string;
+  message?: { msg_id?: string; text?: string; attachments?: { type?: string }[] };
+  info?: { name?: string; phone?: string | number };
+}
+
+export type SignatureCheck = { ok: true; keyedBy: 'app_id' | 'oa_id' } | { ok: false; reason: 'missing' | 'mismatch' };
+
+/**
+ * X-ZEvent-Signature = "mac=" + sha256(appId + rawBody + timestamp + oaSecretKey), timestamp taken from the
+ * body. A plain hash, not an HMAC. Some integrations hash the OA id instead of the app id; both are accepted
+ * (each is compared in constant time) and the caller logs which one matched.
+ */
+export function checkSignature(
+  header: string | string[] | undefined,
+  rawBody: Buffer,
+  timestamp: string,
+  keys: { appId: string; oaId: string; oaSecretKey: string },
+): SignatureCheck {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return { ok: false, reason: 'missing' };
+  const given = Buffer.from(value.trim().replace(/^mac=/i, '').toLowerCase(), 'utf8');
+  for (const [keyedBy, id] of [['app_id', keys.appId], ['oa_id', keys.oaId]] as const) {
+    const expected = Buffer.from(
+      createHash('sha256').update(id).update(rawBody).update(timestamp).update(keys.oaSecretKey).digest('hex'),
+      'utf8',
+    );
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return { ok: true, keyedBy };
+  }
+  return { ok: false, reason: 'mismatch' };
+}
+
+/** What an event asks of the adapter. */
+export type ZaloAction =
+  | { type: 'dialog'; inbound: Inbound }
+  /** a typed number: mapped to the last menu's payload when there is one, else plain text */
+  | { type: 'number'; inbound: Inbound & { kind: 'text' }; choice: number }
+  | { type: 'unfollow'; userId: string }
+  | { type: 'ignore'; why: string };
+
+/** Zalo OA event → what to do. Pure; the webhook does the database work. */
+export function mapEvent(e: ZaloEvent): ZaloAction {
+  const name = e.event_name ?? '';
+  const ts = String(e.timestamp ?? '');
+  const base = (userId: string, messageId: string | undefined) => ({ channel: 'zalo' as const, accountId: userId, messageId });
+
+  if (name === 'follow' || name === 'unfollow') {
+    const userId = e.follower?.id;
+    if (!userId) return { type: 'ignore', why: 'follow event without follower' };
+    if (name === 'unfollow') return { type: 'unfollow', userId };
+    return { type: 'dialog', inbound: { ...base(userId, `follow:${userId}:${ts}`), kind: 'follow' } };
+  }
+  // OA echoes (oa_send_*), delivery and seen receipts, anonymous visitors (no follower id to answer).
+  if (!name.startsWith('user_')) return { type: 'ignore', why: name || 'no event_name' };
+  const userId = e.sender?.id;
+  if (!userId) return { type: 'ignore', why: 'event without sender' };
+  const messageId = e.message?.msg_id ?? `${name}:${userId}:${ts}`;
+
+  switch (name) {
+    case 'user_send_text': {
+      const text = e.message?.text ?? '';
+      if (text.startsWith(BUTTON_PREFIX)) {
+        return { type: 'dialog', inbound: { ...base(userId, messageId), kind: 'button', payload: text.slice(BUTTON_PREFIX.length) } };
+      }
+      const inbound = { ...base(userId, messageId), kind: 'text' as const, text };
+      const n = /^\s*(\d{1,2})\s*[.)]?\s*$/.exec(text);
+      if (n) return { type: 'number', inbound, choice: Number(n[1]) };
+      return { type: 'dialog', inbound };
+    }
+    case 'user_submit_info': {
+      const phone = e.info?.phone !== undefined ? String(e.info.phone).trim() : '';
+      if (!phone) return { type: 'dialog', inbound: { ...base(userId, messageId), kind: 'unsupported', what: 'submit_info_without_phone' } };
+      const name = e.info?.name?.trim();
+      return {
+        type: 'dialog',
+        inbound: { ...base(userId, messageId), kind: 'contact', phone, isOwn: true, ...(name ? { name } : {}) },
+      };
+    }
+    case 'user_received_message':
+    case 'user_seen_message':
+    case 'user_reacted_message':
+      return { type: 'ignore', why: name };
+    default:
+      // Images, stickers, voice, files, locations…: the person gets a hint to type instead.
+      return { type: 'dialog', inbound: { ...base(userId, messageId), kind: 'unsupported', what: name.replace(/^user_send_/, '') } };
+  }
+}

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { DeliveryError } from '../../core/channel.js';
+import { scrub, type HandleResult } from '../../core/dialog.js';
+import type { Inbound } from '../../core/messages.js';
+import { accounts } from '../../db/schema/index.js';
+import type { AppDeps } from '../../http/app.js';
+import { enqueue } from '../../outbox/enqueue.js';
+import { checkSignature, mapEvent, type ZaloEvent } from './inbound-events.js';
+import { menuChoice } from './menu-store.js';
+import type { ZaloSender } from './zalo-sender.js';
+
+/**
+ * How long the webhook waits for the dialog before answering Zalo anyway (Zalo wants 200 within 2 s).
+ * Normally the dialog commits well inside it, so a crash before the answer makes Zalo redeliver and
+ * nothing is lost; replies are sent after the answer.
+ */
+const ACK_BUDGET_MS = 1500;
+
+interface RawJson {
+  raw: Buffer;
+  json: unknown;
+}
+
+/**
+ * POST /zalo/webhook: signature over the raw bytes → map the event → run the dialog → 200 → send replies.
+ * Registered in its own encapsulated scope so the raw-body parser touches no other route.
+ */
+export function zaloWebhookRoutes(sender: ZaloSender) {
+  return async (app: FastifyInstance, deps: AppDeps): Promise<void> => {
+    const zalo = deps.config.zalo!;
+    const background = new Set<Promise<void>>();
+    // Per-account send order within this instance: two quick messages get their replies in order.
+    const sendChains = new Map<string, Promise<void>>();
+
+    app.removeContentTypeParser(['application/json']);
+    app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'buffer', bodyLimit: 256 * 1024 }, (_req, body, done) => {
+      const raw = body as Buffer;
+      try {
+        done(null, { raw, json: JSON.parse(raw.toString('utf8')) } satisfies RawJson);
+      } catch {
+        const err = Object.assign(new Error('The body is not valid JSON.'), { statusCode: 400, code: 'INVALID_JSON' });
+        done(err, undefined);
+      }
+    });
+    app.addHook('onClose', async () => {
+      await Promise.allSettled([...background]);
+    });
+
+    app.post('/zalo/webhook', async (req, reply) => {
+      const body = req.body as RawJson | undefined;
+      if (!body || typeof body.json !== 'object' || body.json === null) {
+        return reply.status(400).send({ error: { code: 'INVALID_JSON', message: 'Expected a JSON object.' } });
+      }
+      const event = body.json as ZaloEvent;
+      const sig = checkSignature(req.headers['x-zevent-signature'], body.raw, String(event.timestamp ?? ''), zalo);
+      if (!sig.ok) {
+        req.log.warn({ reason: sig.reason }, 'zalo webhook signature rejected');
+        deps.metrics.updates.inc({ channel: 'zalo', outcome: 'rejected' });
+        return reply.status(401).send({ error: { code: 'BAD_SIGNATURE', message: 'X-ZEvent-Signature is missing or wrong.' } });
+      }
+      if (sig.keyedBy !== 'app_id') req.log.info({ keyedBy: sig.keyedBy }, 'zalo signature matched with the OA id');
+
+      const action = mapEvent(event);
+      req.log.debug({ event: event.event_name, action: action.type }, 'zalo event');
+      if (action.type === 'ignore') {
+        deps.metrics.updates.inc({ channel: 'zalo', outcome: 'ignored' });
+        return reply.status(200).send({ ok: true });
+      }
+      if (action.type === 'unfollow') {
+        await deps.database.db
+          .update(accounts)
+          .set({ unreachableAt: deps.clock.now(), unreachableReason: 'zalo_unfollow' })
+          .where(and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, action.userId)));
+        deps.metrics.updates.inc({ channel: 'zalo', outcome: 'unfollow' });
+        return reply.status(200).send({ ok: true });
+      }
+
+      const work = (async () => {
+        const inbound = action.type === 'number' ? await resolveNumber(deps, action.inbound, action.choice) : action.inbound;
+        return deps.runner.handle(inbound);
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const handled = await Promise.race([
+        work.then((r) => ({ done: true as const, result: r })),
+        new Promise<{ done: false }>((resolve) => {
+          timer = setTimeout(() => resolve({ done: false }), ACK_BUDGET_MS);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      const userId = action.inbound.accountId;
+      const track = (p: Promise<void>) => {
+        background.add(p);
+        void p.finally(() => background.delete(p));
+      };
+      const deliver = (result: HandleResult) => {
+        deps.metrics.updates.inc({ channel: 'zalo', outcome: result.duplicate ? 'duplicate' : 'handled' });
+        if (result.replies.length === 0) return;
+        const previous = sendChains.get(userId) ?? Promise.resolve();
+        const next = previous.then(() => sendReplies(deps, sender, userId, result, action.inbound));
+        sendChains.set(userId, next);
+        track(next.finally(() => {
+          if (sendChains.get(userId) === next) sendChains.delete(userId);
+        }));
+      };
+      if (handled.done) {
+        reply.status(200).send({ ok: true });
+        deliver(handled.result);
+      } else {
+        req.log.warn({ budgetMs: ACK_BUDGET_MS }, 'zalo dialog still running; answering Zalo first');
+        reply.status(200).send({ ok: true });
+        track(work.then(deliver, (err: unknown) => {
+          deps.log.error({ err: scrub(err) }, 'zalo update failed after the answer');
+        }));
+      }
+      return reply;
+    });
+  };
+}
+
+/** A typed number is a choice when the account's last message offered numbered options. */
+async function resolveNumber(deps: AppDeps, inbound: Inbound & { kind: 'text' }, n: number): Promise<Inbound> {
+  const account = await deps.database.db.query.accounts.findFirst({
+    where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, inbound.accountId)),
+  });
+  if (!account) return inbound;
+  const payload = await menuChoice(deps.database.db, account.id, n);
+  if (payload === undefined) return inbound;
+  const { text: _text, kind: _kind, ...rest } = inbound;
+  return { ...rest, kind: 'button', payload };
+}
+
+/**
+ * Replies after the answer to Zalo. The dialog state is already committed; a reply that fails for a
+ * passing reason goes to the outbox so it still arrives.
+ */
+async function sendReplies(deps: AppDeps, sender: ZaloSender, userId: string, result: HandleResult, inbound: Inbound): Promise<void> {
+  try {
+    await sender.send(userId, result.replies);
+  } catch (err) {
+    const kind = err instanceof DeliveryError ? err.kind : 'retry';
+    deps.log.warn({ err: scrub(err), kind, messageId: inbound.messageId }, 'zalo reply not sent');
+    if (kind !== 'retry' || !result.accountId) return;
+    try {
+      await enqueue(deps.database.db, [
+        {
+          channel: 'zalo',
+          accountId: result.accountId,
+          kind: 'reply',
+          dedupeKey: `zalo-reply:${inbound.messageId ?? randomUUID()}`,
+          messages: result.replies,
+        },
+      ]);
+      deps.wakeOutbox?.();
+    } catch (inner) {
+      deps.log.error({ err: scrub(inner) }, 'zalo reply could not be queued');
+    }
+  }
+}
