@@ -57,6 +57,7 @@ const envSchema = z
     ),
     TELEGRAM_API_ROOT: httpUrl.default('https://api.telegram.org'),
     TELEGRAM_MODE: z.enum(['webhook', 'polling'], { message: 'must be webhook or polling' }).optional(),
+    TELEGRAM_RATE_PER_SECOND: positiveInt(25).refine((v) => v <= 1000, 'must be at most 1000'),
 
     ZALO_APP_ID: optionalString,
     ZALO_APP_SECRET: optionalString,
@@ -130,6 +131,8 @@ export interface Config {
     webhookSecret?: string;
     apiRoot: string;
     mode: 'webhook' | 'polling';
+    /** messages per second the outbox may send through Telegram (default 25) */
+    ratePerSecond?: number;
   };
   zalo?: {
     appId: string;
@@ -189,6 +192,7 @@ export function loadConfig(env: Env): Config {
         webhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
         apiRoot: e.TELEGRAM_API_ROOT,
         mode: e.TELEGRAM_MODE ?? defaultTelegramMode(e.PUBLIC_URL),
+        ratePerSecond: e.TELEGRAM_RATE_PER_SECOND,
       }
     : undefined;
   const zalo =

@@ -11,6 +11,7 @@ import {
   processedUpdates,
   venues,
   visits,
+  webInbox,
 } from '../../src/db/schema/index.js';
 import { applyRetention } from '../../src/features/retention/job.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -66,16 +67,21 @@ describe('retention', () => {
       { ...msg, dedupeKey: 'old-pending', status: 'pending', createdAt: daysAgo(15) },
       { ...msg, dedupeKey: 'new-sent', status: 'sent', createdAt: daysAgo(1) },
     ]);
+    await db.db.insert(webInbox).values([
+      { accountId: a1!.id, payload: [], createdAt: daysAgo(14, -60_000) }, // never collected: gone
+      { accountId: a2!.id, payload: [], createdAt: daysAgo(13) },
+    ]);
 
     const result = await applyRetention(db.db, now);
-    expect(result).toEqual({ visits: 1, declarations: 1, dialogStates: 1, processedUpdates: 1, auditLog: 1, outbox: 1 });
+    expect(result).toEqual({ visits: 1, declarations: 1, dialogStates: 1, processedUpdates: 1, auditLog: 1, outbox: 1, webInbox: 1 });
     const counts = await queryRows<Record<string, number>>(
       db.db,
       sql`select (select count(*)::int from visits) as visits, (select count(*)::int from declarations) as declarations,
                  (select count(*)::int from dialog_states) as dialog, (select count(*)::int from processed_updates) as updates,
-                 (select count(*)::int from audit_log) as audit, (select count(*)::int from outbox) as outbox`,
+                 (select count(*)::int from audit_log) as audit, (select count(*)::int from outbox) as outbox,
+                 (select count(*)::int from web_inbox) as inbox`,
     );
-    expect(counts[0]).toEqual({ visits: 1, declarations: 1, dialog: 1, updates: 1, audit: 1, outbox: 2 });
+    expect(counts[0]).toEqual({ visits: 1, declarations: 1, dialog: 1, updates: 1, audit: 1, outbox: 2, inbox: 1 });
     // Running again deletes nothing more.
     expect(Object.values(await applyRetention(db.db, now)).every((n) => n === 0)).toBe(true);
   });

@@ -32,6 +32,14 @@ export class WebChatClient {
     return this.last;
   }
 
+  /** Collect what the service sent on its own (GET /chat/api/inbox); its buttons can then be tapped. */
+  async inbox(): Promise<WebReply[]> {
+    const res = await this.app.inject({ method: 'GET', url: `/chat/api/inbox?clientId=${this.clientId}` });
+    if (res.statusCode !== 200) throw new Error(`GET /chat/api/inbox → ${res.statusCode} ${res.body}`);
+    this.last = (res.json() as { replies: WebReply[] }).replies;
+    return this.last;
+  }
+
   start(param = '') {
     return this.post({ start: param });
   }
@@ -57,4 +65,43 @@ export class WebChatClient {
     this.sent = 0;
     this.received = 0;
   }
+}
+
+export interface WebResident {
+  name: string;
+  phone: string;
+  birthYear?: number;
+  locale?: 'vi' | 'en';
+}
+
+/**
+ * Answers a first declaration the way a resident types it (no ward list imported, so the street carries the
+ * address), from the first question to the confirmed summary. Typed answers work in either language; the
+ * summary is confirmed with its button. Returns the replies to the confirmation.
+ */
+export async function answerFirstDeclaration(c: WebChatClient, r: WebResident): Promise<WebReply[]> {
+  if (!/Họ và tên|full name/i.test(c.transcript())) throw new Error(`not at the name question:\n${c.transcript()}`);
+  const no = r.locale === 'en' ? 'no' : 'không';
+  const profile = [r.name, String(r.birthYear ?? 1985), r.locale === 'en' ? 'female' : 'nam', r.phone, 'skip', '12 Trần Văn Khéo'];
+  for (const answer of [...profile, no, no, no, no, no, 'skip']) await c.say(answer);
+  return confirmSummary(c, r.locale);
+}
+
+/** A re-declaration: the five health questions answered "no", then the summary confirmed. */
+export async function answerHealthQuestions(c: WebChatClient, locale: 'vi' | 'en' = 'vi'): Promise<WebReply[]> {
+  for (let i = 0; i < 5; i++) await c.say(locale === 'en' ? 'no' : 'không');
+  return confirmSummary(c, locale);
+}
+
+function confirmSummary(c: WebChatClient, locale: 'vi' | 'en' = 'vi'): Promise<WebReply[]> {
+  return c.tap(locale === 'en' ? '✅ Confirm' : '✅ Xác nhận');
+}
+
+/** A new resident opening the chat: language, then consent. Leaves them at the first declaration question. */
+export async function newResident(app: FastifyInstance, locale: 'vi' | 'en' = 'vi'): Promise<WebChatClient> {
+  const c = new WebChatClient(app);
+  await c.start();
+  await c.tap(locale === 'en' ? 'English' : 'Tiếng Việt');
+  await c.tap(locale === 'en' ? 'I agree' : 'Đồng ý');
+  return c;
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
-import { expireWebInbox } from '../../src/channels/web/index.js';
 import { webInbox } from '../../src/db/schema/index.js';
+import { applyRetention } from '../../src/features/retention/job.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { WebChatClient } from './chat-client.js';
 
@@ -30,15 +30,18 @@ describe('web chat inbox (messages the service sends on its own)', () => {
     expect((await svc.app.inject({ method: 'GET', url: '/chat/api/inbox?clientId=bad' })).statusCode).toBe(400);
   });
 
-  it('uncollected messages expire after 14 days', async () => {
+  it('uncollected messages expire after 14 days, through the one retention job', async () => {
     const c = new WebChatClient(svc.app);
     await c.start();
     await svc.deps.channels.get('web')!.send(c.clientId, [{ text: 'old' }]);
     const clock = svc.clock as ManualClock;
     clock.advance(13 * 86_400_000);
-    expect(await expireWebInbox(svc.db.db, clock.now())).toBe(0);
+    expect((await applyRetention(svc.db.db, clock.now())).webInbox).toBe(0);
     clock.advance(2 * 86_400_000);
-    expect(await expireWebInbox(svc.db.db, clock.now())).toBe(1);
+    expect((await applyRetention(svc.db.db, clock.now())).webInbox).toBe(1);
     expect(await svc.db.db.$count(webInbox)).toBe(0);
+    // Expiry lives in the retention policy only; the web channel runs no job of its own.
+    expect(svc.workers.names).toContain('retention');
+    expect(svc.workers.names.filter((n) => /inbox/.test(n))).toEqual([]);
   });
 });

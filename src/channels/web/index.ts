@@ -1,5 +1,4 @@
-import { and, asc, eq, inArray, lt } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client.js';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { ChannelSender } from '../../core/channel.js';
 import { DeliveryError } from '../../core/channel.js';
 import type { Deps } from '../../core/dialog.js';
@@ -134,22 +133,9 @@ export function webSender(deps: Deps): ChannelSender {
   };
 }
 
-/** Messages a browser never came back for are dropped after this many days (alerts are stale by then). */
-export const WEB_INBOX_DAYS = 14;
-
-export async function expireWebInbox(db: DbOrTx, now: Date, days = WEB_INBOX_DAYS): Promise<number> {
-  const rows = await db
-    .delete(webInbox)
-    .where(lt(webInbox.createdAt, new Date(now.getTime() - days * 86_400_000)))
-    .returning({ id: webInbox.id });
-  return rows.length;
-}
-
 export const webChannel: ChannelModule = {
   name: 'web',
   enabled: (deps) => deps.config.webChat,
-  create: (deps, _runner, workers) => {
-    workers.every('web-inbox-expiry', 3_600_000, () => expireWebInbox(deps.database.db, deps.clock.now()));
-    return { sender: webSender(deps), routes };
-  },
+  // Uncollected messages expire with the rest of the personal data: see src/features/retention.
+  create: (deps) => ({ sender: webSender(deps), routes }),
 };

@@ -21,6 +21,7 @@ export interface StartDeclarationOptions {
  */
 export async function startDeclaration(ctx: DialogContext, opts: StartDeclarationOptions = {}): Promise<void> {
   if (!ctx.account.consentedAt) return askConsent(ctx, opts);
+  if (await resumeInProgress(ctx, opts)) return;
   let person: Person | undefined;
   if (opts.personId) {
     person = await ownedPerson(ctx.tx, ctx.account.id, opts.personId);
@@ -45,6 +46,22 @@ export async function startDeclaration(ctx: DialogContext, opts: StartDeclaratio
   };
   ctx.reply({ text: ctx.t('declaration:intro_again', { name: person.fullName }) });
   return ctx.go(DECLARE_FLOW, 'travel', d as unknown as Record<string, unknown>);
+}
+
+/**
+ * A declaration already under way is continued, not started over: a poster scanned again (or /khaibao sent)
+ * halfway through must not throw away the answers given. The newest link wins as what follows the
+ * confirmation. Only an explicit choice of another person (a family member's "declare" button) starts afresh.
+ */
+async function resumeInProgress(ctx: DialogContext, opts: StartDeclarationOptions): Promise<boolean> {
+  if (ctx.state.flow !== DECLARE_FLOW || !ctx.state.step) return false;
+  const d = ctx.state.data as unknown as DeclarationData;
+  if (d.mode === 'profile') return false;
+  if (opts.personId && opts.personId !== d.personId) return false;
+  if (opts.resumeStart) d.resumeStart = opts.resumeStart;
+  ctx.reply({ text: ctx.t('declaration:resume_in_progress') });
+  await ctx.goto(ctx.state.step);
+  return true;
 }
 
 /** Add a family member: their profile, then their health questions, then their own pass. */

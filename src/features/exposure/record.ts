@@ -5,9 +5,9 @@ import type { ChannelName } from '../../core/messages.js';
 import type { Tx } from '../../db/client.js';
 import { cases, contacts, exposureWindows, persons, venues, type Case } from '../../db/schema/index.js';
 import { enqueue, type OutboxMessage } from '../../outbox/enqueue.js';
+import { parsePhone } from '../declaration/validators.js';
 import { alertMessage, type AlertLine } from './alert-message.js';
 import { infectiousWindow, matchContacts, windowsFromCaseVisits, type ContactKind, type MatchedContact, type WindowSpec } from './matcher.js';
-import { normalizeVietnamPhone } from './phone.js';
 import {
   alertAccounts,
   audit,
@@ -76,8 +76,10 @@ export async function recordCase(deps: Deps, input: CaseInput, actor: string): P
       personIds = [person.id];
       phone = person.phone;
     } else {
-      phone = normalizeVietnamPhone(input.phone ?? '') ?? null;
-      if (!phone) throw badRequest('INVALID_PHONE', 'The phone number is not a Vietnamese number (e.g. 0912345678 or +84912345678).');
+      // The declaration's own parser: a number is stored and looked up in one form, whoever typed it.
+      const parsed = parsePhone(input.phone ?? '');
+      if (!parsed.ok) throw badRequest('INVALID_PHONE', 'The phone number is not a Vietnamese number (e.g. 0912345678 or +84912345678).');
+      phone = parsed.value;
       personIds = (await personsByPhone(tx, phone)).map((p) => p.id);
     }
     // Two officials recording the same person at once must end with one case.

@@ -1,6 +1,6 @@
 import { and, lt, notInArray } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
-import { auditLog, declarations, dialogStates, outbox, processedUpdates, visits } from '../../db/schema/index.js';
+import { auditLog, declarations, dialogStates, outbox, processedUpdates, visits, webInbox } from '../../db/schema/index.js';
 import type { FeatureModule } from '../index.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './policy.js';
 
@@ -13,6 +13,7 @@ export interface RetentionResult {
   processedUpdates: number;
   auditLog: number;
   outbox: number;
+  webInbox: number;
 }
 
 /** Delete everything past its retention period. Safe to run on several instances at once. */
@@ -41,6 +42,7 @@ export async function applyRetention(db: DbOrTx, now: Date, policy: RetentionPol
         .where(and(lt(outbox.createdAt, before(policy.outboxDays)), notInArray(outbox.status, ['pending', 'sending'])))
         .returning({ id: outbox.id }),
     ),
+    webInbox: await count(db.delete(webInbox).where(lt(webInbox.createdAt, before(policy.webInboxDays))).returning({ id: webInbox.id })),
   };
 }
 

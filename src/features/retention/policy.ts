@@ -10,6 +10,8 @@ export interface RetentionPolicy {
   auditLogDays: number;
   /** outbox rows that reached a final state */
   outboxDays: number;
+  /** messages a web chat browser never came back to collect (alerts are stale by then) */
+  webInboxDays: number;
 }
 
 export const DEFAULT_RETENTION: RetentionPolicy = {
@@ -19,4 +21,5 @@ export const DEFAULT_RETENTION: RetentionPolicy = {
   processedUpdatesDays: 3,
   auditLogDays: 365,
   outboxDays: 14,
+  webInboxDays: 14,
 };

@@ -1,0 +1,14 @@
+import type { ChannelModule } from '../index.js';
+import { createTelegramChannel } from './telegram-channel.js';
+
+export { createTelegramChannel, TelegramUnavailableError, type TelegramChannel } from './telegram-channel.js';
+
+/** On when TELEGRAM_BOT_TOKEN is set. */
+export const telegramChannelModule: ChannelModule = {
+  name: 'telegram',
+  enabled: (deps) => deps.config.telegram !== undefined,
+  create(deps, runner, workers) {
+    const channel = createTelegramChannel(deps, runner, workers);
+    return { sender: channel.sender, routes: channel.routes };
+  },
+};
