@@ -6,7 +6,7 @@ import type { ChannelName } from '../../core/messages.js';
 import { enqueue } from '../../outbox/enqueue.js';
 import { foldName } from '../broadcast/audience.js';
 import { recordCase } from '../exposure/record.js';
-import { normalizeVietnamPhone } from '../exposure/phone.js';
+import { parsePhone } from '../declaration/validators.js';
 import { ACCESS, accountActor, hasAnyRole } from './roles.js';
 
 export const CASE_FLOW = 'case';
@@ -16,6 +16,12 @@ const VN_OFFSET_MS = 7 * 3_600_000;
 const DAY = 86_400_000;
 
 export const mayRecordCases = (ctx: DialogContext) => hasAnyRole(ctx.tx, ctx.account.id, ACCESS.cases);
+
+/** One phone parser for the whole service (the declaration's): "+84…" or undefined. */
+function normalizeVietnamPhone(text: string): string | undefined {
+  const p = parsePhone(text);
+  return p.ok ? p.value : undefined;
+}
 
 /** Midnight (Vietnam time) of a date typed as dd/mm, dd/mm/yy, dd/mm/yyyy, "hôm nay" or "hôm qua". */
 export function parseVnDate(text: string, now: Date): Date | undefined {
