@@ -219,9 +219,14 @@ CREATE TABLE "broadcasts" (
 	"created_by" text NOT NULL,
 	"progress_account_id" uuid,
 	"progress_message_ref" text,
+	"progress_text" text,
+	"progress_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"started_at" timestamp with time zone,
-	"finished_at" timestamp with time zone
+	"finished_at" timestamp with time zone,
+	"cancelled_at" timestamp with time zone,
+	"cancelled_by" text,
+	"final_counts" jsonb
 );
 --> statement-breakpoint
 CREATE TABLE "invites" (
@@ -307,4 +312,5 @@ CREATE INDEX "exposure_windows_venue_idx" ON "exposure_windows" USING btree ("ve
 CREATE INDEX "exposure_windows_case_idx" ON "exposure_windows" USING btree ("case_id");--> statement-breakpoint
 CREATE INDEX "outbox_due_idx" ON "outbox" USING btree ("next_attempt_at") WHERE status in ('pending', 'sending');--> statement-breakpoint
 CREATE INDEX "outbox_ref_idx" ON "outbox" USING btree ("kind","ref_id","status");--> statement-breakpoint
-CREATE INDEX "api_tokens_account_idx" ON "api_tokens" USING btree ("account_id");
+CREATE INDEX "api_tokens_account_idx" ON "api_tokens" USING btree ("account_id");--> statement-breakpoint
+CREATE INDEX "broadcasts_status_idx" ON "broadcasts" USING btree ("status","scheduled_at");
