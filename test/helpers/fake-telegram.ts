@@ -65,6 +65,8 @@ export interface FakeTelegram {
   fail(method: string, failure: Failure, times?: number): void;
   /** at most `perSecond` calls per second overall; the excess gets 429 retry_after 1 */
   setRateLimit(perSecond: number | undefined): void;
+  /** these chats have blocked the bot: every send or edit to them answers 403 until reset() */
+  blocked: Set<string>;
   /** queue updates for getUpdates (update_id assigned when missing) */
   pushUpdate(...updates: Record<string, unknown>[]): void;
   /** the webhook as last set with setWebhook */
@@ -93,6 +95,7 @@ export async function startFakeTelegram(opts: { token?: string; username?: strin
     token,
     username,
     calls,
+    blocked: new Set(),
     webhook: undefined,
     commands: new Map(),
     callsOf: (method) => calls.filter((c) => c.method === method),
@@ -130,6 +133,7 @@ export async function startFakeTelegram(opts: { token?: string; username?: strin
       failures = [];
       rate = undefined;
       updates = [];
+      state.blocked.clear();
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -165,6 +169,9 @@ export async function startFakeTelegram(opts: { token?: string; username?: strin
     if (rule) {
       rule.remaining--;
       return reply(rule.failure.code, failureBody(rule.failure));
+    }
+    if (/^(send|edit)/.test(method) && state.blocked.has(String(params.chat_id))) {
+      return reply(403, failureBody({ code: 403 }));
     }
     if (rate && method !== 'getUpdates') {
       const now = Date.now();

@@ -1,5 +1,6 @@
 import type { Message, Update } from 'grammy/types';
 import type { Inbound } from '../../core/messages.js';
+import { entitiesToHtml } from './entities-html.js';
 
 /**
  * What one Telegram update means to the service. Only `inbound` reaches the dialog runner; the rest are
@@ -108,7 +109,8 @@ function fromMessage(msg: Message, messageId: string): TelegramEvent {
   if (msg.text !== undefined) {
     const start = /^\/start(?:@[A-Za-z0-9_]+)?(?:\s+(\S*))?\s*$/.exec(msg.text);
     if (start) return { kind: 'inbound', chatId, inbound: { ...base, kind: 'start', param: start[1] ?? '' } };
-    return { kind: 'inbound', chatId, inbound: { ...base, kind: 'text', text: msg.text } };
+    const html = entitiesToHtml(msg.text, msg.entities);
+    return { kind: 'inbound', chatId, inbound: { ...base, kind: 'text', text: msg.text, ...(html === undefined ? {} : { html }) } };
   }
   if (msg.contact) {
     const c = msg.contact;

@@ -65,11 +65,7 @@ form button{padding:10px 16px;border:0;border-radius:10px;background:#0b6e4f;col
     log.appendChild(d); scroll(); return d;
   }
   function render(r){
-    var d = add('bot', r.format === 'html' ? '' : (r.text || ''));
-    if (r.format === 'html' && r.text) {
-      // Only plain text is shown: tags from Telegram's HTML subset are dropped, never interpreted.
-      d.textContent = r.text.replace(/<[^>]*>/g, '');
-    }
+    var d = add('bot', r.text || '');
     if (r.image) {
       var img = document.createElement('img'); img.src = r.image; img.alt = S.passAlt; img.className = 'pass';
       img.onload = scroll; d.appendChild(img);

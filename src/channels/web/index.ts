@@ -5,6 +5,7 @@ import type { Deps } from '../../core/dialog.js';
 import { normalizeLocale, tFor } from '../../core/i18n.js';
 import { fromStored, toStored, type Inbound, type Outbound, type StoredOutbound } from '../../core/messages.js';
 import { badRequest } from '../../core/errors.js';
+import { plainText } from '../../core/html-text.js';
 import { accounts, webInbox } from '../../db/schema/index.js';
 import type { RouteModule } from '../../http/app.js';
 import type { ChannelModule } from '../index.js';
@@ -16,7 +17,6 @@ const CLIENT_ID = '^[A-Za-z0-9_-]{16,64}$';
 /** What the page receives: Outbound with the image as a data URL. */
 export interface WebReply {
   text?: string;
-  format?: 'plain' | 'html';
   buttons?: { label: string; payload: string }[][];
   image?: string;
   link?: { label: string; url: string };
@@ -24,8 +24,8 @@ export interface WebReply {
 
 export function toWebReply(m: Outbound): WebReply {
   const r: WebReply = {};
-  if (m.text !== undefined) r.text = m.text;
-  if (m.format) r.format = m.format;
+  // The page shows plain text only: Telegram's HTML (a formatted broadcast) arrives as the words it shows.
+  if (m.text !== undefined) r.text = plainText(m);
   if (m.buttons?.length) r.buttons = m.buttons;
   if (m.image) r.image = `data:image/png;base64,${m.image.png.toString('base64')}`;
   if (m.link) r.link = m.link;

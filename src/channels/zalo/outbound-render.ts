@@ -1,3 +1,4 @@
+import { plainText } from '../../core/html-text.js';
 import type { Button, Outbound } from '../../core/messages.js';
 
 /** Zalo's limit for one consultation text. */
@@ -31,7 +32,7 @@ export interface RenderedOutbound {
 
 /** Outbound → the Zalo messages that show it. Pure, so tests can read what a person would see. */
 export function renderOutbound(m: Outbound, opts: RenderOptions): RenderedOutbound {
-  let text = m.format === 'html' ? htmlToPlain(m.text ?? '') : (m.text ?? '');
+  let text = plainText(m);
   const buttons: Button[] = (m.buttons ?? []).flat();
   const out: RenderedOutbound = { messages: [] };
   const showButtons = opts.buttonMode === 'buttons' && buttons.length > 0 && buttons.length <= MAX_BUTTONS;
@@ -121,16 +122,4 @@ function lastBreak(window: string, re: RegExp): number | undefined {
     if (m.index > window.length / 4) best = m.index + m[0].length;
   }
   return best;
-}
-
-function htmlToPlain(html: string): string {
-  return html
-    .replace(/<br\s*\/?>/gi, '\n')
-    .replace(/<a\s+[^>]*href="([^"]*)"[^>]*>(.*?)<\/a>/gi, '$2 ($1)')
-    .replace(/<[^>]+>/g, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&');
 }

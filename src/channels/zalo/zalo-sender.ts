@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.js';
 import { DeliveryError, type ChannelSender, type SendOptions, type SendReceipt } from '../../core/channel.js';
 import type { Clock } from '../../core/clock.js';
+import { plainText } from '../../core/html-text.js';
 import { tFor } from '../../core/i18n.js';
 import type { Outbound } from '../../core/messages.js';
 import type { Db } from '../../db/client.js';
@@ -126,7 +127,7 @@ export class ZaloSender implements ChannelSender {
       );
     }
     const text = messages
-      .map((m) => (m.format === 'html' ? (m.text ?? '').replace(/<[^>]+>/g, '') : (m.text ?? '')))
+      .map(plainText)
       .filter(Boolean)
       .join('\n\n');
     const body = {

@@ -290,16 +290,21 @@ export function progressText(locale: string, counts: BroadcastCounts, startedAt:
   return parts.join(' · ');
 }
 
-/** The final report: undeliverable messages count as failed for the official. */
+/**
+ * The final report. Undeliverable messages (Zalo outside its interaction window, no template) are named on their
+ * own: unlike a failure, the official can act on them (configure a template, ask people to write to the OA).
+ */
 export function reportText(locale: string, c: BroadcastCounts): string {
+  const t = tFor(locale);
   const nf = new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'vi-VN');
-  return tFor(locale)('broadcast:report', {
+  const report = t('broadcast:report', {
     sent: nf.format(c.sent),
-    failed: nf.format(c.failed + c.undeliverable),
+    failed: nf.format(c.failed),
     unreachable: nf.format(c.unreachable),
     cancelled: nf.format(c.cancelled),
     total: nf.format(c.total),
   });
+  return c.undeliverable > 0 ? `${report}\n${t('broadcast:report_undeliverable', { count: nf.format(c.undeliverable) })}` : report;
 }
 
 type ProgressDeps = Pick<Deps, 'database' | 'clock' | 'log' | 'wakeOutbox'> & { channels?: ChannelRegistry };

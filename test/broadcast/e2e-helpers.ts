@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
+import type { ManualClock } from '../../src/core/clock.js';
+import { openDatabase } from '../../src/db/client.js';
+import { runMigrations } from '../../src/db/migrate.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import type { FakeTelegram, RecordedCall } from '../helpers/fake-telegram.js';
+import { adminHeaders } from '../helpers/service.js';
+
+export interface BroadcastStatus {
+  status: string;
+  total: number;
+  sent: number;
+  failed: number;
+  unreachable: number;
+  undeliverable: number;
+  cancelled: number;
+  pending: number;
+}
+
+export async function broadcastStatus(app: FastifyInstance, id: string): Promise<BroadcastStatus> {
+  const res = await app.inject({ url: `/api/v1/broadcasts/${id}`, headers: adminHeaders });
+  expect(res.statusCode).toBe(200);
+  return res.json() as BroadcastStatus;
+}
+
+/**
+ * Let the service's workers run in real time while the ManualClock moves `stepMs` every `everyMs` of real time
+ * (retry_after, leases and the progress interval are measured on the clock), until `done` holds.
+ */
+export async function runUntil(
+  clock: ManualClock,
+  done: () => Promise<boolean> | boolean,
+  o: { stepMs?: number; everyMs?: number; timeoutMs?: number; onTick?: () => void } = {},
+): Promise<void> {
+  const started = Date.now();
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  while (!(await done())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`not done within ${timeoutMs} ms`);
+    o.onTick?.();
+    await new Promise((r) => setTimeout(r, o.everyMs ?? 100));
+    if (o.stepMs !== 0) clock.advance(o.stepMs ?? 1000);
+  }
+}
+
+/** Wait (clock driven) until the broadcast is done; returns its counts. */
+export async function untilDone(app: FastifyInstance, clock: ManualClock, id: string, o: Parameters<typeof runUntil>[2] = {}): Promise<BroadcastStatus> {
+  let s: BroadcastStatus | undefined;
+  await runUntil(clock, async () => (s = await broadcastStatus(app, id)).status === 'done', o);
+  return s!;
+}
+
+/** The counts always cover every recipient. */
+export function expectCountsAddUp(s: BroadcastStatus): void {
+  expect(s.sent + s.failed + s.unreachable + s.undeliverable + s.cancelled + s.pending).toBe(s.total);
+}
+
+/** Successful sendMessage calls whose text contains `marker`, grouped by chat id. */
+export function deliveriesByChat(tg: FakeTelegram, marker: string): Map<string, RecordedCall[]> {
+  const by = new Map<string, RecordedCall[]>();
+  for (const c of tg.callsOf('sendMessage')) {
+    if (c.status !== 200 || !String(c.params.text).includes(marker)) continue;
+    const chat = String(c.params.chat_id);
+    by.set(chat, [...(by.get(chat) ?? []), c]);
+  }
+  return by;
+}
+
+/** Most calls the fake answered in any one second (a sliding window over their arrival times). */
+export function peakPerSecond(calls: RecordedCall[]): number {
+  const times = calls.map((c) => c.at).sort((a, b) => a - b);
+  let peak = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i]! - times[j]! >= 1000) j++;
+    peak = Math.max(peak, i - j + 1);
+  }
+  return peak;
+}
+
+/**
+ * A database that outlives a service: each open() is a new connection (a new process would open it the same way),
+ * to PostgreSQL by URL or to a PGlite directory on disk.
+ */
+export async function persistentDatabase(): Promise<{ open(): TestDatabase; destroy(): Promise<void> }> {
+  const created = await createTestDatabase();
+  if (created.url) {
+    await created.close();
+    return {
+      open: () => {
+        const d = openDatabase({ databaseUrl: created.url!, maxConnections: 5 });
+        return { ...d, destroy: () => d.close() };
+      },
+      destroy: () => created.destroy(),
+    };
+  }
+  await created.destroy();
+  const dir = mkdtempSync(path.join(tmpdir(), 'khaibao-restart-'));
+  const first = openDatabase({ dataDir: dir });
+  await runMigrations(first);
+  await first.close();
+  return {
+    open: () => {
+      const d = openDatabase({ dataDir: dir });
+      return { ...d, destroy: () => d.close() };
+    },
+    destroy: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

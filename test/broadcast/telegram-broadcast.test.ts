@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import { FAKE_BOT_USERNAME, startFakeTelegram, tgUpdates, tgUser, TelegramPerson, type FakeTelegram } from '../helpers/fake-telegram.js';
+import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
+import { deliveriesByChat, expectCountsAddUp, peakPerSecond, runUntil, untilDone } from './e2e-helpers.js';
+import { seedAccounts, seedWards } from './fixtures.js';
+
+/**
+ * Issue 7's broadcast through the real Telegram adapter, outbox and workers against the fake Bot API: an official
+ * starts it in chat through the webhook, the fake enforces a rate limit and answers some 429s and 403s.
+ */
+const SECRET = 'broadcast-e2e_secret_0123';
+/** High enough for a fast test, low enough that a broken limiter shows (the fake allows FAKE_LIMIT). */
+const RATE = 400;
+const FAKE_LIMIT = 500;
+const RECIPIENTS = 2000;
+const INJECTED_429 = 15;
+
+let tg: FakeTelegram;
+let svc: TestService;
+let clock: ManualClock;
+beforeAll(async () => {
+  tg = await startFakeTelegram();
+  clock = new ManualClock('2021-08-10T08:00:00+07:00');
+  svc = await startTestService({
+    env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_RATE_PER_SECOND: String(RATE) },
+    clock,
+    workers: true,
+  });
+  // The bot's username (for invite links) is known once the webhook setup has called getMe.
+  await tg.waitFor(() => tg.webhook !== undefined);
+  await seedWards(svc.db.db);
+});
+afterAll(async () => {
+  await svc?.close();
+  await tg?.close();
+});
+
+/** An official on Telegram: takes an invite through the deep link, as a real person would. */
+async function commsOfficial(chatId: number): Promise<TelegramPerson> {
+  const official = new TelegramPerson(svc.app, tg, SECRET, tgUser(chatId, 'vi', 'Hạnh'));
+  const invite = await svc.app.inject({ method: 'POST', url: '/api/v1/officials/invites', headers: adminHeaders, payload: { role: 'comms' } });
+  expect(invite.statusCode).toBe(201);
+  const url = new URL((invite.json() as { url: string }).url);
+  expect(url.pathname).toBe(`/${FAKE_BOT_USERNAME}`);
+  await official.say(`/start ${url.searchParams.get('start')}`);
+  expect(official.transcript()).toContain('đã được cấp quyền cán bộ truyền thông');
+  return official;
+}
+
+async function latestBroadcastId(): Promise<string> {
+  const res = await svc.app.inject({ url: '/api/v1/broadcasts', headers: adminHeaders });
+  const { broadcasts } = res.json() as { broadcasts: { id: string; createdBy: string }[] };
+  expect(broadcasts[0]?.createdBy).toMatch(/^account:/);
+  return broadcasts[0]!.id;
+}
+
+describe('a broadcast to 2,000 Telegram accounts, started in chat', () => {
+  it('reaches everyone reachable exactly once, within the rate limit, with progress edited in place and a final report', async () => {
+    const ids = await seedAccounts(svc.db.db, { n: RECIPIENTS, prefix: '77' });
+    expect(ids).toHaveLength(RECIPIENTS);
+    const chats = [...Array(RECIPIENTS).keys()].map((g) => `77${g}`);
+    // Blocked the bot since they last wrote: Telegram answers 403 (the service does not know yet).
+    const blocked = chats.filter((_, g) => g % 50 === 3);
+    for (const c of blocked) tg.blocked.add(c);
+    // Known to be unreachable already: counted, never sent.
+    await seedAccounts(svc.db.db, { n: 20, prefix: '66', unreachable: true });
+
+    const official = await commsOfficial(9100);
+    await official.say('/thongbao');
+    expect(official.transcript()).toContain('nội dung thông báo');
+    // Typed with Telegram formatting: bold, a link, and characters HTML must escape.
+    const text = 'Tiêm vắc xin mũi 2 tại Trường An Hòa, mang CCCD & sổ tiêm (tuổi >= 18). Chi tiết';
+    await official.send(
+      tgUpdates.text(official.user, text, {
+        entities: [
+          { type: 'bold', offset: 0, length: 12 },
+          { type: 'text_link', offset: text.length - 8, length: 8, url: 'https://cantho.gov.vn/tiem?dot=2&nhom=a' },
+        ],
+      }),
+    );
+    await official.tap('Tất cả mọi người');
+    const html =
+      '<b>Tiêm vắc xin</b> mũi 2 tại Trường An Hòa, mang CCCD &amp; sổ tiêm (tuổi &gt;= 18). <a href="https://cantho.gov.vn/tiem?dot=2&amp;nhom=a">Chi tiết</a>';
+    const preview = official.last.find((c) => String(c.params.text).startsWith('📢'));
+    expect(preview?.params).toMatchObject({ text: `📢 THÔNG BÁO\n\n${html}`, parse_mode: 'HTML' });
+    expect(official.transcript()).toContain(`Số người nhận: ${RECIPIENTS} (thêm 20 tài khoản đã chặn bot`);
+    await official.tap('Gửi');
+    expect(official.transcript()).toContain('Em bắt đầu gửi');
+    const id = await latestBroadcastId();
+
+    let injected = false;
+    const done = await untilDone(svc.app, clock, id, {
+      stepMs: 1000,
+      everyMs: 250,
+      onTick: () => {
+        // Mid-way, Telegram pushes back: the next sends get 429 with retry_after 2.
+        if (!injected && deliveriesByChat(tg, 'Tiêm vắc xin').size > RECIPIENTS / 3) {
+          tg.fail('sendMessage', { code: 429, retryAfter: 2 }, INJECTED_429);
+          injected = true;
+        }
+      },
+    });
+    expect(injected).toBe(true);
+
+    // Everyone reachable got exactly one message, formatted; the blocked got none; the known-unreachable no call.
+    const got = deliveriesByChat(tg, 'Tiêm vắc xin');
+    const reachable = chats.filter((c) => !tg.blocked.has(c));
+    expect(reachable.filter((c) => got.get(c)?.length !== 1)).toEqual([]);
+    expect(blocked.filter((c) => got.has(c))).toEqual([]);
+    expect(got.get(reachable[0]!)![0]!.params).toMatchObject({ text: `📢 THÔNG BÁO\n\n${html}`, parse_mode: 'HTML' });
+    expect(tg.calls.filter((c) => String(c.params.chat_id).startsWith('66'))).toEqual([]);
+    // A 403 is not retried.
+    expect(tg.calls.filter((c) => c.status === 403)).toHaveLength(blocked.length);
+
+    expect(done).toMatchObject({ status: 'done', total: RECIPIENTS + 20, sent: reachable.length, unreachable: blocked.length + 20, failed: 0, undeliverable: 0, pending: 0 });
+    expectCountsAddUp(done);
+
+    // The limiter was obeyed: the only 429s are the injected ones, and no second held more than the limit.
+    expect(tg.calls.filter((c) => c.status === 429)).toHaveLength(INJECTED_429);
+    const sends = tg.callsOf('sendMessage').filter((c) => c.status === 200 && String(c.params.chat_id).startsWith('77'));
+    expect(peakPerSecond(sends)).toBeLessThanOrEqual(RATE * 1.05);
+
+    // One progress message, edited in place, ending at 100 %; then the final report.
+    const toOfficial = tg.sentTo(9100);
+    const progress = toOfficial.filter((c) => String(c.params.text).startsWith('Đã gửi'));
+    expect(progress).toHaveLength(1);
+    const progressId = (progress[0]!.result as { message_id: number }).message_id;
+    const edits = tg.callsOf('editMessageText').filter((c) => c.status === 200 && String(c.params.chat_id) === '9100');
+    expect(edits.length).toBeGreaterThanOrEqual(2);
+    expect(edits.every((e) => e.params.message_id === progressId)).toBe(true);
+    expect(edits.at(-1)!.params.text).toBe('Đã gửi 2.020/2.020 · 100%');
+    await runUntil(clock, () => tg.sentTo(9100).some((c) => String(c.params.text).startsWith('Thông báo đã gửi xong')));
+    expect(tg.sentTo(9100).at(-1)!.params.text).toBe(
+      `Thông báo đã gửi xong: ${reachable.length.toLocaleString('vi-VN')} người đã nhận, 0 lỗi, ${blocked.length + 20} không liên lạc được, 0 đã hủy (tổng 2.020).`,
+    );
+  }, 60_000);
+});
+
+describe('ward targeting and a scheduled start, through the API', () => {
+  it('starts at scheduledAt by the clock and reaches only the chosen ward', async () => {
+    tg.reset();
+    await seedAccounts(svc.db.db, { n: 30, prefix: '880', wardCode: '31117' });
+    await seedAccounts(svc.db.db, { n: 30, prefix: '881', wardCode: '31120' });
+    const at = new Date(clock.now().getTime() + 2 * 3_600_000);
+    const res = await svc.app.inject({
+      method: 'POST',
+      url: '/api/v1/broadcasts',
+      headers: adminHeaders,
+      payload: { text: 'Phường An Hòa: xét nghiệm toàn dân lúc 14 giờ.', audience: { wardCodes: ['31117'] }, scheduledAt: at.toISOString() },
+    });
+    expect(res.statusCode).toBe(201);
+    const { id } = res.json() as { id: string };
+
+    // Real time passes (the queue job runs every second) but the clock does not reach scheduledAt.
+    await new Promise((r) => setTimeout(r, 2500));
+    clock.advance(2 * 3_600_000 - 1000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = await svc.app.inject({ url: `/api/v1/broadcasts/${id}`, headers: adminHeaders });
+    expect(before.json()).toMatchObject({ status: 'scheduled', total: 0 });
+    expect(deliveriesByChat(tg, 'xét nghiệm toàn dân').size).toBe(0);
+
+    clock.advance(1000);
+    const done = await untilDone(svc.app, clock, id, { stepMs: 0 });
+    expect(done).toMatchObject({ status: 'done', total: 30, sent: 30, pending: 0 });
+    const got = deliveriesByChat(tg, 'xét nghiệm toàn dân');
+    expect([...got.keys()].sort()).toEqual([...Array(30).keys()].map((g) => `880${g}`).sort());
+    expect([...got.values()].every((calls) => calls.length === 1)).toBe(true);
+    expect(got.get('8800')![0]!.params.parse_mode).toBeUndefined();
+  }, 30_000);
+});
