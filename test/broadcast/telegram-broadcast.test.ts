@@ -10,9 +10,12 @@ import { seedAccounts, seedWards } from './fixtures.js';
  * starts it in chat through the webhook, the fake enforces a rate limit and answers some 429s and 403s.
  */
 const SECRET = 'broadcast-e2e_secret_0123';
-/** High enough for a fast test, low enough that a broken limiter shows (the fake allows FAKE_LIMIT). */
-const RATE = 400;
-const FAKE_LIMIT = 500;
+/**
+ * High enough for a test of seconds, low enough that a broken limiter shows: without one the dispatcher sends
+ * 250–650 msg/s here (PGlite–PostgreSQL), and the fake answers 429 above FAKE_LIMIT.
+ */
+const RATE = 150;
+const FAKE_LIMIT = 180;
 const RECIPIENTS = 2000;
 const INJECTED_429 = 15;
 
@@ -29,6 +32,7 @@ beforeAll(async () => {
   });
   // The bot's username (for invite links) is known once the webhook setup has called getMe.
   await tg.waitFor(() => tg.webhook !== undefined);
+  tg.setRateLimit(FAKE_LIMIT);
   await seedWards(svc.db.db);
 });
 afterAll(async () => {
@@ -119,7 +123,7 @@ describe('a broadcast to 2,000 Telegram accounts, started in chat', () => {
     // The limiter was obeyed: the only 429s are the injected ones, and no second held more than the limit.
     expect(tg.calls.filter((c) => c.status === 429)).toHaveLength(INJECTED_429);
     const sends = tg.callsOf('sendMessage').filter((c) => c.status === 200 && String(c.params.chat_id).startsWith('77'));
-    expect(peakPerSecond(sends)).toBeLessThanOrEqual(RATE * 1.05);
+    expect(peakPerSecond(sends)).toBeLessThanOrEqual(RATE * 1.1);
 
     // One progress message, edited in place, ending at 100 %; then the final report.
     const toOfficial = tg.sentTo(9100);
@@ -140,6 +144,7 @@ describe('a broadcast to 2,000 Telegram accounts, started in chat', () => {
 describe('ward targeting and a scheduled start, through the API', () => {
   it('starts at scheduledAt by the clock and reaches only the chosen ward', async () => {
     tg.reset();
+    tg.setRateLimit(FAKE_LIMIT);
     await seedAccounts(svc.db.db, { n: 30, prefix: '880', wardCode: '31117' });
     await seedAccounts(svc.db.db, { n: 30, prefix: '881', wardCode: '31120' });
     const at = new Date(clock.now().getTime() + 2 * 3_600_000);
