@@ -57,11 +57,16 @@ try {
   // Steady state: from the end of the first second of sending (the queue job's first tick and the limiter's start).
   const steady = times.filter((t) => t - first >= 1000);
   const sustained = steady.length > 1 ? (steady.length - 1) / ((steady.at(-1)! - steady[0]!) / 1000) : NaN;
-  const status = (await service.app.inject({ url: `/api/v1/broadcasts/${id}`, headers: { authorization: `Bearer ${ADMIN}` } })).json();
+  // The progress job marks it done within about a second of the last send.
+  let status: { status: string; sent: number; total: number };
+  do {
+    status = (await service.app.inject({ url: `/api/v1/broadcasts/${id}`, headers: { authorization: `Bearer ${ADMIN}` } })).json();
+    if (status.status !== 'done') await new Promise((r) => setTimeout(r, 100));
+  } while (status.status !== 'done' && Date.now() - created < DEADLINE_MS);
   console.log(
     `${testBackend}: TELEGRAM_RATE_PER_SECOND=${rate}, ${times.length}/${recipients} delivered in ${((last - first) / 1000).toFixed(1)} s ` +
       `(${((last - created) / 1000).toFixed(1)} s from POST): ${sustained.toFixed(1)} msg/s sustained; ` +
-      `429s from the fake: ${tg.calls.filter((c) => c.status === 429).length}; broadcast ${status.status}, sent ${status.sent}`,
+      `429s from the fake: ${tg.calls.filter((c) => c.status === 429).length}; broadcast ${status.status}, sent ${status.sent}/${status.total}`,
   );
 } finally {
   await service.stop();
