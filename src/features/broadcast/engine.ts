@@ -355,6 +355,9 @@ export async function trackBroadcasts(deps: ProgressDeps): Promise<{ finished: s
       }
     }
     if (!official || !deps.channels?.get(official.channel as ChannelName)) continue;
+    // Finished before any progress message went out: the report says it all, and a "100 %" sent now could
+    // arrive after it.
+    if (counts.pending === 0 && !b.progressMessageRef) continue;
     const canEdit = EDITS_IN_PLACE.has(official.channel as ChannelName);
     if (b.progressMessageRef && !canEdit) continue;
     const text = progressText(official.locale, counts, b.startedAt, now);
