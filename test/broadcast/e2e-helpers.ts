@@ -7,19 +7,11 @@ import type { ManualClock } from '../../src/core/clock.js';
 import { openDatabase } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import type { FakeTelegram, RecordedCall } from '../helpers/fake-telegram.js';
+import type { BroadcastCounts } from '../../src/features/broadcast/engine.js';
+import { FAKE_BOT_USERNAME, tgUpdates, tgUser, TelegramPerson, type FakeTelegram, type RecordedCall } from '../helpers/fake-telegram.js';
 import { adminHeaders } from '../helpers/service.js';
 
-export interface BroadcastStatus {
-  status: string;
-  total: number;
-  sent: number;
-  failed: number;
-  unreachable: number;
-  undeliverable: number;
-  cancelled: number;
-  pending: number;
-}
+export type BroadcastStatus = BroadcastCounts & { status: string };
 
 export async function broadcastStatus(app: FastifyInstance, id: string): Promise<BroadcastStatus> {
   const res = await app.inject({ url: `/api/v1/broadcasts/${id}`, headers: adminHeaders });
@@ -108,4 +100,41 @@ export async function persistentDatabase(): Promise<{ open(): TestDatabase; dest
     },
     destroy: async () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** An official on Telegram: takes a comms invite through its deep link, as a real person would. */
+export async function commsOfficial(app: FastifyInstance, tg: FakeTelegram, secret: string, chatId: number): Promise<TelegramPerson> {
+  const official = new TelegramPerson(app, tg, secret, tgUser(chatId, 'vi', 'Hạnh'));
+  const invite = await app.inject({ method: 'POST', url: '/api/v1/officials/invites', headers: adminHeaders, payload: { role: 'comms' } });
+  expect(invite.statusCode).toBe(201);
+  const url = new URL((invite.json() as { url: string }).url);
+  expect(url.pathname).toBe(`/${FAKE_BOT_USERNAME}`);
+  await official.say(`/start ${url.searchParams.get('start')}`);
+  expect(official.transcript()).toContain('đã được cấp quyền cán bộ truyền thông');
+  return official;
+}
+
+/** The text an official types, with the bold opening words and the link its last 8 characters carry. */
+export const FORMATTED = {
+  link: 'https://cantho.gov.vn/tiem?dot=2&nhom=a',
+  entities: (text: string) => [
+    { type: 'bold', offset: 0, length: 12 },
+    { type: 'text_link', offset: text.length - 8, length: 8, url: FORMATTED.link },
+  ],
+};
+
+/** /thongbao → the formatted text → everyone: leaves the official at the preview. */
+export async function draftToEveryone(official: TelegramPerson, text: string): Promise<void> {
+  await official.say('/thongbao');
+  expect(official.transcript()).toContain('nội dung thông báo');
+  await official.send(tgUpdates.text(official.user, text, { entities: FORMATTED.entities(text) }));
+  await official.tap('Tất cả mọi người');
+}
+
+/** The id of the most recent broadcast, which must have been created in chat. */
+export async function latestBroadcastId(app: FastifyInstance): Promise<string> {
+  const res = await app.inject({ url: '/api/v1/broadcasts', headers: adminHeaders });
+  const { broadcasts } = res.json() as { broadcasts: { id: string; createdBy: string }[] };
+  expect(broadcasts[0]?.createdBy).toMatch(/^account:/);
+  return broadcasts[0]!.id;
 }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { FAKE_BOT_USERNAME, startFakeTelegram, tgUpdates, tgUser, TelegramPerson, type FakeTelegram } from '../helpers/fake-telegram.js';
+import { startFakeTelegram, type FakeTelegram } from '../helpers/fake-telegram.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
-import { deliveriesByChat, expectCountsAddUp, peakPerSecond, runUntil, untilDone } from './e2e-helpers.js';
+import { commsOfficial, deliveriesByChat, draftToEveryone, expectCountsAddUp, latestBroadcastId, peakPerSecond, runUntil, untilDone } from './e2e-helpers.js';
 import { seedAccounts, seedWards } from './fixtures.js';
 
 /**
@@ -40,25 +40,6 @@ afterAll(async () => {
   await tg?.close();
 });
 
-/** An official on Telegram: takes an invite through the deep link, as a real person would. */
-async function commsOfficial(chatId: number): Promise<TelegramPerson> {
-  const official = new TelegramPerson(svc.app, tg, SECRET, tgUser(chatId, 'vi', 'Hạnh'));
-  const invite = await svc.app.inject({ method: 'POST', url: '/api/v1/officials/invites', headers: adminHeaders, payload: { role: 'comms' } });
-  expect(invite.statusCode).toBe(201);
-  const url = new URL((invite.json() as { url: string }).url);
-  expect(url.pathname).toBe(`/${FAKE_BOT_USERNAME}`);
-  await official.say(`/start ${url.searchParams.get('start')}`);
-  expect(official.transcript()).toContain('đã được cấp quyền cán bộ truyền thông');
-  return official;
-}
-
-async function latestBroadcastId(): Promise<string> {
-  const res = await svc.app.inject({ url: '/api/v1/broadcasts', headers: adminHeaders });
-  const { broadcasts } = res.json() as { broadcasts: { id: string; createdBy: string }[] };
-  expect(broadcasts[0]?.createdBy).toMatch(/^account:/);
-  return broadcasts[0]!.id;
-}
-
 describe('a broadcast to 2,000 Telegram accounts, started in chat', () => {
   it('reaches everyone reachable exactly once, within the rate limit, with progress edited in place and a final report', async () => {
     const ids = await seedAccounts(svc.db.db, { n: RECIPIENTS, prefix: '77' });
@@ -70,20 +51,9 @@ describe('a broadcast to 2,000 Telegram accounts, started in chat', () => {
     // Known to be unreachable already: counted, never sent.
     await seedAccounts(svc.db.db, { n: 20, prefix: '66', unreachable: true });
 
-    const official = await commsOfficial(9100);
-    await official.say('/thongbao');
-    expect(official.transcript()).toContain('nội dung thông báo');
+    const official = await commsOfficial(svc.app, tg, SECRET, 9100);
     // Typed with Telegram formatting: bold, a link, and characters HTML must escape.
-    const text = 'Tiêm vắc xin mũi 2 tại Trường An Hòa, mang CCCD & sổ tiêm (tuổi >= 18). Chi tiết';
-    await official.send(
-      tgUpdates.text(official.user, text, {
-        entities: [
-          { type: 'bold', offset: 0, length: 12 },
-          { type: 'text_link', offset: text.length - 8, length: 8, url: 'https://cantho.gov.vn/tiem?dot=2&nhom=a' },
-        ],
-      }),
-    );
-    await official.tap('Tất cả mọi người');
+    await draftToEveryone(official, 'Tiêm vắc xin mũi 2 tại Trường An Hòa, mang CCCD & sổ tiêm (tuổi >= 18). Chi tiết');
     const html =
       '<b>Tiêm vắc xin</b> mũi 2 tại Trường An Hòa, mang CCCD &amp; sổ tiêm (tuổi &gt;= 18). <a href="https://cantho.gov.vn/tiem?dot=2&amp;nhom=a">Chi tiết</a>';
     const preview = official.last.find((c) => String(c.params.text).startsWith('📢'));
@@ -91,7 +61,7 @@ describe('a broadcast to 2,000 Telegram accounts, started in chat', () => {
     expect(official.transcript()).toContain(`Số người nhận: ${RECIPIENTS} (thêm 20 tài khoản đã chặn bot`);
     await official.tap('Gửi');
     expect(official.transcript()).toContain('Em bắt đầu gửi');
-    const id = await latestBroadcastId();
+    const id = await latestBroadcastId(svc.app);
 
     let injected = false;
     const done = await untilDone(svc.app, clock, id, {

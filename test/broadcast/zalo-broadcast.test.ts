@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { accounts } from '../../src/db/schema/index.js';
 import { seedPerson, seedVenue, seedVisit } from '../exposure/fixtures.js';
-import { startFakeTelegram, tgUpdates, tgUser, TelegramPerson, type FakeTelegram } from '../helpers/fake-telegram.js';
+import { startFakeTelegram, type FakeTelegram } from '../helpers/fake-telegram.js';
 import { eventually, FakeZalo, postZaloEvent, zaloEvents } from '../helpers/fake-zalo.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
-import { deliveriesByChat, expectCountsAddUp, runUntil, untilDone } from './e2e-helpers.js';
+import { commsOfficial, deliveriesByChat, draftToEveryone, expectCountsAddUp, latestBroadcastId, runUntil, untilDone } from './e2e-helpers.js';
 
 /**
  * Issue 8 with issue 7: a Zalo resident inside the interaction window gets an exposure alert and a broadcast
@@ -72,25 +72,11 @@ describe('Zalo residents in a broadcast and an exposure alert', () => {
     await eventually(() => expect(zalo.textsTo(Z_IN).some((t) => t.includes('Quán cơm Ba Cường'))).toBe(true), 5000);
 
     // The official writes the announcement on Telegram, with formatting.
-    const official = new TelegramPerson(svc.app, tg, SECRET, tgUser(9200));
-    const invite = await svc.app.inject({ method: 'POST', url: '/api/v1/officials/invites', headers: adminHeaders, payload: { role: 'comms' } });
-    await official.say(`/start ${new URL((invite.json() as { url: string }).url).searchParams.get('start')}`);
-    await official.say('/thongbao');
-    const text = 'Tiêm vắc xin mũi 2 tại An Hòa, mang CCCD & sổ tiêm. Chi tiết';
-    await official.send(
-      tgUpdates.text(official.user, text, {
-        entities: [
-          { type: 'bold', offset: 0, length: 12 },
-          { type: 'text_link', offset: text.length - 8, length: 8, url: 'https://cantho.gov.vn/tiem?dot=2&nhom=a' },
-        ],
-      }),
-    );
-    await official.tap('Tất cả mọi người');
+    const official = await commsOfficial(svc.app, tg, SECRET, 9200);
+    await draftToEveryone(official, 'Tiêm vắc xin mũi 2 tại An Hòa, mang CCCD & sổ tiêm. Chi tiết');
     expect(official.transcript()).toContain('Số người nhận: 4');
     await official.tap('Gửi');
-    const { broadcasts } = (await svc.app.inject({ url: '/api/v1/broadcasts', headers: adminHeaders })).json() as { broadcasts: { id: string }[] };
-
-    const done = await untilDone(svc.app, clock, broadcasts[0]!.id);
+    const done = await untilDone(svc.app, clock, await latestBroadcastId(svc.app));
     expect(done).toMatchObject({ status: 'done', total: 4, sent: 3, undeliverable: 1, failed: 0, unreachable: 0, pending: 0 });
     expectCountsAddUp(done);
 
