@@ -47,7 +47,22 @@ export function createLogger(config: Pick<Config, 'logLevel'>): FastifyBaseLogge
       paths: ['req.headers.authorization', 'req.headers["x-telegram-bot-api-secret-token"]', 'req.headers["x-zevent-signature"]', '*.phone', '*.fullName', '*.idNumber', '*.text', '*.token'],
       remove: true,
     },
+    serializers: {
+      // Fastify logs the request URL; pass tokens, login links and signed downloads carry secrets in it.
+      req: (req: { method?: string; url?: string; id?: string }) => ({ method: req.method, url: redactUrl(req.url ?? '') }),
+    },
   }) as unknown as FastifyBaseLogger;
+}
+
+/** A URL fit for logs: no query string, and long path segments (tokens, codes) replaced. */
+export function redactUrl(url: string): string {
+  const [path] = url.split('?');
+  const hadQuery = url.includes('?');
+  const safe = (path ?? '')
+    .split('/')
+    .map((seg) => (seg.length > 16 ? ':redacted' : seg))
+    .join('/');
+  return hadQuery ? `${safe}?…` : safe;
 }
 
 /**

@@ -1,18 +1,26 @@
-// Webhook throughput for a `/start` update: the real service (its features, the dialog runner, the
-// database) on loopback, replies going to the fake Bot API on loopback. Bounded: a fixed duration and
-// a fixed number of concurrent senders; every update is a different person (as many chats at once are).
+// Webhook throughput: the real service (its features, the dialog runner, the database) on loopback, replies
+// going to the fake Bot API on loopback. Bounded: a fixed duration and a fixed number of concurrent senders;
+// every update is a different person (as many chats at once are). Two modes:
+//   start    one `/start` update per new person (account creation, welcome)
+//   checkin  one check-in per declared resident: `/start v_<code>` (the poster's deep link), then a press on
+//            the "confirm" button the bot offered — two webhook requests; reported as check-ins per second
 //
-//   npx tsx scripts/bench/telegram-webhook.ts [seconds=10] [concurrency=16]
-//   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench npx tsx scripts/bench/telegram-webhook.ts
+//   npx tsx scripts/bench/telegram-webhook.ts [seconds=10] [concurrency=16] [start|checkin]
+//   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench npx tsx scripts/bench/telegram-webhook.ts 10 16 checkin
 //   (BENCH_DATABASE_URL: an empty database it may migrate and fill; unset = in-memory PGlite)
 import pino from 'pino';
+import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { loadConfig } from '../../src/config.js';
+import { accounts, declarations, persons, visits } from '../../src/db/schema/index.js';
+import { createVenue } from '../../src/features/venues/store.js';
 import { createService } from '../../src/service.js';
-import { startFakeTelegram, tgUpdates, tgUser } from '../../test/helpers/fake-telegram.js';
+import { startFakeTelegram, tgUpdates, tgUser, type RecordedCall } from '../../test/helpers/fake-telegram.js';
 
 const seconds = Math.min(Number(process.argv[2] ?? 10), 60);
 const concurrency = Math.min(Number(process.argv[3] ?? 16), 64);
+const mode = process.argv[4] ?? 'start';
+if (mode !== 'start' && mode !== 'checkin') throw new Error(`unknown mode ${mode}: start | checkin`);
 const SECRET = 'bench-secret-0123456789';
 
 const tg = await startFakeTelegram();
@@ -29,6 +37,7 @@ const config = loadConfig({
 });
 const service = await createService(config, { logger: pino({ level: 'silent' }) as unknown as FastifyBaseLogger, workers: false });
 await service.ready;
+const db = service.deps.database.db;
 const address = await service.app.listen({ port: 0, host: '127.0.0.1' });
 const url = `${address}/telegram/webhook`;
 
@@ -45,43 +54,137 @@ async function post(update: unknown): Promise<number> {
 // Update ids and people unique per run, so a reused database never sees a duplicate.
 const base = Date.now() % 1_000_000_000;
 let nextId = base;
-const startUpdate = (userId: number) => ({ ...tgUpdates.text(tgUser(userId), '/start'), update_id: nextId++ });
+const withId = <T extends object>(update: T) => ({ ...update, update_id: nextId++ });
+const startUpdate = (userId: number, param?: string) => withId(tgUpdates.text(tgUser(userId), param ? `/start ${param}` : '/start'));
 
-// Warm-up: getMe, JIT, the first accounts.
-for (let i = 0; i < 20; i++) await post(startUpdate(base + 1_000_000_000 + i));
+/** Declared residents written straight to the database (as many as the run could possibly use). */
+async function seedResidents(firstChatId: number, n: number): Promise<number[]> {
+  const chatIds = Array.from({ length: n }, (_, i) => firstChatId + i);
+  for (let i = 0; i < n; i += 500) {
+    const batch = chatIds.slice(i, i + 500).map(String);
+    const accs = await db
+      .insert(accounts)
+      .values(batch.map((externalId) => ({ channel: 'telegram', externalId, locale: 'vi', consentedAt: new Date() })))
+      .returning({ id: accounts.id });
+    const people = await db
+      .insert(persons)
+      .values(accs.map((a, j) => ({ ownerAccountId: a.id, isSelf: true, fullName: `Cư dân ${i + j}`, birthYear: 1990, gender: 'female' })))
+      .returning({ id: persons.id, ownerAccountId: persons.ownerAccountId });
+    await db.execute(sql`update ${accounts} a set person_id = p.id from ${persons} p where p.owner_account_id = a.id and p.is_self and a.person_id is null`);
+    await db.insert(declarations).values(
+      people.map((p) => ({ personId: p.id, declaredByAccountId: p.ownerAccountId, travel: false, contactCase: false, contactOutbreakArea: false, contactSymptoms: false })),
+    );
+  }
+  return chatIds;
+}
+
+/** The last inline button the bot sent to a chat: scanned from the end, where this chat's reply just landed. */
+function offeredButton(chatId: number, label: string): { data: string; messageId: number } | undefined {
+  for (let i = tg.calls.length - 1; i >= 0; i--) {
+    const c: RecordedCall = tg.calls[i]!;
+    if (c.method !== 'sendMessage' || String(c.params.chat_id) !== String(chatId)) continue;
+    const rows = (c.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)?.inline_keyboard ?? [];
+    const b = rows.flat().find((x) => x.text.includes(label) && x.callback_data);
+    return b ? { data: b.callback_data!, messageId: (c.result as { message_id: number }).message_id } : undefined;
+  }
+  return undefined;
+}
+
+interface Sample {
+  kind: string;
+  ms: number;
+  status: number;
+}
+const samples: Sample[] = [];
+const timed = async (kind: string, update: unknown) => {
+  const t0 = performance.now();
+  const status = await post(update);
+  samples.push({ kind, ms: performance.now() - t0, status });
+  return status;
+};
+
+let iteration: () => Promise<boolean>;
+let venueId: string | undefined;
+let completed = 0;
+if (mode === 'start') {
+  // Warm-up: getMe, JIT, the first accounts.
+  for (let i = 0; i < 20; i++) await post(startUpdate(base + 1_000_000_000 + i));
+  let nextUser = base + 2_000_000_000;
+  iteration = async () => {
+    await timed('start', startUpdate(nextUser++));
+    completed++;
+    return true;
+  };
+} else {
+  const venue = await createVenue(db, { name: 'Siêu thị Tân An', kind: 'shop' });
+  venueId = venue.id;
+  const param = `v_${venue.code}`;
+  const pool = await seedResidents(base + 3_000_000_000, 20 + Math.min(seconds * 400, 20_000));
+  const checkIn = async (chatId: number, record: boolean) => {
+    const send = record ? timed : (_: string, u: unknown) => post(u);
+    await send('start v_<code>', startUpdate(chatId, param));
+    const b = offeredButton(chatId, 'Xác nhận check-in');
+    if (!b) throw new Error(`chat ${chatId}: no confirm button offered`);
+    await send('confirm', withId(tgUpdates.button(tgUser(chatId), b.data, b.messageId)));
+  };
+  for (let i = 0; i < 20; i++) await checkIn(pool.shift()!, false);
+  iteration = async () => {
+    const chatId = pool.shift();
+    if (chatId === undefined) return false; // every seeded resident has checked in: the run ends early
+    await checkIn(chatId, true);
+    completed++;
+    return true;
+  };
+}
 tg.reset();
 
-const latencies: number[] = [];
-const statuses = new Map<number, number>();
-let nextUser = base + 2_000_000_000;
 const deadline = Date.now() + seconds * 1000;
 const started = Date.now();
 await Promise.all(
   Array.from({ length: concurrency }, async () => {
-    while (Date.now() < deadline) {
-      const t0 = performance.now();
-      const status = await post(startUpdate(nextUser++));
-      latencies.push(performance.now() - t0);
-      statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    }
+    while (Date.now() < deadline && (await iteration()));
   }),
 );
 const elapsed = (Date.now() - started) / 1000;
-latencies.sort((a, b) => a - b);
-const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
+
+const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!.toFixed(1);
+const latencyMs = (kind?: string) => {
+  const xs = samples.filter((s) => !kind || s.kind === kind).map((s) => s.ms).sort((a, b) => a - b);
+  return { p50: pct(xs, 50), p90: pct(xs, 90), p99: pct(xs, 99), max: xs[xs.length - 1]!.toFixed(1) };
+};
+const statuses: Record<number, number> = {};
+for (const s of samples) statuses[s.status] = (statuses[s.status] ?? 0) + 1;
 const replies = tg.calls.filter((c) => c.method === 'sendMessage' || c.method === 'sendPhoto').length;
+
+let checkin: Record<string, unknown> | undefined;
+if (venueId) {
+  // Every confirmed check-in must be a visit, once (the warm-up's 20 included).
+  const [row] = await db
+    .select({ visits: sql<number>`count(*)::int`, people: sql<number>`count(distinct ${visits.personId})::int` })
+    .from(visits)
+    .where(and(eq(visits.venueId, venueId), eq(visits.channel, 'telegram')));
+  checkin = {
+    checkins: completed,
+    checkinsPerSecond: Math.round(completed / elapsed),
+    visitsRecorded: Number(row!.visits) - 20,
+    distinctPeople: Number(row!.people) - 20,
+    latencyMsByRequest: { start: latencyMs('start v_<code>'), confirm: latencyMs('confirm') },
+  };
+}
 
 console.log(
   JSON.stringify(
     {
+      mode,
       database: service.deps.database.label,
       seconds: elapsed,
       concurrency,
-      requests: latencies.length,
-      requestsPerSecond: Math.round(latencies.length / elapsed),
-      latencyMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: latencies[latencies.length - 1]!.toFixed(1) },
-      statuses: Object.fromEntries(statuses),
+      requests: samples.length,
+      requestsPerSecond: Math.round(samples.length / elapsed),
+      latencyMs: latencyMs(),
+      statuses,
       repliesSentToFakeTelegram: replies,
+      ...checkin,
     },
     null,
     2,

@@ -46,6 +46,11 @@ describe('check-in by poster link and typed code', () => {
     const rows = await visitsOf(r.self.id);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ venueId: cafe.id, source: 'poster', channel: 'web', accountId: r.accountId, exitedAt: null });
+
+    // A second press of the same confirm button (a double tap) is told it was handled: no menu, no new visit.
+    const again = await r.chat.press('cf:ok');
+    expect(textOf(again)).toBe('Lượt check-in này đã được xử lý. Anh/Chị xem tin nhắn phía trên nhé.');
+    expect(await visitsOf(r.self.id)).toHaveLength(1);
   });
 
   it('takes a typed code in any case, with or without CI, and ignores words that are no code', async () => {

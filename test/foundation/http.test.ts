@@ -48,3 +48,12 @@ describe('http basics', () => {
     expect(r.json().keys[0].d).toBeUndefined();
   });
 });
+
+describe('logs', () => {
+  it('keep tokens and query strings out of logged URLs', async () => {
+    const { redactUrl } = await import('../../src/service.js');
+    expect(redactUrl('/v/AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAh?lang=en')).toBe('/v/:redacted?…');
+    expect(redactUrl('/c/K7QX3M')).toBe('/c/K7QX3M');
+    expect(redactUrl('/api/v1/venues/3f2c1a9e-8b7d-4c6e-9f10-112233445566/visits?from=x')).toBe('/api/v1/venues/:redacted/visits?…');
+  });
+});

@@ -576,13 +576,21 @@ export class TelegramPerson {
   }
 
   tap(label: string) {
-    for (const call of [...this.last].reverse()) {
+    return this.send(this.pressUpdate(label));
+  }
+
+  /**
+   * The callback_query update a press on an offered button (by label) makes, without sending it: for tests
+   * that post it themselves (twice, concurrently — Telegram's redelivery, a double tap).
+   */
+  pressUpdate(label: string, from: RecordedCall[] = this.last) {
+    for (const call of [...from].reverse()) {
       const rows = (call.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)?.inline_keyboard ?? [];
       const buttons = rows.flat().filter((b) => b.callback_data !== undefined);
       const b = buttons.find((x) => x.text === label) ?? buttons.find((x) => x.text.includes(label));
-      if (b) return this.send(tgUpdates.button(this.user, b.callback_data!, (call.result as { message_id: number }).message_id));
+      if (b) return tgUpdates.button(this.user, b.callback_data!, (call.result as { message_id: number }).message_id);
     }
-    throw new Error(`no button "${label}" in the last replies:\n${this.transcript()}`);
+    throw new Error(`no button "${label}" in the replies:\n${this.transcript(from)}`);
   }
 
   /** labels of the inline buttons in the last replies */
@@ -590,7 +598,7 @@ export class TelegramPerson {
     return this.last.flatMap((c) => ((c.params.reply_markup as { inline_keyboard?: { text: string }[][] } | undefined)?.inline_keyboard ?? []).flat().map((b) => b.text));
   }
 
-  transcript(): string {
-    return this.last.map((c) => String(c.params.text ?? c.params.caption ?? '[photo]')).join('\n---\n');
+  transcript(calls: RecordedCall[] = this.last): string {
+    return calls.map((c) => String(c.params.text ?? c.params.caption ?? '[photo]')).join('\n---\n');
   }
 }

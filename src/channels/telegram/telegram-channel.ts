@@ -194,11 +194,13 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
         return;
       }
       case 'inbound': {
+        let cosmetic: Promise<unknown> | undefined;
         if (event.callback) {
           const { id, messageId } = event.callback;
           const signal = AbortSignal.timeout(COSMETIC_DEADLINE_MS);
-          // Stop the spinner and take the keyboard away, so an old choice cannot be pressed twice.
-          await Promise.all([
+          // Stop the spinner and take the keyboard away, so an old choice cannot be pressed twice. Runs
+          // alongside the dialog (both calls swallow their errors) and is awaited before the replies go out.
+          cosmetic = Promise.all([
             answerCallback(ctx.api, id, signal),
             messageId === undefined
               ? undefined
@@ -207,7 +209,7 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
                   .catch((err: unknown) => log.debug({ error: toDeliveryError(err).message }, 'keyboard not removed')),
           ]);
         }
-        const result = await runner.handle(event.inbound);
+        const result = await runner.handle(event.inbound).finally(() => cosmetic);
         if (result.duplicate) {
           log.debug({ updateId }, 'telegram update seen before');
           return;

@@ -10,10 +10,11 @@ import { HISTORY_DAYS } from './rules.js';
 import { historyOfAccount, leaveVenue, personIdsOfAccount, recordCheckins } from './store.js';
 
 const FLOW = 'checkin';
-/** Payloads of the confirm step's own buttons (not registered as global handlers: they only mean something here). */
-const P_TOGGLE = 'cf:t:';
-const P_OK = 'cf:ok';
-const P_CANCEL = 'cf:no';
+/** Payloads of the confirm step's buttons, all under one prefix so a press that outlived its step is recognised. */
+const CONFIRM_PREFIX = 'cf';
+const P_TOGGLE = `${CONFIRM_PREFIX}:t:`;
+const P_OK = `${CONFIRM_PREFIX}:ok`;
+const P_CANCEL = `${CONFIRM_PREFIX}:no`;
 /** Global button: leave a venue (works any time after the check-in message). */
 export const LEAVE_PREFIX = 'leave';
 
@@ -218,6 +219,16 @@ async function showHistory(ctx: DialogContext): Promise<void> {
   ctx.reply({ text: lines.join('\n') });
 }
 
+/**
+ * A confirm-step button. In the step it is the step's answer; after the step (a double tap, Telegram delivering
+ * a second press before the keyboard was taken away, an old confirm scrolled back to) it is said to be done
+ * already — not the runner's command menu, which reads as if the check-in failed.
+ */
+async function confirmPress(ctx: DialogContext, rest: string): Promise<void> {
+  if (ctx.state.flow === FLOW && ctx.state.step === 'confirm') return handleConfirm(ctx, { kind: 'button', payload: `${CONFIRM_PREFIX}:${rest}` });
+  ctx.reply({ text: ctx.t('checkin:confirm_stale') });
+}
+
 const confirmFlow: Flow = {
   name: FLOW,
   steps: { confirm: { ask: askConfirm, handle: handleConfirm } },
@@ -228,7 +239,10 @@ export function checkinFeature(): Feature {
     name: 'checkin',
     commands: [{ names: ['lichsu', 'history'], descriptionKey: 'checkin:history_description', run: showHistory }],
     startHandlers: [{ prefix: 'v', run: beginCheckin }],
-    buttonHandlers: [{ prefix: LEAVE_PREFIX, run: leave }],
+    buttonHandlers: [
+      { prefix: LEAVE_PREFIX, run: leave },
+      { prefix: CONFIRM_PREFIX, run: confirmPress },
+    ],
     flows: [confirmFlow],
     async onIdleText(ctx, text) {
       const typed = parseTypedVenueCode(text);

@@ -1,0 +1,42 @@
+import { expect } from 'vitest';
+import type { TelegramPerson } from '../helpers/fake-telegram.js';
+
+/** What a resident answers in a first declaration; the ward must be in the imported ward list. */
+export interface TelegramResident {
+  name: string;
+  /** as Telegram's share-contact button sends it: digits with the country code, e.g. 84912345678 */
+  phone: string;
+  locale: 'vi' | 'en';
+}
+
+const labels = {
+  vi: { language: 'Tiếng Việt', agree: 'Đồng ý', gender: 'Nam', skip: 'Bỏ qua', no: 'Không', noSymptoms: 'Không có triệu chứng', confirm: 'Xác nhận', declared: 'Cảm ơn' },
+  en: { language: 'English', agree: 'I agree', gender: 'Female', skip: 'Skip', no: 'No', noSymptoms: 'No symptoms', confirm: 'Confirm', declared: 'Thank you' },
+} as const;
+
+/**
+ * A first declaration through the webhook, pressing only the buttons the bot offers: language, consent,
+ * profile (own phone by the share-contact button, no ID number), ward Cái Khế, all health answers "no".
+ * Ends when the pass arrives.
+ */
+export async function declareOverTelegram(p: TelegramPerson, r: TelegramResident): Promise<void> {
+  const l = labels[r.locale];
+  await p.say('/start');
+  await p.tap(l.language);
+  await p.tap(l.agree);
+  await p.say(r.name);
+  await p.say('1985');
+  await p.tap(l.gender);
+  await p.shareContact(r.phone);
+  await p.tap(l.skip);
+  await p.say('cai khe');
+  await p.tap('Cái Khế');
+  await p.say('12 Trần Văn Khéo');
+  await p.tap(l.no);
+  await p.tap(l.noSymptoms);
+  for (let i = 0; i < 3; i++) await p.tap(l.no);
+  await p.tap('2');
+  await p.tap(l.confirm);
+  expect(p.transcript()).toContain(`${l.declared}`);
+  expect(p.last.some((c) => c.method === 'sendPhoto'), p.transcript()).toBe(true);
+}
