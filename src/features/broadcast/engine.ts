@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
 import type { ChannelRegistry } from '../../core/channel.js';
 import { scrub, type Deps } from '../../core/dialog.js';
 import { AppError } from '../../core/errors.js';
@@ -16,6 +16,8 @@ export const CHANNEL_TEXT_LIMITS: Record<ChannelName, number> = { telegram: 4096
 export const QUEUE_CHUNK = 5000;
 /** The progress message is edited at most this often (Telegram dislikes rapid edits of one message). */
 export const PROGRESS_EDIT_INTERVAL_MS = 3000;
+/** How long after finishing a failed final progress edit is still retried. */
+export const FINAL_EDIT_RETRY_MS = 10 * 60_000;
 /**
  * Channels whose edit changes the message in place. Elsewhere (Zalo sends a new message for each "edit", the web
  * chat cannot edit) the official gets the first progress message and the final report, not a stream.
@@ -317,11 +319,25 @@ type ProgressDeps = Pick<Deps, 'database' | 'clock' | 'log' | 'wakeOutbox'> & { 
 export async function trackBroadcasts(deps: ProgressDeps): Promise<{ finished: string[]; edited: string[] }> {
   const db = deps.database.db;
   const now = deps.clock.now();
-  const sending = await db.select().from(broadcasts).where(eq(broadcasts.status, 'sending'));
+  // Recently finished ones too: if the last edit (100 %) failed in the tick that finished the broadcast, it is
+  // retried on the next ticks rather than leaving the official looking at 95 %.
+  const sending = await db
+    .select()
+    .from(broadcasts)
+    .where(
+      or(
+        eq(broadcasts.status, 'sending'),
+        and(
+          eq(broadcasts.status, 'done'),
+          isNotNull(broadcasts.progressMessageRef),
+          gt(broadcasts.finishedAt, new Date(now.getTime() - FINAL_EDIT_RETRY_MS)),
+        ),
+      ),
+    );
   const finished: string[] = [];
   const edited: string[] = [];
   for (const b of sending) {
-    const counts = await broadcastCounts(db, b.id);
+    const counts = b.status === 'done' && b.finalCounts ? (b.finalCounts as unknown as BroadcastCounts) : await broadcastCounts(db, b.id);
     const official = b.progressAccountId
       ? await db.query.accounts.findFirst({ where: eq(accounts.id, b.progressAccountId) })
       : undefined;
