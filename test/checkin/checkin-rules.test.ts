@@ -175,7 +175,7 @@ describe('the 30-minute rule, moving on, leaving, auto checkout (ManualClock)', 
     await r.chat.press('cf:ok');
     clock.advanceMinutes(45);
     expect(textOf(await r.chat.press(`leave:${office.id}`))).toContain('rời Văn phòng Sở Y tế lúc 10:45 04/08/2021');
-    expect(textOf(await r.chat.press(`leave:${office.id}`))).toContain('không check-in tại Văn phòng Sở Y tế');
+    expect(textOf(await r.chat.press(`leave:${office.id}`))).toContain('không có mặt tại Văn phòng Sở Y tế');
     const [v] = await visitsOf(r.self.id);
     expect(v).toMatchObject({ exitReason: 'left', exitedAt: new Date('2021-08-04T10:45:00+07:00') });
   });
