@@ -147,6 +147,27 @@ describe('the 30-minute rule, moving on, leaving, auto checkout (ManualClock)', 
     expect(rows[0]!.exitedAt).toEqual(new Date('2021-08-03T10:20:00+07:00'));
   });
 
+  it('back at a venue within 30 minutes after checking in elsewhere is a new visit, never two venues at once', async () => {
+    clock.set('2021-08-03T14:00:00+07:00');
+    const r = await resident();
+    await r.chat.start(`v_${cafe.code}`);
+    await r.chat.press('cf:ok');
+    clock.advanceMinutes(10);
+    await r.chat.start(`v_${office.code}`);
+    await r.chat.press('cf:ok');
+    clock.advanceMinutes(10);
+    await r.chat.start(`v_${cafe.code}`);
+    await r.chat.press('cf:ok');
+    const rows = await visitsOf(r.self.id);
+    expect(rows.map((v) => [v.venueId, v.exitReason])).toEqual([
+      [cafe.id, 'moved_on'],
+      [office.id, 'moved_on'],
+      [cafe.id, null],
+    ]);
+    expect(rows[0]!.exitedAt).toEqual(new Date('2021-08-03T14:10:00+07:00'));
+    expect(rows[2]!.enteredAt).toEqual(new Date('2021-08-03T14:20:00+07:00'));
+  });
+
   it('leave closes the visit as left; leaving again says there is nothing to leave', async () => {
     clock.set('2021-08-04T10:00:00+07:00');
     const r = await resident();
@@ -154,7 +175,7 @@ describe('the 30-minute rule, moving on, leaving, auto checkout (ManualClock)', 
     await r.chat.press('cf:ok');
     clock.advanceMinutes(45);
     expect(textOf(await r.chat.press(`leave:${office.id}`))).toContain('rời Văn phòng Sở Y tế lúc 10:45 04/08/2021');
-    expect(textOf(await r.chat.press(`leave:${office.id}`))).toContain('không check-in tại Văn phòng Sở Y tế');
+    expect(textOf(await r.chat.press(`leave:${office.id}`))).toContain('không có mặt tại Văn phòng Sở Y tế');
     const [v] = await visitsOf(r.self.id);
     expect(v).toMatchObject({ exitReason: 'left', exitedAt: new Date('2021-08-04T10:45:00+07:00') });
   });

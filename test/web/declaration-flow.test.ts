@@ -3,7 +3,23 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
 import { queryRows } from '../../src/db/client.js';
-import { accounts, declarations, dialogStates, outbox, persons, venues, visits, webInbox } from '../../src/db/schema/index.js';
+import {
+  accounts,
+  apiTokens,
+  cases,
+  contacts,
+  declarations,
+  dialogStates,
+  officialRoles,
+  outbox,
+  persons,
+  staffLoginLinks,
+  venueStaff,
+  venues,
+  visits,
+  webInbox,
+  zaloMenus,
+} from '../../src/db/schema/index.js';
 import { decryptNationalId } from '../../src/features/people/national-id.js';
 import { importWardCsv } from '../../src/features/wards/store.js';
 import { startTestService, type TestService } from '../helpers/service.js';
@@ -305,6 +321,19 @@ describe('declaration through the web chat', () => {
     }
     await db().insert(outbox).values({ channel: 'web', accountId: account.id, kind: 'alert', dedupeKey: `t:${account.id}`, payload: [] });
     await db().insert(webInbox).values({ accountId: account.id, payload: [] });
+    // …and as an official and venue staff, and as a confirmed case with the family member a close contact.
+    await db().insert(officialRoles).values({ accountId: account.id, role: 'health', grantedBy: 'bootstrap' });
+    await db().insert(apiTokens).values({ tokenHash: `h:${account.id}`, accountId: account.id, roles: ['health'], createdBy: 'bootstrap' });
+    await db().insert(zaloMenus).values({ accountId: account.id, payloads: [`fam:x:${people[1]!.id}`] });
+    await db().insert(venueStaff).values({ venueId: venue!.id, accountId: account.id, role: 'staff' });
+    await db().insert(staffLoginLinks).values({ codeHash: `s:${account.id}`, venueId: venue!.id, accountId: account.id, expiresAt: svc.clock.now() });
+    const self = people.find((p) => p.isSelf)!;
+    const [kase] = await db()
+      .insert(cases)
+      .values({ personId: self.id, phone: self.phone, infectiousFrom: svc.clock.now(), infectiousTo: svc.clock.now(), createdBy: 'bootstrap' })
+      .returning();
+    const fam = people.find((p) => !p.isSelf)!;
+    await db().insert(contacts).values({ exposureKey: kase!.id, caseId: kase!.id, personId: fam.id, accountId: account.id, kind: 'close', overlapMinutes: 0, exposedAt: svc.clock.now() });
 
     await c.say('/xoadulieu');
     expect(c.transcript()).toContain('xoá vĩnh viễn');
@@ -326,8 +355,9 @@ describe('declaration through the web chat', () => {
     }
     expect(await db().$count(visits)).toBe(0);
     expect(await db().$count(dialogStates, eq(dialogStates.accountId, account.id))).toBe(0);
-    // The venue (not theirs) stays.
+    // The venue (not theirs) stays; so does the case as an anonymous official record, its exposures still valid.
     expect(await db().$count(venues)).toBe(1);
+    expect(await db().query.cases.findFirst({ where: eq(cases.id, kase!.id) })).toMatchObject({ personId: null, phone: null });
   });
 });
 

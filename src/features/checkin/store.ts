@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, inArray, isNull, sql } from 'drizzle-orm';
 import { queryRows, type DbOrTx } from '../../db/client.js';
 import { persons, venues, visits, type Visit } from '../../db/schema/index.js';
 import { AUTO_CHECKOUT_BATCH, SAME_VENUE_WINDOW_MINUTES, type CheckinSource } from './rules.js';
@@ -27,7 +27,8 @@ export interface CheckinOutcome {
 /**
  * Records that persons entered a venue, applying the rules in one place for chat and staff scans:
  * - inside this venue already (open visit), or entered it less than 30 minutes ago → no new visit
- *   (a visit closed within those 30 minutes is reopened: they stepped out and came back);
+ *   (a visit closed within those 30 minutes is reopened: they stepped out and came back — unless they checked
+ *   in somewhere else in between, which makes the return a new visit);
  * - inside another venue → that visit ends now with exit_reason 'moved_on';
  * - otherwise a new visit starts now.
  * Each person is locked (advisory, in id order) so a staff scan and the person's own check-in cannot both
@@ -51,10 +52,15 @@ async function checkInOne(tx: DbOrTx, personId: string, input: CheckinInput): Pr
   if (open && open.venueId === venueId) return { personId, visit: open, status: 'already' };
 
   const windowStart = new Date(now.getTime() - SAME_VENUE_WINDOW_MINUTES * 60_000);
-  const recent = await tx.query.visits.findFirst({
+  let recent = await tx.query.visits.findFirst({
     where: and(eq(visits.personId, personId), eq(visits.venueId, venueId), gte(visits.enteredAt, windowStart)),
     orderBy: [desc(visits.enteredAt)],
   });
+  // Back from another venue: reopening would place the person in two venues at once (an exposure found at
+  // either would then blame the wrong span), so the return is a new visit.
+  if (recent && (open || (await tx.query.visits.findFirst({ where: and(eq(visits.personId, personId), gt(visits.enteredAt, recent.enteredAt)) })))) {
+    recent = undefined;
+  }
 
   let movedOnFromVenueId: string | undefined;
   if (open) {

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
-import { accounts, declarations, persons, type Declaration, type Person } from '../../db/schema/index.js';
+import { accounts, cases, declarations, persons, type Declaration, type Person } from '../../db/schema/index.js';
 
 /** The account holder's own person record, if they have declared. */
 export async function selfPerson(db: DbOrTx, accountId: string): Promise<Person | undefined> {
@@ -132,10 +132,14 @@ export async function removeFamilyMember(db: DbOrTx, accountId: string, personId
 
 /**
  * Deletes everything held about an account: its persons (self and family: declarations, visits, contacts
- * cascade), then the account row (dialog state, outbox rows, roles, staff rights cascade; references from
+ * cascade; their cases are made anonymous), then the account row (dialog state, outbox rows, roles, staff rights cascade; references from
  * official records such as venues or cases are set null by their foreign keys).
  */
 export async function deleteAccountData(db: DbOrTx, accountId: string): Promise<{ persons: number }> {
+  // A case stays as the health department's record (its windows still explain the alerts it sent), but
+  // anonymous: the foreign key clears person_id, and the phone it was found by goes here.
+  const owned = db.select({ id: persons.id }).from(persons).where(eq(persons.ownerAccountId, accountId));
+  await db.update(cases).set({ phone: null }).where(inArray(cases.personId, owned));
   const removed = await db.delete(persons).where(eq(persons.ownerAccountId, accountId)).returning({ id: persons.id });
   await db.delete(accounts).where(eq(accounts.id, accountId));
   return { persons: removed.length };
