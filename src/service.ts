@@ -54,13 +54,16 @@ export function createLogger(config: Pick<Config, 'logLevel'>): FastifyBaseLogge
   }) as unknown as FastifyBaseLogger;
 }
 
-/** A URL fit for logs: no query string, and long path segments (tokens, codes) replaced. */
+/** Pages whose next path segment is a credential however short: /o/<invite code>, /v/<pass token>. */
+const CREDENTIAL_PARENTS = new Set(['o', 'v', 'login']);
+
+/** A URL fit for logs: no query string, and long path segments (tokens, codes) and credentials replaced. */
 export function redactUrl(url: string): string {
   const [path] = url.split('?');
   const hadQuery = url.includes('?');
-  const safe = (path ?? '')
-    .split('/')
-    .map((seg) => (seg.length > 16 ? ':redacted' : seg))
+  const segs = (path ?? '').split('/');
+  const safe = segs
+    .map((seg, i) => (seg.length > 16 || (i > 0 && CREDENTIAL_PARENTS.has(segs[i - 1]!) && seg !== '') ? ':redacted' : seg))
     .join('/');
   return hadQuery ? `${safe}?…` : safe;
 }

@@ -422,5 +422,7 @@ function matchPrefix(handlers: PrefixHandler[], value: string): { handler: Prefi
 /** Errors may carry query parameters (personal data): log the message and code only. */
 export function scrub(err: unknown): { message: string; code?: string; name?: string; stack?: string } {
   const e = err as { message?: string; code?: string; name?: string; stack?: string };
-  return { message: String(e?.message ?? err).slice(0, 300).replace(/params: .*/s, ''), code: e?.code, name: e?.name, stack: e?.stack?.split('\n').slice(1, 4).join('\n') };
+  // The stack starts with the message, which may span lines (drizzle puts "params: …" on the second): frames only.
+  const frames = e?.stack?.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 3).join('\n');
+  return { message: String(e?.message ?? err).slice(0, 300).replace(/params: .*/s, ''), code: e?.code, name: e?.name, stack: frames };
 }

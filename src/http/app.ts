@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import type { Deps, DialogRunner } from '../core/dialog.js';
+import { scrub, type Deps, type DialogRunner } from '../core/dialog.js';
 import { AppError, isDatabaseUnavailable } from '../core/errors.js';
 import type { ChannelRegistry } from '../core/channel.js';
 import type { Metrics } from './metrics.js';
@@ -89,7 +89,8 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
     if (status >= 400 && status < 500) {
       return reply.status(status).send({ error: { code: err.code ?? 'BAD_REQUEST', message: err.message } });
     }
-    req.log.error({ err: { message: err.message, name: err.name, stack: err.stack } }, 'unhandled error');
+    // A failed query's message lists its parameters (phones, names): scrub keeps them out of the log.
+    req.log.error({ err: scrub(err) }, 'unhandled error');
     return reply.status(500).send({ error: { code: 'INTERNAL', message: 'Something went wrong on our side.' } });
   });
 

@@ -26,7 +26,14 @@ export function testLogger(): FastifyBaseLogger {
  * `env` adds variables on top of a test default (PUBLIC_URL, ADMIN_TOKEN).
  */
 export async function startTestService(
-  opts: { env?: Record<string, string>; clock?: Clock; workers?: boolean; db?: TestDatabase; features?: FeatureModule[] } = {},
+  opts: {
+    env?: Record<string, string>;
+    clock?: Clock;
+    workers?: boolean;
+    db?: TestDatabase;
+    features?: FeatureModule[];
+    logger?: FastifyBaseLogger;
+  } = {},
 ): Promise<TestService> {
   const config = loadConfig({
     PUBLIC_URL: 'https://khaibao.test',
@@ -39,7 +46,7 @@ export async function startTestService(
   const service = await createService(config, {
     database: db,
     clock,
-    logger: testLogger(),
+    logger: opts.logger ?? testLogger(),
     workers: opts.workers ?? false,
     migrate: false,
     features: opts.features,

@@ -30,6 +30,17 @@ describe('web chat inbox (messages the service sends on its own)', () => {
     expect((await svc.app.inject({ method: 'GET', url: '/chat/api/inbox?clientId=bad' })).statusCode).toBe(400);
   });
 
+  it('two pages polling at once (two tabs, two instances) get each message once between them', async () => {
+    const c = new WebChatClient(svc.app);
+    await c.start();
+    const sender = svc.deps.channels.get('web')!;
+    for (let i = 0; i < 5; i++) await sender.send(c.clientId, [{ text: `Tin ${i}` }]);
+    const inbox = () => svc.app.inject({ method: 'GET', url: `/chat/api/inbox?clientId=${c.clientId}` });
+    const polls = await Promise.all(Array.from({ length: 8 }, inbox));
+    const texts = polls.flatMap((r) => r.json().replies.map((m: { text: string }) => m.text));
+    expect(texts.sort()).toEqual(['Tin 0', 'Tin 1', 'Tin 2', 'Tin 3', 'Tin 4']);
+  });
+
   it('uncollected messages expire after 14 days, through the one retention job', async () => {
     const c = new WebChatClient(svc.app);
     await c.start();

@@ -110,8 +110,15 @@ const routes: RouteModule = (app, deps) => {
         .orderBy(asc(webInbox.createdAt))
         .limit(50);
       if (rows.length === 0) return { replies: [] };
-      await db.delete(webInbox).where(inArray(webInbox.id, rows.map((r) => r.id)));
-      return { replies: rows.flatMap((r) => fromStored(r.payload as StoredOutbound[]).map(toWebReply)) };
+      // Only the rows this request deleted are its to give: a poll running alongside may have taken some.
+      const taken = await db
+        .delete(webInbox)
+        .where(inArray(webInbox.id, rows.map((r) => r.id)))
+        .returning({ id: webInbox.id });
+      const mine = new Set(taken.map((r) => r.id));
+      return {
+        replies: rows.filter((r) => mine.has(r.id)).flatMap((r) => fromStored(r.payload as StoredOutbound[]).map(toWebReply)),
+      };
     },
   );
 };
