@@ -1,7 +1,7 @@
 /**
  * How long turning a broadcast into outbox rows takes, and what a rerun (after a crash) and one progress tick cost.
- *   npx tsx test/broadcast/queue-bench.ts [accounts]                     # PGlite in memory
- *   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx test/broadcast/queue-bench.ts 50000
+ *   npx tsx scripts/bench/broadcast-queue.ts [accounts]                     # PGlite in memory
+ *   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx scripts/bench/broadcast-queue.ts 50000
  */
 import { eq } from 'drizzle-orm';
 import pino from 'pino';
@@ -9,8 +9,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import { ManualClock } from '../../src/core/clock.js';
 import { broadcasts } from '../../src/db/schema/index.js';
 import { createBroadcast, queueDueBroadcasts, trackBroadcasts } from '../../src/features/broadcast/engine.js';
-import { createTestDatabase, testBackend } from '../helpers/db.js';
-import { seedAccounts, seedWards } from './fixtures.js';
+import { createTestDatabase, testBackend } from '../../test/helpers/db.js';
+import { seedAccounts, seedWards } from '../../test/broadcast/fixtures.js';
 
 const n = Number(process.argv[2] ?? 50_000);
 const db = await createTestDatabase();
