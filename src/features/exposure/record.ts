@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Deps } from '../../core/dialog.js';
 import { AppError, badRequest, notFound } from '../../core/errors.js';
@@ -59,7 +60,7 @@ export interface CaseResult {
  *   venue (their passes turn yellow); they get no chat alert, because that account is the case's own — health
  *   workers contact the household directly.
  * - Registering an open case again widens its infectious window and re-matches: contacts are unique per
- *   (case, person) and alerts per (case, account), so nobody is alerted twice.
+ *   (case, person), and an account is alerted only about persons newly found, so nobody is alerted twice.
  */
 export async function recordCase(deps: Deps, input: CaseInput, actor: string): Promise<CaseResult> {
   const now = deps.clock.now();
@@ -316,7 +317,7 @@ async function saveContactsAndAlert(
     accountId: a.id,
     kind: 'alert',
     refId: opts.exposureKey,
-    dedupeKey: `alert:${opts.exposureKey}:${a.id}`,
+    dedupeKey: alertDedupeKey(opts.exposureKey, a.id, (perAccount.get(a.id) ?? []).map((c) => c.personId)),
     messages: [
       alertMessage({
         exposureKey: opts.exposureKey,
@@ -345,6 +346,16 @@ async function saveContactsAndAlert(
       );
   }
   return queued;
+}
+
+/**
+ * One alert per (exposure, account, set of newly found persons): a later registration that finds another person
+ * on an account already alerted queues a second alert naming only that person, while a retry of the same call
+ * (same persons) stays one message. Hashed so a large household keeps the key short.
+ */
+export function alertDedupeKey(exposureKey: string, accountId: string, personIds: string[]): string {
+  const persons = createHash('sha256').update([...new Set(personIds)].sort().join(',')).digest('hex').slice(0, 16);
+  return `alert:${exposureKey}:${accountId}:${persons}`;
 }
 
 /** Ends a case: the person's pass is no longer red. Closing twice keeps the first time. */
