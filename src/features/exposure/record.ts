@@ -156,7 +156,7 @@ export async function recordCase(deps: Deps, input: CaseInput, actor: string): P
     if (householdOnly.length > 0) {
       await tx
         .insert(contacts)
-        .values(householdOnly.map((personId) => ({ exposureKey: row.id, caseId: row.id, personId, kind: 'close', overlapMinutes: 0, exposedAt })))
+        .values(householdOnly.map((personId) => ({ exposureKey: row.id, caseId: row.id, personId, kind: 'close', overlapMinutes: 0, exposedAt, createdAt: now })))
         .onConflictDoNothing();
     }
     const alertsQueued = await saveContactsAndAlert(tx, deps, {
@@ -298,6 +298,7 @@ async function saveContactsAndAlert(
           kind: c.kind,
           overlapMinutes: c.overlapMinutes,
           exposedAt: c.exposure.from,
+          createdAt: opts.now,
         })),
       )
       .onConflictDoNothing()
