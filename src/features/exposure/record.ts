@@ -4,7 +4,7 @@ import type { Deps } from '../../core/dialog.js';
 import { AppError, badRequest, notFound } from '../../core/errors.js';
 import type { ChannelName } from '../../core/messages.js';
 import type { Tx } from '../../db/client.js';
-import { cases, contacts, exposureWindows, persons, venues, type Case } from '../../db/schema/index.js';
+import { casePersons, cases, contacts, exposureWindows, persons, venues, type Case } from '../../db/schema/index.js';
 import { enqueue, type OutboxMessage } from '../../outbox/enqueue.js';
 import { parsePhone } from '../declaration/validators.js';
 import { alertMessage, type AlertLine } from './alert-message.js';
@@ -54,7 +54,7 @@ export interface CaseResult {
  * the first alerts leave within seconds.
  *
  * - The case is found by person id, or by phone: every person with that phone is taken to be the case (the
- *   same human may have declared on Telegram and on Zalo).
+ *   same human may have declared on Telegram and on Zalo); each is linked in case_persons, so all show red.
  * - The case's own visits become exposure windows; they are never contacts themselves.
  * - The case's household (everyone declared under the same account(s), khai hộ) are close contacts without a
  *   venue (their passes turn yellow); they get no chat alert, because that account is the case's own — health
@@ -111,6 +111,10 @@ export async function recordCase(deps: Deps, input: CaseInput, actor: string): P
           createdAt: now,
         })
         .returning()) as [Case];
+    }
+
+    if (personIds.length > 0) {
+      await tx.insert(casePersons).values(personIds.map((personId) => ({ caseId: row.id, personId }))).onConflictDoNothing();
     }
 
     const caseWindow = { from: row.infectiousFrom, to: row.infectiousTo };

@@ -1,7 +1,7 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Config } from '../../config.js';
 import type { DbOrTx } from '../../db/client.js';
-import { cases, contacts, declarations } from '../../db/schema/index.js';
+import { casePersons, cases, contacts, declarations } from '../../db/schema/index.js';
 
 export const PASS_STATUSES = ['grey', 'green', 'yellow', 'red'] as const;
 export type PassStatus = (typeof PASS_STATUSES)[number];
@@ -117,7 +117,13 @@ export async function currentStatus(
   const [openCase] = await db
     .select({ id: cases.id })
     .from(cases)
-    .where(and(eq(cases.personId, personId), isNull(cases.closedAt)))
+    .where(
+      and(
+        // Every person the case was found as, not only cases.person_id (one phone, two chat apps).
+        or(eq(cases.personId, personId), inArray(cases.id, db.select({ id: casePersons.caseId }).from(casePersons).where(eq(casePersons.personId, personId)))),
+        isNull(cases.closedAt),
+      ),
+    )
     .limit(1);
   // Household contacts get no chat alert: for them the time they were recorded stands for the alert.
   const alertAt = sql`coalesce(${contacts.alertedAt}, ${contacts.createdAt})`;
