@@ -133,6 +133,12 @@ CREATE TABLE "visits" (
 	"recorded_by_account_id" uuid
 );
 --> statement-breakpoint
+CREATE TABLE "case_persons" (
+	"case_id" uuid NOT NULL,
+	"person_id" uuid NOT NULL,
+	CONSTRAINT "case_persons_case_id_person_id_pk" PRIMARY KEY("case_id","person_id")
+);
+--> statement-breakpoint
 CREATE TABLE "cases" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"person_id" uuid,
@@ -273,6 +279,8 @@ ALTER TABLE "visits" ADD CONSTRAINT "visits_person_id_persons_id_fk" FOREIGN KEY
 ALTER TABLE "visits" ADD CONSTRAINT "visits_venue_id_venues_id_fk" FOREIGN KEY ("venue_id") REFERENCES "public"."venues"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "visits" ADD CONSTRAINT "visits_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "visits" ADD CONSTRAINT "visits_recorded_by_account_id_accounts_id_fk" FOREIGN KEY ("recorded_by_account_id") REFERENCES "public"."accounts"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "case_persons" ADD CONSTRAINT "case_persons_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "case_persons" ADD CONSTRAINT "case_persons_person_id_persons_id_fk" FOREIGN KEY ("person_id") REFERENCES "public"."persons"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "cases" ADD CONSTRAINT "cases_person_id_persons_id_fk" FOREIGN KEY ("person_id") REFERENCES "public"."persons"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "contacts" ADD CONSTRAINT "contacts_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "contacts" ADD CONSTRAINT "contacts_window_id_exposure_windows_id_fk" FOREIGN KEY ("window_id") REFERENCES "public"."exposure_windows"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -302,6 +310,7 @@ CREATE INDEX "venues_owner_idx" ON "venues" USING btree ("owner_account_id");-->
 CREATE INDEX "visits_venue_entered_idx" ON "visits" USING btree ("venue_id","entered_at");--> statement-breakpoint
 CREATE INDEX "visits_person_entered_idx" ON "visits" USING btree ("person_id","entered_at");--> statement-breakpoint
 CREATE INDEX "visits_open_entered_idx" ON "visits" USING btree ("entered_at") WHERE "exited_at" is null;--> statement-breakpoint
+CREATE INDEX "case_persons_person_idx" ON "case_persons" USING btree ("person_id");--> statement-breakpoint
 CREATE INDEX "cases_person_idx" ON "cases" USING btree ("person_id");--> statement-breakpoint
 CREATE INDEX "cases_phone_idx" ON "cases" USING btree ("phone");--> statement-breakpoint
 CREATE UNIQUE INDEX "contacts_key_person_uq" ON "contacts" USING btree ("exposure_key","person_id");--> statement-breakpoint

@@ -92,6 +92,10 @@ const envSchema = z
     EXPOSURE_BUFFER_MINUTES: z.coerce.number().int().min(0).default(60),
     HOTLINE: z.string().trim().default('1900 9095'),
     OUTBOX_MAX_ATTEMPTS: positiveInt(8),
+    // Days personal data is kept (DESIGN.md "Retention"); src/features/retention/policy.ts holds the rest.
+    RETENTION_VISITS_DAYS: positiveInt(21),
+    RETENTION_DECLARATIONS_DAYS: positiveInt(28),
+    RETENTION_DIALOG_DAYS: positiveInt(7),
   })
   .superRefine((env, ctx) => {
     const mode = env.TELEGRAM_MODE ?? defaultTelegramMode(env.PUBLIC_URL);
@@ -163,6 +167,8 @@ export interface Config {
   hotline: string;
   /** an outbox message is given up (status dead) after this many failed delivery attempts */
   outboxMaxAttempts: number;
+  /** retention periods in days that differ from the defaults (src/features/retention/policy.ts) */
+  retention?: { visitsDays?: number; declarationsDays?: number; dialogIdleDays?: number };
 }
 
 export class ConfigError extends Error {
@@ -231,6 +237,7 @@ export function loadConfig(env: Env): Config {
     exposureBufferMinutes: e.EXPOSURE_BUFFER_MINUTES,
     hotline: e.HOTLINE,
     outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+    retention: { visitsDays: e.RETENTION_VISITS_DAYS, declarationsDays: e.RETENTION_DECLARATIONS_DAYS, dialogIdleDays: e.RETENTION_DIALOG_DAYS },
   };
 }
 

@@ -64,10 +64,11 @@ async function openCase(personId: string) {
   return c!;
 }
 
-async function exposure(personId: string, exposedAt: Date) {
+/** A contact recorded at exposedAt unless told otherwise (alertedAt null: a household contact, never alerted). */
+async function exposure(personId: string, exposedAt: Date, times: { alertedAt?: Date; createdAt?: Date } = {}) {
   await svc.deps.database.db
     .insert(contacts)
-    .values({ exposureKey: `manual-${++seq}`, personId, kind: 'casual', overlapMinutes: 10, exposedAt });
+    .values({ exposureKey: `manual-${++seq}`, personId, kind: 'casual', overlapMinutes: 10, exposedAt, alertedAt: times.alertedAt, createdAt: times.createdAt ?? times.alertedAt ?? exposedAt });
 }
 
 function tokenOf(png: Buffer): string {
@@ -109,7 +110,24 @@ describe('currentStatus from the database', () => {
     expect((await currentStatus(svc.deps.database.db, p.id, clock.now(), svc.config)).status).toBe('green');
   });
 
-  it('is yellow for an exposure in the last 14 days only', async () => {
+  it('counts the 14 yellow days from the alert, not from the exposure', async () => {
+    const { person: p } = await person();
+    await declare(p.id);
+    const day = 24 * HOUR;
+    const now = clock.now().getTime();
+    // A case registered late: exposed 20 days ago, alerted 2 days ago.
+    await exposure(p.id, new Date(now - 20 * day), { alertedAt: new Date(now - 2 * day), createdAt: new Date(now - 2 * day) });
+    const s = await currentStatus(svc.deps.database.db, p.id, clock.now(), svc.config);
+    expect(s).toMatchObject({ status: 'yellow', reasons: ['exposure'] });
+    expect(s.exposureUntil).toEqual(new Date(now + 12 * day));
+    // A household contact (never alerted) counts from when it was recorded.
+    const { person: q } = await person();
+    await declare(q.id);
+    await exposure(q.id, new Date(now - 30 * day), { createdAt: new Date(now - 5 * day) });
+    expect((await currentStatus(svc.deps.database.db, q.id, clock.now(), svc.config)).exposureUntil).toEqual(new Date(now + 9 * day));
+  });
+
+  it('is yellow for an exposure alert in the last 14 days only', async () => {
     const { person: p } = await person();
     await declare(p.id);
     await exposure(p.id, new Date(clock.now().getTime() - 15 * 24 * HOUR));

@@ -20,12 +20,12 @@ const rows: Row[] = [
   ['contact with someone coughing', { latestDeclaration: { ...clean, contactSymptoms: true, declaredAt: hoursAgo(1) } }, 'yellow', ['contact-declared']],
   ['symptoms and contact', { latestDeclaration: { ...clean, symptoms: ['cough', 'fever'], contactCase: true, declaredAt: hoursAgo(1) } }, 'yellow', ['symptoms', 'contact-declared']],
   ['symptoms in an expired declaration', { latestDeclaration: { ...clean, symptoms: ['fever'], declaredAt: hoursAgo(25) } }, 'grey', ['no-declaration']],
-  ['exposure 3 days ago, clean declaration', { latestDeclaration: { ...clean, declaredAt: hoursAgo(1) }, lastExposureAt: daysAgo(3) }, 'yellow', ['exposure']],
-  ['exposure 13.9 days ago', { latestDeclaration: { ...clean, declaredAt: hoursAgo(1) }, lastExposureAt: hoursAgo(14 * 24 - 2) }, 'yellow', ['exposure']],
-  ['exposure 15 days ago is over', { latestDeclaration: { ...clean, declaredAt: hoursAgo(1) }, lastExposureAt: daysAgo(15) }, 'green', []],
-  ['exposure without a declaration stays yellow', { lastExposureAt: daysAgo(2) }, 'yellow', ['exposure', 'no-declaration']],
+  ['alerted 3 days ago, clean declaration', { latestDeclaration: { ...clean, declaredAt: hoursAgo(1) }, lastAlertAt: daysAgo(3) }, 'yellow', ['exposure']],
+  ['alerted 13.9 days ago', { latestDeclaration: { ...clean, declaredAt: hoursAgo(1) }, lastAlertAt: hoursAgo(14 * 24 - 2) }, 'yellow', ['exposure']],
+  ['alerted 15 days ago is over', { latestDeclaration: { ...clean, declaredAt: hoursAgo(1) }, lastAlertAt: daysAgo(15) }, 'green', []],
+  ['alert without a declaration stays yellow', { lastAlertAt: daysAgo(2) }, 'yellow', ['exposure', 'no-declaration']],
   ['active case beats a clean declaration', { latestDeclaration: { ...clean, declaredAt: hoursAgo(1) }, activeCase: true }, 'red', ['active-case']],
-  ['active case beats symptoms and exposure', { latestDeclaration: { ...clean, symptoms: ['fever'], declaredAt: hoursAgo(1) }, activeCase: true, lastExposureAt: daysAgo(1) }, 'red', ['active-case', 'symptoms', 'exposure']],
+  ['active case beats symptoms and exposure', { latestDeclaration: { ...clean, symptoms: ['fever'], declaredAt: hoursAgo(1) }, activeCase: true, lastAlertAt: daysAgo(1) }, 'red', ['active-case', 'symptoms', 'exposure']],
   ['active case without a declaration is red, not grey', { activeCase: true }, 'red', ['active-case', 'no-declaration']],
 ];
 
@@ -36,13 +36,13 @@ describe('pass status rules', () => {
     expect(d.reasons).toEqual(reasons);
   });
 
-  it('gives the declaration validity and the exposure end', () => {
+  it('gives the declaration validity and the end of the yellow period, 14 days after the alert', () => {
     const d = decideStatus({
       now: NOW,
       validHours: 24,
       activeCase: false,
       latestDeclaration: { ...clean, declaredAt: hoursAgo(2) },
-      lastExposureAt: daysAgo(4),
+      lastAlertAt: daysAgo(4),
     });
     expect(d.declaredAt).toEqual(hoursAgo(2));
     expect(d.declarationValidUntil).toEqual(new Date(hoursAgo(2).getTime() + 24 * 3_600_000));

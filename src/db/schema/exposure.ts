@@ -1,4 +1,4 @@
-import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { accounts, persons } from './people.js';
 import { venues, visits } from './venues.js';
 
@@ -19,6 +19,23 @@ export const cases = pgTable(
     closedAt: timestamp('closed_at', { withTimezone: true }),
   },
   (t) => [index('cases_person_idx').on(t.personId), index('cases_phone_idx').on(t.phone)],
+);
+
+/**
+ * Every person a case was found as: a phone declared on Telegram and on Zalo gives two persons, and each must
+ * show red while the case is open (cases.person_id names only the first). Deleting a person removes the link.
+ */
+export const casePersons = pgTable(
+  'case_persons',
+  {
+    caseId: uuid('case_id')
+      .notNull()
+      .references(() => cases.id, { onDelete: 'cascade' }),
+    personId: uuid('person_id')
+      .notNull()
+      .references(() => persons.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.caseId, t.personId] }), index('case_persons_person_idx').on(t.personId)],
 );
 
 /** A time span at a venue when a case was (or may have been) present: from a case's visit, or entered by hand. */

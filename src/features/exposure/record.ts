@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Deps } from '../../core/dialog.js';
 import { AppError, badRequest, notFound } from '../../core/errors.js';
 import type { ChannelName } from '../../core/messages.js';
 import type { Tx } from '../../db/client.js';
-import { cases, contacts, exposureWindows, persons, venues, type Case } from '../../db/schema/index.js';
+import { casePersons, cases, contacts, exposureWindows, persons, venues, type Case } from '../../db/schema/index.js';
 import { enqueue, type OutboxMessage } from '../../outbox/enqueue.js';
 import { parsePhone } from '../declaration/validators.js';
 import { alertMessage, type AlertLine } from './alert-message.js';
@@ -53,13 +54,13 @@ export interface CaseResult {
  * the first alerts leave within seconds.
  *
  * - The case is found by person id, or by phone: every person with that phone is taken to be the case (the
- *   same human may have declared on Telegram and on Zalo).
+ *   same human may have declared on Telegram and on Zalo); each is linked in case_persons, so all show red.
  * - The case's own visits become exposure windows; they are never contacts themselves.
  * - The case's household (everyone declared under the same account(s), khai hộ) are close contacts without a
  *   venue (their passes turn yellow); they get no chat alert, because that account is the case's own — health
  *   workers contact the household directly.
  * - Registering an open case again widens its infectious window and re-matches: contacts are unique per
- *   (case, person) and alerts per (case, account), so nobody is alerted twice.
+ *   (case, person), and an account is alerted only about persons newly found, so nobody is alerted twice.
  */
 export async function recordCase(deps: Deps, input: CaseInput, actor: string): Promise<CaseResult> {
   const now = deps.clock.now();
@@ -112,6 +113,10 @@ export async function recordCase(deps: Deps, input: CaseInput, actor: string): P
         .returning()) as [Case];
     }
 
+    if (personIds.length > 0) {
+      await tx.insert(casePersons).values(personIds.map((personId) => ({ caseId: row.id, personId }))).onConflictDoNothing();
+    }
+
     const caseWindow = { from: row.infectiousFrom, to: row.infectiousTo };
     const known = await windowsOfCase(tx, row.id);
     const knownSources = new Set(known.map((w) => w.sourceVisitId));
@@ -155,7 +160,7 @@ export async function recordCase(deps: Deps, input: CaseInput, actor: string): P
     if (householdOnly.length > 0) {
       await tx
         .insert(contacts)
-        .values(householdOnly.map((personId) => ({ exposureKey: row.id, caseId: row.id, personId, kind: 'close', overlapMinutes: 0, exposedAt })))
+        .values(householdOnly.map((personId) => ({ exposureKey: row.id, caseId: row.id, personId, kind: 'close', overlapMinutes: 0, exposedAt, createdAt: now })))
         .onConflictDoNothing();
     }
     const alertsQueued = await saveContactsAndAlert(tx, deps, {
@@ -297,6 +302,7 @@ async function saveContactsAndAlert(
           kind: c.kind,
           overlapMinutes: c.overlapMinutes,
           exposedAt: c.exposure.from,
+          createdAt: opts.now,
         })),
       )
       .onConflictDoNothing()
@@ -316,7 +322,7 @@ async function saveContactsAndAlert(
     accountId: a.id,
     kind: 'alert',
     refId: opts.exposureKey,
-    dedupeKey: `alert:${opts.exposureKey}:${a.id}`,
+    dedupeKey: alertDedupeKey(opts.exposureKey, a.id, (perAccount.get(a.id) ?? []).map((c) => c.personId)),
     messages: [
       alertMessage({
         exposureKey: opts.exposureKey,
@@ -345,6 +351,16 @@ async function saveContactsAndAlert(
       );
   }
   return queued;
+}
+
+/**
+ * One alert per (exposure, account, set of newly found persons): a later registration that finds another person
+ * on an account already alerted queues a second alert naming only that person, while a retry of the same call
+ * (same persons) stays one message. Hashed so a large household keeps the key short.
+ */
+export function alertDedupeKey(exposureKey: string, accountId: string, personIds: string[]): string {
+  const persons = createHash('sha256').update([...new Set(personIds)].sort().join(',')).digest('hex').slice(0, 16);
+  return `alert:${exposureKey}:${accountId}:${persons}`;
 }
 
 /** Ends a case: the person's pass is no longer red. Closing twice keeps the first time. */

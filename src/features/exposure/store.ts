@@ -3,6 +3,7 @@ import { queryRows, type DbOrTx } from '../../db/client.js';
 import {
   accounts,
   auditLog,
+  casePersons,
   cases,
   contacts,
   exposureWindows,
@@ -134,12 +135,17 @@ export async function householdPersonIds(db: DbOrTx, personIds: string[]): Promi
 export async function findOpenCase(db: DbOrTx, by: { personIds: string[]; phone: string | null }): Promise<Case | undefined> {
   const who =
     by.personIds.length > 0
-      ? inArray(cases.personId, by.personIds)
+      ? or(inArray(cases.personId, by.personIds), inArray(cases.id, casesOfPersons(db, by.personIds)))
       : by.phone
         ? and(isNull(cases.personId), eq(cases.phone, by.phone))
         : undefined;
   if (!who) return undefined;
   return db.query.cases.findFirst({ where: and(who, isNull(cases.closedAt)), orderBy: [desc(cases.createdAt)] });
+}
+
+/** Ids of the cases these persons were found as (any of the persons sharing a case's phone). */
+function casesOfPersons(db: DbOrTx, personIds: string[]) {
+  return db.select({ id: casePersons.caseId }).from(casePersons).where(inArray(casePersons.personId, personIds));
 }
 
 export async function caseById(db: DbOrTx, id: string): Promise<Case | undefined> {
@@ -177,10 +183,15 @@ export async function personsAlreadyExposed(
 export async function personsWithOpenCase(db: DbOrTx, personIds: string[]): Promise<string[]> {
   if (personIds.length === 0) return [];
   const rows = await db
+    .selectDistinct({ personId: casePersons.personId })
+    .from(casePersons)
+    .innerJoin(cases, eq(cases.id, casePersons.caseId))
+    .where(and(inArray(casePersons.personId, personIds), isNull(cases.closedAt)));
+  const direct = await db
     .selectDistinct({ personId: cases.personId })
     .from(cases)
     .where(and(inArray(cases.personId, personIds), isNull(cases.closedAt)));
-  return rows.flatMap((r) => (r.personId ? [r.personId] : []));
+  return [...new Set([...rows.map((r) => r.personId), ...direct.flatMap((r) => (r.personId ? [r.personId] : []))])];
 }
 
 export interface AlertAccount {

@@ -1,12 +1,15 @@
-import { and, desc, eq, gte, isNull } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Config } from '../../config.js';
 import type { DbOrTx } from '../../db/client.js';
-import { cases, contacts, declarations } from '../../db/schema/index.js';
+import { casePersons, cases, contacts, declarations } from '../../db/schema/index.js';
 
 export const PASS_STATUSES = ['grey', 'green', 'yellow', 'red'] as const;
 export type PassStatus = (typeof PASS_STATUSES)[number];
 
-/** An exposure alert keeps the pass yellow this long (design: "their pass turns yellow for 14 days"). */
+/**
+ * An exposure alert keeps the pass yellow this long, counted from the alert (design: "an exposure alert in the
+ * last 14 days"): a case registered days after the visit still gives its contacts 14 yellow days.
+ */
 export const EXPOSURE_YELLOW_DAYS = 14;
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -16,7 +19,7 @@ const HOUR_MS = 3_600_000;
  * - `active-case`: an open confirmed case (red);
  * - `symptoms`: symptoms ticked in the latest declaration (yellow);
  * - `contact-declared`: any of the three contact answers was yes in the latest declaration (yellow);
- * - `exposure`: found at a venue during an exposure window in the last 14 days (yellow);
+ * - `exposure`: alerted (or recorded as a contact) in the last 14 days (yellow);
  * - `no-declaration`: no declaration within PASS_VALID_HOURS (grey unless an official record says more).
  */
 export type StatusReason = 'active-case' | 'symptoms' | 'contact-declared' | 'exposure' | 'no-declaration';
@@ -34,8 +37,8 @@ export interface StatusFacts {
   };
   /** an open case (closedAt null) exists for the person */
   activeCase: boolean;
-  /** the most recent `contacts.exposedAt` for the person, if any */
-  lastExposureAt?: Date;
+  /** when the person was last alerted as a contact (`contacts.alertedAt`, else when the contact was recorded) */
+  lastAlertAt?: Date;
 }
 
 export interface StatusDecision {
@@ -65,7 +68,7 @@ export function decideStatus(f: StatusFacts): StatusDecision {
   if (f.activeCase) reasons.push('active-case');
   if (declarationValid && d.symptoms.length > 0) reasons.push('symptoms');
   if (declarationValid && (d.contactCase || d.contactOutbreakArea || d.contactSymptoms)) reasons.push('contact-declared');
-  const exposureUntil = f.lastExposureAt ? new Date(f.lastExposureAt.getTime() + EXPOSURE_YELLOW_DAYS * DAY_MS) : undefined;
+  const exposureUntil = f.lastAlertAt ? new Date(f.lastAlertAt.getTime() + EXPOSURE_YELLOW_DAYS * DAY_MS) : undefined;
   const exposed = !!exposureUntil && exposureUntil.getTime() > now;
   if (exposed) reasons.push('exposure');
   if (!declarationValid) reasons.push('no-declaration');
@@ -114,20 +117,29 @@ export async function currentStatus(
   const [openCase] = await db
     .select({ id: cases.id })
     .from(cases)
-    .where(and(eq(cases.personId, personId), isNull(cases.closedAt)))
+    .where(
+      and(
+        // Every person the case was found as, not only cases.person_id (one phone, two chat apps).
+        or(eq(cases.personId, personId), inArray(cases.id, db.select({ id: casePersons.caseId }).from(casePersons).where(eq(casePersons.personId, personId)))),
+        isNull(cases.closedAt),
+      ),
+    )
     .limit(1);
+  // Household contacts get no chat alert: for them the time they were recorded stands for the alert.
+  const alertAt = sql`coalesce(${contacts.alertedAt}, ${contacts.createdAt})`;
+  const since = new Date(now.getTime() - EXPOSURE_YELLOW_DAYS * DAY_MS).toISOString();
   const [exposure] = await db
-    .select({ exposedAt: contacts.exposedAt })
+    .select({ alertedAt: contacts.alertedAt, createdAt: contacts.createdAt })
     .from(contacts)
-    .where(and(eq(contacts.personId, personId), gte(contacts.exposedAt, new Date(now.getTime() - EXPOSURE_YELLOW_DAYS * DAY_MS))))
-    .orderBy(desc(contacts.exposedAt))
+    .where(and(eq(contacts.personId, personId), sql`${alertAt} >= ${since}::timestamptz`))
+    .orderBy(desc(alertAt))
     .limit(1);
   const decision = decideStatus({
     now,
     validHours: config.passValidHours,
     latestDeclaration: latest,
     activeCase: !!openCase,
-    lastExposureAt: exposure?.exposedAt,
+    lastAlertAt: exposure ? (exposure.alertedAt ?? exposure.createdAt) : undefined,
   });
   return { ...decision, lastDeclaredAt: latest?.declaredAt };
 }

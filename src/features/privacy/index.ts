@@ -2,6 +2,7 @@ import type { DialogContext, Feature } from '../../core/dialog.js';
 import type { Button } from '../../core/messages.js';
 import type { FeatureModule } from '../index.js';
 import { askLanguageThenConsent, chooseLanguage, privacyFlow, PRIVACY_FLOW } from './consent.js';
+import { myDataTexts } from './my-data.js';
 
 /** The main menu: what a resident can do, as buttons and as commands. */
 export function showHelp(ctx: DialogContext): void {
@@ -69,6 +70,16 @@ export const privacyFeature: Feature = {
         }
         ctx.end();
         ctx.reply({ text: ctx.t('privacy:cancelled') });
+      },
+    },
+    {
+      names: ['dulieu', 'mydata'],
+      descriptionKey: 'privacy:cmd_mydata',
+      run: async (ctx) => {
+        const texts = await myDataTexts(ctx);
+        ctx.reply(...texts.map((text) => ({ text })));
+        // Reading does not leave a flow: a declaration in progress goes on after it.
+        if (ctx.state.flow && ctx.state.step) await ctx.goto(ctx.state.step);
       },
     },
     {

@@ -1,8 +1,21 @@
-import { and, lt, notInArray } from 'drizzle-orm';
+import { and, inArray, isNotNull, lt, notInArray, or } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
-import { auditLog, declarations, dialogStates, outbox, processedUpdates, visits, webInbox } from '../../db/schema/index.js';
+import {
+  auditLog,
+  cases,
+  contacts,
+  declarations,
+  dialogStates,
+  exposureWindows,
+  invites,
+  outbox,
+  processedUpdates,
+  staffLoginLinks,
+  visits,
+  webInbox,
+} from '../../db/schema/index.js';
 import type { FeatureModule } from '../index.js';
-import { DEFAULT_RETENTION, type RetentionPolicy } from './policy.js';
+import { DEFAULT_RETENTION, retentionPolicy, type RetentionPolicy } from './policy.js';
 
 const DAY = 86_400_000;
 
@@ -14,6 +27,10 @@ export interface RetentionResult {
   auditLog: number;
   outbox: number;
   webInbox: number;
+  contacts: number;
+  exposureWindows: number;
+  invites: number;
+  staffLoginLinks: number;
 }
 
 /** Delete everything past its retention period. Safe to run on several instances at once. */
@@ -43,6 +60,27 @@ export async function applyRetention(db: DbOrTx, now: Date, policy: RetentionPol
         .returning({ id: outbox.id }),
     ),
     webInbox: await count(db.delete(webInbox).where(lt(webInbox.createdAt, before(policy.webInboxDays))).returning({ id: webInbox.id })),
+    contacts: await count(db.delete(contacts).where(lt(contacts.exposedAt, before(policy.contactsDays))).returning({ id: contacts.id })),
+    exposureWindows: await count(
+      db
+        .delete(exposureWindows)
+        .where(
+          and(
+            lt(exposureWindows.toAt, before(policy.closedCaseWindowsDays)),
+            inArray(exposureWindows.caseId, db.select({ id: cases.id }).from(cases).where(isNotNull(cases.closedAt))),
+          ),
+        )
+        .returning({ id: exposureWindows.id }),
+    ),
+    invites: await count(
+      db
+        .delete(invites)
+        .where(or(lt(invites.expiresAt, before(policy.linksGraceDays)), lt(invites.usedAt, before(policy.linksGraceDays))))
+        .returning({ id: invites.id }),
+    ),
+    staffLoginLinks: await count(
+      db.delete(staffLoginLinks).where(lt(staffLoginLinks.expiresAt, before(policy.linksGraceDays))).returning({ id: staffLoginLinks.codeHash }),
+    ),
   };
 }
 
@@ -50,7 +88,7 @@ export async function applyRetention(db: DbOrTx, now: Date, policy: RetentionPol
 export const retentionModule: FeatureModule = {
   workers: (workers, deps) => {
     workers.every('retention', 3_600_000, async () => {
-      const result = await applyRetention(deps.database.db, deps.clock.now());
+      const result = await applyRetention(deps.database.db, deps.clock.now(), retentionPolicy(deps.config));
       deps.log.info({ deleted: result }, 'retention applied');
     });
   },

@@ -1,10 +1,23 @@
+import type { Config } from '../../config.js';
+
 /**
- * How long personal data is kept (DESIGN.md "Retention"). One place; each a setting with these defaults.
- * Rows older than these are deleted by the retention job on every instance (deletes are idempotent).
+ * How long personal data is kept (DESIGN.md "Retention"). One place; the periods residents are told about are
+ * settings (RETENTION_*), the rest fixed here. Rows older than these are deleted by the retention job on every
+ * instance (deletes are idempotent).
+ *
+ * Kept on purpose: `cases` (the health department's record of a confirmed case; anonymised when its person's
+ * account is deleted) and manual exposure windows (a venue and times, no person). A closed case's own windows
+ * go once their period ends, so its venues and times do not outlive the contacts they explained.
  */
 export interface RetentionPolicy {
   visitsDays: number;
   declarationsDays: number;
+  /** contacts, counted from the exposure: an exposure is as old as the declarations it is checked against */
+  contactsDays: number;
+  /** exposure windows of closed cases, counted from the window's end */
+  closedCaseWindowsDays: number;
+  /** invites and staff login links, counted from their expiry (or from use, for a used invite) */
+  linksGraceDays: number;
   dialogIdleDays: number;
   processedUpdatesDays: number;
   auditLogDays: number;
@@ -17,9 +30,25 @@ export interface RetentionPolicy {
 export const DEFAULT_RETENTION: RetentionPolicy = {
   visitsDays: 21,
   declarationsDays: 28,
+  contactsDays: 28,
+  closedCaseWindowsDays: 28,
+  linksGraceDays: 7,
   dialogIdleDays: 7,
   processedUpdatesDays: 3,
   auditLogDays: 365,
   outboxDays: 14,
   webInboxDays: 14,
 };
+
+/** The policy in force: the defaults with the RETENTION_* settings applied (contacts follow declarations). */
+export function retentionPolicy(config: Pick<Config, 'retention'>): RetentionPolicy {
+  const set = config.retention ?? {};
+  const declarationsDays = set.declarationsDays ?? DEFAULT_RETENTION.declarationsDays;
+  return {
+    ...DEFAULT_RETENTION,
+    visitsDays: set.visitsDays ?? DEFAULT_RETENTION.visitsDays,
+    declarationsDays,
+    contactsDays: declarationsDays,
+    dialogIdleDays: set.dialogIdleDays ?? DEFAULT_RETENTION.dialogIdleDays,
+  };
+}

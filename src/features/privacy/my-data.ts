@@ -1,0 +1,154 @@
+import { and, asc, desc, eq, gte, inArray } from 'drizzle-orm';
+import type { DialogContext } from '../../core/dialog.js';
+import { formatDateTime, formatTime } from '../../core/i18n.js';
+import { contacts, declarations, exposureWindows, persons, venues, visits, wards } from '../../db/schema/index.js';
+import { retentionPolicy } from '../retention/policy.js';
+
+const DAY = 86_400_000;
+/** Under Zalo's 2,000-character limit (Telegram allows 4,096), so one summary fits every channel. */
+export const MY_DATA_MAX_CHARS = 1800;
+
+const date = (d: Date) => formatDateTime(d).slice(6);
+
+/**
+ * Everything khaibao holds about the account and the persons it declared, as plain text in the person's
+ * language (DESIGN.md: "A resident can see everything held about them"). Sections are kept whole where they fit,
+ * so a long history arrives as several messages, each a readable piece.
+ */
+export async function myDataTexts(ctx: DialogContext): Promise<string[]> {
+  const { t, tx, account } = ctx;
+  const d = (key: string, opts?: Record<string, unknown>) => t(`declaration:${key}`, opts);
+  const none = d('none');
+  const now = ctx.deps.clock.now();
+  const policy = retentionPolicy(ctx.deps.config);
+
+  const blocks: string[] = [
+    [
+      t('privacy:mydata_title'),
+      '',
+      `${t('privacy:mydata_channel')}: ${t(`privacy:mydata_channel_${account.channel}`)}`,
+      `${t('privacy:mydata_language')}: ${t(`privacy:mydata_language_${account.locale === 'en' ? 'en' : 'vi'}`)}`,
+      `${t('privacy:mydata_consent')}: ${account.consentedAt ? formatDateTime(account.consentedAt, ctx.locale) : t('privacy:mydata_no_consent')}`,
+    ].join('\n'),
+  ];
+
+  const people = await tx
+    .select({ person: persons, wardName: wards.name })
+    .from(persons)
+    .leftJoin(wards, eq(wards.code, persons.wardCode))
+    .where(eq(persons.ownerAccountId, account.id))
+    .orderBy(desc(persons.isSelf), asc(persons.createdAt));
+  if (people.length === 0) blocks.push(t('privacy:mydata_no_persons'));
+  const ids = people.map((p) => p.person.id);
+
+  const decls = ids.length
+    ? await tx
+        .select()
+        .from(declarations)
+        .where(and(inArray(declarations.personId, ids), gte(declarations.declaredAt, new Date(now.getTime() - policy.declarationsDays * DAY))))
+        .orderBy(desc(declarations.declaredAt))
+    : [];
+  const visitRows = ids.length
+    ? await tx
+        .select({ personId: visits.personId, enteredAt: visits.enteredAt, exitedAt: visits.exitedAt, venue: venues.name })
+        .from(visits)
+        .innerJoin(venues, eq(venues.id, visits.venueId))
+        .where(and(inArray(visits.personId, ids), gte(visits.enteredAt, new Date(now.getTime() - policy.visitsDays * DAY))))
+        .orderBy(desc(visits.enteredAt))
+    : [];
+  const alerts = ids.length
+    ? await tx
+        .select({ personId: contacts.personId, kind: contacts.kind, exposedAt: contacts.exposedAt, alertedAt: contacts.alertedAt, venue: venues.name })
+        .from(contacts)
+        .leftJoin(exposureWindows, eq(exposureWindows.id, contacts.windowId))
+        .leftJoin(venues, eq(venues.id, exposureWindows.venueId))
+        .where(inArray(contacts.personId, ids))
+        .orderBy(desc(contacts.exposedAt))
+    : [];
+
+  for (const { person: p, wardName } of people) {
+    const doses = p.vaccineDoses ?? null;
+    const profile = [
+      `👤 ${p.fullName}${p.isSelf ? '' : ` (${t('privacy:mydata_family_member')})`}`,
+      `${d('field_birth_year')}: ${p.birthYear} · ${d('field_gender')}: ${d(`gender_${p.gender}`)}`,
+      `${d('field_phone')}: ${p.phone ?? none}`,
+      `${d('field_id_number')}: ${p.idNumberLast4 ? `${p.idKind ? `${d(`id_kind_${p.idKind}`)} ` : ''}•••• ${p.idNumberLast4}` : none}`,
+      `${d('field_ward')}: ${wardName ?? none}`,
+      `${d('field_street')}: ${p.street ?? none}`,
+      `${d('field_vaccine')}: ${doses === null ? d('not_declared') : doses}`,
+    ];
+    blocks.push(profile.join('\n'));
+
+    const own = decls.filter((x) => x.personId === p.id);
+    blocks.push(
+      [
+        t('privacy:mydata_declarations', { name: p.fullName, days: policy.declarationsDays }),
+        ...(own.length === 0
+          ? [none]
+          : own.map((x) => {
+              const yn = (v: boolean) => d(v ? 'yes' : 'no');
+              const answers = [
+                `${d('field_travel')}: ${yn(x.travel)}${x.travel && x.travelPlaces ? ` (${x.travelPlaces})` : ''}`,
+                `${d('field_symptoms')}: ${x.symptoms.length ? x.symptoms.map((s) => d(`symptom_${s}`)).join(', ') : none}`,
+                `${d('field_contact_case')}: ${yn(x.contactCase)}`,
+                `${d('field_contact_area')}: ${yn(x.contactOutbreakArea)}`,
+                `${d('field_contact_symptoms')}: ${yn(x.contactSymptoms)}`,
+              ];
+              return `• ${formatDateTime(x.declaredAt, ctx.locale)} — ${answers.join('; ')}`;
+            })),
+      ].join('\n'),
+    );
+
+    const went = visitRows.filter((v) => v.personId === p.id);
+    blocks.push(
+      [
+        t('privacy:mydata_visits', { name: p.fullName, days: policy.visitsDays }),
+        ...(went.length === 0
+          ? [none]
+          : went.map(
+              (v) =>
+                `• ${v.venue}: ${formatTime(v.enteredAt)} – ${v.exitedAt ? formatTime(v.exitedAt) : t('privacy:mydata_no_exit')} ${date(v.enteredAt)}`,
+            )),
+      ].join('\n'),
+    );
+
+    const told = alerts.filter((a) => a.personId === p.id);
+    if (told.length > 0) {
+      blocks.push(
+        [
+          t('privacy:mydata_alerts', { name: p.fullName }),
+          ...told.map((a) => {
+            const where = a.venue ?? t('privacy:mydata_household');
+            const kind = t(a.kind === 'close' ? 'privacy:mydata_close' : 'privacy:mydata_casual');
+            const when = a.alertedAt ? ` · ${t('privacy:mydata_alerted_at', { time: formatDateTime(a.alertedAt, ctx.locale) })}` : '';
+            return `• ${where}, ${date(a.exposedAt)} (${kind})${when}`;
+          }),
+        ].join('\n'),
+      );
+    }
+  }
+  blocks.push(t('privacy:mydata_footer'));
+  return packMessages(blocks, MY_DATA_MAX_CHARS);
+}
+
+/** Joins blocks into messages of at most `max` characters, breaking between blocks, else between lines. */
+export function packMessages(blocks: string[], max: number): string[] {
+  const out: string[] = [];
+  let current = '';
+  const push = (piece: string, sep: string) => {
+    if (current && current.length + sep.length + piece.length > max) {
+      out.push(current);
+      current = '';
+    }
+    current = current ? `${current}${sep}${piece}` : piece;
+  };
+  for (const block of blocks) {
+    if (block.length <= max) {
+      push(block, '\n\n');
+      continue;
+    }
+    block.split('\n').forEach((line, i) => push(line.length > max ? `${line.slice(0, max - 1)}…` : line, i === 0 ? '\n\n' : '\n'));
+  }
+  if (current) out.push(current);
+  return out;
+}

@@ -1,0 +1,141 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import { accounts, cases, contacts, declarations, exposureWindows, persons, venues, visits, wards } from '../../src/db/schema/index.js';
+import { MY_DATA_MAX_CHARS, packMessages } from '../../src/features/privacy/my-data.js';
+import { startTestService, type TestService } from '../helpers/service.js';
+import { chat } from '../checkin/chat-driver.js';
+
+/** /dulieu /mydata: a resident reads everything held about them and their family, in their language. */
+let svc: TestService;
+const NOW = new Date('2021-08-20T12:00:00+07:00');
+const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000);
+
+async function resident(externalId: string, locale: 'vi' | 'en') {
+  const db = svc.db.db;
+  const [acc] = await db
+    .insert(accounts)
+    .values({ channel: 'web', externalId, locale, consentedAt: new Date('2021-08-01T09:30:00+07:00') })
+    .returning();
+  const [self] = await db
+    .insert(persons)
+    .values({
+      ownerAccountId: acc!.id,
+      isSelf: true,
+      fullName: 'Nguyễn Thị Mai',
+      birthYear: 1988,
+      gender: 'female',
+      phone: '+84912345678',
+      idNumberEnc: 'not-shown',
+      idNumberLast4: '1234',
+      idKind: 'cccd',
+      wardCode: '31117',
+      street: '12 Trần Hưng Đạo',
+      vaccineDoses: 2,
+    })
+    .returning();
+  await db.update(accounts).set({ personId: self!.id }).where(eq(accounts.id, acc!.id));
+  const [child] = await db.insert(persons).values({ ownerAccountId: acc!.id, fullName: 'Trần Bảo An', birthYear: 2016, gender: 'male' }).returning();
+  return { account: acc!, self: self!, child: child! };
+}
+
+beforeAll(async () => {
+  svc = await startTestService({ clock: new ManualClock(NOW) });
+  await svc.db.db.insert(wards).values({ code: '31117', name: 'Phường Cái Khế', district: 'Ninh Kiều', province: 'Cần Thơ', searchName: 'phuong cai khe' });
+});
+afterAll(() => svc?.close());
+
+describe('/dulieu', () => {
+  it('shows the account, each person, recent declarations and visits, and alerts, in Vietnamese', async () => {
+    const db = svc.db.db;
+    const { self, child } = await resident('mydata-vi', 'vi');
+    const [cafe] = await db.insert(venues).values({ code: 'CAFE22', name: 'Cà phê Hạnh Phúc', kind: 'restaurant', defaultStayMinutes: 60 }).returning();
+    const decl = { personId: self.id, travel: false, contactCase: false, contactOutbreakArea: false, contactSymptoms: false };
+    await db.insert(declarations).values([
+      { ...decl, symptoms: ['fever', 'cough'], travel: true, travelPlaces: 'TP. Hồ Chí Minh', declaredAt: new Date('2021-08-19T07:15:00+07:00') },
+      { ...decl, declaredAt: daysAgo(29) }, // older than 28 days: not held any more
+    ]);
+    const visit = { venueId: cafe!.id, source: 'poster', channel: 'web' };
+    await db.insert(visits).values([
+      { ...visit, personId: child.id, enteredAt: new Date('2021-08-15T10:00:00+07:00'), exitedAt: new Date('2021-08-15T11:30:00+07:00') },
+      { ...visit, personId: self.id, enteredAt: new Date('2021-08-16T18:00:00+07:00') },
+      { ...visit, personId: self.id, enteredAt: daysAgo(22) }, // older than 21 days
+    ]);
+    const [kase] = await db.insert(cases).values({ infectiousFrom: daysAgo(7), infectiousTo: daysAgo(3), createdBy: 'test' }).returning();
+    const [w] = await db
+      .insert(exposureWindows)
+      .values({ caseId: kase!.id, venueId: cafe!.id, fromAt: daysAgo(6), toAt: daysAgo(5), advice: 'test', createdBy: 'test' })
+      .returning();
+    await db.insert(contacts).values({
+      exposureKey: kase!.id,
+      caseId: kase!.id,
+      windowId: w!.id,
+      personId: child.id,
+      kind: 'close',
+      overlapMinutes: 30,
+      exposedAt: new Date('2021-08-15T10:00:00+07:00'),
+      alertedAt: new Date('2021-08-17T08:00:00+07:00'),
+    });
+
+    const r = await chat(svc, 'mydata-vi').text('/dulieu');
+    const texts = r.replies.map((m) => m.text ?? '');
+    const all = texts.join('\n\n');
+    expect(all).toContain('Dữ liệu khaibao đang lưu về Anh/Chị');
+    expect(all).toContain('Tài khoản: Trò chuyện trên trang web');
+    expect(all).toContain('Ngôn ngữ: Tiếng Việt');
+    expect(all).toContain('Đồng ý điều khoản lúc: 09:30 01/08/2021');
+    expect(all).toContain('👤 Nguyễn Thị Mai\nNăm sinh: 1988 · Giới tính: Nữ\nĐiện thoại: +84912345678\nGiấy tờ: CCCD •••• 1234');
+    expect(all).toContain('Phường/xã: Phường Cái Khế\nĐịa chỉ: 12 Trần Hưng Đạo\nSố mũi vắc-xin: 2');
+    expect(all).toContain('👤 Trần Bảo An (người thân)');
+    expect(all).toContain('• 07:15 19/08/2021 — Đi tỉnh khác (14 ngày): Có (TP. Hồ Chí Minh); Triệu chứng: Sốt, Ho;');
+    expect(all.match(/^• \d\d:\d\d \d\d\/\d\d\/2021 — /gm)).toHaveLength(1);
+    expect(all).toContain('• Cà phê Hạnh Phúc: 18:00 – chưa ghi giờ ra 16/08/2021');
+    expect(all).toContain('Nơi Trần Bảo An đã check-in trong 21 ngày qua:\n• Cà phê Hạnh Phúc: 10:00 – 11:30 15/08/2021');
+    expect(all).not.toContain('29/07/2021');
+    expect(all).toContain('Cảnh báo tiếp xúc của Trần Bảo An:\n• Cà phê Hạnh Phúc, 15/08/2021 (tiếp xúc gần) · đã báo lúc 08:00 17/08/2021');
+    expect(all).toContain('/xoadulieu');
+    expect(all).not.toContain('not-shown');
+    for (const t of texts) expect(t.length).toBeLessThanOrEqual(MY_DATA_MAX_CHARS);
+  });
+
+  it('answers /mydata in English, and splits a long history into several messages', async () => {
+    const db = svc.db.db;
+    const { self } = await resident('mydata-en', 'en');
+    const [market] = await db.insert(venues).values({ code: 'MARKET', name: 'Chợ Xuân Khánh', kind: 'market', defaultStayMinutes: 45 }).returning();
+    await db.insert(visits).values(
+      Array.from({ length: 60 }, (_, i) => ({
+        personId: self.id,
+        venueId: market!.id,
+        source: 'poster',
+        channel: 'web',
+        enteredAt: new Date(NOW.getTime() - (i + 1) * 6 * 3_600_000),
+        exitedAt: new Date(NOW.getTime() - (i + 1) * 6 * 3_600_000 + 1_800_000),
+      })),
+    );
+    const r = await chat(svc, 'mydata-en').text('/mydata');
+    const texts = r.replies.map((m) => m.text ?? '');
+    expect(texts.length).toBeGreaterThan(1);
+    for (const t of texts) expect(t.length).toBeLessThanOrEqual(MY_DATA_MAX_CHARS);
+    const all = texts.join('\n');
+    expect(all).toContain('What khaibao holds about you');
+    expect(all).toContain('Language: English');
+    expect(all).toContain('Year of birth: 1988 · Gender: Female');
+    expect(all).toContain('ID document: CCCD •••• 1234');
+    expect(all).toContain("Nguyễn Thị Mai's declarations in the last 28 days:\nNone");
+    expect(all.match(/• Chợ Xuân Khánh: /g)).toHaveLength(60);
+  });
+
+  it('is listed in the help and the command menus', async () => {
+    const r = await chat(svc, 'mydata-vi').text('/trogiup');
+    expect(r.replies.map((m) => m.text).join('\n')).toContain('/dulieu: xem dữ liệu khaibao đang lưu');
+    const cmd = svc.runner.features.flatMap((f) => f.commands ?? []).find((c) => c.names.includes('dulieu'));
+    expect(cmd?.descriptionKey).toBe('privacy:cmd_mydata');
+  });
+});
+
+describe('packMessages', () => {
+  it('keeps blocks whole when they fit and breaks a long block between lines', () => {
+    expect(packMessages(['aaaa', 'bbbb', 'cccc'], 10)).toEqual(['aaaa\n\nbbbb', 'cccc']);
+    expect(packMessages(['x', 'l1\nl2\nl3\nl4'], 6)).toEqual(['x\n\nl1', 'l2\nl3', 'l4']);
+  });
+});
