@@ -1,7 +1,9 @@
+import { generateKeyPairSync } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
+import { settings } from '../../src/db/schema/index.js';
 import type { FeatureModule } from '../../src/features/index.js';
 import { createService } from '../../src/service.js';
 import { createTestDatabase, testBackend } from '../helpers/db.js';
@@ -71,5 +73,25 @@ describe(`stop() during start-up (${testBackend})`, () => {
     expect(await settled(service.ready, 10_000)).toBe('rejected SERVICE_STOPPED');
     await stopped;
     expect(probe.starts()).toBe(0);
+  });
+});
+
+describe(`/readyz before the service is ready (${testBackend})`, () => {
+  it('says 503 while migrations are applied but secrets did not load, like the other routes', async () => {
+    const db = await createTestDatabase(); // migrated: the database alone looks ready
+    cleanup.push(() => db.destroy());
+    // A stored pass key of the wrong type makes loading secrets fail, so start-up never finishes.
+    const wrongKey = generateKeyPairSync('x25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    await db.db.insert(settings).values({ key: 'pass_signing_key', value: wrongKey as unknown as object });
+    const config = loadConfig({ ...(db.url ? { DATABASE_URL: db.url } : { DATA_DIR: 'memory://' }), ADMIN_TOKEN: 'x'.repeat(20) });
+    const service = await createService(config, { database: db, logger: testLogger(), workers: false, migrate: false });
+    cleanup.push(() => service.stop());
+    await expect(service.ready).rejects.toThrow(/Ed25519/);
+
+    expect(service.deps.isReady()).toBe(false);
+    expect((await service.app.inject({ url: '/.well-known/khaibao/pass-keys.json' })).statusCode).toBe(503);
+    const r = await service.app.inject({ url: '/readyz' });
+    expect(r.statusCode).toBe(503);
+    expect(r.json()).toMatchObject({ status: 'unavailable' });
   });
 });
