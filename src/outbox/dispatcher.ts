@@ -53,6 +53,8 @@ interface Claimed {
   /** next_attempt_at before the claim: a row handed back keeps its place in the queue */
   dueAt: Date;
   externalId: string;
+  /** the account's language, for the channel adapter's own labels */
+  locale: string;
   unreachable: boolean;
 }
 
@@ -189,6 +191,7 @@ export class OutboxDispatcher implements Worker {
       created_at: string | Date;
       due_at: string | Date;
       external_id: string;
+      locale: string;
       unreachable_at: string | Date | null;
     }>(
       this.o.database.db,
@@ -207,7 +210,7 @@ export class OutboxDispatcher implements Worker {
             from due, accounts a
             where o.id = due.id and a.id = o.account_id
             returning o.id, o.channel, o.account_id, o.kind, o.payload, o.attempts, o.created_at,
-                      due.next_attempt_at as due_at, a.external_id, a.unreachable_at
+                      due.next_attempt_at as due_at, a.external_id, a.locale, a.unreachable_at
           )
           select * from claimed
           order by min(due_at) over (partition by account_id), account_id, created_at, id`,
@@ -222,6 +225,7 @@ export class OutboxDispatcher implements Worker {
       createdAt: new Date(r.created_at),
       dueAt: new Date(r.due_at),
       externalId: r.external_id,
+      locale: r.locale,
       unreachable: r.unreachable_at !== null,
     }));
   }
@@ -270,7 +274,7 @@ export class OutboxDispatcher implements Worker {
     if (this.lastSent.size > 100_000) this.lastSent.clear(); // only recent chats matter; bound the memory
 
     try {
-      await sender.send(row.externalId, fromStored(row.payload), { proactive: true });
+      await sender.send(row.externalId, fromStored(row.payload), { proactive: true, locale: row.locale });
     } catch (err) {
       return this.failed(row, err);
     }
