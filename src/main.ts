@@ -56,7 +56,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   await service.app.listen({ port: config.port, host: config.host });
-  await service.ready;
+  try {
+    await service.ready;
+  } catch (err) {
+    if (shuttingDown) return; // a signal came during start-up: shutdown() exits
+    throw err;
+  }
   log.info({ ms: Date.now() - started, database: service.deps.database.label }, 'ready');
 
   const lines = [`khaibao is ready on ${config.publicUrl} (database: ${service.deps.database.kind})`];

@@ -12,6 +12,7 @@ import { channelModules } from './channels/index.js';
 import { featureModules as defaultFeatureModules, type FeatureModule } from './features/index.js';
 import { buildApp, type AppDeps, type RouteModule } from './http/app.js';
 import { bootstrapResolver, requireRole, type TokenResolver } from './http/auth.js';
+import { AppError } from './core/errors.js';
 import { createMetrics } from './http/metrics.js';
 import { WorkerSet } from './workers/worker-set.js';
 
@@ -122,13 +123,24 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
 
   const app = await buildApp(deps, { routes });
 
+  // stop() may come before start-up ends (a signal while the database is down): each step checks it, so
+  // start-up ends instead of retrying forever or starting workers on a closing database.
+  const abort = new AbortController();
+  const unlessStopped = () => {
+    if (abort.signal.aborted) throw new AppError('SERVICE_STOPPED', 'the service was stopped before it was ready', 503);
+  };
   const readyPromise = (async () => {
-    await connectWithRetry(database, log);
+    await connectWithRetry(database, log, abort.signal);
+    unlessStopped();
     if (opts.migrate !== false) await runMigrations(database, config.databaseUrl);
+    unlessStopped();
     deps.secrets = await loadSecrets(database.db, config);
+    unlessStopped();
     ready = true;
     if (opts.workers !== false) await workers.start();
   })();
+  // Whoever stops without awaiting `ready` must not get an unhandled rejection.
+  readyPromise.catch(() => {});
 
   let stopping: Promise<void> | undefined;
   return {
@@ -139,26 +151,52 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     ready: readyPromise,
     stop: () =>
       (stopping ??= (async () => {
+        abort.abort();
         await app.close(); // stops accepting, waits for requests in flight
+        // Let start-up finish its step in hand (a migration) so workers it starts are stopped below.
+        await readyPromise.catch(() => {});
         await workers.stop();
         await database.close();
       })()),
   };
 }
 
-async function connectWithRetry(database: Database, log: FastifyBaseLogger): Promise<void> {
+/** Retries with back-off until the database answers or `signal` aborts (then returns at once). */
+async function connectWithRetry(database: Database, log: FastifyBaseLogger, signal: AbortSignal): Promise<void> {
   let delay = 250;
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1; !signal.aborted; attempt++) {
     try {
-      await database.db.execute(sql`select 1`);
+      const probe = database.db.execute(sql`select 1`);
+      probe.catch(() => {}); // left behind when aborted; the database closing ends it
+      if (!(await untilAborted(probe, signal))) return;
       if (attempt > 1) log.info({ database: database.label }, 'database connected');
       return;
     } catch (err) {
+      if (signal.aborted) return;
       log.warn({ database: database.label, attempt, err: scrub(err) }, `database not reachable, retrying in ${delay} ms`);
-      await new Promise((r) => setTimeout(r, delay));
+      await untilAborted(new Promise((r) => setTimeout(r, delay).unref()), signal);
       delay = Math.min(delay * 2, 10_000);
     }
   }
+}
+
+/** True when `p` settled first, false when `signal` aborted first; rethrows `p`'s error. */
+function untilAborted(p: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -25,7 +25,7 @@ export interface ChannelSender {
   /** Send messages to one account, in order. Throws DeliveryError. */
   send(externalId: string, messages: Outbound[], opts?: SendOptions): Promise<SendReceipt>;
   /** Edit a message sent earlier (progress bars); adapters that cannot edit send a new message. */
-  edit?(externalId: string, messageRef: string, message: Outbound): Promise<SendReceipt>;
+  edit?(externalId: string, messageRef: string, message: Outbound, opts?: SendOptions): Promise<SendReceipt>;
   /** Overall messages per second this channel allows (the outbox's rate limit). */
   readonly ratePerSecond: number;
 }
@@ -33,6 +33,8 @@ export interface ChannelSender {
 export interface SendOptions {
   /** proactive = not a reply to something the person just sent (Zalo treats these differently) */
   proactive?: boolean;
+  /** the person's language, for the adapter's own labels ("Please choose:"); Vietnamese when absent */
+  locale?: string;
 }
 
 export interface SendReceipt {

@@ -7,6 +7,7 @@ import type { Clock } from './clock.js';
 import type { Secrets } from './secrets.js';
 import { isDatabaseUnavailable, DatabaseUnavailableError } from './errors.js';
 import { normalizeLocale, tFor, type Locale, type T } from './i18n.js';
+import { foldText } from './text-fold.js';
 import type { ChannelName, Inbound, Outbound } from './messages.js';
 
 /**
@@ -402,11 +403,11 @@ export class DialogRunner {
   }
 }
 
-/** "/khaibao@my_bot args" → {name: 'khaibao', args}; Vietnamese commands are matched without diacritics. */
+/** "/khaibao@my_bot args" → {name: 'khaibao', args}; "/Thông_Báo" → 'thong_bao': names are matched folded. */
 export function parseCommand(text: string): { name: string; args: string } | undefined {
   const m = /^\/([A-Za-z0-9_À-ỹ]+)(?:@[A-Za-z0-9_]+)?(?:\s+([\s\S]*))?$/u.exec(text);
   if (!m) return undefined;
-  return { name: m[1]!.toLowerCase(), args: (m[2] ?? '').trim() };
+  return { name: foldText(m[1]!), args: (m[2] ?? '').trim() };
 }
 
 function matchPrefix(handlers: PrefixHandler[], value: string): { handler: PrefixHandler; rest: string } | undefined {

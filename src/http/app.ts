@@ -101,7 +101,8 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_req, reply) => {
-    const ready = await deps.checkReady();
+    // Ready means what the other routes go by (start-up done: migrations, secrets) and a database that answers now.
+    const ready = deps.isReady() && (await deps.checkReady());
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', database: deps.database.kind });
   });
 

@@ -50,7 +50,11 @@ interface Claimed {
   payload: StoredOutbound[];
   attempts: number;
   createdAt: Date;
+  /** next_attempt_at before the claim: a row handed back keeps its place in the queue */
+  dueAt: Date;
   externalId: string;
+  /** the account's language, for the channel adapter's own labels */
+  locale: string;
   unreachable: boolean;
 }
 
@@ -185,23 +189,31 @@ export class OutboxDispatcher implements Worker {
       payload: unknown;
       attempts: number;
       created_at: string | Date;
+      due_at: string | Date;
       external_id: string;
+      locale: string;
       unreachable_at: string | Date | null;
     }>(
       this.o.database.db,
+      // Ids break created_at ties in queue order (orderedUuid). The result lists chats by their most overdue
+      // row and each chat's rows in queue order, which deliverChat keeps.
       sql`with due as (
-            select id from outbox
+            select id, next_attempt_at from outbox
             where status in ('pending', 'sending') and next_attempt_at <= ${now.toISOString()}::timestamptz
-            order by next_attempt_at
+            order by next_attempt_at, created_at, id
             limit ${this.o.batchSize}
             for update skip locked
+          ), claimed as (
+            update outbox o
+            set status = 'sending', attempts = o.attempts + 1,
+                lease_until = ${lease.toISOString()}::timestamptz, next_attempt_at = ${lease.toISOString()}::timestamptz
+            from due, accounts a
+            where o.id = due.id and a.id = o.account_id
+            returning o.id, o.channel, o.account_id, o.kind, o.payload, o.attempts, o.created_at,
+                      due.next_attempt_at as due_at, a.external_id, a.locale, a.unreachable_at
           )
-          update outbox o
-          set status = 'sending', attempts = o.attempts + 1,
-              lease_until = ${lease.toISOString()}::timestamptz, next_attempt_at = ${lease.toISOString()}::timestamptz
-          from due, accounts a
-          where o.id = due.id and a.id = o.account_id
-          returning o.id, o.channel, o.account_id, o.kind, o.payload, o.attempts, o.created_at, a.external_id, a.unreachable_at`,
+          select * from claimed
+          order by min(due_at) over (partition by account_id), account_id, created_at, id`,
     );
     return rows.map((r) => ({
       id: r.id,
@@ -211,7 +223,9 @@ export class OutboxDispatcher implements Worker {
       payload: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as StoredOutbound[],
       attempts: Number(r.attempts),
       createdAt: new Date(r.created_at),
+      dueAt: new Date(r.due_at),
       externalId: r.external_id,
+      locale: r.locale,
       unreachable: r.unreachable_at !== null,
     }));
   }
@@ -234,7 +248,11 @@ export class OutboxDispatcher implements Worker {
       }
       const outcome = await this.deliver(row);
       if (outcome === 'unreachable') {
-        // markUnreachable already closed this chat's other pending rows, including the rest of this round.
+        // markUnreachable closed the chat's pending rows; the rest of this round is under our lease.
+        for (const r of rows.slice(i + 1)) {
+          await this.finish(r, { status: 'unreachable', lastError: 'account unreachable' });
+          this.count(r, 'unreachable');
+        }
         return;
       }
     }
@@ -256,7 +274,7 @@ export class OutboxDispatcher implements Worker {
     if (this.lastSent.size > 100_000) this.lastSent.clear(); // only recent chats matter; bound the memory
 
     try {
-      await sender.send(row.externalId, fromStored(row.payload), { proactive: true });
+      await sender.send(row.externalId, fromStored(row.payload), { proactive: true, locale: row.locale });
     } catch (err) {
       return this.failed(row, err);
     }
@@ -320,14 +338,16 @@ export class OutboxDispatcher implements Worker {
         .update(accounts)
         .set({ unreachableAt: now, unreachableReason: message.slice(0, 200) })
         .where(and(eq(accounts.id, row.accountId), isNull(accounts.unreachableAt)));
-      // Rows claimed by this round for the same chat are 'sending' under our lease: close them too.
+      // A row another worker holds under a live lease is its to finish: that send may already have gone
+      // out (then it is 'sent'), and if it fails the owner sees the account unreachable on the next claim.
       await tx
         .update(outbox)
         .set({ status: 'unreachable', leaseUntil: null, lastError: 'account unreachable' })
         .where(
           and(
             eq(outbox.accountId, row.accountId),
-            sql`${outbox.status} in ('pending', 'sending') and ${outbox.id} <> ${row.id}`,
+            sql`(${outbox.status} = 'pending'
+                 or (${outbox.status} = 'sending' and ${outbox.leaseUntil} <= ${now.toISOString()}::timestamptz))`,
           ),
         );
     });
@@ -336,9 +356,8 @@ export class OutboxDispatcher implements Worker {
 
   /** Gives claimed rows back unsent (shutdown, or more rows for one chat than a round sends). */
   private async release(rows: Claimed[]): Promise<void> {
-    const now = this.o.clock.now();
     for (const r of rows) {
-      await this.finish(r, { status: 'pending', nextAttemptAt: now, attempts: r.attempts - 1 });
+      await this.finish(r, { status: 'pending', nextAttemptAt: r.dueAt, attempts: r.attempts - 1 });
       this.count(r, 'released');
     }
   }

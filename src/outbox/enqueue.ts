@@ -1,6 +1,7 @@
 import type { DbOrTx } from '../db/client.js';
 import { outbox } from '../db/schema/index.js';
 import { toStored, type ChannelName, type Outbound } from '../core/messages.js';
+import { orderedUuid } from './ordered-id.js';
 
 /**
  * next_attempt_at of a message that may leave at once. A fixed instant in the past rather than the database's
@@ -36,6 +37,7 @@ export async function enqueue(db: DbOrTx, items: OutboxMessage[]): Promise<numbe
       .insert(outbox)
       .values(
         chunk.map((m) => ({
+          id: orderedUuid(),
           channel: m.channel,
           accountId: m.accountId,
           kind: m.kind,

@@ -105,4 +105,13 @@ describe('dialog runner', () => {
     expect(parseCommand('/KhaiBao')).toEqual({ name: 'khaibao', args: '' });
     expect(parseCommand('hello')).toBeUndefined();
   });
+
+  it('matches Vietnamese commands typed with diacritics to their plain names', async () => {
+    expect(parseCommand('/thôngbáo')).toEqual({ name: 'thongbao', args: '' });
+    expect(parseCommand('/Khai_Báo x')).toEqual({ name: 'khai_bao', args: 'x' });
+    expect(parseCommand('/ĐịaĐiểm@khaibao_bot')).toEqual({ name: 'diadiem', args: '' });
+    expect(parseCommand('/tho\u0302ngba\u0301o')).toEqual({ name: 'thongbao', args: '' }); // decomposed (NFD) input
+    expect(await texts(text('/đếm', 'u6'))).toEqual(['total 0']);
+    expect(await texts(text('/ĐẾM', 'u7'))).toEqual(['total 0']);
+  });
 });

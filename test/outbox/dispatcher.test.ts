@@ -261,6 +261,37 @@ describe('outbox dispatcher', () => {
     }
   });
 
+  it("one chat's messages queued at once leave in queue order, across rounds and released rows", async () => {
+    const clock = new ManualClock('2030-01-12T00:00:00Z');
+    const sender = new RecordingSender();
+    const acct = await seedAccount(db.db);
+    const keys = await queue(acct.id, 12); // one insert: the same created_at for all
+    const d = dispatcher(sender, clock, { batchSize: 5, perChatPerBatch: 2 });
+    for (let i = 0; i < 4; i++) await d.runOnce(); // 2 sent, 3 handed back each round
+    keys.push(...(await queue(acct.id, 3)));
+    while ((await d.runOnce()) > 0);
+    expect(sender.to(acct.externalId).map((s) => s.messages[0]!.text)).toEqual(keys);
+  });
+
+  it("a 403 does not take over the chat's row another worker holds under a live lease", async () => {
+    const clock = new ManualClock('2030-01-13T00:00:00Z');
+    const acct = await seedAccount(db.db);
+    const [first, second, third] = await queue(acct.id, 3);
+    const slow = new RecordingSender();
+    slow.delayMs = 300;
+    const holding = dispatcher(slow, clock, { batchSize: 1 }).runOnce(); // claims the first row
+    await waitFor(() => slow.attempts.length === 1);
+    const failing = new RecordingSender();
+    failing.failNext(acct.externalId, blocked());
+    await dispatcher(failing, clock, { batchSize: 1 }).runOnce(); // the second row: 403
+    // The first row's send is in flight elsewhere: its owner writes the outcome (here: sent), not this worker.
+    expect(await rowOf(first!)).toMatchObject({ status: 'sending' });
+    expect(await rowOf(third!)).toMatchObject({ status: 'unreachable' });
+    await holding;
+    expect(await rowOf(first!)).toMatchObject({ status: 'sent' });
+    expect(await rowOf(second!)).toMatchObject({ status: 'unreachable' });
+  });
+
   it('a message for a channel that is not configured is retried, not lost', async () => {
     const clock = new ManualClock('2030-01-11T00:00:00Z');
     const acct = await seedAccount(db.db, { channel: 'zalo' });

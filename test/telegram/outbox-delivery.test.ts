@@ -48,6 +48,29 @@ describe('outbox → Telegram', () => {
     expect(row!.status).toBe('sent');
   });
 
+  it("labels a proactive message in the account's language", async () => {
+    expect((await postUpdate(svc.app, tgUpdates.text(tgUser(4003), '/help'), SECRET)).statusCode).toBe(200);
+    const account = await accountOf(4003);
+    await svc.db.db.update(accounts).set({ locale: 'en' }).where(eq(accounts.id, account.id));
+    tg.reset();
+    await enqueue(svc.db.db, [
+      {
+        channel: 'telegram',
+        accountId: account.id,
+        kind: 'alert',
+        dedupeKey: 'alert:test:4003',
+        messages: [
+          { text: '', buttons: [[{ label: 'OK', payload: 'ack:1' }]] },
+          { text: 'Your phone?', requestContact: { label: 'Share' } },
+        ],
+      },
+    ]);
+    expect(await dispatcher.runOnce()).toBe(1);
+    const sent = tg.sentTo(4003);
+    expect(sent.map((c) => c.params.text)).toEqual(['Please choose:', 'Your phone?']);
+    expect(sent[1]!.params.reply_markup).toMatchObject({ input_field_placeholder: 'Tap the button below to share your phone number' });
+  });
+
   it('reschedules a proactive message on 429 by retry_after, and stops at 403 with the account unreachable', async () => {
     expect((await postUpdate(svc.app, tgUpdates.text(tgUser(4002), '/help'), SECRET)).statusCode).toBe(200);
     const account = await accountOf(4002);

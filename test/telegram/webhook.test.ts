@@ -245,6 +245,38 @@ describe('POST /telegram/webhook', () => {
     expect(waitMs).toBe(30_000);
   });
 
+  it('answers 503 when the rest of a failed reply cannot be queued, and queues it when Telegram redelivers', async () => {
+    const u = tgUser(1015);
+    await post(tgUpdates.text(u, '/start'));
+    // The database refuses new work between the dialog's commit and the outbox write (errcode cannot_connect_now).
+    await svc.db.db.execute(sql`create function refuse_outbox() returns trigger language plpgsql as $$
+      begin raise exception 'the database system is starting up' using errcode = '57P03'; end $$`);
+    await svc.db.db.execute(sql`create trigger refuse_outbox before insert on outbox for each row execute function refuse_outbox()`);
+    tg.fail('sendMessage', { code: 429, retryAfter: 30 });
+    const update = tgUpdates.text(u, '/khaibao');
+    try {
+      const res = await postUpdate(svc.app, update, SECRET);
+      expect(res.statusCode).toBe(503);
+    } finally {
+      await svc.db.db.execute(sql`drop trigger refuse_outbox on outbox`);
+      await svc.db.db.execute(sql`drop function refuse_outbox()`);
+    }
+    const queued = () => svc.db.db.select().from(outbox).where(eq(outbox.dedupeKey, `telegram-reply:${update.update_id}`));
+    expect(await queued()).toHaveLength(0);
+
+    await post(update); // Telegram's redelivery: the dialog does not run again, the reply is queued
+    const [row] = await queued();
+    expect((row!.payload as { text?: string }[]).map((m) => m.text)).toEqual(['Giới tính?']);
+    const [state] = await svc.db.db
+      .select()
+      .from(dialogStates)
+      .innerJoin(accounts, eq(accounts.id, dialogStates.accountId))
+      .where(eq(accounts.externalId, '1015'));
+    expect(state!.dialog_states.version).toBe(2); // /start and /khaibao each once
+    await post(update);
+    expect(await queued()).toHaveLength(1);
+  });
+
   it('calls getMe once however many updates arrive', async () => {
     await post(tgUpdates.text(tgUser(1020), '/help'));
     tg.reset();

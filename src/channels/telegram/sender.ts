@@ -1,6 +1,6 @@
 import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import type { Message } from 'grammy/types';
-import { DeliveryError, type ChannelSender, type SendReceipt } from '../../core/channel.js';
+import { DeliveryError, type ChannelSender, type SendOptions, type SendReceipt } from '../../core/channel.js';
 import { tFor } from '../../core/i18n.js';
 import type { Outbound } from '../../core/messages.js';
 import { renderOutbound, type TelegramCall } from './outbound-rendering.js';
@@ -78,19 +78,18 @@ export function createTelegramSender(api: Api, ratePerSecond: number): ChannelSe
   const sender: ChannelSender = {
     name: 'telegram',
     ratePerSecond,
-    async send(externalId: string, messages: Outbound[], _opts?): Promise<SendReceipt> {
+    async send(externalId: string, messages: Outbound[], opts?: SendOptions): Promise<SendReceipt> {
       try {
-        // Proactive messages carry no locale of their own; texts are already translated by the caller,
-        // the locale only fills the adapter's own small labels.
-        const last = await performCalls(api, externalId, renderOutbound(messages, tFor('vi')));
+        // Texts are already translated by the caller; the locale only fills the adapter's own small labels.
+        const last = await performCalls(api, externalId, renderOutbound(messages, tFor(opts?.locale ?? 'vi')));
         return { messageRef: last === undefined ? undefined : String(last) };
       } catch (err) {
         throw toDeliveryError(err);
       }
     },
-    async edit(externalId: string, messageRef: string, message: Outbound): Promise<SendReceipt> {
-      const [call] = renderOutbound([{ ...message, image: undefined, requestContact: undefined }], tFor('vi'));
-      if (!call || call.method !== 'sendMessage') return sender.send(externalId, [message]);
+    async edit(externalId: string, messageRef: string, message: Outbound, opts?: SendOptions): Promise<SendReceipt> {
+      const [call] = renderOutbound([{ ...message, image: undefined, requestContact: undefined }], tFor(opts?.locale ?? 'vi'));
+      if (!call || call.method !== 'sendMessage') return sender.send(externalId, [message], opts);
       const replyMarkup = call.replyMarkup && 'inline_keyboard' in call.replyMarkup ? call.replyMarkup : undefined;
       try {
         await api.editMessageText(chatIdOf(externalId), Number(messageRef), call.text, {
@@ -101,7 +100,7 @@ export function createTelegramSender(api: Api, ratePerSecond: number): ChannelSe
         return { messageRef };
       } catch (err) {
         if (notModified(err)) return { messageRef };
-        if (cannotEdit(err)) return sender.send(externalId, [message]);
+        if (cannotEdit(err)) return sender.send(externalId, [message], opts);
         throw toDeliveryError(err);
       }
     },

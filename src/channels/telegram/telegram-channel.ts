@@ -9,7 +9,7 @@ import { tFor } from '../../core/i18n.js';
 import type { Outbound } from '../../core/messages.js';
 import { accounts, processedUpdates } from '../../db/schema/index.js';
 import type { RouteModule } from '../../http/app.js';
-import { enqueue } from '../../outbox/enqueue.js';
+import { enqueue, type OutboxMessage } from '../../outbox/enqueue.js';
 import type { WorkerSet } from '../../workers/worker-set.js';
 import { backgroundTask, retrying } from './background-task.js';
 import { registerCommands, registerWebhook } from './bot-setup.js';
@@ -26,6 +26,8 @@ const API_TIMEOUT_SECONDS = 10;
 const REPLY_DEADLINE_MS = 20_000;
 /** Answering a button press and removing its keyboard are cosmetic: never worth holding the update for long. */
 const COSMETIC_DEADLINE_MS = 5_000;
+/** Replies held in memory while the database is down; beyond this the oldest is given up (and logged). */
+const MAX_UNQUEUED_REPLIES = 1_000;
 
 /** Telegram itself could not be reached (getMe failed): the update is answered 503 so Telegram redelivers. */
 export class TelegramUnavailableError extends AppError {
@@ -115,6 +117,26 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
     }
   };
 
+  // The rest of a reply that could not be queued (database down) waits here for Telegram's redelivery of
+  // its update: the dialog has committed, so the redelivery is a duplicate and queues this instead.
+  const unqueued = new Map<number, OutboxMessage>();
+  const queueRest = async (updateId: number, item: OutboxMessage): Promise<void> => {
+    try {
+      await enqueue(deps.database.db, [item]);
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      unqueued.set(updateId, item);
+      if (unqueued.size > MAX_UNQUEUED_REPLIES) {
+        const [oldest] = unqueued.keys();
+        unqueued.delete(oldest!);
+        log.error({ updateId: oldest }, 'telegram reply given up: too many replies waiting for the database');
+      }
+      throw new DatabaseUnavailableError(err);
+    }
+    unqueued.delete(updateId);
+    deps.wakeOutbox?.();
+  };
+
   /**
    * Sends the runner's replies straight away (auto-retry bounded, one deadline for the batch). If Telegram
    * keeps failing, the messages not yet sent go to the outbox instead of being lost; a 403 marks the
@@ -142,18 +164,15 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
         }
         if (failure.kind === 'retry' && result.accountId) {
           const rest: Outbound[] = result.replies.slice(call.source);
-          await enqueue(deps.database.db, [
-            {
-              channel: 'telegram',
-              accountId: result.accountId,
-              kind: 'reply',
-              refId: String(updateId),
-              dedupeKey: `telegram-reply:${updateId}`,
-              messages: rest,
-              notBefore: failure.retryAfterMs ? new Date(deps.clock.now().getTime() + failure.retryAfterMs) : undefined,
-            },
-          ]);
-          deps.wakeOutbox?.();
+          await queueRest(updateId, {
+            channel: 'telegram',
+            accountId: result.accountId,
+            kind: 'reply',
+            refId: String(updateId),
+            dedupeKey: `telegram-reply:${updateId}`,
+            messages: rest,
+            notBefore: failure.retryAfterMs ? new Date(deps.clock.now().getTime() + failure.retryAfterMs) : undefined,
+          });
           log.warn({ updateId, error: failure.message, queued: rest.length }, 'telegram reply failed; rest queued in the outbox');
           return;
         }
@@ -212,6 +231,8 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
         const result = await runner.handle(event.inbound).finally(() => cosmetic);
         if (result.duplicate) {
           log.debug({ updateId }, 'telegram update seen before');
+          const held = unqueued.get(updateId);
+          if (held) await queueRest(updateId, held);
           return;
         }
         await deliverReplies(ctx.api, event.chatId, updateId, result);

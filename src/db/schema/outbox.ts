@@ -34,8 +34,9 @@ export const outbox = pgTable(
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },
   (t) => [
+    // The dispatcher claims in this order; without created_at and id here it sorts every due row per claim.
     index('outbox_due_idx')
-      .on(t.nextAttemptAt)
+      .on(t.nextAttemptAt, t.createdAt, t.id)
       .where(sql`status in ('pending', 'sending')`),
     index('outbox_ref_idx').on(t.kind, t.refId, t.status),
   ],
