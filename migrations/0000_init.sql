@@ -319,7 +319,7 @@ CREATE INDEX "contacts_visit_idx" ON "contacts" USING btree ("visit_id");--> sta
 CREATE INDEX "contacts_case_idx" ON "contacts" USING btree ("case_id");--> statement-breakpoint
 CREATE INDEX "exposure_windows_venue_idx" ON "exposure_windows" USING btree ("venue_id","from_at");--> statement-breakpoint
 CREATE INDEX "exposure_windows_case_idx" ON "exposure_windows" USING btree ("case_id");--> statement-breakpoint
-CREATE INDEX "outbox_due_idx" ON "outbox" USING btree ("next_attempt_at") WHERE status in ('pending', 'sending');--> statement-breakpoint
+CREATE INDEX "outbox_due_idx" ON "outbox" USING btree ("next_attempt_at","created_at","id") WHERE status in ('pending', 'sending');--> statement-breakpoint
 CREATE INDEX "outbox_ref_idx" ON "outbox" USING btree ("kind","ref_id","status");--> statement-breakpoint
 CREATE INDEX "api_tokens_account_idx" ON "api_tokens" USING btree ("account_id");--> statement-breakpoint
 CREATE INDEX "broadcasts_status_idx" ON "broadcasts" USING btree ("status","scheduled_at");
