@@ -396,7 +396,9 @@ export async function trackBroadcasts(deps: ProgressDeps): Promise<{ finished: s
     try {
       const ref = claimed[0]!.ref;
       const receipt =
-        ref && sender.edit ? await sender.edit(official.externalId, ref, { text }) : await sender.send(official.externalId, [{ text }], { proactive: true });
+        ref && sender.edit
+          ? await sender.edit(official.externalId, ref, { text }, { locale: official.locale })
+          : await sender.send(official.externalId, [{ text }], { proactive: true, locale: official.locale });
       await db
         .update(broadcasts)
         .set({ progressText: text, progressMessageRef: receipt?.messageRef ?? ref })
