@@ -2,6 +2,8 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { queryRows } from '../../db/client.js';
 import type { ChannelName } from '../../core/messages.js';
+import { foldText } from '../../core/text-fold.js';
+import { wardSearchName } from '../wards/store.js';
 
 export type Audience = { all: true } | { wardCodes: string[] };
 
@@ -49,21 +51,10 @@ export async function countAudience(db: DbOrTx, audience: Audience): Promise<Aud
 }
 
 /** Lower case, no diacritics, đ → d: how people type ward names. */
-export function foldName(s: string): string {
-  return s
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .replace(/đ/g, 'd')
-    .replace(/Đ/g, 'd')
-    .toLowerCase()
-    .replace(/\s+/g, ' ')
-    .trim();
-}
+export const foldName = foldText;
 
 /** "Phường An Hòa" and "an hoa" are the same ward to a reader. */
-function bareWardName(s: string): string {
-  return foldName(s).replace(/^(phuong|xa|thi tran|p\.|x\.|tt\.?)\s*/, '').trim();
-}
+const bareWardName = wardSearchName;
 
 export type WardMatch =
   | { ok: true; wards: { code: string; name: string }[] }

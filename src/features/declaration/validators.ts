@@ -1,3 +1,4 @@
+import { foldText } from '../../core/text-fold.js';
 /**
  * Parsers for what residents type. Each returns `{ok: true, value}` or `{ok: false, reason}` where reason is a
  * locale key (declaration namespace) saying why the answer was refused.
@@ -8,15 +9,7 @@ const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const no = <T>(reason: string): Parsed<T> => ({ ok: false, reason });
 
 /** Lower case, without diacritics (đ → d), single spaces: "  Không  " → "khong". */
-export function fold(text: string): string {
-  return text
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[đĐ]/g, 'd')
-    .toLowerCase()
-    .replace(/\s+/g, ' ')
-    .trim();
-}
+export const fold = foldText;
 
 const YES = new Set(['co', 'c', 'yes', 'y', 'ok', 'da co', 'co a', 'vang', 'u', 'dung']);
 const NO = new Set(['khong', 'ko', 'k', 'no', 'n', 'kh', 'khong co', 'chua', 'khong a']);

@@ -10,6 +10,7 @@ import { telegramStartUrl } from './links.js';
 import { maskName } from '../pass/verify-page.js';
 import { posterContent, posterPng } from './poster.js';
 import { posterPdfLink } from './routes.js';
+import { wardSearchName } from '../wards/store.js';
 import {
   acceptStaffInvite,
   createStaffInvite,
@@ -36,17 +37,7 @@ const MAX_VISIT_LINES = 40;
 const btn = (label: string, payload: string): Button => ({ label, payload });
 
 /** "Phường An Khánh" / "an khanh" → "an khanh": the form wards.search_name is kept in. */
-export function wardSearchText(s: string): string {
-  return s
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/đ/g, 'd')
-    .replace(/Đ/g, 'D')
-    .toLowerCase()
-    .replace(/^(phuong|xa|thi tran|p\.|x\.|tt\.?)\s*/, '')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
+export const wardSearchText = wardSearchName;
 
 /** "90", "90 phút", "2 giờ", "1,5h", "2 hours" → minutes; undefined when not understood. */
 export function parseStayMinutes(text: string): number | undefined {

@@ -8,7 +8,7 @@ export const WARD_CHOICES = 8;
 
 /** Ward names as people type them: "Phường Cái Khế" and "cai khe" both fold to "cai khe". */
 export function wardSearchName(name: string): string {
-  return fold(name).replace(/^(phuong|xa|thi tran|p\.|x\.)\s+/, '');
+  return fold(name).replace(/^(phuong|xa|thi tran|p\.|x\.|tt\.?)\s*/, '').trim();
 }
 
 export async function wardCount(db: DbOrTx): Promise<number> {
