@@ -16,9 +16,9 @@ export const FONT_FILES = {
   bold: path.join(fontRoot, '700Bold/BeVietnamPro_700Bold.ttf'),
 };
 
-/** Render an SVG document to PNG at `width` pixels wide, with the bundled fonts only. */
-export function svgToPng(svg: string, width?: number): Buffer {
-  const resvg = new Resvg(svg, {
+/** Render an SVG document with the bundled fonts only, at `width` pixels wide (raw pixels for custom encoders). */
+export function renderSvg(svg: string, width?: number) {
+  return new Resvg(svg, {
     fitTo: width ? { mode: 'width', value: width } : { mode: 'original' },
     font: {
       loadSystemFonts: false,
@@ -26,8 +26,12 @@ export function svgToPng(svg: string, width?: number): Buffer {
       defaultFontFamily: FONT_FAMILY,
     },
     background: '#ffffff',
-  });
-  return resvg.render().asPng();
+  }).render();
+}
+
+/** Render an SVG document to PNG at `width` pixels wide, with the bundled fonts only. */
+export function svgToPng(svg: string, width?: number): Buffer {
+  return renderSvg(svg, width).asPng();
 }
 
 /** Escape text for SVG/XML content and attributes. */

@@ -432,22 +432,23 @@ function userJson(u: TgUser) {
   return { id: u.id, is_bot: false, first_name: u.first_name, ...(u.last_name ? { last_name: u.last_name } : {}), ...(u.language_code ? { language_code: u.language_code } : {}) };
 }
 
+/** One private-chat message from `u`, wrapped in an update like Telegram's. */
+function privateMessage<F extends Record<string, unknown>>(u: TgUser, fields: F) {
+  return {
+    update_id: updateSeq++,
+    message: { message_id: messageSeq++, from: userJson(u), chat: privateChat(u), date: unix(), ...fields },
+  };
+}
+
 export const tgUpdates = {
   /** a private text message; `/commands` carry their bot_command entity like Telegram's */
   text(u: TgUser, text: string, extra: Record<string, unknown> = {}) {
     const command = /^\/\S+/.exec(text);
-    return {
-      update_id: updateSeq++,
-      message: {
-        message_id: messageSeq++,
-        from: userJson(u),
-        chat: privateChat(u),
-        date: unix(),
-        text,
-        ...(command ? { entities: [{ offset: 0, length: command[0].length, type: 'bot_command' }] } : {}),
-        ...extra,
-      },
-    };
+    return privateMessage(u, {
+      text,
+      ...(command ? { entities: [{ offset: 0, length: command[0].length, type: 'bot_command' }] } : {}),
+      ...extra,
+    });
   },
   /** a press on an inline button under the bot's message `messageId` */
   button(u: TgUser, data: string, messageId = 1000) {
@@ -464,28 +465,14 @@ export const tgUpdates = {
   },
   /** a shared contact; by default the sender's own (user_id = sender); owner null = a contact without user_id */
   contact(u: TgUser, phone: string, owner: number | null = u.id) {
-    return {
-      update_id: updateSeq++,
-      message: {
-        message_id: messageSeq++,
-        from: userJson(u),
-        chat: privateChat(u),
-        date: unix(),
-        contact: { phone_number: phone, first_name: u.first_name, ...(owner !== null ? { user_id: owner } : {}) },
-      },
-    };
+    return privateMessage(u, {
+      contact: { phone_number: phone, first_name: u.first_name, ...(owner !== null ? { user_id: owner } : {}) },
+    });
   },
   sticker(u: TgUser) {
-    return {
-      update_id: updateSeq++,
-      message: {
-        message_id: messageSeq++,
-        from: userJson(u),
-        chat: privateChat(u),
-        date: unix(),
-        sticker: { file_id: 'CAACAgIAAxkBAAE', file_unique_id: 'AgADAQAD', type: 'regular', width: 512, height: 512, is_animated: false, is_video: false, emoji: '👍' },
-      },
-    };
+    return privateMessage(u, {
+      sticker: { file_id: 'CAACAgIAAxkBAAE', file_unique_id: 'AgADAQAD', type: 'regular', width: 512, height: 512, is_animated: false, is_video: false, emoji: '👍' },
+    });
   },
   groupText(u: TgUser, groupId: number, text: string) {
     return {
