@@ -2,13 +2,13 @@
 // Safe to run again. Usage: npx tsx scripts/seed-demo.ts
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { PACKAGE_ROOT } from '../src/core/package-root.js';
 import { openDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { importWardCsv } from '../src/features/wards/store.js';
 
-export const DEMO_WARDS_CSV = path.join(path.dirname(fileURLToPath(import.meta.url)), 'can-tho-wards.csv');
+export const DEMO_WARDS_CSV = path.join(PACKAGE_ROOT, 'scripts', 'can-tho-wards.csv');
 
 try {
   const config = loadConfig(process.env);

@@ -26,7 +26,11 @@ export class DatabaseUnavailableError extends AppError {
   }
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT', 'CONNECTION_DESTROYED', '57P01', '57P03', '08006', '08001', '08003']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT', 'CONNECTION_DESTROYED', '57P01', '57P03', '08006', '08001', '08003',
+  // statement_timeout fired: the database is too slow or blocked right now; the query itself may be fine
+  '57014',
+]);
 
 /** True when an error means "the database is not reachable" rather than "this query is wrong". */
 export function isDatabaseUnavailable(err: unknown): boolean {

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import type { ExtractTablesWithRelations, SQLWrapper } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
@@ -21,7 +22,25 @@ export interface Database {
   /** A short label for logs: never the connection string. */
   label: string;
   close(): Promise<void>;
+  /**
+   * For how long the database has not been answering, in ms: the longest a request to it has waited so far,
+   * or the time since connections started failing when none has worked since (0 when all is well).
+   * PostgreSQL only; the HTTP layer answers 503 when this says the database has stopped answering.
+   */
+  stalledMs?(): number;
 }
+
+/** The server cancels any statement running longer than this (PostgreSQL `statement_timeout`). */
+export const STATEMENT_TIMEOUT_MS = 5_000;
+/** A new connection that has not finished its handshake after this many seconds fails (CONNECT_TIMEOUT). */
+export const CONNECT_TIMEOUT_S = 3;
+/**
+ * A connection whose request has had no byte back for the statement timeout plus this is destroyed: the
+ * server would have answered (at worst with a statement-timeout error) by then, so it is gone or
+ * black-holed, and postgres.js would otherwise wait on it for ever, holding a pool slot even after the
+ * database returns.
+ */
+const SILENCE_GRACE_MS = 1_500;
 
 export interface OpenOptions {
   databaseUrl?: string;
@@ -29,23 +48,44 @@ export interface OpenOptions {
   dataDir?: string;
   /** postgres.js pool size */
   maxConnections?: number;
+  /** server-side statement timeout; 0 turns it off (bulk benchmark loads) */
+  statementTimeoutMs?: number;
 }
 
 export function openDatabase(opts: OpenOptions): Database {
   if (opts.databaseUrl) {
-    const client = postgres(opts.databaseUrl, {
+    const statementTimeout = opts.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS;
+    const watch = new ConnectionWatch((statementTimeout > 0 ? statementTimeout : 60_000) + SILENCE_GRACE_MS);
+    const options = {
       max: opts.maxConnections ?? 10,
       onnotice: () => {},
-      connect_timeout: 5,
+      connect_timeout: CONNECT_TIMEOUT_S,
       idle_timeout: 60,
-    });
+      // postgres.js's default backs off up to 20 s between reconnects after errors; past an outage that is
+      // how long the instance would stay unusable with the database back
+      backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1),
+      connection: {
+        statement_timeout: statementTimeout,
+        // a transaction left open (a request that died half-way) must not hold its locks for ever
+        idle_in_transaction_session_timeout: 30_000,
+      },
+      // in postgres.js (README "Custom socket") but not in its type definitions
+      socket: (o: { host: string[]; port: number[]; path?: string | false }) => watch.open(o),
+    };
+    const client = postgres(opts.databaseUrl, options as postgres.Options<Record<string, postgres.PostgresType>>);
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
     const u = new URL(opts.databaseUrl);
     return {
       db,
       kind: 'postgres',
       label: `postgres ${u.hostname}:${u.port || 5432}${u.pathname}`,
-      close: () => client.end({ timeout: 5 }),
+      close: async () => {
+        // end() waits for queries in flight; one stuck on a black-holed socket would make it wait the timeout
+        watch.destroyStalled(1_000);
+        await client.end({ timeout: 5 });
+        watch.stop();
+      },
+      stalledMs: () => watch.stalledMs(),
     };
   }
   const dir = opts.dataDir ?? './data';
@@ -73,4 +113,60 @@ export async function queryRows<T extends Record<string, unknown>>(db: DbOrTx, q
   const result = (await db.execute(query as SQLWrapper)) as unknown;
   if (Array.isArray(result)) return result as T[];
   return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+/**
+ * The sockets of one postgres.js pool, opened here (postgres.js's `socket` option) so that a connection
+ * waiting on a database that accepts bytes but never answers (a black hole: a hung server, a half-dead
+ * proxy) is noticed and destroyed. postgres.js then fails the queries on it with CONNECTION_CLOSED (503 to
+ * the caller) and opens a fresh connection for the next query, so the pool heals once the database answers.
+ * A request is "waiting" from its first byte written until the next byte read. Over TLS postgres.js moves
+ * the traffic onto its own TLS socket after the handshake, so only the handshake is watched there.
+ */
+class ConnectionWatch {
+  private readonly waiting = new Map<net.Socket, { since: number | null }>();
+  private readonly timer: NodeJS.Timeout;
+  /** when connections started failing (closed in error or unanswered) with no answer since; null when fine */
+  private failingSince: number | null = null;
+
+  constructor(private readonly silenceLimitMs: number) {
+    this.timer = setInterval(() => this.destroyStalled(this.silenceLimitMs), 500);
+    this.timer.unref();
+  }
+
+  open(o: { host: string[]; port: number[]; path?: string | false }): net.Socket {
+    const socket = o.path ? net.connect(o.path) : net.connect(o.port[0] ?? 5432, o.host[0] ?? 'localhost');
+    const state = { since: null as number | null };
+    this.waiting.set(socket, state);
+    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+    socket.write = ((...args: unknown[]) => {
+      state.since ??= Date.now();
+      return write(...args);
+    }) as typeof socket.write;
+    socket.on('data', () => {
+      state.since = null;
+      this.failingSince = null;
+    });
+    socket.on('close', (hadError) => {
+      this.waiting.delete(socket);
+      if (hadError || state.since !== null) this.failingSince ??= Date.now();
+    });
+    return socket;
+  }
+
+  stalledMs(): number {
+    const now = Date.now();
+    let longest = this.failingSince === null ? 0 : now - this.failingSince;
+    for (const s of this.waiting.values()) if (s.since !== null) longest = Math.max(longest, now - s.since);
+    return longest;
+  }
+
+  destroyStalled(limitMs: number): void {
+    const now = Date.now();
+    for (const [socket, s] of this.waiting) if (s.since !== null && now - s.since >= limitMs) socket.destroy();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { scrub, type Deps, type DialogRunner } from '../core/dialog.js';
 import { AppError, isDatabaseUnavailable } from '../core/errors.js';
 import type { ChannelRegistry } from '../core/channel.js';
@@ -7,6 +7,40 @@ import type { Metrics } from './metrics.js';
 import type { Role, TokenResolver } from './auth.js';
 import { requireRole } from './auth.js';
 import { registerOpenApi } from './openapi.js';
+
+const DATABASE_UNAVAILABLE_BODY = {
+  error: { code: 'DATABASE_UNAVAILABLE', message: 'The database is not reachable right now; try again shortly.' },
+};
+
+/**
+ * The handler's outcome, unless the database stops answering first (see DATABASE_STALL_ANSWER_MS): then
+ * 503 now, and whatever the handler does later goes nowhere (a Telegram update it still completes is a
+ * duplicate when Telegram redelivers it, which the dialog's de-duplication drops).
+ */
+function boundByDatabase(handled: Promise<unknown>, req: FastifyRequest, reply: FastifyReply, stalledMs: () => number): Promise<unknown> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const watch = setInterval(() => {
+      if (Date.now() - started < DATABASE_STALL_ANSWER_MS || stalledMs() < DATABASE_STALL_ANSWER_MS) return;
+      clearInterval(watch);
+      req.log.warn({ code: 'DATABASE_UNAVAILABLE' }, 'database not answering; answered 503 without waiting for it');
+      void reply.code(503).send(DATABASE_UNAVAILABLE_BODY);
+      reply.send = () => reply;
+      resolve(undefined);
+    }, 250);
+    watch.unref();
+    handled.then(
+      (v) => {
+        clearInterval(watch);
+        resolve(v);
+      },
+      (err) => {
+        clearInterval(watch);
+        reject(err as Error); // ignored when the 503 went first
+      },
+    );
+  });
+}
 
 /** What routes get: the shared dependencies plus HTTP-only pieces. */
 export interface AppDeps extends Deps {
@@ -27,6 +61,13 @@ export type RouteModule = (app: FastifyInstance, deps: AppDeps) => void | Promis
 
 /** Paths that answer while the database is still connecting. */
 const ALWAYS_OPEN = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * A request unanswered this long while the database has not answered for this long either gets 503 at once
+ * rather than waiting for its connection to be given up (statement timeout plus grace) or for a reconnect:
+ * a black-holed database answers nothing, not even its timeouts. Telegram redelivers the update.
+ */
+const DATABASE_STALL_ANSWER_MS = 3_000;
 
 export interface BuildAppOptions {
   logger?: boolean | object;
@@ -50,6 +91,18 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
+
+  const stalledMs = deps.database.stalledMs;
+  if (stalledMs) {
+    app.addHook('onRoute', (route) => {
+      if (ALWAYS_OPEN.has(route.url)) return;
+      const handler = route.handler;
+      route.handler = function (this: FastifyInstance, req, reply) {
+        const result = handler.call(this, req, reply) as unknown;
+        return result instanceof Promise ? boundByDatabase(result, req, reply, stalledMs) : result;
+      } as typeof handler;
+    });
+  }
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -81,9 +134,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
     }
     if (isDatabaseUnavailable(err)) {
       req.log.warn({ code: (err as { code?: string }).code }, 'database unavailable');
-      return reply
-        .status(503)
-        .send({ error: { code: 'DATABASE_UNAVAILABLE', message: 'The database is not reachable right now; try again shortly.' } });
+      return reply.status(503).send(DATABASE_UNAVAILABLE_BODY);
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {

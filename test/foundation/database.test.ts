@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -7,6 +6,10 @@ import { expectedMigrationCount, migrationsApplied, runMigrations } from '../../
 import { createService } from '../../src/service.js';
 import { createTestDatabase, testBackend, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/service.js';
+import { faultyProxy } from '../helpers/tcp-proxy.js';
+import { postUpdate, startFakeTelegram, tgUpdates, tgUser } from '../helpers/fake-telegram.js';
+
+const SECRET = 'webhook-secret_0123456789';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -59,39 +62,11 @@ describe(`migrations on ${testBackend}`, () => {
   });
 });
 
-/**
- * A TCP proxy to the real PostgreSQL that can be switched off and on: the database "goes away" for the
- * service while the server itself keeps running.
- */
-function switchableProxy(target: URL) {
-  let up = false;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    if (!up) return client.destroy();
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
-    sockets.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-  });
-  return {
-    listen: () => new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port))),
-    setUp(v: boolean) {
-      up = v;
-      if (!v) for (const s of sockets) s.destroy();
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
-
 describe.runIf(testBackend === 'postgres')('readiness while the database comes and goes', () => {
   it('/readyz is 503 until the database answers, 200 after, 503 when lost, and recovers', async () => {
     const target = await fresh();
-    const proxy = switchableProxy(new URL(target.url!));
+    const targetUrl = new URL(target.url!);
+    const proxy = faultyProxy({ host: targetUrl.hostname, port: Number(targetUrl.port || 5432) }, 'down');
     const port = await proxy.listen();
     cleanup.push(() => proxy.close());
     const url = new URL(target.url!);
@@ -107,21 +82,118 @@ describe.runIf(testBackend === 'postgres')('readiness while the database comes a
     expect((await service.app.inject({ method: 'GET', url: '/.well-known/khaibao/pass-keys.json' })).statusCode).toBe(503);
     expect((await service.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
 
-    proxy.setUp(true);
+    proxy.setMode('up');
     await service.ready; // connects with backoff, migrates
     expect((await ready()).statusCode).toBe(200);
 
-    proxy.setUp(false);
+    proxy.setMode('down');
     const down = await service.app.inject({ method: 'GET', url: '/.well-known/khaibao/pass-keys.json' });
     expect((await ready()).statusCode).toBe(503);
     expect(down.statusCode).toBe(200); // keys are in memory: no database needed
 
-    proxy.setUp(true);
+    proxy.setMode('up');
     let status = 0;
     for (let i = 0; i < 40 && status !== 200; i++) {
       status = (await ready()).statusCode;
       if (status !== 200) await new Promise((r) => setTimeout(r, 250));
     }
     expect(status).toBe(200);
+  }, 60_000);
+});
+
+describe.runIf(testBackend === 'postgres')('a database that stops answering (black hole), then returns', () => {
+  it('answers 503 within seconds, leaves Telegram updates for redelivery, recovers by itself, loses nothing', async () => {
+    const target = await fresh();
+    await runMigrations(target, target.url);
+    const targetUrl = new URL(target.url!);
+    const proxy = faultyProxy({ host: targetUrl.hostname, port: Number(targetUrl.port || 5432) });
+    const url = new URL(target.url!);
+    url.hostname = '127.0.0.1';
+    url.port = String(await proxy.listen());
+    cleanup.push(() => proxy.close());
+    const tg = await startFakeTelegram();
+    cleanup.push(() => tg.close());
+    const config = loadConfig({
+      DATABASE_URL: url.toString(),
+      ADMIN_TOKEN: 'x'.repeat(20),
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      TELEGRAM_MODE: 'webhook',
+    });
+    const database = openDatabase({ databaseUrl: config.databaseUrl, maxConnections: 4 });
+    const service = await createService(config, { database, logger: testLogger(), workers: false, migrate: false });
+    cleanup.push(() => service.stop());
+    await service.ready;
+
+    let nextUser = 7_000_000;
+    const send = async (update: ReturnType<typeof tgUpdates.text>) => {
+      const t0 = Date.now();
+      const res = await postUpdate(service.app, update, SECRET);
+      return { status: res.statusCode, ms: Date.now() - t0, update };
+    };
+    const fresh_ = () => tgUpdates.text(tgUser(nextUser++), '/start');
+    const ready = async () => (await service.app.inject({ method: 'GET', url: '/readyz' })).statusCode;
+
+    expect((await send(fresh_())).status).toBe(200);
+
+    // Black hole: every request that needs the database gets 503 within a few seconds, none hangs.
+    proxy.setMode('blackhole');
+    const during = await Promise.all(Array.from({ length: 12 }, () => send(fresh_())));
+    const r0 = Date.now();
+    const readyDuring = await ready();
+    const readyMs = Date.now() - r0;
+    const slowest503 = Math.max(...during.map((r) => r.ms));
+    expect(during.map((r) => r.status)).toEqual(during.map(() => 503));
+    expect(slowest503).toBeLessThan(8_000);
+    expect(readyDuring).toBe(503);
+    const pending = during.map((r) => r.update);
+
+    // The database answers again: the instance recovers without a restart.
+    proxy.setMode('up');
+    const back = Date.now();
+    let recoveredMs = -1;
+    while (Date.now() - back < 20_000) {
+      if ((await ready()) === 200 && (await send(fresh_())).status === 200) {
+        recoveredMs = Date.now() - back;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(recoveredMs).toBeGreaterThanOrEqual(0);
+
+    // Telegram redelivers what got 503: each is processed now, none twice.
+    for (const u of pending) {
+      const r = await send(u);
+      expect(r.status).toBe(200);
+    }
+    const ids = pending.map((u) => String(u.message.from.id));
+    const rows = await queryRows<{ n: number }>(
+      target.db,
+      sql`select count(*)::int as n from accounts where channel = 'telegram' and external_id in ${ids}`,
+    );
+    expect(Number(rows[0]!.n)).toBe(pending.length);
+
+    // Refused and dropped connections also give 503, then recovery.
+    proxy.setMode('down');
+    const refused = await send(fresh_());
+    proxy.setMode('up');
+    proxy.drop();
+    const dropped = Date.now();
+    let afterDrop = 0;
+    for (let i = 0; i < 40 && afterDrop !== 200; i++) {
+      afterDrop = (await send(fresh_())).status;
+      if (afterDrop !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(refused.status).toBe(503);
+    expect(afterDrop).toBe(200);
+    const afterDropMs = Date.now() - dropped;
+
+    console.log(
+      `black hole: ${during.length} webhook updates all 503, slowest after ${slowest503} ms ` +
+        `(fastest ${Math.min(...during.map((r) => r.ms))} ms), /readyz 503 in ${readyMs} ms; ` +
+        `recovered ${recoveredMs} ms after the database answered again; ${pending.length} redelivered updates processed once; ` +
+        `refused → 503 in ${refused.ms} ms, 200 again ${afterDropMs} ms after the database came back`,
+    );
   }, 60_000);
 });
