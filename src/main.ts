@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger, createService } from './service.js';
+import { createLogger, createService, type Service } from './service.js';
 
 /** Shutdown must finish within this, or the process exits anyway. */
 const SHUTDOWN_LIMIT_MS = 10_000;
@@ -32,11 +32,21 @@ async function main(): Promise<void> {
   config = { ...config, adminToken: admin.token };
   const log = createLogger(config);
   const started = Date.now();
-  const service = await createService(config, { logger: log });
 
+  // Handlers go in before anything is built: a signal during start-up must also end in a clean stop with
+  // exit 0, not in node's default (killed by the signal, exit 143).
+  let service: Service | undefined;
   let shuttingDown = false;
+  const stopAndExit = (s: Service) =>
+    s.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err: { message: (err as Error).message } }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   const shutdown = (signal: string) => {
-    if (shuttingDown) return;
+    if (shuttingDown) return; // Ctrl-C reaches node twice: from the terminal and forwarded by npm
     shuttingDown = true;
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
@@ -44,16 +54,13 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_LIMIT_MS);
     force.unref();
-    service.stop().then(
-      () => process.exit(0),
-      (err) => {
-        log.error({ err: { message: (err as Error).message } }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    if (service) void stopAndExit(service); // else createService is still running: stopped when it returns
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+
+  service = await createService(config, { logger: log });
+  if (shuttingDown) return void stopAndExit(service);
 
   await service.app.listen({ port: config.port, host: config.host });
   try {
