@@ -7,6 +7,8 @@ import type { Metrics } from './metrics.js';
 import type { Role, TokenResolver } from './auth.js';
 import { requireRole } from './auth.js';
 import { registerOpenApi } from './openapi.js';
+import { hasMetricsToken, registerSecurity } from './security.js';
+import { timeFormats } from './time-format.js';
 
 /** What routes get: the shared dependencies plus HTTP-only pieces. */
 export interface AppDeps extends Deps {
@@ -24,6 +26,23 @@ export interface AppDeps extends Deps {
 
 /** A feature's or channel's HTTP routes. Registered in their own encapsulated context. */
 export type RouteModule = (app: FastifyInstance, deps: AppDeps) => void | Promise<void>;
+
+/** TRUST_PROXY as Fastify takes it: a hop count becomes "trust the nearest n proxies". */
+function trustProxyOption(v: boolean | number | string | undefined): boolean | string | ((address: string, hop: number) => boolean) {
+  if (typeof v === 'number') return (_address, hop) => hop < v;
+  return v ?? false;
+}
+
+/** PostgreSQL's class 22 (data exception): the value, not the service, is wrong. */
+function isDataException(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 3 && e; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
 
 /** Paths that answer while the database is still connecting. */
 const ALWAYS_OPEN = new Set(['/healthz', '/readyz', '/metrics']);
@@ -49,6 +68,13 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
     requestTimeout: 30_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    trustProxy: trustProxyOption(deps.config.trustProxy),
+    ajv: {
+      // Unknown properties are refused (400), never silently dropped: a client's typo or an unexpected
+      // field (an owner grant, say) must not pass as a smaller request.
+      customOptions: { removeAdditional: false },
+      onCreate: timeFormats,
+    },
   });
 
   app.addHook('onRequest', async (req, reply) => {
@@ -58,6 +84,8 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
       throw new AppError('SERVICE_STARTING', 'The service is starting; try again shortly.', 503);
     }
   });
+
+  await registerSecurity(app, deps.config);
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
@@ -78,6 +106,11 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
     }
     if (err.validation) {
       return reply.status(400).send({ error: { code: 'VALIDATION_ERROR', message: err.message } });
+    }
+    if (isDataException(err)) {
+      // Input the database cannot hold (a value out of range, a bad encoding) that got past validation.
+      req.log.warn({ code: (err as { code?: string }).code, route: req.routeOptions.url }, 'input refused by the database');
+      return reply.status(400).send({ error: { code: 'VALIDATION_ERROR', message: 'A value in the request is out of range or malformed.' } });
     }
     if (isDatabaseUnavailable(err)) {
       req.log.warn({ code: (err as { code?: string }).code }, 'database unavailable');
@@ -106,7 +139,9 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', database: deps.database.kind });
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  // Not public: Prometheus sends METRICS_TOKEN (or the admin token) as a bearer token.
+  const admin = deps.requireRole('admin');
+  app.get('/metrics', { onRequest: async (req, reply) => (hasMetricsToken(req, deps.config) ? undefined : admin(req, reply)) }, async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });
