@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { scrub, type Deps, type DialogRunner } from '../core/dialog.js';
 import { AppError, isDatabaseUnavailable } from '../core/errors.js';
 import type { ChannelRegistry } from '../core/channel.js';
@@ -69,6 +69,11 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     trustProxy: trustProxyOption(deps.config.trustProxy),
+    // The router's own refusals (a malformed %-escape, a path parameter over its length) in the contract shape.
+    frameworkErrors: (err, _req, reply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+      void (reply as FastifyReply).status(status).send({ error: { code: err.code ?? 'BAD_REQUEST', message: err.message } });
+    },
     ajv: {
       // Unknown properties are refused (400), never silently dropped: a client's typo or an unexpected
       // field (an owner grant, say) must not pass as a smaller request.
