@@ -175,6 +175,13 @@ function checkOrigin(req: FastifyRequest, publicOrigin: string): void {
     throw new AppError('CROSS_SITE_REQUEST', `Requests to this address must come from pages of ${publicOrigin}.`, 403);
   };
   const origin = req.headers.origin;
+  const site = req.headers['sec-fetch-site'];
+  if (origin === 'null') {
+    // Pages served with Referrer-Policy: no-referrer (the pass page, whose URL is the pass) post with
+    // Origin: null; so does a sandboxed frame on any site. Sec-Fetch-Site, which no page can set, tells them apart.
+    if (site !== 'same-origin') deny();
+    return;
+  }
   if (origin !== undefined) {
     if (origin !== publicOrigin) deny();
     return;
@@ -190,7 +197,6 @@ function checkOrigin(req: FastifyRequest, publicOrigin: string): void {
     if (from !== publicOrigin) deny();
     return;
   }
-  const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') deny();
 }
 

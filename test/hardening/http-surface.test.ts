@@ -67,6 +67,7 @@ describe('HTTP surface hardening', () => {
     for (const headers of [
       { origin: 'https://evil.example' },
       { origin: 'null' },
+      { origin: 'null', 'sec-fetch-site': 'cross-site' }, // a sandboxed frame on another site
       { origin: 'http://khaibao.test' }, // another scheme is another origin
       { referer: 'https://evil.example/page' },
       { 'sec-fetch-site': 'cross-site' },

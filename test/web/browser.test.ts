@@ -118,6 +118,7 @@ describe.runIf(run)('web chat in headless Chromium', () => {
     const [owner] = await svc.db.db.insert(accounts).values({ channel: 'web', externalId: 'browser-owner-0001', consentedAt: new Date() }).returning();
     const venue = await createVenue(svc.db.db, { name: 'Quán Cà Phê Bến Ninh Kiều', kind: 'restaurant', ownerAccountId: owner!.id });
 
+    page.setDefaultTimeout(10_000);
     const landing = await page.goto(`${base}/c/${venue.code}`);
     expect(landing!.status()).toBe(200);
     expect(landing!.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
