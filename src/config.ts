@@ -96,6 +96,19 @@ const envSchema = z
     RETENTION_VISITS_DAYS: positiveInt(21),
     RETENTION_DECLARATIONS_DAYS: positiveInt(28),
     RETENTION_DIALOG_DAYS: positiveInt(7),
+    // Requests per minute per client address (and per web chat client id) on the anonymous endpoints.
+    RATE_LIMIT_CHAT_PER_MINUTE: positiveInt(120),
+    RATE_LIMIT_CHAT_CLIENT_PER_MINUTE: positiveInt(30),
+    RATE_LIMIT_PAGES_PER_MINUTE: positiveInt(300),
+    RATE_LIMIT_LOGIN_PER_MINUTE: positiveInt(10),
+    TRUST_PROXY: optionalString.refine(
+      (v) => v === undefined || /^(true|false|\d{1,2}|[0-9a-fA-F.:/, ]+)$/.test(v),
+      'must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses (CIDR allowed)',
+    ),
+    METRICS_TOKEN: optionalString.refine(
+      (v) => v === undefined || v.length >= 16,
+      'must be at least 16 characters',
+    ),
   })
   .superRefine((env, ctx) => {
     const mode = env.TELEGRAM_MODE ?? defaultTelegramMode(env.PUBLIC_URL);
@@ -169,6 +182,32 @@ export interface Config {
   outboxMaxAttempts: number;
   /** retention periods in days that differ from the defaults (src/features/retention/policy.ts) */
   retention?: { visitsDays?: number; declarationsDays?: number; dialogIdleDays?: number };
+  /** requests per minute on the anonymous endpoints (src/http/security.ts); unset = the defaults */
+  rateLimits?: RateLimits;
+  /** Fastify's trustProxy: whose X-Forwarded-For names the client address the rate limits key on */
+  trustProxy?: boolean | number | string;
+  /** bearer token Prometheus sends to GET /metrics (the admin token works too) */
+  metricsToken?: string;
+}
+
+export interface RateLimits {
+  /** POST /chat/api/messages per client address */
+  chatPerAddress: number;
+  /** POST /chat/api/messages per web chat client id */
+  chatPerClient: number;
+  /** pages and the web chat's inbox (/chat, /v/, /c/, /o/, poster links, staff check-ins) per client address */
+  pagesPerAddress: number;
+  /** staff login links and invite pages per client address: codes must not be guessable by trying */
+  loginPerAddress: number;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = { chatPerAddress: 120, chatPerClient: 30, pagesPerAddress: 300, loginPerAddress: 10 };
+
+function parseTrustProxy(v: string | undefined): boolean | number | string | undefined {
+  if (v === undefined || v === 'false') return undefined;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v;
 }
 
 export class ConfigError extends Error {
@@ -238,6 +277,14 @@ export function loadConfig(env: Env): Config {
     hotline: e.HOTLINE,
     outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
     retention: { visitsDays: e.RETENTION_VISITS_DAYS, declarationsDays: e.RETENTION_DECLARATIONS_DAYS, dialogIdleDays: e.RETENTION_DIALOG_DAYS },
+    rateLimits: {
+      chatPerAddress: e.RATE_LIMIT_CHAT_PER_MINUTE,
+      chatPerClient: e.RATE_LIMIT_CHAT_CLIENT_PER_MINUTE,
+      pagesPerAddress: e.RATE_LIMIT_PAGES_PER_MINUTE,
+      loginPerAddress: e.RATE_LIMIT_LOGIN_PER_MINUTE,
+    },
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 

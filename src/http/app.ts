@@ -7,6 +7,8 @@ import type { Metrics } from './metrics.js';
 import type { Role, TokenResolver } from './auth.js';
 import { requireRole } from './auth.js';
 import { registerOpenApi } from './openapi.js';
+import { hasMetricsToken, registerSecurity } from './security.js';
+import { timeFormats } from './time-format.js';
 
 const DATABASE_UNAVAILABLE_BODY = {
   error: { code: 'DATABASE_UNAVAILABLE', message: 'The database is not reachable right now; try again shortly.' },
@@ -59,6 +61,23 @@ export interface AppDeps extends Deps {
 /** A feature's or channel's HTTP routes. Registered in their own encapsulated context. */
 export type RouteModule = (app: FastifyInstance, deps: AppDeps) => void | Promise<void>;
 
+/** TRUST_PROXY as Fastify takes it: a hop count becomes "trust the nearest n proxies". */
+function trustProxyOption(v: boolean | number | string | undefined): boolean | string | ((address: string, hop: number) => boolean) {
+  if (typeof v === 'number') return (_address, hop) => hop < v;
+  return v ?? false;
+}
+
+/** PostgreSQL's class 22 (data exception): the value, not the service, is wrong. */
+function isDataException(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 3 && e; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** Paths that answer while the database is still connecting. */
 const ALWAYS_OPEN = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -90,6 +109,18 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
     requestTimeout: 30_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    trustProxy: trustProxyOption(deps.config.trustProxy),
+    // The router's own refusals (a malformed %-escape, a path parameter over its length) in the contract shape.
+    frameworkErrors: (err, _req, reply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+      void (reply as FastifyReply).status(status).send({ error: { code: err.code ?? 'BAD_REQUEST', message: err.message } });
+    },
+    ajv: {
+      // Unknown properties are refused (400), never silently dropped: a client's typo or an unexpected
+      // field (an owner grant, say) must not pass as a smaller request.
+      customOptions: { removeAdditional: false },
+      onCreate: timeFormats,
+    },
   });
 
   const stalledMs = deps.database.stalledMs;
@@ -112,6 +143,8 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
     }
   });
 
+  await registerSecurity(app, deps.config);
+
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     deps.metrics.httpDuration.observe(
@@ -131,6 +164,11 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
     }
     if (err.validation) {
       return reply.status(400).send({ error: { code: 'VALIDATION_ERROR', message: err.message } });
+    }
+    if (isDataException(err)) {
+      // Input the database cannot hold (a value out of range, a bad encoding) that got past validation.
+      req.log.warn({ code: (err as { code?: string }).code, route: req.routeOptions.url }, 'input refused by the database');
+      return reply.status(400).send({ error: { code: 'VALIDATION_ERROR', message: 'A value in the request is out of range or malformed.' } });
     }
     if (isDatabaseUnavailable(err)) {
       req.log.warn({ code: (err as { code?: string }).code }, 'database unavailable');
@@ -157,7 +195,9 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', database: deps.database.kind });
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  // Not public: Prometheus sends METRICS_TOKEN (or the admin token) as a bearer token.
+  const admin = deps.requireRole('admin');
+  app.get('/metrics', { onRequest: async (req, reply) => (hasMetricsToken(req, deps.config) ? undefined : admin(req, reply)) }, async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 
 let svc: TestService;
 beforeAll(async () => {
@@ -35,7 +35,7 @@ describe('http basics', () => {
 
   it('metrics expose request latency by route and status, and process metrics', async () => {
     await svc.app.inject({ url: '/healthz' });
-    const r = await svc.app.inject({ url: '/metrics' });
+    const r = await svc.app.inject({ url: '/metrics', headers: adminHeaders });
     expect(r.statusCode).toBe(200);
     expect(r.body).toMatch(/http_request_duration_seconds_bucket\{.*route="\/healthz".*status="200"/);
     expect(r.body).toContain('process_cpu_user_seconds_total');

@@ -39,6 +39,11 @@ export async function startTestService(
     PUBLIC_URL: 'https://khaibao.test',
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     DATA_DIR: 'memory://',
+    // Every request in a test comes from 127.0.0.1: the anonymous-endpoint limits are tested on their own.
+    RATE_LIMIT_CHAT_PER_MINUTE: '1000000',
+    RATE_LIMIT_CHAT_CLIENT_PER_MINUTE: '1000000',
+    RATE_LIMIT_PAGES_PER_MINUTE: '1000000',
+    RATE_LIMIT_LOGIN_PER_MINUTE: '1000000',
     ...opts.env,
   });
   const db = opts.db ?? (await createTestDatabase());

@@ -1,13 +1,27 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accounts } from '../../src/db/schema/index.js';
+import { createStaffLoginLink } from '../../src/features/checkin/staff-scan.js';
+import { createVenue } from '../../src/features/venues/store.js';
 import { importWardCsv } from '../../src/features/wards/store.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
 // Without chromium the test may skip on a workstation; in CI (which installs it) it must run.
 const run = existsSync(CHROMIUM) || !!process.env.CI;
 
@@ -15,13 +29,15 @@ describe.runIf(run)('web chat in headless Chromium', () => {
   let svc: TestService;
   let browser: Browser;
   let base: string;
+  let passUrl: string | undefined;
 
   beforeAll(async () => {
-    svc = await startTestService();
+    // The page's POSTs carry Origin, which must be PUBLIC_URL's: the service is told the address it listens on.
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    svc = await startTestService({ env: { PUBLIC_URL: base } });
     await importWardCsv(svc.db.db, readFileSync(new URL('../../scripts/can-tho-wards.csv', import.meta.url), 'utf8'));
-    await svc.app.listen({ port: 0, host: '127.0.0.1' });
-    const addr = svc.app.server.address();
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    await svc.app.listen({ port, host: '127.0.0.1' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -80,6 +96,7 @@ describe.runIf(run)('web chat in headless Chromium', () => {
     await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(100);
     // What the browser shows is the person's pass: its QR leads to the verify page.
     const src = await img.getAttribute('src');
+    passUrl = decodeQrPng(Buffer.from(src!.replace(/^data:image\/png;base64,/, ''), 'base64'));
     expect(decodeQrPng(Buffer.from(src!.replace(/^data:image\/png;base64,/, ''), 'base64'))).toMatch(/\/v\//);
 
     // The id survives a reload: the same person continues.
@@ -88,4 +105,38 @@ describe.runIf(run)('web chat in headless Chromium', () => {
     expect(await page.evaluate(() => localStorage.getItem('khaibao.clientId'))).toBe(clientId);
     await page.close();
   }, 90_000);
+
+  it('the pass, venue and staff pages work under the CSP: no violation, forms post same-origin', async () => {
+    expect(passUrl).toBeTruthy();
+    const page = await browser.newPage({ viewport: { width: 390, height: 780 }, locale: 'vi-VN' });
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
+    });
+    page.on('pageerror', (e) => violations.push(e.message));
+
+    const [owner] = await svc.db.db.insert(accounts).values({ channel: 'web', externalId: 'browser-owner-0001', consentedAt: new Date() }).returning();
+    const venue = await createVenue(svc.db.db, { name: 'Quán Cà Phê Bến Ninh Kiều', kind: 'restaurant', ownerAccountId: owner!.id });
+
+    page.setDefaultTimeout(10_000);
+    const landing = await page.goto(`${base}/c/${venue.code}`);
+    expect(landing!.status()).toBe(200);
+    expect(landing!.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+    await expect.poll(() => page.locator('#code').textContent()).toBe(venue.code);
+
+    // The staff login page's button posts the form (Origin = PUBLIC_URL), the cookie is set.
+    const link = await createStaffLoginLink(svc.db.db, svc.deps, venue.id, owner!.id, svc.clock.now());
+    await page.goto(link);
+    await page.locator('button[type=submit]').click();
+    await expect.poll(() => page.locator('h1').textContent()).toBeTruthy();
+    expect((await page.context().cookies()).map((c) => c.name)).toContain('kb_staff');
+
+    // The pass page with the staff panel (inline style attributes) records the entry.
+    const verify = await page.goto(new URL(new URL(passUrl!).pathname, base).toString());
+    expect(verify!.status()).toBe(200);
+    await page.locator('#staff-checkin button').click();
+    await expect.poll(() => page.locator('#result').getAttribute('data-status')).toBe('created');
+    expect(violations).toEqual([]);
+    await page.close();
+  }, 60_000);
 });

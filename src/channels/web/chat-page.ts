@@ -7,7 +7,7 @@ const esc = (s: string) =>
  * The web chat: one self-contained page (no framework, no external assets) that talks to
  * /chat/api/messages. The browser keeps a random id in localStorage; that id is the chat account.
  */
-export function chatPage(t: T, locale: string): string {
+export function chatPage(t: T, locale: string, scriptNonce: string): string {
   const strings = JSON.stringify({ offline: t('web:offline'), passAlt: t('web:pass_alt') }).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="${esc(locale)}">
@@ -45,7 +45,7 @@ form button{padding:10px 16px;border:0;border-radius:10px;background:#0b6e4f;col
 <button type="submit">${esc(t('web:send'))}</button>
 </form>
 </div>
-<script>
+<script nonce="${esc(scriptNonce)}">
 (function(){
   var S = ${strings};
   var log = document.getElementById('log');

@@ -8,6 +8,7 @@ import { badRequest } from '../../core/errors.js';
 import { plainText } from '../../core/html-text.js';
 import { accounts, webInbox } from '../../db/schema/index.js';
 import type { RouteModule } from '../../http/app.js';
+import { scriptNonce } from '../../http/security.js';
 import type { ChannelModule } from '../index.js';
 import { chatPage } from './chat-page.js';
 
@@ -46,7 +47,7 @@ const routes: RouteModule = (app, deps) => {
     const locale = normalizeLocale((req.headers['accept-language'] ?? 'vi').split(',')[0]);
     reply.header('content-type', 'text/html; charset=utf-8');
     reply.header('cache-control', 'no-store');
-    return chatPage(tFor(locale), locale);
+    return chatPage(tFor(locale), locale, scriptNonce(reply));
   });
 
   app.post<{ Body: MessageBody }>(

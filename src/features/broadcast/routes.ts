@@ -55,6 +55,7 @@ export const broadcastRoutes: RouteModule = (app, deps) => {
             format: { type: 'string', enum: ['plain', 'html'], default: 'plain', description: 'html: the subset Telegram accepts' },
             audience: {
               type: 'object',
+              additionalProperties: false,
               properties: {
                 all: { type: 'boolean', enum: [true] },
                 wardCodes: { type: 'array', minItems: 1, maxItems: 500, items: { type: 'string', minLength: 1 } },

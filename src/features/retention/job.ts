@@ -1,6 +1,7 @@
-import { and, inArray, isNotNull, lt, notInArray, or } from 'drizzle-orm';
+import { and, inArray, isNotNull, isNull, lt, notExists, notInArray, or, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import {
+  accounts,
   auditLog,
   cases,
   contacts,
@@ -8,9 +9,12 @@ import {
   dialogStates,
   exposureWindows,
   invites,
+  officialRoles,
   outbox,
+  persons,
   processedUpdates,
   staffLoginLinks,
+  venueStaff,
   visits,
   webInbox,
 } from '../../db/schema/index.js';
@@ -84,12 +88,37 @@ export async function applyRetention(db: DbOrTx, now: Date, policy: RetentionPol
   };
 }
 
+/**
+ * Deletes accounts that never consented and have been quiet for a day (their dialog state goes with them).
+ * Kept whatever their consent: officials and venue staff (roles granted by invite or by an owner) and anyone
+ * with a person record. Returns how many went.
+ */
+export async function expireUnconsentedAccounts(db: DbOrTx, now: Date, policy: RetentionPolicy = DEFAULT_RETENTION): Promise<number> {
+  const cutoff = new Date(now.getTime() - policy.unconsentedAccountsDays * DAY);
+  const gone = await db
+    .delete(accounts)
+    .where(
+      and(
+        isNull(accounts.consentedAt),
+        isNull(accounts.personId),
+        or(lt(accounts.lastInboundAt, cutoff), and(isNull(accounts.lastInboundAt), lt(accounts.createdAt, cutoff))),
+        notExists(db.select({ one: sql`1` }).from(officialRoles).where(sql`${officialRoles.accountId} = ${accounts.id}`)),
+        notExists(db.select({ one: sql`1` }).from(venueStaff).where(sql`${venueStaff.accountId} = ${accounts.id}`)),
+        notExists(db.select({ one: sql`1` }).from(persons).where(sql`${persons.ownerAccountId} = ${accounts.id}`)),
+      ),
+    )
+    .returning({ id: accounts.id });
+  return gone.length;
+}
+
 /** Runs hourly. */
 export const retentionModule: FeatureModule = {
   workers: (workers, deps) => {
     workers.every('retention', 3_600_000, async () => {
-      const result = await applyRetention(deps.database.db, deps.clock.now(), retentionPolicy(deps.config));
-      deps.log.info({ deleted: result }, 'retention applied');
+      const policy = retentionPolicy(deps.config);
+      const result = await applyRetention(deps.database.db, deps.clock.now(), policy);
+      const unconsentedAccounts = await expireUnconsentedAccounts(deps.database.db, deps.clock.now(), policy);
+      deps.log.info({ deleted: { ...result, unconsentedAccounts } }, 'retention applied');
     });
   },
 };

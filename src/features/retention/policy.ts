@@ -25,6 +25,11 @@ export interface RetentionPolicy {
   outboxDays: number;
   /** messages a web chat browser never came back to collect (alerts are stale by then) */
   webInboxDays: number;
+  /**
+   * accounts that never consented, counted from their last message: opening a chat, or a client id sent to
+   * the web chat, must not leave a row behind for good
+   */
+  unconsentedAccountsDays: number;
 }
 
 export const DEFAULT_RETENTION: RetentionPolicy = {
@@ -38,6 +43,7 @@ export const DEFAULT_RETENTION: RetentionPolicy = {
   auditLogDays: 365,
   outboxDays: 14,
   webInboxDays: 14,
+  unconsentedAccountsDays: 1,
 };
 
 /** The policy in force: the defaults with the RETENTION_* settings applied (contacts follow declarations). */

@@ -103,6 +103,10 @@ export async function importVenuesCsv(db: DbOrTx, text: string): Promise<ImportR
       const i = cols.indexOf(c);
       return i >= 0 ? rec.fields[i]!.trim() : '';
     };
+    if (rec.fields.some((f) => f.includes('\u0000'))) {
+      result.errors.push({ line: rec.line, message: 'the line contains a NUL character' });
+      continue;
+    }
     const stayText = get('defaultStayMinutes');
     if (stayText && !/^\d+$/.test(stayText)) {
       result.errors.push({ line: rec.line, message: `defaultStayMinutes "${stayText}" is not a whole number of minutes` });
@@ -122,6 +126,8 @@ export async function importVenuesCsv(db: DbOrTx, text: string): Promise<ImportR
       result.venues.push({ line: rec.line, id: venue.id, code: venue.code, name: venue.name });
     } catch (err) {
       if (err instanceof AppError) result.errors.push({ line: rec.line, message: err.message });
+      // A value the database refuses (class 22: out of range, bad encoding) fails this line only.
+      else if (/^22/.test(String((err as { code?: unknown }).code ?? ''))) result.errors.push({ line: rec.line, message: 'a value on this line cannot be stored' });
       else throw err;
     }
   }

@@ -4,6 +4,7 @@ import { tFor } from '../../core/i18n.js';
 import { auditLog, type Venue } from '../../db/schema/index.js';
 import type { Deps } from '../../core/dialog.js';
 import type { AppDeps, RouteModule } from '../../http/app.js';
+import { isSensibleTime } from '../../http/time-format.js';
 import { normalizeVenueCode } from './codes.js';
 import { importVenuesCsv } from './csv-import.js';
 import { esc, htmlPage, pageLocale } from './html-page.js';
@@ -41,7 +42,7 @@ export const POSTER_LINK_HOURS = 24;
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 function parseIsoParam(name: string, value: unknown): Date {
-  if (typeof value !== 'string' || !ISO_WITH_OFFSET.test(value)) {
+  if (typeof value !== 'string' || !ISO_WITH_OFFSET.test(value) || !isSensibleTime(value)) {
     throw new AppError('VALIDATION_ERROR', `${name} must be an ISO 8601 time with offset, e.g. 2021-08-01T08:00:00+07:00`);
   }
   const d = new Date(value);
@@ -84,31 +85,55 @@ export const venueRoutes: RouteModule = (app, deps) => {
         body: {
           type: 'object',
           required: ['name', 'kind'],
+          // An owner is granted in chat (owner dialog), never through this body: unknown properties are refused.
+          additionalProperties: false,
           properties: {
-            name: { type: 'string' },
-            kind: { type: 'string' },
-            address: { type: ['string', 'null'] },
-            wardCode: { type: ['string', 'null'] },
-            defaultStayMinutes: { type: ['integer', 'null'] },
+            name: { type: 'string', maxLength: 1000 },
+            kind: { type: 'string', maxLength: 64 },
+            address: { type: ['string', 'null'], maxLength: 2000 },
+            wardCode: { type: ['string', 'null'], maxLength: 64 },
+            defaultStayMinutes: { type: ['integer', 'null'], minimum: 0, maximum: 1_000_000 },
           },
         },
       },
     },
     async (req, reply) => {
-      const body = req.body as { name: string; kind: string; address?: string | null; wardCode?: string | null; defaultStayMinutes?: number | null };
-      const v = await createVenue(deps.database.db, body);
+      const b = req.body as { name: string; kind: string; address?: string | null; wardCode?: string | null; defaultStayMinutes?: number | null };
+      const v = await createVenue(deps.database.db, {
+        name: b.name,
+        kind: b.kind,
+        address: b.address,
+        wardCode: b.wardCode,
+        defaultStayMinutes: b.defaultStayMinutes,
+      });
       req.log.info({ venueId: v.id, by: req.principal?.id }, 'venue created');
       return reply.status(201).send(venueJson(deps, v));
     },
   );
 
-  app.get('/api/v1/venues', officials, async (req) => {
-    const q = req.query as { limit?: string; offset?: string; wardCode?: string };
-    const limit = Math.min(Math.max(Number(q.limit) || 100, 1), 1000);
-    const offset = Math.max(Number(q.offset) || 0, 0);
-    const rows = await listVenues(deps.database.db, { limit, offset, wardCode: q.wardCode || undefined });
-    return { venues: rows.map((v) => venueJson(deps, v)), limit, offset };
-  });
+  app.get(
+    '/api/v1/venues',
+    {
+      ...officials,
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            offset: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 0 },
+            wardCode: { type: 'string', maxLength: 64 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query as { limit: number; offset: number; wardCode?: string };
+      const { limit, offset } = q;
+      const rows = await listVenues(deps.database.db, { limit, offset, wardCode: q.wardCode || undefined });
+      return { venues: rows.map((v) => venueJson(deps, v)), limit, offset };
+    },
+  );
 
   app.get('/api/v1/venues/:id', officials, async (req) => {
     return venueJson(deps, await requireVenue(deps, (req.params as { id: string }).id));
@@ -135,43 +160,56 @@ export const venueRoutes: RouteModule = (app, deps) => {
     return sendPdf(deps, await requireVenue(deps, (req.params as { id: string }).id), reply);
   });
 
-  app.get('/api/v1/venues/:id/visits', officials, async (req) => {
-    const v = await requireVenue(deps, (req.params as { id: string }).id);
-    const q = req.query as { from?: string; to?: string };
-    const from = parseIsoParam('from', q.from);
-    const to = parseIsoParam('to', q.to);
-    if (to.getTime() <= from.getTime()) throw new AppError('VALIDATION_ERROR', 'to must be after from');
-    if (to.getTime() - from.getTime() > MAX_VISITS_RANGE_DAYS * 86_400_000) {
-      throw new AppError('VALIDATION_ERROR', `the range may span at most ${MAX_VISITS_RANGE_DAYS} days`);
-    }
-    const rows = await visitsAtVenue(deps.database.db, v.id, from, to, LONGEST_STAY_MINUTES);
-    // Officials reading who was where is personal data: every read is audited.
-    await deps.database.db.insert(auditLog).values({
-      at: deps.clock.now(),
-      actor: req.principal?.id ?? 'unknown',
-      action: 'venue.visits.read',
-      subjectType: 'venue',
-      subjectId: v.id,
-      details: { from: from.toISOString(), to: to.toISOString(), count: rows.length },
-    });
-    return {
-      venueId: v.id,
-      from: from.toISOString(),
-      to: to.toISOString(),
-      visits: rows.map((r) => ({
-        id: r.id,
-        personId: r.personId,
-        fullName: r.fullName,
-        birthYear: r.birthYear,
-        phone: r.phone,
-        enteredAt: r.enteredAt.toISOString(),
-        exitedAt: r.exitedAt?.toISOString() ?? null,
-        exitReason: r.exitReason,
-        source: r.source,
-        channel: r.channel,
-      })),
-    };
-  });
+  app.get(
+    '/api/v1/venues/:id/visits',
+    {
+      ...officials,
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { from: { type: 'string', maxLength: 64 }, to: { type: 'string', maxLength: 64 } },
+        },
+      },
+    },
+    async (req) => {
+      const v = await requireVenue(deps, (req.params as { id: string }).id);
+      const q = req.query as { from?: string; to?: string };
+      const from = parseIsoParam('from', q.from);
+      const to = parseIsoParam('to', q.to);
+      if (to.getTime() <= from.getTime()) throw new AppError('VALIDATION_ERROR', 'to must be after from');
+      if (to.getTime() - from.getTime() > MAX_VISITS_RANGE_DAYS * 86_400_000) {
+        throw new AppError('VALIDATION_ERROR', `the range may span at most ${MAX_VISITS_RANGE_DAYS} days`);
+      }
+      const rows = await visitsAtVenue(deps.database.db, v.id, from, to, LONGEST_STAY_MINUTES);
+      // Officials reading who was where is personal data: every read is audited.
+      await deps.database.db.insert(auditLog).values({
+        at: deps.clock.now(),
+        actor: req.principal?.id ?? 'unknown',
+        action: 'venue.visits.read',
+        subjectType: 'venue',
+        subjectId: v.id,
+        details: { from: from.toISOString(), to: to.toISOString(), count: rows.length },
+      });
+      return {
+        venueId: v.id,
+        from: from.toISOString(),
+        to: to.toISOString(),
+        visits: rows.map((r) => ({
+          id: r.id,
+          personId: r.personId,
+          fullName: r.fullName,
+          birthYear: r.birthYear,
+          phone: r.phone,
+          enteredAt: r.enteredAt.toISOString(),
+          exitedAt: r.exitedAt?.toISOString() ?? null,
+          exitReason: r.exitReason,
+          source: r.source,
+          channel: r.channel,
+        })),
+      };
+    },
+  );
 
   // The PDF from a signed link sent in chat (no bearer token on a phone).
   app.get('/venues/:id/poster.pdf', async (req, reply) => {
