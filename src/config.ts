@@ -71,6 +71,8 @@ const envSchema = z
     ZALO_TEMPLATE_ID: optionalString,
     ZALO_TEMPLATE_TEXT_PARAM: z.string().trim().min(1).default('content'),
     ZALO_WINDOW_HOURS: positiveInt(168),
+    // Signed events older or newer than this are refused (replay bound); Zalo retries for up to about 2 hours.
+    ZALO_EVENT_WINDOW_MINUTES: positiveInt(10),
     ZALO_RATE_PER_MINUTE: positiveInt(4000),
     ZALO_BUTTONS: z.enum(['buttons', 'numbered'], { message: 'must be buttons or numbered' }).default('buttons'),
     ZALO_REQUEST_INFO_IMAGE_URL: optionalString.refine(
@@ -153,6 +155,8 @@ export interface Config {
     templateTextParam: string;
     /** hours after the person's last message during which consultation messages may be sent */
     windowHours: number;
+    /** webhook events whose timestamp is further than this from now are refused */
+    eventWindowMinutes: number;
     ratePerMinute: number;
     /** 'buttons': Zalo query buttons plus numbered options; 'numbered': numbered options only */
     buttonMode: 'buttons' | 'numbered';
@@ -215,6 +219,7 @@ export function loadConfig(env: Env): Config {
           templateId: e.ZALO_TEMPLATE_ID,
           templateTextParam: e.ZALO_TEMPLATE_TEXT_PARAM,
           windowHours: e.ZALO_WINDOW_HOURS,
+          eventWindowMinutes: e.ZALO_EVENT_WINDOW_MINUTES,
           ratePerMinute: e.ZALO_RATE_PER_MINUTE,
           buttonMode: e.ZALO_BUTTONS,
           requestInfoImageUrl: e.ZALO_REQUEST_INFO_IMAGE_URL,
