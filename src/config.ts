@@ -84,6 +84,10 @@ const envSchema = z
       (v) => v === undefined || v.length >= 16,
       'must be at least 16 characters',
     ),
+    KHAIBAO_MASTER_KEY: optionalString.refine(
+      (v) => v === undefined || v.length >= 32,
+      'must be at least 32 characters (e.g. openssl rand -base64 32)',
+    ),
     PASS_SIGNING_KEY: optionalString.refine(
       (v) => v === undefined || v.includes('BEGIN PRIVATE KEY'),
       'must be an Ed25519 private key in PEM (-----BEGIN PRIVATE KEY-----)',
@@ -166,6 +170,8 @@ export interface Config {
   webChat: boolean;
   adminToken?: string;
   passSigningKey?: string;
+  /** wraps the keys kept in the database (src/core/secrets.ts); unset = development, kept unwrapped */
+  masterKey?: string;
   passValidHours: number;
   exposureBufferMinutes: number;
   hotline: string;
@@ -238,6 +244,7 @@ export function loadConfig(env: Env): Config {
     webChat,
     adminToken: e.ADMIN_TOKEN,
     passSigningKey: e.PASS_SIGNING_KEY,
+    masterKey: e.KHAIBAO_MASTER_KEY,
     passValidHours: e.PASS_VALID_HOURS,
     exposureBufferMinutes: e.EXPOSURE_BUFFER_MINUTES,
     hotline: e.HOTLINE,
