@@ -18,6 +18,8 @@ const tsx = path.join(root, 'node_modules/.bin/tsx');
 const MASTER_A = 'master-key-A-0123456789abcdefghijklmnop';
 const MASTER_B = 'master-key-B-0123456789abcdefghijklmnop';
 const dirs: string[] = [];
+// Each test opens its own database; a loaded CI machine needs more than the default 30 s for that.
+const DB_TEST_MS = 120_000;
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -75,7 +77,7 @@ describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
     } finally {
       await tdb.destroy();
     }
-  });
+  }, DB_TEST_MS);
 
   it('a fresh database gets its keys wrapped from the first start', async () => {
     const tdb = await createTestDatabase();
@@ -86,7 +88,7 @@ describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
     } finally {
       await tdb.destroy();
     }
-  });
+  }, DB_TEST_MS);
 
   it('rewrapKeys moves every key from the old master key to the new one in a transaction; twice is harmless', async () => {
     const tdb = await createTestDatabase();
@@ -107,7 +109,7 @@ describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
     } finally {
       await tdb.destroy();
     }
-  });
+  }, DB_TEST_MS);
 
   it('npm run keys:rewrap re-wraps a database from clear, and the server refuses a wrong master key in one line', async () => {
     // A database another process can open: PostgreSQL when the suite runs on it, else PGlite in a directory.
@@ -161,5 +163,5 @@ describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
       await database.close();
       if (tdb) await tdb.destroy();
     }
-  }, 120_000);
+  }, 300_000);
 });
