@@ -25,19 +25,9 @@ export interface Secrets {
   dataKey: Buffer;
 }
 
-/**
- * Reads a generated secret from the settings table, creating it once. Kept in the database (not on one
- * instance's disk) so every instance behind the load balancer signs and decrypts alike.
- */
-export async function getOrCreateSetting<T>(db: DbOrTx, key: string, create: () => T): Promise<T> {
-  await db.insert(settings).values({ key, value: create() as unknown as object }).onConflictDoNothing();
-  const row = await db.query.settings.findFirst({ where: eq(settings.key, key) });
-  if (!row) throw new Error(`setting ${key} missing after insert`);
-  return row.value as T;
-}
-
 // ---------------------------------------------------------------------------------------------------
-// Envelope encryption of the keys kept in `settings`. The database holds them only wrapped (AES-256-GCM) under a
+// The keys are kept in `settings` (not on one instance's disk) so every instance behind the load balancer signs
+// and decrypts alike. Envelope encryption of the keys kept in `settings`. The database holds them only wrapped (AES-256-GCM) under a
 // key-encryption key derived with HKDF from KHAIBAO_MASTER_KEY, which lives in the environment: a copy of the
 // database alone (a backup, a dump) no longer yields the keys that protect the data in it.
 
