@@ -27,9 +27,9 @@ export interface Secrets {
 
 // ---------------------------------------------------------------------------------------------------
 // The keys are kept in `settings` (not on one instance's disk) so every instance behind the load balancer signs
-// and decrypts alike. Envelope encryption of the keys kept in `settings`. The database holds them only wrapped (AES-256-GCM) under a
-// key-encryption key derived with HKDF from KHAIBAO_MASTER_KEY, which lives in the environment: a copy of the
-// database alone (a backup, a dump) no longer yields the keys that protect the data in it.
+// and decrypts alike. With a master key they are kept only wrapped (AES-256-GCM) under a key-encryption key derived
+// with HKDF from KHAIBAO_MASTER_KEY, which lives in the environment: a copy of the database alone (a backup, a
+// dump) no longer yields the keys that protect the data in it.
 
 /** The settings rows that hold keys. */
 export const KEY_SETTINGS = ['pass_signing_key', 'data_key'] as const;
