@@ -71,6 +71,8 @@ const envSchema = z
     ZALO_TEMPLATE_ID: optionalString,
     ZALO_TEMPLATE_TEXT_PARAM: z.string().trim().min(1).default('content'),
     ZALO_WINDOW_HOURS: positiveInt(168),
+    // Signed events older or newer than this are refused (replay bound); Zalo retries for up to about 2 hours.
+    ZALO_EVENT_WINDOW_MINUTES: positiveInt(10),
     ZALO_RATE_PER_MINUTE: positiveInt(4000),
     ZALO_BUTTONS: z.enum(['buttons', 'numbered'], { message: 'must be buttons or numbered' }).default('buttons'),
     ZALO_REQUEST_INFO_IMAGE_URL: optionalString.refine(
@@ -81,6 +83,10 @@ const envSchema = z
     ADMIN_TOKEN: optionalString.refine(
       (v) => v === undefined || v.length >= 16,
       'must be at least 16 characters',
+    ),
+    KHAIBAO_MASTER_KEY: optionalString.refine(
+      (v) => v === undefined || v.length >= 32,
+      'must be at least 32 characters (e.g. openssl rand -base64 32)',
     ),
     PASS_SIGNING_KEY: optionalString.refine(
       (v) => v === undefined || v.includes('BEGIN PRIVATE KEY'),
@@ -166,6 +172,8 @@ export interface Config {
     templateTextParam: string;
     /** hours after the person's last message during which consultation messages may be sent */
     windowHours: number;
+    /** webhook events whose timestamp is further than this from now are refused */
+    eventWindowMinutes: number;
     ratePerMinute: number;
     /** 'buttons': Zalo query buttons plus numbered options; 'numbered': numbered options only */
     buttonMode: 'buttons' | 'numbered';
@@ -175,6 +183,8 @@ export interface Config {
   webChat: boolean;
   adminToken?: string;
   passSigningKey?: string;
+  /** wraps the keys kept in the database (src/core/secrets.ts); unset = development, kept unwrapped */
+  masterKey?: string;
   passValidHours: number;
   exposureBufferMinutes: number;
   hotline: string;
@@ -254,6 +264,7 @@ export function loadConfig(env: Env): Config {
           templateId: e.ZALO_TEMPLATE_ID,
           templateTextParam: e.ZALO_TEMPLATE_TEXT_PARAM,
           windowHours: e.ZALO_WINDOW_HOURS,
+          eventWindowMinutes: e.ZALO_EVENT_WINDOW_MINUTES,
           ratePerMinute: e.ZALO_RATE_PER_MINUTE,
           buttonMode: e.ZALO_BUTTONS,
           requestInfoImageUrl: e.ZALO_REQUEST_INFO_IMAGE_URL,
@@ -272,6 +283,7 @@ export function loadConfig(env: Env): Config {
     webChat,
     adminToken: e.ADMIN_TOKEN,
     passSigningKey: e.PASS_SIGNING_KEY,
+    masterKey: e.KHAIBAO_MASTER_KEY,
     passValidHours: e.PASS_VALID_HOURS,
     exposureBufferMinutes: e.EXPOSURE_BUFFER_MINUTES,
     hotline: e.HOTLINE,

@@ -134,7 +134,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     unlessStopped();
     if (opts.migrate !== false) await runMigrations(database, config.databaseUrl);
     unlessStopped();
-    deps.secrets = await loadSecrets(database.db, config);
+    deps.secrets = await loadSecrets(database.db, config, log);
     unlessStopped();
     ready = true;
     if (opts.workers !== false) await workers.start();

@@ -1,5 +1,16 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
+import { eq, inArray } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type { DbOrTx } from '../db/client.js';
 import { settings } from '../db/schema/index.js';
@@ -14,32 +25,163 @@ export interface Secrets {
   dataKey: Buffer;
 }
 
-/**
- * Reads a generated secret from the settings table, creating it once. Kept in the database (not on one
- * instance's disk) so every instance behind the load balancer signs and decrypts alike.
- */
-export async function getOrCreateSetting<T>(db: DbOrTx, key: string, create: () => T): Promise<T> {
-  await db.insert(settings).values({ key, value: create() as unknown as object }).onConflictDoNothing();
-  const row = await db.query.settings.findFirst({ where: eq(settings.key, key) });
-  if (!row) throw new Error(`setting ${key} missing after insert`);
-  return row.value as T;
+// ---------------------------------------------------------------------------------------------------
+// The keys are kept in `settings` (not on one instance's disk) so every instance behind the load balancer signs
+// and decrypts alike. With a master key they are kept only wrapped (AES-256-GCM) under a key-encryption key derived
+// with HKDF from KHAIBAO_MASTER_KEY, which lives in the environment: a copy of the database alone (a backup, a
+// dump) no longer yields the keys that protect the data in it.
+
+/** The settings rows that hold keys. */
+export const KEY_SETTINGS = ['pass_signing_key', 'data_key'] as const;
+type KeySetting = (typeof KEY_SETTINGS)[number];
+
+/** A wrapped key as stored in settings.value. `kid` names the master key (not secret: an HMAC of it). */
+export interface WrappedKey {
+  wrapped: 1;
+  alg: 'A256GCM';
+  kid: string;
+  iv: string;
+  tag: string;
+  ct: string;
 }
 
-export async function loadSecrets(db: DbOrTx, config: Pick<Config, 'passSigningKey'>): Promise<Secrets> {
-  const pem =
-    config.passSigningKey ??
-    (await getOrCreateSetting<string>(db, 'pass_signing_key', () =>
-      generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    ));
+/** A wrong or missing master key: the start stops with this one line. */
+export class MasterKeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MasterKeyError';
+  }
+}
+
+export interface MasterKey {
+  kek: Buffer;
+  kid: string;
+}
+
+export function deriveMasterKey(master: string): MasterKey {
+  const kek = Buffer.from(hkdfSync('sha256', Buffer.from(master, 'utf8'), 'khaibao', 'khaibao settings key-wrap v1', 32));
+  return { kek, kid: createHmac('sha256', kek).update('kid').digest('hex').slice(0, 16) };
+}
+
+export function isWrapped(value: unknown): value is WrappedKey {
+  return typeof value === 'object' && value !== null && (value as { wrapped?: unknown }).wrapped === 1;
+}
+
+/** The row's name is authenticated with it, so a wrapped value moved to another row does not unwrap. */
+export function wrapKey(key: MasterKey, name: string, clear: string): WrappedKey {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key.kek, iv);
+  cipher.setAAD(Buffer.from(name));
+  const ct = Buffer.concat([cipher.update(clear, 'utf8'), cipher.final()]);
+  return { wrapped: 1, alg: 'A256GCM', kid: key.kid, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64') };
+}
+
+export function unwrapKey(key: MasterKey, name: string, w: WrappedKey, envName = 'KHAIBAO_MASTER_KEY'): string {
+  const wrongKey = () =>
+    new MasterKeyError(
+      `${envName} does not unwrap the ${name} kept in the database (it was wrapped with master key id ${w.kid}, this one is ${key.kid}); ` +
+        'start with the master key it was wrapped with, or re-wrap with npm run keys:rewrap',
+    );
+  if (w.kid !== key.kid) throw wrongKey();
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key.kek, Buffer.from(w.iv, 'base64'));
+    decipher.setAAD(Buffer.from(name));
+    decipher.setAuthTag(Buffer.from(w.tag, 'base64'));
+    return Buffer.concat([decipher.update(Buffer.from(w.ct, 'base64')), decipher.final()]).toString('utf8');
+  } catch {
+    throw wrongKey();
+  }
+}
+
+const generators: Record<KeySetting, () => string> = {
+  pass_signing_key: () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  data_key: () => randomBytes(32).toString('base64'),
+};
+
+/**
+ * One key from settings: created when missing (wrapped when a master key is given), wrapped in place when it is
+ * still in clear and a master key is given, unwrapped otherwise. Concurrent starts agree: the insert and the
+ * in-place wrap only apply to the row as read, and the row is read back.
+ */
+async function keySetting(db: DbOrTx, name: KeySetting, master: MasterKey | undefined, log?: FastifyBaseLogger): Promise<string> {
+  const fresh = generators[name]();
+  await db
+    .insert(settings)
+    .values({ key: name, value: (master ? wrapKey(master, name, fresh) : fresh) as unknown as object })
+    .onConflictDoNothing();
+  const row = await db.query.settings.findFirst({ where: eq(settings.key, name) });
+  if (!row) throw new Error(`setting ${name} missing after insert`);
+  const value = row.value;
+  if (isWrapped(value)) {
+    if (!master) {
+      throw new MasterKeyError(`the ${name} kept in the database is wrapped (master key id ${value.kid}) but KHAIBAO_MASTER_KEY is not set`);
+    }
+    return unwrapKey(master, name, value);
+  }
+  if (typeof value !== 'string') throw new Error(`setting ${name} has an unexpected shape`);
+  if (master) {
+    await db
+      .update(settings)
+      .set({ value: wrapKey(master, name, value) as unknown as object, updatedAt: new Date() })
+      .where(eq(settings.key, name));
+    log?.info({ setting: name, kid: master.kid }, 'key in settings wrapped with the master key');
+  }
+  return value;
+}
+
+export async function loadSecrets(
+  db: DbOrTx,
+  config: Pick<Config, 'passSigningKey'> & { masterKey?: string },
+  log?: FastifyBaseLogger,
+): Promise<Secrets> {
+  const master = config.masterKey ? deriveMasterKey(config.masterKey) : undefined;
+  if (!master) {
+    log?.warn('KHAIBAO_MASTER_KEY is not set: the pass signing key and the data key are kept unwrapped in the database (fine for development, not for production)');
+  }
+  const pem = config.passSigningKey ?? (await keySetting(db, 'pass_signing_key', master, log));
   const passPrivateKey = createPrivateKey(pem);
   if (passPrivateKey.asymmetricKeyType !== 'ed25519') throw new Error('PASS_SIGNING_KEY must be an Ed25519 key');
   const passPublicKey = createPublicKey(passPrivateKey);
   const jwk = passPublicKey.export({ format: 'jwk' }) as { x: string };
-  const dataKeyB64 = await getOrCreateSetting<string>(db, 'data_key', () => randomBytes(32).toString('base64'));
+  const dataKeyB64 = await keySetting(db, 'data_key', master, log);
   return {
     passPrivateKey,
     passPublicKey,
     passKeyId: jwk.x.slice(0, 8),
     dataKey: Buffer.from(dataKeyB64, 'base64'),
   };
+}
+
+/**
+ * Master-key rotation (npm run keys:rewrap): every key row unwrapped with `from` (undefined: rows in clear) and
+ * wrapped with `to`, in one transaction, so a failure changes nothing. Rows already under `to` are left as
+ * they are, so running it twice is harmless. Returns the rows re-wrapped.
+ */
+export async function rewrapKeys(tx: DbOrTx, from: string | undefined, to: string): Promise<{ rewrapped: string[]; unchanged: string[] }> {
+  const oldKey = from ? deriveMasterKey(from) : undefined;
+  const newKey = deriveMasterKey(to);
+  const rows = await tx.select().from(settings).where(inArray(settings.key, [...KEY_SETTINGS])).for('update');
+  const out = { rewrapped: [] as string[], unchanged: [] as string[] };
+  for (const row of rows) {
+    let clear: string;
+    if (isWrapped(row.value)) {
+      if (row.value.kid === newKey.kid) {
+        unwrapKey(newKey, row.key, row.value); // proves it, rather than trusting the id
+        out.unchanged.push(row.key);
+        continue;
+      }
+      if (!oldKey) throw new MasterKeyError(`the ${row.key} is wrapped (master key id ${row.value.kid}); set KHAIBAO_MASTER_KEY_OLD to the master key it was wrapped with`);
+      clear = unwrapKey(oldKey, row.key, row.value, 'KHAIBAO_MASTER_KEY_OLD');
+    } else if (typeof row.value === 'string') {
+      clear = row.value;
+    } else {
+      throw new Error(`setting ${row.key} has an unexpected shape`);
+    }
+    await tx
+      .update(settings)
+      .set({ value: wrapKey(newKey, row.key, clear) as unknown as object, updatedAt: new Date() })
+      .where(eq(settings.key, row.key));
+    out.rewrapped.push(row.key);
+  }
+  return out;
 }

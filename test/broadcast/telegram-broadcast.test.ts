@@ -147,3 +147,32 @@ describe('ward targeting and a scheduled start, through the API', () => {
     expect(got.get('8800')![0]!.params.parse_mode).toBeUndefined();
   }, 30_000);
 });
+
+describe('format "html" through the API', () => {
+  it('refuses a tag outside the Bot API subset with 400 naming it, and creates nothing', async () => {
+    const count = async () => (await svc.app.inject({ url: '/api/v1/broadcasts', headers: adminHeaders })).json().broadcasts.length as number;
+    const before = await count();
+    for (const [text, tag] of [
+      ['<b>Tin</b><script>alert(1)</script>', 'script'],
+      ['<img src=x onerror=alert(1)>', 'img'],
+      ['<a href="javascript:alert(1)">x</a>', 'a'],
+      ['<b onclick="x()">x</b>', 'b'],
+      ['<b><i>x</b></i>', 'b'],
+      ['a < b', '<'],
+    ] as const) {
+      const res = await svc.app.inject({ method: 'POST', url: '/api/v1/broadcasts', headers: adminHeaders, payload: { text, format: 'html', audience: { all: true } } });
+      expect(res.statusCode, text).toBe(400);
+      expect(res.json().error.code).toBe('BAD_HTML');
+      expect(res.json().error.message).toContain(tag === '<' ? '"<"' : `<${tag}>`);
+    }
+    expect(await count()).toBe(before);
+    const ok = await svc.app.inject({
+      method: 'POST',
+      url: '/api/v1/broadcasts',
+      headers: adminHeaders,
+      payload: { text: '<b>Tiêm</b> <a href="https://x.vn/?a=1&amp;b=2">đây</a> <span class="tg-spoiler">s</span> &lt;3', format: 'html', audience: { wardCodes: ['31117'] }, scheduledAt: new Date(clock.now().getTime() + 30 * 86_400_000).toISOString() },
+    });
+    expect(ok.statusCode, ok.body).toBe(201);
+    expect((await svc.app.inject({ method: 'POST', url: `/api/v1/broadcasts/${ok.json().id}/cancel`, headers: adminHeaders })).statusCode).toBeLessThan(300);
+  });
+});

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { entitiesToHtml } from '../../src/channels/telegram/entities-html.js';
 import { toEvent } from '../../src/channels/telegram/update-mapping.js';
 import { htmlToPlain } from '../../src/core/html-text.js';
+import { htmlSubsetProblem } from '../../src/features/broadcast/html-subset.js';
 import { tgUpdates, tgUser } from '../helpers/fake-telegram.js';
 import type { Update } from 'grammy/types';
 
@@ -53,5 +54,31 @@ describe('entitiesToHtml', () => {
       { type: 'text_link', offset: 36, length: 8, url: 'https://x.vn/?a=1&b=2' },
     ])!;
     expect(htmlToPlain(html)).toBe('Lưu ý: <đeo khẩu trang> & "giữ" 2m. Chi tiết (https://x.vn/?a=1&b=2)');
+  });
+});
+
+describe('htmlSubsetProblem (what the broadcast API accepts as format "html")', () => {
+  it('accepts every tag of the Bot API subset, and what entitiesToHtml makes', () => {
+    const ok = [
+      '<b>b</b><strong>s</strong><i>i</i><em>e</em><u>u</u><ins>n</ins><s>s</s><strike>k</strike><del>d</del>',
+      '<span class="tg-spoiler">x</span><tg-spoiler>y</tg-spoiler><a href="https://a.vn/?q=1&amp;r=2">l</a><a href="tg://user?id=1">u</a>',
+      '<code>c</code><pre><code class="language-python">p</code></pre><blockquote>q</blockquote><blockquote expandable>e</blockquote>',
+      'a &lt; b &amp; c &gt; d &quot;e&quot; &#128567; &#x1F637;',
+      entitiesToHtml('Lưu ý: <đeo> & giữ 2m', [{ type: 'bold', offset: 0, length: 5 }, { type: 'text_link', offset: 7, length: 6, url: 'https://a.vn/?q="x"&y=<1>' }])!,
+    ];
+    for (const html of ok) expect(htmlSubsetProblem(html), html).toBeUndefined();
+  });
+
+  it('names the first tag or character Telegram would refuse', () => {
+    expect(htmlSubsetProblem('<b>x</b><br>')).toEqual({ tag: 'br', reason: 'unsupported_tag' });
+    expect(htmlSubsetProblem('<SCRIPT>x</SCRIPT>')).toEqual({ tag: 'script', reason: 'unsupported_tag' });
+    expect(htmlSubsetProblem('<span>x</span>')).toEqual({ tag: 'span', reason: 'bad_attribute' });
+    expect(htmlSubsetProblem('<a href="data:text/html,x">x</a>')).toEqual({ tag: 'a', reason: 'bad_attribute' });
+    expect(htmlSubsetProblem('<a>x</a>')).toEqual({ tag: 'a', reason: 'bad_attribute' });
+    expect(htmlSubsetProblem('<i>x')).toEqual({ tag: 'i', reason: 'unbalanced' });
+    expect(htmlSubsetProblem('x</i>')).toEqual({ tag: 'i', reason: 'unbalanced' });
+    expect(htmlSubsetProblem('Tom & Jerry')).toEqual({ tag: '&', reason: 'unescaped' });
+    expect(htmlSubsetProblem('&nbsp;')).toEqual({ tag: '&', reason: 'unescaped' });
+    expect(htmlSubsetProblem('1 > 0')).toEqual({ tag: '>', reason: 'unescaped' });
   });
 });

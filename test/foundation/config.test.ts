@@ -35,6 +35,8 @@ describe('config', () => {
     [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'],
     [{ PASS_SIGNING_KEY: 'abc' }, 'PASS_SIGNING_KEY'],
     [{ ZALO_APP_ID: '123' }, 'ZALO_OA_SECRET_KEY'],
+    [{ KHAIBAO_MASTER_KEY: 'too-short' }, 'KHAIBAO_MASTER_KEY'],
+    [{ ZALO_EVENT_WINDOW_MINUTES: '0' }, 'ZALO_EVENT_WINDOW_MINUTES'],
   ])('names the bad variable %j', (env, name) => {
     const p = problems(env as Record<string, string>);
     expect(p.some((line) => line.startsWith(`${name} `)), p.join('\n')).toBe(true);
@@ -50,6 +52,7 @@ describe('config', () => {
     const p = problems({ PORT: 'abc', PUBLIC_URL: 'nope', ADMIN_TOKEN: 'tiny-secret' });
     expect(p).toHaveLength(3);
     expect(p.join('\n')).not.toContain('tiny-secret');
+    expect(problems({ KHAIBAO_MASTER_KEY: 'short-master' }).join('\n')).not.toContain('short-master');
     expect(p.find((l) => l.startsWith('PORT'))).toContain('"abc"');
   });
 

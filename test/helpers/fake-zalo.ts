@@ -242,7 +242,23 @@ function parseMultipartFile(raw: Buffer, contentType: string): { bytes: Buffer; 
 }
 
 let eventSeq = 0;
-const nowMs = () => String(Date.now());
+let eventClock: { now(): Date } = { now: () => new Date() };
+let lastStamp = 0;
+// Distinct like Zalo's (a follow's message id is made of its timestamp) even while a ManualClock stands still.
+const nowMs = () => {
+  let t = eventClock.now().getTime();
+  if (t <= lastStamp && lastStamp - t < 60_000) t = lastStamp + 1;
+  lastStamp = t;
+  return String(t);
+};
+
+/**
+ * Events built from here carry this clock's time (startTestService passes the service's clock), so they fall
+ * inside the webhook's time window however the test moves its ManualClock.
+ */
+export function stampZaloEventsWith(clock: { now(): Date }): void {
+  eventClock = clock;
+}
 
 /** Zalo OA webhook payloads, shaped like Zalo's examples (all ids and timestamps are strings). */
 export const zaloEvents = {

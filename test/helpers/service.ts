@@ -5,6 +5,7 @@ import { ManualClock, type Clock } from '../../src/core/clock.js';
 import { createService, type Service } from '../../src/service.js';
 import type { FeatureModule } from '../../src/features/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
+import { stampZaloEventsWith } from './fake-zalo.js';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -48,6 +49,7 @@ export async function startTestService(
   });
   const db = opts.db ?? (await createTestDatabase());
   const clock = opts.clock ?? new ManualClock();
+  if (config.zalo) stampZaloEventsWith(clock);
   const service = await createService(config, {
     database: db,
     clock,

@@ -1,7 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { accounts, cases, contacts, declarations, exposureWindows, persons, venues, visits, wards } from '../../src/db/schema/index.js';
+import { accounts, auditLog, cases, contacts, declarations, exposureWindows, persons, venues, visits, wards } from '../../src/db/schema/index.js';
+import { recordCase } from '../../src/features/exposure/record.js';
+import { grantRole } from '../../src/features/officials/roles.js';
+import { auditPseudonym } from '../../src/features/privacy/audit-pseudonyms.js';
 import { MY_DATA_MAX_CHARS, packMessages } from '../../src/features/privacy/my-data.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { chat } from '../checkin/chat-driver.js';
@@ -123,6 +126,41 @@ describe('/dulieu', () => {
     expect(all).toContain('ID document: CCCD •••• 1234');
     expect(all).toContain("Nguyễn Thị Mai's declarations in the last 28 days:\nNone");
     expect(all.match(/• Chợ Xuân Khánh: /g)).toHaveLength(60);
+  });
+
+  it('shows that a person is a confirmed case; after /xoadulieu the audit log keeps its entries without their ids', async () => {
+    const db = svc.db.db;
+    const { account, self, child } = await resident('mydata-case', 'vi');
+    const other = await resident('mydata-case-other', 'en');
+    const kase = await recordCase(svc.deps, { personId: self.id, testedAt: daysAgo(2) }, 'account:official-1');
+    await recordCase(svc.deps, { personId: other.self.id, testedAt: daysAgo(2) }, 'account:official-1');
+    await grantRole(db, { accountId: account.id, role: 'comms', actor: 'bootstrap', via: 'test', at: NOW });
+
+    let all = (await chat(svc, 'mydata-case').text('/dulieu')).replies.map((m) => m.text ?? '').join('\n\n');
+    expect(all).toMatch(/Nguyễn Thị Mai được ngành y tế ghi nhận là ca bệnh xác nhận \(F0\):\n• ghi nhận lúc \d\d:\d\d \d\d\/\d\d\/\d{4}; xét nghiệm dương tính ngày 18\/08\/2021; thời gian có thể lây bệnh từ .* đến .*; đang được theo dõi/);
+    expect(all).not.toContain('Trần Bảo An được ngành y tế');
+    all = (await chat(svc, 'mydata-case-other').text('/mydata')).replies.map((m) => m.text ?? '').join('\n\n');
+    expect(all).toContain('Nguyễn Thị Mai is recorded by the health department as a confirmed case (F0):\n• recorded at');
+
+    const entries = async () => (await db.select().from(auditLog)).map((e) => JSON.stringify(e));
+    const before = await entries();
+    const ids = [account.id, self.id, child.id];
+    expect(before.filter((e) => ids.some((id) => e.includes(id))).length).toBeGreaterThanOrEqual(2);
+
+    await chat(svc, 'mydata-case').text('/xoadulieu');
+    await chat(svc, 'mydata-case').press('p.del.yes');
+    expect(await db.query.accounts.findFirst({ where: eq(accounts.id, account.id) })).toBeUndefined();
+
+    const after = await entries();
+    expect(after).toHaveLength(before.length); // every entry kept
+    for (const e of after) for (const id of ids) expect(e.includes(id), e).toBe(false);
+    const created = (await db.select().from(auditLog).where(eq(auditLog.subjectId, kase.id))).find((e) => e.action === 'case.create')!;
+    expect(created.details).toMatchObject({ personIds: [auditPseudonym(self.id, svc.deps.secrets!.dataKey)], personFound: true });
+    expect(auditPseudonym(self.id, svc.deps.secrets!.dataKey)).toMatch(/^deleted:[0-9a-f]{16}$/);
+    const granted = await db.select().from(auditLog).where(eq(auditLog.action, 'role.grant'));
+    expect(granted.map((g) => g.subjectId)).toContain(auditPseudonym(account.id, svc.deps.secrets!.dataKey));
+    // Someone else's entries are untouched.
+    expect(after.filter((e) => e.includes(other.self.id))).toHaveLength(before.filter((e) => e.includes(other.self.id)).length);
   });
 
   it('is listed in the help and the command menus', async () => {

@@ -115,6 +115,31 @@ describe('POST /telegram/webhook', () => {
     expect(tg.calls).toHaveLength(0);
   });
 
+  it('ignores (200) a well-signed update whose fields have the wrong types: no account, no reply', async () => {
+    const accountsBefore = await count('accounts');
+    const good = tgUpdates.text(tgUser(1010), 'hello');
+    const bad = [
+      { ...good, message: { ...good.message, chat: { id: { nested: 1 }, type: 'private' } } },
+      { ...good, message: { ...good.message, chat: { id: '1010', type: 'private' } } },
+      { ...good, message: { ...good.message, text: 123 } },
+      { ...good, message: { ...good.message, from: { id: [1], first_name: 'x' } } },
+      { ...good, message: { ...good.message, chat: { id: 1010, type: 'secret' } } },
+      { ...good, message: { ...good.message, contact: { phone_number: { n: 1 } }, text: undefined } },
+      { ...good, message: { ...good.message, entities: 'bold' } },
+      { ...tgUpdates.button(tgUser(1010), 'x'), callback_query: { id: 5, from: { id: 1010 }, data: 'x' } },
+      { update_id: good.update_id, my_chat_member: { chat: { id: 1010, type: 'private' }, from: { id: 1010 }, new_chat_member: {} } },
+      { ...good, message: 'hello' },
+    ];
+    for (const update of bad) {
+      const res = await postUpdate(svc.app, update, SECRET);
+      expect(res.statusCode, JSON.stringify(update)).toBe(200);
+    }
+    expect(await count('accounts')).toBe(accountsBefore);
+    const names = await queryRows<{ n: number }>(svc.db.db, `select count(*)::int as n from accounts where external_id !~ '^-?[0-9]+$'`);
+    expect(names[0]!.n).toBe(0);
+    expect(tg.calls).toHaveLength(0);
+  });
+
   it('answers a group message with a hint, never the dialog, and only once per update', async () => {
     const accountsBefore = await count('accounts');
     const update = tgUpdates.groupText(tgUser(1004), -100555, '/khaibao');

@@ -109,7 +109,7 @@ describe('Zalo settings', () => {
   const fake = new FakeZalo();
   it('defaults the unsure facts and names a bad variable', () => {
     const c = loadConfig({ ...fake.env(), ZALO_API_ROOT: 'https://openapi.zalo.me', ZALO_OAUTH_ROOT: 'https://oauth.zaloapp.com' });
-    expect(c.zalo).toMatchObject({ windowHours: 168, ratePerMinute: 4000, buttonMode: 'buttons', templateTextParam: 'content', templateId: undefined });
+    expect(c.zalo).toMatchObject({ windowHours: 168, eventWindowMinutes: 10, ratePerMinute: 4000, buttonMode: 'buttons', templateTextParam: 'content', templateId: undefined });
     try {
       loadConfig({ ...fake.env(), ZALO_API_ROOT: 'https://x.vn', ZALO_OAUTH_ROOT: 'https://x.vn', ZALO_BUTTONS: 'maybe', ZALO_WINDOW_HOURS: '-1' });
       expect.unreachable();

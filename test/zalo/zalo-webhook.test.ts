@@ -76,6 +76,52 @@ describe('POST /zalo/webhook signature', () => {
     });
     expect(res.statusCode).toBe(400);
   });
+
+  it('refuses validly signed events with wrong types (400), creating no account and sending nothing', async () => {
+    const before = { accounts: await count('accounts'), updates: await count('processed_updates') };
+    const good = zaloEvents.text('9000000000000000004', 'hello');
+    const bad: Record<string, unknown>[] = [
+      { ...good, event_name: 123 },
+      { ...good, message: { ...good.message, text: 123 } },
+      { ...good, sender: { id: { id: '1' } } },
+      { ...good, sender: { id: 'not-a-zalo-id' } },
+      { ...good, sender: 'x' },
+      { ...good, message: [1, 2] },
+      { ...zaloEvents.submitInfo('9000000000000000004', '0912345678', 'An'), info: { name: { first: 'x' }, phone: '1' } },
+      { ...zaloEvents.follow('9000000000000000004'), follower: { id: 7 } },
+      { ...good, timestamp: { toString: 'x' } },
+      { ...good, timestamp: 'yesterday' },
+    ];
+    for (const event of bad) {
+      const ts = typeof event.timestamp === 'string' ? event.timestamp : '';
+      const raw = JSON.stringify(event);
+      const res = await postZaloEvent(svc.app, event as { timestamp: string }, { signature: zaloSignature(raw, ts) });
+      expect(res.statusCode, raw).toBe(400);
+      expect(res.json().error.code).toBe('EVENT_INVALID');
+    }
+    expect({ accounts: await count('accounts'), updates: await count('processed_updates') }).toEqual(before);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  it('refuses events older or newer than the time window (10 minutes), storing nothing', async () => {
+    const before = { accounts: await count('accounts'), updates: await count('processed_updates') };
+    const now = svc.clock.now().getTime();
+    for (const offset of [-11 * 60_000, 11 * 60_000, -now]) {
+      const event = { ...zaloEvents.text('9000000000000000005', '/start'), timestamp: String(now + offset) };
+      const res = await postZaloEvent(svc.app, event);
+      expect(res.statusCode, String(offset)).toBe(400);
+      expect(res.json().error.code).toBe('EVENT_OUTSIDE_WINDOW');
+    }
+    expect({ accounts: await count('accounts'), updates: await count('processed_updates') }).toEqual(before);
+    // Just inside the window is accepted; a numeric timestamp is read like the documented string.
+    const late = { ...zaloEvents.text('9000000000000000005', '/start'), timestamp: String(now - 9 * 60_000) };
+    expect((await postZaloEvent(svc.app, late)).statusCode).toBe(200);
+    const numeric = { ...zaloEvents.text('9000000000000000005', '/start'), timestamp: now + 1 };
+    const raw = JSON.stringify(numeric);
+    const res = await postZaloEvent(svc.app, numeric as unknown as { timestamp: string }, { signature: zaloSignature(raw, String(now + 1)) });
+    expect(res.statusCode).toBe(200);
+  });
 });
 
 describe('Zalo events', () => {

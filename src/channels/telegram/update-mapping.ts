@@ -1,4 +1,5 @@
 import type { Message, Update } from 'grammy/types';
+import { z } from 'zod';
 import type { Inbound } from '../../core/messages.js';
 import { entitiesToHtml } from './entities-html.js';
 
@@ -37,6 +38,61 @@ export function isUpdate(body: unknown): body is Update {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
   const id = (body as { update_id?: unknown }).update_id;
   return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0;
+}
+
+// The parts of the Bot API's Update (https://core.telegram.org/bots/api#update) that toEvent reads, with their
+// documented types. Everything else may be present in any shape: Telegram adds fields over time.
+const telegramId = z.number().int().refine(Number.isSafeInteger);
+const user = z.looseObject({ id: telegramId, language_code: z.string().max(35).optional() });
+const chat = z.looseObject({ id: telegramId, type: z.enum(['private', 'group', 'supergroup', 'channel']) });
+const entity = z.looseObject({
+  type: z.string(),
+  offset: z.number().int().nonnegative(),
+  length: z.number().int().nonnegative(),
+  url: z.string().optional(),
+});
+const message = z.looseObject({
+  message_id: z.number().int(),
+  chat,
+  from: user.optional(),
+  text: z.string().optional(),
+  entities: z.array(entity).optional(),
+  contact: z
+    .looseObject({
+      phone_number: z.string().max(64),
+      first_name: z.string().optional(),
+      last_name: z.string().optional(),
+      user_id: telegramId.optional(),
+    })
+    .optional(),
+});
+const member = z.looseObject({ status: z.string() });
+const updateSchema = z.looseObject({
+  update_id: z.number().int().nonnegative().refine(Number.isSafeInteger),
+  message: message.optional(),
+  callback_query: z
+    .looseObject({
+      id: z.string().min(1),
+      from: user,
+      // An InaccessibleMessage (date 0) still carries chat and message_id.
+      message: z.looseObject({ message_id: z.number().int(), chat }).optional(),
+      data: z.string().optional(),
+    })
+    .optional(),
+  my_chat_member: z.looseObject({ chat, from: user, old_chat_member: member, new_chat_member: member }).optional(),
+});
+
+export type UpdateCheck = { ok: true; update: Update } | { ok: false; problems: string[] };
+
+/**
+ * The schema check behind the webhook: an update whose fields have the wrong types (a chat id that is an
+ * object, a text that is a number) is refused before any account exists. Problems name paths and codes,
+ * never values, so they can be logged.
+ */
+export function checkUpdate(body: unknown): UpdateCheck {
+  const parsed = updateSchema.safeParse(body);
+  if (parsed.success) return { ok: true, update: body as Update };
+  return { ok: false, problems: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.code}`) };
 }
 
 /**

@@ -4,13 +4,14 @@ import { scrub } from '../../core/dialog.js';
 import { AppError } from '../../core/errors.js';
 import type { RouteModule } from '../../http/app.js';
 import { WEBHOOK_PATH } from './bot-setup.js';
-import { isUpdate } from './update-mapping.js';
+import { checkUpdate, isUpdate } from './update-mapping.js';
 
 /**
  * POST /telegram/webhook. Handled here rather than with grammY's webhookCallback(bot, 'fastify') because the
  * contract needs exact answers that adapter does not give: the secret is checked before the body is parsed
  * (so nothing is read or stored without it) and refused in the service's error shape; a body that is not an
- * Update gets 400 instead of reaching the bot; a temporary failure (an AppError with status 503) becomes 503
+ * Update gets 400 instead of reaching the bot, and one whose fields have the wrong types is logged and
+ * ignored (200); a temporary failure (an AppError with status 503) becomes 503
  * so Telegram redelivers, while any other failure is logged and answered 200 so one bad update never blocks
  * the chat. The update itself still goes through bot.handleUpdate.
  */
@@ -29,8 +30,14 @@ export function webhookRoutes(secret: string | undefined, handleUpdate: (update:
       if (!isUpdate(body)) {
         throw new AppError('TELEGRAM_UPDATE_INVALID', 'Expected a Telegram Update: an object with a numeric update_id.', 400);
       }
+      const checked = checkUpdate(body);
+      if (!checked.ok) {
+        // Answered 200: a 4xx would make Telegram redeliver it and hold back that chat's later updates.
+        req.log.warn({ updateId: body.update_id, problems: checked.problems }, 'telegram update malformed; ignored');
+        return reply.code(200).send();
+      }
       try {
-        await handleUpdate(body);
+        await handleUpdate(checked.update);
       } catch (err) {
         if (err instanceof AppError && err.status === 503) throw err;
         // The runner has apologised already where it could.

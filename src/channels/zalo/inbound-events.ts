@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
 import type { Inbound } from '../../core/messages.js';
 import { BUTTON_PREFIX } from './outbound-render.js';
 
@@ -14,6 +15,49 @@ export interface ZaloEvent {
   user_id_by_app?: string;
   message?: { msg_id?: string; text?: string; attachments?: { type?: string }[] };
   info?: { name?: string; phone?: string | number };
+}
+
+// Zalo's ids are decimal strings (they exceed 2^53); anything else would become an account no one can reach.
+const zaloId = z.string().regex(/^\d{1,40}$/);
+const eventSchema = z.looseObject({
+  app_id: z.string().optional(),
+  oa_id: z.string().optional(),
+  event_name: z.string().regex(/^[a-z0-9_.]{1,64}$/),
+  // Milliseconds since the epoch, sent as a string; a number is accepted too.
+  timestamp: z.union([z.string().regex(/^\d{1,16}$/), z.number().int().nonnegative().max(1e16)]),
+  sender: z.looseObject({ id: zaloId }).optional(),
+  recipient: z.looseObject({ id: z.string().optional() }).optional(),
+  follower: z.looseObject({ id: zaloId }).optional(),
+  user_id_by_app: z.string().optional(),
+  message: z
+    .looseObject({
+      msg_id: z.string().min(1).max(128).optional(),
+      text: z.string().optional(),
+      attachments: z.array(z.looseObject({ type: z.string().optional() })).optional(),
+    })
+    .optional(),
+  info: z.looseObject({ name: z.string().optional(), phone: z.union([z.string(), z.number()]).optional() }).optional(),
+});
+
+export type EventCheck = { ok: true; event: ZaloEvent; at: number } | { ok: false; problems: string[] };
+
+/**
+ * The schema check after the signature: a signed event whose fields have the wrong types (an event_name that is
+ * a number, a sender id that is an object) is refused before any account exists. Problems name paths and
+ * codes, never values, so they can be logged. `at` is the event's time in ms.
+ */
+export function checkEvent(json: unknown): EventCheck {
+  const parsed = eventSchema.safeParse(json);
+  if (!parsed.success) {
+    return { ok: false, problems: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.code}`) };
+  }
+  return { ok: true, event: parsed.data as ZaloEvent, at: Number(parsed.data.timestamp) };
+}
+
+/** The body's timestamp as it enters the signature; a value of another type cannot be stringified safely. */
+export function signedTimestamp(json: unknown): string {
+  const ts = typeof json === 'object' && json !== null ? (json as { timestamp?: unknown }).timestamp : undefined;
+  return typeof ts === 'string' || typeof ts === 'number' ? String(ts) : '';
 }
 
 export type SignatureCheck = { ok: true; keyedBy: 'app_id' | 'oa_id' } | { ok: false; reason: 'missing' | 'mismatch' };

@@ -7,7 +7,7 @@ import type { Inbound } from '../../core/messages.js';
 import { accounts } from '../../db/schema/index.js';
 import type { AppDeps } from '../../http/app.js';
 import { enqueue } from '../../outbox/enqueue.js';
-import { checkSignature, mapEvent, type ZaloEvent } from './inbound-events.js';
+import { checkEvent, checkSignature, mapEvent, signedTimestamp } from './inbound-events.js';
 import { menuChoice } from './menu-store.js';
 import type { ZaloSender } from './zalo-sender.js';
 
@@ -24,7 +24,7 @@ interface RawJson {
 }
 
 /**
- * POST /zalo/webhook: signature over the raw bytes → map the event → run the dialog → 200 → send replies.
+ * POST /zalo/webhook: signature over the raw bytes → schema and time window → map the event → run the dialog → 200 → send replies.
  * Registered in its own encapsulated scope so the raw-body parser touches no other route.
  */
 export function zaloWebhookRoutes(sender: ZaloSender) {
@@ -53,14 +53,27 @@ export function zaloWebhookRoutes(sender: ZaloSender) {
       if (!body || typeof body.json !== 'object' || body.json === null) {
         return reply.status(400).send({ error: { code: 'INVALID_JSON', message: 'Expected a JSON object.' } });
       }
-      const event = body.json as ZaloEvent;
-      const sig = checkSignature(req.headers['x-zevent-signature'], body.raw, String(event.timestamp ?? ''), zalo);
+      const sig = checkSignature(req.headers['x-zevent-signature'], body.raw, signedTimestamp(body.json), zalo);
       if (!sig.ok) {
         req.log.warn({ reason: sig.reason }, 'zalo webhook signature rejected');
         deps.metrics.updates.inc({ channel: 'zalo', outcome: 'rejected' });
         return reply.status(401).send({ error: { code: 'BAD_SIGNATURE', message: 'X-ZEvent-Signature is missing or wrong.' } });
       }
       if (sig.keyedBy !== 'app_id') req.log.info({ keyedBy: sig.keyedBy }, 'zalo signature matched with the OA id');
+      const checked = checkEvent(body.json);
+      if (!checked.ok) {
+        req.log.warn({ problems: checked.problems }, 'zalo event malformed; refused');
+        deps.metrics.updates.inc({ channel: 'zalo', outcome: 'rejected' });
+        return reply.status(400).send({ error: { code: 'EVENT_INVALID', message: 'The event does not have the documented shape.' } });
+      }
+      const event = checked.event;
+      // The signature covers the timestamp, so a captured event replayed later is refused here.
+      const skewMs = Math.abs(deps.clock.now().getTime() - checked.at);
+      if (skewMs > zalo.eventWindowMinutes * 60_000) {
+        req.log.warn({ skewSeconds: Math.round(skewMs / 1000), msgId: event.message?.msg_id }, 'zalo event outside the time window; refused');
+        deps.metrics.updates.inc({ channel: 'zalo', outcome: 'rejected' });
+        return reply.status(400).send({ error: { code: 'EVENT_OUTSIDE_WINDOW', message: 'The event timestamp is too old or in the future.' } });
+      }
 
       const action = mapEvent(event);
       req.log.debug({ event: event.event_name, action: action.type }, 'zalo event');

@@ -4,6 +4,7 @@ import { broadcasts } from '../../db/schema/index.js';
 import type { RouteModule } from '../../http/app.js';
 import { ACCESS } from '../officials/roles.js';
 import type { Audience } from './audience.js';
+import { ALLOWED_TAGS, htmlSubsetProblem } from './html-subset.js';
 import { broadcastView, cancelBroadcast, createBroadcast, type BroadcastFormat } from './engine.js';
 
 const errorResponse = {
@@ -78,6 +79,13 @@ export const broadcastRoutes: RouteModule = (app, deps) => {
       const { audience: a, text, format, scheduledAt } = req.body;
       if (a.all && a.wardCodes) throw new AppError('BAD_AUDIENCE', 'Give either all or wardCodes, not both.', 400);
       const audience: Audience = a.wardCodes ? { wardCodes: a.wardCodes } : { all: true };
+      if (format === 'html') {
+        const problem = htmlSubsetProblem(text);
+        if (problem) {
+          const what = problem.reason === 'unescaped' ? `"${problem.tag}" (write it as an entity)` : `<${problem.tag}> (${problem.reason.replace('_', ' ')})`;
+          throw new AppError('BAD_HTML', `Not in Telegram's HTML subset (${[...ALLOWED_TAGS].join(', ')}): ${what}.`, 400, problem);
+        }
+      }
       const b = await createBroadcast(
         db,
         { text, format, audience, scheduledAt: scheduledAt ? new Date(scheduledAt) : undefined, actor: req.principal?.id ?? 'unknown' },

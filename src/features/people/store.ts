@@ -135,12 +135,12 @@ export async function removeFamilyMember(db: DbOrTx, accountId: string, personId
  * cascade; their cases are made anonymous), then the account row (dialog state, outbox rows, roles, staff rights cascade; references from
  * official records such as venues or cases are set null by their foreign keys).
  */
-export async function deleteAccountData(db: DbOrTx, accountId: string): Promise<{ persons: number }> {
+export async function deleteAccountData(db: DbOrTx, accountId: string): Promise<{ persons: number; personIds: string[] }> {
   // A case stays as the health department's record (its windows still explain the alerts it sent), but
   // anonymous: the foreign key clears person_id, and the phone it was found by goes here.
   const owned = db.select({ id: persons.id }).from(persons).where(eq(persons.ownerAccountId, accountId));
   await db.update(cases).set({ phone: null }).where(inArray(cases.personId, owned));
   const removed = await db.delete(persons).where(eq(persons.ownerAccountId, accountId)).returning({ id: persons.id });
   await db.delete(accounts).where(eq(accounts.id, accountId));
-  return { persons: removed.length };
+  return { persons: removed.length, personIds: removed.map((r) => r.id) };
 }

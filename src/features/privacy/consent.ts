@@ -6,6 +6,7 @@ import { accounts } from '../../db/schema/index.js';
 import { startDeclaration, type StartDeclarationOptions } from '../declaration/start.js';
 import { fold, parseYesNo } from '../declaration/validators.js';
 import { deleteAccountData } from '../people/store.js';
+import { pseudonymizeAudit } from './audit-pseudonyms.js';
 
 export const PRIVACY_FLOW = 'privacy';
 
@@ -139,8 +140,9 @@ export const privacyFlow: Flow = {
           return;
         }
         const t = ctx.t;
-        const { persons } = await deleteAccountData(ctx.tx, ctx.account.id);
-        ctx.deps.log.info({ accountId: ctx.account.id, persons }, 'account data deleted on request');
+        const { persons, personIds } = await deleteAccountData(ctx.tx, ctx.account.id);
+        const auditEntries = await pseudonymizeAudit(ctx.tx, [ctx.account.id, ...personIds], ctx.deps.secrets?.dataKey);
+        ctx.deps.log.info({ accountId: ctx.account.id, persons, auditEntries }, 'account data deleted on request');
         ctx.reply({ text: t('privacy:deleted') });
       },
     },

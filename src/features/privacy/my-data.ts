@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, gte, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, or } from 'drizzle-orm';
 import type { DialogContext } from '../../core/dialog.js';
 import { formatDateTime, formatTime } from '../../core/i18n.js';
-import { contacts, declarations, exposureWindows, persons, venues, visits, wards } from '../../db/schema/index.js';
+import { casePersons, cases, contacts, declarations, exposureWindows, persons, venues, visits, wards } from '../../db/schema/index.js';
 import { retentionPolicy } from '../retention/policy.js';
 
 const DAY = 86_400_000;
@@ -127,8 +127,41 @@ export async function myDataTexts(ctx: DialogContext): Promise<string[]> {
       );
     }
   }
+  blocks.push(...(await caseBlocks(ctx, people.map((p) => p.person))));
   blocks.push(t('privacy:mydata_footer'));
   return packMessages(blocks, MY_DATA_MAX_CHARS);
+}
+
+/** The health department's case records naming the account's persons: being a confirmed case is data held too. */
+async function caseBlocks(ctx: DialogContext, people: { id: string; fullName: string }[]): Promise<string[]> {
+  if (people.length === 0) return [];
+  const ids = people.map((p) => p.id);
+  const linked = await ctx.tx
+    .selectDistinct({ personId: casePersons.personId, c: cases })
+    .from(casePersons)
+    .innerJoin(cases, eq(cases.id, casePersons.caseId))
+    .where(inArray(casePersons.personId, ids));
+  const direct = await ctx.tx.select({ personId: cases.personId, c: cases }).from(cases).where(inArray(cases.personId, ids));
+  const t = ctx.t;
+  const out: string[] = [];
+  for (const p of people) {
+    const seen = new Map([...linked, ...direct].filter((r) => r.personId === p.id).map((r) => [r.c.id, r.c]));
+    if (seen.size === 0) continue;
+    const lines = [...seen.values()]
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .map((c) => {
+        const parts = [
+          t('privacy:mydata_case_recorded', { time: formatDateTime(c.createdAt, ctx.locale) }),
+          ...(c.testedAt ? [t('privacy:mydata_case_tested', { date: date(c.testedAt) })] : []),
+          ...(c.onsetAt ? [t('privacy:mydata_case_onset', { date: date(c.onsetAt) })] : []),
+          t('privacy:mydata_case_infectious', { from: formatDateTime(c.infectiousFrom, ctx.locale), to: formatDateTime(c.infectiousTo, ctx.locale) }),
+          c.closedAt ? t('privacy:mydata_case_closed', { time: formatDateTime(c.closedAt, ctx.locale) }) : t('privacy:mydata_case_open'),
+        ];
+        return `• ${parts.join('; ')}`;
+      });
+    out.push([t('privacy:mydata_case', { name: p.fullName }), ...lines].join('\n'));
+  }
+  return out;
 }
 
 /** Joins blocks into messages of at most `max` characters, breaking between blocks, else between lines. */
