@@ -76,19 +76,18 @@ export const exposureRoutes: RouteModule = (app, deps) => {
       if (!b.phone === !b.personId) {
         throw badRequest('PHONE_OR_PERSON_REQUIRED', 'Give exactly one of "phone" or "personId".');
       }
-      const result = await recordCase(
-        deps,
-        {
-          phone: b.phone,
-          personId: b.personId,
-          onsetAt: date(b.onsetAt),
-          testedAt: date(b.testedAt),
-          infectiousFrom: date(b.infectiousFrom),
-          infectiousTo: date(b.infectiousTo),
-          note: b.note,
-        },
-        actor(req),
-      );
+      const input = {
+        phone: b.phone,
+        personId: b.personId,
+        onsetAt: date(b.onsetAt),
+        testedAt: date(b.testedAt),
+        infectiousFrom: date(b.infectiousFrom),
+        infectiousTo: date(b.infectiousTo),
+        note: b.note,
+      };
+      const result = await deps.database.db.transaction((tx) => recordCase(tx, deps, input, actor(req)));
+      if (result.alertsQueued > 0) deps.wakeOutbox?.();
+      req.log.info({ caseId: result.id, windows: result.exposureWindows, contacts: result.contacts, alertsQueued: result.alertsQueued }, 'case recorded');
       return reply.status(201).send({
         ...result,
         infectiousFrom: result.infectiousFrom.toISOString(),
@@ -116,7 +115,10 @@ export const exposureRoutes: RouteModule = (app, deps) => {
     },
     async (req, reply) => {
       const b = req.body;
-      const result = await recordManualWindow(deps, { venueId: b.venueId, from: new Date(b.from), to: new Date(b.to), advice: b.advice }, actor(req));
+      const input = { venueId: b.venueId, from: new Date(b.from), to: new Date(b.to), advice: b.advice };
+      const result = await deps.database.db.transaction((tx) => recordManualWindow(tx, deps, input, actor(req)));
+      if (result.alertsQueued > 0) deps.wakeOutbox?.();
+      req.log.info({ windowId: result.id, contacts: result.contacts, alertsQueued: result.alertsQueued }, 'exposure window recorded');
       return reply.status(201).send(result);
     },
   );
@@ -190,7 +192,7 @@ export const exposureRoutes: RouteModule = (app, deps) => {
       },
     },
     async (req) => {
-      const c = await closeCase(deps, req.params.id, actor(req));
+      const c = await deps.database.db.transaction((tx) => closeCase(tx, deps, req.params.id, actor(req)));
       return { id: c.id, closedAt: c.closedAt!.toISOString() };
     },
   );
