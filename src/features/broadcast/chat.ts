@@ -3,16 +3,9 @@ import { AppError } from '../../core/errors.js';
 import type { ChannelName } from '../../core/messages.js';
 import { ACCESS, accountActor, hasAnyRole } from '../officials/roles.js';
 import { countAudience, foldName, matchWards, type Audience } from './audience.js';
-import {
-  broadcastMessage,
-  cancelBroadcast,
-  createBroadcast,
-  latestActiveBroadcast,
-  lengthProblems,
-  visibleLength,
-  CHANNEL_TEXT_LIMITS,
-  type BroadcastFormat,
-} from './engine.js';
+import { cancelBroadcast, latestActiveBroadcast } from './cancel.js';
+import { createBroadcast } from './create.js';
+import { broadcastMessage, lengthProblems, visibleLength, CHANNEL_TEXT_LIMITS, type BroadcastFormat } from './message.js';
 
 const FLOW = 'broadcast';
 const mayBroadcast = (ctx: DialogContext) => hasAnyRole(ctx.tx, ctx.account.id, ACCESS.broadcasts);

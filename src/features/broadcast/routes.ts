@@ -4,7 +4,10 @@ import { broadcasts } from '../../db/schema/index.js';
 import type { RouteModule } from '../../http/app.js';
 import { ACCESS } from '../officials/roles.js';
 import type { Audience } from './audience.js';
-import { broadcastView, cancelBroadcast, createBroadcast, type BroadcastFormat } from './engine.js';
+import { cancelBroadcast } from './cancel.js';
+import { broadcastView } from './counts.js';
+import { createBroadcast } from './create.js';
+import type { BroadcastFormat } from './message.js';
 
 const errorResponse = {
   type: 'object',
