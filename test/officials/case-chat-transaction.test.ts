@@ -1,4 +1,7 @@
+import { Writable } from 'node:stream';
 import { and, eq, sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
 import { cases, outbox } from '../../src/db/schema/index.js';
@@ -12,8 +15,15 @@ let svc: TestService;
 let contactAccount: string;
 const PHONE = '+84912345678';
 const PHONE2 = '+84912345679';
+const logLines: Record<string, unknown>[] = [];
+const sink = new Writable({
+  write(chunk, _enc, done) {
+    for (const l of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(l) as Record<string, unknown>);
+    done();
+  },
+});
 beforeAll(async () => {
-  svc = await startTestService();
+  svc = await startTestService({ logger: pino({ level: 'debug' }, sink) as unknown as FastifyBaseLogger });
   const db = svc.db.db;
   await seedWards(db);
   const [caseAcc, case2Acc] = await seedAccounts(db, { n: 2, prefix: 'f0-', wardCode: '31117' });
@@ -90,7 +100,8 @@ describe('/f0 records the case in the official\'s update', () => {
       deferrable initially deferred for each row execute function f0_at_commit()`);
     try {
       await upToConfirm(PHONE2);
-      expect((await press(svc, 'doctor', 'f0:record'))[0]).toMatch(/đang ghi nhận ca bệnh/);
+      const r = await svc.runner.handle({ channel: 'web', accountId: 'doctor', messageId: 'f0-record-2', kind: 'button', payload: 'f0:record' });
+      expect(r.replies[0]!.text).toMatch(/đang ghi nhận ca bệnh/);
       const [atCommit] = await queryRows<{ cases: number; alerts: number; reports: number }>(svc.db.db, sql`select * from f0_at_commit`);
       // The first test left one alert and one report; this commit adds the second case's.
       expect(atCommit).toEqual({ cases: 1, alerts: 2, reports: 2 });
@@ -100,5 +111,19 @@ describe('/f0 records the case in the official\'s update', () => {
     }
     expect(await casesOfPhone(PHONE2)).toHaveLength(1);
     expect(await alertsOfContact()).toHaveLength(2);
+  });
+
+  it('logs what the update did with its update id and account, and no personal data', async () => {
+    const doctor = (await svc.db.db.query.accounts.findFirst({ where: (a, { eq: is }) => is(a.externalId, 'doctor') }))!;
+    const recorded = logLines.filter((l) => l.msg === 'case recorded in chat');
+    expect(recorded).toHaveLength(2);
+    expect(recorded[1]).toMatchObject({ channel: 'web', updateId: 'f0-record-2', accountId: doctor.id, alertsQueued: 1 });
+    // The failed update of the first test is logged under its own update id.
+    const failed = logLines.filter((l) => l.msg === 'update failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.updateId).toMatch(/^t\d+$/);
+    const all = JSON.stringify(logLines);
+    expect(all).not.toContain('912345678');
+    expect(all).not.toContain('912345679');
   });
 });

@@ -126,7 +126,7 @@ const flow: Flow = {
             { text: d.text!, format: d.format ?? 'plain', audience: d.audience!, actor: accountActor(ctx.account.id), progressAccountId: ctx.account.id },
             ctx.deps.clock.now(),
           );
-          ctx.deps.log.info({ broadcastId: b.id, accountId: ctx.account.id }, 'broadcast created in chat');
+          ctx.log.info({ broadcastId: b.id }, 'broadcast created in chat');
         } catch (err) {
           if (err instanceof AppError && err.code === 'BROADCAST_TOO_LONG') return ctx.goto('confirm');
           throw err;
@@ -182,7 +182,7 @@ export function broadcastFeature(): Feature {
             return;
           }
           const r = await cancelBroadcast(ctx.tx, { id: b.id, actor: accountActor(ctx.account.id), now: ctx.deps.clock.now() });
-          ctx.deps.log.info({ broadcastId: b.id, accountId: ctx.account.id }, 'broadcast cancelled in chat');
+          ctx.log.info({ broadcastId: b.id }, 'broadcast cancelled in chat');
           ctx.reply({ text: r.ok ? ctx.t('broadcast:cancelled', { count: r.cancelledRows }) : ctx.t('broadcast:nothing_to_cancel') });
         },
       },

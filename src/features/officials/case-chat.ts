@@ -147,7 +147,7 @@ export const caseFlow: Flow = {
           const at = new Date(d.date!);
           const input = { phone: d.phone, ...(d.kind === 'onset' ? { onsetAt: at } : { testedAt: at }) };
           const r = await ctx.tx.transaction((sp) => recordCase(sp, ctx.deps, input, accountActor(ctx.account.id)));
-          ctx.deps.log.info({ caseId: r.id, accountId: ctx.account.id, alertsQueued: r.alertsQueued }, 'case recorded in chat');
+          ctx.afterCommit(() => ctx.log.info({ caseId: r.id, alertsQueued: r.alertsQueued }, 'case recorded in chat'));
           text = [
             ctx.t(r.existing ? 'officials:case_updated' : 'officials:case_recorded', {
               windows: r.exposureWindows,
@@ -159,7 +159,7 @@ export const caseFlow: Flow = {
           ].join('\n');
         } catch (err) {
           if (isDatabaseUnavailable(err)) throw err;
-          if (!(err instanceof AppError)) ctx.deps.log.error({ accountId: ctx.account.id, err: scrub(err) }, 'case from chat failed');
+          if (!(err instanceof AppError)) ctx.log.error({ err: scrub(err) }, 'case from chat failed');
           text = ctx.t('officials:case_failed');
         }
         // The report goes through the outbox (as before): the recording reply is already on its way.

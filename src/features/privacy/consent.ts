@@ -140,7 +140,7 @@ export const privacyFlow: Flow = {
         }
         const t = ctx.t;
         const { persons } = await deleteAccountData(ctx.tx, ctx.account.id);
-        ctx.deps.log.info({ accountId: ctx.account.id, persons }, 'account data deleted on request');
+        ctx.log.info({ persons }, 'account data deleted on request');
         ctx.reply({ text: t('privacy:deleted') });
       },
     },
