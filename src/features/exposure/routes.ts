@@ -1,15 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import { badRequest, notFound } from '../../core/errors.js';
 import type { RouteModule } from '../../http/app.js';
+import { dateTime, errorResponse, idParams, uuid } from '../../http/schemas.js';
 import { audit, caseById, contactsOfCase } from './store.js';
 import { closeCase, recordCase, recordManualWindow } from './record.js';
 
-const dateTime = { type: 'string', format: 'date-time' } as const;
-const uuid = { type: 'string', format: 'uuid' } as const;
-const errorShape = {
-  type: 'object',
-  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } },
-} as const;
 
 interface CaseBody {
   phone?: string;
@@ -67,7 +62,7 @@ export const exposureRoutes: RouteModule = (app, deps) => {
               alertsQueued: { type: 'integer' },
             },
           },
-          '4xx': errorShape,
+          '4xx': errorResponse,
         },
       },
     },
@@ -109,7 +104,7 @@ export const exposureRoutes: RouteModule = (app, deps) => {
         },
         response: {
           201: { type: 'object', properties: { id: uuid, contacts: { type: 'integer' }, alertsQueued: { type: 'integer' } } },
-          '4xx': errorShape,
+          '4xx': errorResponse,
         },
       },
     },
@@ -128,7 +123,7 @@ export const exposureRoutes: RouteModule = (app, deps) => {
     {
       onRequest: health,
       schema: {
-        params: { type: 'object', required: ['id'], properties: { id: uuid } },
+        params: idParams,
         response: {
           200: {
             type: 'object',
@@ -157,7 +152,7 @@ export const exposureRoutes: RouteModule = (app, deps) => {
               },
             },
           },
-          '4xx': errorShape,
+          '4xx': errorResponse,
         },
       },
     },
@@ -187,8 +182,8 @@ export const exposureRoutes: RouteModule = (app, deps) => {
     {
       onRequest: health,
       schema: {
-        params: { type: 'object', required: ['id'], properties: { id: uuid } },
-        response: { 200: { type: 'object', properties: { id: uuid, closedAt: dateTime } }, '4xx': errorShape },
+        params: idParams,
+        response: { 200: { type: 'object', properties: { id: uuid, closedAt: dateTime } }, '4xx': errorResponse },
       },
     },
     async (req) => {

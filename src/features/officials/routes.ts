@@ -4,16 +4,12 @@ import { tFor } from '../../core/i18n.js';
 import { accounts, apiTokens, invites, officialRoles } from '../../db/schema/index.js';
 import type { AppDeps, RouteModule } from '../../http/app.js';
 import { htmlPage } from '../../http/page-shell.js';
+import { errorResponse, idParams, uuid } from '../../http/schemas.js';
 import { escapeMarkup } from '../../render/escape.js';
 import { apiTokenResolver, createApiToken, revokeApiToken } from './api-tokens.js';
 import { createInvite, inviteLinks, parseInviteCode, revokeInvite } from './invites.js';
 import { ACCESS, OFFICIAL_ROLES, isOfficialRole, revokeRole, rolesOf, type OfficialRole } from './roles.js';
 
-const uuidParam = { type: 'string', format: 'uuid' } as const;
-const errorResponse = {
-  type: 'object',
-  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } },
-} as const;
 
 const actorOf = (req: { principal?: { id: string } }) => req.principal?.id ?? 'unknown';
 
@@ -78,7 +74,7 @@ export const officialsRoutes: RouteModule = (app, deps) => {
         tags: ['officials'],
         summary: 'Revoke an unused invite',
         security: [{ bearer: [] }],
-        params: { type: 'object', required: ['id'], properties: { id: uuidParam } },
+        params: idParams,
         response: { 200: { type: 'object', properties: { id: { type: 'string' }, revoked: { type: 'boolean' } } }, '4xx': errorResponse },
       },
     },
@@ -103,7 +99,7 @@ export const officialsRoutes: RouteModule = (app, deps) => {
           additionalProperties: false,
           properties: {
             roles: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...OFFICIAL_ROLES] } },
-            accountId: uuidParam,
+            accountId: uuid,
             label: { type: 'string', maxLength: 100 },
           },
         },
@@ -139,7 +135,7 @@ export const officialsRoutes: RouteModule = (app, deps) => {
         tags: ['officials'],
         summary: 'Revoke a personal API token',
         security: [{ bearer: [] }],
-        params: { type: 'object', required: ['id'], properties: { id: uuidParam } },
+        params: idParams,
         response: { 200: { type: 'object', properties: { id: { type: 'string' }, revoked: { type: 'boolean' } } }, '4xx': errorResponse },
       },
     },
@@ -161,7 +157,7 @@ export const officialsRoutes: RouteModule = (app, deps) => {
         params: {
           type: 'object',
           required: ['accountId', 'role'],
-          properties: { accountId: uuidParam, role: { type: 'string', enum: [...OFFICIAL_ROLES] } },
+          properties: { accountId: uuid, role: { type: 'string', enum: [...OFFICIAL_ROLES] } },
         },
         response: { 200: { type: 'object', properties: { accountId: { type: 'string' }, role: { type: 'string' }, revoked: { type: 'boolean' } } }, '4xx': errorResponse },
       },
