@@ -8,7 +8,9 @@ import pino from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
 import { ManualClock } from '../../src/core/clock.js';
 import { broadcasts } from '../../src/db/schema/index.js';
-import { createBroadcast, queueDueBroadcasts, trackBroadcasts } from '../../src/features/broadcast/engine.js';
+import { createBroadcast } from '../../src/features/broadcast/create.js';
+import { trackBroadcasts } from '../../src/features/broadcast/progress.js';
+import { queueDueBroadcasts } from '../../src/features/broadcast/queue-audience.js';
 import { createTestDatabase, testBackend } from '../../test/helpers/db.js';
 import { seedAccounts, seedWards } from '../../test/broadcast/fixtures.js';
 

@@ -50,6 +50,8 @@ export interface DialogContext {
   /** the transaction of this update; never use deps.database.db inside it (PGlite has one connection) */
   readonly tx: Tx;
   readonly deps: Deps;
+  /** this update's logger: every line carries the channel, update id and account id (ids only, never content) */
+  readonly log: FastifyBaseLogger;
   readonly t: T;
   readonly locale: Locale;
   readonly state: DialogState;
@@ -164,19 +166,17 @@ export class DialogRunner {
   }
 
   async handle(inbound: Inbound): Promise<HandleResult> {
+    const log = this.deps.log.child({ channel: inbound.channel, updateId: inbound.messageId });
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.handleOnce(inbound);
+        return await this.handleOnce(inbound, log);
       } catch (err) {
         if (err instanceof VersionConflict && attempt < MAX_VERSION_RETRIES) continue;
         if (isDatabaseUnavailable(err)) throw new DatabaseUnavailableError(err);
         if (err instanceof DatabaseUnavailableError) throw err;
         // A failure particular to this update: log ids only, apologise, and remember the update so a
         // redelivery does not fail the same way forever.
-        this.deps.log.error(
-          { err: scrub(err), channel: inbound.channel, messageId: inbound.messageId, kind: inbound.kind },
-          'update failed',
-        );
+        log.error({ err: scrub(err), kind: inbound.kind }, 'update failed');
         const locale = normalizeLocale(inbound.languageHint);
         try {
           if (inbound.messageId) {
@@ -198,7 +198,7 @@ export class DialogRunner {
     }
   }
 
-  private async handleOnce(inbound: Inbound): Promise<HandleResult> {
+  private async handleOnce(inbound: Inbound, updateLog: FastifyBaseLogger): Promise<HandleResult> {
     const after: (() => void | Promise<void>)[] = [];
     const result = await this.deps.database.db.transaction(async (tx) => {
       // Serialize one account's updates (Zalo does not; concurrent webhooks would race otherwise).
@@ -246,7 +246,7 @@ export class DialogRunner {
         data: { ...(stored?.data ?? {}) },
       };
       const replies: Outbound[] = [];
-      const ctx = this.makeContext(inbound, account, tx, state, replies, after);
+      const ctx = this.makeContext(inbound, account, tx, state, replies, after, updateLog.child({ accountId: account.id }));
       await this.route(ctx);
 
       const accountStillThere = await tx.query.accounts.findFirst({ where: eq(accounts.id, account.id) });
@@ -271,7 +271,7 @@ export class DialogRunner {
       try {
         await fn();
       } catch (err) {
-        this.deps.log.warn({ err: scrub(err) }, 'after-commit hook failed');
+        updateLog.warn({ err: scrub(err) }, 'after-commit hook failed');
       }
     }
     return result;
@@ -284,6 +284,7 @@ export class DialogRunner {
     state: DialogState,
     replies: Outbound[],
     after: (() => void | Promise<void>)[],
+    log: FastifyBaseLogger,
   ): DialogContext {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const runner = this;
@@ -294,6 +295,7 @@ export class DialogRunner {
       account,
       tx,
       deps: this.deps,
+      log,
       t: tFor(locale),
       locale,
       state,

@@ -33,8 +33,3 @@ export function renderSvg(svg: string, width?: number) {
 export function svgToPng(svg: string, width?: number): Buffer {
   return renderSvg(svg, width).asPng();
 }
-
-/** Escape text for SVG/XML content and attributes. */
-export function xml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
-}

@@ -6,7 +6,7 @@ import type { Outbound } from '../../src/core/messages.js';
 import { queryRows } from '../../src/db/client.js';
 import { outbox } from '../../src/db/schema/index.js';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.js';
-import { createBroadcast } from '../../src/features/broadcast/engine.js';
+import { createBroadcast } from '../../src/features/broadcast/create.js';
 import { queueDueBroadcasts, trackBroadcasts } from '../../src/features/broadcast/index.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import { RecordingSender, seedAccounts, seedWards } from './fixtures.js';

@@ -7,7 +7,7 @@ import type { ManualClock } from '../../src/core/clock.js';
 import { openDatabase } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import type { BroadcastCounts } from '../../src/features/broadcast/engine.js';
+import type { BroadcastCounts } from '../../src/features/broadcast/counts.js';
 import { FAKE_BOT_USERNAME, tgUpdates, tgUser, TelegramPerson, type FakeTelegram, type RecordedCall } from '../helpers/fake-telegram.js';
 import { adminHeaders } from '../helpers/service.js';
 

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
 import { broadcasts, outbox } from '../../src/db/schema/index.js';
 import { queueDueBroadcasts, trackBroadcasts } from '../../src/features/broadcast/index.js';
-import { broadcastCounts, createBroadcast } from '../../src/features/broadcast/engine.js';
+import { broadcastCounts } from '../../src/features/broadcast/counts.js';
+import { createBroadcast } from '../../src/features/broadcast/create.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import { broadcastRows, RecordingSender, seedAccounts, seedWards } from './fixtures.js';
 

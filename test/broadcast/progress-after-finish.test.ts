@@ -1,7 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outbox } from '../../src/db/schema/index.js';
-import { createBroadcast, queueDueBroadcasts, trackBroadcasts } from '../../src/features/broadcast/engine.js';
+import { createBroadcast } from '../../src/features/broadcast/create.js';
+import { trackBroadcasts } from '../../src/features/broadcast/progress.js';
+import { queueDueBroadcasts } from '../../src/features/broadcast/queue-audience.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { RecordingSender, seedAccounts } from './fixtures.js';
 

@@ -132,8 +132,8 @@ describe('/dulieu', () => {
     const db = svc.db.db;
     const { account, self, child } = await resident('mydata-case', 'vi');
     const other = await resident('mydata-case-other', 'en');
-    const kase = await recordCase(svc.deps, { personId: self.id, testedAt: daysAgo(2) }, 'account:official-1');
-    await recordCase(svc.deps, { personId: other.self.id, testedAt: daysAgo(2) }, 'account:official-1');
+    const kase = await db.transaction((tx) => recordCase(tx, svc.deps, { personId: self.id, testedAt: daysAgo(2) }, 'account:official-1'));
+    await db.transaction((tx) => recordCase(tx, svc.deps, { personId: other.self.id, testedAt: daysAgo(2) }, 'account:official-1'));
     await grantRole(db, { accountId: account.id, role: 'comms', actor: 'bootstrap', via: 'test', at: NOW });
 
     let all = (await chat(svc, 'mydata-case').text('/dulieu')).replies.map((m) => m.text ?? '').join('\n\n');

@@ -1,7 +1,6 @@
 import type { T } from '../../core/i18n.js';
-
-const esc = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+import { htmlDocument } from '../../http/page-shell.js';
+import { escapeMarkup } from '../../render/escape.js';
 
 /**
  * The web chat: one self-contained page (no framework, no external assets) that talks to
@@ -9,43 +8,24 @@ const esc = (s: string) =>
  */
 export function chatPage(t: T, locale: string, scriptNonce: string): string {
   const strings = JSON.stringify({ offline: t('web:offline'), passAlt: t('web:pass_alt') }).replace(/</g, '\\u003c');
-  return `<!doctype html>
-<html lang="${esc(locale)}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
-<meta name="color-scheme" content="light">
-<title>${esc(t('web:title'))}</title>
-<style>
-*{box-sizing:border-box}
-html,body{margin:0;height:100%;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#eef2f5;color:#1b1f23}
-#app{display:flex;flex-direction:column;height:100%;max-width:640px;margin:0 auto;background:#fff}
-header{padding:12px 16px;background:#0b6e4f;color:#fff;font-weight:600}
-#log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px}
-.msg{max-width:85%;padding:8px 12px;border-radius:14px;white-space:pre-wrap;word-wrap:break-word}
-.bot{align-self:flex-start;background:#f1f3f5}
-.me{align-self:flex-end;background:#0b6e4f;color:#fff}
-.msg img{display:block;max-width:100%;height:auto;border-radius:8px;margin-top:4px}
-.buttons{display:flex;flex-direction:column;gap:6px;margin-top:8px}
-.row{display:flex;gap:6px;flex-wrap:wrap}
-.row button{flex:1 1 auto;min-height:40px;padding:8px 10px;border:1px solid #0b6e4f;background:#fff;color:#0b6e4f;border-radius:10px;font:inherit;cursor:pointer}
-.row button:active{background:#e3f1ec}
-form{display:flex;gap:8px;padding:10px;border-top:1px solid #dde2e6;padding-bottom:max(10px,env(safe-area-inset-bottom))}
-input{flex:1;min-width:0;padding:10px 12px;border:1px solid #c4ccd3;border-radius:10px;font:inherit}
-form button{padding:10px 16px;border:0;border-radius:10px;background:#0b6e4f;color:#fff;font:inherit}
-.error{align-self:center;color:#a61b1b;font-size:14px}
-</style>
-</head>
-<body>
+  return htmlDocument({
+    lang: locale,
+    title: t('web:title'),
+    viewport: 'width=device-width, initial-scale=1, viewport-fit=cover',
+    head: '<meta name="color-scheme" content="light">\n',
+    // As before: the chat page holds nothing personal until someone writes, and never asked not to be listed.
+    noindex: false,
+    css: CHAT_CSS,
+    body: `
 <div id="app">
 <header>khaibao</header>
 <main id="log" aria-live="polite"></main>
 <form id="form" autocomplete="off">
-<input id="input" name="text" maxlength="2000" placeholder="${esc(t('web:placeholder'))}" aria-label="${esc(t('web:placeholder'))}">
-<button type="submit">${esc(t('web:send'))}</button>
+<input id="input" name="text" maxlength="2000" placeholder="${escapeMarkup(t('web:placeholder'))}" aria-label="${escapeMarkup(t('web:placeholder'))}">
+<button type="submit">${escapeMarkup(t('web:send'))}</button>
 </form>
 </div>
-<script nonce="${esc(scriptNonce)}">
+<script nonce="${escapeMarkup(scriptNonce)}">
 (function(){
   var S = ${strings};
   var log = document.getElementById('log');
@@ -123,6 +103,26 @@ form button{padding:10px 16px;border:0;border-radius:10px;background:#0b6e4f;col
   setInterval(poll, 15000);
 })();
 </script>
-</body>
-</html>`;
+`,
+  });
 }
+
+const CHAT_CSS = `
+*{box-sizing:border-box}
+html,body{margin:0;height:100%;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#eef2f5;color:#1b1f23}
+#app{display:flex;flex-direction:column;height:100%;max-width:640px;margin:0 auto;background:#fff}
+header{padding:12px 16px;background:#0b6e4f;color:#fff;font-weight:600}
+#log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px}
+.msg{max-width:85%;padding:8px 12px;border-radius:14px;white-space:pre-wrap;word-wrap:break-word}
+.bot{align-self:flex-start;background:#f1f3f5}
+.me{align-self:flex-end;background:#0b6e4f;color:#fff}
+.msg img{display:block;max-width:100%;height:auto;border-radius:8px;margin-top:4px}
+.buttons{display:flex;flex-direction:column;gap:6px;margin-top:8px}
+.row{display:flex;gap:6px;flex-wrap:wrap}
+.row button{flex:1 1 auto;min-height:40px;padding:8px 10px;border:1px solid #0b6e4f;background:#fff;color:#0b6e4f;border-radius:10px;font:inherit;cursor:pointer}
+.row button:active{background:#e3f1ec}
+form{display:flex;gap:8px;padding:10px;border-top:1px solid #dde2e6;padding-bottom:max(10px,env(safe-area-inset-bottom))}
+input{flex:1;min-width:0;padding:10px 12px;border:1px solid #c4ccd3;border-radius:10px;font:inherit}
+form button{padding:10px 16px;border:0;border-radius:10px;background:#0b6e4f;color:#fff;font:inherit}
+.error{align-self:center;color:#a61b1b;font-size:14px}
+`;

@@ -3,16 +3,9 @@ import { AppError } from '../../core/errors.js';
 import type { ChannelName } from '../../core/messages.js';
 import { ACCESS, accountActor, hasAnyRole } from '../officials/roles.js';
 import { countAudience, foldName, matchWards, type Audience } from './audience.js';
-import {
-  broadcastMessage,
-  cancelBroadcast,
-  createBroadcast,
-  latestActiveBroadcast,
-  lengthProblems,
-  visibleLength,
-  CHANNEL_TEXT_LIMITS,
-  type BroadcastFormat,
-} from './engine.js';
+import { cancelBroadcast, latestActiveBroadcast } from './cancel.js';
+import { createBroadcast } from './create.js';
+import { broadcastMessage, lengthProblems, visibleLength, CHANNEL_TEXT_LIMITS, type BroadcastFormat } from './message.js';
 
 const FLOW = 'broadcast';
 const mayBroadcast = (ctx: DialogContext) => hasAnyRole(ctx.tx, ctx.account.id, ACCESS.broadcasts);
@@ -133,7 +126,7 @@ const flow: Flow = {
             { text: d.text!, format: d.format ?? 'plain', audience: d.audience!, actor: accountActor(ctx.account.id), progressAccountId: ctx.account.id },
             ctx.deps.clock.now(),
           );
-          ctx.deps.log.info({ broadcastId: b.id, accountId: ctx.account.id }, 'broadcast created in chat');
+          ctx.log.info({ broadcastId: b.id }, 'broadcast created in chat');
         } catch (err) {
           if (err instanceof AppError && err.code === 'BROADCAST_TOO_LONG') return ctx.goto('confirm');
           throw err;
@@ -189,7 +182,7 @@ export function broadcastFeature(): Feature {
             return;
           }
           const r = await cancelBroadcast(ctx.tx, { id: b.id, actor: accountActor(ctx.account.id), now: ctx.deps.clock.now() });
-          ctx.deps.log.info({ broadcastId: b.id, accountId: ctx.account.id }, 'broadcast cancelled in chat');
+          ctx.log.info({ broadcastId: b.id }, 'broadcast cancelled in chat');
           ctx.reply({ text: r.ok ? ctx.t('broadcast:cancelled', { count: r.cancelledRows }) : ctx.t('broadcast:nothing_to_cancel') });
         },
       },

@@ -1,10 +1,12 @@
 import type { FeatureModule } from '../index.js';
 import type { ChannelRegistry } from '../../core/channel.js';
 import { broadcastFeature } from './chat.js';
-import { queueDueBroadcasts, trackBroadcasts } from './engine.js';
+import { trackBroadcasts } from './progress.js';
+import { queueDueBroadcasts } from './queue-audience.js';
 import { broadcastRoutes } from './routes.js';
 
-export { queueDueBroadcasts, trackBroadcasts } from './engine.js';
+export { trackBroadcasts } from './progress.js';
+export { queueDueBroadcasts } from './queue-audience.js';
 
 export const broadcastModule: FeatureModule = {
   feature: () => broadcastFeature(),

@@ -2,15 +2,15 @@ import { desc } from 'drizzle-orm';
 import { AppError, notFound } from '../../core/errors.js';
 import { broadcasts } from '../../db/schema/index.js';
 import type { RouteModule } from '../../http/app.js';
+import { errorResponse, idParams } from '../../http/schemas.js';
 import { ACCESS } from '../officials/roles.js';
 import type { Audience } from './audience.js';
 import { ALLOWED_TAGS, htmlSubsetProblem } from './html-subset.js';
-import { broadcastView, cancelBroadcast, createBroadcast, type BroadcastFormat } from './engine.js';
+import { cancelBroadcast } from './cancel.js';
+import { broadcastView } from './counts.js';
+import { createBroadcast } from './create.js';
+import type { BroadcastFormat } from './message.js';
 
-const errorResponse = {
-  type: 'object',
-  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } },
-} as const;
 
 const countsProperties = {
   id: { type: 'string' },
@@ -143,7 +143,7 @@ export const broadcastRoutes: RouteModule = (app, deps) => {
         tags: ['broadcasts'],
         summary: 'Status and delivery counts (they add up to total)',
         security: [{ bearer: [] }],
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+        params: idParams,
         response: { 200: { type: 'object', properties: countsProperties }, '4xx': errorResponse },
       },
     },
@@ -162,7 +162,7 @@ export const broadcastRoutes: RouteModule = (app, deps) => {
         tags: ['broadcasts'],
         summary: 'Stop a scheduled or sending broadcast: messages not yet sent are cancelled',
         security: [{ bearer: [] }],
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+        params: idParams,
         response: {
           200: { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string' }, cancelledRows: { type: 'integer' } } },
           '4xx': errorResponse,

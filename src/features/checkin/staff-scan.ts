@@ -9,7 +9,8 @@ import { accounts, staffLoginLinks, type Venue } from '../../db/schema/index.js'
 import type { RouteModule } from '../../http/app.js';
 import { enqueue } from '../../outbox/enqueue.js';
 import { personById } from '../people/store.js';
-import { esc, htmlPage, pageLocale } from '../venues/html-page.js';
+import { htmlPage, pageLocale } from '../../http/page-shell.js';
+import { escapeMarkup } from '../../render/escape.js';
 import { maskName } from '../pass/verify-page.js';
 import { readSignedToken, signedToken } from '../venues/signing.js';
 import { staffRole, venueById } from '../venues/store.js';
@@ -104,9 +105,9 @@ export async function staffCheckinPanel(
   const ticket = ticketFor(deps, ctx.personId, session, deps.clock.now());
   // Inline styles: this fragment lives inside the pass page, whose stylesheet knows nothing of it.
   return `<form method="post" action="/staff/checkins${lang === 'en' ? '?lang=en' : ''}" id="staff-checkin" style="margin:0;padding:14px;border:2px solid #0b6b3a;border-radius:12px;background:#f0f8f3">
-<p style="margin:0 0 10px;font-size:15px;color:#333">${esc(t('checkin:staff_page.panel_note', { name: venue.name }))}</p>
-<input type="hidden" name="ticket" value="${esc(ticket)}">
-<button type="submit" style="display:block;width:100%;padding:16px;border:0;border-radius:10px;background:#0b6b3a;color:#fff;font-size:18px;font-weight:600">${esc(t('checkin:staff_page.panel_button', { name: venue.name }))}</button>
+<p style="margin:0 0 10px;font-size:15px;color:#333">${escapeMarkup(t('checkin:staff_page.panel_note', { name: venue.name }))}</p>
+<input type="hidden" name="ticket" value="${escapeMarkup(ticket)}">
+<button type="submit" style="display:block;width:100%;padding:16px;border:0;border-radius:10px;background:#0b6b3a;color:#fff;font-size:18px;font-weight:600">${escapeMarkup(t('checkin:staff_page.panel_button', { name: venue.name }))}</button>
 </form>`;
 }
 
@@ -115,7 +116,7 @@ function page(reply: FastifyReply, status: number, lang: Locale, title: string, 
     .status(status)
     .type('text/html; charset=utf-8')
     .header('cache-control', 'no-store')
-    .send(htmlPage(lang, title, `<h1>${esc(title)}</h1>${body}`));
+    .send(htmlPage(lang, title, `<h1>${escapeMarkup(title)}</h1>${body}`));
 }
 
 export const staffScanRoutes: RouteModule = (app, deps) => {
@@ -137,15 +138,15 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
     const link = await validLink(deps.database.db, code, deps.clock.now());
     const venue = link ? await venueById(deps.database.db, link.venueId) : undefined;
     if (!link || !venue) {
-      return page(reply, 410, lang, t('checkin:staff_page.login_invalid_title'), `<p>${esc(t('checkin:staff_page.login_invalid_body'))}</p>`);
+      return page(reply, 410, lang, t('checkin:staff_page.login_invalid_title'), `<p>${escapeMarkup(t('checkin:staff_page.login_invalid_body'))}</p>`);
     }
     return page(
       reply,
       200,
       lang,
       t('checkin:staff_page.login_title', { name: venue.name }),
-      `<p>${esc(t('checkin:staff_page.login_body', { hours: STAFF_SESSION_HOURS }))}</p>
-<form method="post" action="/staff/login/${esc(encodeURIComponent(code))}"><button class="btn" type="submit">${esc(t('checkin:staff_page.login_button'))}</button></form>`,
+      `<p>${escapeMarkup(t('checkin:staff_page.login_body', { hours: STAFF_SESSION_HOURS }))}</p>
+<form method="post" action="/staff/login/${escapeMarkup(encodeURIComponent(code))}"><button class="btn" type="submit">${escapeMarkup(t('checkin:staff_page.login_button'))}</button></form>`,
     );
   });
 
@@ -164,7 +165,7 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
     const session = link ? { accountId: link.accountId, venueId: link.venueId, expiresAt } : undefined;
     const venue = session ? await activeVenue(deps.database.db, session) : undefined;
     if (!session || !venue) {
-      return page(reply, 410, lang, t('checkin:staff_page.login_invalid_title'), `<p>${esc(t('checkin:staff_page.login_invalid_body'))}</p>`);
+      return page(reply, 410, lang, t('checkin:staff_page.login_invalid_title'), `<p>${escapeMarkup(t('checkin:staff_page.login_invalid_body'))}</p>`);
     }
     const value = signedToken(deps, 'staff-session', [session.accountId, session.venueId], expiresAt);
     reply.header(
@@ -177,7 +178,7 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
       200,
       lang,
       t('checkin:staff_page.ready_title'),
-      `<p>${esc(t('checkin:staff_page.ready_body', { name: venue.name, until: formatDateTime(expiresAt, lang) }))}</p>`,
+      `<p>${escapeMarkup(t('checkin:staff_page.ready_body', { name: venue.name, until: formatDateTime(expiresAt, lang) }))}</p>`,
     );
   });
 
@@ -185,7 +186,7 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
     const lang = pageLocale(req);
     const t = tFor(lang);
     const deny = (status: number, key: string) =>
-      page(reply, status, lang, t('checkin:staff_page.denied_title'), `<p>${esc(t(`checkin:staff_page.${key}`))}</p>`);
+      page(reply, status, lang, t('checkin:staff_page.denied_title'), `<p>${escapeMarkup(t(`checkin:staff_page.${key}`))}</p>`);
     const session = staffSession(req, deps);
     if (!session) return deny(401, 'no_session');
     const now = deps.clock.now();
@@ -247,6 +248,6 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
       time: formatDateTime(result.outcome.visit.enteredAt, lang),
     };
     const key = result.outcome.status === 'created' ? 'recorded_body' : 'already_body';
-    return page(reply, 200, lang, t('checkin:staff_page.recorded_title'), `<p id="result" data-status="${result.outcome.status}">${esc(t(`checkin:staff_page.${key}`, vars))}</p>`);
+    return page(reply, 200, lang, t('checkin:staff_page.recorded_title'), `<p id="result" data-status="${result.outcome.status}">${escapeMarkup(t(`checkin:staff_page.${key}`, vars))}</p>`);
   });
 };

@@ -49,9 +49,14 @@ export interface CaseResult {
   alertsQueued: number;
 }
 
+/** What the exposure use cases read from the service: the time and the buffer and hotline settings. */
+export type ExposureDeps = Pick<Deps, 'clock' | 'config'>;
+
 /**
- * Records a confirmed case and alerts its contacts, in one transaction; the outbox is woken after commit so
- * the first alerts leave within seconds.
+ * Records a confirmed case and alerts its contacts, inside the caller's transaction: the HTTP route opens one,
+ * the `/f0` dialog passes its update's, so the case commits together with whatever else the caller writes (or
+ * not at all). The caller wakes the outbox after commit when `alertsQueued > 0`, so the first alerts leave
+ * within seconds.
  *
  * - The case is found by person id, or by phone: every person with that phone is taken to be the case (the
  *   same human may have declared on Telegram and on Zalo); each is linked in case_persons, so all show red.
@@ -62,148 +67,143 @@ export interface CaseResult {
  * - Registering an open case again widens its infectious window and re-matches: contacts are unique per
  *   (case, person), and an account is alerted only about persons newly found, so nobody is alerted twice.
  */
-export async function recordCase(deps: Deps, input: CaseInput, actor: string): Promise<CaseResult> {
+export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, actor: string): Promise<CaseResult> {
   const now = deps.clock.now();
   const infectious = infectiousWindow(input, now);
   if (infectious.to.getTime() <= infectious.from.getTime()) {
     throw badRequest('INVALID_INFECTIOUS_WINDOW', 'The infectious window must end after it starts.');
   }
-  const result = await deps.database.db.transaction(async (tx) => {
-    let personIds: string[];
-    let phone: string | null;
-    if (input.personId) {
-      const person = await tx.query.persons.findFirst({ where: eq(persons.id, input.personId) });
-      if (!person) throw notFound('PERSON_NOT_FOUND', 'No person has this id.');
-      personIds = [person.id];
-      phone = person.phone;
-    } else {
-      // The declaration's own parser: a number is stored and looked up in one form, whoever typed it.
-      const parsed = parsePhone(input.phone ?? '');
-      if (!parsed.ok) throw badRequest('INVALID_PHONE', 'The phone number is not a Vietnamese number (e.g. 0912345678 or +84912345678).');
-      phone = parsed.value;
-      personIds = (await personsByPhone(tx, phone)).map((p) => p.id);
-    }
-    // Two officials recording the same person at once must end with one case.
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`case:${personIds[0] ?? phone}`}))`);
+  let personIds: string[];
+  let phone: string | null;
+  if (input.personId) {
+    const person = await tx.query.persons.findFirst({ where: eq(persons.id, input.personId) });
+    if (!person) throw notFound('PERSON_NOT_FOUND', 'No person has this id.');
+    personIds = [person.id];
+    phone = person.phone;
+  } else {
+    // The declaration's own parser: a number is stored and looked up in one form, whoever typed it.
+    const parsed = parsePhone(input.phone ?? '');
+    if (!parsed.ok) throw badRequest('INVALID_PHONE', 'The phone number is not a Vietnamese number (e.g. 0912345678 or +84912345678).');
+    phone = parsed.value;
+    personIds = (await personsByPhone(tx, phone)).map((p) => p.id);
+  }
+  // Two officials recording the same person at once must end with one case.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`case:${personIds[0] ?? phone}`}))`);
 
-    let row: Case;
-    const open = await findOpenCase(tx, { personIds, phone });
-    if (open) {
-      const from = new Date(Math.min(open.infectiousFrom.getTime(), infectious.from.getTime()));
-      const to = new Date(Math.max(open.infectiousTo.getTime(), infectious.to.getTime()));
-      [row] = (await tx
-        .update(cases)
-        .set({ infectiousFrom: from, infectiousTo: to, onsetAt: open.onsetAt ?? input.onsetAt, testedAt: open.testedAt ?? input.testedAt })
-        .where(eq(cases.id, open.id))
-        .returning()) as [Case];
-    } else {
-      [row] = (await tx
-        .insert(cases)
-        .values({
-          personId: personIds[0] ?? null,
-          phone,
-          onsetAt: input.onsetAt,
-          testedAt: input.testedAt,
-          infectiousFrom: infectious.from,
-          infectiousTo: infectious.to,
-          note: input.note,
-          createdBy: actor,
-          createdAt: now,
-        })
-        .returning()) as [Case];
-    }
+  let row: Case;
+  const open = await findOpenCase(tx, { personIds, phone });
+  if (open) {
+    const from = new Date(Math.min(open.infectiousFrom.getTime(), infectious.from.getTime()));
+    const to = new Date(Math.max(open.infectiousTo.getTime(), infectious.to.getTime()));
+    [row] = (await tx
+      .update(cases)
+      .set({ infectiousFrom: from, infectiousTo: to, onsetAt: open.onsetAt ?? input.onsetAt, testedAt: open.testedAt ?? input.testedAt })
+      .where(eq(cases.id, open.id))
+      .returning()) as [Case];
+  } else {
+    [row] = (await tx
+      .insert(cases)
+      .values({
+        personId: personIds[0] ?? null,
+        phone,
+        onsetAt: input.onsetAt,
+        testedAt: input.testedAt,
+        infectiousFrom: infectious.from,
+        infectiousTo: infectious.to,
+        note: input.note,
+        createdBy: actor,
+        createdAt: now,
+      })
+      .returning()) as [Case];
+  }
 
-    if (personIds.length > 0) {
-      await tx.insert(casePersons).values(personIds.map((personId) => ({ caseId: row.id, personId }))).onConflictDoNothing();
-    }
+  if (personIds.length > 0) {
+    await tx.insert(casePersons).values(personIds.map((personId) => ({ caseId: row.id, personId }))).onConflictDoNothing();
+  }
 
-    const caseWindow = { from: row.infectiousFrom, to: row.infectiousTo };
-    const known = await windowsOfCase(tx, row.id);
-    const knownSources = new Set(known.map((w) => w.sourceVisitId));
-    const fresh = windowsFromCaseVisits(await caseVisits(tx, personIds, caseWindow), caseWindow, deps.config.exposureBufferMinutes).filter(
-      (w) => !knownSources.has(w.sourceVisitId),
-    );
-    const inserted =
-      fresh.length === 0
-        ? []
-        : await tx
-            .insert(exposureWindows)
-            .values(
-              fresh.map((w) => ({
-                caseId: row.id,
-                venueId: w.venueId,
-                sourceVisitId: w.sourceVisitId,
-                fromAt: w.from,
-                toAt: w.to,
-                presenceFrom: w.presence.from,
-                presenceTo: w.presence.to,
-                advice: 'test',
-                createdBy: actor,
-                createdAt: now,
-              })),
-            )
-            .returning();
-    const all = [...known, ...inserted];
-    const windows = all.map((w) => ({
-      id: w.id,
-      venueId: w.venueId,
-      from: w.fromAt,
-      to: w.toAt,
-      presence: { from: w.presenceFrom ?? w.fromAt, to: w.presenceTo ?? w.toAt },
-    }));
+  const caseWindow = { from: row.infectiousFrom, to: row.infectiousTo };
+  const known = await windowsOfCase(tx, row.id);
+  const knownSources = new Set(known.map((w) => w.sourceVisitId));
+  const fresh = windowsFromCaseVisits(await caseVisits(tx, personIds, caseWindow), caseWindow, deps.config.exposureBufferMinutes).filter(
+    (w) => !knownSources.has(w.sourceVisitId),
+  );
+  const inserted =
+    fresh.length === 0
+      ? []
+      : await tx
+          .insert(exposureWindows)
+          .values(
+            fresh.map((w) => ({
+              caseId: row.id,
+              venueId: w.venueId,
+              sourceVisitId: w.sourceVisitId,
+              fromAt: w.from,
+              toAt: w.to,
+              presenceFrom: w.presence.from,
+              presenceTo: w.presence.to,
+              advice: 'test',
+              createdBy: actor,
+              createdAt: now,
+            })),
+          )
+          .returning();
+  const all = [...known, ...inserted];
+  const windows = all.map((w) => ({
+    id: w.id,
+    venueId: w.venueId,
+    from: w.fromAt,
+    to: w.toAt,
+    presence: { from: w.presenceFrom ?? w.fromAt, to: w.presenceTo ?? w.toAt },
+  }));
 
-    const household = await householdPersonIds(tx, personIds);
-    const candidates = await candidateVisits(tx, windows);
-    const matched = matchContacts(windows, candidates, new Set([...household, ...personIds]));
-    const exposedAt = new Date(Math.min(row.infectiousTo.getTime(), now.getTime()));
-    const householdOnly = household.filter((id) => !personIds.includes(id));
-    if (householdOnly.length > 0) {
-      await tx
-        .insert(contacts)
-        .values(householdOnly.map((personId) => ({ exposureKey: row.id, caseId: row.id, personId, kind: 'close', overlapMinutes: 0, exposedAt, createdAt: now })))
-        .onConflictDoNothing();
-    }
-    const alertsQueued = await saveContactsAndAlert(tx, deps, {
-      exposureKey: row.id,
-      caseId: row.id,
-      windowIds: windows.map((w) => w.id),
-      matched,
-      candidates,
-      adviceFor: (c) => c.kind,
-      now,
-    });
-    const [{ n }] = (await tx.select({ n: sql<number>`count(*)::int` }).from(contacts).where(eq(contacts.caseId, row.id))) as [{ n: number }];
-
-    await audit(tx, [
-      {
-        actor,
-        action: open ? 'case.update' : 'case.create',
-        subjectType: 'case',
-        subjectId: row.id,
-        details: { personIds, personFound: personIds.length > 0, windows: all.length, contacts: n, alertsQueued },
-      },
-      ...inserted.map((w) => ({
-        actor,
-        action: 'exposure_window.create',
-        subjectType: 'exposure_window',
-        subjectId: w.id,
-        details: { caseId: row.id, venueId: w.venueId, from: w.fromAt.toISOString(), to: w.toAt.toISOString() },
-      })),
-    ]);
-    return {
-      id: row.id,
-      personFound: personIds.length > 0,
-      existing: !!open,
-      infectiousFrom: row.infectiousFrom,
-      infectiousTo: row.infectiousTo,
-      exposureWindows: all.length,
-      contacts: n,
-      alertsQueued,
-    };
+  const household = await householdPersonIds(tx, personIds);
+  const candidates = await candidateVisits(tx, windows);
+  const matched = matchContacts(windows, candidates, new Set([...household, ...personIds]));
+  const exposedAt = new Date(Math.min(row.infectiousTo.getTime(), now.getTime()));
+  const householdOnly = household.filter((id) => !personIds.includes(id));
+  if (householdOnly.length > 0) {
+    await tx
+      .insert(contacts)
+      .values(householdOnly.map((personId) => ({ exposureKey: row.id, caseId: row.id, personId, kind: 'close', overlapMinutes: 0, exposedAt, createdAt: now })))
+      .onConflictDoNothing();
+  }
+  const alertsQueued = await saveContactsAndAlert(tx, deps, {
+    exposureKey: row.id,
+    caseId: row.id,
+    windowIds: windows.map((w) => w.id),
+    matched,
+    candidates,
+    adviceFor: (c) => c.kind,
+    now,
   });
-  if (result.alertsQueued > 0) deps.wakeOutbox?.();
-  deps.log.info({ caseId: result.id, windows: result.exposureWindows, contacts: result.contacts, alertsQueued: result.alertsQueued }, 'case recorded');
-  return result;
+  const [{ n }] = (await tx.select({ n: sql<number>`count(*)::int` }).from(contacts).where(eq(contacts.caseId, row.id))) as [{ n: number }];
+
+  await audit(tx, [
+    {
+      actor,
+      action: open ? 'case.update' : 'case.create',
+      subjectType: 'case',
+      subjectId: row.id,
+      details: { personIds, personFound: personIds.length > 0, windows: all.length, contacts: n, alertsQueued },
+    },
+    ...inserted.map((w) => ({
+      actor,
+      action: 'exposure_window.create',
+      subjectType: 'exposure_window',
+      subjectId: w.id,
+      details: { caseId: row.id, venueId: w.venueId, from: w.fromAt.toISOString(), to: w.toAt.toISOString() },
+    })),
+  ]);
+  return {
+    id: row.id,
+    personFound: personIds.length > 0,
+    existing: !!open,
+    infectiousFrom: row.infectiousFrom,
+    infectiousTo: row.infectiousTo,
+    exposureWindows: all.length,
+    contacts: n,
+    alertsQueued,
+  };
 }
 
 export interface WindowInput {
@@ -223,50 +223,45 @@ export interface WindowResult {
  * An exposure window an official enters by hand (a case that did not check in). Goes through the same matcher,
  * with the window itself as the case's presence; the advice given applies to everyone alerted. People already
  * alerted for an overlapping window at this venue (or for the same visit) are not alerted again, nor are open
- * cases themselves.
+ * cases themselves. Runs in the caller's transaction; the caller wakes the outbox after commit.
  */
-export async function recordManualWindow(deps: Deps, input: WindowInput, actor: string): Promise<WindowResult> {
+export async function recordManualWindow(tx: Tx, deps: ExposureDeps, input: WindowInput, actor: string): Promise<WindowResult> {
   if (input.to.getTime() <= input.from.getTime()) throw badRequest('INVALID_WINDOW', '"to" must be after "from".');
   const now = deps.clock.now();
-  const result = await deps.database.db.transaction(async (tx) => {
-    const venue = await tx.query.venues.findFirst({ where: eq(venues.id, input.venueId) });
-    if (!venue) throw notFound('VENUE_NOT_FOUND', 'No venue has this id.');
-    // Overlapping windows entered at once must not both alert the same people.
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`window:${venue.id}`}))`);
-    const spec: WindowSpec = { venueId: venue.id, sourceVisitId: null, from: input.from, to: input.to, presence: { from: input.from, to: input.to } };
-    const candidates = await candidateVisits(tx, [spec]);
-    const already = await personsAlreadyExposed(tx, venue.id, spec, candidates.map((c) => c.visitId));
-    for (const id of await personsWithOpenCase(tx, [...new Set(candidates.map((c) => c.personId))])) already.add(id);
-    const [w] = await tx
-      .insert(exposureWindows)
-      .values({ venueId: venue.id, fromAt: input.from, toAt: input.to, presenceFrom: input.from, presenceTo: input.to, advice: input.advice, createdBy: actor, createdAt: now })
-      .returning();
-    if (!w) throw new AppError('INTERNAL', 'window insert returned nothing', 500);
-    const matched = matchContacts([spec], candidates, already);
-    const advice: ContactKind = input.advice === 'test' ? 'close' : 'casual';
-    const alertsQueued = await saveContactsAndAlert(tx, deps, {
-      exposureKey: w.id,
-      caseId: null,
-      windowIds: [w.id],
-      matched,
-      candidates,
-      adviceFor: () => advice,
-      now,
-    });
-    await audit(tx, [
-      {
-        actor,
-        action: 'exposure_window.create',
-        subjectType: 'exposure_window',
-        subjectId: w.id,
-        details: { venueId: venue.id, from: input.from.toISOString(), to: input.to.toISOString(), advice: input.advice, contacts: matched.length, alertsQueued },
-      },
-    ]);
-    return { id: w.id, contacts: matched.length, alertsQueued };
+  const venue = await tx.query.venues.findFirst({ where: eq(venues.id, input.venueId) });
+  if (!venue) throw notFound('VENUE_NOT_FOUND', 'No venue has this id.');
+  // Overlapping windows entered at once must not both alert the same people.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`window:${venue.id}`}))`);
+  const spec: WindowSpec = { venueId: venue.id, sourceVisitId: null, from: input.from, to: input.to, presence: { from: input.from, to: input.to } };
+  const candidates = await candidateVisits(tx, [spec]);
+  const already = await personsAlreadyExposed(tx, venue.id, spec, candidates.map((c) => c.visitId));
+  for (const id of await personsWithOpenCase(tx, [...new Set(candidates.map((c) => c.personId))])) already.add(id);
+  const [w] = await tx
+    .insert(exposureWindows)
+    .values({ venueId: venue.id, fromAt: input.from, toAt: input.to, presenceFrom: input.from, presenceTo: input.to, advice: input.advice, createdBy: actor, createdAt: now })
+    .returning();
+  if (!w) throw new AppError('INTERNAL', 'window insert returned nothing', 500);
+  const matched = matchContacts([spec], candidates, already);
+  const advice: ContactKind = input.advice === 'test' ? 'close' : 'casual';
+  const alertsQueued = await saveContactsAndAlert(tx, deps, {
+    exposureKey: w.id,
+    caseId: null,
+    windowIds: [w.id],
+    matched,
+    candidates,
+    adviceFor: () => advice,
+    now,
   });
-  if (result.alertsQueued > 0) deps.wakeOutbox?.();
-  deps.log.info({ windowId: result.id, contacts: result.contacts, alertsQueued: result.alertsQueued }, 'exposure window recorded');
-  return result;
+  await audit(tx, [
+    {
+      actor,
+      action: 'exposure_window.create',
+      subjectType: 'exposure_window',
+      subjectId: w.id,
+      details: { venueId: venue.id, from: input.from.toISOString(), to: input.to.toISOString(), advice: input.advice, contacts: matched.length, alertsQueued },
+    },
+  ]);
+  return { id: w.id, contacts: matched.length, alertsQueued };
 }
 
 /**
@@ -275,7 +270,7 @@ export async function recordManualWindow(deps: Deps, input: WindowInput, actor: 
  */
 async function saveContactsAndAlert(
   tx: Tx,
-  deps: Deps,
+  deps: ExposureDeps,
   opts: {
     exposureKey: string;
     caseId: string | null;
@@ -363,14 +358,12 @@ export function alertDedupeKey(exposureKey: string, accountId: string, personIds
   return `alert:${exposureKey}:${accountId}:${persons}`;
 }
 
-/** Ends a case: the person's pass is no longer red. Closing twice keeps the first time. */
-export async function closeCase(deps: Deps, id: string, actor: string): Promise<Case> {
-  return deps.database.db.transaction(async (tx) => {
-    const existing = await tx.query.cases.findFirst({ where: eq(cases.id, id) });
-    if (!existing) throw notFound('CASE_NOT_FOUND', 'No case has this id.');
-    if (existing.closedAt) return existing;
-    const [row] = (await tx.update(cases).set({ closedAt: deps.clock.now() }).where(eq(cases.id, id)).returning()) as [Case];
-    await audit(tx, [{ actor, action: 'case.close', subjectType: 'case', subjectId: id }]);
-    return row;
-  });
+/** Ends a case: the person's pass is no longer red. Closing twice keeps the first time. In the caller's transaction. */
+export async function closeCase(tx: Tx, deps: Pick<Deps, 'clock'>, id: string, actor: string): Promise<Case> {
+  const existing = await tx.query.cases.findFirst({ where: eq(cases.id, id) });
+  if (!existing) throw notFound('CASE_NOT_FOUND', 'No case has this id.');
+  if (existing.closedAt) return existing;
+  const [row] = (await tx.update(cases).set({ closedAt: deps.clock.now() }).where(eq(cases.id, id)).returning()) as [Case];
+  await audit(tx, [{ actor, action: 'case.close', subjectType: 'case', subjectId: id }]);
+  return row;
 }

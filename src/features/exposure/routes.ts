@@ -1,15 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import { badRequest, notFound } from '../../core/errors.js';
 import type { RouteModule } from '../../http/app.js';
+import { dateTime, errorResponse, idParams, uuid } from '../../http/schemas.js';
 import { audit, caseById, contactsOfCase } from './store.js';
 import { closeCase, recordCase, recordManualWindow } from './record.js';
 
-const dateTime = { type: 'string', format: 'date-time' } as const;
-const uuid = { type: 'string', format: 'uuid' } as const;
-const errorShape = {
-  type: 'object',
-  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } },
-} as const;
 
 interface CaseBody {
   phone?: string;
@@ -67,7 +62,7 @@ export const exposureRoutes: RouteModule = (app, deps) => {
               alertsQueued: { type: 'integer' },
             },
           },
-          '4xx': errorShape,
+          '4xx': errorResponse,
         },
       },
     },
@@ -76,19 +71,18 @@ export const exposureRoutes: RouteModule = (app, deps) => {
       if (!b.phone === !b.personId) {
         throw badRequest('PHONE_OR_PERSON_REQUIRED', 'Give exactly one of "phone" or "personId".');
       }
-      const result = await recordCase(
-        deps,
-        {
-          phone: b.phone,
-          personId: b.personId,
-          onsetAt: date(b.onsetAt),
-          testedAt: date(b.testedAt),
-          infectiousFrom: date(b.infectiousFrom),
-          infectiousTo: date(b.infectiousTo),
-          note: b.note,
-        },
-        actor(req),
-      );
+      const input = {
+        phone: b.phone,
+        personId: b.personId,
+        onsetAt: date(b.onsetAt),
+        testedAt: date(b.testedAt),
+        infectiousFrom: date(b.infectiousFrom),
+        infectiousTo: date(b.infectiousTo),
+        note: b.note,
+      };
+      const result = await deps.database.db.transaction((tx) => recordCase(tx, deps, input, actor(req)));
+      if (result.alertsQueued > 0) deps.wakeOutbox?.();
+      req.log.info({ caseId: result.id, windows: result.exposureWindows, contacts: result.contacts, alertsQueued: result.alertsQueued }, 'case recorded');
       return reply.status(201).send({
         ...result,
         infectiousFrom: result.infectiousFrom.toISOString(),
@@ -110,13 +104,16 @@ export const exposureRoutes: RouteModule = (app, deps) => {
         },
         response: {
           201: { type: 'object', properties: { id: uuid, contacts: { type: 'integer' }, alertsQueued: { type: 'integer' } } },
-          '4xx': errorShape,
+          '4xx': errorResponse,
         },
       },
     },
     async (req, reply) => {
       const b = req.body;
-      const result = await recordManualWindow(deps, { venueId: b.venueId, from: new Date(b.from), to: new Date(b.to), advice: b.advice }, actor(req));
+      const input = { venueId: b.venueId, from: new Date(b.from), to: new Date(b.to), advice: b.advice };
+      const result = await deps.database.db.transaction((tx) => recordManualWindow(tx, deps, input, actor(req)));
+      if (result.alertsQueued > 0) deps.wakeOutbox?.();
+      req.log.info({ windowId: result.id, contacts: result.contacts, alertsQueued: result.alertsQueued }, 'exposure window recorded');
       return reply.status(201).send(result);
     },
   );
@@ -126,7 +123,7 @@ export const exposureRoutes: RouteModule = (app, deps) => {
     {
       onRequest: health,
       schema: {
-        params: { type: 'object', required: ['id'], properties: { id: uuid } },
+        params: idParams,
         response: {
           200: {
             type: 'object',
@@ -155,7 +152,7 @@ export const exposureRoutes: RouteModule = (app, deps) => {
               },
             },
           },
-          '4xx': errorShape,
+          '4xx': errorResponse,
         },
       },
     },
@@ -185,12 +182,12 @@ export const exposureRoutes: RouteModule = (app, deps) => {
     {
       onRequest: health,
       schema: {
-        params: { type: 'object', required: ['id'], properties: { id: uuid } },
-        response: { 200: { type: 'object', properties: { id: uuid, closedAt: dateTime } }, '4xx': errorShape },
+        params: idParams,
+        response: { 200: { type: 'object', properties: { id: uuid, closedAt: dateTime } }, '4xx': errorResponse },
       },
     },
     async (req) => {
-      const c = await closeCase(deps, req.params.id, actor(req));
+      const c = await deps.database.db.transaction((tx) => closeCase(tx, deps, req.params.id, actor(req)));
       return { id: c.id, closedAt: c.closedAt!.toISOString() };
     },
   );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { DialogContext, Flow } from '../../core/dialog.js';
-import { AppError } from '../../core/errors.js';
+import { scrub, type DialogContext, type Flow } from '../../core/dialog.js';
+import { AppError, isDatabaseUnavailable } from '../../core/errors.js';
 import { formatDateTime } from '../../core/i18n.js';
 import type { ChannelName } from '../../core/messages.js';
 import { enqueue } from '../../outbox/enqueue.js';
@@ -140,36 +140,34 @@ export const caseFlow: Flow = {
         const d = { ...draft(ctx) };
         ctx.end();
         ctx.reply({ text: ctx.t('officials:case_recording') });
-        // recordCase runs its own transaction: it must wait until this update's transaction has committed
-        // (PGlite has one connection). Its outcome reaches the official through the outbox.
-        const official = { id: ctx.account.id, channel: ctx.channel as ChannelName };
-        const t = ctx.t;
-        const deps = ctx.deps;
+        // The case, its alerts and the report commit with this update or not at all. A savepoint keeps a
+        // refused case (bad input) from aborting the update: the official still gets the report.
+        let text: string;
+        try {
+          const at = new Date(d.date!);
+          const input = { phone: d.phone, ...(d.kind === 'onset' ? { onsetAt: at } : { testedAt: at }) };
+          const r = await ctx.tx.transaction((sp) => recordCase(sp, ctx.deps, input, accountActor(ctx.account.id)));
+          ctx.afterCommit(() => ctx.log.info({ caseId: r.id, alertsQueued: r.alertsQueued }, 'case recorded in chat'));
+          text = [
+            ctx.t(r.existing ? 'officials:case_updated' : 'officials:case_recorded', {
+              windows: r.exposureWindows,
+              contacts: r.contacts,
+              alerts: r.alertsQueued,
+              from: formatDateTime(r.infectiousFrom, ctx.locale),
+            }),
+            ...(r.personFound ? [] : [ctx.t('officials:case_person_unknown')]),
+          ].join('\n');
+        } catch (err) {
+          if (isDatabaseUnavailable(err)) throw err;
+          if (!(err instanceof AppError)) ctx.log.error({ err: scrub(err) }, 'case from chat failed');
+          text = ctx.t('officials:case_failed');
+        }
+        // The report goes through the outbox (as before): the recording reply is already on its way.
         const key = `f0-report:${ctx.channel}:${ctx.inbound.messageId ?? randomUUID()}`;
-        ctx.afterCommit(async () => {
-          let text: string;
-          try {
-            const at = new Date(d.date!);
-            const r = await recordCase(deps, { phone: d.phone, ...(d.kind === 'onset' ? { onsetAt: at } : { testedAt: at }) }, accountActor(official.id));
-            deps.log.info({ caseId: r.id, accountId: official.id, alertsQueued: r.alertsQueued }, 'case recorded in chat');
-            text = [
-              t(r.existing ? 'officials:case_updated' : 'officials:case_recorded', {
-                windows: r.exposureWindows,
-                contacts: r.contacts,
-                alerts: r.alertsQueued,
-                from: formatDateTime(r.infectiousFrom, ctx.locale),
-              }),
-              ...(r.personFound ? [] : [t('officials:case_person_unknown')]),
-            ].join('\n');
-          } catch (err) {
-            if (!(err instanceof AppError)) deps.log.error({ accountId: official.id, err: { message: String((err as Error)?.message) } }, 'case from chat failed');
-            text = t('officials:case_failed');
-          }
-          await enqueue(deps.database.db, [
-            { channel: official.channel, accountId: official.id, kind: 'case_report', dedupeKey: key, messages: [{ text }], notBefore: new Date(0) },
-          ]);
-          deps.wakeOutbox?.();
-        });
+        await enqueue(ctx.tx, [
+          { channel: ctx.channel as ChannelName, accountId: ctx.account.id, kind: 'case_report', dedupeKey: key, messages: [{ text }], notBefore: new Date(0) },
+        ]);
+        ctx.afterCommit(() => ctx.deps.wakeOutbox?.());
       },
     },
   },

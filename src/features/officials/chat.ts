@@ -11,11 +11,11 @@ const isAdmin = (ctx: DialogContext) => hasAnyRole(ctx.tx, ctx.account.id, ACCES
 async function useInvite(ctx: DialogContext, code: string): Promise<void> {
   const result = await acceptInvite(ctx.tx, { code, accountId: ctx.account.id, now: ctx.deps.clock.now() });
   if (!result.ok) {
-    ctx.deps.log.info({ accountId: ctx.account.id, reason: result.reason }, 'invite refused');
+    ctx.log.info({ reason: result.reason }, 'invite refused');
     ctx.reply({ text: ctx.t(`officials:invite_${result.reason}`) });
     return;
   }
-  ctx.deps.log.info({ accountId: ctx.account.id, inviteId: result.inviteId, role: result.role }, 'invite accepted');
+  ctx.log.info({ inviteId: result.inviteId, role: result.role }, 'invite accepted');
   ctx.reply({ text: ctx.t('officials:invite_accepted', { role: ctx.t(`officials:role_${result.role}`) }) });
   await ctx.runCommand('canbo');
 }
@@ -115,7 +115,7 @@ export function officialsFeature(): Feature {
             actor: accountActor(ctx.account.id),
             now: ctx.deps.clock.now(),
           });
-          ctx.deps.log.info({ accountId: ctx.account.id, tokenId: t.id }, 'api token created in chat');
+          ctx.log.info({ tokenId: t.id }, 'api token created in chat');
           ctx.reply({ text: ctx.t('officials:token_created', { token: t.token, id: t.id }) });
         },
       },

@@ -3,16 +3,13 @@ import { AppError, notFound } from '../../core/errors.js';
 import { tFor } from '../../core/i18n.js';
 import { accounts, apiTokens, invites, officialRoles } from '../../db/schema/index.js';
 import type { AppDeps, RouteModule } from '../../http/app.js';
-import { xml } from '../../render/svg.js';
+import { htmlPage } from '../../http/page-shell.js';
+import { errorResponse, idParams, uuid } from '../../http/schemas.js';
+import { escapeMarkup } from '../../render/escape.js';
 import { apiTokenResolver, createApiToken, revokeApiToken } from './api-tokens.js';
 import { createInvite, inviteLinks, parseInviteCode, revokeInvite } from './invites.js';
 import { ACCESS, OFFICIAL_ROLES, isOfficialRole, revokeRole, rolesOf, type OfficialRole } from './roles.js';
 
-const uuidParam = { type: 'string', format: 'uuid' } as const;
-const errorResponse = {
-  type: 'object',
-  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } },
-} as const;
 
 const actorOf = (req: { principal?: { id: string } }) => req.principal?.id ?? 'unknown';
 
@@ -77,7 +74,7 @@ export const officialsRoutes: RouteModule = (app, deps) => {
         tags: ['officials'],
         summary: 'Revoke an unused invite',
         security: [{ bearer: [] }],
-        params: { type: 'object', required: ['id'], properties: { id: uuidParam } },
+        params: idParams,
         response: { 200: { type: 'object', properties: { id: { type: 'string' }, revoked: { type: 'boolean' } } }, '4xx': errorResponse },
       },
     },
@@ -102,7 +99,7 @@ export const officialsRoutes: RouteModule = (app, deps) => {
           additionalProperties: false,
           properties: {
             roles: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...OFFICIAL_ROLES] } },
-            accountId: uuidParam,
+            accountId: uuid,
             label: { type: 'string', maxLength: 100 },
           },
         },
@@ -138,7 +135,7 @@ export const officialsRoutes: RouteModule = (app, deps) => {
         tags: ['officials'],
         summary: 'Revoke a personal API token',
         security: [{ bearer: [] }],
-        params: { type: 'object', required: ['id'], properties: { id: uuidParam } },
+        params: idParams,
         response: { 200: { type: 'object', properties: { id: { type: 'string' }, revoked: { type: 'boolean' } } }, '4xx': errorResponse },
       },
     },
@@ -160,7 +157,7 @@ export const officialsRoutes: RouteModule = (app, deps) => {
         params: {
           type: 'object',
           required: ['accountId', 'role'],
-          properties: { accountId: uuidParam, role: { type: 'string', enum: [...OFFICIAL_ROLES] } },
+          properties: { accountId: uuid, role: { type: 'string', enum: [...OFFICIAL_ROLES] } },
         },
         response: { 200: { type: 'object', properties: { accountId: { type: 'string' }, role: { type: 'string' }, revoked: { type: 'boolean' } } }, '4xx': errorResponse },
       },
@@ -242,18 +239,18 @@ export const officialsRoutes: RouteModule = (app, deps) => {
     const t = tFor('vi');
     const en = tFor('en');
     reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store');
-    if (!code) return reply.status(404).send(page(t('officials:page_title'), `<p>${xml(t('officials:page_bad_code'))}</p>`));
+    if (!code) return reply.status(404).send(page(t('officials:page_title'), `<p>${escapeMarkup(t('officials:page_bad_code'))}</p>`));
     const bot = deps.telegramUsername?.();
-    const tg = bot ? `<p><a href="https://t.me/${xml(bot)}?start=o_${code}">${xml(t('officials:page_open_telegram'))}</a></p>` : '';
+    const tg = bot ? `<p><a href="https://t.me/${escapeMarkup(bot)}?start=o_${code}">${escapeMarkup(t('officials:page_open_telegram'))}</a></p>` : '';
     return page(
       t('officials:page_title'),
-      `<p>${xml(t('officials:page_send_code'))}</p><p class="code">O-${code}</p>${tg}<p lang="en">${xml(en('officials:page_send_code'))}</p>`,
+      `<p>${escapeMarkup(t('officials:page_send_code'))}</p><p class="code">O-${code}</p>${tg}<p lang="en">${escapeMarkup(en('officials:page_send_code'))}</p>`,
     );
   });
 };
 
 function page(title: string, body: string): string {
-  return `<!doctype html><html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${xml(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}.code{font-size:2rem;font-weight:700;letter-spacing:.1em}</style></head><body><h1>${xml(title)}</h1>${body}</body></html>`;
+  return htmlPage('vi', title, `<h1>${escapeMarkup(title)}</h1>${body}`);
 }
 
 async function listOfficials(deps: AppDeps) {

@@ -1,6 +1,7 @@
 import QRCode from 'qrcode';
 import { formatDateTime, tFor } from '../../core/i18n.js';
-import { FONT_FAMILY, renderSvg, xml } from '../../render/svg.js';
+import { FONT_FAMILY, renderSvg } from '../../render/svg.js';
+import { escapeMarkup } from '../../render/escape.js';
 import { encodeIndexedPng } from './indexed-png.js';
 import type { PassStatus } from './status.js';
 
@@ -98,22 +99,22 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
   const headerHeight = px(212);
   parts.push(`<rect x="0" y="0" width="${width}" height="${headerHeight}" fill="${colour.background}"/>`);
   parts.push(
-    `<text x="${cx}" y="${px(44)}" ${font} font-size="${px(20)}" font-weight="600" fill="${colour.text}" text-anchor="middle" letter-spacing="${px(2)}">${xml(t('pass:image_title'))}</text>`,
+    `<text x="${cx}" y="${px(44)}" ${font} font-size="${px(20)}" font-weight="600" fill="${colour.text}" text-anchor="middle" letter-spacing="${px(2)}">${escapeMarkup(t('pass:image_title'))}</text>`,
   );
   const word = fitLines(t(`pass:status_${data.status}`), textWidth, px(96), 'bold', 1);
   parts.push(
-    `<text x="${cx}" y="${px(140)}" ${font} font-size="${word.size}" font-weight="700" fill="${colour.text}" text-anchor="middle">${xml(word.lines[0]!)}</text>`,
+    `<text x="${cx}" y="${px(140)}" ${font} font-size="${word.size}" font-weight="700" fill="${colour.text}" text-anchor="middle">${escapeMarkup(word.lines[0]!)}</text>`,
   );
   const meaning = fitLines(t(`pass:meaning_${data.status}`, { hours: data.validHours }), textWidth, px(22), 'regular', 1);
   parts.push(
-    `<text x="${cx}" y="${px(184)}" ${font} font-size="${meaning.size}" fill="${colour.text}" text-anchor="middle">${xml(meaning.lines[0]!)}</text>`,
+    `<text x="${cx}" y="${px(184)}" ${font} font-size="${meaning.size}" fill="${colour.text}" text-anchor="middle">${escapeMarkup(meaning.lines[0]!)}</text>`,
   );
 
   let y = headerHeight + px(56);
   const name = fitLines(data.fullName, textWidth, px(36), 'bold', 2);
   for (const line of name.lines) {
     parts.push(
-      `<text x="${cx}" y="${y}" ${font} font-size="${name.size}" font-weight="700" fill="#111111" text-anchor="middle">${xml(line)}</text>`,
+      `<text x="${cx}" y="${y}" ${font} font-size="${name.size}" font-weight="700" fill="#111111" text-anchor="middle">${escapeMarkup(line)}</text>`,
     );
     y += Math.round(name.size * 1.25);
   }
@@ -124,7 +125,7 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
   for (const line of details) {
     const fitted = fitLines(line, textWidth, px(24), 'regular', 1);
     parts.push(
-      `<text x="${cx}" y="${y}" ${font} font-size="${fitted.size}" fill="#333333" text-anchor="middle">${xml(fitted.lines[0]!)}</text>`,
+      `<text x="${cx}" y="${y}" ${font} font-size="${fitted.size}" fill="#333333" text-anchor="middle">${escapeMarkup(fitted.lines[0]!)}</text>`,
     );
     y += px(34);
   }
@@ -148,7 +149,7 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
   for (const line of footLines) {
     const fitted = fitLines(line, textWidth, px(18), 'regular', 1);
     parts.push(
-      `<text x="${cx}" y="${footY}" ${font} font-size="${fitted.size}" fill="#555555" text-anchor="middle">${xml(fitted.lines[0]!)}</text>`,
+      `<text x="${cx}" y="${footY}" ${font} font-size="${fitted.size}" fill="#555555" text-anchor="middle">${escapeMarkup(fitted.lines[0]!)}</text>`,
     );
     footY += px(30);
   }

@@ -2,6 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import { formatDateTime, normalizeLocale, tFor, type Locale } from '../../core/i18n.js';
 import type { AppDeps } from '../../http/app.js';
+import { htmlDocument } from '../../http/page-shell.js';
+import { escapeMarkup } from '../../render/escape.js';
 import type { FeatureModule } from '../index.js';
 import { personById } from '../people/store.js';
 import { STATUS_COLOURS } from './pass-image.js';
@@ -33,10 +35,6 @@ export function maskName(fullName: string): string {
   return [family, ...rest.map((w) => `${Array.from(w)[0]!.toUpperCase()}.`)].join(' ');
 }
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
 const PAGE_CSS = `
 *{box-sizing:border-box}body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;background:#f3f4f6;color:#111;line-height:1.45}
 main{max-width:480px;margin:0 auto;background:#fff;min-height:100vh}
@@ -54,12 +52,13 @@ footer{padding:12px 20px 24px;font-size:14px;color:#555}footer a{color:#1d4ed8}
 
 function page(locale: Locale, title: string, body: string, otherLanguageHref: string): string {
   const t = tFor(locale);
-  return `<!doctype html><html lang="${locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title><style>${PAGE_CSS}</style></head><body><main>${body}<footer><a href="${escapeHtml(otherLanguageHref)}">${escapeHtml(t('pass:page_other_language'))}</a></footer></main></body></html>`;
+  const footer = `<footer><a href="${escapeMarkup(otherLanguageHref)}">${escapeMarkup(t('pass:page_other_language'))}</a></footer>`;
+  return htmlDocument({ lang: locale, title, css: PAGE_CSS, body: `<main>${body}${footer}</main>` });
 }
 
 function statusBlock(status: PassStatus, kicker: string, word: string, meaning: string): string {
   const c = STATUS_COLOURS[status];
-  return `<section class="status" data-status="${status}" style="background:${c.background};color:${c.text}"><p class="kicker">${escapeHtml(kicker)}</p><h1>${escapeHtml(word)}</h1><p>${escapeHtml(meaning)}</p></section>`;
+  return `<section class="status" data-status="${status}" style="background:${c.background};color:${c.text}"><p class="kicker">${escapeMarkup(kicker)}</p><h1>${escapeMarkup(word)}</h1><p>${escapeMarkup(meaning)}</p></section>`;
 }
 
 const REFUSAL_STATUS: Record<TokenRefusal | 'gone', number> = {
@@ -83,7 +82,7 @@ function refusalPage(
   reply.code(REFUSAL_STATUS[reason]);
   const colour: PassStatus = reason === 'bad-signature' ? 'red' : 'grey';
   const block = statusBlock(colour, t('pass:page_title'), '✕', title);
-  return page(locale, title, `${block}<p class="notice" data-refusal="${reason}">${escapeHtml(body)}</p>`, otherHref);
+  return page(locale, title, `${block}<p class="notice" data-refusal="${reason}">${escapeMarkup(body)}</p>`, otherHref);
 }
 
 async function renderValid(req: FastifyRequest, deps: AppDeps, locale: Locale, token: string, claims: PassClaims, otherHref: string, reply: FastifyReply) {
@@ -97,7 +96,7 @@ async function renderValid(req: FastifyRequest, deps: AppDeps, locale: Locale, t
   const word = (s: PassStatus) => t(`pass:status_${s}`);
   let body = statusBlock(current.status, t('pass:page_current'), word(current.status), t(`pass:meaning_${current.status}`, { hours }));
   if (current.status !== claims.status) {
-    body += `<p class="notice" data-changed="true">${escapeHtml(
+    body += `<p class="notice" data-changed="true">${escapeMarkup(
       t('pass:page_changed', { issued: formatDateTime(claims.issuedAt, locale), old: word(claims.status), current: word(current.status) }),
     )}</p>`;
   }
@@ -110,7 +109,7 @@ async function renderValid(req: FastifyRequest, deps: AppDeps, locale: Locale, t
       req.log.error({ err: { message: (err as Error).message, name: (err as Error).name } }, 'verify page extension failed');
     }
   }
-  const row = (label: string, value: string) => `<dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd>`;
+  const row = (label: string, value: string) => `<dt>${escapeMarkup(label)}</dt><dd>${escapeMarkup(value)}</dd>`;
   body += '<dl>';
   body += row(t('pass:label_name'), maskName(person.fullName));
   body += row(t('pass:label_birth_year'), String(person.birthYear));
@@ -120,12 +119,12 @@ async function renderValid(req: FastifyRequest, deps: AppDeps, locale: Locale, t
   body += '</dl>';
   if (current.reasons.length > 0) {
     const until = current.exposureUntil ? formatDateTime(current.exposureUntil, locale) : '';
-    body += `<p class="reasons-label">${escapeHtml(t('pass:label_reasons'))}</p><ul class="reasons">${current.reasons
-      .map((r) => `<li>${escapeHtml(t(`pass:reason_${r}`, { hours, until }))}</li>`)
+    body += `<p class="reasons-label">${escapeMarkup(t('pass:label_reasons'))}</p><ul class="reasons">${current.reasons
+      .map((r) => `<li>${escapeMarkup(t(`pass:reason_${r}`, { hours, until }))}</li>`)
       .join('')}</ul>`;
   }
-  body += `<p class="sig">✓ ${escapeHtml(t('pass:page_signature_ok'))}</p>`;
-  body += `<p class="sig" style="color:#555">${escapeHtml(t('pass:label_checked_at'))}: ${escapeHtml(formatDateTime(now, locale))}</p>`;
+  body += `<p class="sig">✓ ${escapeMarkup(t('pass:page_signature_ok'))}</p>`;
+  body += `<p class="sig" style="color:#555">${escapeMarkup(t('pass:label_checked_at'))}: ${escapeMarkup(formatDateTime(now, locale))}</p>`;
   return page(locale, t('pass:page_title'), body, otherHref);
 }
 

@@ -142,7 +142,7 @@ export const privacyFlow: Flow = {
         const t = ctx.t;
         const { persons, personIds } = await deleteAccountData(ctx.tx, ctx.account.id);
         const auditEntries = await pseudonymizeAudit(ctx.tx, [ctx.account.id, ...personIds], ctx.deps.secrets?.dataKey);
-        ctx.deps.log.info({ accountId: ctx.account.id, persons, auditEntries }, 'account data deleted on request');
+        ctx.log.info({ persons, auditEntries }, 'account data deleted on request');
         ctx.reply({ text: t('privacy:deleted') });
       },
     },

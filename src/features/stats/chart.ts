@@ -1,4 +1,5 @@
-import { FONT_FAMILY, svgToPng, xml } from '../../render/svg.js';
+import { FONT_FAMILY, svgToPng } from '../../render/svg.js';
+import { escapeMarkup } from '../../render/escape.js';
 import type { Stats } from './stats.js';
 
 export interface ChartLabels {
@@ -25,12 +26,12 @@ export function statsChartSvg(stats: Stats, labels: ChartLabels): string {
   const nf = new Intl.NumberFormat(labels.locale === 'en' ? 'en-US' : 'vi-VN');
   const parts: string[] = [];
   parts.push(`<rect width="${W}" height="100%" fill="#ffffff"/>`);
-  parts.push(`<text x="30" y="44" ${font} font-size="28" font-weight="700" fill="${COLORS.text}">${xml(labels.title)}</text>`);
+  parts.push(`<text x="30" y="44" ${font} font-size="28" font-weight="700" fill="${COLORS.text}">${escapeMarkup(labels.title)}</text>`);
 
   // Daily bars.
   const top = 90;
   const chartH = 220;
-  parts.push(`<text x="30" y="${top}" ${font} font-size="20" font-weight="600" fill="${COLORS.text}">${xml(labels.dailyTitle)}</text>`);
+  parts.push(`<text x="30" y="${top}" ${font} font-size="20" font-weight="600" fill="${COLORS.text}">${escapeMarkup(labels.dailyTitle)}</text>`);
   const days = stats.daily;
   const max = Math.max(1, ...days.map((d) => d.declarations));
   const baseY = top + 30 + chartH;
@@ -50,23 +51,23 @@ export function statsChartSvg(stats: Stats, labels: ChartLabels): string {
     }
   });
   const legendY = baseY + 50;
-  parts.push(`<rect x="40" y="${legendY - 14}" width="16" height="16" fill="${COLORS.decl}"/><text x="62" y="${legendY}" ${font} font-size="16" fill="${COLORS.text}">${xml(labels.declarations)}</text>`);
-  parts.push(`<rect x="300" y="${legendY - 14}" width="16" height="16" fill="${COLORS.symp}"/><text x="322" y="${legendY}" ${font} font-size="16" fill="${COLORS.text}">${xml(labels.symptomatic)}</text>`);
+  parts.push(`<rect x="40" y="${legendY - 14}" width="16" height="16" fill="${COLORS.decl}"/><text x="62" y="${legendY}" ${font} font-size="16" fill="${COLORS.text}">${escapeMarkup(labels.declarations)}</text>`);
+  parts.push(`<rect x="300" y="${legendY - 14}" width="16" height="16" fill="${COLORS.symp}"/><text x="322" y="${legendY}" ${font} font-size="16" fill="${COLORS.text}">${escapeMarkup(labels.symptomatic)}</text>`);
 
   // Wards, horizontal bars.
   const wTop = legendY + 50;
-  parts.push(`<text x="30" y="${wTop}" ${font} font-size="20" font-weight="600" fill="${COLORS.text}">${xml(labels.wardTitle)}</text>`);
+  parts.push(`<text x="30" y="${wTop}" ${font} font-size="20" font-weight="600" fill="${COLORS.text}">${escapeMarkup(labels.wardTitle)}</text>`);
   const wards = stats.symptomaticByWard.slice(0, 8);
   const wMax = Math.max(1, ...wards.map((w) => w.count));
   const rowH = 34;
   if (wards.length === 0) {
-    parts.push(`<text x="40" y="${wTop + 40}" ${font} font-size="17" fill="${COLORS.muted}">${xml(labels.empty)}</text>`);
+    parts.push(`<text x="40" y="${wTop + 40}" ${font} font-size="17" fill="${COLORS.muted}">${escapeMarkup(labels.empty)}</text>`);
   }
   wards.forEach((w, i) => {
     const y = wTop + 20 + i * rowH;
     const name = w.wardName ?? labels.noWard;
     const len = ((W - 330) * w.count) / wMax;
-    parts.push(`<text x="250" y="${y + 21}" ${font} font-size="16" text-anchor="end" fill="${COLORS.text}">${xml(name.length > 26 ? `${name.slice(0, 25)}…` : name)}</text>`);
+    parts.push(`<text x="250" y="${y + 21}" ${font} font-size="16" text-anchor="end" fill="${COLORS.text}">${escapeMarkup(name.length > 26 ? `${name.slice(0, 25)}…` : name)}</text>`);
     parts.push(`<rect x="260" y="${y + 4}" width="${Math.max(2, len).toFixed(1)}" height="24" fill="${COLORS.symp}"/>`);
     parts.push(`<text x="${(266 + len).toFixed(1)}" y="${y + 22}" ${font} font-size="16" fill="${COLORS.text}">${nf.format(w.count)}</text>`);
   });

@@ -3,7 +3,8 @@ import QRCode from 'qrcode';
 import type { Deps } from '../../core/dialog.js';
 import { tFor, type T } from '../../core/i18n.js';
 import type { Venue } from '../../db/schema/index.js';
-import { FONT_FAMILY, FONT_FILES, svgToPng, xml } from '../../render/svg.js';
+import { FONT_FAMILY, FONT_FILES, svgToPng } from '../../render/svg.js';
+import { escapeMarkup } from '../../render/escape.js';
 import { checkinUrl } from './links.js';
 
 /**
@@ -106,7 +107,7 @@ export function posterSvg(c: PosterContent): string {
   }
   const rects = `<path d="${d}" shape-rendering="crispEdges"/>`;
   const name = c.nameLines
-    .map((l, i) => `<text x="${W / 2}" y="${L.nameTop + i * (L.nameSize + 10)}" font-size="${L.nameSize}" font-weight="700" text-anchor="middle">${xml(l)}</text>`)
+    .map((l, i) => `<text x="${W / 2}" y="${L.nameTop + i * (L.nameSize + 10)}" font-size="${L.nameSize}" font-weight="700" text-anchor="middle">${escapeMarkup(l)}</text>`)
     .join('');
   const kindY = L.nameTop + (c.nameLines.length - 1) * (L.nameSize + 10) + 56;
   const cols = c.columns
@@ -114,11 +115,11 @@ export function posterSvg(c: PosterContent): string {
       const x = 60 + i * L.colWidth + 20;
       const maxChars = Math.floor((L.colWidth - 60) / 15);
       let y = L.stepsTop + 50;
-      let body = `<text x="${x}" y="${L.stepsTop}" font-size="40" font-weight="700" fill="${GREEN}">${xml(col.title)}</text>`;
+      let body = `<text x="${x}" y="${L.stepsTop}" font-size="40" font-weight="700" fill="${GREEN}">${escapeMarkup(col.title)}</text>`;
       col.steps.forEach((s, n) => {
         const lines = wrap(`${n + 1}. ${s}`, maxChars, 3);
         for (const l of lines) {
-          body += `<text x="${x}" y="${y}" font-size="28">${xml(l)}</text>`;
+          body += `<text x="${x}" y="${y}" font-size="28">${escapeMarkup(l)}</text>`;
           y += 34;
         }
         y += 10;
@@ -127,18 +128,18 @@ export function posterSvg(c: PosterContent): string {
     })
     .join('');
   const footer = c.footer
-    .map((l, i) => `<text x="${W / 2}" y="${1704 + i * 34}" font-size="26" fill="#444" text-anchor="middle">${xml(wrap(l, 80, 1)[0] ?? '')}</text>`)
+    .map((l, i) => `<text x="${W / 2}" y="${1704 + i * 34}" font-size="26" fill="#444" text-anchor="middle">${escapeMarkup(wrap(l, 80, 1)[0] ?? '')}</text>`)
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT_FAMILY}">
 <rect width="${W}" height="${H}" fill="#fff"/>
 <rect width="${W}" height="170" fill="${GREEN}"/>
-<text x="${W / 2}" y="88" font-size="50" font-weight="700" fill="#fff" text-anchor="middle">${xml(c.header)}</text>
-<text x="${W / 2}" y="138" font-size="28" fill="#e6f2ea" text-anchor="middle">${xml(c.subheader)}</text>
+<text x="${W / 2}" y="88" font-size="50" font-weight="700" fill="#fff" text-anchor="middle">${escapeMarkup(c.header)}</text>
+<text x="${W / 2}" y="138" font-size="28" fill="#e6f2ea" text-anchor="middle">${escapeMarkup(c.subheader)}</text>
 ${name}
-<text x="${W / 2}" y="${kindY}" font-size="32" fill="#555" text-anchor="middle">${xml(c.kind)}</text>
+<text x="${W / 2}" y="${kindY}" font-size="32" fill="#555" text-anchor="middle">${escapeMarkup(c.kind)}</text>
 <g fill="#000">${rects}</g>
-<text x="${W / 2}" y="${QR_Y + QR_SIZE + 50}" font-size="30" fill="#555" text-anchor="middle">${xml(c.codeLabel)}</text>
-<text x="${W / 2}" y="${QR_Y + QR_SIZE + 160}" font-size="120" font-weight="700" letter-spacing="18" text-anchor="middle">${xml(c.code)}</text>
+<text x="${W / 2}" y="${QR_Y + QR_SIZE + 50}" font-size="30" fill="#555" text-anchor="middle">${escapeMarkup(c.codeLabel)}</text>
+<text x="${W / 2}" y="${QR_Y + QR_SIZE + 160}" font-size="120" font-weight="700" letter-spacing="18" text-anchor="middle">${escapeMarkup(c.code)}</text>
 <line x1="60" y1="${L.stepsTop - 60}" x2="${W - 60}" y2="${L.stepsTop - 60}" stroke="#ccc" stroke-width="2"/>
 ${cols}
 ${footer}

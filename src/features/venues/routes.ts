@@ -7,7 +7,8 @@ import type { AppDeps, RouteModule } from '../../http/app.js';
 import { isSensibleTime } from '../../http/time-format.js';
 import { normalizeVenueCode } from './codes.js';
 import { importVenuesCsv } from './csv-import.js';
-import { esc, htmlPage, pageLocale } from './html-page.js';
+import { htmlPage, pageLocale } from '../../http/page-shell.js';
+import { escapeMarkup } from '../../render/escape.js';
 import { LONGEST_STAY_MINUTES } from './kinds.js';
 import { checkinUrl, telegramCheckinUrl } from './links.js';
 import { posterContent, posterPdf, posterPng } from './poster.js';
@@ -219,7 +220,7 @@ export const venueRoutes: RouteModule = (app, deps) => {
     if (!parts || parts[0] !== id) {
       const lang = pageLocale(req);
       const tr = tFor(lang);
-      return reply.status(403).type('text/html; charset=utf-8').send(htmlPage(lang, tr('venues:pdf_link_expired'), `<p>${esc(tr('venues:pdf_link_expired'))}</p>`));
+      return reply.status(403).type('text/html; charset=utf-8').send(htmlPage(lang, tr('venues:pdf_link_expired'), `<p>${escapeMarkup(tr('venues:pdf_link_expired'))}</p>`));
     }
     return sendPdf(deps, await requireVenue(deps, id), reply);
   });
@@ -236,25 +237,25 @@ async function landingPage(deps: AppDeps, req: FastifyRequest, reply: FastifyRep
   const venue = code ? await venueByCode(deps.database.db, code) : undefined;
   if (!venue) {
     const title = t('venues:landing.unknown_title');
-    return reply.status(404).send(htmlPage(lang, title, `<h1>${esc(title)}</h1><p>${esc(t('venues:landing.unknown_body', { code: raw.slice(0, 20) }))}</p>`));
+    return reply.status(404).send(htmlPage(lang, title, `<h1>${escapeMarkup(title)}</h1><p>${escapeMarkup(t('venues:landing.unknown_body', { code: raw.slice(0, 20) }))}</p>`));
   }
   if (venue.closedAt) {
     const title = t('venues:landing.closed_title');
-    return reply.status(410).send(htmlPage(lang, title, `<h1>${esc(title)}</h1><p>${esc(t('venues:landing.closed_body', { name: venue.name }))}</p>`));
+    return reply.status(410).send(htmlPage(lang, title, `<h1>${escapeMarkup(title)}</h1><p>${escapeMarkup(t('venues:landing.closed_body', { name: venue.name }))}</p>`));
   }
   const tg = telegramCheckinUrl(deps, venue.code);
-  const parts: string[] = [`<h1>${esc(t('venues:landing.title', { name: venue.name }))}</h1>`];
+  const parts: string[] = [`<h1>${escapeMarkup(t('venues:landing.title', { name: venue.name }))}</h1>`];
   if (tg) {
-    parts.push(`<p>${esc(t('venues:landing.intro', { name: venue.name }))}</p>`);
-    parts.push(`<a class="btn" id="telegram" href="${esc(tg)}">${esc(t('venues:landing.telegram_button'))}</a>`);
+    parts.push(`<p>${escapeMarkup(t('venues:landing.intro', { name: venue.name }))}</p>`);
+    parts.push(`<a class="btn" id="telegram" href="${escapeMarkup(tg)}">${escapeMarkup(t('venues:landing.telegram_button'))}</a>`);
   }
-  parts.push(`<div class="card"><p class="muted">${esc(t('venues:landing.code_label'))}</p><div class="code" id="code">${esc(venue.code)}</div>`);
-  if (deps.config.zalo) parts.push(`<p>${esc(t('venues:landing.zalo_hint', { code: venue.code }))}</p>`);
+  parts.push(`<div class="card"><p class="muted">${escapeMarkup(t('venues:landing.code_label'))}</p><div class="code" id="code">${escapeMarkup(venue.code)}</div>`);
+  if (deps.config.zalo) parts.push(`<p>${escapeMarkup(t('venues:landing.zalo_hint', { code: venue.code }))}</p>`);
   if (deps.config.webChat) {
-    parts.push(`<p>${esc(t('venues:landing.web_hint', { code: venue.code }))}</p>`);
-    parts.push(`<a class="btn secondary" href="/chat">${esc(t('venues:landing.web_button'))}</a>`);
+    parts.push(`<p>${escapeMarkup(t('venues:landing.web_hint', { code: venue.code }))}</p>`);
+    parts.push(`<a class="btn secondary" href="/chat">${escapeMarkup(t('venues:landing.web_button'))}</a>`);
   }
-  if (!tg && !deps.config.zalo && !deps.config.webChat) parts.push(`<p>${esc(t('venues:landing.no_channel', { code: venue.code }))}</p>`);
-  parts.push(`</div><p class="muted">${esc(t('venues:landing.privacy'))}</p>`);
+  if (!tg && !deps.config.zalo && !deps.config.webChat) parts.push(`<p>${escapeMarkup(t('venues:landing.no_channel', { code: venue.code }))}</p>`);
+  parts.push(`</div><p class="muted">${escapeMarkup(t('venues:landing.privacy'))}</p>`);
   return reply.status(200).send(htmlPage(lang, t('venues:landing.title', { name: venue.name }), parts.join('\n')));
 }

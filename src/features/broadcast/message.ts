@@ -1,0 +1,39 @@
+import { tFor } from '../../core/i18n.js';
+import type { ChannelName, Outbound } from '../../core/messages.js';
+
+/** Longest text each platform takes in one message (Telegram 4096, Zalo OA 2000 characters). */
+export const CHANNEL_TEXT_LIMITS: Record<ChannelName, number> = { telegram: 4096, zalo: 2000, web: 4096 };
+export type BroadcastFormat = 'plain' | 'html';
+
+/** The message residents get, in their language: a short header, then the official's text as written. */
+export function broadcastMessage(text: string, format: BroadcastFormat, locale: string): Outbound {
+  const header = tFor(locale)('broadcast:header');
+  return { text: `${header}\n\n${text}`, format };
+}
+
+/** What the platform counts: Telegram measures text after parsing HTML entities. */
+export function visibleLength(text: string, format: BroadcastFormat): number {
+  const visible =
+    format === 'html'
+      ? text
+          .replace(/<[^>]*>/g, '')
+          .replace(/&(lt|gt|amp|quot|#\d+|#x[0-9a-f]+);/gi, '_')
+      : text;
+  return [...visible].length;
+}
+
+/** Channels (with recipients) whose limit the message exceeds. */
+export function lengthProblems(
+  text: string,
+  format: BroadcastFormat,
+  channels: Iterable<ChannelName>,
+): { channel: ChannelName; limit: number; length: number }[] {
+  const out: { channel: ChannelName; limit: number; length: number }[] = [];
+  for (const channel of channels) {
+    // Vietnamese header is the longer one; check with it so both languages fit.
+    const length = visibleLength(broadcastMessage(text, format, 'vi').text!, format);
+    const limit = CHANNEL_TEXT_LIMITS[channel];
+    if (length > limit) out.push({ channel, limit, length });
+  }
+  return out;
+}
