@@ -6,7 +6,7 @@ import type { ChannelName } from '../../core/messages.js';
 import { enqueue } from '../../outbox/enqueue.js';
 import { foldName } from '../broadcast/audience.js';
 import { recordCase } from '../exposure/record.js';
-import { parsePhone } from '../declaration/validators.js';
+import { parsePhone } from '../../core/answer-parsing.js';
 import { ACCESS, accountActor, hasAnyRole } from './roles.js';
 
 export const CASE_FLOW = 'case';

@@ -4,7 +4,7 @@ import type { Button } from '../../core/messages.js';
 import type { Locale } from '../../core/i18n.js';
 import { accounts } from '../../db/schema/index.js';
 import { startDeclaration, type StartDeclarationOptions } from '../declaration/start.js';
-import { fold, parseYesNo } from '../declaration/validators.js';
+import { fold, parseYesNo } from '../../core/answer-parsing.js';
 import { deleteAccountData } from '../people/store.js';
 
 export const PRIVACY_FLOW = 'privacy';
