@@ -6,6 +6,7 @@ import { accounts, outbox, persons, visits } from '../../src/db/schema/index.js'
 import { importWardCsv } from '../../src/features/wards/store.js';
 import { seedVenue } from '../exposure/fixtures.js';
 import { FakeZalo, postZaloEvent, zaloEvents } from '../helpers/fake-zalo.js';
+import { answerHealthQuestions, type FormDriver } from '../helpers/declaration-form.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 
@@ -54,6 +55,19 @@ async function choose(label: string): Promise<string[]> {
   return say(m![1]!);
 }
 
+/** The Zalo chat for the declaration-form helpers: the query buttons of the last message (`#kb:<payload>`). */
+const zaloForm: FormDriver = {
+  offered: () => {
+    const buttons = (mine().at(-1)?.message as { attachment?: { payload?: { buttons?: { title: string; type: string; payload: unknown }[] } } })
+      ?.attachment?.payload?.buttons ?? [];
+    return buttons
+      .filter((b) => b.type === 'oa.query.hide' && typeof b.payload === 'string')
+      .map((b) => ({ label: b.title.replace(/^\d+\. /, ''), payload: String(b.payload).replace(/^#kb:/, '') }));
+  },
+  tap: (label) => choose(label),
+  say: (text) => say(text),
+};
+
 describe('a resident on Zalo', () => {
   it('follows, consents, declares (phone from the info form) and gets the pass image', async () => {
     await send(zaloEvents.follow(user));
@@ -69,11 +83,9 @@ describe('a resident on Zalo', () => {
     await say('cai khe');
     await choose('Phường Cái Khế');
     await say('12 Trần Văn Khéo');
-    await say('Không');
-    await choose('Không có triệu chứng');
-    await say('ko');
-    await say('k');
-    await say('khong');
+    await answerHealthQuestions(zaloForm, {
+      answers: { travel: 'Không', symptoms: { tap: 'Không có triệu chứng' }, contact_case: 'ko', contact_area: 'k', contact_symptoms: 'khong' },
+    });
     await choose('2');
     for (const s of ['Nguyễn Văn An', '1985', '+84912345678', 'CCCD ••••1234', 'Phường Cái Khế']) expect(lastText()).toContain(s);
     const out = await choose('Xác nhận');

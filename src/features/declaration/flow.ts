@@ -57,11 +57,13 @@ const D = callbackData('d', '.');
 /** Answers by column, for the rows' generic reading and writing (the same object as ctx.data). */
 const answers = (ctx: Ctx): Record<string, unknown> => ctx.data;
 
-function order(mode: DeclarationData['mode']): readonly Question[] {
+function order(mode: DeclarationData['mode']): readonly QuestionRow[] {
   if (mode === 'health') return HEALTH_QUESTIONS;
   if (mode === 'profile') return PROFILE_QUESTIONS;
-  return QUESTIONS;
+  return ALL;
 }
+
+const ALL: readonly QuestionRow[] = QUESTIONS;
 
 /** The step that asks a question. */
 const entryStep = (q: QuestionRow): DeclarationStep => (q.kind === 'ward' ? 'ward_query' : (q.key as DeclarationStep));
@@ -138,7 +140,7 @@ function yesNoStep(q: QuestionRow): DeclarationStepDef {
       const d = ctx.data;
       if (first && input.kind === 'button' && input.payload === D.data('profile')) {
         d.mode = 'full';
-        return ctx.goto(entryStep(QUESTIONS[0]));
+        return ctx.goto(entryStep(ALL[0]!));
       }
       const r = parseYesNoAnswer(input);
       if (!r.ok) return refuse(ctx, r.reason);
@@ -338,7 +340,7 @@ function wardSteps(q: QuestionRow): Record<'ward_query' | 'ward_pick', Declarati
 }
 
 /** Which questions the edit menu offers (profile only when editing a profile), in summary order. */
-function editable(d: DeclarationData): readonly Question[] {
+function editable(d: DeclarationData): readonly QuestionRow[] {
   return d.mode === 'profile' ? SHOWN_ORDER.filter((q) => q.section === 'profile') : SHOWN_ORDER;
 }
 

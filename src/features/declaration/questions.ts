@@ -110,12 +110,12 @@ export type Answers = { [Q in Question as Q['column']]?: AnswerValue<Q> } & Unio
 /** What turns the pass yellow, by column: exactly the rows with a `pass` effect. */
 export type PassAnswers = { [Q in Question as Q extends { pass: PassEffect } ? Q['column'] : never]: Q extends { kind: 'multi-choice' } ? readonly string[] : boolean };
 
-export const PROFILE_QUESTIONS: readonly Question[] = QUESTIONS.filter((q) => q.section === 'profile');
-export const HEALTH_QUESTIONS: readonly Question[] = QUESTIONS.filter((q) => q.section === 'health');
+export const PROFILE_QUESTIONS: readonly QuestionRow[] = QUESTIONS.filter((q) => q.section === 'profile');
+export const HEALTH_QUESTIONS: readonly QuestionRow[] = QUESTIONS.filter((q) => q.section === 'health');
 /** Summary, edit menu and /dulieu order. */
-export const SHOWN_ORDER: readonly Question[] = [...PROFILE_QUESTIONS, ...HEALTH_QUESTIONS];
+export const SHOWN_ORDER: readonly QuestionRow[] = [...PROFILE_QUESTIONS, ...HEALTH_QUESTIONS];
 
-export const questionByKey = (key: string): Question | undefined => QUESTIONS.find((q) => q.key === key);
+export const questionByKey = (key: string): QuestionRow | undefined => QUESTIONS.find((q) => q.key === key);
 
 /** A declared answer that turns the pass yellow: a yes, or at least one option ticked. */
 export function raisesPass(q: QuestionRow, value: unknown): boolean {
