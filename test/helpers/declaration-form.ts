@@ -12,7 +12,7 @@ export interface OfferedButton {
 
 /** A chat as a test drives it: what the last replies offered, a press (by label), and typing. */
 export interface FormDriver {
-  offered(): OfferedButton[];
+  offered(): OfferedButton[] | Promise<OfferedButton[]>;
   tap(label: string): Promise<unknown>;
   say(text: string): Promise<unknown>;
 }
@@ -48,7 +48,7 @@ export async function answerHealthQuestions(
   const give = async (a: FormAnswer) => (typeof a === 'function' ? a(d) : typeof a === 'string' ? d.say(a) : d.tap(a.tap));
   let followUp: QuestionRow['followUp'];
   for (let i = 0; i < 100; i++) {
-    const q = questionAsked(d.offered());
+    const q = questionAsked(await d.offered());
     if (q === undefined && followUp) {
       // A question without buttons right after a yes: the yes/no's follow-up (e.g. which places).
       const a = opts.answers?.[followUp.key];
@@ -66,9 +66,10 @@ export async function answerHealthQuestions(
       await give(given);
       continue;
     }
+    const offered = await d.offered();
     const pressNo = (payload: string) => {
-      const b = d.offered().find((x) => x.payload === payload);
-      if (!b) throw new Error(`no button ${payload} among ${d.offered().map((x) => x.payload).join(' ')}`);
+      const b = offered.find((x) => x.payload === payload);
+      if (!b) throw new Error(`no button ${payload} among ${offered.map((x) => x.payload).join(' ')}`);
       return d.tap(b.label);
     };
     if (opts.typed) await d.say(opts.no ?? 'không');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { accounts, outbox, persons, visits } from '../../src/db/schema/index.js';
+import { accounts, outbox, persons, visits, zaloMenus } from '../../src/db/schema/index.js';
 import { importWardCsv } from '../../src/features/wards/store.js';
 import { seedVenue } from '../exposure/fixtures.js';
 import { FakeZalo, postZaloEvent, zaloEvents } from '../helpers/fake-zalo.js';
@@ -55,14 +55,16 @@ async function choose(label: string): Promise<string[]> {
   return say(m![1]!);
 }
 
-/** The Zalo chat for the declaration-form helpers: the query buttons of the last message (`#kb:<payload>`). */
+/**
+ * The Zalo chat for the declaration-form helpers: the numbered options of the last message, with the payloads
+ * the adapter keeps for typed numbers (zalo_menus; menus longer than Zalo's 5 buttons come without buttons).
+ */
 const zaloForm: FormDriver = {
-  offered: () => {
-    const buttons = (mine().at(-1)?.message as { attachment?: { payload?: { buttons?: { title: string; type: string; payload: unknown }[] } } })
-      ?.attachment?.payload?.buttons ?? [];
-    return buttons
-      .filter((b) => b.type === 'oa.query.hide' && typeof b.payload === 'string')
-      .map((b) => ({ label: b.title.replace(/^\d+\. /, ''), payload: String(b.payload).replace(/^#kb:/, '') }));
+  offered: async () => {
+    const account = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)) });
+    const menu = account ? await svc.db.db.query.zaloMenus.findFirst({ where: eq(zaloMenus.accountId, account.id) }) : undefined;
+    const labels = new Map([...lastText().matchAll(/^(\d+)\. (?:[☐☑] )?(.+)$/gm)].map((m) => [Number(m[1]), m[2]!]));
+    return ((menu?.payloads ?? []) as string[]).map((payload, i) => ({ label: labels.get(i + 1) ?? '', payload }));
   },
   tap: (label) => choose(label),
   say: (text) => say(text),
