@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type { Database, Tx } from '../db/client.js';
 import { accounts, dialogStates, processedUpdates, type Account } from '../db/schema/index.js';
+import { assertNoPrefixCollisions, type CallbackData, type PrefixClaim } from './callback-data.js';
 import type { Clock } from './clock.js';
 import type { Secrets } from './secrets.js';
 import { isDatabaseUnavailable, DatabaseUnavailableError } from './errors.js';
@@ -41,8 +42,12 @@ export type StepInput =
   | { kind: 'button'; payload: string }
   | { kind: 'contact'; phone: string; isOwn: boolean; name?: string };
 
-/** Per-update context handed to commands, buttons and flow steps. */
-export interface DialogContext {
+/**
+ * Per-update context handed to commands, buttons and flow steps. Inside a step of `Flow<S, D>` it is
+ * `DialogContext<S, D>`: `goto` takes only that flow's step names and `data` is that flow's state. Elsewhere
+ * (commands, buttons) `goto` takes nothing: enter a flow with `go`, or narrow with `inFlow`.
+ */
+export interface DialogContext<S extends string = never, D = unknown> {
   readonly inbound: Inbound;
   readonly channel: ChannelName;
   /** the account row (created on first contact; holds no personal data until consent) */
@@ -55,11 +60,15 @@ export interface DialogContext {
   readonly t: T;
   readonly locale: Locale;
   readonly state: DialogState;
+  /** the current flow's data, typed by the flow (kept in the dialog state between updates) */
+  readonly data: D;
   reply(...messages: Outbound[]): void;
-  /** Enter `flow` at `step` (replacing any current flow) and ask that step's question. */
-  go(flow: string, step: string, data?: Record<string, unknown>): Promise<void>;
+  /** Enter `flow` at `step` (replacing any current flow) with `data`, and ask that step's question. */
+  go<FS extends string, FD>(flow: Flow<FS, FD>, step: NoInfer<FS>, data: FD): Promise<void>;
   /** Move to another step of the current flow and ask its question. */
-  goto(step: string): Promise<void>;
+  goto(step: S): Promise<void>;
+  /** Ask the current step's question again (after help, a language change, a detour); nothing outside a flow. */
+  repeat(): Promise<void>;
   /** Leave the current flow. */
   end(): void;
   /** Change the language for this and later updates (t in this context keeps the old one; use tFor). */
@@ -75,16 +84,36 @@ export interface DialogContext {
   runStart(param: string): Promise<void>;
 }
 
-export interface Step {
+export interface Step<S extends string = string, D = unknown> {
   /** Ask the question (send the prompt and its buttons). */
-  ask(ctx: DialogContext): Promise<void>;
-  /** Take the answer: store it in ctx.state.data and goto the next step, or reply why and ask again. */
-  handle(ctx: DialogContext, input: StepInput): Promise<void>;
+  ask(ctx: DialogContext<S, D>): Promise<void>;
+  /** Take the answer: store it in ctx.data and goto the next step, or reply why and ask again. */
+  handle(ctx: DialogContext<S, D>, input: StepInput): Promise<void>;
 }
 
-export interface Flow {
+/** A conversation of named steps over a state of type D. */
+export interface Flow<S extends string = string, D = unknown> {
   name: string;
-  steps: Record<string, Step>;
+  steps: Record<S, Step<S, D>>;
+  /** the payload namespaces of the steps' buttons (checked against every other feature's at start-up) */
+  payloads?: CallbackData[];
+}
+
+/**
+ * `defineFlow<Data>()('name', {step: {...}})`: the step names are taken from the object, so a `goto` to a
+ * step that does not exist, or data of the wrong shape, does not compile.
+ */
+export function defineFlow<D>() {
+  return <S extends string>(name: string, steps: Record<S, Step<S, D>>, payloads?: CallbackData[]): Flow<S, D> => ({
+    name,
+    steps,
+    ...(payloads ? { payloads } : {}),
+  });
+}
+
+/** True (and `ctx` typed for the flow) when the person is in `flow` now. */
+export function inFlow<S extends string, D>(ctx: DialogContext, flow: Flow<S, D>): ctx is DialogContext<S, D> {
+  return ctx.state.flow === flow.name && !!ctx.state.step;
 }
 
 export interface Command {
@@ -98,7 +127,8 @@ export interface Command {
 }
 
 export interface PrefixHandler {
-  /** payloads / start parameters look like `<prefix>_<rest>` or `<prefix>:<rest>`; prefix is matched exactly */
+  /** payloads / start parameters look like `<prefix>_<rest>` or `<prefix>:<rest>`; prefix is matched exactly
+   *  (letters and digits, one owner per prefix: see core/callback-data.ts) */
   prefix: string;
   run(ctx: DialogContext, rest: string): Promise<void>;
 }
@@ -110,7 +140,7 @@ export interface Feature {
   startHandlers?: PrefixHandler[];
   /** buttons that work outside any flow (e.g. acknowledge an alert): payload `<prefix>:<rest>` */
   buttonHandlers?: PrefixHandler[];
-  flows?: Flow[];
+  flows?: Flow<string, unknown>[];
   /** text typed outside any flow; return true when handled (e.g. a venue code) */
   onIdleText?(ctx: DialogContext, text: string): Promise<boolean>;
 }
@@ -133,7 +163,7 @@ class VersionConflict extends Error {}
  */
 export class DialogRunner {
   private readonly commands = new Map<string, { feature: string; command: Command }>();
-  private readonly flows = new Map<string, Flow>();
+  private readonly flows = new Map<string, Flow<string, unknown>>();
   private readonly startHandlers: PrefixHandler[] = [];
   private readonly buttonHandlers: PrefixHandler[] = [];
   private readonly idleText: NonNullable<Feature['onIdleText']>[] = [];
@@ -142,7 +172,15 @@ export class DialogRunner {
     private readonly deps: Deps,
     readonly features: Feature[],
   ) {
+    const startClaims: PrefixClaim[] = [];
+    const buttonClaims: PrefixClaim[] = [];
     for (const f of features) {
+      for (const h of f.startHandlers ?? []) startClaims.push({ owner: f.name, prefix: h.prefix });
+      for (const h of f.buttonHandlers ?? []) buttonClaims.push({ owner: f.name, prefix: h.prefix });
+      for (const fl of f.flows ?? []) {
+        if (this.flows.has(fl.name)) throw new Error(`flow ${fl.name} registered twice`);
+        for (const p of fl.payloads ?? []) buttonClaims.push({ owner: f.name, prefix: p.prefix, shared: true });
+      }
       for (const c of f.commands ?? []) {
         for (const n of c.names) {
           if (this.commands.has(n)) throw new Error(`command /${n} registered twice`);
@@ -154,6 +192,8 @@ export class DialogRunner {
       this.buttonHandlers.push(...(f.buttonHandlers ?? []));
       if (f.onIdleText) this.idleText.push(f.onIdleText.bind(f));
     }
+    assertNoPrefixCollisions('start parameter', startClaims);
+    assertNoPrefixCollisions('button payload', buttonClaims);
   }
 
   /** Commands for menus: [{name, descriptionKey}] of those with a description. */
@@ -285,11 +325,11 @@ export class DialogRunner {
     replies: Outbound[],
     after: (() => void | Promise<void>)[],
     log: FastifyBaseLogger,
-  ): DialogContext {
+  ): DialogContext<string> {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const runner = this;
     const locale = normalizeLocale(account.locale);
-    const ctx: DialogContext = {
+    const ctx: DialogContext<string> = {
       inbound,
       channel: inbound.channel,
       account,
@@ -299,12 +339,16 @@ export class DialogRunner {
       t: tFor(locale),
       locale,
       state,
+      get data(): unknown {
+        return state.data;
+      },
       reply: (...m) => replies.push(...m),
       async go(flow, step, data) {
-        if (!runner.flows.has(flow)) throw new Error(`unknown flow ${flow}`);
-        state.flow = flow;
+        if (runner.flows.get(flow.name) !== (flow as unknown)) throw new Error(`unknown flow ${flow.name}`);
+        state.flow = flow.name;
         state.step = step;
-        state.data = data ?? {};
+        // Flow data is a JSON object kept in dialog_states.data.
+        state.data = (data ?? {}) as Record<string, unknown>;
         await runner.stepOf(state)!.ask(ctx);
       },
       async goto(step) {
@@ -313,6 +357,9 @@ export class DialogRunner {
         const s = runner.stepOf(state);
         if (!s) throw new Error(`unknown step ${state.flow}.${step}`);
         await s.ask(ctx);
+      },
+      async repeat() {
+        await runner.stepOf(state)?.ask(ctx);
       },
       end() {
         state.flow = null;
@@ -342,12 +389,12 @@ export class DialogRunner {
     return ctx;
   }
 
-  private stepOf(state: DialogState): Step | undefined {
+  private stepOf(state: DialogState): Step<string, unknown> | undefined {
     if (!state.flow || !state.step) return undefined;
     return this.flows.get(state.flow)?.steps[state.step];
   }
 
-  private async route(ctx: DialogContext): Promise<void> {
+  private async route(ctx: DialogContext<string>): Promise<void> {
     const inbound = ctx.inbound;
     switch (inbound.kind) {
       case 'follow':

@@ -10,7 +10,7 @@ import { startTestService, type TestService } from '../helpers/service.js';
 const counter: Feature = {
   name: 'counter',
   commands: [
-    { names: ['count', 'dem'], run: (ctx) => ctx.go('count', 'add', { total: 0 }) },
+    { names: ['count', 'dem'], run: (ctx) => ctx.go(counter.flows![0]!, 'add', { total: 0 }) },
     { names: ['help'], run: async (ctx) => ctx.reply({ text: 'menu' }) },
     { names: ['secret'], allowed: async () => false, run: async (ctx) => ctx.reply({ text: 'classified' }) },
     { names: ['boom'], run: async () => { throw new Error('bug'); } },

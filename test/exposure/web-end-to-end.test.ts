@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { accounts, contacts, outbox, persons, type Person } from '../../src/db/schema/index.js';
-import { parsePhone } from '../../src/features/declaration/validators.js';
+import { parsePhone } from '../../src/core/answer-parsing.js';
 import { currentStatus } from '../../src/features/pass/status.js';
 import { createVenue } from '../../src/features/venues/store.js';
 import type { OutboxDispatcher } from '../../src/outbox/dispatcher.js';

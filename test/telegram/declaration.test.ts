@@ -6,6 +6,8 @@ import { importWardCsv } from '../../src/features/wards/store.js';
 import { startFakeTelegram, TelegramPerson, tgUser, type FakeTelegram, type UploadedFile } from '../helpers/fake-telegram.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
+import { answerHealthQuestions } from '../helpers/declaration-form.js';
+import { telegramForm } from './telegram-resident.js';
 
 /** The real features (privacy, declaration, pass) through the Telegram adapter, against the fake Bot API. */
 const SECRET = 'declaration-secret_0123456789';
@@ -58,11 +60,7 @@ describe('a first declaration over Telegram', () => {
     await lan.say('cai khe');
     await lan.tap('Phường Cái Khế');
     await lan.say('12 Trần Văn Khéo');
-    await lan.tap('Không');
-    await lan.tap('Không có triệu chứng');
-    await lan.tap('Không');
-    await lan.tap('Không');
-    await lan.tap('Không');
+    await answerHealthQuestions(telegramForm(lan));
     await lan.tap('2');
     for (const s of ['Nguyễn Văn An', '1985', '+84912345678', 'Phường Cái Khế']) expect(lan.transcript()).toContain(s);
     await lan.tap('Xác nhận');

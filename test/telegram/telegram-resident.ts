@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { answerHealthQuestions, type FormDriver } from '../helpers/declaration-form.js';
 import type { TelegramPerson } from '../helpers/fake-telegram.js';
 
 /** What a resident answers in a first declaration; the ward must be in the imported ward list. */
@@ -10,8 +11,8 @@ export interface TelegramResident {
 }
 
 const labels = {
-  vi: { language: 'Tiếng Việt', agree: 'Đồng ý', gender: 'Nam', skip: 'Bỏ qua', no: 'Không', noSymptoms: 'Không có triệu chứng', confirm: 'Xác nhận', declared: 'Cảm ơn' },
-  en: { language: 'English', agree: 'I agree', gender: 'Female', skip: 'Skip', no: 'No', noSymptoms: 'No symptoms', confirm: 'Confirm', declared: 'Thank you' },
+  vi: { language: 'Tiếng Việt', agree: 'Đồng ý', gender: 'Nam', skip: 'Bỏ qua', confirm: 'Xác nhận', declared: 'Cảm ơn' },
+  en: { language: 'English', agree: 'I agree', gender: 'Female', skip: 'Skip', confirm: 'Confirm', declared: 'Thank you' },
 } as const;
 
 /**
@@ -32,11 +33,24 @@ export async function declareOverTelegram(p: TelegramPerson, r: TelegramResident
   await p.say('cai khe');
   await p.tap('Cái Khế');
   await p.say('12 Trần Văn Khéo');
-  await p.tap(l.no);
-  await p.tap(l.noSymptoms);
-  for (let i = 0; i < 3; i++) await p.tap(l.no);
+  await answerHealthQuestions(telegramForm(p));
   await p.tap('2');
   await p.tap(l.confirm);
   expect(p.transcript()).toContain(`${l.declared}`);
   expect(p.last.some((c) => c.method === 'sendPhoto'), p.transcript()).toBe(true);
+}
+
+/** A Telegram chat for the declaration-form helpers: the inline buttons of the last replies. */
+export function telegramForm(p: TelegramPerson): FormDriver {
+  return {
+    offered: () =>
+      p.last.flatMap((c) =>
+        ((c.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)?.inline_keyboard ?? [])
+          .flat()
+          .filter((b) => b.callback_data !== undefined)
+          .map((b) => ({ label: b.text, payload: b.callback_data! })),
+      ),
+    tap: (label) => p.tap(label),
+    say: (text) => p.say(text),
+  };
 }

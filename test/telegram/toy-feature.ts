@@ -12,7 +12,7 @@ export const toyFeature: Feature = {
   commands: [
     { names: ['start'], descriptionKey: 'common:menu', run: async (ctx) => ctx.reply({ text: 'Xin chào! Anh/Chị muốn làm gì?', buttons: [[{ label: 'Khai báo', payload: 'menu:declare' }]] }) },
     { names: ['help', 'trogiup'], run: async (ctx) => ctx.reply({ text: 'MENU' }) },
-    { names: ['khaibao', 'declare'], descriptionKey: 'common:unsupported', run: (ctx) => ctx.go('toy', 'gender') },
+    { names: ['khaibao', 'declare'], descriptionKey: 'common:unsupported', run: (ctx) => ctx.go(toyFeature.flows![0]!, 'gender', {}) },
     {
       names: ['pass'],
       run: async (ctx) => {
@@ -33,7 +33,7 @@ export const toyFeature: Feature = {
     { names: ['dbdown'], run: async () => { throw new DatabaseUnavailableError(); } },
   ],
   startHandlers: [{ prefix: 'v', run: async (ctx, rest) => ctx.reply({ text: `Địa điểm ${rest}` }) }],
-  buttonHandlers: [{ prefix: 'menu', run: (ctx) => ctx.go('toy', 'gender') }],
+  buttonHandlers: [{ prefix: 'menu', run: (ctx) => ctx.go(toyFeature.flows![0]!, 'gender', {}) }],
   flows: [
     {
       name: 'toy',

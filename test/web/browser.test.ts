@@ -7,6 +7,7 @@ import { accounts } from '../../src/db/schema/index.js';
 import { createStaffLoginLink } from '../../src/features/checkin/staff-scan.js';
 import { createVenue } from '../../src/features/venues/store.js';
 import { importWardCsv } from '../../src/features/wards/store.js';
+import { answerHealthQuestions, type OfferedButton } from '../helpers/declaration-form.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
@@ -54,17 +55,21 @@ describe.runIf(run)('web chat in headless Chromium', () => {
     await page.goto(`${base}/chat`);
     const bot = page.locator('.msg.bot');
     const lastBot = () => bot.last();
-    const tap = async (label: string) => {
+    // The buttons (with payloads) of the last answer the page received, to recognise the declaration's questions.
+    let offered: OfferedButton[] = [];
+    const answered = async (act: () => Promise<void>) => {
       const before = await bot.count();
-      await lastBot().locator('button', { hasText: label }).first().click();
+      const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/chat/api/messages')), act()]);
+      const body = (await res.json()) as { replies: { buttons?: OfferedButton[][] }[] };
+      offered = body.replies.flatMap((r) => (r.buttons ?? []).flat());
       await expect.poll(() => bot.count()).toBeGreaterThan(before);
     };
-    const say = async (text: string) => {
-      const before = await bot.count();
-      await page.fill('#input', text);
-      await page.press('#input', 'Enter');
-      await expect.poll(() => bot.count()).toBeGreaterThan(before);
-    };
+    const tap = (label: string) => answered(() => lastBot().locator('button', { hasText: label }).first().click());
+    const say = (text: string) =>
+      answered(async () => {
+        await page.fill('#input', text);
+        await page.press('#input', 'Enter');
+      });
 
     await expect.poll(() => lastBot().textContent()).toContain('chọn ngôn ngữ');
     await tap('Tiếng Việt');
@@ -79,11 +84,7 @@ describe.runIf(run)('web chat in headless Chromium', () => {
     await say('an cu');
     await tap('Phường An Cư');
     await say('45 Mậu Thân');
-    await tap('Không');
-    await tap('Không có triệu chứng');
-    await tap('Không');
-    await tap('Không');
-    await tap('Không');
+    await answerHealthQuestions({ offered: () => offered, tap, say });
     await tap('1');
     expect(await lastBot().textContent()).toContain('Phạm Thị Hoa');
     await tap('Xác nhận');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { WebReply } from '../../src/channels/web/index.js';
+import { answerHealthQuestions as answerAsAsked, type FormDriver } from '../helpers/declaration-form.js';
 
 /**
  * A person in the web chat, driven through the channel's HTTP API like the page does. `tap` presses a button
@@ -56,6 +57,15 @@ export class WebChatClient {
     return this.post({ payload: b.payload });
   }
 
+  /** This chat for the declaration-form helpers (test/helpers/declaration-form.ts). */
+  form(): FormDriver {
+    return {
+      offered: () => this.last.flatMap((r) => (r.buttons ?? []).flat()),
+      tap: (label) => this.tap(label),
+      say: (text) => this.say(text),
+    };
+  }
+
   /** All text of the last replies, one string. */
   transcript(): string {
     return this.last.map((r) => r.text ?? (r.image ? '[image]' : '')).join('\n---\n');
@@ -83,13 +93,15 @@ export async function answerFirstDeclaration(c: WebChatClient, r: WebResident): 
   if (!/Họ và tên|full name/i.test(c.transcript())) throw new Error(`not at the name question:\n${c.transcript()}`);
   const no = r.locale === 'en' ? 'no' : 'không';
   const profile = [r.name, String(r.birthYear ?? 1985), r.locale === 'en' ? 'female' : 'nam', r.phone, 'skip', '12 Trần Văn Khéo'];
-  for (const answer of [...profile, no, no, no, no, no, 'skip']) await c.say(answer);
+  for (const answer of profile) await c.say(answer);
+  await answerAsAsked(c.form(), { typed: true, no });
+  await c.say('skip'); // vaccine doses
   return confirmSummary(c, r.locale);
 }
 
-/** A re-declaration: the five health questions answered "no", then the summary confirmed. */
+/** A re-declaration: every health question answered "no" (typed) as it is asked, then the summary confirmed. */
 export async function answerHealthQuestions(c: WebChatClient, locale: 'vi' | 'en' = 'vi'): Promise<WebReply[]> {
-  for (let i = 0; i < 5; i++) await c.say(locale === 'en' ? 'no' : 'không');
+  await answerAsAsked(c.form(), { typed: true, no: locale === 'en' ? 'no' : 'không' });
   return confirmSummary(c, locale);
 }
 

@@ -26,6 +26,7 @@ import { startTestService, type TestService } from '../helpers/service.js';
 import { PNG } from 'pngjs';
 import { decodeQrPng } from '../helpers/qr.js';
 import { WebChatClient } from './chat-client.js';
+import { answerHealthQuestions } from '../helpers/declaration-form.js';
 
 let svc: TestService;
 beforeAll(async () => {
@@ -125,11 +126,10 @@ describe('declaration through the web chat', () => {
     await c.say('cai khe');
     await c.tap('Phường Cái Khế');
     await c.say('12 Trần Văn Khéo');
-    await c.say('Không');
-    await c.tap('Không có triệu chứng');
-    await c.say('ko');
-    await c.say('k');
-    await c.say('khong');
+    // Each way of typing "no" once; any other health question is answered "no" too.
+    await answerHealthQuestions(c.form(), {
+      answers: { travel: 'Không', symptoms: { tap: 'Không có triệu chứng' }, contact_case: 'ko', contact_area: 'k', contact_symptoms: 'khong' },
+    });
     await c.tap('2');
     const summary = c.transcript();
     for (const s of ['Nguyễn Văn An', '1985', 'Nam', '+84912345678', 'CCCD ••••1234', 'Phường Cái Khế', '12 Trần Văn Khéo', 'Số mũi vắc-xin: 2']) {
@@ -161,16 +161,21 @@ describe('declaration through the web chat', () => {
 
   it('an edit from the summary changes one field and keeps the others', async () => {
     await c.say('/khaibao');
-    await c.say('co');
-    await c.say('TP. Hồ Chí Minh');
-    await c.tap('Sốt');
-    expect(c.last[0]!.buttons!.flat().find((b) => b.label.includes('Sốt'))!.label).toContain('☑');
-    await c.tap('Ho');
-    await c.tap('Sốt'); // unselect
-    await c.tap('Xong');
-    await c.say('không');
-    await c.say('không');
-    await c.say('có');
+    await answerHealthQuestions(c.form(), {
+      typed: true,
+      answers: {
+        travel: 'co',
+        travel_places: 'TP. Hồ Chí Minh',
+        symptoms: async () => {
+          await c.tap('Sốt');
+          expect(c.last[0]!.buttons!.flat().find((b) => b.label.includes('Sốt'))!.label).toContain('☑');
+          await c.tap('Ho');
+          await c.tap('Sốt'); // unselect
+          await c.tap('Xong');
+        },
+        contact_symptoms: 'có',
+      },
+    });
     expect(c.transcript()).toContain('Triệu chứng: Ho');
     await c.tap('Sửa');
     await c.tap('Năm sinh');
@@ -203,11 +208,7 @@ describe('declaration through the web chat', () => {
     await c.say('/khaibao');
     expect(c.transcript()).toContain('Chào Nguyễn Văn An');
     expect(c.transcript()).toContain('tỉnh/thành phố khác');
-    await c.tap('Không');
-    await c.tap('Không có triệu chứng');
-    await c.tap('Không');
-    await c.tap('Không');
-    await c.tap('Không');
+    await answerHealthQuestions(c.form());
     expect(c.transcript()).toContain('kiểm tra lại');
     await c.tap('Xác nhận');
     expect(c.last[0]!.text).toContain('Cảm ơn');
@@ -252,11 +253,7 @@ describe('declaration through the web chat', () => {
     await c.say('xuan khanh');
     await c.tap('Xuân Khánh');
     await c.say('12 Trần Văn Khéo');
-    await c.say('không');
-    await c.say('không');
-    await c.say('không');
-    await c.say('không');
-    await c.say('không');
+    await answerHealthQuestions(c.form(), { typed: true });
     await c.tap('Bỏ qua');
     expect(c.transcript()).toContain('Điện thoại: Không có');
     await c.tap('Xác nhận');
@@ -273,7 +270,7 @@ describe('declaration through the web chat', () => {
     await c.tap('Trần Thị Bình (1950)');
     await c.tap('Khai báo');
     expect(c.transcript()).toContain('Trần Thị Bình có đi');
-    for (let i = 0; i < 5; i++) await c.say('không');
+    await answerHealthQuestions(c.form(), { typed: true });
     await c.tap('Xác nhận');
     expect(await db().$count(declarations, eq(declarations.personId, family[0]!.id))).toBe(2);
 

@@ -12,8 +12,8 @@ export const toyFeature: Feature = {
   commands: [
     { names: ['start'], run: async (ctx) => ctx.reply({ text: 'welcome' }) },
     { names: ['help'], run: async (ctx) => ctx.reply({ text: 'menu' }) },
-    { names: ['count'], run: (ctx) => ctx.go('count', 'add', { total: 0 }) },
-    { names: ['ask'], run: (ctx) => ctx.go('ask', 'fever') },
+    { names: ['count'], run: (ctx) => ctx.go(toyFeature.flows![0]!, 'add', { total: 0 }) },
+    { names: ['ask'], run: (ctx) => ctx.go(toyFeature.flows![1]!, 'fever', {}) },
     {
       // The real pass message (image + caption) for a person this account holds, without a declaration.
       names: ['pass'],

@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { accounts, outbox, persons, visits } from '../../src/db/schema/index.js';
+import { accounts, outbox, persons, visits, zaloMenus } from '../../src/db/schema/index.js';
 import { importWardCsv } from '../../src/features/wards/store.js';
 import { seedVenue } from '../exposure/fixtures.js';
 import { FakeZalo, postZaloEvent, zaloEvents } from '../helpers/fake-zalo.js';
+import { answerHealthQuestions, type FormDriver } from '../helpers/declaration-form.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 
@@ -54,6 +55,21 @@ async function choose(label: string): Promise<string[]> {
   return say(m![1]!);
 }
 
+/**
+ * The Zalo chat for the declaration-form helpers: the numbered options of the last message, with the payloads
+ * the adapter keeps for typed numbers (zalo_menus; menus longer than Zalo's 5 buttons come without buttons).
+ */
+const zaloForm: FormDriver = {
+  offered: async () => {
+    const account = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)) });
+    const menu = account ? await svc.db.db.query.zaloMenus.findFirst({ where: eq(zaloMenus.accountId, account.id) }) : undefined;
+    const labels = new Map([...lastText().matchAll(/^(\d+)\. (?:[☐☑] )?(.+)$/gm)].map((m) => [Number(m[1]), m[2]!]));
+    return ((menu?.payloads ?? []) as string[]).map((payload, i) => ({ label: labels.get(i + 1) ?? '', payload }));
+  },
+  tap: (label) => choose(label),
+  say: (text) => say(text),
+};
+
 describe('a resident on Zalo', () => {
   it('follows, consents, declares (phone from the info form) and gets the pass image', async () => {
     await send(zaloEvents.follow(user));
@@ -69,11 +85,9 @@ describe('a resident on Zalo', () => {
     await say('cai khe');
     await choose('Phường Cái Khế');
     await say('12 Trần Văn Khéo');
-    await say('Không');
-    await choose('Không có triệu chứng');
-    await say('ko');
-    await say('k');
-    await say('khong');
+    await answerHealthQuestions(zaloForm, {
+      answers: { travel: 'Không', symptoms: { tap: 'Không có triệu chứng' }, contact_case: 'ko', contact_area: 'k', contact_symptoms: 'khong' },
+    });
     await choose('2');
     for (const s of ['Nguyễn Văn An', '1985', '+84912345678', 'CCCD ••••1234', 'Phường Cái Khế']) expect(lastText()).toContain(s);
     const out = await choose('Xác nhận');

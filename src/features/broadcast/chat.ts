@@ -1,4 +1,5 @@
-import type { DialogContext, Feature, Flow } from '../../core/dialog.js';
+import { callbackData } from '../../core/callback-data.js';
+import { defineFlow, type DialogContext, type Feature } from '../../core/dialog.js';
 import { AppError } from '../../core/errors.js';
 import type { ChannelName } from '../../core/messages.js';
 import { ACCESS, accountActor, hasAnyRole } from '../officials/roles.js';
@@ -18,16 +19,19 @@ interface Draft {
   audience?: Audience;
   wardNames?: string[];
 }
-const draft = (ctx: DialogContext) => ctx.state.data as Draft;
+/** The draft's buttons: `bc:all`, `bc:send`… */
+const BC = callbackData('bc');
+type BroadcastStep = 'text' | 'audience' | 'wards' | 'confirm';
+const draft = (ctx: DialogContext<BroadcastStep, Draft>) => ctx.data;
 
 function cancelled(ctx: DialogContext): void {
   ctx.end();
   ctx.reply({ text: ctx.t('broadcast:draft_cancelled') });
 }
 
-const flow: Flow = {
-  name: FLOW,
-  steps: {
+const flow = defineFlow<Draft>()(
+  FLOW,
+  {
     text: {
       ask: async (ctx) => ctx.reply({ text: ctx.t('broadcast:ask_text') }),
       handle: async (ctx, input) => {
@@ -50,19 +54,19 @@ const flow: Flow = {
         ctx.reply({
           text: ctx.t('broadcast:ask_audience'),
           buttons: [
-            [{ label: ctx.t('broadcast:audience_all'), payload: 'bc:all' }],
-            [{ label: ctx.t('broadcast:audience_wards'), payload: 'bc:wards' }],
-            [{ label: ctx.t('broadcast:cancel_button'), payload: 'bc:cancel' }],
+            [{ label: ctx.t('broadcast:audience_all'), payload: BC.data('all') }],
+            [{ label: ctx.t('broadcast:audience_wards'), payload: BC.data('wards') }],
+            [{ label: ctx.t('broadcast:cancel_button'), payload: BC.data('cancel') }],
           ],
         }),
       handle: async (ctx, input) => {
         const v = input.kind === 'button' ? input.payload : input.kind === 'text' ? foldName(input.text) : '';
-        if (v === 'bc:cancel' || isCancelWord(v)) return cancelled(ctx);
-        if (['bc:all', '1', 'tat ca', 'moi nguoi', 'all', 'everyone'].includes(v)) {
+        if (v === BC.data('cancel') || isCancelWord(v)) return cancelled(ctx);
+        if ([BC.data('all'), '1', 'tat ca', 'moi nguoi', 'all', 'everyone'].includes(v)) {
           draft(ctx).audience = { all: true };
           return ctx.goto('confirm');
         }
-        if (['bc:wards', '2', 'phuong', 'chon phuong', 'wards', 'ward'].includes(v)) return ctx.goto('wards');
+        if ([BC.data('wards'), '2', 'phuong', 'chon phuong', 'wards', 'ward'].includes(v)) return ctx.goto('wards');
         // Ward names typed straight away are taken as the choice.
         if (input.kind === 'text') return takeWards(ctx, input.text);
         return ctx.goto('audience');
@@ -101,18 +105,18 @@ const flow: Flow = {
               unreachable: count.unreachable,
             }),
             buttons: [
-              [{ label: ctx.t('broadcast:send_button'), payload: 'bc:send' }],
-              [{ label: ctx.t('broadcast:edit_button'), payload: 'bc:edit' }],
-              [{ label: ctx.t('broadcast:cancel_button'), payload: 'bc:cancel' }],
+              [{ label: ctx.t('broadcast:send_button'), payload: BC.data('send') }],
+              [{ label: ctx.t('broadcast:edit_button'), payload: BC.data('edit') }],
+              [{ label: ctx.t('broadcast:cancel_button'), payload: BC.data('cancel') }],
             ],
           },
         );
       },
       handle: async (ctx, input) => {
         const v = input.kind === 'button' ? input.payload : input.kind === 'text' ? foldName(input.text) : '';
-        if (v === 'bc:cancel' || isCancelWord(v)) return cancelled(ctx);
-        if (v === 'bc:edit' || v === 'sua' || v === 'edit') return ctx.goto('text');
-        if (v !== 'bc:send' && v !== 'gui' && v !== 'send') return ctx.goto('confirm');
+        if (v === BC.data('cancel') || isCancelWord(v)) return cancelled(ctx);
+        if (v === BC.data('edit') || v === 'sua' || v === 'edit') return ctx.goto('text');
+        if (v !== BC.data('send') && v !== 'gui' && v !== 'send') return ctx.goto('confirm');
         // The role may have been taken away while the draft waited.
         if (!(await mayBroadcast(ctx))) {
           ctx.end();
@@ -136,9 +140,10 @@ const flow: Flow = {
       },
     },
   },
-};
+  [BC],
+);
 
-async function takeWards(ctx: DialogContext, typed: string): Promise<void> {
+async function takeWards(ctx: DialogContext<BroadcastStep, Draft>, typed: string): Promise<void> {
   const m = await matchWards(ctx.tx, typed);
   if (!m.ok) {
     const lines: string[] = [];
@@ -170,7 +175,7 @@ export function broadcastFeature(): Feature {
       {
         names: ['thongbao', 'broadcast'],
         allowed: mayBroadcast,
-        run: (ctx) => ctx.go(FLOW, 'text', {}),
+        run: (ctx) => ctx.go(flow, 'text', {}),
       },
       {
         names: ['huythongbao', 'cancelbroadcast'],

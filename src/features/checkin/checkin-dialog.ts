@@ -1,4 +1,5 @@
-import type { DialogContext, Feature, Flow, StepInput } from '../../core/dialog.js';
+import { callbackData } from '../../core/callback-data.js';
+import { defineFlow, inFlow, type DialogContext, type Feature, type StepInput } from '../../core/dialog.js';
 import { formatDateTime, formatTime } from '../../core/i18n.js';
 import type { Venue } from '../../db/schema/index.js';
 import { startDeclaration } from '../declaration/start.js';
@@ -11,19 +12,23 @@ import { historyOfAccount, leaveVenue, personIdsOfAccount, recordCheckins } from
 
 const FLOW = 'checkin';
 /** Payloads of the confirm step's buttons, all under one prefix so a press that outlived its step is recognised. */
-const CONFIRM_PREFIX = 'cf';
-const P_TOGGLE = `${CONFIRM_PREFIX}:t:`;
-const P_OK = `${CONFIRM_PREFIX}:ok`;
-const P_CANCEL = `${CONFIRM_PREFIX}:no`;
+const CONFIRM = callbackData('cf');
+const P_TOGGLE = CONFIRM.data('t', '');
+const P_OK = CONFIRM.data('ok');
+const P_CANCEL = CONFIRM.data('no');
 /** Global button: leave a venue (works any time after the check-in message). */
-export const LEAVE_PREFIX = 'leave';
+const LEAVE = callbackData('leave');
+export const LEAVE_PREFIX = LEAVE.prefix;
+/** Start parameter of a venue's poster link: `v_<code>`. */
+const VENUE_START = callbackData('v', '_');
 
-export const leaveButton = (t: DialogContext['t'], venueId: string) => ({ label: t('checkin:btn_leave'), payload: `${LEAVE_PREFIX}:${venueId}` });
+export const leaveButton = (t: DialogContext['t'], venueId: string) => ({ label: t('checkin:btn_leave'), payload: LEAVE.data(venueId) });
 
 interface ConfirmData {
   venueId: string;
   selected: string[];
 }
+type ConfirmContext = DialogContext<'confirm', ConfirmData>;
 
 /**
  * A check-in from a poster link or a typed code: find the venue, make sure the person has a valid declaration
@@ -58,11 +63,11 @@ async function beginCheckin(ctx: DialogContext, raw: string): Promise<void> {
     });
     return;
   }
-  await ctx.go(FLOW, 'confirm', { venueId: venue.id, selected: [] } satisfies ConfirmData);
+  await ctx.go(confirmFlow, 'confirm', { venueId: venue.id, selected: [] });
 }
 
-async function askConfirm(ctx: DialogContext): Promise<void> {
-  const data = ctx.state.data as unknown as ConfirmData;
+async function askConfirm(ctx: ConfirmContext): Promise<void> {
+  const data = ctx.data;
   const venue = await venueById(ctx.tx, data.venueId);
   if (!venue) {
     ctx.end();
@@ -88,8 +93,8 @@ async function askConfirm(ctx: DialogContext): Promise<void> {
 const YES = /^(c[oó]|ok|okay|yes|y|[đd]ồng ý|dong y|x[aá]c nh[aậ]n|xac nhan)$/i;
 const NO = /^(kh[oô]ng|khong|ko|k|no|n|hu[yỷ]|huy|cancel)$/i;
 
-async function handleConfirm(ctx: DialogContext, input: StepInput): Promise<void> {
-  const data = ctx.state.data as unknown as ConfirmData;
+async function handleConfirm(ctx: ConfirmContext, input: StepInput): Promise<void> {
+  const data = ctx.data;
   let action: 'ok' | 'cancel' | 'toggle' | undefined;
   let toggleId: string | undefined;
   if (input.kind === 'button') {
@@ -225,23 +230,20 @@ async function showHistory(ctx: DialogContext): Promise<void> {
  * already — not the runner's command menu, which reads as if the check-in failed.
  */
 async function confirmPress(ctx: DialogContext, rest: string): Promise<void> {
-  if (ctx.state.flow === FLOW && ctx.state.step === 'confirm') return handleConfirm(ctx, { kind: 'button', payload: `${CONFIRM_PREFIX}:${rest}` });
+  if (inFlow(ctx, confirmFlow) && ctx.state.step === 'confirm') return handleConfirm(ctx, { kind: 'button', payload: CONFIRM.data(rest) });
   ctx.reply({ text: ctx.t('checkin:confirm_stale') });
 }
 
-const confirmFlow: Flow = {
-  name: FLOW,
-  steps: { confirm: { ask: askConfirm, handle: handleConfirm } },
-};
+const confirmFlow = defineFlow<ConfirmData>()(FLOW, { confirm: { ask: askConfirm, handle: handleConfirm } }, [CONFIRM]);
 
 export function checkinFeature(): Feature {
   return {
     name: 'checkin',
     commands: [{ names: ['lichsu', 'history'], descriptionKey: 'checkin:history_description', run: showHistory }],
-    startHandlers: [{ prefix: 'v', run: beginCheckin }],
+    startHandlers: [{ prefix: VENUE_START.prefix, run: beginCheckin }],
     buttonHandlers: [
-      { prefix: LEAVE_PREFIX, run: leave },
-      { prefix: CONFIRM_PREFIX, run: confirmPress },
+      { prefix: LEAVE.prefix, run: leave },
+      { prefix: CONFIRM.prefix, run: confirmPress },
     ],
     flows: [confirmFlow],
     async onIdleText(ctx, text) {

@@ -1,32 +1,31 @@
-import type { DialogContext, Flow, Step, StepInput } from '../../core/dialog.js';
+import { fold, parsePhone, parseYesNo, isTypedNo, type Parsed } from '../../core/answer-parsing.js';
+import { callbackData } from '../../core/callback-data.js';
+import { defineFlow, type DialogContext, type Step, type StepInput } from '../../core/dialog.js';
 import type { Button } from '../../core/messages.js';
 import { passMessage } from '../pass/pass-message.js';
 import { encryptNationalId } from '../people/national-id.js';
-import { addDeclaration, savePerson, type ProfileInput } from '../people/store.js';
+import { addDeclaration, savePerson, type HealthInput, type ProfileInput } from '../people/store.js';
 import { searchWards, wardByCode, wardCount, WARD_CHOICES } from '../wards/store.js';
 import {
-  fold,
-  parseBirthYear,
-  parseDoses,
-  parseFreeText,
-  parseGender,
-  parseName,
-  parseNationalId,
-  parsePhone,
-  parseSymptoms,
-  parseYesNo,
-  SYMPTOMS,
-  type Parsed,
-  type Symptom,
-} from './validators.js';
+  formatAnswer,
+  HEALTH_QUESTIONS,
+  PROFILE_QUESTIONS,
+  QUESTIONS,
+  SHOWN_ORDER,
+  questionByKey,
+  type Answers,
+  type Question,
+  type QuestionRow,
+} from './questions.js';
+import { parseNationalId } from './validators.js';
 
 export const DECLARE_FLOW = 'declare';
 
 /**
- * What the dialog collects, kept in the dialog state between updates. The national ID is only ever held here
- * encrypted (the state row is stored too).
+ * What the dialog collects, kept in the dialog state between updates: the answers by column (questions.ts) and
+ * where the dialog is. The national ID is only ever held here encrypted (the state row is stored too).
  */
-export interface DeclarationData {
+export type DeclarationData = Answers & {
   /** 'full' = profile + health (first time), 'health' = re-declaration, 'profile' = edit a profile only */
   mode: 'full' | 'health' | 'profile';
   target: 'self' | 'family';
@@ -34,360 +33,338 @@ export interface DeclarationData {
   resumeStart?: string;
   /** set while changing one field from the summary: the next answer returns to the summary */
   editing?: boolean;
-  fullName?: string;
-  birthYear?: number;
-  gender?: 'male' | 'female' | 'other';
-  phone?: string | null;
-  /** undefined = keep what is stored; null = none */
-  idNumber?: { enc: string; last4: string; kind: string } | null;
   /** last 4 digits and kind of the stored ID (shown in the summary when unchanged) */
   storedId?: { last4: string; kind: string } | null;
-  wardCode?: string | null;
   wardName?: string | null;
   wardChoices?: string[];
-  street?: string | null;
-  vaccineDoses?: number | null;
-  travel?: boolean;
-  travelPlaces?: string | null;
-  symptoms?: Symptom[];
-  contactCase?: boolean;
-  contactOutbreakArea?: boolean;
-  contactSymptoms?: boolean;
+};
+
+/** The steps a question takes: its key, a ward's search and pick, a yes/no's follow-up. */
+type StepsOf<Q> = Q extends { kind: 'ward' }
+  ? 'ward_query' | 'ward_pick'
+  : Q extends { key: infer K extends string; followUp: { key: infer F extends string } }
+    ? K | F
+    : Q extends { key: infer K extends string }
+      ? K
+      : never;
+export type DeclarationStep = StepsOf<Question> | 'summary' | 'edit';
+type Ctx = DialogContext<DeclarationStep, DeclarationData>;
+type DeclarationStepDef = Step<DeclarationStep, DeclarationData>;
+
+/** Every button of the declaration: `d.yes.<key>`, `d.g.male`, `d.s.fever`, `d.e.<key>`, `d.confirm`… */
+const D = callbackData('d', '.');
+
+/** Answers by column, for the rows' generic reading and writing (the same object as ctx.data). */
+const answers = (ctx: Ctx): Record<string, unknown> => ctx.data;
+
+function order(mode: DeclarationData['mode']): readonly QuestionRow[] {
+  if (mode === 'health') return HEALTH_QUESTIONS;
+  if (mode === 'profile') return PROFILE_QUESTIONS;
+  return ALL;
 }
 
-const PROFILE_STEPS = ['name', 'birth_year', 'gender', 'phone', 'id_number', 'ward_query', 'street'] as const;
-const HEALTH_STEPS = ['travel', 'symptoms', 'contact_case', 'contact_area', 'contact_symptoms'] as const;
+const ALL: readonly QuestionRow[] = QUESTIONS;
 
-function order(mode: DeclarationData['mode']): string[] {
-  if (mode === 'health') return [...HEALTH_STEPS];
-  if (mode === 'profile') return [...PROFILE_STEPS, 'vaccine'];
-  return [...PROFILE_STEPS, ...HEALTH_STEPS, 'vaccine'];
-}
+/** The step that asks a question. */
+const entryStep = (q: QuestionRow): DeclarationStep => (q.kind === 'ward' ? 'ward_query' : (q.key as DeclarationStep));
 
-const data = (ctx: DialogContext) => ctx.state.data as unknown as DeclarationData;
-
-/** Go to the question after `from`, or back to the summary when one field was being changed. */
-async function next(ctx: DialogContext, from: string): Promise<void> {
-  const d = data(ctx);
+/** Go to the question after `from` (a question key), or back to the summary when one field was being changed. */
+async function next(ctx: Ctx, from: string): Promise<void> {
+  const d = ctx.data;
   if (d.editing) return ctx.goto('summary');
-  const steps = order(d.mode);
-  return ctx.goto(steps[steps.indexOf(from) + 1] ?? 'summary');
+  const qs = order(d.mode);
+  const after = qs[qs.findIndex((q) => q.key === from) + 1];
+  return ctx.goto(after ? entryStep(after) : 'summary');
 }
 
 const tk = (key: string) => `declaration:${key}`;
 
-function refuse(ctx: DialogContext, reason: string): Promise<void> {
+function refuse(ctx: Ctx, reason: string): Promise<void> {
   ctx.reply({ text: ctx.t(tk(reason)) });
-  return ctx.goto(ctx.state.step!);
+  return ctx.repeat();
 }
 
 const answer = (input: StepInput): string | undefined =>
   input.kind === 'text' ? input.text : input.kind === 'button' ? input.payload : undefined;
 
-const yesNoButtons = (ctx: DialogContext): Button[][] => [
-  [
-    { label: ctx.t(tk('btn_yes')), payload: 'd.yes' },
-    { label: ctx.t(tk('btn_no')), payload: 'd.no' },
-  ],
-];
+const isSkip = (a: string) => a === D.data('skip') || fold(a) === 'bo qua' || fold(a) === 'skip';
 
-function parseYesNoAnswer(input: StepInput): Parsed<boolean> {
-  const a = answer(input);
-  if (a === 'd.yes') return { ok: true, value: true };
-  if (a === 'd.no') return { ok: true, value: false };
-  return a === undefined ? { ok: false, reason: 'err_yes_no' } : parseYesNo(a);
-}
-
-/** A step that takes a typed answer through a parser. */
-function typedStep<T>(
-  name: string,
-  promptKey: string,
-  parse: (text: string, ctx: DialogContext) => Parsed<T> | Promise<Parsed<T>>,
-  store: (d: DeclarationData, v: T) => void,
-  extra?: (ctx: DialogContext) => Partial<{ buttons: Button[][]; requestContact: { label: string } }>,
-  onButton?: (ctx: DialogContext, payload: string) => Promise<boolean>,
-): Step {
-  return {
-    ask: async (ctx) => {
-      ctx.reply({ text: ctx.t(tk(promptKey), promptParams(ctx)), ...(extra?.(ctx) ?? {}) });
-    },
-    handle: async (ctx, input) => {
-      if (input.kind === 'button' && onButton && (await onButton(ctx, input.payload))) return;
-      if (input.kind !== 'text') return refuse(ctx, 'err_type_answer');
-      const r = await parse(input.text, ctx);
-      if (!r.ok) return refuse(ctx, r.reason);
-      store(data(ctx), r.value);
-      return next(ctx, name);
-    },
-  };
-}
-
-function promptParams(ctx: DialogContext): Record<string, unknown> {
-  const d = data(ctx);
+function promptParams(ctx: Ctx): Record<string, unknown> {
+  const d = ctx.data;
   return { name: d.fullName ?? '', context: d.target === 'family' ? 'family' : undefined };
 }
 
-/** Yes/no question stored in one field. */
-function yesNoStep(name: string, promptKey: string, store: (d: DeclarationData, v: boolean) => void): Step {
+const skipButton = (ctx: Ctx): Button[][] => [[{ label: ctx.t(tk('btn_skip')), payload: D.data('skip') }]];
+
+/** Yes/no buttons carry the question's key (`d.yes.travel`), so what is asked can be read from them. */
+function parseYesNoAnswer(input: StepInput): Parsed<boolean> {
+  const a = answer(input);
+  const rest = a === undefined ? undefined : D.rest(a);
+  if (rest !== undefined && /^yes(\.|$)/.test(rest)) return { ok: true, value: true };
+  if (rest !== undefined && /^no(\.|$)/.test(rest)) return { ok: true, value: false };
+  return a === undefined ? { ok: false, reason: 'err_yes_no' } : parseYesNo(a);
+}
+
+/** A typed answer through the row's parser (text, year) or a follow-up's. */
+function typedStep(key: string, ask: string, parse: (text: string, now: Date) => Parsed<unknown>, column: string): DeclarationStepDef {
   return {
     ask: async (ctx) => {
-      ctx.reply({ text: ctx.t(tk(promptKey), promptParams(ctx)), buttons: yesNoButtons(ctx) });
+      ctx.reply({ text: ctx.t(tk(ask), promptParams(ctx)) });
     },
     handle: async (ctx, input) => {
-      const r = parseYesNoAnswer(input);
+      if (input.kind !== 'text') return refuse(ctx, 'err_type_answer');
+      const r = parse(input.text, ctx.deps.clock.now());
       if (!r.ok) return refuse(ctx, r.reason);
-      store(data(ctx), r.value);
-      return next(ctx, name);
+      answers(ctx)[column] = r.value;
+      return next(ctx, key);
     },
   };
 }
 
-const skipButton = (ctx: DialogContext): Button[][] => [[{ label: ctx.t(tk('btn_skip')), payload: 'd.skip' }]];
-
-const steps: Record<string, Step> = {
-  name: typedStep('name', 'ask_name', (t) => parseName(t), (d, v) => (d.fullName = v)),
-
-  birth_year: typedStep('birth_year', 'ask_birth_year', (t, ctx) => parseBirthYear(t, ctx.deps.clock.now()), (d, v) => (d.birthYear = v)),
-
-  gender: {
+function yesNoStep(q: QuestionRow): DeclarationStepDef {
+  const first = HEALTH_QUESTIONS[0]?.key === q.key;
+  return {
     ask: async (ctx) => {
-      ctx.reply({
-        text: ctx.t(tk('ask_gender'), promptParams(ctx)),
-        buttons: [
-          [
-            { label: ctx.t(tk('gender_male')), payload: 'd.g.male' },
-            { label: ctx.t(tk('gender_female')), payload: 'd.g.female' },
-            { label: ctx.t(tk('gender_other')), payload: 'd.g.other' },
-          ],
+      const d = ctx.data;
+      const buttons: Button[][] = [
+        [
+          { label: ctx.t(tk('btn_yes')), payload: D.data('yes', q.key) },
+          { label: ctx.t(tk('btn_no')), payload: D.data('no', q.key) },
         ],
-      });
+      ];
+      // A re-declaration starts here: the one place to reach the profile without /giadinh.
+      if (first && d.mode === 'health' && !d.editing) buttons.push([{ label: ctx.t(tk('btn_update_profile')), payload: D.data('profile') }]);
+      ctx.reply({ text: ctx.t(tk(q.ask), promptParams(ctx)), buttons });
     },
     handle: async (ctx, input) => {
-      const a = answer(input);
-      const r = a?.startsWith('d.g.') ? parseGender(a.slice(4)) : a !== undefined ? parseGender(a) : undefined;
-      if (!r?.ok) return refuse(ctx, 'err_gender');
-      data(ctx).gender = r.value;
-      return next(ctx, 'gender');
-    },
-  },
-
-  phone: {
-    ask: async (ctx) => {
-      const d = data(ctx);
-      const self = d.target === 'self';
-      ctx.reply({
-        // Only Telegram can offer the share-contact button; elsewhere the number is typed.
-        text: ctx.t(tk(!self ? 'ask_phone_family' : ctx.channel === 'telegram' ? 'ask_phone' : 'ask_phone_typed'), promptParams(ctx)),
-        ...(self ? { requestContact: { label: ctx.t(tk('btn_share_phone')) } } : { buttons: skipButton(ctx) }),
-      });
-    },
-    handle: async (ctx, input) => {
-      const d = data(ctx);
-      if (input.kind === 'contact') {
-        // Only a number the platform vouches for is the sender's own; anyone can forward someone else's card.
-        if (!input.isOwn) return refuse(ctx, 'err_contact_not_own');
-        const r = parsePhone(input.phone);
-        if (!r.ok) return refuse(ctx, r.reason);
-        d.phone = r.value;
-        return next(ctx, 'phone');
-      }
-      if (input.kind === 'button' && input.payload === 'd.skip' && d.target === 'family') {
-        d.phone = null;
-        return next(ctx, 'phone');
-      }
-      if (input.kind !== 'text') return refuse(ctx, 'err_type_answer');
-      if (d.target === 'family' && parseYesNo(input.text).ok && !(parseYesNo(input.text) as { value: boolean }).value) {
-        d.phone = null;
-        return next(ctx, 'phone');
-      }
-      const r = parsePhone(input.text);
-      if (!r.ok) return refuse(ctx, r.reason);
-      d.phone = r.value;
-      return next(ctx, 'phone');
-    },
-  },
-
-  id_number: {
-    ask: async (ctx) => {
-      ctx.reply({ text: ctx.t(tk('ask_id_number'), promptParams(ctx)), buttons: skipButton(ctx) });
-    },
-    handle: async (ctx, input) => {
-      const d = data(ctx);
-      const a = answer(input);
-      if (a === undefined) return refuse(ctx, 'err_type_answer');
-      if (a === 'd.skip' || (parseYesNo(a).ok && !(parseYesNo(a) as { value: boolean }).value) || fold(a) === 'bo qua' || fold(a) === 'skip') {
-        d.idNumber = null;
-        return next(ctx, 'id_number');
-      }
-      const r = parseNationalId(a);
-      if (!r.ok) return refuse(ctx, r.reason);
-      const enc = encryptNationalId(ctx.deps.secrets!.dataKey, r.value.number);
-      d.idNumber = { ...enc, kind: r.value.kind };
-      return next(ctx, 'id_number');
-    },
-  },
-
-  ward_query: {
-    ask: async (ctx) => {
-      if ((await wardCount(ctx.tx)) === 0) {
-        // No ward list imported yet: the street answer carries the whole address.
-        data(ctx).wardCode = null;
-        data(ctx).wardName = null;
-        return next(ctx, 'ward_query');
-      }
-      ctx.reply({ text: ctx.t(tk('ask_ward'), promptParams(ctx)) });
-    },
-    handle: async (ctx, input) => {
-      if (input.kind !== 'text') return refuse(ctx, 'err_type_answer');
-      return offerWards(ctx, input.text);
-    },
-  },
-
-  ward_pick: {
-    ask: async (ctx) => {
-      const d = data(ctx);
-      const codes = d.wardChoices ?? [];
-      const buttons: Button[][] = [];
-      for (const code of codes) {
-        const w = await wardByCode(ctx.tx, code);
-        if (w) buttons.push([{ label: `${w.name}, ${w.district}`, payload: `d.w.${code}` }]);
-      }
-      buttons.push([{ label: ctx.t(tk('btn_search_again')), payload: 'd.w.again' }]);
-      ctx.reply({ text: ctx.t(tk('ask_ward_pick')), buttons });
-    },
-    handle: async (ctx, input) => {
-      const d = data(ctx);
-      if (input.kind === 'text') return offerWards(ctx, input.text);
-      if (input.kind !== 'button' || !input.payload.startsWith('d.w.')) return refuse(ctx, 'err_pick_ward');
-      const code = input.payload.slice(4);
-      if (code === 'again') return ctx.goto('ward_query');
-      const w = (d.wardChoices ?? []).includes(code) ? await wardByCode(ctx.tx, code) : undefined;
-      if (!w) return refuse(ctx, 'err_pick_ward');
-      d.wardCode = w.code;
-      d.wardName = `${w.name}, ${w.district}`;
-      delete d.wardChoices;
-      return next(ctx, 'ward_query');
-    },
-  },
-
-  street: typedStep('street', 'ask_street', (t) => parseFreeText(t), (d, v) => (d.street = v)),
-
-  travel: {
-    ask: async (ctx) => {
-      const d = data(ctx);
-      const buttons = yesNoButtons(ctx);
-      if (d.mode === 'health' && !d.editing) buttons.push([{ label: ctx.t(tk('btn_update_profile')), payload: 'd.profile' }]);
-      ctx.reply({ text: ctx.t(tk('ask_travel'), promptParams(ctx)), buttons });
-    },
-    handle: async (ctx, input) => {
-      const d = data(ctx);
-      if (input.kind === 'button' && input.payload === 'd.profile') {
+      const d = ctx.data;
+      if (first && input.kind === 'button' && input.payload === D.data('profile')) {
         d.mode = 'full';
-        return ctx.goto('name');
+        return ctx.goto(entryStep(ALL[0]!));
       }
       const r = parseYesNoAnswer(input);
       if (!r.ok) return refuse(ctx, r.reason);
-      d.travel = r.value;
-      if (r.value) return ctx.goto('travel_places');
-      d.travelPlaces = null;
-      return next(ctx, 'travel');
+      answers(ctx)[q.column] = r.value;
+      if (q.followUp) {
+        if (r.value) return ctx.goto(q.followUp.key as DeclarationStep);
+        answers(ctx)[q.followUp.column] = null;
+      }
+      return next(ctx, q.key);
     },
-  },
+  };
+}
 
-  travel_places: typedStep('travel', 'ask_travel_places', (t) => parseFreeText(t), (d, v) => (d.travelPlaces = v)),
-
-  symptoms: {
+function choiceStep(q: QuestionRow): DeclarationStepDef {
+  const head = `${q.payload}.`;
+  return {
     ask: async (ctx) => {
-      const d = data(ctx);
-      const chosen = new Set(d.symptoms ?? []);
+      const buttons: Button[][] = [
+        (q.options ?? []).map((o) => ({ label: o.label ? ctx.t(tk(o.label)) : o.value, payload: D.data(q.payload!, o.value) })),
+      ];
+      if (q.skippable) buttons.push(...skipButton(ctx));
+      ctx.reply({ text: ctx.t(tk(q.ask), promptParams(ctx)), buttons });
+    },
+    handle: async (ctx, input) => {
+      const a = answer(input);
+      if (a === undefined) return refuse(ctx, q.error!);
+      if (q.skippable && isSkip(a)) {
+        answers(ctx)[q.column] = null;
+        return next(ctx, q.key);
+      }
+      const rest = D.rest(a);
+      const r = q.parse!(rest?.startsWith(head) ? rest.slice(head.length) : a, ctx.deps.clock.now());
+      if (!r.ok) return refuse(ctx, r.reason);
+      answers(ctx)[q.column] = r.value;
+      return next(ctx, q.key);
+    },
+  };
+}
+
+function multiChoiceStep(q: QuestionRow): DeclarationStepDef {
+  const head = `${q.payload}.`;
+  const values = (q.options ?? []).map((o) => o.value);
+  return {
+    ask: async (ctx) => {
+      const chosen = new Set((answers(ctx)[q.column] as string[] | undefined) ?? []);
+      const options = q.options ?? [];
       const buttons: Button[][] = [];
-      for (let i = 0; i < SYMPTOMS.length; i += 2) {
+      for (let i = 0; i < options.length; i += 2) {
         buttons.push(
-          SYMPTOMS.slice(i, i + 2).map((s) => ({
-            label: `${chosen.has(s) ? '☑' : '☐'} ${ctx.t(tk(`symptom_${s}`))}`,
-            payload: `d.s.${s}`,
+          options.slice(i, i + 2).map((o) => ({
+            label: `${chosen.has(o.value) ? '☑' : '☐'} ${o.label ? ctx.t(tk(o.label)) : o.value}`,
+            payload: D.data(q.payload!, o.value),
           })),
         );
       }
       buttons.push([
         chosen.size > 0
-          ? { label: ctx.t(tk('btn_symptoms_done')), payload: 'd.s.done' }
-          : { label: ctx.t(tk('btn_no_symptoms')), payload: 'd.s.none' },
+          ? { label: ctx.t(tk(q.doneLabel!)), payload: D.data(q.payload!, 'done') }
+          : { label: ctx.t(tk(q.noneLabel!)), payload: D.data(q.payload!, 'none') },
       ]);
-      ctx.reply({ text: ctx.t(tk(chosen.size > 0 ? 'ask_symptoms_more' : 'ask_symptoms'), promptParams(ctx)), buttons });
+      ctx.reply({ text: ctx.t(tk(chosen.size > 0 && q.askMore ? q.askMore : q.ask), promptParams(ctx)), buttons });
     },
     handle: async (ctx, input) => {
-      const d = data(ctx);
-      if (input.kind === 'button' && input.payload.startsWith('d.s.')) {
-        const v = input.payload.slice(4);
+      const rest = input.kind === 'button' ? D.rest(input.payload) : undefined;
+      if (rest?.startsWith(head)) {
+        const v = rest.slice(head.length);
         if (v === 'none') {
-          d.symptoms = [];
-          return next(ctx, 'symptoms');
+          answers(ctx)[q.column] = [];
+          return next(ctx, q.key);
         }
-        if (v === 'done') return next(ctx, 'symptoms');
-        if ((SYMPTOMS as readonly string[]).includes(v)) {
-          const set = new Set(d.symptoms ?? []);
-          if (set.has(v as Symptom)) set.delete(v as Symptom);
-          else set.add(v as Symptom);
-          d.symptoms = SYMPTOMS.filter((s) => set.has(s));
-          return ctx.goto('symptoms');
+        if (v === 'done') return next(ctx, q.key);
+        if (values.includes(v)) {
+          const set = new Set((answers(ctx)[q.column] as string[] | undefined) ?? []);
+          if (set.has(v)) set.delete(v);
+          else set.add(v);
+          answers(ctx)[q.column] = values.filter((s) => set.has(s));
+          return ctx.repeat();
         }
       }
-      if (input.kind !== 'text') return refuse(ctx, 'err_symptoms');
-      const r = parseSymptoms(input.text);
+      if (input.kind !== 'text') return refuse(ctx, q.error!);
+      const r = q.parse!(input.text, ctx.deps.clock.now());
       if (!r.ok) return refuse(ctx, r.reason);
-      d.symptoms = r.value;
-      return next(ctx, 'symptoms');
+      answers(ctx)[q.column] = r.value;
+      return next(ctx, q.key);
     },
-  },
+  };
+}
 
-  contact_case: yesNoStep('contact_case', 'ask_contact_case', (d, v) => (d.contactCase = v)),
-  contact_area: yesNoStep('contact_area', 'ask_contact_area', (d, v) => (d.contactOutbreakArea = v)),
-  contact_symptoms: yesNoStep('contact_symptoms', 'ask_contact_symptoms', (d, v) => (d.contactSymptoms = v)),
-
-  vaccine: {
+function phoneStep(q: QuestionRow): DeclarationStepDef {
+  const store = (ctx: Ctx, phone: string | null) => {
+    answers(ctx)[q.column] = phone;
+    return next(ctx, q.key);
+  };
+  return {
     ask: async (ctx) => {
+      const self = ctx.data.target === 'self';
       ctx.reply({
-        text: ctx.t(tk('ask_vaccine'), promptParams(ctx)),
-        buttons: [
-          [0, 1, 2, 3].map((n) => ({ label: String(n), payload: `d.v.${n}` })),
-          [{ label: ctx.t(tk('btn_skip')), payload: 'd.skip' }],
-        ],
+        // Only Telegram can offer the share-contact button; elsewhere the number is typed.
+        text: ctx.t(tk(!self ? `${q.ask}_family` : ctx.channel === 'telegram' ? q.ask : `${q.ask}_typed`), promptParams(ctx)),
+        ...(self ? { requestContact: { label: ctx.t(tk('btn_share_phone')) } } : { buttons: skipButton(ctx) }),
       });
     },
     handle: async (ctx, input) => {
-      const d = data(ctx);
-      const a = answer(input);
-      if (a === undefined) return refuse(ctx, 'err_doses');
-      if (a === 'd.skip' || fold(a) === 'bo qua' || fold(a) === 'skip') {
-        d.vaccineDoses = null;
-        return next(ctx, 'vaccine');
+      const family = ctx.data.target === 'family';
+      if (input.kind === 'contact') {
+        // Only a number the platform vouches for is the sender's own; anyone can forward someone else's card.
+        if (!input.isOwn) return refuse(ctx, 'err_contact_not_own');
+        const r = parsePhone(input.phone);
+        if (!r.ok) return refuse(ctx, r.reason);
+        return store(ctx, r.value);
       }
-      const r = parseDoses(a.startsWith('d.v.') ? a.slice(4) : a);
+      if (input.kind === 'button' && input.payload === D.data('skip') && family) return store(ctx, null);
+      if (input.kind !== 'text') return refuse(ctx, 'err_type_answer');
+      if (family && isTypedNo(input.text)) return store(ctx, null);
+      const r = parsePhone(input.text);
       if (!r.ok) return refuse(ctx, r.reason);
-      d.vaccineDoses = r.value;
-      return next(ctx, 'vaccine');
+      return store(ctx, r.value);
     },
-  },
+  };
+}
 
+function nationalIdStep(q: QuestionRow): DeclarationStepDef {
+  return {
+    ask: async (ctx) => {
+      ctx.reply({ text: ctx.t(tk(q.ask), promptParams(ctx)), buttons: skipButton(ctx) });
+    },
+    handle: async (ctx, input) => {
+      const a = answer(input);
+      if (a === undefined) return refuse(ctx, 'err_type_answer');
+      if (isSkip(a) || isTypedNo(a)) {
+        answers(ctx)[q.column] = null;
+        return next(ctx, q.key);
+      }
+      const r = parseNationalId(a);
+      if (!r.ok) return refuse(ctx, r.reason);
+      const enc = encryptNationalId(ctx.deps.secrets!.dataKey, r.value.number);
+      answers(ctx)[q.column] = { ...enc, kind: r.value.kind };
+      return next(ctx, q.key);
+    },
+  };
+}
+
+function wardSteps(q: QuestionRow): Record<'ward_query' | 'ward_pick', DeclarationStepDef> {
+  const WARD = `${q.payload!}.`;
+  async function offerWards(ctx: Ctx, text: string): Promise<void> {
+    const found = await searchWards(ctx.tx, text);
+    if (found.length === 0) {
+      ctx.reply({ text: ctx.t(tk('err_ward_none')) });
+      return ctx.goto('ward_query');
+    }
+    if (found.length > WARD_CHOICES) ctx.reply({ text: ctx.t(tk('ward_many'), { count: WARD_CHOICES }) });
+    ctx.data.wardChoices = found.slice(0, WARD_CHOICES).map((w) => w.code);
+    return ctx.goto('ward_pick');
+  }
+  return {
+    ward_query: {
+      ask: async (ctx) => {
+        if ((await wardCount(ctx.tx)) === 0) {
+          // No ward list imported yet: the street answer carries the whole address.
+          answers(ctx)[q.column] = null;
+          ctx.data.wardName = null;
+          return next(ctx, q.key);
+        }
+        ctx.reply({ text: ctx.t(tk(q.ask), promptParams(ctx)) });
+      },
+      handle: async (ctx, input) => {
+        if (input.kind !== 'text') return refuse(ctx, 'err_type_answer');
+        return offerWards(ctx, input.text);
+      },
+    },
+    ward_pick: {
+      ask: async (ctx) => {
+        const buttons: Button[][] = [];
+        for (const code of ctx.data.wardChoices ?? []) {
+          const w = await wardByCode(ctx.tx, code);
+          if (w) buttons.push([{ label: `${w.name}, ${w.district}`, payload: D.data(WARD + code) }]);
+        }
+        buttons.push([{ label: ctx.t(tk('btn_search_again')), payload: D.data(`${WARD}again`) }]);
+        ctx.reply({ text: ctx.t(tk(`${q.ask}_pick`)), buttons });
+      },
+      handle: async (ctx, input) => {
+        const d = ctx.data;
+        if (input.kind === 'text') return offerWards(ctx, input.text);
+        const rest = input.kind === 'button' ? D.rest(input.payload) : undefined;
+        if (!rest?.startsWith(WARD)) return refuse(ctx, 'err_pick_ward');
+        const code = rest.slice(WARD.length);
+        if (code === 'again') return ctx.goto('ward_query');
+        const w = (d.wardChoices ?? []).includes(code) ? await wardByCode(ctx.tx, code) : undefined;
+        if (!w) return refuse(ctx, 'err_pick_ward');
+        answers(ctx)[q.column] = w.code;
+        d.wardName = `${w.name}, ${w.district}`;
+        delete d.wardChoices;
+        return next(ctx, q.key);
+      },
+    },
+  };
+}
+
+/** Which questions the edit menu offers (profile only when editing a profile), in summary order. */
+function editable(d: DeclarationData): readonly QuestionRow[] {
+  return d.mode === 'profile' ? SHOWN_ORDER.filter((q) => q.section === 'profile') : SHOWN_ORDER;
+}
+
+const EDIT = 'e.';
+
+const fixedSteps: Record<'summary' | 'edit', DeclarationStepDef> = {
   summary: {
     ask: async (ctx) => {
-      const d = data(ctx);
+      const d = ctx.data;
       delete d.editing;
       ctx.reply({
         text: summaryText(ctx, d),
         buttons: [
           [
-            { label: ctx.t(tk(d.mode === 'profile' ? 'btn_save' : 'btn_confirm')), payload: 'd.confirm' },
-            { label: ctx.t(tk('btn_edit')), payload: 'd.edit' },
+            { label: ctx.t(tk(d.mode === 'profile' ? 'btn_save' : 'btn_confirm')), payload: D.data('confirm') },
+            { label: ctx.t(tk('btn_edit')), payload: D.data('edit') },
           ],
         ],
       });
     },
     handle: async (ctx, input) => {
       const a = answer(input);
-      if (a === 'd.edit' || (a !== undefined && ['sua', 'edit'].includes(fold(a)))) return ctx.goto('edit');
-      if (a === 'd.confirm' || (a !== undefined && ['xac nhan', 'confirm', 'ok', 'dong y'].includes(fold(a)))) {
+      if (a === D.data('edit') || (a !== undefined && ['sua', 'edit'].includes(fold(a)))) return ctx.goto('edit');
+      if (a === D.data('confirm') || (a !== undefined && ['xac nhan', 'confirm', 'ok', 'dong y'].includes(fold(a)))) {
         return confirm(ctx);
       }
       return refuse(ctx, 'err_summary');
@@ -396,111 +373,118 @@ const steps: Record<string, Step> = {
 
   edit: {
     ask: async (ctx) => {
-      const fields = editableFields(data(ctx));
+      const fields = editable(ctx.data);
       const buttons: Button[][] = [];
       for (let i = 0; i < fields.length; i += 2) {
-        buttons.push(fields.slice(i, i + 2).map((f) => ({ label: ctx.t(tk(`field_${f}`)), payload: `d.e.${f}` })));
+        buttons.push(fields.slice(i, i + 2).map((q) => ({ label: ctx.t(tk(q.label)), payload: D.data(EDIT + q.key) })));
       }
-      buttons.push([{ label: ctx.t(tk('btn_back_summary')), payload: 'd.e.back' }]);
+      buttons.push([{ label: ctx.t(tk('btn_back_summary')), payload: D.data(`${EDIT}back`) }]);
       ctx.reply({ text: ctx.t(tk('ask_edit_field')), buttons });
     },
     handle: async (ctx, input) => {
-      const d = data(ctx);
-      if (input.kind !== 'button' || !input.payload.startsWith('d.e.')) return refuse(ctx, 'err_pick_field');
-      const f = input.payload.slice(4);
-      if (f === 'back') return ctx.goto('summary');
-      if (!editableFields(d).includes(f)) return refuse(ctx, 'err_pick_field');
-      d.editing = true;
-      return ctx.goto(f === 'ward' ? 'ward_query' : f);
+      const rest = input.kind === 'button' ? D.rest(input.payload) : undefined;
+      if (!rest?.startsWith(EDIT)) return refuse(ctx, 'err_pick_field');
+      const key = rest.slice(EDIT.length);
+      if (key === 'back') return ctx.goto('summary');
+      const q = editable(ctx.data).find((x) => x.key === key);
+      if (!q) return refuse(ctx, 'err_pick_field');
+      ctx.data.editing = true;
+      return ctx.goto(entryStep(q));
     },
   },
 };
 
-function editableFields(d: DeclarationData): string[] {
-  const profile = ['name', 'birth_year', 'gender', 'phone', 'id_number', 'ward', 'street', 'vaccine'];
-  const health = ['travel', 'symptoms', 'contact_case', 'contact_area', 'contact_symptoms'];
-  return d.mode === 'profile' ? profile : [...profile, ...health];
-}
-
-async function offerWards(ctx: DialogContext, text: string): Promise<void> {
-  const d = data(ctx);
-  const found = await searchWards(ctx.tx, text);
-  if (found.length === 0) {
-    ctx.reply({ text: ctx.t(tk('err_ward_none')) });
-    return ctx.goto('ward_query');
+/** The steps of every question in the table, by kind, then the summary and the edit menu. */
+function buildSteps(): Record<DeclarationStep, DeclarationStepDef> {
+  const steps: Partial<Record<DeclarationStep, DeclarationStepDef>> = { ...fixedSteps };
+  const add = (name: string, step: DeclarationStepDef) => {
+    if (name in steps) throw new Error(`declaration step ${name} defined twice`);
+    steps[name as DeclarationStep] = step;
+  };
+  for (const q of QUESTIONS as readonly QuestionRow[]) {
+    switch (q.kind) {
+      case 'text':
+      case 'year':
+        add(q.key, typedStep(q.key, q.ask, q.parse!, q.column));
+        break;
+      case 'choice':
+        add(q.key, choiceStep(q));
+        break;
+      case 'multi-choice':
+        add(q.key, multiChoiceStep(q));
+        break;
+      case 'yes-no':
+        add(q.key, yesNoStep(q));
+        if (q.followUp) add(q.followUp.key, typedStep(q.key, q.followUp.ask, q.followUp.parse, q.followUp.column));
+        break;
+      case 'phone':
+        add(q.key, phoneStep(q));
+        break;
+      case 'national-id':
+        add(q.key, nationalIdStep(q));
+        break;
+      case 'ward':
+        for (const [name, step] of Object.entries(wardSteps(q))) add(name, step);
+        break;
+    }
   }
-  if (found.length > WARD_CHOICES) ctx.reply({ text: ctx.t(tk('ward_many'), { count: WARD_CHOICES }) });
-  d.wardChoices = found.slice(0, WARD_CHOICES).map((w) => w.code);
-  return ctx.goto('ward_pick');
+  return steps as Record<DeclarationStep, DeclarationStepDef>;
 }
 
-function summaryText(ctx: DialogContext, d: DeclarationData): string {
+/** The answers as summaries show them: the ID (new, or the stored one's last digits) as `{kind, last4}`. */
+function answerView(d: DeclarationData): Record<string, unknown> {
+  return { ...d, idNumber: d.idNumber ?? (d.idNumber === undefined ? d.storedId : null) };
+}
+
+function summaryText(ctx: Ctx, d: DeclarationData): string {
   const t = ctx.t;
-  const yn = (v: boolean | undefined) => t(tk(v ? 'yes' : 'no'));
-  const none = t(tk('none'));
-  const id = d.idNumber ?? (d.idNumber === undefined ? d.storedId : null);
+  const view = answerView(d);
+  const shown = d.mode === 'profile' ? PROFILE_QUESTIONS : SHOWN_ORDER;
   const lines = [
     t(tk(d.mode === 'profile' ? 'summary_profile_title' : 'summary_title')),
     '',
-    `${t(tk('field_name'))}: ${d.fullName ?? ''}`,
-    `${t(tk('field_birth_year'))}: ${d.birthYear ?? ''}`,
-    `${t(tk('field_gender'))}: ${d.gender ? t(tk(`gender_${d.gender}`)) : ''}`,
-    `${t(tk('field_phone'))}: ${d.phone ?? none}`,
-    `${t(tk('field_id_number'))}: ${id ? `${t(tk(`id_kind_${id.kind}`))} ••••${id.last4}` : none}`,
-    `${t(tk('field_ward'))}: ${d.wardName ?? none}`,
-    `${t(tk('field_street'))}: ${d.street ?? none}`,
-    `${t(tk('field_vaccine'))}: ${d.vaccineDoses ?? t(tk('not_declared'))}`,
+    ...shown.map((q) => `${t(tk(q.label))}: ${formatAnswer(q, view, t)}`),
   ];
-  if (d.mode !== 'profile') {
-    lines.push(
-      `${t(tk('field_travel'))}: ${yn(d.travel)}${d.travel && d.travelPlaces ? ` (${d.travelPlaces})` : ''}`,
-      `${t(tk('field_symptoms'))}: ${d.symptoms?.length ? d.symptoms.map((s) => t(tk(`symptom_${s}`))).join(', ') : none}`,
-      `${t(tk('field_contact_case'))}: ${yn(d.contactCase)}`,
-      `${t(tk('field_contact_area'))}: ${yn(d.contactOutbreakArea)}`,
-      `${t(tk('field_contact_symptoms'))}: ${yn(d.contactSymptoms)}`,
-    );
-  }
   lines.push('', t(tk(d.mode === 'profile' ? 'summary_hint_profile' : 'summary_hint')));
   return lines.join('\n');
 }
 
-async function confirm(ctx: DialogContext): Promise<void> {
-  const d = data(ctx);
+/** The person's columns from the profile answers (the ID stays undefined = unchanged unless answered). */
+function profileInput(d: DeclarationData): ProfileInput {
+  const a: Record<string, unknown> = d;
+  const out: Record<string, unknown> = { idNumber: d.idNumber };
+  for (const q of PROFILE_QUESTIONS as readonly QuestionRow[]) {
+    if (q.kind !== 'national-id') out[q.column] = a[q.column] ?? null;
+  }
+  return out as ProfileInput;
+}
+
+/** One declaration's columns from the health answers (and the profile answers kept on each declaration). */
+function healthInput(d: DeclarationData): HealthInput {
+  const a: Record<string, unknown> = d;
+  const out: Record<string, unknown> = {};
+  for (const q of QUESTIONS as readonly QuestionRow[]) {
+    if (q.section === 'health') {
+      out[q.column] = a[q.column] ?? (q.kind === 'yes-no' ? false : q.kind === 'multi-choice' ? [] : null);
+      if (q.followUp) out[q.followUp.column] = a[q.column] === true ? (a[q.followUp.column] ?? null) : null;
+    } else if (q.onDeclaration) {
+      out[q.column] = a[q.column] ?? null;
+    }
+  }
+  return out as HealthInput;
+}
+
+async function confirm(ctx: Ctx): Promise<void> {
+  const d = ctx.data;
   const now = ctx.deps.clock.now();
-  const profile: ProfileInput = {
-    fullName: d.fullName!,
-    birthYear: d.birthYear!,
-    gender: d.gender!,
-    phone: d.phone ?? null,
-    idNumber: d.idNumber,
-    wardCode: d.wardCode ?? null,
-    street: d.street ?? null,
-    vaccineDoses: d.vaccineDoses ?? null,
-  };
-  const personId = await savePerson(ctx.tx, ctx.account.id, profile, {
+  const personId = await savePerson(ctx.tx, ctx.account.id, profileInput(d), {
     personId: d.personId,
     isSelf: d.target === 'self',
     now,
   });
   const resumeStart = d.resumeStart;
   const mode = d.mode;
-  if (mode !== 'profile') {
-    await addDeclaration(
-      ctx.tx,
-      personId,
-      ctx.account.id,
-      {
-        travel: d.travel ?? false,
-        travelPlaces: d.travel ? (d.travelPlaces ?? null) : null,
-        symptoms: d.symptoms ?? [],
-        contactCase: d.contactCase ?? false,
-        contactOutbreakArea: d.contactOutbreakArea ?? false,
-        contactSymptoms: d.contactSymptoms ?? false,
-        vaccineDoses: d.vaccineDoses ?? null,
-      },
-      now,
-    );
-  }
+  if (mode !== 'profile') await addDeclaration(ctx.tx, personId, ctx.account.id, healthInput(d), now);
   ctx.end();
   if (mode === 'profile') {
     ctx.reply({ text: ctx.t(tk('profile_saved'), { name: d.fullName }) });
@@ -511,4 +495,9 @@ async function confirm(ctx: DialogContext): Promise<void> {
   if (resumeStart) await ctx.runStart(resumeStart);
 }
 
-export const declarationFlow: Flow = { name: DECLARE_FLOW, steps };
+export const declarationFlow = defineFlow<DeclarationData>()(DECLARE_FLOW, buildSteps(), [D]);
+
+/** The step that asks the first question of `mode` (start.ts). */
+export const firstStep = (mode: DeclarationData['mode']): DeclarationStep => entryStep(order(mode)[0]!);
+
+export { questionByKey };

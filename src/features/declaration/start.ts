@@ -1,9 +1,10 @@
-import type { DialogContext } from '../../core/dialog.js';
+import { inFlow, type DialogContext } from '../../core/dialog.js';
 import type { Person } from '../../db/schema/index.js';
 import { ownedPerson, selfPerson } from '../people/store.js';
 import { askConsent } from '../privacy/consent.js';
 import { wardByCode } from '../wards/store.js';
-import { DECLARE_FLOW, type DeclarationData } from './flow.js';
+import { declarationFlow, firstStep, type DeclarationData } from './flow.js';
+import { PROFILE_QUESTIONS, type Answers } from './questions.js';
 
 export interface StartDeclarationOptions {
   /** declare for this family member instead of the account holder */
@@ -36,7 +37,7 @@ export async function startDeclaration(ctx: DialogContext, opts: StartDeclaratio
   if (!person) {
     const d: DeclarationData = { mode: 'full', target, resumeStart: opts.resumeStart };
     ctx.reply({ text: ctx.t('declaration:intro_first') });
-    return ctx.go(DECLARE_FLOW, 'name', d as unknown as Record<string, unknown>);
+    return ctx.go(declarationFlow, firstStep('full'), d);
   }
   const d: DeclarationData = {
     ...(await profileData(ctx, person)),
@@ -45,7 +46,7 @@ export async function startDeclaration(ctx: DialogContext, opts: StartDeclaratio
     resumeStart: opts.resumeStart,
   };
   ctx.reply({ text: ctx.t('declaration:intro_again', { name: person.fullName }) });
-  return ctx.go(DECLARE_FLOW, 'travel', d as unknown as Record<string, unknown>);
+  return ctx.go(declarationFlow, firstStep('health'), d);
 }
 
 /**
@@ -54,13 +55,13 @@ export async function startDeclaration(ctx: DialogContext, opts: StartDeclaratio
  * confirmation. Only an explicit choice of another person (a family member's "declare" button) starts afresh.
  */
 async function resumeInProgress(ctx: DialogContext, opts: StartDeclarationOptions): Promise<boolean> {
-  if (ctx.state.flow !== DECLARE_FLOW || !ctx.state.step) return false;
-  const d = ctx.state.data as unknown as DeclarationData;
+  if (!inFlow(ctx, declarationFlow)) return false;
+  const d = ctx.data;
   if (d.mode === 'profile') return false;
   if (opts.personId && opts.personId !== d.personId) return false;
   if (opts.resumeStart) d.resumeStart = opts.resumeStart;
   ctx.reply({ text: ctx.t('declaration:resume_in_progress') });
-  await ctx.goto(ctx.state.step);
+  await ctx.repeat();
   return true;
 }
 
@@ -69,7 +70,7 @@ export async function startFamilyMember(ctx: DialogContext): Promise<void> {
   if (!ctx.account.consentedAt) return askConsent(ctx, {});
   const d: DeclarationData = { mode: 'full', target: 'family' };
   ctx.reply({ text: ctx.t('declaration:intro_family') });
-  return ctx.go(DECLARE_FLOW, 'name', d as unknown as Record<string, unknown>);
+  return ctx.go(declarationFlow, firstStep('full'), d);
 }
 
 /** Change a person's profile from its summary (no declaration is made). */
@@ -79,21 +80,19 @@ export async function startProfileEdit(ctx: DialogContext, person: Person): Prom
     mode: 'profile',
     target: person.isSelf ? 'self' : 'family',
   };
-  return ctx.go(DECLARE_FLOW, 'summary', d as unknown as Record<string, unknown>);
+  return ctx.go(declarationFlow, 'summary', d);
 }
 
 async function profileData(ctx: DialogContext, p: Person): Promise<Omit<DeclarationData, 'mode' | 'target'>> {
   const ward = p.wardCode ? await wardByCode(ctx.tx, p.wardCode) : undefined;
+  // Every profile answer as stored (the ID only as its last digits: it is never decrypted for the dialog).
+  const stored: Record<string, unknown> = p;
+  const answers: Record<string, unknown> = {};
+  for (const q of PROFILE_QUESTIONS) if (q.kind !== 'national-id') answers[q.column] = stored[q.column];
   return {
+    ...(answers as Answers),
     personId: p.id,
-    fullName: p.fullName,
-    birthYear: p.birthYear,
-    gender: p.gender as DeclarationData['gender'],
-    phone: p.phone,
     storedId: p.idNumberLast4 && p.idKind ? { last4: p.idNumberLast4, kind: p.idKind } : null,
-    wardCode: p.wardCode,
     wardName: ward ? `${ward.name}, ${ward.district}` : null,
-    street: p.street,
-    vaccineDoses: p.vaccineDoses,
   };
 }

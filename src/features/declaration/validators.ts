@@ -1,41 +1,13 @@
-import { foldText } from '../../core/text-fold.js';
+import { fold, isTypedNo, parsedNo, parsedOk, type Parsed } from '../../core/answer-parsing.js';
+
 /**
- * Parsers for what residents type. Each returns `{ok: true, value}` or `{ok: false, reason}` where reason is a
- * locale key (declaration namespace) saying why the answer was refused.
+ * Parsers for the declaration's own answers. Yes/no, phone and folding are shared by other features and live in
+ * src/core/answer-parsing.ts (re-exported here for the declaration's code and tests).
  */
-export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+export { fold, parsePhone, parseYesNo, type Parsed } from '../../core/answer-parsing.js';
 
-const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
-const no = <T>(reason: string): Parsed<T> => ({ ok: false, reason });
-
-/** Lower case, without diacritics (đ → d), single spaces: "  Không  " → "khong". */
-export const fold = foldText;
-
-const YES = new Set(['co', 'c', 'yes', 'y', 'ok', 'da co', 'co a', 'vang', 'u', 'dung']);
-const NO = new Set(['khong', 'ko', 'k', 'no', 'n', 'kh', 'khong co', 'chua', 'khong a']);
-
-/** có / co / c / yes / y → true; không / khong / ko / k / no / n → false. */
-export function parseYesNo(text: string): Parsed<boolean> {
-  const f = fold(text).replace(/[.!]+$/, '');
-  if (YES.has(f)) return ok(true);
-  if (NO.has(f)) return ok(false);
-  return no('err_yes_no');
-}
-
-/** 0912 345 678 / +84912345678 / 84912345678 / 0084… → +84912345678 (Vietnamese mobile and landline numbers). */
-export function parsePhone(text: string): Parsed<string> {
-  const raw = text.replace(/[\s.\-()]/g, '');
-  if (!/^\+?\d+$/.test(raw)) return no('err_phone');
-  let national: string;
-  if (raw.startsWith('+84')) national = raw.slice(3);
-  else if (raw.startsWith('0084')) national = raw.slice(4);
-  else if (raw.startsWith('84') && raw.length === 11) national = raw.slice(2);
-  else if (raw.startsWith('0')) national = raw.slice(1);
-  else return no('err_phone');
-  // Vietnamese subscriber numbers have 9 digits after the country code (10 for a few landlines).
-  if (!/^[1-9]\d{8,9}$/.test(national)) return no('err_phone');
-  return ok(`+84${national}`);
-}
+const ok = parsedOk;
+const no = parsedNo;
 
 export const MIN_BIRTH_YEAR = 1900;
 
@@ -116,7 +88,7 @@ const SYMPTOM_WORDS: [string, Symptom][] = [
 
 /** "sốt, ho" → ['fever','cough']; "không" → []; unknown words → refusal. */
 export function parseSymptoms(text: string): Parsed<Symptom[]> {
-  if (parseYesNo(text).ok && !(parseYesNo(text) as { value: boolean }).value) return ok([]);
+  if (isTypedNo(text)) return ok([]);
   const parts = fold(text)
     .split(/[,;+]|\s+va\s+|\s+and\s+/)
     .map((p) => p.trim())

@@ -1,10 +1,14 @@
 import { formatDateTime, tFor } from '../../core/i18n.js';
 import type { Outbound } from '../../core/messages.js';
 import type { ContactKind, Interval } from './matcher.js';
+import { callbackData } from '../../core/callback-data.js';
 
 /** Button payload prefixes (the dialog runner routes `<prefix>:<rest>` to this feature). */
-export const ACK_PREFIX = 'ack';
-export const REDECLARE_PREFIX = 'redeclare';
+/** The alert's buttons: `ack:<exposureKey>`, `redeclare:<exposureKey>`. */
+const ACK = callbackData('ack');
+const REDECLARE = callbackData('redeclare');
+export const ACK_PREFIX = ACK.prefix;
+export const REDECLARE_PREFIX = REDECLARE.prefix;
 
 export interface AlertLine {
   /** shown for family members; the account holder's own line has no name */
@@ -42,8 +46,8 @@ export function alertMessage(opts: { exposureKey: string; lines: AlertLine[]; lo
     text: [t('exposure:alert_title'), '', t('exposure:alert_intro'), ...body, '', ...advice, '', t('exposure:hotline', { hotline: opts.hotline })].join('\n'),
     buttons: [
       [
-        { label: t('exposure:button_ack'), payload: `${ACK_PREFIX}:${opts.exposureKey}` },
-        { label: t('exposure:button_redeclare'), payload: `${REDECLARE_PREFIX}:${opts.exposureKey}` },
+        { label: t('exposure:button_ack'), payload: ACK.data(opts.exposureKey) },
+        { label: t('exposure:button_redeclare'), payload: REDECLARE.data(opts.exposureKey) },
       ],
     ],
   };

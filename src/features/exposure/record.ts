@@ -6,7 +6,7 @@ import type { ChannelName } from '../../core/messages.js';
 import type { Tx } from '../../db/client.js';
 import { casePersons, cases, contacts, exposureWindows, persons, venues, type Case } from '../../db/schema/index.js';
 import { enqueue, type OutboxMessage } from '../../outbox/enqueue.js';
-import { parsePhone } from '../declaration/validators.js';
+import { parsePhone } from '../../core/answer-parsing.js';
 import { alertMessage, type AlertLine } from './alert-message.js';
 import { infectiousWindow, matchContacts, windowsFromCaseVisits, type ContactKind, type MatchedContact, type WindowSpec } from './matcher.js';
 import {

@@ -1,3 +1,4 @@
+import { callbackData } from '../../core/callback-data.js';
 import type { DialogContext, Feature } from '../../core/dialog.js';
 import type { Button } from '../../core/messages.js';
 import { startDeclaration, startFamilyMember, startProfileEdit } from '../declaration/start.js';
@@ -6,12 +7,15 @@ import { printablePassPng } from '../pass/pass-message.js';
 import { familyMembers, ownedPerson, removeFamilyMember } from '../people/store.js';
 import { askConsent } from '../privacy/consent.js';
 
+/** The family menu's buttons: `fam:<action>[:<personId>]`. */
+const FAM = callbackData('fam');
+
 /** Family members without a phone (khai hộ): each has a profile, declarations and a pass of their own. */
 async function listFamily(ctx: DialogContext): Promise<void> {
   if (!ctx.account.consentedAt) return askConsent(ctx, {});
   const members = await familyMembers(ctx.tx, ctx.account.id);
-  const buttons: Button[][] = members.map((m) => [{ label: `${m.fullName} (${m.birthYear})`, payload: `fam:m:${m.id}` }]);
-  buttons.push([{ label: ctx.t('family:btn_add'), payload: 'fam:add' }]);
+  const buttons: Button[][] = members.map((m) => [{ label: `${m.fullName} (${m.birthYear})`, payload: FAM.data('m', m.id) }]);
+  buttons.push([{ label: ctx.t('family:btn_add'), payload: FAM.data('add') }]);
   ctx.reply({ text: ctx.t(members.length ? 'family:list' : 'family:empty', { count: members.length }), buttons });
 }
 
@@ -25,14 +29,14 @@ async function memberMenu(ctx: DialogContext, personId: string): Promise<void> {
     text: ctx.t('family:member', { name: p.fullName, year: p.birthYear }),
     buttons: [
       [
-        { label: ctx.t('family:btn_declare'), payload: `fam:d:${p.id}` },
-        { label: ctx.t('family:btn_pass'), payload: `fam:p:${p.id}` },
+        { label: ctx.t('family:btn_declare'), payload: FAM.data('d', p.id) },
+        { label: ctx.t('family:btn_pass'), payload: FAM.data('p', p.id) },
       ],
       [
-        { label: ctx.t('family:btn_edit'), payload: `fam:e:${p.id}` },
-        { label: ctx.t('family:btn_remove'), payload: `fam:x:${p.id}` },
+        { label: ctx.t('family:btn_edit'), payload: FAM.data('e', p.id) },
+        { label: ctx.t('family:btn_remove'), payload: FAM.data('x', p.id) },
       ],
-      [{ label: ctx.t('family:btn_back'), payload: 'fam:list' }],
+      [{ label: ctx.t('family:btn_back'), payload: FAM.data('list') }],
     ],
   });
 }
@@ -51,7 +55,7 @@ export const familyFeature: Feature = {
   ],
   buttonHandlers: [
     {
-      prefix: 'fam',
+      prefix: FAM.prefix,
       run: async (ctx, rest) => {
         if (!ctx.account.consentedAt) return askConsent(ctx, {});
         const [action, id = ''] = rest.split(':');
@@ -86,8 +90,8 @@ export const familyFeature: Feature = {
               text: ctx.t('family:remove_confirm', { name: p.fullName }),
               buttons: [
                 [
-                  { label: ctx.t('family:btn_remove_yes'), payload: `fam:xy:${p.id}` },
-                  { label: ctx.t('family:btn_remove_no'), payload: `fam:m:${p.id}` },
+                  { label: ctx.t('family:btn_remove_yes'), payload: FAM.data('xy', p.id) },
+                  { label: ctx.t('family:btn_remove_no'), payload: FAM.data('m', p.id) },
                 ],
               ],
             });

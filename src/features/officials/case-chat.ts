@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { scrub, type DialogContext, type Flow } from '../../core/dialog.js';
+import { callbackData } from '../../core/callback-data.js';
+import { defineFlow, scrub, type DialogContext } from '../../core/dialog.js';
 import { AppError, isDatabaseUnavailable } from '../../core/errors.js';
 import { formatDateTime } from '../../core/i18n.js';
 import type { ChannelName } from '../../core/messages.js';
 import { enqueue } from '../../outbox/enqueue.js';
 import { foldName } from '../broadcast/audience.js';
 import { recordCase } from '../exposure/record.js';
-import { parsePhone } from '../declaration/validators.js';
+import { parsePhone } from '../../core/answer-parsing.js';
 import { ACCESS, accountActor, hasAnyRole } from './roles.js';
 
 export const CASE_FLOW = 'case';
@@ -50,18 +51,21 @@ interface CaseDraft {
   kind?: 'onset' | 'test';
   date?: string;
 }
-const draft = (ctx: DialogContext) => ctx.state.data as CaseDraft;
+/** The case dialog's buttons: `f0:onset`, `f0:record`… */
+const F0 = callbackData('f0');
+const draft = (ctx: DialogContext<CaseStep, CaseDraft>) => ctx.data;
+type CaseStep = 'phone' | 'kind' | 'date' | 'confirm';
 const cancelWord = (s: string) => ['huy', 'thoi', 'cancel', 'stop'].includes(foldName(s));
 
-function cancelled(ctx: DialogContext): void {
+function cancelled(ctx: DialogContext<CaseStep, CaseDraft>): void {
   ctx.end();
   ctx.reply({ text: ctx.t('officials:case_cancelled') });
 }
 
 /** /f0 (/case): record a confirmed case by phone and onset or test date, through the exposure feature. */
-export const caseFlow: Flow = {
-  name: CASE_FLOW,
-  steps: {
+export const caseFlow = defineFlow<CaseDraft>()(
+  CASE_FLOW,
+  {
     phone: {
       ask: async (ctx) => ctx.reply({ text: ctx.t('officials:case_ask_phone') }),
       handle: async (ctx, input) => {
@@ -81,15 +85,15 @@ export const caseFlow: Flow = {
         ctx.reply({
           text: ctx.t('officials:case_ask_kind'),
           buttons: [
-            [{ label: ctx.t('officials:case_kind_onset'), payload: 'f0:onset' }],
-            [{ label: ctx.t('officials:case_kind_test'), payload: 'f0:test' }],
+            [{ label: ctx.t('officials:case_kind_onset'), payload: F0.data('onset') }],
+            [{ label: ctx.t('officials:case_kind_test'), payload: F0.data('test') }],
           ],
         }),
       handle: async (ctx, input) => {
         const v = input.kind === 'button' ? input.payload : input.kind === 'text' ? foldName(input.text) : '';
         if (cancelWord(v)) return cancelled(ctx);
-        if (v === 'f0:onset' || v === '1' || v.startsWith('khoi phat') || v === 'onset') draft(ctx).kind = 'onset';
-        else if (v === 'f0:test' || v === '2' || v.startsWith('xet nghiem') || v.startsWith('lay mau') || v === 'test') draft(ctx).kind = 'test';
+        if (v === F0.data('onset') || v === '1' || v.startsWith('khoi phat') || v === 'onset') draft(ctx).kind = 'onset';
+        else if (v === F0.data('test') || v === '2' || v.startsWith('xet nghiem') || v.startsWith('lay mau') || v === 'test') draft(ctx).kind = 'test';
         else return ctx.goto('kind');
         return ctx.goto('date');
       },
@@ -123,15 +127,15 @@ export const caseFlow: Flow = {
             date: formatDateTime(new Date(d.date!), ctx.locale).slice(6),
           }),
           buttons: [
-            [{ label: ctx.t('officials:case_record_button'), payload: 'f0:record' }],
-            [{ label: ctx.t('officials:case_cancel_button'), payload: 'f0:cancel' }],
+            [{ label: ctx.t('officials:case_record_button'), payload: F0.data('record') }],
+            [{ label: ctx.t('officials:case_cancel_button'), payload: F0.data('cancel') }],
           ],
         });
       },
       handle: async (ctx, input) => {
         const v = input.kind === 'button' ? input.payload : input.kind === 'text' ? foldName(input.text) : '';
-        if (v === 'f0:cancel' || cancelWord(v)) return cancelled(ctx);
-        if (v !== 'f0:record' && v !== 'ghi nhan' && v !== 'record') return ctx.goto('confirm');
+        if (v === F0.data('cancel') || cancelWord(v)) return cancelled(ctx);
+        if (v !== F0.data('record') && v !== 'ghi nhan' && v !== 'record') return ctx.goto('confirm');
         if (!(await mayRecordCases(ctx))) {
           ctx.end();
           ctx.reply({ text: ctx.t('common:unknown_command') });
@@ -171,11 +175,12 @@ export const caseFlow: Flow = {
       },
     },
   },
-};
+  [F0],
+);
 
 /** `/f0 0912345678` starts with the phone filled in. */
 export async function startCaseFlow(ctx: DialogContext, args: string): Promise<void> {
   const phone = args ? normalizeVietnamPhone(args) : undefined;
-  if (phone) return ctx.go(CASE_FLOW, 'kind', { phone });
-  return ctx.go(CASE_FLOW, 'phone', {});
+  if (phone) return ctx.go(caseFlow, 'kind', { phone });
+  return ctx.go(caseFlow, 'phone', {});
 }

@@ -1,9 +1,14 @@
+import { callbackData } from '../../core/callback-data.js';
 import type { DialogContext, Feature } from '../../core/dialog.js';
 import { formatDateTime } from '../../core/i18n.js';
 import { createApiToken } from './api-tokens.js';
 import { caseFlow, mayRecordCases, startCaseFlow } from './case-chat.js';
 import { acceptInvite, createInvite, inviteLinks, parseInviteCode } from './invites.js';
 import { ACCESS, OFFICIAL_ROLES, accountActor, hasAnyRole, isOfficialRole, rolesOf } from './roles.js';
+
+/** Invite start parameter `o_<code>` (links built in invites.ts) and the admin's role buttons `oinv:<role>`. */
+const INVITE_START = callbackData('o', '_');
+const OINV = callbackData('oinv');
 
 const isOfficial = async (ctx: DialogContext) => (await rolesOf(ctx.tx, ctx.account.id)).length > 0;
 const isAdmin = (ctx: DialogContext) => hasAnyRole(ctx.tx, ctx.account.id, ACCESS.officials);
@@ -24,7 +29,7 @@ async function sendInvite(ctx: DialogContext, role: string): Promise<void> {
   if (!isOfficialRole(role)) {
     ctx.reply({
       text: ctx.t('officials:invite_choose_role'),
-      buttons: OFFICIAL_ROLES.map((r) => [{ label: ctx.t(`officials:role_${r}`), payload: `oinv:${r}` }]),
+      buttons: OFFICIAL_ROLES.map((r) => [{ label: ctx.t(`officials:role_${r}`), payload: OINV.data(r) }]),
     });
     return;
   }
@@ -46,7 +51,7 @@ export function officialsFeature(): Feature {
     name: 'officials',
     startHandlers: [
       {
-        prefix: 'o',
+        prefix: INVITE_START.prefix,
         run: async (ctx, rest) => {
           const code = parseInviteCode(rest, false);
           if (!code) {
@@ -59,7 +64,7 @@ export function officialsFeature(): Feature {
     ],
     buttonHandlers: [
       {
-        prefix: 'oinv',
+        prefix: OINV.prefix,
         run: async (ctx, rest) => {
           if (!(await isAdmin(ctx))) {
             ctx.reply({ text: ctx.t('common:unknown_command') });

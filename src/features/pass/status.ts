@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Config } from '../../config.js';
 import type { DbOrTx } from '../../db/client.js';
 import { casePersons, cases, contacts, declarations } from '../../db/schema/index.js';
+import { passEffects, type PassAnswers } from '../declaration/questions.js';
 
 export const PASS_STATUSES = ['grey', 'green', 'yellow', 'red'] as const;
 export type PassStatus = (typeof PASS_STATUSES)[number];
@@ -19,6 +20,7 @@ const HOUR_MS = 3_600_000;
  * - `active-case`: an open confirmed case (red);
  * - `symptoms`: symptoms ticked in the latest declaration (yellow);
  * - `contact-declared`: any of the three contact answers was yes in the latest declaration (yellow);
+ *   (which answers give these two is the `pass` column of declaration/questions.ts)
  * - `exposure`: alerted (or recorded as a contact) in the last 14 days (yellow);
  * - `no-declaration`: no declaration within PASS_VALID_HOURS (grey unless an official record says more).
  */
@@ -28,13 +30,8 @@ export type StatusReason = 'active-case' | 'symptoms' | 'contact-declared' | 'ex
 export interface StatusFacts {
   now: Date;
   validHours: number;
-  latestDeclaration?: {
-    declaredAt: Date;
-    symptoms: string[];
-    contactCase: boolean;
-    contactOutbreakArea: boolean;
-    contactSymptoms: boolean;
-  };
+  /** the latest declaration: its time and the answers that can turn the pass yellow (questions.ts `pass`) */
+  latestDeclaration?: { declaredAt: Date } & PassAnswers;
   /** an open case (closedAt null) exists for the person */
   activeCase: boolean;
   /** when the person was last alerted as a contact (`contacts.alertedAt`, else when the contact was recorded) */
@@ -66,8 +63,7 @@ export function decideStatus(f: StatusFacts): StatusDecision {
   const declarationValid = !!d && now - d.declaredAt.getTime() < f.validHours * HOUR_MS;
 
   if (f.activeCase) reasons.push('active-case');
-  if (declarationValid && d.symptoms.length > 0) reasons.push('symptoms');
-  if (declarationValid && (d.contactCase || d.contactOutbreakArea || d.contactSymptoms)) reasons.push('contact-declared');
+  if (declarationValid) reasons.push(...passEffects(d));
   const exposureUntil = f.lastAlertAt ? new Date(f.lastAlertAt.getTime() + EXPOSURE_YELLOW_DAYS * DAY_MS) : undefined;
   const exposed = !!exposureUntil && exposureUntil.getTime() > now;
   if (exposed) reasons.push('exposure');
@@ -102,14 +98,9 @@ export async function currentStatus(
   now: Date,
   config: Pick<Config, 'passValidHours'>,
 ): Promise<CurrentStatus> {
+  // The whole row: every question's column is there, whichever of them the rules read.
   const [latest] = await db
-    .select({
-      declaredAt: declarations.declaredAt,
-      symptoms: declarations.symptoms,
-      contactCase: declarations.contactCase,
-      contactOutbreakArea: declarations.contactOutbreakArea,
-      contactSymptoms: declarations.contactSymptoms,
-    })
+    .select()
     .from(declarations)
     .where(eq(declarations.personId, personId))
     .orderBy(desc(declarations.declaredAt))

@@ -34,18 +34,14 @@ export async function hasValidDeclaration(db: DbOrTx, personId: string, now: Dat
   return !!d && now.getTime() - d.declaredAt.getTime() < validHours * 3_600_000;
 }
 
-/** Profile fields of a person as the declaration dialog collects them. */
-export interface ProfileInput {
-  fullName: string;
-  birthYear: number;
-  gender: 'male' | 'female' | 'other';
-  phone: string | null;
-  /** already encrypted (see national-id.ts); undefined = leave as stored */
-  idNumber?: { enc: string; last4: string; kind: string } | null;
-  wardCode: string | null;
-  street: string | null;
-  vaccineDoses: number | null;
-}
+/**
+ * Profile fields of a person as the declaration dialog collects them: the person's columns (one per profile
+ * question, see declaration/questions.ts), the national ID already encrypted (undefined = leave as stored).
+ */
+export type ProfileInput = Omit<
+  typeof persons.$inferInsert,
+  'id' | 'ownerAccountId' | 'isSelf' | 'createdAt' | 'updatedAt' | 'idNumberEnc' | 'idNumberLast4' | 'idKind'
+> & { idNumber?: { enc: string; last4: string; kind: string } | null };
 
 /**
  * Creates or updates a person owned by `accountId`. For the account holder (`isSelf`), the account's personId
@@ -57,21 +53,16 @@ export async function savePerson(
   profile: ProfileInput,
   opts: { personId?: string; isSelf: boolean; now: Date },
 ): Promise<string> {
+  const { idNumber, ...columns } = profile;
   const values = {
-    fullName: profile.fullName,
-    birthYear: profile.birthYear,
-    gender: profile.gender,
-    phone: profile.phone,
-    wardCode: profile.wardCode,
-    street: profile.street,
-    vaccineDoses: profile.vaccineDoses,
+    ...columns,
     updatedAt: opts.now,
-    ...(profile.idNumber === undefined
+    ...(idNumber === undefined
       ? {}
       : {
-          idNumberEnc: profile.idNumber?.enc ?? null,
-          idNumberLast4: profile.idNumber?.last4 ?? null,
-          idKind: profile.idNumber?.kind ?? null,
+          idNumberEnc: idNumber?.enc ?? null,
+          idNumberLast4: idNumber?.last4 ?? null,
+          idKind: idNumber?.kind ?? null,
         }),
   };
   if (opts.personId) {
@@ -90,15 +81,8 @@ export async function savePerson(
   return row!.id;
 }
 
-export interface HealthInput {
-  travel: boolean;
-  travelPlaces: string | null;
-  symptoms: string[];
-  contactCase: boolean;
-  contactOutbreakArea: boolean;
-  contactSymptoms: boolean;
-  vaccineDoses: number | null;
-}
+/** One declaration's answers: a column per health question (declaration/questions.ts). */
+export type HealthInput = Omit<typeof declarations.$inferInsert, 'id' | 'personId' | 'declaredByAccountId' | 'declaredAt'>;
 
 export async function addDeclaration(
   db: DbOrTx,

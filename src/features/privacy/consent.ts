@@ -1,19 +1,29 @@
 import { eq } from 'drizzle-orm';
-import type { DialogContext, Flow } from '../../core/dialog.js';
+import { callbackData } from '../../core/callback-data.js';
+import { defineFlow, inFlow, type DialogContext } from '../../core/dialog.js';
 import type { Button } from '../../core/messages.js';
 import type { Locale } from '../../core/i18n.js';
 import { accounts } from '../../db/schema/index.js';
 import { startDeclaration, type StartDeclarationOptions } from '../declaration/start.js';
-import { fold, parseYesNo } from '../declaration/validators.js';
+import { fold, parseYesNo } from '../../core/answer-parsing.js';
 import { deleteAccountData } from '../people/store.js';
 import { pseudonymizeAudit } from './audit-pseudonyms.js';
 
 export const PRIVACY_FLOW = 'privacy';
+/** Language buttons `lang:vi`, `lang:en`: a global handler (privacy/index.ts) and the language step's answer. */
+export const LANG = callbackData('lang');
+/** The consent and deletion steps' buttons: `p.agree`, `p.del.yes`… */
+const P = callbackData('p', '.');
 
-const langButtons = (): Button[][] => [
+interface PrivacyData {
+  /** what to do once the person agrees */
+  pending?: StartDeclarationOptions;
+}
+
+export const langButtons = (): Button[][] => [
   [
-    { label: 'Tiếng Việt', payload: 'lang:vi' },
-    { label: 'English', payload: 'lang:en' },
+    { label: 'Tiếng Việt', payload: LANG.data('vi') },
+    { label: 'English', payload: LANG.data('en') },
   ],
 ];
 
@@ -27,18 +37,18 @@ export function parseLanguage(text: string): Locale | undefined {
 
 /** Welcome → language → privacy notice. `pending` is what to do after the person agrees. */
 export async function askLanguageThenConsent(ctx: DialogContext, pending: StartDeclarationOptions = {}): Promise<void> {
-  await ctx.go(PRIVACY_FLOW, 'language', { pending });
+  await ctx.go(privacyFlow, 'language', { pending });
 }
 
 /** The privacy notice with agree / decline; the declaration (or the pending action) follows agreement. */
 export async function askConsent(ctx: DialogContext, pending: StartDeclarationOptions): Promise<void> {
-  await ctx.go(PRIVACY_FLOW, 'consent', { pending });
+  await ctx.go(privacyFlow, 'consent', { pending });
 }
 
 /** Apply a language choice; inside a flow, ask the current question again in the new language. */
 export async function chooseLanguage(ctx: DialogContext, locale: Locale): Promise<void> {
   await ctx.setLocale(locale);
-  if (ctx.state.flow === PRIVACY_FLOW && ctx.state.step === 'language') {
+  if (inFlow(ctx, privacyFlow) && ctx.state.step === 'language') {
     if (ctx.account.consentedAt) {
       ctx.end();
       ctx.reply({ text: ctx.t('privacy:language_set') });
@@ -47,19 +57,19 @@ export async function chooseLanguage(ctx: DialogContext, locale: Locale): Promis
     return ctx.goto('consent');
   }
   ctx.reply({ text: ctx.t('privacy:language_set') });
-  if (ctx.state.flow && ctx.state.step) await ctx.goto(ctx.state.step);
+  await ctx.repeat();
 }
 
-export const privacyFlow: Flow = {
-  name: PRIVACY_FLOW,
-  steps: {
+export const privacyFlow = defineFlow<PrivacyData>()(
+  PRIVACY_FLOW,
+  {
     language: {
       ask: async (ctx) => {
         ctx.reply({ text: ctx.t('privacy:welcome'), buttons: langButtons() });
       },
       handle: async (ctx, input) => {
         const choice =
-          input.kind === 'text' ? parseLanguage(input.text) : input.kind === 'button' ? parseLanguage(input.payload.replace(/^lang:/, '')) : undefined;
+          input.kind === 'text' ? parseLanguage(input.text) : input.kind === 'button' ? parseLanguage(LANG.rest(input.payload) ?? input.payload) : undefined;
         if (!choice) {
           ctx.reply({ text: ctx.t('privacy:err_language') });
           return ctx.goto('language');
@@ -73,15 +83,15 @@ export const privacyFlow: Flow = {
           text: ctx.t('privacy:notice'),
           buttons: [
             [
-              { label: ctx.t('privacy:btn_agree'), payload: 'p.agree' },
-              { label: ctx.t('privacy:btn_decline'), payload: 'p.decline' },
+              { label: ctx.t('privacy:btn_agree'), payload: P.data('agree') },
+              { label: ctx.t('privacy:btn_decline'), payload: P.data('decline') },
             ],
           ],
         });
       },
       handle: async (ctx, input) => {
         let agreed: boolean | undefined;
-        if (input.kind === 'button') agreed = input.payload === 'p.agree' ? true : input.payload === 'p.decline' ? false : undefined;
+        if (input.kind === 'button') agreed = input.payload === P.data('agree') ? true : input.payload === P.data('decline') ? false : undefined;
         else if (input.kind === 'text') {
           const f = fold(input.text);
           const yn = parseYesNo(input.text);
@@ -98,7 +108,7 @@ export const privacyFlow: Flow = {
           await deleteAccountData(ctx.tx, ctx.account.id);
           return;
         }
-        const pending = (ctx.state.data.pending ?? {}) as StartDeclarationOptions;
+        const pending = ctx.data.pending ?? {};
         const [row] = await ctx.tx
           .update(accounts)
           .set({ consentedAt: ctx.deps.clock.now() })
@@ -116,15 +126,15 @@ export const privacyFlow: Flow = {
           text: ctx.t('privacy:delete_warning'),
           buttons: [
             [
-              { label: ctx.t('privacy:btn_delete_yes'), payload: 'p.del.yes' },
-              { label: ctx.t('privacy:btn_delete_no'), payload: 'p.del.no' },
+              { label: ctx.t('privacy:btn_delete_yes'), payload: P.data('del', 'yes') },
+              { label: ctx.t('privacy:btn_delete_no'), payload: P.data('del', 'no') },
             ],
           ],
         });
       },
       handle: async (ctx, input) => {
         let yes: boolean | undefined;
-        if (input.kind === 'button') yes = input.payload === 'p.del.yes' ? true : input.payload === 'p.del.no' ? false : undefined;
+        if (input.kind === 'button') yes = input.payload === P.data('del', 'yes') ? true : input.payload === P.data('del', 'no') ? false : undefined;
         else if (input.kind === 'text') {
           const f = fold(input.text);
           const yn = parseYesNo(input.text);
@@ -147,4 +157,5 @@ export const privacyFlow: Flow = {
       },
     },
   },
-};
+  [LANG, P],
+);

@@ -1,24 +1,27 @@
 import type { DialogContext, Feature } from '../../core/dialog.js';
 import type { Button } from '../../core/messages.js';
 import type { FeatureModule } from '../index.js';
-import { askLanguageThenConsent, chooseLanguage, privacyFlow, PRIVACY_FLOW } from './consent.js';
+import { askLanguageThenConsent, chooseLanguage, LANG, langButtons, privacyFlow, PRIVACY_FLOW } from './consent.js';
+import { callbackData } from '../../core/callback-data.js';
 import { myDataTexts } from './my-data.js';
 
 /** The main menu: what a resident can do, as buttons and as commands. */
 export function showHelp(ctx: DialogContext): void {
   const buttons: Button[][] = [
     [
-      { label: ctx.t('privacy:btn_menu_declare'), payload: 'menu:declare' },
-      { label: ctx.t('privacy:btn_menu_pass'), payload: 'menu:pass' },
+      { label: ctx.t('privacy:btn_menu_declare'), payload: MENU_DATA.data('declare') },
+      { label: ctx.t('privacy:btn_menu_pass'), payload: MENU_DATA.data('pass') },
     ],
     [
-      { label: ctx.t('privacy:btn_menu_family'), payload: 'menu:family' },
-      { label: ctx.t('privacy:btn_menu_language'), payload: 'menu:language' },
+      { label: ctx.t('privacy:btn_menu_family'), payload: MENU_DATA.data('family') },
+      { label: ctx.t('privacy:btn_menu_language'), payload: MENU_DATA.data('language') },
     ],
   ];
   ctx.reply({ text: ctx.t('privacy:help'), buttons });
 }
 
+/** The main menu's buttons: `menu:declare`… */
+const MENU_DATA = callbackData('menu');
 const MENU: Record<string, string> = { declare: 'khaibao', pass: 'qr', family: 'giadinh', language: 'ngonngu' };
 
 export const privacyFeature: Feature = {
@@ -42,7 +45,7 @@ export const privacyFeature: Feature = {
         if (!ctx.account.consentedAt && ctx.state.flow !== PRIVACY_FLOW) return askLanguageThenConsent(ctx);
         showHelp(ctx);
         // Mid-flow, help also repeats the open question so the person knows what is expected next.
-        if (ctx.state.flow && ctx.state.step) await ctx.goto(ctx.state.step);
+        await ctx.repeat();
       },
     },
     {
@@ -51,12 +54,7 @@ export const privacyFeature: Feature = {
       run: async (ctx) => {
         ctx.reply({
           text: ctx.t('privacy:ask_language'),
-          buttons: [
-            [
-              { label: 'Tiếng Việt', payload: 'lang:vi' },
-              { label: 'English', payload: 'lang:en' },
-            ],
-          ],
+          buttons: langButtons(),
         });
       },
     },
@@ -79,22 +77,22 @@ export const privacyFeature: Feature = {
         const texts = await myDataTexts(ctx);
         ctx.reply(...texts.map((text) => ({ text })));
         // Reading does not leave a flow: a declaration in progress goes on after it.
-        if (ctx.state.flow && ctx.state.step) await ctx.goto(ctx.state.step);
+        await ctx.repeat();
       },
     },
     {
       names: ['xoadulieu', 'delete'],
       descriptionKey: 'privacy:cmd_delete',
-      run: async (ctx) => ctx.go(PRIVACY_FLOW, 'delete_confirm'),
+      run: async (ctx) => ctx.go(privacyFlow, 'delete_confirm', {}),
     },
   ],
   buttonHandlers: [
     {
-      prefix: 'lang',
+      prefix: LANG.prefix,
       run: async (ctx, rest) => chooseLanguage(ctx, rest === 'en' ? 'en' : 'vi'),
     },
     {
-      prefix: 'menu',
+      prefix: MENU_DATA.prefix,
       run: async (ctx, rest) => {
         const cmd = MENU[rest];
         if (!cmd) return showHelp(ctx);

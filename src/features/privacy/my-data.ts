@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gte, inArray, or } from 'drizzle-orm';
 import type { DialogContext } from '../../core/dialog.js';
 import { formatDateTime, formatTime } from '../../core/i18n.js';
 import { casePersons, cases, contacts, declarations, exposureWindows, persons, venues, visits, wards } from '../../db/schema/index.js';
+import { formatAnswer, HEALTH_QUESTIONS, PROFILE_QUESTIONS } from '../declaration/questions.js';
 import { retentionPolicy } from '../retention/policy.js';
 
 const DAY = 86_400_000;
@@ -67,16 +68,18 @@ export async function myDataTexts(ctx: DialogContext): Promise<string[]> {
     : [];
 
   for (const { person: p, wardName } of people) {
-    const doses = p.vaccineDoses ?? null;
-    const profile = [
-      `👤 ${p.fullName}${p.isSelf ? '' : ` (${t('privacy:mydata_family_member')})`}`,
-      `${d('field_birth_year')}: ${p.birthYear} · ${d('field_gender')}: ${d(`gender_${p.gender}`)}`,
-      `${d('field_phone')}: ${p.phone ?? none}`,
-      `${d('field_id_number')}: ${p.idNumberLast4 ? `${p.idKind ? `${d(`id_kind_${p.idKind}`)} ` : ''}•••• ${p.idNumberLast4}` : none}`,
-      `${d('field_ward')}: ${wardName ?? none}`,
-      `${d('field_street')}: ${p.street ?? none}`,
-      `${d('field_vaccine')}: ${doses === null ? d('not_declared') : doses}`,
-    ];
+    // The profile questions (declaration/questions.ts): the name heads the block, a same-line answer joins the line before.
+    const view: Record<string, unknown> = { ...p, wardName, idNumber: p.idNumberLast4 ? { kind: p.idKind, last4: p.idNumberLast4 } : null };
+    const profile: string[] = [];
+    for (const q of PROFILE_QUESTIONS) {
+      if (q.myData === 'heading') {
+        profile.push(`👤 ${formatAnswer(q, view, t, 'record')}${p.isSelf ? '' : ` (${t('privacy:mydata_family_member')})`}`);
+        continue;
+      }
+      const line = `${d(q.label)}: ${formatAnswer(q, view, t, 'record')}`;
+      if (q.myData === 'same-line' && profile.length > 1) profile[profile.length - 1] += ` · ${line}`;
+      else profile.push(line);
+    }
     blocks.push(profile.join('\n'));
 
     const own = decls.filter((x) => x.personId === p.id);
@@ -86,14 +89,7 @@ export async function myDataTexts(ctx: DialogContext): Promise<string[]> {
         ...(own.length === 0
           ? [none]
           : own.map((x) => {
-              const yn = (v: boolean) => d(v ? 'yes' : 'no');
-              const answers = [
-                `${d('field_travel')}: ${yn(x.travel)}${x.travel && x.travelPlaces ? ` (${x.travelPlaces})` : ''}`,
-                `${d('field_symptoms')}: ${x.symptoms.length ? x.symptoms.map((s) => d(`symptom_${s}`)).join(', ') : none}`,
-                `${d('field_contact_case')}: ${yn(x.contactCase)}`,
-                `${d('field_contact_area')}: ${yn(x.contactOutbreakArea)}`,
-                `${d('field_contact_symptoms')}: ${yn(x.contactSymptoms)}`,
-              ];
+              const answers = HEALTH_QUESTIONS.map((q) => `${d(q.label)}: ${formatAnswer(q, x, t, 'record')}`);
               return `• ${formatDateTime(x.declaredAt, ctx.locale)} — ${answers.join('; ')}`;
             })),
       ].join('\n'),

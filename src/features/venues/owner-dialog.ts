@@ -1,5 +1,6 @@
 import { like } from 'drizzle-orm';
-import type { DialogContext, Feature, Flow, StepInput } from '../../core/dialog.js';
+import { callbackData } from '../../core/callback-data.js';
+import { defineFlow, type DialogContext, type Feature, type Flow, type StepInput } from '../../core/dialog.js';
 import { AppError } from '../../core/errors.js';
 import { formatDateTime, formatTime, TIME_ZONE } from '../../core/i18n.js';
 import type { Button } from '../../core/messages.js';
@@ -29,9 +30,24 @@ import {
 const REGISTER = 'venue_register';
 const DAY = 'venue_day';
 /** Global buttons of the venue menu: `vn:<action>[:<venueId>]`. */
-const P = 'vn';
+const MENU = callbackData('vn');
 /** Staff invite start parameter `s_<code>` and typed `NV <code>`. */
-const INVITE_PREFIX = 's';
+const INVITE = callbackData('s', '_');
+/** The registration steps' buttons: kind `vk:`, ward `vw:`, address `va:`, stay `vs:`. */
+const KIND = callbackData('vk');
+const WARD = callbackData('vw');
+const ADDRESS = callbackData('va');
+const STAY = callbackData('vs');
+
+interface RegisterData {
+  name?: string;
+  kind?: VenueKind;
+  wardCode?: string;
+  address?: string | null;
+}
+interface DayData {
+  venueId: string;
+}
 const MAX_VISIT_LINES = 40;
 
 const btn = (label: string, payload: string): Button => ({ label, payload });
@@ -89,8 +105,8 @@ function stayLabel(ctx: DialogContext, minutes: number): string {
 
 async function showMenu(ctx: DialogContext): Promise<void> {
   const list = await venuesOfAccount(ctx.tx, ctx.account.id);
-  const buttons: Button[][] = list.slice(0, 20).map((v) => [btn(v.name, `${P}:open:${v.id}`)]);
-  buttons.push([btn(ctx.t('venues:btn_register'), `${P}:new`)]);
+  const buttons: Button[][] = list.slice(0, 20).map((v) => [btn(v.name, MENU.data('open', v.id))]);
+  buttons.push([btn(ctx.t('venues:btn_register'), MENU.data('new'))]);
   if (list.length === 0) {
     ctx.reply({ text: ctx.t('venues:menu_none'), buttons });
     return;
@@ -114,12 +130,12 @@ async function showCard(ctx: DialogContext, venue: Venue, role: string): Promise
     count,
   });
   if (venue.closedAt) text += `\n${ctx.t('venues:card_closed')}`;
-  const buttons: Button[][] = [[btn(ctx.t('venues:btn_poster'), `${P}:poster:${venue.id}`), btn(ctx.t('venues:btn_scan'), `${P}:scan:${venue.id}`)]];
+  const buttons: Button[][] = [[btn(ctx.t('venues:btn_poster'), MENU.data('poster', venue.id)), btn(ctx.t('venues:btn_scan'), MENU.data('scan', venue.id))]];
   if (role === 'owner') {
-    buttons.push([btn(ctx.t('venues:btn_today'), `${P}:today:${venue.id}`), btn(ctx.t('venues:btn_day'), `${P}:day:${venue.id}`)]);
+    buttons.push([btn(ctx.t('venues:btn_today'), MENU.data('today', venue.id)), btn(ctx.t('venues:btn_day'), MENU.data('day', venue.id))]);
     buttons.push([
-      btn(ctx.t('venues:btn_invite'), `${P}:invite:${venue.id}`),
-      venue.closedAt ? btn(ctx.t('venues:btn_reopen'), `${P}:reopen:${venue.id}`) : btn(ctx.t('venues:btn_close'), `${P}:close:${venue.id}`),
+      btn(ctx.t('venues:btn_invite'), MENU.data('invite', venue.id)),
+      venue.closedAt ? btn(ctx.t('venues:btn_reopen'), MENU.data('reopen', venue.id)) : btn(ctx.t('venues:btn_close'), MENU.data('close', venue.id)),
     ]);
   }
   ctx.reply({ text, buttons });
@@ -153,7 +169,7 @@ async function listVisits(ctx: DialogContext, venue: Venue, day: { from: Date; t
 /** `vn:<action>[:<venueId>]` buttons: every action re-checks the account's role at the venue. */
 async function onMenuButton(ctx: DialogContext, rest: string): Promise<void> {
   const [action, id = ''] = rest.split(':');
-  if (action === 'new') return ctx.go(REGISTER, 'name', {});
+  if (action === 'new') return ctx.go(registerFlow, 'name', {});
   const venue = await venueById(ctx.tx, id);
   if (!venue) {
     ctx.reply({ text: ctx.t('venues:venue_gone') });
@@ -186,7 +202,7 @@ async function onMenuButton(ctx: DialogContext, rest: string): Promise<void> {
   switch (action) {
     case 'invite': {
       const code = await createStaffInvite(ctx.tx, venue.id, ctx.account.id, now);
-      const url = telegramStartUrl(ctx.deps, `${INVITE_PREFIX}_${code}`);
+      const url = telegramStartUrl(ctx.deps, INVITE.data(code));
       ctx.reply({
         text: url
           ? ctx.t('venues:invite_telegram', { name: venue.name, url, hours: STAFF_INVITE_HOURS })
@@ -197,10 +213,10 @@ async function onMenuButton(ctx: DialogContext, rest: string): Promise<void> {
     case 'today':
       return listVisits(ctx, venue, parseDay('hom nay', now)!);
     case 'day':
-      return ctx.go(DAY, 'date', { venueId: venue.id });
+      return ctx.go(dayFlow, 'date', { venueId: venue.id });
     case 'close':
       await setVenueClosed(ctx.tx, venue.id, now);
-      ctx.reply({ text: ctx.t('venues:closed_done', { name: venue.name }), buttons: [[btn(ctx.t('venues:btn_reopen'), `${P}:reopen:${venue.id}`)]] });
+      ctx.reply({ text: ctx.t('venues:closed_done', { name: venue.name }), buttons: [[btn(ctx.t('venues:btn_reopen'), MENU.data('reopen', venue.id))]] });
       return;
     case 'reopen':
       await setVenueClosed(ctx.tx, venue.id, null);
@@ -222,9 +238,9 @@ async function acceptInvite(ctx: DialogContext, code: string): Promise<void> {
 const textOf = (input: StepInput) => (input.kind === 'text' ? input.text.trim() : undefined);
 const payloadOf = (input: StepInput) => (input.kind === 'button' ? input.payload : undefined);
 
-const registerFlow: Flow = {
-  name: REGISTER,
-  steps: {
+const registerFlow: Flow<'name' | 'kind' | 'ward' | 'address' | 'stay', RegisterData> = defineFlow<RegisterData>()(
+  REGISTER,
+  {
     name: {
       ask: async (ctx) => ctx.reply({ text: ctx.t('venues:ask_name') }),
       handle: async (ctx, input) => {
@@ -233,40 +249,41 @@ const registerFlow: Flow = {
           ctx.reply({ text: ctx.t('venues:bad_name', { max: MAX_NAME_LENGTH }) });
           return ctx.goto('name');
         }
-        ctx.state.data.name = name;
+        ctx.data.name = name;
         return ctx.goto('kind');
       },
     },
     kind: {
       ask: async (ctx) => {
-        const kinds = VENUE_KINDS.map((k) => btn(ctx.t(`venues:kind.${k.id}`), `vk:${k.id}`));
+        const kinds = VENUE_KINDS.map((k) => btn(ctx.t(`venues:kind.${k.id}`), KIND.data(k.id)));
         const rows: Button[][] = [];
         for (let i = 0; i < kinds.length; i += 2) rows.push(kinds.slice(i, i + 2));
         ctx.reply({ text: ctx.t('venues:ask_kind'), buttons: rows });
       },
       handle: async (ctx, input) => {
         const p = payloadOf(input);
-        const kind = p?.startsWith('vk:') ? p.slice(3) : undefined;
-        if (!kind || !VENUE_KINDS.some((k) => k.id === kind)) {
+        const kind = p === undefined ? undefined : KIND.rest(p);
+        const known = VENUE_KINDS.find((k) => k.id === kind);
+        if (!known) {
           ctx.reply({ text: ctx.t('venues:pick_kind') });
           return ctx.goto('kind');
         }
-        ctx.state.data.kind = kind;
+        ctx.data.kind = known.id;
         // No ward list imported yet: do not ask a question nobody can answer.
         const anyWard = await ctx.tx.query.wards.findFirst({ columns: { code: true } });
         return ctx.goto(anyWard ? 'ward' : 'address');
       },
     },
     ward: {
-      ask: async (ctx) => ctx.reply({ text: ctx.t('venues:ask_ward'), buttons: [[btn(ctx.t('venues:btn_skip'), 'vw:-')]] }),
+      ask: async (ctx) => ctx.reply({ text: ctx.t('venues:ask_ward'), buttons: [[btn(ctx.t('venues:btn_skip'), WARD.data('-'))]] }),
       handle: async (ctx, input) => {
         const p = payloadOf(input);
-        if (p?.startsWith('vw:')) {
-          const code = p.slice(3);
+        const code = p === undefined ? undefined : WARD.rest(p);
+        if (code !== undefined) {
           if (code !== '-') {
             const w = await ctx.tx.query.wards.findFirst({ where: (t, { eq }) => eq(t.code, code) });
             if (!w) return ctx.goto('ward');
-            ctx.state.data.wardCode = w.code;
+            ctx.data.wardCode = w.code;
           }
           return ctx.goto('address');
         }
@@ -277,24 +294,24 @@ const registerFlow: Flow = {
         const exact = found.filter((w) => w.searchName === q);
         const pick = exact.length === 1 ? exact : found;
         if (pick.length === 1) {
-          ctx.state.data.wardCode = pick[0]!.code;
+          ctx.data.wardCode = pick[0]!.code;
           return ctx.goto('address');
         }
         if (pick.length === 0) {
-          ctx.reply({ text: ctx.t('venues:ward_none', { query: typed.slice(0, 40) }), buttons: [[btn(ctx.t('venues:btn_skip'), 'vw:-')]] });
+          ctx.reply({ text: ctx.t('venues:ward_none', { query: typed.slice(0, 40) }), buttons: [[btn(ctx.t('venues:btn_skip'), WARD.data('-'))]] });
           return;
         }
         ctx.reply({
           text: ctx.t('venues:ward_many'),
-          buttons: pick.map((w) => [btn(`${w.name} (${w.district})`, `vw:${w.code}`)]),
+          buttons: pick.map((w) => [btn(`${w.name} (${w.district})`, WARD.data(w.code))]),
         });
       },
     },
     address: {
-      ask: async (ctx) => ctx.reply({ text: ctx.t('venues:ask_address'), buttons: [[btn(ctx.t('venues:btn_skip'), 'va:-')]] }),
+      ask: async (ctx) => ctx.reply({ text: ctx.t('venues:ask_address'), buttons: [[btn(ctx.t('venues:btn_skip'), ADDRESS.data('-'))]] }),
       handle: async (ctx, input) => {
-        if (payloadOf(input) === 'va:-') {
-          ctx.state.data.address = null;
+        if (payloadOf(input) === ADDRESS.data('-')) {
+          ctx.data.address = null;
           return ctx.goto('stay');
         }
         const a = textOf(input)?.replace(/\s+/g, ' ');
@@ -303,18 +320,18 @@ const registerFlow: Flow = {
           ctx.reply({ text: ctx.t('venues:bad_address', { max: MAX_ADDRESS_LENGTH }) });
           return ctx.goto('address');
         }
-        ctx.state.data.address = a;
+        ctx.data.address = a;
         return ctx.goto('stay');
       },
     },
     stay: {
       ask: async (ctx) => {
-        const stay = defaultStayFor(ctx.state.data.kind as VenueKind);
-        ctx.reply({ text: ctx.t('venues:ask_stay'), buttons: [[btn(ctx.t('venues:btn_default_stay', { stay: stayLabel(ctx, stay) }), 'vs:default')]] });
+        const stay = defaultStayFor(ctx.data.kind!);
+        ctx.reply({ text: ctx.t('venues:ask_stay'), buttons: [[btn(ctx.t('venues:btn_default_stay', { stay: stayLabel(ctx, stay) }), STAY.data('default'))]] });
       },
       handle: async (ctx, input) => {
         let stay: number | undefined;
-        if (payloadOf(input) === 'vs:default') stay = defaultStayFor(ctx.state.data.kind as VenueKind);
+        if (payloadOf(input) === STAY.data('default')) stay = defaultStayFor(ctx.data.kind!);
         else {
           const typed = textOf(input);
           stay = typed ? parseStayMinutes(typed) : undefined;
@@ -329,7 +346,7 @@ const registerFlow: Flow = {
           venue = await createVenue(ctx.tx, { ...d, defaultStayMinutes: stay, ownerAccountId: ctx.account.id });
         } catch (err) {
           // Answers were checked step by step; a rule failing here means the data changed (e.g. a ward removed).
-          if (err instanceof AppError) return ctx.go(REGISTER, 'name', {});
+          if (err instanceof AppError) return ctx.go(registerFlow, 'name', {});
           throw err;
         }
         ctx.end();
@@ -339,11 +356,12 @@ const registerFlow: Flow = {
       },
     },
   },
-};
+  [KIND, WARD, ADDRESS, STAY],
+);
 
-const dayFlow: Flow = {
-  name: DAY,
-  steps: {
+const dayFlow = defineFlow<DayData>()(
+  DAY,
+  {
     date: {
       ask: async (ctx) => ctx.reply({ text: ctx.t('venues:ask_day') }),
       handle: async (ctx, input) => {
@@ -353,7 +371,7 @@ const dayFlow: Flow = {
           ctx.reply({ text: ctx.t('venues:bad_day', { text: (typed ?? '').slice(0, 20) }) });
           return ctx.goto('date');
         }
-        const venueId = String(ctx.state.data.venueId);
+        const venueId = ctx.data.venueId;
         ctx.end();
         const venue = await venueById(ctx.tx, venueId);
         if (!venue || (await staffRole(ctx.tx, venueId, ctx.account.id)) !== 'owner') {
@@ -364,14 +382,14 @@ const dayFlow: Flow = {
       },
     },
   },
-};
+);
 
 export function venuesFeature(): Feature {
   return {
     name: 'venues',
     commands: [{ names: ['diadiem', 'venue'], descriptionKey: 'venues:cmd_description', run: showMenu }],
-    startHandlers: [{ prefix: INVITE_PREFIX, run: acceptInvite }],
-    buttonHandlers: [{ prefix: P, run: onMenuButton }],
+    startHandlers: [{ prefix: INVITE.prefix, run: acceptInvite }],
+    buttonHandlers: [{ prefix: MENU.prefix, run: onMenuButton }],
     flows: [registerFlow, dayFlow],
     async onIdleText(ctx, text) {
       const m = /^(?:nv|staff)[\s:]+([a-z0-9]{12})$/i.exec(text.trim());

@@ -1,7 +1,7 @@
 import { asc, count, eq, like, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { wards, type Ward } from '../../db/schema/index.js';
-import { fold } from '../declaration/validators.js';
+import { fold } from '../../core/answer-parsing.js';
 
 /** How many matches a resident is offered at once (one button each). */
 export const WARD_CHOICES = 8;
