@@ -65,6 +65,8 @@ describe('POST /zalo/webhook signature', () => {
     const event = zaloEvents.text('9000000000000000003', '/start');
     const res = await postZaloEvent(svc.app, event, { signature: zaloSignature(JSON.stringify(event), event.timestamp, ZALO_APP.oaId) });
     expect(res.statusCode).toBe(200);
+    // Wait for the reply, so it does not land in the next test's record of calls.
+    await eventually(() => expect(fake.textsTo('9000000000000000003')).toEqual(['welcome']));
   });
 
   it('answers 400 to a body that is not JSON', async () => {
