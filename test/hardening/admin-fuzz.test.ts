@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVenue } from '../../src/features/venues/store.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 /**
  * 500 mutated requests against the admin API with a valid admin token, on app.inject (no network): every
@@ -12,23 +13,7 @@ import { adminHeaders, startTestService, type TestService } from '../helpers/ser
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 500);
 const SEED = Number(process.env.FUZZ_SEED ?? 20210714);
 
-/** mulberry32: small, seeded, good enough to pick mutations reproducibly */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
-    chance: (p: number) => next() < p,
-  };
-}
+const rng = seededRandom;
 
 type Rng = ReturnType<typeof rng>;
 

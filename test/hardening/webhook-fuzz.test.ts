@@ -4,6 +4,7 @@ import { queryRows } from '../../src/db/client.js';
 import { startFakeTelegram, postUpdate, tgUpdates, tgUser, type FakeTelegram } from '../helpers/fake-telegram.js';
 import { eventually, FakeZalo, postZaloEvent, zaloEvents, zaloSignature } from '../helpers/fake-zalo.js';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 /**
  * 2,000 mutated bodies against each webhook, authenticated as the platform would (Telegram's secret header;
@@ -41,18 +42,7 @@ afterAll(async () => {
   await zalo?.stop();
 });
 
-/** mulberry32: small, seedable, good enough to pick mutations. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]! };
-}
+const rng = seededRandom;
 type Rng = ReturnType<typeof rng>;
 
 const ODD_VALUES: readonly unknown[] = [
