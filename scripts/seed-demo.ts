@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { PACKAGE_ROOT } from '../src/core/package-root.js';
+import { PACKAGE_ROOT } from '../src/package-root.js';
 import { openDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { importWardCsv } from '../src/features/wards/store.js';

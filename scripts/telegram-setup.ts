@@ -8,7 +8,8 @@ import pino from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { systemClock } from '../src/core/clock.js';
-import { DialogRunner, type Deps } from '../src/core/dialog.js';
+import { DialogRunner } from '../src/core/dialog.js';
+import type { AppDeps } from '../src/http/app.js';
 import { featureModules } from '../src/features/index.js';
 import { registerCommands, registerWebhook, webhookInfo, webhookUrl } from '../src/channels/telegram/bot-setup.js';
 
@@ -23,8 +24,8 @@ try {
 
   if (action === 'set' || action === 'commands') {
     // Feature definitions only register commands; nothing here touches the database.
-    const deps = { config, clock: systemClock, log: pino({ level: 'silent' }) as unknown as FastifyBaseLogger } as Deps;
-    const runner = new DialogRunner(deps, featureModules.flatMap((m) => (m.feature ? [m.feature(deps)] : [])));
+    const deps = { config, clock: systemClock, log: pino({ level: 'silent' }) as unknown as FastifyBaseLogger } as AppDeps;
+    const runner = new DialogRunner(deps, featureModules(deps).flatMap((m) => (m.feature ? [m.feature] : [])));
     if (action === 'set') {
       if (!tg.webhookSecret) throw new ConfigError(['TELEGRAM_WEBHOOK_SECRET is required to set the webhook']);
       if (!config.publicUrl.startsWith('https://')) throw new ConfigError([`PUBLIC_URL must be https for a webhook (got ${config.publicUrl})`]);

@@ -4,16 +4,20 @@ import pino from 'pino';
 import type { Config } from './config.js';
 import type { ChannelRegistry } from './core/channel.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { DialogRunner, scrub, type Deps } from './core/dialog.js';
-import { loadSecrets } from './core/secrets.js';
+import { DialogRunner, scrub } from './core/dialog.js';
+import { AppError } from './core/errors.js';
+import { Links } from './core/links.js';
+import { createMetrics } from './core/metrics.js';
+import type { FeatureModule } from './core/module.js';
+import { SecretStore } from './core/secrets.js';
 import { openDatabase, type Database } from './db/client.js';
 import { migrationsApplied, runMigrations } from './db/migrate.js';
 import { channelModules } from './channels/index.js';
-import { featureModules as defaultFeatureModules, type FeatureModule } from './features/index.js';
+import { featureModules as defaultFeatureModules } from './features/index.js';
+import { apiTokenResolver } from './features/officials/api-tokens.js';
 import { buildApp, type AppDeps, type RouteModule } from './http/app.js';
 import { bootstrapResolver, requireRole, type TokenResolver } from './http/auth.js';
-import { AppError } from './core/errors.js';
-import { createMetrics } from './http/metrics.js';
+import { OutboxDispatcher } from './outbox/dispatcher.js';
 import { WorkerSet } from './workers/worker-set.js';
 
 export interface ServiceOptions {
@@ -25,8 +29,8 @@ export interface ServiceOptions {
   workers?: boolean;
   /** skip migrations (tests that migrate themselves) */
   migrate?: boolean;
-  /** replace the feature list (tests of the core with a toy feature) */
-  features?: FeatureModule[];
+  /** replace the feature list (tests of the core with a toy feature), or build it from the dependencies */
+  features?: FeatureModule<AppDeps>[] | ((deps: AppDeps) => FeatureModule<AppDeps>[]);
 }
 
 export interface Service {
@@ -34,6 +38,8 @@ export interface Service {
   deps: AppDeps;
   runner: DialogRunner;
   workers: WorkerSet;
+  /** delivers what features queued (alerts, announcements, replies that could not go at once) */
+  outbox: OutboxDispatcher;
   /** resolves when the database answers, migrations are applied and workers run */
   ready: Promise<void>;
   /** stop workers, close the server and the database */
@@ -70,17 +76,28 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * The composition root: database → dependencies → dialog runner → channels → app → workers.
- * Listening is main.ts's job; everything else is here so tests get the real service.
+ * The composition root. Infrastructure first — clock, logger, database, secrets, metrics, channel registry,
+ * outbox, links, HTTP dependencies — complete before any feature; then the features, each given what it uses;
+ * then the dialog runner over them, the channel adapters (which feed the runner and fill the registry the
+ * outbox sends through), the app and the workers. Listening is main.ts's job; everything else is here so
+ * tests get the real service.
  */
 export async function createService(config: Config, opts: ServiceOptions = {}): Promise<Service> {
   const log = opts.logger ?? createLogger(config);
   const database = opts.database ?? openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const clock = opts.clock ?? systemClock;
+  const secrets = new SecretStore();
   const metrics = createMetrics();
   const workers = new WorkerSet(log);
+  // Filled by the channel adapters below; the outbox looks senders up at send time.
   const channels: ChannelRegistry = new Map();
-  const tokenResolvers: TokenResolver[] = [bootstrapResolver(config.adminToken)];
+  // The outbox is infrastructure: features only enqueue (src/outbox/enqueue.ts) and wake it after commit, so
+  // rows committed by a request leave at once rather than at the next poll. Other instances pick rows up on
+  // their own poll (about a second).
+  const outbox = new OutboxDispatcher({ database, channels, clock, log, metrics, maxAttempts: config.outboxMaxAttempts });
+  workers.add(outbox);
+  const links = new Links(config);
+  const tokenResolvers: TokenResolver[] = [bootstrapResolver(config.adminToken), apiTokenResolver(database.db, clock)];
   let ready = false;
 
   const deps: AppDeps = {
@@ -88,11 +105,12 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     database,
     clock,
     log,
+    secrets: secrets.get,
+    links,
+    wakeOutbox: () => outbox.wake(),
     metrics,
     channels,
     tokenResolvers,
-    extra: {},
-    runner: undefined as unknown as DialogRunner,
     requireRole: (...roles) => requireRole(tokenResolvers, ...roles),
     isReady: () => ready,
     checkReady: async () => {
@@ -104,15 +122,14 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     },
   };
 
-  const featureModules = opts.features ?? defaultFeatureModules;
-  const features = featureModules.flatMap((m) => (m.feature ? [m.feature(deps)] : []));
-  const runner = new DialogRunner(deps, features);
-  deps.runner = runner;
+  const featureModules =
+    typeof opts.features === 'function' ? opts.features(deps) : (opts.features ?? defaultFeatureModules(deps));
+  const runner = new DialogRunner(deps, featureModules.flatMap((m) => (m.feature ? [m.feature] : [])));
 
   const routes: RouteModule[] = [];
   for (const m of featureModules) {
     if (m.routes) routes.push(m.routes);
-    m.workers?.(workers, deps);
+    m.workers?.(workers);
   }
   for (const c of channelModules) {
     if (!c.enabled(deps)) continue;
@@ -134,7 +151,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     unlessStopped();
     if (opts.migrate !== false) await runMigrations(database, config.databaseUrl);
     unlessStopped();
-    deps.secrets = await loadSecrets(database.db, config, log);
+    await secrets.load(database.db, config, log);
     unlessStopped();
     ready = true;
     if (opts.workers !== false) await workers.start();
@@ -148,6 +165,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     deps,
     runner,
     workers,
+    outbox,
     ready: readyPromise,
     stop: () =>
       (stopping ??= (async () => {

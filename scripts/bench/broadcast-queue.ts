@@ -19,7 +19,7 @@ const db = await createTestDatabase();
 try {
   const clock = new ManualClock();
   const log = pino({ level: 'silent' }) as unknown as FastifyBaseLogger;
-  const deps = { database: db, clock, log };
+  const deps = { database: db, clock, log, wakeOutbox: () => {} };
   await seedWards(db.db);
   await seedAccounts(db.db, { n: Math.floor(n * 0.7), prefix: 'tg', wardCode: '31117' });
   await seedAccounts(db.db, { n: n - Math.floor(n * 0.7) - Math.floor(n / 50), prefix: 'za', channel: 'zalo', wardCode: '31120' });

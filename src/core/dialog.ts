@@ -5,6 +5,7 @@ import type { Database, Tx } from '../db/client.js';
 import { accounts, dialogStates, processedUpdates, type Account } from '../db/schema/index.js';
 import { assertNoPrefixCollisions, type CallbackData, type PrefixClaim } from './callback-data.js';
 import type { Clock } from './clock.js';
+import type { Links } from './links.js';
 import type { Secrets } from './secrets.js';
 import { isDatabaseUnavailable, DatabaseUnavailableError } from './errors.js';
 import { normalizeLocale, tFor, type Locale, type T } from './i18n.js';
@@ -12,22 +13,20 @@ import { foldText } from './text-fold.js';
 import type { ChannelName, Inbound, Outbound } from './messages.js';
 
 /**
- * Everything a feature may use. Built once in main.ts (and in tests) and shared by every update.
- * Features needing more (pass keys, outbox) add optional members here rather than reaching for globals.
+ * Everything a dialog step may use. Built once, before any feature, by the composition root (src/service.ts)
+ * and shared by every update; nothing in it is filled in later.
  */
 export interface Deps {
   config: Config;
   database: Database;
   clock: Clock;
   log: FastifyBaseLogger;
-  /** the Telegram bot's username once known (deep links); undefined when Telegram is off */
-  telegramUsername?: () => string | undefined;
-  /** nudges the outbox workers after rows were committed, so alerts leave at once */
-  wakeOutbox?: () => void;
-  /** service-wide secrets loaded at start (see src/core/secrets.ts) */
-  secrets?: Secrets;
-  /** anything else a feature needs, keyed by feature name */
-  extra?: Record<string, unknown>;
+  /** service-wide secrets (see src/core/secrets.ts); throws SERVICE_STARTING until start-up loaded them */
+  secrets: () => Secrets;
+  /** links back into the service: pages, web chat, Telegram deep links */
+  links: Links;
+  /** nudges the outbox dispatcher after rows were committed, so alerts leave at once */
+  wakeOutbox: () => void;
 }
 
 export interface DialogState {
@@ -64,7 +63,7 @@ export interface DialogContext<S extends string = never, D = unknown> {
   readonly data: D;
   reply(...messages: Outbound[]): void;
   /** Enter `flow` at `step` (replacing any current flow) with `data`, and ask that step's question. */
-  go<FS extends string, FD>(flow: Flow<FS, FD>, step: NoInfer<FS>, data: FD): Promise<void>;
+  go<FS extends string, FD>(flow: FlowRef<FS, FD>, step: NoInfer<FS>, data: FD): Promise<void>;
   /** Move to another step of the current flow and ask its question. */
   goto(step: S): Promise<void>;
   /** Ask the current step's question again (after help, a language change, a detour); nothing outside a flow. */
@@ -91,9 +90,23 @@ export interface Step<S extends string = string, D = unknown> {
   handle(ctx: DialogContext<S, D>, input: StepInput): Promise<void>;
 }
 
-/** A conversation of named steps over a state of type D. */
-export interface Flow<S extends string = string, D = unknown> {
+/**
+ * A flow's name with its step names and state type: what `ctx.go` needs to enter a flow whose steps are built
+ * elsewhere (at composition, to avoid an import cycle — see privacy/consent.ts). Every Flow is one.
+ */
+export interface FlowRef<S extends string = string, D = unknown> {
   name: string;
+  /** type-only: carries S and D */
+  readonly __types?: { steps: S; data: D };
+}
+
+/** `flowRef<Steps, Data>('name')`: a FlowRef for a flow built by a factory. */
+export function flowRef<S extends string, D>(name: string): FlowRef<S, D> {
+  return { name };
+}
+
+/** A conversation of named steps over a state of type D. */
+export interface Flow<S extends string = string, D = unknown> extends FlowRef<S, D> {
   steps: Record<S, Step<S, D>>;
   /** the payload namespaces of the steps' buttons (checked against every other feature's at start-up) */
   payloads?: CallbackData[];
@@ -112,7 +125,7 @@ export function defineFlow<D>() {
 }
 
 /** True (and `ctx` typed for the flow) when the person is in `flow` now. */
-export function inFlow<S extends string, D>(ctx: DialogContext, flow: Flow<S, D>): ctx is DialogContext<S, D> {
+export function inFlow<S extends string, D>(ctx: DialogContext, flow: FlowRef<S, D>): ctx is DialogContext<S, D> {
   return ctx.state.flow === flow.name && !!ctx.state.step;
 }
 
@@ -344,7 +357,9 @@ export class DialogRunner {
       },
       reply: (...m) => replies.push(...m),
       async go(flow, step, data) {
-        if (runner.flows.get(flow.name) !== (flow as unknown)) throw new Error(`unknown flow ${flow.name}`);
+        // A Flow object must be the one registered; a FlowRef (a name) must name a registered flow.
+        const registered = runner.flows.get(flow.name);
+        if (!registered || ('steps' in flow && registered !== (flow as unknown))) throw new Error(`unknown flow ${flow.name}`);
         state.flow = flow.name;
         state.step = step;
         // Flow data is a JSON object kept in dialog_states.data.

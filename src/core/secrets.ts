@@ -14,6 +14,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type { DbOrTx } from '../db/client.js';
 import { settings } from '../db/schema/index.js';
+import { AppError } from './errors.js';
 
 export interface Secrets {
   /** Ed25519 key that signs pass tokens */
@@ -184,4 +185,23 @@ export async function rewrapKeys(tx: DbOrTx, from: string | undefined, to: strin
     out.rewrapped.push(row.key);
   }
   return out;
+}
+
+/**
+ * The secrets as the service holds them. They live in the database, which start-up reaches only after the
+ * routes are up; so features get this accessor, built before them, and it answers 503 until `load` has run
+ * (requests are refused until then anyway: see http/app.ts).
+ */
+export class SecretStore {
+  private loaded?: Secrets;
+
+  async load(...args: Parameters<typeof loadSecrets>): Promise<void> {
+    this.loaded = await loadSecrets(...args);
+  }
+
+  /** The secrets; throws SERVICE_STARTING (503) before start-up loaded them. */
+  get = (): Secrets => {
+    if (!this.loaded) throw new AppError('SERVICE_STARTING', 'The service is starting; try again shortly.', 503);
+    return this.loaded;
+  };
 }

@@ -6,7 +6,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import postgres from 'postgres';
-import { PACKAGE_ROOT } from '../core/package-root.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { queryRows, type Database, type DbOrTx } from './client.js';
 
 export const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, 'migrations');

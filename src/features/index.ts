@@ -1,42 +1,41 @@
-import type { Feature, Deps } from '../core/dialog.js';
-import type { RouteModule } from '../http/app.js';
-import type { WorkerSet } from '../workers/worker-set.js';
-import { passKeysModule } from './pass/keys.js';
-import { passVerifyModule } from './pass/verify-page.js';
-import { retentionModule } from './retention/job.js';
-import { exposureModule } from './exposure/index.js';
-import { outboxModule } from '../outbox/module.js';
-import { privacyModule } from './privacy/index.js';
-import { declarationModule } from './declaration/index.js';
-import { familyModule } from './family/index.js';
-import { venuesModule } from './venues/index.js';
-import { checkinModule } from './checkin/index.js';
-import { officialsModule } from './officials/index.js';
+import type { FeatureModule } from '../core/module.js';
+import type { AppDeps } from '../http/app.js';
 import { broadcastModule } from './broadcast/index.js';
+import { checkinModule, staffCheckinVerifyPanel } from './checkin/index.js';
+import { declarationModule } from './declaration/index.js';
+import { startDeclaration } from './declaration/start.js';
+import { exposureModule } from './exposure/index.js';
+import { familyModule } from './family/index.js';
+import { officialsModule } from './officials/index.js';
+import { passModule, type VerifyPageExtension } from './pass/index.js';
+import { privacyModule } from './privacy/index.js';
+import { retentionModule } from './retention/index.js';
 import { statsModule } from './stats/index.js';
+import { venuesModule } from './venues/index.js';
 
-/**
- * A feature contributes dialog pieces (commands, flows, buttons, start handlers), HTTP routes and
- * background jobs. Order matters only for idle-text handlers (first match wins).
- */
-export interface FeatureModule {
-  feature?: (deps: Deps) => Feature;
-  routes?: RouteModule;
-  workers?: (workers: WorkerSet, deps: Deps) => void;
+export interface FeatureOptions {
+  /** panels added after the built-in ones on the pass verify page (tests) */
+  verifyPageExtensions?: VerifyPageExtension[];
 }
 
-export const featureModules: FeatureModule[] = [
-  passKeysModule,
-  passVerifyModule,
-  retentionModule,
-  privacyModule,
-  declarationModule,
-  familyModule,
-  venuesModule,
-  checkinModule,
-  exposureModule,
-  outboxModule,
-  officialsModule,
-  broadcastModule,
-  statsModule,
-];
+/**
+ * The features, each handed what it uses from the service's dependencies (complete by now), and the extension
+ * points between them wired here rather than by one feature importing another: agreeing to the privacy notice
+ * leads into the declaration; check-in places its staff panel on the pass verify page.
+ * Order matters only for idle-text handlers (first match wins).
+ */
+export function featureModules(deps: AppDeps, opts: FeatureOptions = {}): FeatureModule<AppDeps>[] {
+  return [
+    passModule({ verifyPageExtensions: [staffCheckinVerifyPanel, ...(opts.verifyPageExtensions ?? [])] }),
+    retentionModule(deps),
+    privacyModule(startDeclaration),
+    declarationModule,
+    familyModule,
+    venuesModule,
+    checkinModule(deps),
+    exposureModule,
+    officialsModule,
+    broadcastModule(deps),
+    statsModule,
+  ];
+}

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { scrub, type Deps, type DialogRunner } from '../core/dialog.js';
+import { scrub, type Deps } from '../core/dialog.js';
 import { AppError, isDatabaseUnavailable } from '../core/errors.js';
 import type { ChannelRegistry } from '../core/channel.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../core/metrics.js';
+import type { RouteModule as RoutesOf } from '../core/module.js';
 import type { Role, TokenResolver } from './auth.js';
 import { requireRole } from './auth.js';
 import { registerOpenApi } from './openapi.js';
@@ -44,10 +45,9 @@ function boundByDatabase(handled: Promise<unknown>, req: FastifyRequest, reply: 
   });
 }
 
-/** What routes get: the shared dependencies plus HTTP-only pieces. */
+/** What routes get: the shared dependencies plus HTTP-only pieces. Complete before any feature is built. */
 export interface AppDeps extends Deps {
   metrics: Metrics;
-  runner: DialogRunner;
   channels: ChannelRegistry;
   tokenResolvers: TokenResolver[];
   /** preHandler for admin routes: 401 / 403 per the contract */
@@ -59,7 +59,7 @@ export interface AppDeps extends Deps {
 }
 
 /** A feature's or channel's HTTP routes. Registered in their own encapsulated context. */
-export type RouteModule = (app: FastifyInstance, deps: AppDeps) => void | Promise<void>;
+export type RouteModule = RoutesOf<AppDeps>;
 
 /** TRUST_PROXY as Fastify takes it: a hop count becomes "trust the nearest n proxies". */
 function trustProxyOption(v: boolean | number | string | undefined): boolean | string | ((address: string, hop: number) => boolean) {

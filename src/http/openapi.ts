@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from './app.js';
+import type { Config } from '../config.js';
+import type { requireRole } from './auth.js';
 
 export interface RouteEntry {
   method: string;
@@ -18,7 +19,10 @@ declare module 'fastify' {
  * OpenAPI for the admin API, generated from the routes' JSON schemas by @fastify/swagger. Must be registered
  * before any route module: swagger (and the route table) learn routes from the onRoute hook.
  */
-export async function registerOpenApi(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function registerOpenApi(
+  app: FastifyInstance,
+  deps: { config: Pick<Config, 'publicUrl'>; requireRole: () => ReturnType<typeof requireRole> },
+): Promise<void> {
   const table: RouteEntry[] = [];
   app.decorate('routeTable', table);
   app.addHook('onRoute', (r) => {

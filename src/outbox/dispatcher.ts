@@ -7,8 +7,8 @@ import { scrub } from '../core/dialog.js';
 import { fromStored, type StoredOutbound } from '../core/messages.js';
 import { queryRows, type Database } from '../db/client.js';
 import { accounts, outbox } from '../db/schema/index.js';
-import type { Metrics } from '../http/metrics.js';
-import type { Worker } from '../workers/worker-set.js';
+import type { Metrics } from '../core/metrics.js';
+import type { Worker } from '../core/module.js';
 import { RateLimiter, sleep } from './rate-limiter.js';
 
 export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed', 'undeliverable', 'unreachable', 'dead', 'cancelled'] as const;

@@ -1,19 +1,14 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { scrub } from '../core/dialog.js';
+import type { Worker, Workers } from '../core/module.js';
 
-/** A background worker that starts and stops with the server. */
-export interface Worker {
-  name: string;
-  start(): void | Promise<void>;
-  /** Stop taking new work and finish (or hand back) what is in hand. */
-  stop(): Promise<void>;
-}
+export type { Worker } from '../core/module.js';
 
 /**
  * Holds the background workers. Every job must be safe with several server instances running it at once
  * (claim rows with FOR UPDATE SKIP LOCKED, or take an advisory lock).
  */
-export class WorkerSet {
+export class WorkerSet implements Workers {
   private readonly workers: Worker[] = [];
   private started = false;
 

@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { queryRows } from '../../src/db/client.js';
-import type { OutboxDispatcher } from '../../src/outbox/dispatcher.js';
 import { startFakeTelegram, type FakeTelegram } from '../helpers/fake-telegram.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import { deliveriesByChat, expectCountsAddUp, persistentDatabase, runUntil, untilDone } from './e2e-helpers.js';
@@ -55,7 +54,7 @@ describe.each([
 
       // Real time passes, the clock stands still: nothing is due twice because of it.
       await runUntil(clock, () => deliveriesByChat(tg, marker).size >= N / 3, { stepMs: 0, everyMs: 20 });
-      if (kill) await (a.deps.extra!.outboxDispatcher as OutboxDispatcher).stop({ release: false });
+      if (kill) await a.outbox.stop({ release: false });
       await a.stop();
       const beforeRestart = deliveriesByChat(tg, marker).size;
       expect(beforeRestart).toBeLessThan(N - blocked.length);

@@ -45,7 +45,7 @@ const counter: Feature = {
 let svc: TestService;
 let seq = 0;
 beforeAll(async () => {
-  svc = await startTestService({ features: [{ feature: () => counter }] });
+  svc = await startTestService({ features: [{ feature: counter }] });
 });
 afterAll(() => svc.close());
 

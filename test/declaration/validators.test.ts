@@ -9,7 +9,7 @@ import {
   parsePhone,
   parseSymptoms,
   parseYesNo,
-} from '../../src/features/declaration/validators.js';
+} from '../../src/features/health-form/validators.js';
 import { parseWardCsv, wardSearchName } from '../../src/features/wards/store.js';
 import { decryptNationalId, encryptNationalId } from '../../src/features/people/national-id.js';
 import { randomBytes } from 'node:crypto';

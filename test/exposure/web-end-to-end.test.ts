@@ -5,7 +5,6 @@ import { accounts, contacts, outbox, persons, type Person } from '../../src/db/s
 import { parsePhone } from '../../src/core/answer-parsing.js';
 import { currentStatus } from '../../src/features/pass/status.js';
 import { createVenue } from '../../src/features/venues/store.js';
-import type { OutboxDispatcher } from '../../src/outbox/dispatcher.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import type { WebReply } from '../../src/channels/web/index.js';
 import { answerFirstDeclaration, newResident, type WebChatClient } from '../web/chat-client.js';
@@ -80,7 +79,7 @@ describe('exposure through the web channel', () => {
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ personFound: true, exposureWindows: 1, contacts: 2, alertsQueued: 2 });
 
-    const dispatcher = svc.deps.extra!.outboxDispatcher as OutboxDispatcher;
+    const dispatcher = svc.outbox;
     expect(await dispatcher.runOnce()).toBe(2);
     const rows = await svc.db.db.select().from(outbox);
     expect(rows.map((r) => [r.channel, r.status])).toEqual([

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
 import { settings } from '../../src/db/schema/index.js';
-import type { FeatureModule } from '../../src/features/index.js';
+import type { FeatureModule } from '../../src/core/module.js';
 import { createService } from '../../src/service.js';
 import { createTestDatabase, testBackend } from '../helpers/db.js';
 import { testLogger } from '../helpers/service.js';
@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 /** A feature whose only part is a worker that counts its starts. */
-function countingWorker(): { module: FeatureModule; starts: () => number } {
+function countingWorker(): { module: FeatureModule<unknown>; starts: () => number } {
   let starts = 0;
   return {
     module: { workers: (w) => w.add({ name: 'probe', start: () => void starts++, stop: async () => {} }) },

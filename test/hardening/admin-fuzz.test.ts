@@ -31,7 +31,7 @@ const weirdValues = (r: Rng): unknown[] => [
   -1,
   1e308,
   -1e308,
-  9007199254740993,
+  2 ** 53 + 2, // past Number.MAX_SAFE_INTEGER
   999999999999,
   1.5,
   '',

@@ -1,9 +1,9 @@
-import { QUESTIONS, type QuestionRow } from '../../src/features/declaration/questions.js';
+import { QUESTIONS, type QuestionRow } from '../../src/features/health-form/questions.js';
 
 /**
  * Answers the declaration's health questions by recognising what is asked, not by counting: each question's
  * buttons carry its key (`d.yes.<key>`, `d.no.<key>`) or its payload code (`d.s.<symptom>`), so a question added
- * to src/features/declaration/questions.ts is answered "no" without changing any test.
+ * to src/features/health-form/questions.ts is answered "no" without changing any test.
  */
 export interface OfferedButton {
   label: string;

@@ -3,7 +3,8 @@ import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import { ManualClock, type Clock } from '../../src/core/clock.js';
 import { createService, type Service } from '../../src/service.js';
-import type { FeatureModule } from '../../src/features/index.js';
+import type { FeatureModule } from '../../src/core/module.js';
+import type { AppDeps } from '../../src/http/app.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { stampZaloEventsWith } from './fake-zalo.js';
 
@@ -32,7 +33,7 @@ export async function startTestService(
     clock?: Clock;
     workers?: boolean;
     db?: TestDatabase;
-    features?: FeatureModule[];
+    features?: FeatureModule<AppDeps>[] | ((deps: AppDeps) => FeatureModule<AppDeps>[]);
     logger?: FastifyBaseLogger;
   } = {},
 ): Promise<TestService> {

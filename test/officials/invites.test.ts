@@ -1,10 +1,18 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
+import { Links } from '../../src/core/links.js';
 import { accounts, auditLog, officialRoles } from '../../src/db/schema/index.js';
 import { inviteLinks, parseInviteCode } from '../../src/features/officials/invites.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import { handle, say } from '../broadcast/fixtures.js';
+
+/** Links as they are once Telegram named the bot. */
+function knownBot(username: string): Links {
+  const links = new Links(svc.config);
+  links.useTelegramBot(() => username);
+  return links;
+}
 
 let svc: TestService;
 beforeAll(async () => {
@@ -65,7 +73,7 @@ describe('invites', () => {
   });
 
   it('with Telegram on, the URL is the bot deep link', () => {
-    const links = inviteLinks({ ...svc.deps, telegramUsername: () => 'khaibao_ct_bot' }, 'K7M2QX9P4R');
+    const links = inviteLinks({ links: knownBot('khaibao_ct_bot') }, 'K7M2QX9P4R');
     expect(links).toEqual({ url: 'https://t.me/khaibao_ct_bot?start=o_K7M2QX9P4R', telegramUrl: 'https://t.me/khaibao_ct_bot?start=o_K7M2QX9P4R', typedCode: 'O-K7M2QX9P4R' });
     expect(parseInviteCode('o k7m2 qx9p 4r')).toBe('K7M2QX9P4R');
     expect(parseInviteCode('K7M2QX9P4R')).toBeUndefined();

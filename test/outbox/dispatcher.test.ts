@@ -4,7 +4,7 @@ import { DeliveryError } from '../../src/core/channel.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { accounts, outbox } from '../../src/db/schema/index.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/core/metrics.js';
 import { OutboxDispatcher, type DispatcherOptions } from '../../src/outbox/dispatcher.js';
 import { enqueue } from '../../src/outbox/enqueue.js';
 import { createTestDatabase, testBackend, type TestDatabase } from '../helpers/db.js';

@@ -8,7 +8,8 @@ import { accounts, cases, contacts, declarations, persons } from '../../src/db/s
 import { passMessage, printablePassPng } from '../../src/features/pass/pass-message.js';
 import { currentStatus } from '../../src/features/pass/status.js';
 import { signPassToken, verifyPassToken } from '../../src/features/pass/token.js';
-import { maskName, verifyPageExtensions } from '../../src/features/pass/verify-page.js';
+import { featureModules } from '../../src/features/index.js';
+import { maskName, type VerifyPageExtension } from '../../src/features/pass/verify-page.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
@@ -16,8 +17,17 @@ let svc: TestService;
 let clock: ManualClock;
 const HOUR = 3_600_000;
 
+/** The verify page is composed with two extension slots; a test puts its panels in them while it runs. */
+let testPanels: VerifyPageExtension[] = [];
+const slot =
+  (i: number): VerifyPageExtension =>
+  async (req, info) =>
+    testPanels[i]?.(req, info);
+
 beforeAll(async () => {
-  svc = await startTestService();
+  svc = await startTestService({
+    features: (deps) => featureModules(deps, { verifyPageExtensions: [slot(0), slot(1)] }),
+  });
   clock = svc.clock as ManualClock;
 });
 afterAll(async () => {
@@ -157,7 +167,7 @@ describe('the pass message and image', () => {
     const img = PNG.sync.read(png);
     expect([img.width, img.height]).toEqual([640, 920]);
     const token = tokenOf(png);
-    const r = verifyPassToken(token, svc.deps.secrets!.passPublicKey, clock.now());
+    const r = verifyPassToken(token, svc.deps.secrets().passPublicKey, clock.now());
     expect(r).toMatchObject({ ok: true, claims: { personId: p.id, status: 'green' } });
     if (!r.ok) throw new Error('unreachable');
     expect(r.claims.expiresAt).toEqual(new Date(clock.now().getTime() + 24 * HOUR));
@@ -176,7 +186,7 @@ describe('the pass message and image', () => {
     expect(msg.text).toContain('Mã QR của Anh/Chị: XÁM');
     expect(msg.text).toContain('Anh/Chị chưa khai báo trong 24 giờ qua nên mã chưa có hiệu lực');
     expect(msg.text).not.toContain('Hiệu lực đến');
-    const claims = verifyPassToken(tokenOf(msg.image!.png), svc.deps.secrets!.passPublicKey, clock.now());
+    const claims = verifyPassToken(tokenOf(msg.image!.png), svc.deps.secrets().passPublicKey, clock.now());
     expect(claims).toMatchObject({ ok: true, claims: { status: 'grey' } });
 
     const { person: member } = await person({ isSelf: false, fullName: 'Trần Thị Bích' });
@@ -196,7 +206,7 @@ describe('the pass message and image', () => {
     const red = await passMessage(svc.deps.database.db, svc.deps, p.id, 'vi');
     expect(red.text).toContain('Mã QR của Anh/Chị: ĐỎ');
     expect(red.text).toContain('ca bệnh (F0)');
-    expect(verifyPassToken(tokenOf(red.image!.png), svc.deps.secrets!.passPublicKey, clock.now())).toMatchObject({
+    expect(verifyPassToken(tokenOf(red.image!.png), svc.deps.secrets().passPublicKey, clock.now())).toMatchObject({
       ok: true,
       claims: { status: 'red' },
     });
@@ -208,7 +218,7 @@ describe('the pass message and image', () => {
     const png = await printablePassPng(svc.deps.database.db, svc.deps, p.id, 'vi');
     const img = PNG.sync.read(png);
     expect([img.width, img.height]).toEqual([1240, 1748]);
-    const r = verifyPassToken(tokenOf(png), svc.deps.secrets!.passPublicKey, clock.now());
+    const r = verifyPassToken(tokenOf(png), svc.deps.secrets().passPublicKey, clock.now());
     expect(r).toMatchObject({ ok: true, claims: { personId: p.id } });
     console.log(`pass PNG (print A6): ${png.length} bytes`);
   });
@@ -330,7 +340,7 @@ describe('GET /v/:token', () => {
     const broken = async () => {
       throw new Error('boom');
     };
-    verifyPageExtensions.push(broken, panel);
+    testPanels = [broken, panel];
     try {
       const res = await page(token);
       expect(res.statusCode).toBe(200);
@@ -344,7 +354,7 @@ describe('GET /v/:token', () => {
       // expired or forged tokens get no panel
       expect((await page('x')).body).not.toContain('staff-panel');
     } finally {
-      verifyPageExtensions.splice(verifyPageExtensions.indexOf(broken), 2);
+      testPanels = [];
     }
   });
 });

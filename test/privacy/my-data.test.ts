@@ -155,10 +155,10 @@ describe('/dulieu', () => {
     expect(after).toHaveLength(before.length); // every entry kept
     for (const e of after) for (const id of ids) expect(e.includes(id), e).toBe(false);
     const created = (await db.select().from(auditLog).where(eq(auditLog.subjectId, kase.id))).find((e) => e.action === 'case.create')!;
-    expect(created.details).toMatchObject({ personIds: [auditPseudonym(self.id, svc.deps.secrets!.dataKey)], personFound: true });
-    expect(auditPseudonym(self.id, svc.deps.secrets!.dataKey)).toMatch(/^deleted:[0-9a-f]{16}$/);
+    expect(created.details).toMatchObject({ personIds: [auditPseudonym(self.id, svc.deps.secrets().dataKey)], personFound: true });
+    expect(auditPseudonym(self.id, svc.deps.secrets().dataKey)).toMatch(/^deleted:[0-9a-f]{16}$/);
     const granted = await db.select().from(auditLog).where(eq(auditLog.action, 'role.grant'));
-    expect(granted.map((g) => g.subjectId)).toContain(auditPseudonym(account.id, svc.deps.secrets!.dataKey));
+    expect(granted.map((g) => g.subjectId)).toContain(auditPseudonym(account.id, svc.deps.secrets().dataKey));
     // Someone else's entries are untouched.
     expect(after.filter((e) => e.includes(other.self.id))).toHaveLength(before.filter((e) => e.includes(other.self.id)).length);
   });

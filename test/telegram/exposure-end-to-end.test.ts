@@ -63,7 +63,7 @@ beforeAll(async () => {
     clock,
     env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_MODE: 'webhook', HOTLINE },
   });
-  dispatcher = svc.deps.extra!.outboxDispatcher as OutboxDispatcher;
+  dispatcher = svc.outbox;
   await importWardCsv(svc.db.db, readFileSync(new URL('../../scripts/can-tho-wards.csv', import.meta.url), 'utf8'));
   cafe = await createVenue(svc.db.db, { name: 'Cà phê Hạnh Phúc', kind: 'restaurant' });
 

@@ -16,7 +16,7 @@ async function start(env: Record<string, string>, before?: (tg: FakeTelegram) =>
   cleanups.push(() => tg.close());
   const svc = await startTestService({
     env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_API_ROOT: tg.apiRoot, ...env },
-    features: [{ feature: () => toyFeature }],
+    features: [{ feature: toyFeature }],
     workers,
   });
   cleanups.push(() => svc.close());
@@ -43,7 +43,7 @@ describe('webhook mode start-up', () => {
       { command: 'declare', description: 'I can only read text messages and buttons. Please type your answer.' },
     ]);
     expect(tg.callsOf('getMe')).toHaveLength(1);
-    expect(svc.deps.telegramUsername?.()).toBe(tg.username);
+    expect(svc.deps.links.telegramUsername()).toBe(tg.username);
     expect(tg.callsOf('getUpdates')).toHaveLength(0);
   });
 

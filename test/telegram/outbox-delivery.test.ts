@@ -3,7 +3,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
 import { accounts, outbox } from '../../src/db/schema/index.js';
 import { enqueue } from '../../src/outbox/enqueue.js';
-import { outboxModule } from '../../src/outbox/module.js';
 import type { OutboxDispatcher } from '../../src/outbox/dispatcher.js';
 import { postUpdate, startFakeTelegram, tgUpdates, tgUser, type FakeTelegram } from '../helpers/fake-telegram.js';
 import { startTestService, type TestService } from '../helpers/service.js';
@@ -19,9 +18,9 @@ beforeAll(async () => {
   tg = await startFakeTelegram();
   svc = await startTestService({
     env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_ROOT: tg.apiRoot },
-    features: [{ feature: () => toyFeature }, outboxModule],
+    features: [{ feature: toyFeature }],
   });
-  dispatcher = svc.deps.extra!.outboxDispatcher as OutboxDispatcher;
+  dispatcher = svc.outbox;
 });
 afterAll(async () => {
   await svc?.close();

@@ -19,7 +19,7 @@ beforeAll(async () => {
       TELEGRAM_API_ROOT: tg.apiRoot,
       TELEGRAM_RATE_PER_SECOND: '7',
     },
-    features: [{ feature: () => toyFeature }],
+    features: [{ feature: toyFeature }],
   });
   sender = svc.deps.channels.get('telegram')!;
 });

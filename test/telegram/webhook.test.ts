@@ -15,7 +15,7 @@ beforeAll(async () => {
   tg = await startFakeTelegram();
   svc = await startTestService({
     env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_MODE: 'webhook' },
-    features: [{ feature: () => toyFeature }],
+    features: [{ feature: toyFeature }],
   });
 });
 afterAll(async () => {
@@ -307,7 +307,7 @@ describe('POST /telegram/webhook', () => {
     tg.reset();
     await Promise.all([1, 2, 3].map((i) => post(tgUpdates.text(tgUser(1020 + i), '/help'))));
     expect(tg.callsOf('getMe')).toHaveLength(0);
-    expect(svc.deps.telegramUsername?.()).toBe(tg.username);
+    expect(svc.deps.links.telegramUsername()).toBe(tg.username);
     const rows = await queryRows<{ n: number }>(svc.db.db, sql`select count(*)::int as n from accounts where external_id in ('1021','1022','1023')`);
     expect(rows[0]!.n).toBe(3);
   });

@@ -81,7 +81,7 @@ describe('owner in chat: /diadiem', () => {
   });
 
   it('invites staff by a Telegram deep link when the bot is known; staff cannot do owner things', async () => {
-    svc.deps.telegramUsername = () => 'khaibao_test_bot';
+    svc.deps.links.useTelegramBot(() => 'khaibao_test_bot');
     try {
       const me = chat(svc, 'owner-a');
       const v = (await svc.db.db.query.venues.findFirst({ where: eq(venues.name, 'Quán cơm Tấm Bà Ba') }))!;
@@ -99,7 +99,7 @@ describe('owner in chat: /diadiem', () => {
       expect(textOf(await staff.press(`vn:close:${v.id}`))).toContain('Chỉ chủ địa điểm');
       expect(textOf(await chat(svc, 'nobody').press(`vn:open:${v.id}`))).toContain('không quản lý');
     } finally {
-      svc.deps.telegramUsername = undefined;
+      svc.deps.links.useTelegramBot(() => undefined);
     }
   });
 });

@@ -36,10 +36,10 @@ describe('venue API', () => {
     expect(v.code).toMatch(new RegExp(`^[${CODE_ALPHABET}]{6}$`));
     expect(v.checkinUrl).toBe(`https://khaibao.test/c/${v.code}`);
     expect(v.telegramUrl).toBeUndefined();
-    svc.deps.telegramUsername = () => 'khaibao_test_bot';
+    svc.deps.links.useTelegramBot(() => 'khaibao_test_bot');
     const got = await svc.app.inject({ url: `/api/v1/venues/${v.id}`, headers: adminHeaders });
     expect(got.json().telegramUrl).toBe(`https://t.me/khaibao_test_bot?start=v_${v.code}`);
-    svc.deps.telegramUsername = undefined;
+    svc.deps.links.useTelegramBot(() => undefined);
     const office = (await create({ name: 'Sở Y tế', kind: 'office' })).json();
     expect(office.defaultStayMinutes).toBe(480);
   });
@@ -109,7 +109,7 @@ describe('poster', () => {
 describe('landing page', () => {
   it('shows the name, the code and a Telegram deep link whose start parameter checks in', async () => {
     const v = (await create({ name: 'Bến xe Cần Thơ', kind: 'station' })).json();
-    svc.deps.telegramUsername = () => 'khaibao_test_bot';
+    svc.deps.links.useTelegramBot(() => 'khaibao_test_bot');
     try {
       const res = await svc.app.inject({ url: `/c/${v.code.toLowerCase()}` });
       expect(res.statusCode).toBe(200);
@@ -130,7 +130,7 @@ describe('landing page', () => {
       const rows = await svc.db.db.query.visits.findMany({ where: eq(visits.personId, r.self.id) });
       expect(rows).toMatchObject([{ venueId: v.id, source: 'poster' }]);
     } finally {
-      svc.deps.telegramUsername = undefined;
+      svc.deps.links.useTelegramBot(() => undefined);
     }
   });
 

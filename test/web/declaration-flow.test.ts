@@ -149,7 +149,7 @@ describe('declaration through the web chat', () => {
     const me = await db().query.persons.findFirst({ where: eq(persons.ownerAccountId, account.id) });
     expect(me).toMatchObject({ fullName: 'Nguyễn Văn An', birthYear: 1985, gender: 'male', phone: '+84912345678', isSelf: true, idKind: 'cccd', idNumberLast4: '1234', wardCode: '31117', vaccineDoses: 2 });
     expect(me!.idNumberEnc).not.toContain('092085001234');
-    expect(decryptNationalId(svc.deps.secrets!.dataKey, me!.idNumberEnc!)).toBe('092085001234');
+    expect(decryptNationalId(svc.deps.secrets().dataKey, me!.idNumberEnc!)).toBe('092085001234');
     expect(account.personId).toBe(me!.id);
     const decl = await db().query.declarations.findMany({ where: eq(declarations.personId, me!.id) });
     expect(decl).toHaveLength(1);

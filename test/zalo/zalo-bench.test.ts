@@ -16,7 +16,7 @@ let svc: TestService;
 beforeAll(async () => {
   if (!bench) return;
   fake = await new FakeZalo().start();
-  svc = await startTestService({ env: fake.env(), features: [{ feature: () => toyFeature }] });
+  svc = await startTestService({ env: fake.env(), features: [{ feature: toyFeature }] });
 });
 afterAll(async () => {
   await svc?.close();

@@ -18,7 +18,7 @@ let clock: ManualClock;
 
 beforeAll(async () => {
   fake = await new FakeZalo().start();
-  svc = await startTestService({ env: fake.env(), features: [{ feature: () => toyFeature }] });
+  svc = await startTestService({ env: fake.env(), features: [{ feature: toyFeature }] });
   sender = svc.deps.channels.get('zalo')!;
   clock = svc.clock as ManualClock;
 });

@@ -12,7 +12,7 @@ let svc: TestService;
 
 beforeAll(async () => {
   fake = await new FakeZalo().start();
-  svc = await startTestService({ env: fake.env(), features: [{ feature: () => toyFeature }] });
+  svc = await startTestService({ env: fake.env(), features: [{ feature: toyFeature }] });
 });
 afterAll(async () => {
   await svc?.close();

@@ -10,7 +10,7 @@ import type { Outbound } from '../../core/messages.js';
 import { accounts, processedUpdates } from '../../db/schema/index.js';
 import type { RouteModule } from '../../http/app.js';
 import { enqueue, type OutboxMessage } from '../../outbox/enqueue.js';
-import type { WorkerSet } from '../../workers/worker-set.js';
+import type { Workers } from '../../core/module.js';
 import { backgroundTask, retrying } from './background-task.js';
 import { registerCommands, registerWebhook } from './bot-setup.js';
 import { renderOutbound } from './outbound-rendering.js';
@@ -61,7 +61,7 @@ export interface TelegramChannel {
  * nothing of features. In webhook mode a worker registers the webhook and command menus at start; in polling
  * mode a worker long-polls getUpdates. Both feed the same handleUpdate.
  */
-export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers: WorkerSet): TelegramChannel {
+export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers: Workers): TelegramChannel {
   const tg = deps.config.telegram;
   if (!tg) throw new Error('createTelegramChannel needs config.telegram');
   const client = { apiRoot: tg.apiRoot, timeoutSeconds: API_TIMEOUT_SECONDS };
@@ -88,7 +88,7 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
       });
     return mePending;
   };
-  deps.telegramUsername = () => me?.username;
+  deps.links.useTelegramBot(() => me?.username);
 
   /** Records an update handled outside the runner; false when it was seen before. */
   const firstDelivery = async (updateId: number): Promise<boolean> => {

@@ -1,15 +1,15 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { ChannelSender } from '../../core/channel.js';
 import { DeliveryError } from '../../core/channel.js';
-import type { Deps } from '../../core/dialog.js';
+import type { Deps, DialogRunner } from '../../core/dialog.js';
 import { normalizeLocale, tFor } from '../../core/i18n.js';
 import { fromStored, toStored, type Inbound, type Outbound, type StoredOutbound } from '../../core/messages.js';
 import { badRequest } from '../../core/errors.js';
 import { plainText } from '../../core/html-text.js';
 import { accounts, webInbox } from '../../db/schema/index.js';
-import type { RouteModule } from '../../http/app.js';
+import type { AppDeps, RouteModule } from '../../http/app.js';
 import { scriptNonce } from '../../http/security.js';
-import type { ChannelModule } from '../index.js';
+import type { ChannelModule } from '../../core/module.js';
 import { chatPage } from './chat-page.js';
 
 /** The id a browser keeps in localStorage: random, long enough not to be guessed. */
@@ -42,7 +42,7 @@ interface MessageBody {
   language?: string;
 }
 
-const routes: RouteModule = (app, deps) => {
+const webRoutes = (runner: DialogRunner): RouteModule => (app, deps) => {
   app.get('/chat', async (req, reply) => {
     const locale = normalizeLocale((req.headers['accept-language'] ?? 'vi').split(',')[0]);
     reply.header('content-type', 'text/html; charset=utf-8');
@@ -81,7 +81,7 @@ const routes: RouteModule = (app, deps) => {
           : b.payload !== undefined
             ? { ...base, kind: 'button', payload: b.payload }
             : { ...base, kind: 'start', param: b.start ?? '' };
-      const result = await deps.runner.handle(inbound);
+      const result = await runner.handle(inbound);
       return { replies: result.replies.map(toWebReply), locale: result.locale, duplicate: result.duplicate };
     },
   );
@@ -141,9 +141,9 @@ export function webSender(deps: Deps): ChannelSender {
   };
 }
 
-export const webChannel: ChannelModule = {
+export const webChannel: ChannelModule<AppDeps> = {
   name: 'web',
   enabled: (deps) => deps.config.webChat,
   // Uncollected messages expire with the rest of the personal data: see src/features/retention.
-  create: (deps) => ({ sender: webSender(deps), routes }),
+  create: (deps, runner) => ({ sender: webSender(deps), routes: webRoutes(runner) }),
 };

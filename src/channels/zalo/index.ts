@@ -1,4 +1,5 @@
-import type { ChannelModule } from '../index.js';
+import type { ChannelModule } from '../../core/module.js';
+import type { AppDeps } from '../../http/app.js';
 import { ZaloTokenStore } from './token-store.js';
 import { zaloWebhookRoutes } from './webhook.js';
 import { ZaloApi } from './zalo-api.js';
@@ -9,10 +10,10 @@ export { ZaloTokenStore } from './token-store.js';
 export { ZaloApi, ZaloApiError } from './zalo-api.js';
 
 /** The Zalo Official Account channel: on when the four ZALO_* app variables are set. */
-export const zaloChannel: ChannelModule = {
+export const zaloChannel: ChannelModule<AppDeps> = {
   name: 'zalo',
   enabled: (deps) => deps.config.zalo !== undefined,
-  create(deps, _runner, workers) {
+  create(deps, runner, workers) {
     const zalo = deps.config.zalo!;
     const api = new ZaloApi({ apiRoot: zalo.apiRoot, oauthRoot: zalo.oauthRoot, appId: zalo.appId, appSecret: zalo.appSecret });
     const log = deps.log.child({ channel: 'zalo' });
@@ -23,6 +24,6 @@ export const zaloChannel: ChannelModule = {
     // Every instance runs it; the row lock lets one refresh and the others find the new pair.
     workers.every('zalo-token-refresh', 15 * 60_000, () => tokens.keepFresh());
     const sender = new ZaloSender(deps.database.db, api, tokens, zalo, deps.clock, log);
-    return { sender, routes: zaloWebhookRoutes(sender) };
+    return { sender, routes: zaloWebhookRoutes(sender, runner) };
   },
 };

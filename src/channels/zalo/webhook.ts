@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { DeliveryError } from '../../core/channel.js';
-import { scrub, type HandleResult } from '../../core/dialog.js';
+import { scrub, type DialogRunner, type HandleResult } from '../../core/dialog.js';
 import type { Inbound } from '../../core/messages.js';
 import { accounts } from '../../db/schema/index.js';
 import type { AppDeps } from '../../http/app.js';
@@ -27,7 +27,7 @@ interface RawJson {
  * POST /zalo/webhook: signature over the raw bytes → schema and time window → map the event → run the dialog → 200 → send replies.
  * Registered in its own encapsulated scope so the raw-body parser touches no other route.
  */
-export function zaloWebhookRoutes(sender: ZaloSender) {
+export function zaloWebhookRoutes(sender: ZaloSender, runner: DialogRunner) {
   return async (app: FastifyInstance, deps: AppDeps): Promise<void> => {
     const zalo = deps.config.zalo!;
     const background = new Set<Promise<void>>();
@@ -92,7 +92,7 @@ export function zaloWebhookRoutes(sender: ZaloSender) {
 
       const work = (async () => {
         const inbound = action.type === 'number' ? await resolveNumber(deps, action.inbound, action.choice) : action.inbound;
-        return deps.runner.handle(inbound);
+        return runner.handle(inbound);
       })();
       let timer: NodeJS.Timeout | undefined;
       const handled = await Promise.race([

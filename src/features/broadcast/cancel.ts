@@ -1,7 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { broadcasts, outbox, type Broadcast } from '../../db/schema/index.js';
-import { recordAudit } from '../officials/roles.js';
+import { recordAudit } from '../../audit/audit-log.js';
 import { ACTIVE_STATUSES } from './status.js';
 
 export type CancelResult = { ok: true; cancelledRows: number } | { ok: false; reason: 'not_found' | 'finished' };

@@ -2,7 +2,7 @@ import { AppError } from '../../core/errors.js';
 import type { ChannelName } from '../../core/messages.js';
 import type { DbOrTx } from '../../db/client.js';
 import { broadcasts, type Broadcast } from '../../db/schema/index.js';
-import { recordAudit } from '../officials/roles.js';
+import { recordAudit } from '../../audit/audit-log.js';
 import { countAudience, type Audience } from './audience.js';
 import { lengthProblems, type BroadcastFormat } from './message.js';
 

@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../core/dialog.js';
@@ -15,6 +14,10 @@ import { maskName } from '../pass/verify-page.js';
 import { readSignedToken, signedToken } from '../venues/signing.js';
 import { staffRole, venueById } from '../venues/store.js';
 import { recordCheckins } from './store.js';
+import { hashLoginCode as hash, STAFF_SESSION_HOURS } from '../venues/staff-login.js';
+
+// Where venues' chat menu finds them; the login link is the venues feature's (its owners hand it out).
+export { createStaffLoginLink, STAFF_LOGIN_MINUTES, STAFF_SESSION_HOURS } from '../venues/staff-login.js';
 
 /**
  * How venue staff prove who they are on the pass verify page (GET /v/:token, opened by the phone camera):
@@ -32,23 +35,7 @@ import { recordCheckins } from './store.js';
  * another venue does not match the ticket; removing someone from venue_staff ends their power at once.
  */
 export const STAFF_COOKIE = 'kb_staff';
-export const STAFF_SESSION_HOURS = 12;
-export const STAFF_LOGIN_MINUTES = 15;
 export const STAFF_TICKET_MINUTES = 10;
-
-const hash = (s: string) => createHash('sha256').update(s).digest('hex');
-
-/** A single-use login link for the staff member's phone browser. */
-export async function createStaffLoginLink(db: DbOrTx, deps: Pick<Deps, 'config'>, venueId: string, accountId: string, now: Date): Promise<string> {
-  const code = randomBytes(24).toString('base64url');
-  await db.insert(staffLoginLinks).values({
-    codeHash: hash(code),
-    venueId,
-    accountId,
-    expiresAt: new Date(now.getTime() + STAFF_LOGIN_MINUTES * 60_000),
-  });
-  return `${deps.config.publicUrl}/staff/login/${code}`;
-}
 
 export interface StaffSession {
   accountId: string;

@@ -16,8 +16,8 @@ import {
   type Answers,
   type Question,
   type QuestionRow,
-} from './questions.js';
-import { parseNationalId } from './validators.js';
+} from '../health-form/questions.js';
+import { parseNationalId } from '../health-form/validators.js';
 
 export const DECLARE_FLOW = 'declare';
 
@@ -276,7 +276,7 @@ function nationalIdStep(q: QuestionRow): DeclarationStepDef {
       }
       const r = parseNationalId(a);
       if (!r.ok) return refuse(ctx, r.reason);
-      const enc = encryptNationalId(ctx.deps.secrets!.dataKey, r.value.number);
+      const enc = encryptNationalId(ctx.deps.secrets().dataKey, r.value.number);
       answers(ctx)[q.column] = { ...enc, kind: r.value.kind };
       return next(ctx, q.key);
     },

@@ -1,5 +1,5 @@
 import type { Feature } from '../../core/dialog.js';
-import type { FeatureModule } from '../index.js';
+import type { FeatureModule } from '../../core/module.js';
 import { passMessage } from '../pass/pass-message.js';
 import { selfPerson } from '../people/store.js';
 import { askConsent } from '../privacy/consent.js';
@@ -34,4 +34,4 @@ export const declarationFeature: Feature = {
   flows: [declarationFlow],
 };
 
-export const declarationModule: FeatureModule = { feature: () => declarationFeature };
+export const declarationModule: FeatureModule<unknown> = { feature: declarationFeature };

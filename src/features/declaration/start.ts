@@ -4,7 +4,7 @@ import { ownedPerson, selfPerson } from '../people/store.js';
 import { askConsent } from '../privacy/consent.js';
 import { wardByCode } from '../wards/store.js';
 import { declarationFlow, firstStep, type DeclarationData } from './flow.js';
-import { PROFILE_QUESTIONS, type Answers } from './questions.js';
+import { PROFILE_QUESTIONS, type Answers } from '../health-form/questions.js';
 
 export interface StartDeclarationOptions {
   /** declare for this family member instead of the account holder */

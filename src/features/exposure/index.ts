@@ -1,6 +1,7 @@
 import type { Feature } from '../../core/dialog.js';
 import { startDeclaration } from '../declaration/start.js';
-import type { FeatureModule } from '../index.js';
+import type { FeatureModule } from '../../core/module.js';
+import type { AppDeps } from '../../http/app.js';
 import { ACK_PREFIX, REDECLARE_PREFIX } from './alert-message.js';
 import { exposureRoutes } from './routes.js';
 import { acknowledge } from './store.js';
@@ -33,7 +34,7 @@ export const exposureFeature: Feature = {
   ],
 };
 
-export const exposureModule: FeatureModule = {
-  feature: () => exposureFeature,
+export const exposureModule: FeatureModule<AppDeps> = {
+  feature: exposureFeature,
   routes: exposureRoutes,
 };

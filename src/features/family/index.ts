@@ -2,7 +2,7 @@ import { callbackData } from '../../core/callback-data.js';
 import type { DialogContext, Feature } from '../../core/dialog.js';
 import type { Button } from '../../core/messages.js';
 import { startDeclaration, startFamilyMember, startProfileEdit } from '../declaration/start.js';
-import type { FeatureModule } from '../index.js';
+import type { FeatureModule } from '../../core/module.js';
 import { printablePassPng } from '../pass/pass-message.js';
 import { familyMembers, ownedPerson, removeFamilyMember } from '../people/store.js';
 import { askConsent } from '../privacy/consent.js';
@@ -108,4 +108,4 @@ export const familyFeature: Feature = {
   ],
 };
 
-export const familyModule: FeatureModule = { feature: () => familyFeature };
+export const familyModule: FeatureModule<unknown> = { feature: familyFeature };

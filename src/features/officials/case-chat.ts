@@ -5,7 +5,7 @@ import { AppError, isDatabaseUnavailable } from '../../core/errors.js';
 import { formatDateTime } from '../../core/i18n.js';
 import type { ChannelName } from '../../core/messages.js';
 import { enqueue } from '../../outbox/enqueue.js';
-import { foldName } from '../broadcast/audience.js';
+import { foldText as foldName } from '../../core/text-fold.js';
 import { recordCase } from '../exposure/record.js';
 import { parsePhone } from '../../core/answer-parsing.js';
 import { ACCESS, accountActor, hasAnyRole } from './roles.js';

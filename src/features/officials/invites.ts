@@ -52,10 +52,9 @@ export async function createInvite(
 }
 
 /** The link (Telegram deep link when the bot is known, else a landing page) and the code to type. */
-export function inviteLinks(deps: Deps, code: string): { url: string; telegramUrl?: string; typedCode: string } {
-  const bot = deps.telegramUsername?.();
-  const telegramUrl = bot ? `https://t.me/${bot}?start=o_${code}` : undefined;
-  return { url: telegramUrl ?? `${deps.config.publicUrl}/o/${code}`, telegramUrl, typedCode: `O-${code}` };
+export function inviteLinks(deps: Pick<Deps, 'links'>, code: string): { url: string; telegramUrl?: string; typedCode: string } {
+  const telegramUrl = deps.links.telegramStart(`o_${code}`);
+  return { url: telegramUrl ?? deps.links.page(`/o/${code}`), telegramUrl, typedCode: `O-${code}` };
 }
 
 export type RevokeInviteResult = 'revoked' | 'not_found' | 'already_used' | 'already_revoked';

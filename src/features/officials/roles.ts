@@ -1,7 +1,11 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
-import { auditLog, officialRoles } from '../../db/schema/index.js';
+import { officialRoles } from '../../db/schema/index.js';
 import type { Role } from '../../http/auth.js';
+import { recordAudit } from '../../audit/audit-log.js';
+
+// Officials' code has always found these here; the audit trail itself is its own module.
+export { accountActor, recordAudit, type AuditEntry } from '../../audit/audit-log.js';
 
 /** Roles an invite or a token can carry. Venue roles belong to the venues feature (venue_staff). */
 export const OFFICIAL_ROLES = ['admin', 'health', 'comms'] as const;
@@ -39,27 +43,6 @@ export async function hasAnyRole(db: DbOrTx, accountId: string, roles: readonly 
   return rows.length > 0;
 }
 
-export interface AuditEntry {
-  /** 'bootstrap', 'token:<id>' or 'account:<id>' */
-  actor: string;
-  action: string;
-  subjectType?: string;
-  subjectId?: string;
-  details?: Record<string, unknown>;
-  at: Date;
-}
-
-export async function recordAudit(db: DbOrTx, e: AuditEntry): Promise<void> {
-  await db.insert(auditLog).values({
-    actor: e.actor,
-    action: e.action,
-    subjectType: e.subjectType,
-    subjectId: e.subjectId,
-    details: e.details,
-    at: e.at,
-  });
-}
-
 /** Grant a role to a chat account (idempotent) and audit it. Returns false when it was already held. */
 export async function grantRole(
   db: DbOrTx,
@@ -95,6 +78,3 @@ export async function revokeRole(
   }
   return rows.length > 0;
 }
-
-/** The audit actor for a chat account. */
-export const accountActor = (accountId: string) => `account:${accountId}`;

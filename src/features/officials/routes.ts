@@ -6,7 +6,7 @@ import type { AppDeps, RouteModule } from '../../http/app.js';
 import { htmlPage } from '../../http/page-shell.js';
 import { errorResponse, idParams, uuid } from '../../http/schemas.js';
 import { escapeMarkup } from '../../render/escape.js';
-import { apiTokenResolver, createApiToken, revokeApiToken } from './api-tokens.js';
+import { createApiToken, revokeApiToken } from './api-tokens.js';
 import { createInvite, inviteLinks, parseInviteCode, revokeInvite } from './invites.js';
 import { ACCESS, OFFICIAL_ROLES, isOfficialRole, revokeRole, rolesOf, type OfficialRole } from './roles.js';
 
@@ -14,7 +14,6 @@ import { ACCESS, OFFICIAL_ROLES, isOfficialRole, revokeRole, rolesOf, type Offic
 const actorOf = (req: { principal?: { id: string } }) => req.principal?.id ?? 'unknown';
 
 export const officialsRoutes: RouteModule = (app, deps) => {
-  deps.tokenResolvers.push(apiTokenResolver(deps.database.db, deps.clock));
   const adminOnly = deps.requireRole(...ACCESS.officials, 'admin');
   const db = deps.database.db;
 
@@ -240,8 +239,8 @@ export const officialsRoutes: RouteModule = (app, deps) => {
     const en = tFor('en');
     reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store');
     if (!code) return reply.status(404).send(page(t('officials:page_title'), `<p>${escapeMarkup(t('officials:page_bad_code'))}</p>`));
-    const bot = deps.telegramUsername?.();
-    const tg = bot ? `<p><a href="https://t.me/${escapeMarkup(bot)}?start=o_${code}">${escapeMarkup(t('officials:page_open_telegram'))}</a></p>` : '';
+    const telegramUrl = deps.links.telegramStart(`o_${code}`);
+    const tg = telegramUrl ? `<p><a href="${escapeMarkup(telegramUrl)}">${escapeMarkup(t('officials:page_open_telegram'))}</a></p>` : '';
     return page(
       t('officials:page_title'),
       `<p>${escapeMarkup(t('officials:page_send_code'))}</p><p class="code">O-${code}</p>${tg}<p lang="en">${escapeMarkup(en('officials:page_send_code'))}</p>`,

@@ -1,5 +1,5 @@
 import type { Secrets } from '../../core/secrets.js';
-import type { FeatureModule } from '../index.js';
+import type { RouteModule } from '../../http/app.js';
 
 /** Public keys that verify pass tokens offline (JWK set). */
 export function passKeySet(secrets: Secrets) {
@@ -7,11 +7,9 @@ export function passKeySet(secrets: Secrets) {
   return { keys: [{ ...jwk, kid: secrets.passKeyId, use: 'sig', alg: 'EdDSA' }] };
 }
 
-export const passKeysModule: FeatureModule = {
-  routes: (app, deps) => {
-    app.get('/.well-known/khaibao/pass-keys.json', async (_req, reply) => {
-      reply.header('cache-control', 'public, max-age=300');
-      return passKeySet(deps.secrets!);
-    });
-  },
+export const passKeyRoutes: RouteModule = (app, deps) => {
+  app.get('/.well-known/khaibao/pass-keys.json', async (_req, reply) => {
+    reply.header('cache-control', 'public, max-age=300');
+    return passKeySet(deps.secrets());
+  });
 };

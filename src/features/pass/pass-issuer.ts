@@ -29,7 +29,6 @@ export function passUrl(publicUrl: string, token: string): string {
  * expires PASS_VALID_HOURS after issue, so an old printout cannot circulate for ever.
  */
 export async function issuePass(db: DbOrTx, deps: Deps, personId: string): Promise<IssuedPass> {
-  if (!deps.secrets) throw new AppError('SERVICE_STARTING', 'The service is starting; try again shortly.', 503);
   const person = await personById(db, personId);
   if (!person) throw new AppError('PERSON_NOT_FOUND', 'No such person.', 404);
   const now = deps.clock.now();
@@ -43,6 +42,6 @@ export async function issuePass(db: DbOrTx, deps: Deps, personId: string): Promi
     issuedAt: toSecond(now.getTime()),
     expiresAt: toSecond(Math.max(until, now.getTime() + MIN_LIFETIME_MS)),
   };
-  const token = signPassToken(claims, deps.secrets.passPrivateKey);
+  const token = signPassToken(claims, deps.secrets().passPrivateKey);
   return { person, status, claims, token, url: passUrl(deps.config.publicUrl, token) };
 }

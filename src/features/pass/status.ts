@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Config } from '../../config.js';
 import type { DbOrTx } from '../../db/client.js';
 import { casePersons, cases, contacts, declarations } from '../../db/schema/index.js';
-import { passEffects, type PassAnswers } from '../declaration/questions.js';
+import { passEffects, type PassAnswers } from '../health-form/questions.js';
 
 export const PASS_STATUSES = ['grey', 'green', 'yellow', 'red'] as const;
 export type PassStatus = (typeof PASS_STATUSES)[number];
@@ -20,7 +20,7 @@ const HOUR_MS = 3_600_000;
  * - `active-case`: an open confirmed case (red);
  * - `symptoms`: symptoms ticked in the latest declaration (yellow);
  * - `contact-declared`: any of the three contact answers was yes in the latest declaration (yellow);
- *   (which answers give these two is the `pass` column of declaration/questions.ts)
+ *   (which answers give these two is the `pass` column of health-form/questions.ts)
  * - `exposure`: alerted (or recorded as a contact) in the last 14 days (yellow);
  * - `no-declaration`: no declaration within PASS_VALID_HOURS (grey unless an official record says more).
  */

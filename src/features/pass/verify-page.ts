@@ -1,10 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../../core/errors.js';
 import { formatDateTime, normalizeLocale, tFor, type Locale } from '../../core/i18n.js';
-import type { AppDeps } from '../../http/app.js';
+import type { AppDeps, RouteModule } from '../../http/app.js';
 import { htmlDocument } from '../../http/page-shell.js';
 import { escapeMarkup } from '../../render/escape.js';
-import type { FeatureModule } from '../index.js';
 import { personById } from '../people/store.js';
 import { STATUS_COLOURS } from './pass-image.js';
 import { currentStatus, type CurrentStatus, type PassStatus } from './status.js';
@@ -22,11 +20,11 @@ export interface VerifyPageInfo {
 }
 
 /**
- * HTML fragments other features place under the status block of a valid pass (the venues feature adds its
- * staff "record entry" panel here). Push into this list at module load; return undefined to add nothing.
+ * An HTML fragment another feature places under the status block of a valid pass (the check-in feature's staff
+ * "record entry" panel); undefined adds nothing. Handed to passVerifyRoutes at composition (src/features/index.ts).
  * A failing extension is logged and left out: the status must show whatever else breaks.
  */
-export const verifyPageExtensions: Array<(req: FastifyRequest, info: VerifyPageInfo) => Promise<string | undefined>> = [];
+export type VerifyPageExtension = (req: FastifyRequest, info: VerifyPageInfo) => Promise<string | undefined>;
 
 /** "Nguyễn Văn An" → "Nguyễn V. A.": enough for staff to match an ID card, too little to identify a stranger. */
 export function maskName(fullName: string): string {
@@ -85,7 +83,16 @@ function refusalPage(
   return page(locale, title, `${block}<p class="notice" data-refusal="${reason}">${escapeMarkup(body)}</p>`, otherHref);
 }
 
-async function renderValid(req: FastifyRequest, deps: AppDeps, locale: Locale, token: string, claims: PassClaims, otherHref: string, reply: FastifyReply) {
+async function renderValid(
+  extensions: readonly VerifyPageExtension[],
+  req: FastifyRequest,
+  deps: AppDeps,
+  locale: Locale,
+  token: string,
+  claims: PassClaims,
+  otherHref: string,
+  reply: FastifyReply,
+) {
   const t = tFor(locale);
   const db = deps.database.db;
   const person = await personById(db, claims.personId);
@@ -101,7 +108,7 @@ async function renderValid(req: FastifyRequest, deps: AppDeps, locale: Locale, t
     )}</p>`;
   }
   const info: VerifyPageInfo = { personId: claims.personId, token, deps, claims, current };
-  for (const extension of verifyPageExtensions) {
+  for (const extension of extensions) {
     try {
       const html = await extension(req, info);
       if (html) body += `<div class="ext">${html}</div>`;
@@ -133,8 +140,8 @@ async function renderValid(req: FastifyRequest, deps: AppDeps, locale: Locale, t
  * tokens are longer than the router's 100-character parameter limit and junk of any length must get the
  * "cannot read" page rather than a JSON 404.
  */
-export const passVerifyModule: FeatureModule = {
-  routes: (app, deps) => {
+export function passVerifyRoutes(extensions: readonly VerifyPageExtension[]): RouteModule {
+  return (app, deps) => {
     app.get('/v/*', async (req, reply) => {
       const token = (req.params as { '*': string })['*'] ?? '';
       const lang = (req.query as { lang?: string }).lang;
@@ -146,15 +153,14 @@ export const passVerifyModule: FeatureModule = {
         .header('referrer-policy', 'no-referrer')
         .header('x-robots-tag', 'noindex')
         .header('x-frame-options', 'DENY');
-      if (!deps.secrets) throw new AppError('SERVICE_STARTING', 'The service is starting; try again shortly.', 503);
-      const result = verifyPassToken(token, deps.secrets.passPublicKey, deps.clock.now());
+      const result = verifyPassToken(token, deps.secrets().passPublicKey, deps.clock.now());
       if (!result.ok) {
         return refusalPage(reply, locale, result.reason, otherHref, {
           expired: result.reason === 'expired' ? formatDateTime(result.claims.expiresAt, locale) : '',
           hours: deps.config.passValidHours,
         });
       }
-      return renderValid(req, deps, locale, token, result.claims, otherHref, reply);
+      return renderValid(extensions, req, deps, locale, token, result.claims, otherHref, reply);
     });
-  },
-};
+  };
+}

@@ -36,7 +36,7 @@ export async function hasValidDeclaration(db: DbOrTx, personId: string, now: Dat
 
 /**
  * Profile fields of a person as the declaration dialog collects them: the person's columns (one per profile
- * question, see declaration/questions.ts), the national ID already encrypted (undefined = leave as stored).
+ * question, see health-form/questions.ts), the national ID already encrypted (undefined = leave as stored).
  */
 export type ProfileInput = Omit<
   typeof persons.$inferInsert,
@@ -81,7 +81,7 @@ export async function savePerson(
   return row!.id;
 }
 
-/** One declaration's answers: a column per health question (declaration/questions.ts). */
+/** One declaration's answers: a column per health question (health-form/questions.ts). */
 export type HealthInput = Omit<typeof declarations.$inferInsert, 'id' | 'personId' | 'declaredByAccountId' | 'declaredAt'>;
 
 export async function addDeclaration(

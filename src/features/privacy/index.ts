@@ -1,7 +1,7 @@
 import type { DialogContext, Feature } from '../../core/dialog.js';
 import type { Button } from '../../core/messages.js';
-import type { FeatureModule } from '../index.js';
-import { askLanguageThenConsent, chooseLanguage, LANG, langButtons, privacyFlow, PRIVACY_FLOW } from './consent.js';
+import type { FeatureModule } from '../../core/module.js';
+import { askLanguageThenConsent, chooseLanguage, LANG, langButtons, PRIVACY, privacyFlow, PRIVACY_FLOW, type AfterConsent } from './consent.js';
 import { callbackData } from '../../core/callback-data.js';
 import { myDataTexts } from './my-data.js';
 
@@ -24,7 +24,8 @@ export function showHelp(ctx: DialogContext): void {
 const MENU_DATA = callbackData('menu');
 const MENU: Record<string, string> = { declare: 'khaibao', pass: 'qr', family: 'giadinh', language: 'ngonngu' };
 
-export const privacyFeature: Feature = {
+/** Everything but the privacy flow, whose agreement leads on to what composition says (see privacyFeature). */
+const privacyParts: Omit<Feature, 'flows'> = {
   name: 'privacy',
   commands: [
     {
@@ -83,7 +84,7 @@ export const privacyFeature: Feature = {
     {
       names: ['xoadulieu', 'delete'],
       descriptionKey: 'privacy:cmd_delete',
-      run: async (ctx) => ctx.go(privacyFlow, 'delete_confirm', {}),
+      run: async (ctx) => ctx.go(PRIVACY, 'delete_confirm', {}),
     },
   ],
   buttonHandlers: [
@@ -101,7 +102,13 @@ export const privacyFeature: Feature = {
       },
     },
   ],
-  flows: [privacyFlow],
 };
 
-export const privacyModule: FeatureModule = { feature: () => privacyFeature };
+/** Welcome, language, consent, help, /dulieu and deletion; `afterConsent` is what agreeing leads to. */
+export function privacyFeature<P extends object>(afterConsent: AfterConsent<P>): Feature {
+  return { ...privacyParts, flows: [privacyFlow(afterConsent)] };
+}
+
+export function privacyModule<P extends object>(afterConsent: AfterConsent<P>): FeatureModule<unknown> {
+  return { feature: privacyFeature(afterConsent) };
+}

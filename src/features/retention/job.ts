@@ -18,8 +18,7 @@ import {
   visits,
   webInbox,
 } from '../../db/schema/index.js';
-import type { FeatureModule } from '../index.js';
-import { DEFAULT_RETENTION, retentionPolicy, type RetentionPolicy } from './policy.js';
+import { DEFAULT_RETENTION, type RetentionPolicy } from './policy.js';
 
 const DAY = 86_400_000;
 
@@ -112,13 +111,3 @@ export async function expireUnconsentedAccounts(db: DbOrTx, now: Date, policy: R
 }
 
 /** Runs hourly. */
-export const retentionModule: FeatureModule = {
-  workers: (workers, deps) => {
-    workers.every('retention', 3_600_000, async () => {
-      const policy = retentionPolicy(deps.config);
-      const result = await applyRetention(deps.database.db, deps.clock.now(), policy);
-      const unconsentedAccounts = await expireUnconsentedAccounts(deps.database.db, deps.clock.now(), policy);
-      deps.log.info({ deleted: { ...result, unconsentedAccounts } }, 'retention applied');
-    });
-  },
-};

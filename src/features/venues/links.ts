@@ -1,8 +1,8 @@
 import type { Deps } from '../../core/dialog.js';
 
 /** The poster's QR target: a small landing page (works for every channel, unlike a bare t.me link). */
-export function checkinUrl(deps: Pick<Deps, 'config'>, code: string): string {
-  return `${deps.config.publicUrl}/c/${code}`;
+export function checkinUrl(deps: Pick<Deps, 'links'>, code: string): string {
+  return deps.links.venueCheckin(code);
 }
 
 /** Telegram start parameter of a venue (≤ 64 chars of A-Za-z0-9_-). */
@@ -11,12 +11,6 @@ export function checkinStartParam(code: string): string {
 }
 
 /** The Telegram deep link that checks in at the venue, when the bot's username is known. */
-export function telegramCheckinUrl(deps: Pick<Deps, 'telegramUsername'>, code: string): string | undefined {
-  const bot = deps.telegramUsername?.();
-  return bot ? `https://t.me/${bot}?start=${checkinStartParam(code)}` : undefined;
-}
-
-export function telegramStartUrl(deps: Pick<Deps, 'telegramUsername'>, param: string): string | undefined {
-  const bot = deps.telegramUsername?.();
-  return bot ? `https://t.me/${bot}?start=${param}` : undefined;
+export function telegramCheckinUrl(deps: Pick<Deps, 'links'>, code: string): string | undefined {
+  return deps.links.telegramStart(checkinStartParam(code));
 }

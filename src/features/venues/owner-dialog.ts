@@ -5,9 +5,8 @@ import { AppError } from '../../core/errors.js';
 import { formatDateTime, formatTime, TIME_ZONE } from '../../core/i18n.js';
 import type { Button } from '../../core/messages.js';
 import { wards, type Venue } from '../../db/schema/index.js';
-import { createStaffLoginLink, STAFF_LOGIN_MINUTES, STAFF_SESSION_HOURS } from '../checkin/staff-scan.js';
+import { createStaffLoginLink, STAFF_LOGIN_MINUTES, STAFF_SESSION_HOURS } from './staff-login.js';
 import { defaultStayFor, LONGEST_STAY_MINUTES, MAX_STAY_MINUTES, MIN_STAY_MINUTES, VENUE_KINDS, type VenueKind } from './kinds.js';
-import { telegramStartUrl } from './links.js';
 import { maskName } from '../pass/verify-page.js';
 import { posterContent, posterPng } from './poster.js';
 import { posterPdfLink } from './routes.js';
@@ -202,7 +201,7 @@ async function onMenuButton(ctx: DialogContext, rest: string): Promise<void> {
   switch (action) {
     case 'invite': {
       const code = await createStaffInvite(ctx.tx, venue.id, ctx.account.id, now);
-      const url = telegramStartUrl(ctx.deps, INVITE.data(code));
+      const url = ctx.deps.links.telegramStart(INVITE.data(code));
       ctx.reply({
         text: url
           ? ctx.t('venues:invite_telegram', { name: venue.name, url, hours: STAFF_INVITE_HOURS })

@@ -30,7 +30,7 @@ export interface PosterContent {
   footer: string[];
 }
 
-type PosterDeps = Pick<Deps, 'config'>;
+type PosterDeps = Pick<Deps, 'config' | 'links'>;
 
 export function posterContent(deps: PosterDeps, venue: Venue, t: T = tFor('vi')): PosterContent {
   const en = tFor('en');

@@ -9,8 +9,7 @@ import type { Deps } from '../../core/dialog.js';
 const keys = new WeakMap<Buffer, Map<string, Buffer>>();
 
 function keyFor(deps: Pick<Deps, 'secrets'>, purpose: string): Buffer {
-  const dataKey = deps.secrets?.dataKey;
-  if (!dataKey) throw new Error('secrets not loaded');
+  const dataKey = deps.secrets().dataKey;
   let byPurpose = keys.get(dataKey);
   if (!byPurpose) keys.set(dataKey, (byPurpose = new Map()));
   let k = byPurpose.get(purpose);
