@@ -32,17 +32,17 @@ describe('/thongbao in chat', () => {
     expect((await press(svc, 'comms1', 'bc:wards'))[0]).toMatch(/gõ tên phường/);
     // unknown and ambiguous names are explained; nothing typed before is lost
     const bad = await say(svc, 'comms1', 'an hoa, Phường Không Có');
-    expect(bad[0]).toMatch(/không tìm thấy: Phường Không Có/);
+    expect(bad[0]).toMatch(/Không tìm thấy: Phường Không Có/);
     expect(bad[1]).toMatch(/gõ tên phường/);
     const amb = await say(svc, 'comms1', 'An Bình');
-    expect(amb[0]).toMatch(/Có nhiều nơi tên "An Bình": 31150 \(Phường An Bình, Ninh Kiều\); 31300/);
+    expect(amb[0]).toMatch(/Có nhiều nơi tên «An Bình»: 31150 \(Phường An Bình, Ninh Kiều\); 31300/);
     const preview = await say(svc, 'comms1', 'an hoa, XUÂN KHÁNH, 31300');
     expect(preview[0]).toBe('Người nhận sẽ thấy:');
     expect(preview[1]).toBe('📢 THÔNG BÁO\n\nChợ An Hòa đóng cửa từ 12 giờ trưa nay.');
     expect(preview[2]).toMatch(/Gửi tới: Phường An Hòa, Phường Xuân Khánh, Phường An Bình/);
     expect(preview[2]).toMatch(/Số người nhận: 53 \(thêm 4 tài khoản đã chặn bot/);
     const sent = await press(svc, 'comms1', 'bc:send');
-    expect(sent[0]).toMatch(/bắt đầu gửi/);
+    expect(sent[0]).toMatch(/Bắt đầu gửi/);
     const b = await svc.db.db.query.broadcasts.findFirst({ orderBy: (x, { desc }) => [desc(x.createdAt)] });
     expect(b).toMatchObject({ status: 'queuing', audience: { wardCodes: ['31117', '31120', '31300'] } });
     expect(b!.progressAccountId).not.toBeNull();
@@ -52,7 +52,7 @@ describe('/thongbao in chat', () => {
 
   it('/huythongbao stops the broadcast in progress', async () => {
     const replies = await say(svc, 'comms1', '/huythongbao');
-    expect(replies[0]).toMatch(/đã dừng thông báo\. 53 tin chưa gửi/);
+    expect(replies[0]).toMatch(/Đã dừng thông báo\. 53 tin chưa gửi/);
     const b = await svc.db.db.query.broadcasts.findFirst({ orderBy: (x, { desc }) => [desc(x.createdAt)] });
     expect(b!.status).toBe('cancelled');
     expect((await say(svc, 'comms1', '/huythongbao'))[0]).toMatch(/không có thông báo nào đang gửi/);
@@ -64,7 +64,7 @@ describe('/thongbao in chat', () => {
     await say(svc, 'comms1', 'Thử nghiệm');
     const preview = await say(svc, 'comms1', 'tat ca');
     expect(preview[2]).toMatch(/Số người nhận: 58/);
-    expect((await press(svc, 'comms1', 'bc:cancel'))[0]).toMatch(/đã hủy/);
+    expect((await press(svc, 'comms1', 'bc:cancel'))[0]).toMatch(/Đã hủy/);
     expect(await svc.db.db.$count(broadcasts)).toBe(before);
   });
 

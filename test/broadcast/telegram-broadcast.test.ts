@@ -60,7 +60,7 @@ describe('a broadcast to 2,000 Telegram accounts, started in chat', () => {
     expect(preview?.params).toMatchObject({ text: `📢 THÔNG BÁO\n\n${html}`, parse_mode: 'HTML' });
     expect(official.transcript()).toContain(`Số người nhận: ${RECIPIENTS} (thêm 20 tài khoản đã chặn bot`);
     await official.tap('Gửi');
-    expect(official.transcript()).toContain('Em bắt đầu gửi');
+    expect(official.transcript()).toContain('Bắt đầu gửi');
     const id = await latestBroadcastId(svc.app);
 
     let injected = false;

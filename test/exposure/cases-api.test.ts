@@ -84,24 +84,24 @@ describe('POST /api/v1/cases', () => {
     expect(sender.sent.map((s) => s.externalId).sort()).toEqual([people.lan!.externalId, people.minh!.externalId, people.binh!.externalId].sort());
 
     const lan = sender.to(people.lan!.externalId)[0]!.messages[0]!;
-    expect(lan.text).toContain('Cảnh báo tiếp xúc');
-    expect(lan.text).toContain('• Cà phê Hạnh Phúc: 10:30 – 11:30 04/08/2021 (tiếp xúc gần)');
-    expect(lan.text).toContain('tự cách ly');
+    expect(lan.text).toContain('Cảnh báo: có mặt cùng địa điểm và thời gian');
+    expect(lan.text).toContain('• Cà phê Hạnh Phúc: 10:30 – 11:30 04/08/2021 (ở gần ca bệnh)');
+    expect(lan.text).toContain('vui lòng ở nhà');
     expect(lan.text).toContain('Đường dây nóng: 1900 9095');
     expect(lan.buttons).toEqual([[{ label: 'Tôi đã biết', payload: `ack:${caseId}` }, { label: 'Khai báo lại', payload: `redeclare:${caseId}` }]]);
 
     const minh = sender.to(people.minh!.externalId)[0]!.messages[0]!;
-    expect(minh.text).toContain('COVID-19 exposure alert');
-    expect(minh.text).toContain('Cà phê Hạnh Phúc: 11:30 – 12:00 04/08/2021 (casual contact)');
+    expect(minh.text).toContain('you were at the same place and time as a COVID-19 case');
+    expect(minh.text).toContain('Cà phê Hạnh Phúc: 11:30 – 12:00 04/08/2021 (same place)');
     expect(minh.text).toContain('watch your health');
     expect(minh.text).not.toContain('isolate');
     expect(minh.buttons?.[0]?.map((b) => b.label)).toEqual(['Got it', 'Declare again']);
 
     // Bình's one alert covers his daughter, checked in by him.
     const binh = sender.to(people.binh!.externalId)[0]!.messages[0]!.text!;
-    expect(binh).toContain('• Lê Bé Na — Cà phê Hạnh Phúc: 10:00 – 11:00 04/08/2021 (tiếp xúc gần)');
-    expect(binh).toContain('• Cà phê Hạnh Phúc: 10:50 – 11:20 04/08/2021 (tiếp xúc thông thường)');
-    expect(binh).toContain('tự cách ly');
+    expect(binh).toContain('• Lê Bé Na — Cà phê Hạnh Phúc: 10:00 – 11:00 04/08/2021 (ở gần ca bệnh)');
+    expect(binh).toContain('• Cà phê Hạnh Phúc: 10:50 – 11:20 04/08/2021 (cùng địa điểm)');
+    expect(binh).toContain('vui lòng ở nhà');
     expect(binh).toContain('theo dõi sức khỏe');
   });
 
@@ -138,7 +138,7 @@ describe('POST /api/v1/cases', () => {
     expect(r.statusCode).toBe(201);
     expect(r.json()).toMatchObject({ personFound: true, exposureWindows: 1, contacts: 1, alertsQueued: 1 });
     await waitFor(() => sender.to(people.lan!.externalId).length === 2);
-    expect(sender.to(people.lan!.externalId)[1]!.messages[0]!.text).toContain('Chợ Cái Khế: 16:20 – 17:00 04/08/2021 (tiếp xúc thông thường)');
+    expect(sender.to(people.lan!.externalId)[1]!.messages[0]!.text).toContain('Chợ Cái Khế: 16:20 – 17:00 04/08/2021 (cùng địa điểm)');
   });
 
   it('an unknown phone is recorded and reported as such', async () => {
@@ -183,7 +183,7 @@ describe('POST /api/v1/exposure-windows', () => {
     await waitFor(() => sender.sent.length === before + 2);
     const tu = sender.to(people.tu!.externalId)[0]!.messages[0]!;
     expect(tu.text).toContain('Nhà hàng Sen: 18:30 – 19:00 04/08/2021');
-    expect(tu.text).toContain('tự cách ly');
+    expect(tu.text).toContain('vui lòng ở nhà');
     expect(tu.buttons?.[0]?.[0]?.payload).toBe(`ack:${r.json().id}`);
 
     const again = await post('/api/v1/exposure-windows', { venueId: restaurant.id, from: '2021-08-04T19:00:00+07:00', to: '2021-08-04T20:30:00+07:00', advice: 'monitor' });

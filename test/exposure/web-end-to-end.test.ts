@@ -89,19 +89,19 @@ describe('exposure through the web channel', () => {
 
     const close = await people.close.chat.inbox();
     expect(close).toHaveLength(1);
-    expect(close[0]!.text).toContain('Cảnh báo tiếp xúc với ca bệnh COVID-19');
+    expect(close[0]!.text).toContain('Cảnh báo: có mặt cùng địa điểm và thời gian với ca bệnh COVID-19');
     expect(close[0]!.text).toContain('Cà phê Hạnh Phúc');
-    expect(close[0]!.text).toContain('(tiếp xúc gần)');
-    expect(close[0]!.text).toContain('Với tiếp xúc gần');
-    expect(close[0]!.text).not.toContain('tiếp xúc thông thường');
-    expect(close[0]!.text).toContain('• Cà phê Hạnh Phúc: 09:10 – 10:05 04/08/2021 (tiếp xúc gần)');
+    expect(close[0]!.text).toContain('(ở gần ca bệnh)');
+    expect(close[0]!.text).toContain('Nếu Anh/Chị ở gần ca bệnh');
+    expect(close[0]!.text).not.toContain('(cùng địa điểm)');
+    expect(close[0]!.text).toContain('• Cà phê Hạnh Phúc: 09:10 – 10:05 04/08/2021 (ở gần ca bệnh)');
     closeAlert = close;
 
     const casual = await people.casual.chat.inbox();
     expect(casual).toHaveLength(1);
-    expect(casual[0]!.text).toContain('COVID-19 exposure alert');
-    expect(casual[0]!.text).toContain('• Cà phê Hạnh Phúc: 09:40 – 09:45 04/08/2021 (casual contact)');
-    expect(casual[0]!.text).not.toContain('close contact');
+    expect(casual[0]!.text).toContain('you were at the same place and time as a COVID-19 case');
+    expect(casual[0]!.text).toContain('• Cà phê Hạnh Phúc: 09:40 – 09:45 04/08/2021 (same place)');
+    expect(casual[0]!.text).not.toContain('(near the case)');
     expect(casual[0]!.text).not.toMatch(/Cảnh báo|Anh\/Chị/);
     expect(casual[0]!.buttons!.flat().map((b) => b.label)).toContain('Got it');
 

@@ -76,7 +76,7 @@ describe('/f0 records the case in the official\'s update', () => {
     expect(await reports()).toHaveLength(0);
 
     // Nothing of it was kept, the dialog included: the official is still at the confirmation.
-    expect((await press(svc, 'doctor', 'f0:record'))[0]).toMatch(/đang ghi nhận ca bệnh/);
+    expect((await press(svc, 'doctor', 'f0:record'))[0]).toMatch(/Đang ghi nhận ca bệnh/);
     expect(await casesOfPhone(PHONE)).toHaveLength(1);
     expect(await alertsOfContact()).toHaveLength(1);
     expect(await reports()).toHaveLength(1);
@@ -101,7 +101,7 @@ describe('/f0 records the case in the official\'s update', () => {
     try {
       await upToConfirm(PHONE2);
       const r = await svc.runner.handle({ channel: 'web', accountId: 'doctor', messageId: 'f0-record-2', kind: 'button', payload: 'f0:record' });
-      expect(r.replies[0]!.text).toMatch(/đang ghi nhận ca bệnh/);
+      expect(r.replies[0]!.text).toMatch(/Đang ghi nhận ca bệnh/);
       const [atCommit] = await queryRows<{ cases: number; alerts: number; reports: number }>(svc.db.db, sql`select * from f0_at_commit`);
       // The first test left one alert and one report; this commit adds the second case's.
       expect(atCommit).toEqual({ cases: 1, alerts: 2, reports: 2 });

@@ -45,21 +45,21 @@ describe('/f0 in chat', () => {
   });
 
   it('a health official records a case: bad answers are explained, contacts are alerted, the result comes back', async () => {
-    expect((await say(svc, 'doctor', '/f0'))[0]).toMatch(/Số điện thoại của người bệnh/);
+    expect((await say(svc, 'doctor', '/f0'))[0]).toMatch(/Số điện thoại của ca bệnh xác nhận/);
     expect((await say(svc, 'doctor', '12345'))[0]).toMatch(/chưa đúng/);
     expect((await say(svc, 'doctor', '0912 345 678'))[0]).toBe('Anh/Chị biết ngày nào ạ?');
     expect((await press(svc, 'doctor', 'f0:test'))[0]).toMatch(/Ngày lấy mẫu xét nghiệm/);
-    expect((await say(svc, 'doctor', '32/13'))[0]).toMatch(/chưa đọc được/);
+    expect((await say(svc, 'doctor', '32/13'))[0]).toMatch(/Chưa đọc được/);
     expect((await say(svc, 'doctor', '15/8'))[0]).toMatch(/trong vòng 30 ngày/);
     const confirm = await say(svc, 'doctor', 'hôm qua');
     expect(confirm[0]).toBe(
-      'Ghi nhận ca bệnh:\nSố điện thoại: +84912345678\nNgày lấy mẫu xét nghiệm: 31/07/2021\nAnh/Chị xác nhận nhé? Những người tiếp xúc sẽ được cảnh báo ngay.',
+      'Ghi nhận ca bệnh:\nSố điện thoại: +84912345678\nNgày lấy mẫu xét nghiệm: 31/07/2021\nAnh/Chị xác nhận? Những người có mặt cùng địa điểm và thời gian sẽ được cảnh báo ngay.',
     );
-    expect((await press(svc, 'doctor', 'f0:record'))[0]).toMatch(/đang ghi nhận ca bệnh/);
+    expect((await press(svc, 'doctor', 'f0:record'))[0]).toMatch(/Đang ghi nhận ca bệnh/);
 
     const report = await svc.db.db.query.outbox.findFirst({ where: eq(outbox.kind, 'case_report') });
     expect((report!.payload as { text: string }[])[0]!.text).toBe(
-      'Đã ghi nhận ca bệnh (thời gian lây nhiễm tính từ 00:00 29/07/2021): 1 khung thời gian tại địa điểm, 1 người tiếp xúc, 1 cảnh báo đang được gửi.',
+      'Đã ghi nhận ca bệnh (thời gian lây nhiễm tính từ 00:00 29/07/2021): 1 khung thời gian tại địa điểm, 1 người có mặt cùng địa điểm và thời gian, 1 cảnh báo đang được gửi.',
     );
     const alerts = await svc.db.db.select().from(outbox).where(and(eq(outbox.kind, 'alert'), eq(outbox.accountId, contactAccount)));
     expect(alerts).toHaveLength(1);
@@ -73,7 +73,7 @@ describe('/f0 in chat', () => {
     const reports = await svc.db.db.select().from(outbox).where(eq(outbox.kind, 'case_report'));
     expect(reports).toHaveLength(2);
     const texts = reports.map((r) => (r.payload as { text: string }[])[0]!.text);
-    expect(texts.some((t) => /chưa khai báo trên khaibao/.test(t))).toBe(true);
+    expect(texts.some((t) => /chưa khai báo trên Khai báo y tế Cần Thơ/.test(t))).toBe(true);
   });
 
   it('comms officials and residents get the unknown-command answer', async () => {

@@ -83,7 +83,7 @@ describe('/dulieu', () => {
     const r = await chat(svc, 'mydata-vi').text('/dulieu');
     const texts = r.replies.map((m) => m.text ?? '');
     const all = texts.join('\n\n');
-    expect(all).toContain('Dữ liệu khaibao đang lưu về Anh/Chị');
+    expect(all).toContain('Dữ liệu Khai báo y tế Cần Thơ đang lưu về Anh/Chị');
     expect(all).toContain('Tài khoản: Trò chuyện trên trang web');
     expect(all).toContain('Ngôn ngữ: Tiếng Việt');
     expect(all).toContain('Đồng ý điều khoản lúc: 09:30 01/08/2021');
@@ -95,7 +95,7 @@ describe('/dulieu', () => {
     expect(all).toContain('• Cà phê Hạnh Phúc: 18:00 – chưa ghi giờ ra 16/08/2021');
     expect(all).toContain('Nơi Trần Bảo An đã check-in trong 21 ngày qua:\n• Cà phê Hạnh Phúc: 10:00 – 11:30 15/08/2021');
     expect(all).not.toContain('29/07/2021');
-    expect(all).toContain('Cảnh báo tiếp xúc của Trần Bảo An:\n• Cà phê Hạnh Phúc, 15/08/2021 (tiếp xúc gần) · đã báo lúc 08:00 17/08/2021');
+    expect(all).toContain('Cảnh báo có mặt cùng địa điểm và thời gian với ca bệnh của Trần Bảo An:\n• Cà phê Hạnh Phúc, 15/08/2021 (ở gần ca bệnh) · đã báo lúc 08:00 17/08/2021');
     expect(all).toContain('/xoadulieu');
     expect(all).not.toContain('not-shown');
     for (const t of texts) expect(t.length).toBeLessThanOrEqual(MY_DATA_MAX_CHARS);
@@ -120,7 +120,7 @@ describe('/dulieu', () => {
     expect(texts.length).toBeGreaterThan(1);
     for (const t of texts) expect(t.length).toBeLessThanOrEqual(MY_DATA_MAX_CHARS);
     const all = texts.join('\n');
-    expect(all).toContain('What khaibao holds about you');
+    expect(all).toContain('What the service holds about you');
     expect(all).toContain('Language: English');
     expect(all).toContain('Year of birth: 1988 · Gender: Female');
     expect(all).toContain('ID document: CCCD •••• 1234');
@@ -137,10 +137,10 @@ describe('/dulieu', () => {
     await grantRole(db, { accountId: account.id, role: 'comms', actor: 'bootstrap', via: 'test', at: NOW });
 
     let all = (await chat(svc, 'mydata-case').text('/dulieu')).replies.map((m) => m.text ?? '').join('\n\n');
-    expect(all).toMatch(/Nguyễn Thị Mai được ngành y tế ghi nhận là ca bệnh xác nhận \(F0\):\n• ghi nhận lúc \d\d:\d\d \d\d\/\d\d\/\d{4}; xét nghiệm dương tính ngày 18\/08\/2021; thời gian có thể lây bệnh từ .* đến .*; đang được theo dõi/);
+    expect(all).toMatch(/Nguyễn Thị Mai được ngành y tế ghi nhận là ca bệnh xác nhận:\n• ghi nhận lúc \d\d:\d\d \d\d\/\d\d\/\d{4}; xét nghiệm dương tính ngày 18\/08\/2021; thời gian có thể lây bệnh từ .* đến .*; đang được theo dõi/);
     expect(all).not.toContain('Trần Bảo An được ngành y tế');
     all = (await chat(svc, 'mydata-case-other').text('/mydata')).replies.map((m) => m.text ?? '').join('\n\n');
-    expect(all).toContain('Nguyễn Thị Mai is recorded by the health department as a confirmed case (F0):\n• recorded at');
+    expect(all).toContain('Nguyễn Thị Mai is recorded by the health department as a confirmed case:\n• recorded at');
 
     const entries = async () => (await db.select().from(auditLog)).map((e) => JSON.stringify(e));
     const before = await entries();
@@ -165,7 +165,7 @@ describe('/dulieu', () => {
 
   it('is listed in the help and the command menus', async () => {
     const r = await chat(svc, 'mydata-vi').text('/trogiup');
-    expect(r.replies.map((m) => m.text).join('\n')).toContain('/dulieu: xem dữ liệu khaibao đang lưu');
+    expect(r.replies.map((m) => m.text).join('\n')).toContain('/dulieu: xem dữ liệu đang lưu về Anh/Chị');
     const cmd = svc.runner.features.flatMap((f) => f.commands ?? []).find((c) => c.names.includes('dulieu'));
     expect(cmd?.descriptionKey).toBe('privacy:cmd_mydata');
   });

@@ -101,21 +101,21 @@ describe('exposure alerts through Telegram', () => {
 
     const [close] = tg.sentTo(7102);
     const closeText = String(close!.params.text);
-    expect(closeText).toContain('COVID-19 exposure alert');
+    expect(closeText).toContain('you were at the same place and time as a COVID-19 case');
     // Vietnam time (UTC+7): the visit was 02:05–03:10 UTC.
-    expect(closeText).toContain('• Cà phê Hạnh Phúc: 09:05 – 10:10 04/08/2021 (close contact)');
-    expect(closeText).toContain('please isolate at home');
-    expect(closeText).not.toContain('casual contact');
+    expect(closeText).toContain('• Cà phê Hạnh Phúc: 09:05 – 10:10 04/08/2021 (near the case)');
+    expect(closeText).toContain('please stay home');
+    expect(closeText).not.toContain('(same place)');
     expect(closeText).toContain(`Hotline: ${HOTLINE}`);
     expect(closeText).not.toMatch(/Anh\/Chị|Cảnh báo/);
     expect(buttonsOf(close!).flat().map((b) => b.text)).toEqual(['Got it', 'Declare again']);
 
     const [casual] = tg.sentTo(7103);
     const casualText = String(casual!.params.text);
-    expect(casualText).toContain('Cảnh báo tiếp xúc với ca bệnh COVID-19');
-    expect(casualText).toContain('• Cà phê Hạnh Phúc: 09:40 – 09:45 04/08/2021 (tiếp xúc thông thường)');
+    expect(casualText).toContain('Cảnh báo: có mặt cùng địa điểm và thời gian với ca bệnh COVID-19');
+    expect(casualText).toContain('• Cà phê Hạnh Phúc: 09:40 – 09:45 04/08/2021 (cùng địa điểm)');
     expect(casualText).toContain('theo dõi sức khỏe trong 14 ngày');
-    expect(casualText).not.toContain('tiếp xúc gần');
+    expect(casualText).not.toContain('(ở gần ca bệnh)');
     expect(casualText).toContain(`Đường dây nóng: ${HOTLINE}`);
     expect(buttonsOf(casual!).flat().map((b) => b.text)).toEqual(['Tôi đã biết', 'Khai báo lại']);
 

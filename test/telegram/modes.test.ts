@@ -35,7 +35,7 @@ describe('webhook mode start-up', () => {
     // Vietnamese names in the Vietnamese (and default) menu, English names in the English one.
     expect(tg.commands.get('vi')).toEqual([
       { command: 'start', description: 'Anh/Chị muốn làm gì?' },
-      { command: 'khaibao', description: 'Em chỉ đọc được tin nhắn chữ và các nút bấm. Anh/Chị vui lòng gõ câu trả lời nhé.' },
+      { command: 'khaibao', description: 'Hệ thống chỉ đọc được tin nhắn chữ và các nút bấm. Anh/Chị vui lòng gõ câu trả lời.' },
     ]);
     expect(tg.commands.get('')).toEqual(tg.commands.get('vi'));
     expect(tg.commands.get('en')).toEqual([

@@ -145,10 +145,10 @@ describe('POST /telegram/webhook', () => {
     const update = tgUpdates.groupText(tgUser(1004), -100555, '/khaibao');
     await post(update);
     await post(update);
-    expect(texts(-100555)).toEqual(['Khaibao chỉ làm việc trong tin nhắn riêng. Anh/Chị vui lòng nhắn riêng cho bot nhé.']);
+    expect(texts(-100555)).toEqual(['Khai báo y tế Cần Thơ chỉ làm việc trong tin nhắn riêng. Anh/Chị vui lòng nhắn riêng cho bot.']);
     tg.reset();
     await post(tgUpdates.addedToGroup(tgUser(1004, 'en'), -777));
-    expect(texts(-777)).toEqual(['Khaibao works in private chats only. Please message the bot directly.']);
+    expect(texts(-777)).toEqual(['The Can Tho health declaration service works in private chats only. Please message the bot directly.']);
     // Posts in a channel are public: no answer there.
     tg.reset();
     await post(tgUpdates.channelPost(-100999, '/start'));
@@ -174,7 +174,7 @@ describe('POST /telegram/webhook', () => {
     tg.reset();
     await post(tgUpdates.text(u, '/start zz_nope'));
     expect(texts(1006)).toEqual([
-      'Mã này không còn dùng được hoặc không đúng. Em đưa Anh/Chị về màn hình chính nhé.',
+      'Mã này không còn dùng được hoặc không đúng. Anh/Chị vui lòng chọn việc cần làm ở màn hình chính.',
       'Xin chào! Anh/Chị muốn làm gì?',
     ]);
     tg.reset();

@@ -33,7 +33,7 @@ describe('owner in chat: /diadiem', () => {
     expect(payloads(kinds)).toContain('vk:restaurant');
     expect(textOf(await me.text('quán ăn'))).toContain('chọn loại địa điểm');
     expect(textOf(await me.press('vk:restaurant'))).toContain('phường/xã nào');
-    expect(textOf(await me.text('Xuân Khánh'))).toContain('không tìm thấy phường/xã “Xuân Khánh”');
+    expect(textOf(await me.text('Xuân Khánh'))).toContain('Không tìm thấy phường/xã «Xuân Khánh»');
     const many = await me.text('phường An Bình');
     expect(payloads(many)).toEqual(['vw:31150', 'vw:31300']);
     expect(textOf(await me.press('vw:31300'))).toContain('Số nhà, tên đường');
@@ -41,7 +41,7 @@ describe('owner in chat: /diadiem', () => {
     expect(textOf(await me.text('5 phút'))).toContain('từ 15 phút');
     const done = await me.text('1,5 giờ');
     const text = textOf(done);
-    expect(text).toContain('Đã đăng ký “Quán cơm Tấm Bà Ba”');
+    expect(text).toContain('Đã đăng ký «Quán cơm Tấm Bà Ba»');
     const v = await svc.db.db.query.venues.findFirst({ where: eq(venues.name, 'Quán cơm Tấm Bà Ba') });
     expect(v).toMatchObject({ kind: 'restaurant', wardCode: '31300', address: '88 Cách Mạng Tháng Tám', defaultStayMinutes: 90 });
     const owner = await svc.db.db.query.accounts.findFirst({ where: eq(accounts.externalId, 'owner-a') });
@@ -72,7 +72,7 @@ describe('owner in chat: /diadiem', () => {
 
     clock.set('2021-08-03T09:00:00+07:00');
     expect(textOf(await me.press(`vn:day:${v.id}`))).toContain('ngày nào');
-    expect(textOf(await me.text('32/13'))).toContain('chưa hiểu ngày');
+    expect(textOf(await me.text('32/13'))).toContain('Chưa hiểu ngày');
     expect(textOf(await me.text('1/8'))).toContain('ngày 01/08/2021: 1');
 
     expect(textOf(await me.press(`vn:close:${v.id}`))).toContain('Đã tạm đóng');

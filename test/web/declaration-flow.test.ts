@@ -122,7 +122,7 @@ describe('declaration through the web chat', () => {
     expect(c.transcript()).toContain('CCCD có 12 chữ số');
     await c.say('092085001234');
     await c.say('zzz');
-    expect(c.transcript()).toContain('không tìm thấy phường');
+    expect(c.transcript()).toContain('Không tìm thấy phường');
     await c.say('cai khe');
     await c.tap('Phường Cái Khế');
     await c.say('12 Trần Văn Khéo');
@@ -276,7 +276,7 @@ describe('declaration through the web chat', () => {
 
     await c.say('/giadinh');
     await c.tap('Trần Thị Bình (1950)');
-    await c.tap('Thẻ QR để in');
+    await c.tap('Thẻ in Mã QR cá nhân');
     expect(c.last).toHaveLength(1);
     expect(c.last[0]!.text).toContain('khổ A6');
     const printable = Buffer.from(c.last[0]!.image!.replace(/^data:image\/png;base64,/, ''), 'base64');
@@ -333,12 +333,12 @@ describe('declaration through the web chat', () => {
     await db().insert(contacts).values({ exposureKey: kase!.id, caseId: kase!.id, personId: fam.id, accountId: account.id, kind: 'close', overlapMinutes: 0, exposedAt: svc.clock.now() });
 
     await c.say('/xoadulieu');
-    expect(c.transcript()).toContain('xoá vĩnh viễn');
-    await c.tap('Không xoá');
+    expect(c.transcript()).toContain('xóa vĩnh viễn');
+    await c.tap('Không xóa');
     expect(await accountOf(c)).toBeDefined();
     await c.say('/xoadulieu');
-    await c.tap('Xoá tất cả');
-    expect(c.transcript()).toContain('Đã xoá toàn bộ');
+    await c.tap('Xóa tất cả');
+    expect(c.transcript()).toContain('Đã xóa toàn bộ');
 
     const needles = [account.id, c.clientId, ...people.map((p) => p.id), '+84912345678', 'Nguyễn Văn An', 'Trần Thị Bình'];
     const tables = await queryRows<{ name: string }>(
