@@ -78,7 +78,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
   const database = opts.database ?? openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const clock = opts.clock ?? systemClock;
   const metrics = createMetrics();
-  const workers = new WorkerSet(log);
+  const workers = new WorkerSet(log, clock);
   const channels: ChannelRegistry = new Map();
   const tokenResolvers: TokenResolver[] = [bootstrapResolver(config.adminToken)];
   let ready = false;
@@ -130,7 +130,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     if (abort.signal.aborted) throw new AppError('SERVICE_STOPPED', 'the service was stopped before it was ready', 503);
   };
   const readyPromise = (async () => {
-    await connectWithRetry(database, log, abort.signal);
+    await connectWithRetry(database, log, clock, abort.signal);
     unlessStopped();
     if (opts.migrate !== false) await runMigrations(database, config.databaseUrl);
     unlessStopped();
@@ -162,7 +162,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
 }
 
 /** Retries with back-off until the database answers or `signal` aborts (then returns at once). */
-async function connectWithRetry(database: Database, log: FastifyBaseLogger, signal: AbortSignal): Promise<void> {
+async function connectWithRetry(database: Database, log: FastifyBaseLogger, clock: Clock, signal: AbortSignal): Promise<void> {
   let delay = 250;
   for (let attempt = 1; !signal.aborted; attempt++) {
     try {
@@ -174,7 +174,7 @@ async function connectWithRetry(database: Database, log: FastifyBaseLogger, sign
     } catch (err) {
       if (signal.aborted) return;
       log.warn({ database: database.label, attempt, err: scrub(err) }, `database not reachable, retrying in ${delay} ms`);
-      await untilAborted(new Promise((r) => setTimeout(r, delay).unref()), signal);
+      await clock.sleep(delay, signal);
       delay = Math.min(delay * 2, 10_000);
     }
   }
