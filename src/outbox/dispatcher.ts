@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { DeliveryError, type ChannelRegistry } from '../core/channel.js';
@@ -78,7 +79,7 @@ export class OutboxDispatcher implements Worker {
   private loopPromise?: Promise<void>;
   private stopping = false;
   /** aborts the waits for a send slot when stop() is called, so stopping never waits on the clock */
-  private stopSignal = new AbortController();
+  private stopSignal = stopController();
   private releaseOnStop = true;
   private woken = false;
   private wakeUp?: () => void;
@@ -103,7 +104,7 @@ export class OutboxDispatcher implements Worker {
   start(): void {
     if (this.loopPromise) return;
     this.stopping = false;
-    this.stopSignal = new AbortController();
+    this.stopSignal = stopController();
     this.loopPromise = this.loop().finally(() => {
       this.loopPromise = undefined;
     });
@@ -405,4 +406,11 @@ export class OutboxDispatcher implements Worker {
 function errorText(err: unknown): string {
   const e = err as { name?: string; message?: string };
   return `${e?.name ?? 'Error'}: ${String(e?.message ?? err)}`.slice(0, 500);
+}
+
+/** Every send waiting for its slot listens on it (a whole batch at once), so it takes any number of listeners. */
+function stopController(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
 }
