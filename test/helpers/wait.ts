@@ -18,13 +18,22 @@ export async function until(
   }
 }
 
-/** Awaits `p` while moving `clock` in small steps: for a call that paces itself on the clock (an outbox round). */
-export async function withClock<T>(p: Promise<T>, clock: ManualClock, stepMs = 10): Promise<T> {
+/**
+ * Awaits `p` (a call that paces itself on the clock: an outbox round) while moving `clock` `stepMs` at a time,
+ * but only while a timer is armed on it: time stands still otherwise, so what the call reads from `now()` (a
+ * retry_after, a lease) is exactly what it would be without the steps.
+ */
+export async function withClock<T>(p: Promise<T>, clock: ManualClock, stepMs = 10, timeoutMs = 10_000): Promise<T> {
   let settled = false;
   p.then(
     () => (settled = true),
     () => (settled = true),
   );
-  await until(() => settled, { clock, stepMs });
+  const deadline = Date.now() + timeoutMs;
+  while (!settled) {
+    if (Date.now() > deadline) throw new Error(`not settled within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 1));
+    if (!settled && clock.nextTimerIn() !== undefined) clock.advance(stepMs);
+  }
   return p;
 }
