@@ -88,7 +88,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
   const clock = opts.clock ?? systemClock;
   const secrets = new SecretStore();
   const metrics = createMetrics();
-  const workers = new WorkerSet(log);
+  const workers = new WorkerSet(log, clock);
   // Filled by the channel adapters below; the outbox looks senders up at send time.
   const channels: ChannelRegistry = new Map();
   // The outbox is infrastructure: features only enqueue (src/outbox/enqueue.ts) and wake it after commit, so
@@ -147,7 +147,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     if (abort.signal.aborted) throw new AppError('SERVICE_STOPPED', 'the service was stopped before it was ready', 503);
   };
   const readyPromise = (async () => {
-    await connectWithRetry(database, log, abort.signal);
+    await connectWithRetry(database, log, clock, abort.signal);
     unlessStopped();
     if (opts.migrate !== false) await runMigrations(database, config.databaseUrl);
     unlessStopped();
@@ -180,7 +180,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
 }
 
 /** Retries with back-off until the database answers or `signal` aborts (then returns at once). */
-async function connectWithRetry(database: Database, log: FastifyBaseLogger, signal: AbortSignal): Promise<void> {
+async function connectWithRetry(database: Database, log: FastifyBaseLogger, clock: Clock, signal: AbortSignal): Promise<void> {
   let delay = 250;
   for (let attempt = 1; !signal.aborted; attempt++) {
     try {
@@ -192,7 +192,7 @@ async function connectWithRetry(database: Database, log: FastifyBaseLogger, sign
     } catch (err) {
       if (signal.aborted) return;
       log.warn({ database: database.label, attempt, err: scrub(err) }, `database not reachable, retrying in ${delay} ms`);
-      await untilAborted(new Promise((r) => setTimeout(r, delay).unref()), signal);
+      await clock.sleep(delay, signal);
       delay = Math.min(delay * 2, 10_000);
     }
   }

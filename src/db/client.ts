@@ -50,6 +50,8 @@ export interface OpenOptions {
   maxConnections?: number;
   /** server-side statement timeout; 0 turns it off (bulk benchmark loads) */
   statementTimeoutMs?: number;
+  /** PGlite: start from this data directory tarball (a migrated template, in tests) instead of an empty cluster */
+  loadDataDir?: Blob;
 }
 
 export function openDatabase(opts: OpenOptions): Database {
@@ -91,11 +93,11 @@ export function openDatabase(opts: OpenOptions): Database {
   const dir = opts.dataDir ?? './data';
   let pg: PGlite;
   if (dir.startsWith('memory://')) {
-    pg = new PGlite(dir);
+    pg = opts.loadDataDir ? new PGlite(dir, { loadDataDir: opts.loadDataDir }) : new PGlite(dir);
   } else {
     const pgDir = path.resolve(dir, 'pglite');
     mkdirSync(pgDir, { recursive: true });
-    pg = new PGlite(pgDir);
+    pg = opts.loadDataDir ? new PGlite(pgDir, { loadDataDir: opts.loadDataDir }) : new PGlite(pgDir);
   }
   const db = drizzlePglite(pg, { schema }) as unknown as Db;
   return {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { DeliveryError, type ChannelRegistry } from '../core/channel.js';
@@ -9,7 +10,7 @@ import { queryRows, type Database } from '../db/client.js';
 import { accounts, outbox } from '../db/schema/index.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Worker } from '../core/module.js';
-import { RateLimiter, sleep } from './rate-limiter.js';
+import { RateLimiter } from './rate-limiter.js';
 
 export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed', 'undeliverable', 'unreachable', 'dead', 'cancelled'] as const;
 
@@ -26,7 +27,7 @@ export interface DispatcherOptions {
   batchSize?: number;
   /** how long a claim lasts; a worker that dies holding rows gives them back when it expires */
   leaseMs?: number;
-  /** minimum real time between two messages to one chat (Telegram: 1 msg/s per chat) */
+  /** minimum time (the clock's monotonic ms) between two messages to one chat (Telegram: 1 msg/s per chat) */
   perChatIntervalMs?: number;
   /** rows for one chat sent per round; the rest go back to the queue for the next round */
   perChatPerBatch?: number;
@@ -73,10 +74,12 @@ export class OutboxDispatcher implements Worker {
   readonly id: string;
   private readonly o: Required<Omit<DispatcherOptions, 'metrics' | 'id'>> & Pick<DispatcherOptions, 'metrics'>;
   private readonly limiters = new Map<string, RateLimiter>();
-  /** real time (performance.now) of the last message to each chat, for per-chat spacing within this process */
+  /** clock.monotonic() of the last message to each chat, for per-chat spacing within this process */
   private readonly lastSent = new Map<string, number>();
   private loopPromise?: Promise<void>;
   private stopping = false;
+  /** aborts the waits for a send slot when stop() is called, so stopping never waits on the clock */
+  private stopSignal = stopController();
   private releaseOnStop = true;
   private woken = false;
   private wakeUp?: () => void;
@@ -101,6 +104,7 @@ export class OutboxDispatcher implements Worker {
   start(): void {
     if (this.loopPromise) return;
     this.stopping = false;
+    this.stopSignal = stopController();
     this.loopPromise = this.loop().finally(() => {
       this.loopPromise = undefined;
     });
@@ -113,6 +117,7 @@ export class OutboxDispatcher implements Worker {
   async stop(opts: { release?: boolean } = {}): Promise<void> {
     this.stopping = true;
     this.releaseOnStop = opts.release ?? true;
+    this.stopSignal.abort();
     this.wake();
     await this.loopPromise;
   }
@@ -147,10 +152,10 @@ export class OutboxDispatcher implements Worker {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      const timer = this.o.clock.timeout(done, ms);
       const self = this;
       function done() {
-        clearTimeout(timer);
+        timer.cancel();
         self.wakeUp = undefined;
         self.woken = false;
         resolve();
@@ -264,13 +269,18 @@ export class OutboxDispatcher implements Worker {
 
     const last = this.lastSent.get(row.accountId);
     if (last !== undefined) {
-      const wait = last + this.o.perChatIntervalMs - performance.now();
-      if (wait > 0) await sleep(wait);
+      const wait = last + this.o.perChatIntervalMs - this.o.clock.monotonic();
+      if (wait > 0) await this.o.clock.sleep(wait, this.stopSignal.signal);
     }
     let limiter = this.limiters.get(row.channel);
-    if (!limiter) this.limiters.set(row.channel, (limiter = new RateLimiter(sender.ratePerSecond)));
-    await limiter.take();
-    this.lastSent.set(row.accountId, performance.now());
+    if (!limiter) this.limiters.set(row.channel, (limiter = new RateLimiter(sender.ratePerSecond, this.o.clock)));
+    await limiter.take(this.stopSignal.signal);
+    if (this.stopping) {
+      // Stopped while waiting for the slot: not sent, so the row goes back (or stays leased, as after a crash).
+      if (this.releaseOnStop) await this.release([row]);
+      return 'released';
+    }
+    this.lastSent.set(row.accountId, this.o.clock.monotonic());
     if (this.lastSent.size > 100_000) this.lastSent.clear(); // only recent chats matter; bound the memory
 
     try {
@@ -382,8 +392,8 @@ export class OutboxDispatcher implements Worker {
   }
 
   private async refreshDepth(): Promise<void> {
-    if (!this.o.metrics || performance.now() - this.lastDepthAt < this.o.depthIntervalMs) return;
-    this.lastDepthAt = performance.now();
+    if (!this.o.metrics || this.o.clock.monotonic() - this.lastDepthAt < this.o.depthIntervalMs) return;
+    this.lastDepthAt = this.o.clock.monotonic();
     const rows = await queryRows<{ status: string; n: number | string }>(
       this.o.database.db,
       sql`select status, count(*) as n from outbox group by status`,
@@ -396,4 +406,11 @@ export class OutboxDispatcher implements Worker {
 function errorText(err: unknown): string {
   const e = err as { name?: string; message?: string };
   return `${e?.name ?? 'Error'}: ${String(e?.message ?? err)}`.slice(0, 500);
+}
+
+/** Every send waiting for its slot listens on it (a whole batch at once), so it takes any number of listeners. */
+function stopController(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
 }

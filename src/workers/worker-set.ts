@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { systemClock, type Clock, type Timer } from '../core/clock.js';
 import { scrub } from '../core/dialog.js';
 import type { Worker, Workers } from '../core/module.js';
 
@@ -12,16 +13,20 @@ export class WorkerSet implements Workers {
   private readonly workers: Worker[] = [];
   private started = false;
 
-  constructor(private readonly log: FastifyBaseLogger) {}
+  constructor(
+    private readonly log: FastifyBaseLogger,
+    /** times the `every` jobs: tests advance a ManualClock to run them */
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   add(worker: Worker): void {
     this.workers.push(worker);
     if (this.started) void worker.start();
   }
 
-  /** A job run every `intervalMs` (first run after one interval); runs never overlap within this process. */
+  /** A job run every `intervalMs` on the clock (first run after one interval); runs never overlap within this process. */
   every(name: string, intervalMs: number, run: () => Promise<unknown>): void {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     let running: Promise<unknown> | undefined;
     let stopped = false;
     const tick = async () => {
@@ -29,17 +34,17 @@ export class WorkerSet implements Workers {
       running = run().catch((err) => this.log.error({ err: scrub(err), job: name }, 'job failed'));
       await running;
       running = undefined;
-      if (!stopped) timer = setTimeout(tick, intervalMs);
+      if (!stopped) timer = this.clock.timeout(() => void tick(), intervalMs);
     };
     this.add({
       name,
       start: () => {
         stopped = false;
-        timer = setTimeout(tick, intervalMs);
+        timer = this.clock.timeout(() => void tick(), intervalMs);
       },
       stop: async () => {
         stopped = true;
-        if (timer) clearTimeout(timer);
+        timer?.cancel();
         await running;
       },
     });

@@ -9,6 +9,7 @@ import { OutboxDispatcher } from '../../src/outbox/dispatcher.js';
 import { createBroadcast } from '../../src/features/broadcast/create.js';
 import { queueDueBroadcasts, trackBroadcasts } from '../../src/features/broadcast/index.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
+import { withClock } from '../helpers/wait.js';
 import { RecordingSender, seedAccounts, seedWards } from './fixtures.js';
 
 /**
@@ -67,9 +68,10 @@ describe('a broadcast delivered through the outbox', () => {
     await trackBroadcasts(svc.deps);
     expect(web.sent).toHaveLength(1);
 
+    // The dispatcher paces its sends (the sender's rate) on the clock: each round runs while the clock moves.
     const a = dispatcher('a');
-    await a.runOnce();
-    await a.runOnce();
+    await withClock(a.runOnce(), clock);
+    await withClock(a.runOnce(), clock);
     // Worker "b" claims a batch and dies before sending anything: its rows stay leased for 60 s.
     const leased = await queryRows<{ id: string }>(
       svc.db.db,
@@ -83,7 +85,7 @@ describe('a broadcast delivered through the outbox', () => {
 
     const c = dispatcher('c');
     for (let round = 0; round < 200; round++) {
-      const n = await c.runOnce();
+      const n = await withClock(c.runOnce(), clock);
       if (n === 0) {
         const [{ left }] = (await queryRows<{ left: string }>(
           svc.db.db,

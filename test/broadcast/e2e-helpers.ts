@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
 import { openDatabase } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { createTestDatabase, pgliteTemplateBlob, type TestDatabase } from '../helpers/db.js';
 import type { BroadcastCounts } from '../../src/features/broadcast/counts.js';
 import { FAKE_BOT_USERNAME, tgUpdates, tgUser, TelegramPerson, type FakeTelegram, type RecordedCall } from '../helpers/fake-telegram.js';
 import { adminHeaders } from '../helpers/service.js';
@@ -20,8 +20,8 @@ export async function broadcastStatus(app: FastifyInstance, id: string): Promise
 }
 
 /**
- * Let the service's workers run in real time while the ManualClock moves `stepMs` every `everyMs` of real time
- * (retry_after, leases and the progress interval are measured on the clock), until `done` holds.
+ * Let the service's workers run while the ManualClock moves `stepMs` every `everyMs` of real time (jobs, the
+ * outbox's pacing, retry_after, leases and the progress interval all wait on the clock), until `done` holds.
  */
 export async function runUntil(
   clock: ManualClock,
@@ -30,11 +30,32 @@ export async function runUntil(
 ): Promise<void> {
   const started = Date.now();
   const timeoutMs = o.timeoutMs ?? 30_000;
-  while (!(await done())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`not done within ${timeoutMs} ms`);
-    o.onTick?.();
-    await new Promise((r) => setTimeout(r, o.everyMs ?? 100));
-    if (o.stepMs !== 0) clock.advance(o.stepMs ?? 1000);
+  // The clock moves on its own beat; `done` (often a request and a query) is checked at a slower one.
+  let stopped = false;
+  const ticker = (async () => {
+    while (!stopped) {
+      await new Promise((r) => setTimeout(r, o.everyMs ?? 100));
+      if (!stopped && o.stepMs !== 0) clock.advance(o.stepMs ?? 1000);
+    }
+  })();
+  try {
+    while (!(await done())) {
+      if (Date.now() - started > timeoutMs) throw new Error(`not done within ${timeoutMs} ms`);
+      o.onTick?.();
+      await new Promise((r) => setTimeout(r, Math.max(o.everyMs ?? 100, 50)));
+    }
+  } finally {
+    stopped = true;
+    await ticker;
+  }
+}
+
+/** Move the clock `ms` forward in steps, letting the workers run between them. */
+export async function runFor(clock: ManualClock, ms: number, o: { stepMs?: number; everyMs?: number } = {}): Promise<void> {
+  const step = o.stepMs ?? 100;
+  for (let moved = 0; moved < ms; moved += step) {
+    await new Promise((r) => setTimeout(r, o.everyMs ?? 5));
+    clock.advance(Math.min(step, ms - moved));
   }
 }
 
@@ -90,8 +111,9 @@ export async function persistentDatabase(): Promise<{ open(): TestDatabase; dest
   }
   await created.destroy();
   const dir = mkdtempSync(path.join(tmpdir(), 'khaibao-restart-'));
-  const first = openDatabase({ dataDir: dir });
-  await runMigrations(first);
+  const template = pgliteTemplateBlob();
+  const first = openDatabase({ dataDir: dir, loadDataDir: template });
+  if (!template) await runMigrations(first);
   await first.close();
   return {
     open: () => {

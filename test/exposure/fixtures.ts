@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { DeliveryError, type ChannelSender, type SendReceipt } from '../../src/core/channel.js';
+import { systemClock, type Clock } from '../../src/core/clock.js';
 import type { ChannelName, Outbound } from '../../src/core/messages.js';
 import type { DbOrTx } from '../../src/db/client.js';
 import { accounts, persons, venues, visits } from '../../src/db/schema/index.js';
@@ -70,8 +71,12 @@ export class RecordingSender implements ChannelSender {
   readonly sent: SentRecord[] = [];
   readonly attempts: { externalId: string; at: number }[] = [];
   private readonly failures = new Map<string, DeliveryError[]>();
-  /** ms each send takes (a real API is not instant) */
+  /** ms each send takes on `clock` (a real API is not instant) */
   delayMs = 0;
+  /** when set, sends wait for it (a send held in flight until the test lets it finish) */
+  gate?: Promise<void>;
+  /** times sends (`at`) and their delay; tests advance it */
+  clock: Clock = systemClock;
 
   constructor(
     readonly name: ChannelName = 'telegram',
@@ -83,12 +88,13 @@ export class RecordingSender implements ChannelSender {
   }
 
   async send(externalId: string, messages: Outbound[]): Promise<SendReceipt> {
-    this.attempts.push({ externalId, at: performance.now() });
-    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    this.attempts.push({ externalId, at: this.clock.monotonic() });
+    if (this.delayMs > 0) await this.clock.sleep(this.delayMs);
+    if (this.gate) await this.gate;
     const queued = this.failures.get(externalId);
     const err = queued?.shift();
     if (err) throw err;
-    this.sent.push({ externalId, messages, at: performance.now() });
+    this.sent.push({ externalId, messages, at: this.clock.monotonic() });
     return { messageRef: String(this.sent.length) };
   }
 

@@ -8,6 +8,7 @@ import { createVenue } from '../../src/features/venues/store.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import type { WebReply } from '../../src/channels/web/index.js';
 import { answerFirstDeclaration, newResident, type WebChatClient } from '../web/chat-client.js';
+import { withClock } from '../helpers/wait.js';
 
 /**
  * The whole chain on the web channel: residents declare and check in through the web chat, a case is recorded
@@ -80,7 +81,7 @@ describe('exposure through the web channel', () => {
     expect(res.json()).toMatchObject({ personFound: true, exposureWindows: 1, contacts: 2, alertsQueued: 2 });
 
     const dispatcher = svc.outbox;
-    expect(await dispatcher.runOnce()).toBe(2);
+    expect(await withClock(dispatcher.runOnce(), clock)).toBe(2);
     const rows = await svc.db.db.select().from(outbox);
     expect(rows.map((r) => [r.channel, r.status])).toEqual([
       ['web', 'sent'],

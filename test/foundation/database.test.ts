@@ -8,6 +8,7 @@ import { createTestDatabase, testBackend, type TestDatabase } from '../helpers/d
 import { testLogger } from '../helpers/service.js';
 import { faultyProxy } from '../helpers/tcp-proxy.js';
 import { postUpdate, startFakeTelegram, tgUpdates, tgUser } from '../helpers/fake-telegram.js';
+import { until } from '../helpers/wait.js';
 
 const SECRET = 'webhook-secret_0123456789';
 
@@ -93,10 +94,7 @@ describe.runIf(testBackend === 'postgres')('readiness while the database comes a
 
     proxy.setMode('up');
     let status = 0;
-    for (let i = 0; i < 40 && status !== 200; i++) {
-      status = (await ready()).statusCode;
-      if (status !== 200) await new Promise((r) => setTimeout(r, 250));
-    }
+    await until(async () => (status = (await ready()).statusCode) === 200, { timeoutMs: 10_000 }).catch(() => {});
     expect(status).toBe(200);
   }, 60_000);
 });

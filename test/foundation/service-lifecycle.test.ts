@@ -2,12 +2,14 @@ import { generateKeyPairSync } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { openDatabase } from '../../src/db/client.js';
 import { settings } from '../../src/db/schema/index.js';
 import type { FeatureModule } from '../../src/core/module.js';
 import { createService } from '../../src/service.js';
 import { createTestDatabase, testBackend } from '../helpers/db.js';
 import { testLogger } from '../helpers/service.js';
+import { until } from '../helpers/wait.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -51,15 +53,22 @@ describe(`stop() during start-up (${testBackend})`, () => {
     const url = `postgres://postgres@127.0.0.1:${await closedPort()}/nowhere`;
     const config = loadConfig({ DATABASE_URL: url, ADMIN_TOKEN: 'x'.repeat(20) });
     const probe = countingWorker();
+    const clock = new ManualClock();
     const service = await createService(config, {
       database: openDatabase({ databaseUrl: url, maxConnections: 1 }),
+      clock,
       logger: testLogger(),
       features: [probe.module],
     });
-    await new Promise((r) => setTimeout(r, 400)); // first attempt refused, now in the back-off sleep
+    // First attempt refused: the back-off sleep is armed on the clock.
+    await until(() => clock.pendingTimers > 0);
     await service.stop();
     expect(await settled(service.ready, 3000)).toBe('rejected SERVICE_STOPPED');
-    await new Promise((r) => setTimeout(r, 600)); // a loop still running would have retried by now
+    // The sleep was cut short, and no loop arms another: moving time on retries nothing.
+    expect(clock.pendingTimers).toBe(0);
+    clock.advance(60_000);
+    await new Promise((r) => setImmediate(r));
+    expect(clock.pendingTimers).toBe(0);
     expect(probe.starts()).toBe(0);
   });
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { Clock } from '../../src/core/clock.js';
 
 /**
  * A fake Telegram Bot API on loopback. Records every call with its parsed parameters (JSON, form or
@@ -77,7 +78,12 @@ export interface FakeTelegram {
   close(): Promise<void>;
 }
 
-export async function startFakeTelegram(opts: { token?: string; username?: string } = {}): Promise<FakeTelegram> {
+/**
+ * `clock`: stamps calls (`at`) and measures the rate limit's one-second windows on it (the service's ManualClock,
+ * so a test that moves time checks the limit in the same time as the dispatcher paces itself); real time without.
+ */
+export async function startFakeTelegram(opts: { token?: string; username?: string; clock?: Pick<Clock, 'monotonic'> } = {}): Promise<FakeTelegram> {
+  const time = () => (opts.clock ? opts.clock.monotonic() : Date.now());
   const token = opts.token ?? FAKE_BOT_TOKEN;
   const username = opts.username ?? FAKE_BOT_USERNAME;
   const botId = Number(token.split(':')[0]);
@@ -122,7 +128,7 @@ export async function startFakeTelegram(opts: { token?: string; username?: strin
       failures.push({ method, failure, remaining: times });
     },
     setRateLimit(perSecond) {
-      rate = perSecond === undefined ? undefined : { perSecond, windowStart: Date.now(), count: 0 };
+      rate = perSecond === undefined ? undefined : { perSecond, windowStart: time(), count: 0 };
     },
     pushUpdate(...items) {
       for (const u of items) updates.push({ ...u, update_id: u.update_id ?? nextUpdateId++ });
@@ -156,7 +162,7 @@ export async function startFakeTelegram(opts: { token?: string; username?: strin
     if (m[1] !== token) return send(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
     const method = m[2]!;
     const params = parseParams(req.headers['content-type'] ?? '', body, new URL(req.url ?? '/', 'http://x').searchParams);
-    const call: RecordedCall = { method, params, at: Date.now(), status: 200 };
+    const call: RecordedCall = { method, params, at: time(), status: 200 };
     calls.push(call);
     const reply = (status: number, payload: unknown) => {
       call.status = status;
@@ -174,7 +180,7 @@ export async function startFakeTelegram(opts: { token?: string; username?: strin
       return reply(403, failureBody({ code: 403 }));
     }
     if (rate && method !== 'getUpdates') {
-      const now = Date.now();
+      const now = time();
       if (now - rate.windowStart >= 1000) rate = { ...rate, windowStart: now, count: 0 };
       if (++rate.count > rate.perSecond) {
         return reply(429, failureBody({ code: 429, retryAfter: 1 }));

@@ -9,7 +9,8 @@ import { OutboxDispatcher, type DispatcherOptions } from '../../src/outbox/dispa
 import { enqueue } from '../../src/outbox/enqueue.js';
 import { createTestDatabase, testBackend, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/service.js';
-import { blocked, RecordingSender, retryAfter, seedAccount, serverError, waitFor } from '../exposure/fixtures.js';
+import { blocked, RecordingSender, retryAfter, seedAccount, serverError } from '../exposure/fixtures.js';
+import { until } from '../helpers/wait.js';
 
 let db: TestDatabase;
 let seq = 0;
@@ -42,6 +43,13 @@ async function queue(accountId: string, n = 1, kind = 'test') {
     keys.map((k) => ({ channel: 'telegram' as const, accountId, kind, dedupeKey: k, messages: [{ text: k }] })),
   );
   return keys;
+}
+
+/** Holds the sender's sends in flight until the returned function is called. */
+function holdSends(sender: RecordingSender): () => void {
+  let release!: () => void;
+  sender.gate = new Promise<void>((r) => (release = r));
+  return release;
 }
 
 const rowsOf = (keys: string[]) => db.db.select().from(outbox).where(inArray(outbox.dedupeKey, keys));
@@ -153,33 +161,42 @@ describe('outbox dispatcher', () => {
   it("spaces one chat's messages and respects the channel's overall rate", async () => {
     const clock = new ManualClock('2030-01-06T00:00:00Z');
     const sender = new RecordingSender('telegram', 20);
+    sender.clock = clock;
     const one = await seedAccount(db.db);
     await queue(one.id, 3);
     const others = await Promise.all(Array.from({ length: 6 }, () => seedAccount(db.db)));
     for (const o of others) await queue(o.id);
-    const t0 = performance.now();
-    await dispatcher(sender, clock, { perChatIntervalMs: 300 }).runOnce();
-    const elapsed = performance.now() - t0;
+    const t0 = clock.monotonic();
+    // Spacing and the rate limit wait on the clock: move it in 10 ms steps until the round is over.
+    let done = false;
+    const round = dispatcher(sender, clock, { perChatIntervalMs: 300 })
+      .runOnce()
+      .finally(() => (done = true));
+    await until(() => done, { clock, stepMs: 10 });
+    await round;
+    const elapsed = clock.monotonic() - t0;
     expect(sender.sent).toHaveLength(9);
     const chat = sender.to(one.externalId).map((s) => s.at);
-    expect(chat[1]! - chat[0]!).toBeGreaterThanOrEqual(295);
-    expect(chat[2]! - chat[1]!).toBeGreaterThanOrEqual(295);
-    expect(elapsed).toBeGreaterThanOrEqual(8 * 50 - 5); // 9 sends at 20/s: 8 gaps of 50 ms
+    expect(chat[1]! - chat[0]!).toBeGreaterThanOrEqual(300);
+    expect(chat[2]! - chat[1]!).toBeGreaterThanOrEqual(300);
+    expect(elapsed).toBeGreaterThanOrEqual(8 * 50); // 9 sends at 20/s: 8 gaps of 50 ms
     const starts = sender.attempts.map((a) => a.at).sort((x, y) => x - y);
-    // Slots are 50 ms apart; a timer that fires late can bunch two sends, never add one.
-    expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(8 * 50 - 5);
+    expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(8 * 50);
+    // No two sends share a 50 ms slot.
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(50);
   });
 
   it('a worker that dies mid-batch loses nothing: another finishes after the lease, sending each message once', async () => {
     const clock = new ManualClock('2030-01-07T00:00:00Z');
     const first = new RecordingSender();
+    first.clock = clock;
     first.delayMs = 40;
     const accts = await Promise.all(Array.from({ length: 10 }, () => seedAccount(db.db)));
     const keys: string[] = [];
     for (const a of accts) keys.push(...(await queue(a.id)));
     const a = dispatcher(first, clock, { concurrency: 1, leaseMs: 60_000 });
     a.start();
-    await waitFor(() => first.sent.length >= 3);
+    await until(() => first.sent.length >= 3, { clock, stepMs: 40 });
     await a.stop({ release: false }); // as if killed: its claim stays until the lease runs out
     const sentByA = first.sent.length;
     expect(sentByA).toBeGreaterThanOrEqual(3);
@@ -199,13 +216,14 @@ describe('outbox dispatcher', () => {
   it('a worker stopped gracefully mid-batch hands its unsent rows back at once', async () => {
     const clock = new ManualClock('2030-01-08T00:00:00Z');
     const first = new RecordingSender();
+    first.clock = clock;
     first.delayMs = 40;
     const accts = await Promise.all(Array.from({ length: 8 }, () => seedAccount(db.db)));
     const keys: string[] = [];
     for (const a of accts) keys.push(...(await queue(a.id)));
     const a = dispatcher(first, clock, { concurrency: 1 });
     a.start();
-    await waitFor(() => first.sent.length >= 2);
+    await until(() => first.sent.length >= 2, { clock, stepMs: 40 });
     await a.stop();
     const pending = (await rowsOf(keys)).filter((r) => r.status === 'pending');
     expect(pending.length).toBe(8 - first.sent.length);
@@ -218,16 +236,17 @@ describe('outbox dispatcher', () => {
   it('a worker that lost its lease cannot overwrite the new owner', async () => {
     const clock = new ManualClock('2030-01-09T00:00:00Z');
     const slow = new RecordingSender();
-    slow.delayMs = 300;
+    const release = holdSends(slow);
     const acct = await seedAccount(db.db);
     const [key] = await queue(acct.id);
     const a = dispatcher(slow, clock, { leaseMs: 1000 });
     const running = a.runOnce();
-    await waitFor(() => slow.attempts.length === 1);
+    await until(() => slow.attempts.length === 1);
     clock.advance(1001);
     const fast = new RecordingSender();
     fast.failNext(acct.externalId, serverError());
     expect(await dispatcher(fast, clock).runOnce()).toBe(1); // takes over and fails: pending, attempt 2
+    release();
     await running; // the slow send succeeds, but the row is no longer its claim
     expect(await rowOf(key!)).toMatchObject({ status: 'pending', attempts: 2 });
   });
@@ -242,12 +261,13 @@ describe('outbox dispatcher', () => {
     try {
       const s1 = new RecordingSender();
       const s2 = new RecordingSender();
+      s1.clock = s2.clock = clock;
       s1.delayMs = s2.delayMs = 2;
       const w1 = dispatcher(s1, clock, { batchSize: 20, pollIntervalMs: 20 });
       const w2 = dispatcher(s2, clock, { batchSize: 20, pollIntervalMs: 20 }, second);
       w1.start();
       w2.start();
-      await waitFor(async () => (await rowsOf(keys)).every((r) => r.status === 'sent'), 20_000);
+      await until(async () => (await rowsOf(keys)).every((r) => r.status === 'sent'), { clock, stepMs: 20, timeoutMs: 20_000 });
       await Promise.all([w1.stop(), w2.stop()]);
       const texts = [...s1.sent, ...s2.sent].map((s) => s.messages[0]!.text);
       expect(texts).toHaveLength(keys.length);
@@ -278,15 +298,16 @@ describe('outbox dispatcher', () => {
     const acct = await seedAccount(db.db);
     const [first, second, third] = await queue(acct.id, 3);
     const slow = new RecordingSender();
-    slow.delayMs = 300;
+    const release = holdSends(slow);
     const holding = dispatcher(slow, clock, { batchSize: 1 }).runOnce(); // claims the first row
-    await waitFor(() => slow.attempts.length === 1);
+    await until(() => slow.attempts.length === 1);
     const failing = new RecordingSender();
     failing.failNext(acct.externalId, blocked());
     await dispatcher(failing, clock, { batchSize: 1 }).runOnce(); // the second row: 403
     // The first row's send is in flight elsewhere: its owner writes the outcome (here: sent), not this worker.
     expect(await rowOf(first!)).toMatchObject({ status: 'sending' });
     expect(await rowOf(third!)).toMatchObject({ status: 'unreachable' });
+    release();
     await holding;
     expect(await rowOf(first!)).toMatchObject({ status: 'sent' });
     expect(await rowOf(second!)).toMatchObject({ status: 'unreachable' });

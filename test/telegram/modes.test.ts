@@ -3,6 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { accounts } from '../../src/db/schema/index.js';
 import { postUpdate, startFakeTelegram, tgUpdates, tgUser, type FakeTelegram } from '../helpers/fake-telegram.js';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { until } from '../helpers/wait.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { toyFeature } from './toy-feature.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -10,17 +12,23 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function start(env: Record<string, string>, before?: (tg: FakeTelegram) => void, workers = true): Promise<{ tg: FakeTelegram; svc: TestService }> {
+async function start(
+  env: Record<string, string>,
+  before?: (tg: FakeTelegram) => void,
+  workers = true,
+): Promise<{ tg: FakeTelegram; svc: TestService; clock: ManualClock }> {
   const tg = await startFakeTelegram();
   before?.(tg);
   cleanups.push(() => tg.close());
+  const clock = new ManualClock();
   const svc = await startTestService({
     env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_API_ROOT: tg.apiRoot, ...env },
     features: [{ feature: toyFeature }],
     workers,
+    clock,
   });
   cleanups.push(() => svc.close());
-  return { tg, svc };
+  return { tg, svc, clock };
 }
 
 describe('webhook mode start-up', () => {
@@ -48,10 +56,11 @@ describe('webhook mode start-up', () => {
   });
 
   it('keeps trying when Telegram is down at start', async () => {
-    const { tg } = await start({ TELEGRAM_MODE: 'webhook', TELEGRAM_WEBHOOK_SECRET: 'start-up-secret' }, (fake) =>
+    const { tg, clock } = await start({ TELEGRAM_MODE: 'webhook', TELEGRAM_WEBHOOK_SECRET: 'start-up-secret' }, (fake) =>
       fake.fail('setWebhook', { code: 400, description: 'Bad Request: bad webhook: Failed to resolve host' }),
     );
-    await tg.waitFor(() => tg.webhook !== undefined && tg.commands.has('en'), 8000);
+    // The retry waits out its back-off (1 s) on the service's clock: move it along until the second try lands.
+    await until(() => tg.webhook !== undefined && tg.commands.has('en'), { clock, stepMs: 250, what: 'webhook registered' });
     expect(tg.callsOf('setWebhook').map((c) => c.status)).toEqual([400, 200]);
   });
 });

@@ -7,6 +7,7 @@ import type { OutboxDispatcher } from '../../src/outbox/dispatcher.js';
 import { postUpdate, startFakeTelegram, tgUpdates, tgUser, type FakeTelegram } from '../helpers/fake-telegram.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { toyFeature } from './toy-feature.js';
+import { withClock } from '../helpers/wait.js';
 
 /** The outbox delivering through the Telegram sender: queued replies, proactive messages, 429 and 403. */
 const SECRET = 'outbox-secret_0123456789';
@@ -38,9 +39,9 @@ describe('outbox → Telegram', () => {
     expect((await postUpdate(svc.app, update, SECRET)).statusCode).toBe(200);
     expect(tg.sentTo(4001)).toHaveLength(0);
 
-    expect(await dispatcher.runOnce()).toBe(0); // not due yet
+    expect(await withClock(dispatcher.runOnce(), clock())).toBe(0); // not due yet
     clock().advance(31_000);
-    expect(await dispatcher.runOnce()).toBe(1);
+    expect(await withClock(dispatcher.runOnce(), clock())).toBe(1);
     expect(tg.sentTo(4001).map((c) => c.params.text)).toEqual(['Giới tính?']);
     expect(tg.sentTo(4001)[0]!.params.reply_markup).toEqual({ inline_keyboard: [[{ text: 'Nam', callback_data: 'male' }, { text: 'Nữ', callback_data: 'female' }]] });
     const [row] = await svc.db.db.select().from(outbox).where(eq(outbox.dedupeKey, `telegram-reply:${update.update_id}`));
@@ -64,7 +65,7 @@ describe('outbox → Telegram', () => {
         ],
       },
     ]);
-    expect(await dispatcher.runOnce()).toBe(1);
+    expect(await withClock(dispatcher.runOnce(), clock())).toBe(1);
     const sent = tg.sentTo(4003);
     expect(sent.map((c) => c.params.text)).toEqual(['Please choose:', 'Your phone?']);
     expect(sent[1]!.params.reply_markup).toMatchObject({ input_field_placeholder: 'Tap the button below to share your phone number' });
@@ -77,14 +78,14 @@ describe('outbox → Telegram', () => {
     await enqueue(svc.db.db, [{ channel: 'telegram', accountId: account.id, kind: 'alert', dedupeKey: 'alert:test:4002', messages: [{ text: 'Cảnh báo tiếp xúc', buttons: [[{ label: 'Đã xem', payload: 'ack:1' }]] }] }]);
 
     tg.fail('sendMessage', { code: 429, retryAfter: 12 });
-    expect(await dispatcher.runOnce()).toBe(1);
+    expect(await withClock(dispatcher.runOnce(), clock())).toBe(1);
     let [row] = await svc.db.db.select().from(outbox).where(eq(outbox.dedupeKey, 'alert:test:4002'));
     expect(row!.status).toBe('pending');
     expect(row!.nextAttemptAt.getTime() - clock().now().getTime()).toBe(12_000);
 
     clock().advance(12_000);
     tg.fail('sendMessage', { code: 403 });
-    expect(await dispatcher.runOnce()).toBe(1);
+    expect(await withClock(dispatcher.runOnce(), clock())).toBe(1);
     [row] = await svc.db.db.select().from(outbox).where(eq(outbox.dedupeKey, 'alert:test:4002'));
     expect(row!.status).toBe('unreachable');
     expect((await accountOf(4002)).unreachableAt).not.toBeNull();

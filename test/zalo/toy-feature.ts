@@ -7,6 +7,14 @@ import { passMessage } from '../../src/features/pass/pass-message.js';
  * (for concurrency), a yes/no question with buttons, a phone question answered by Zalo's info form, and
  * idle text (a venue code) handled outside any flow.
  */
+/** `/slow` runs until the test lets it finish: a dialog that outlasts the answer Zalo waits for. */
+let slowStep: Promise<void> = Promise.resolve();
+export function holdSlowDialog(): () => void {
+  let finish!: () => void;
+  slowStep = new Promise<void>((r) => (finish = r));
+  return finish;
+}
+
 export const toyFeature: Feature = {
   name: 'toy',
   commands: [
@@ -28,7 +36,7 @@ export const toyFeature: Feature = {
     {
       names: ['slow'],
       run: async (ctx) => {
-        await new Promise((r) => setTimeout(r, 2000));
+        await slowStep;
         ctx.reply({ text: 'slow done' });
       },
     },

@@ -9,6 +9,7 @@ import { FakeZalo, postZaloEvent, zaloEvents } from '../helpers/fake-zalo.js';
 import { answerHealthQuestions, type FormDriver } from '../helpers/declaration-form.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
+import { until } from '../helpers/wait.js';
 
 /** The real features (declaration, pass, exposure, outbox) reached through the Zalo adapter and a fake Zalo. */
 let fake: FakeZalo;
@@ -154,13 +155,11 @@ describe('a resident on Zalo', () => {
       payload: { venueId: venue.id, from: new Date(at).toISOString(), to: new Date(at + 3_600_000).toISOString(), advice: 'monitor' },
     });
     expect(r.json()).toMatchObject({ alertsQueued: 1 });
-    const started = Date.now();
     let rows: (typeof outbox.$inferSelect)[] = [];
-    while (Date.now() - started < 5000) {
+    await until(async () => {
       rows = await svc.db.db.select().from(outbox).where(and(eq(outbox.accountId, account!.id), eq(outbox.status, 'undeliverable')));
-      if (rows.length > 0) break;
-      await new Promise((res) => setTimeout(res, 50));
-    }
+      return rows.length > 0;
+    });
     expect(rows).toHaveLength(1);
     expect(rows[0]!.lastError).toMatch(/interaction window.*ZALO_TEMPLATE_ID/);
     expect(fake.calls.slice(before)).toHaveLength(0);

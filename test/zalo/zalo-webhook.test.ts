@@ -5,7 +5,10 @@ import { accounts, dialogStates, outbox, processedUpdates } from '../../src/db/s
 import { FakeZalo, eventually, postZaloEvent, zaloEvents, zaloSignature, ZALO_APP } from '../helpers/fake-zalo.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { decodeQrPng } from '../helpers/qr.js';
-import { toyFeature } from './toy-feature.js';
+import { holdSlowDialog, toyFeature } from './toy-feature.js';
+import { ACK_BUDGET_MS } from '../../src/channels/zalo/webhook.js';
+import type { ManualClock } from '../../src/core/clock.js';
+import { until } from '../helpers/wait.js';
 
 let fake: FakeZalo;
 let svc: TestService;
@@ -22,6 +25,16 @@ beforeEach(() => fake.clear());
 
 const count = async (table: 'accounts' | 'processed_updates') =>
   Number((await queryRows<{ n: string }>(svc.db.db, sql.raw(`select count(*)::text as n from ${table}`)))[0]!.n);
+
+/**
+ * Replies to one account leave in order (one send chain per account): once the reply to a later message has
+ * arrived, nothing sent for an earlier one is still on its way. Used instead of sleeping before "nothing was sent".
+ */
+async function barrier(userId: string): Promise<void> {
+  const n = fake.textsTo(userId).length;
+  expect((await postZaloEvent(svc.app, zaloEvents.text(userId, '/help'))).statusCode).toBe(200);
+  await eventually(() => expect(fake.textsTo(userId).slice(n)).toEqual(['menu']));
+}
 
 const account = (userId: string) =>
   svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, userId)) });
@@ -56,9 +69,9 @@ describe('POST /zalo/webhook signature', () => {
     const moved = { ...event, timestamp: String(Number(event.timestamp) + 1) };
     expect((await postZaloEvent(svc.app, moved, { signature: zaloSignature(raw, event.timestamp) })).statusCode).toBe(401);
 
-    await new Promise((r) => setTimeout(r, 50));
     expect({ accounts: await count('accounts'), updates: await count('processed_updates') }).toEqual(before);
-    expect(fake.calls).toHaveLength(0);
+    await barrier('9000000000000000002');
+    expect(fake.calls).toHaveLength(1); // the barrier's reply only
   });
 
   it('accepts a signature keyed by the OA id (some integrations hash it instead of the app id)', async () => {
@@ -102,8 +115,8 @@ describe('POST /zalo/webhook signature', () => {
       expect(res.json().error.code).toBe('EVENT_INVALID');
     }
     expect({ accounts: await count('accounts'), updates: await count('processed_updates') }).toEqual(before);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(fake.calls).toHaveLength(0);
+    await barrier('9000000000000000004');
+    expect(fake.calls).toHaveLength(1); // the barrier's reply only
   });
 
   it('refuses events older or newer than the time window (10 minutes), storing nothing', async () => {
@@ -213,8 +226,8 @@ describe('Zalo events', () => {
     const echo = { ...zaloEvents.text(user, 'x'), event_name: 'oa_send_text' };
     expect((await postZaloEvent(svc.app, seen)).statusCode).toBe(200);
     expect((await postZaloEvent(svc.app, echo)).statusCode).toBe(200);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(fake.textsTo(user)).toHaveLength(1);
+    await barrier(user);
+    expect(fake.textsTo(user)).toHaveLength(2); // the hint, then the barrier's reply: nothing for the receipt or the echo
   });
 
   it('marks an unfollowed account unreachable; following again makes it reachable', async () => {
@@ -260,11 +273,20 @@ describe('Zalo events', () => {
 
   it('answers Zalo within 2 s even when the dialog is slow, and replies when it is done', async () => {
     const user = '9000000000000000018';
-    const started = Date.now();
-    const res = await postZaloEvent(svc.app, zaloEvents.text(user, '/slow'));
+    const clock = svc.clock as ManualClock;
+    const finish = holdSlowDialog();
+    let answered = false;
+    const response = postZaloEvent(svc.app, zaloEvents.text(user, '/slow')).finally(() => (answered = true));
+    // The answer budget (1.5 s, under Zalo's 2 s) runs on the clock: once it is armed, the dialog is still running.
+    await until(() => clock.nextTimerIn() !== undefined);
+    clock.advance(ACK_BUDGET_MS - 1);
+    await new Promise((r) => setImmediate(r));
+    expect(answered).toBe(false);
+    clock.advance(1);
+    const res = await response;
     expect(res.statusCode).toBe(200);
-    expect(Date.now() - started).toBeLessThan(1900);
     expect(fake.textsTo(user)).toEqual([]);
+    finish();
     await eventually(() => expect(fake.textsTo(user)).toEqual(['slow done']), 4000);
   });
 

@@ -3,7 +3,8 @@ import type { Api } from 'grammy';
 import type { Update } from 'grammy/types';
 import { scrub } from '../../core/dialog.js';
 import { AppError } from '../../core/errors.js';
-import { retrying, sleep } from './background-task.js';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { retrying } from './background-task.js';
 import { ALLOWED_UPDATES } from './bot-setup.js';
 import { asGrammySignal, toDeliveryError } from './sender.js';
 
@@ -20,6 +21,7 @@ export async function pollUpdates(
   signal: AbortSignal,
   handle: (update: Update) => Promise<void>,
   log: FastifyBaseLogger,
+  clock: Clock = systemClock,
 ): Promise<void> {
   let offset: number | undefined;
   let delay = 1000;
@@ -31,7 +33,7 @@ export async function pollUpdates(
     } catch (err) {
       if (signal.aborted) return;
       log.warn({ error: toDeliveryError(err).message }, `telegram getUpdates failed, retrying in ${delay} ms`);
-      await sleep(delay, signal);
+      await clock.sleep(delay, signal);
       delay = Math.min(delay * 2, 30_000);
       continue;
     }
@@ -44,7 +46,7 @@ export async function pollUpdates(
           if (err instanceof AppError && err.status === 503) throw err;
           log.error({ err: scrub(err), updateId: update.update_id }, 'telegram update failed');
         }
-      });
+      }, clock);
       if (signal.aborted) return;
       offset = update.update_id + 1;
     }

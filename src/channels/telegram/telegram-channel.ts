@@ -269,7 +269,7 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
             commands: runner.menuCommands(),
           });
           log.info('telegram webhook and command menus registered');
-        });
+        }, deps.clock);
       }),
     );
   } else {
@@ -281,8 +281,8 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
           // Telegram refuses getUpdates while a webhook is set.
           await pollApi.deleteWebhook({}, asGrammySignal(signal));
           await registerCommands(pollApi, runner.menuCommands());
-        });
-        await pollUpdates(pollApi, signal, handleUpdate, log);
+        }, deps.clock);
+        await pollUpdates(pollApi, signal, handleUpdate, log, deps.clock);
       }),
     );
   }

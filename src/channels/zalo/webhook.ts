@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { DeliveryError } from '../../core/channel.js';
+import type { Timer } from '../../core/clock.js';
 import { scrub, type DialogRunner, type HandleResult } from '../../core/dialog.js';
 import type { Inbound } from '../../core/messages.js';
 import { accounts } from '../../db/schema/index.js';
@@ -16,7 +17,7 @@ import type { ZaloSender } from './zalo-sender.js';
  * Normally the dialog commits well inside it, so a crash before the answer makes Zalo redeliver and
  * nothing is lost; replies are sent after the answer.
  */
-const ACK_BUDGET_MS = 1500;
+export const ACK_BUDGET_MS = 1500;
 
 interface RawJson {
   raw: Buffer;
@@ -94,13 +95,13 @@ export function zaloWebhookRoutes(sender: ZaloSender, runner: DialogRunner) {
         const inbound = action.type === 'number' ? await resolveNumber(deps, action.inbound, action.choice) : action.inbound;
         return runner.handle(inbound);
       })();
-      let timer: NodeJS.Timeout | undefined;
+      let timer: Timer | undefined;
       const handled = await Promise.race([
         work.then((r) => ({ done: true as const, result: r })),
         new Promise<{ done: false }>((resolve) => {
-          timer = setTimeout(() => resolve({ done: false }), ACK_BUDGET_MS);
+          timer = deps.clock.timeout(() => resolve({ done: false }), ACK_BUDGET_MS);
         }),
-      ]).finally(() => clearTimeout(timer));
+      ]).finally(() => timer?.cancel());
       const userId = action.inbound.accountId;
       const track = (p: Promise<void>) => {
         background.add(p);
