@@ -109,7 +109,7 @@ describe('the 30-minute rule, moving on, leaving, auto checkout (ManualClock)', 
 
     // Stepped out and back in within 30 minutes of entering: the same visit continues.
     clock.advanceMinutes(5);
-    expect(textOf(await r.chat.press(`leave:${cafe.id}`))).toContain('rời Quán cà phê Hoa Sứ lúc 09:15');
+    expect(textOf(await r.chat.press(`leave:${cafe.id}`))).toContain('rời khỏi Quán cà phê Hoa Sứ lúc 09:15');
     clock.advanceMinutes(5);
     await r.chat.start(`v_${cafe.code}`);
     const back = await r.chat.press('cf:ok');
@@ -138,7 +138,7 @@ describe('the 30-minute rule, moving on, leaving, auto checkout (ManualClock)', 
     clock.advanceMinutes(20);
     await r.chat.start(`v_${office.code}`);
     const moved = await r.chat.press('cf:ok');
-    expect(textOf(moved)).toContain('rời Quán cà phê Hoa Sứ');
+    expect(textOf(moved)).toContain('rời khỏi Quán cà phê Hoa Sứ');
     const rows = await visitsOf(r.self.id);
     expect(rows.map((v) => [v.venueId, v.exitReason])).toEqual([
       [cafe.id, 'moved_on'],
@@ -174,7 +174,7 @@ describe('the 30-minute rule, moving on, leaving, auto checkout (ManualClock)', 
     await r.chat.start(`v_${office.code}`);
     await r.chat.press('cf:ok');
     clock.advanceMinutes(45);
-    expect(textOf(await r.chat.press(`leave:${office.id}`))).toContain('rời Văn phòng Sở Y tế lúc 10:45 04/08/2021');
+    expect(textOf(await r.chat.press(`leave:${office.id}`))).toContain('rời khỏi Văn phòng Sở Y tế lúc 10:45 04/08/2021');
     expect(textOf(await r.chat.press(`leave:${office.id}`))).toContain('không có mặt tại Văn phòng Sở Y tế');
     const [v] = await visitsOf(r.self.id);
     expect(v).toMatchObject({ exitReason: 'left', exitedAt: new Date('2021-08-04T10:45:00+07:00') });

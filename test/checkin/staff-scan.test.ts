@@ -92,7 +92,7 @@ describe('staff scan', () => {
     expect(await svc.db.db.query.visits.findMany({ where: eq(visits.personId, resident.self.id) })).toHaveLength(1);
 
     // The resident can leave from chat as after a poster check-in.
-    expect(textOf(await chat(svc, 'res-1').press(`leave:${venue.id}`))).toContain('rời Siêu thị Co.op Cần Thơ');
+    expect(textOf(await chat(svc, 'res-1').press(`leave:${venue.id}`))).toContain('rời khỏi Siêu thị Co.op Cần Thơ');
   });
 
   it('a stranger with a pass gets no button and cannot record; forged, foreign or stale credentials are refused', async () => {

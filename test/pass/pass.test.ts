@@ -205,7 +205,7 @@ describe('the pass message and image', () => {
     await openCase(p.id);
     const red = await passMessage(svc.deps.database.db, svc.deps, p.id, 'vi');
     expect(red.text).toContain('Mã QR của Anh/Chị: ĐỎ');
-    expect(red.text).toContain('ca bệnh (F0)');
+    expect(red.text).toContain('ca bệnh xác nhận');
     expect(verifyPassToken(tokenOf(red.image!.png), svc.deps.secrets().passPublicKey, clock.now())).toMatchObject({
       ok: true,
       claims: { status: 'red' },
