@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { DeliveryError, type ChannelSender, type SendReceipt } from '../../src/core/channel.js';
+import { DEFAULT_CAPABILITIES, DeliveryError, type ChannelSender, type SendReceipt } from '../../src/core/channel.js';
 import type { ChannelName, Outbound } from '../../src/core/messages.js';
 import type { DbOrTx } from '../../src/db/client.js';
 import { accounts, persons, venues, visits } from '../../src/db/schema/index.js';
@@ -72,6 +72,9 @@ export class RecordingSender implements ChannelSender {
   private readonly failures = new Map<string, DeliveryError[]>();
   /** ms each send takes (a real API is not instant) */
   delayMs = 0;
+
+  readonly label = 'test';
+  readonly capabilities = DEFAULT_CAPABILITIES;
 
   constructor(
     readonly name: ChannelName = 'telegram',
