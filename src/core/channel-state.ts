@@ -1,8 +1,9 @@
-import { and, eq, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../db/client.js';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
+import type { Database, DbOrTx } from '../db/client.js';
 import { accounts, dialogStates, processedUpdates } from '../db/schema/index.js';
+import { numbersChoices, type ChannelSender } from './channel.js';
+import type { Clock } from './clock.js';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from './errors.js';
-import type { ChannelCapabilities } from './channel.js';
 import { tFor } from './i18n.js';
 import type { ChannelName, Outbound } from './messages.js';
 import { numberChoices } from './numbered-choices.js';
@@ -45,30 +46,55 @@ export async function markReachable(
 }
 
 /**
- * Remember the numbered choices a message sent outside a dialog (outbox: an alert's buttons) put on screen.
+ * Remember the numbered choices a message sent outside a dialog (an alert's buttons, a queued reply) put on
+ * screen, or forget them (null) when the message offered none: a number typed next then answers that message.
  * The dialog's own replies store theirs with the dialog state; this only touches the menu column, so it never
- * conflicts with the runner's versioned write.
+ * moves the runner's version (the runner retries if this created the row under it).
  */
 export async function rememberMenu(db: DbOrTx, accountId: string, menu: string[] | null, now: Date): Promise<void> {
+  if (menu === null) {
+    // Nothing to forget for an account without a dialog state yet: no row is created for it.
+    await db
+      .update(dialogStates)
+      .set({ menu: sql`null` })
+      .where(and(eq(dialogStates.accountId, accountId), isNotNull(dialogStates.menu)));
+    return;
+  }
   await db
     .insert(dialogStates)
     .values({ accountId, menu, updatedAt: now })
-    .onConflictDoUpdate({ target: dialogStates.accountId, set: { menu: menu === null ? sql`null` : menu } });
+    .onConflictDoUpdate({ target: dialogStates.accountId, set: { menu } });
 }
 
 /**
- * Messages the service sends on its own (outbox), as this channel should show them: choices numbered where
- * the channel needs it, and that menu remembered for the account's next typed number.
+ * A registered sender as the core presents through it: every message the service sends on its own (outbox,
+ * progress messages) has its choices numbered where the channel needs it, and that menu is remembered for the
+ * account's next typed number before the person can see it. Replies from the dialog runner are numbered (and
+ * their menu stored) inside its transaction and are marked `numbered`, so they are not numbered twice. Channels
+ * that need no numbering get their sender back unchanged.
  */
-export async function presentProactive(
-  db: DbOrTx,
-  caps: ChannelCapabilities,
-  accountId: string,
-  messages: Outbound[],
-  locale: string,
-  now: Date,
-): Promise<Outbound[]> {
-  const shown = numberChoices(messages, caps, tFor(locale));
-  if (shown.menu !== undefined) await rememberMenu(db, accountId, shown.menu, now);
-  return shown.messages;
+export function presentingSender(inner: ChannelSender, deps: { database: Database; clock: Clock }): ChannelSender {
+  if (!numbersChoices(inner.capabilities)) return inner;
+  const present = async (externalId: string, messages: Outbound[], locale: string | undefined): Promise<Outbound[]> => {
+    const db = deps.database.db;
+    const account = await db.query.accounts.findFirst({
+      columns: { id: true, locale: true },
+      where: and(eq(accounts.channel, inner.name), eq(accounts.externalId, externalId)),
+    });
+    const shown = numberChoices(messages, inner.capabilities, tFor(locale ?? account?.locale ?? 'vi'));
+    if (account && shown.menu !== undefined) await rememberMenu(db, account.id, shown.menu, deps.clock.now());
+    return shown.messages;
+  };
+  const edit = inner.edit?.bind(inner);
+  return {
+    name: inner.name,
+    label: inner.label,
+    capabilities: inner.capabilities,
+    ratePerSecond: inner.ratePerSecond,
+    send: async (externalId, messages, opts) => inner.send(externalId, await present(externalId, messages, opts?.locale), opts),
+    edit: edit && (async (externalId, messageRef, message, opts) => {
+      const [shown] = await present(externalId, [message], opts?.locale);
+      return edit(externalId, messageRef, shown!, opts);
+    }),
+  };
 }

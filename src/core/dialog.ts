@@ -300,10 +300,13 @@ export class DialogRunner {
       const accountStillThere = await tx.query.accounts.findFirst({ where: eq(accounts.id, account.id) });
       if (accountStillThere) {
         if (!stored) {
-          await tx
+          const inserted = await tx
             .insert(dialogStates)
             .values({ accountId: account.id, ...state, ...menu, version: 1, updatedAt: now })
-            .onConflictDoNothing();
+            .onConflictDoNothing()
+            .returning({ v: dialogStates.version });
+          // The outbox remembered a menu for this account meanwhile (its row): read it and go again.
+          if (inserted.length === 0) throw new VersionConflict();
         } else {
           const updated = await tx
             .update(dialogStates)

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { DeliveryError, type ChannelRegistry } from '../core/channel.js';
-import { presentProactive } from '../core/channel-state.js';
 import type { Clock } from '../core/clock.js';
 import { scrub } from '../core/dialog.js';
 import { fromStored, type StoredOutbound } from '../core/messages.js';
@@ -275,8 +274,7 @@ export class OutboxDispatcher implements Worker {
     if (this.lastSent.size > 100_000) this.lastSent.clear(); // only recent chats matter; bound the memory
 
     try {
-      const messages = await presentProactive(this.o.database.db, sender.capabilities, row.accountId, fromStored(row.payload), row.locale, this.o.clock.now());
-      await sender.send(row.externalId, messages, { proactive: true, locale: row.locale });
+      await sender.send(row.externalId, fromStored(row.payload), { proactive: true, locale: row.locale });
     } catch (err) {
       return this.failed(row, err);
     }
