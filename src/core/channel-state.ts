@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Database, DbOrTx } from '../db/client.js';
 import { accounts, dialogStates, processedUpdates } from '../db/schema/index.js';
 import { numbersChoices, type ChannelSender } from './channel.js';
@@ -77,10 +77,21 @@ export function presentingSender(inner: ChannelSender, deps: { database: Databas
   if (!numbersChoices(inner.capabilities)) return inner;
   const present = async (externalId: string, messages: Outbound[], locale: string | undefined): Promise<Outbound[]> => {
     const db = deps.database.db;
-    const account = await db.query.accounts.findFirst({
-      columns: { id: true, locale: true },
-      where: and(eq(accounts.channel, inner.name), eq(accounts.externalId, externalId)),
-    });
+    const ofAccount = and(eq(accounts.channel, inner.name), eq(accounts.externalId, externalId));
+    if (!messages.some((m) => (m.buttons ?? []).some((row) => row.length > 0))) {
+      // No choices (announcements, progress): a number typed next is an answer again. One statement.
+      await db
+        .update(dialogStates)
+        .set({ menu: sql`null` })
+        .where(
+          and(
+            isNotNull(dialogStates.menu),
+            inArray(dialogStates.accountId, db.select({ id: accounts.id }).from(accounts).where(ofAccount)),
+          ),
+        );
+      return messages;
+    }
+    const account = await db.query.accounts.findFirst({ columns: { id: true, locale: true }, where: ofAccount });
     const shown = numberChoices(messages, inner.capabilities, tFor(locale ?? account?.locale ?? 'vi'));
     if (account && shown.menu !== undefined) await rememberMenu(db, account.id, shown.menu, deps.clock.now());
     return shown.messages;
