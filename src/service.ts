@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { Config } from './config.js';
 import type { ChannelRegistry } from './core/channel.js';
+import { presentingSender } from './core/channel-state.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { DialogRunner, scrub } from './core/dialog.js';
 import { AppError } from './core/errors.js';
@@ -134,7 +135,8 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
   for (const c of channelModules) {
     if (!c.enabled(deps)) continue;
     const created = await c.create(deps, runner, workers);
-    if (created.sender) channels.set(created.sender.name, created.sender);
+    // Through the core's presentation: choices numbered (and remembered) where the channel needs it.
+    if (created.sender) channels.set(created.sender.name, presentingSender(created.sender, deps));
     if (created.routes) routes.push(created.routes);
   }
 

@@ -21,7 +21,7 @@ import postgres from 'postgres';
 import pino from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
 import { loadConfig } from '../../src/config.js';
-import type { ChannelSender } from '../../src/core/channel.js';
+import { DEFAULT_CAPABILITIES, type ChannelSender } from '../../src/core/channel.js';
 import { systemClock } from '../../src/core/clock.js';
 import { queryRows } from '../../src/db/client.js';
 import { exposureWindows } from '../../src/db/schema/index.js';
@@ -185,6 +185,8 @@ async function outboxRate(database: import('../../src/db/client.js').Database) {
   let sent = 0;
   const unlimited: ChannelSender = {
     name: 'telegram',
+    label: 'Telegram',
+    capabilities: DEFAULT_CAPABILITIES,
     ratePerSecond: Infinity,
     send: async () => {
       sent++;

@@ -2,8 +2,10 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type { Database, Tx } from '../db/client.js';
-import { accounts, dialogStates, processedUpdates, type Account } from '../db/schema/index.js';
+import { accounts, dialogStates, type Account } from '../db/schema/index.js';
 import { assertNoPrefixCollisions, type CallbackData, type PrefixClaim } from './callback-data.js';
+import { DEFAULT_CAPABILITIES, type ChannelCapabilities, type ChannelRegistry } from './channel.js';
+import { firstDelivery } from './channel-state.js';
 import type { Clock } from './clock.js';
 import type { Links } from './links.js';
 import type { Secrets } from './secrets.js';
@@ -11,6 +13,7 @@ import { isDatabaseUnavailable, DatabaseUnavailableError } from './errors.js';
 import { normalizeLocale, tFor, type Locale, type T } from './i18n.js';
 import { foldText } from './text-fold.js';
 import type { ChannelName, Inbound, Outbound } from './messages.js';
+import { numberChoices, resolveNumberedChoice } from './numbered-choices.js';
 
 /**
  * Everything a dialog step may use. Built once, before any feature, by the composition root (src/service.ts)
@@ -27,6 +30,8 @@ export interface Deps {
   links: Links;
   /** nudges the outbox dispatcher after rows were committed, so alerts leave at once */
   wakeOutbox: () => void;
+  /** the channel senders registered on this instance: their capabilities shape replies */
+  channels: ChannelRegistry;
 }
 
 export interface DialogState {
@@ -49,6 +54,8 @@ export type StepInput =
 export interface DialogContext<S extends string = never, D = unknown> {
   readonly inbound: Inbound;
   readonly channel: ChannelName;
+  /** what this channel can do (ask these rather than the channel's name) */
+  readonly capabilities: ChannelCapabilities;
   /** the account row (created on first contact; holds no personal data until consent) */
   account: Account;
   /** the transaction of this update; never use deps.database.db inside it (PGlite has one connection) */
@@ -159,6 +166,7 @@ export interface Feature {
 }
 
 export interface HandleResult {
+  /** the replies as the channel should show them (choices numbered in the text where the channel needs it) */
   replies: Outbound[];
   locale: Locale;
   duplicate: boolean;
@@ -232,12 +240,7 @@ export class DialogRunner {
         log.error({ err: scrub(err), kind: inbound.kind }, 'update failed');
         const locale = normalizeLocale(inbound.languageHint);
         try {
-          if (inbound.messageId) {
-            await this.deps.database.db
-              .insert(processedUpdates)
-              .values({ channel: inbound.channel, updateId: inbound.messageId })
-              .onConflictDoNothing();
-          }
+          if (inbound.messageId) await firstDelivery(this.deps.database.db, inbound.channel, inbound.messageId);
           const acc = await this.deps.database.db.query.accounts.findFirst({
             where: and(eq(accounts.channel, inbound.channel), eq(accounts.externalId, inbound.accountId)),
           });
@@ -251,20 +254,20 @@ export class DialogRunner {
     }
   }
 
-  private async handleOnce(inbound: Inbound, updateLog: FastifyBaseLogger): Promise<HandleResult> {
+  /** What the inbound's channel can do; defaults when it is not registered here (tests driving the runner). */
+  capabilitiesOf(channel: ChannelName): ChannelCapabilities {
+    return this.deps.channels?.get(channel)?.capabilities ?? DEFAULT_CAPABILITIES;
+  }
+
+  private async handleOnce(received: Inbound, updateLog: FastifyBaseLogger): Promise<HandleResult> {
     const after: (() => void | Promise<void>)[] = [];
+    const caps = this.capabilitiesOf(received.channel);
+    let inbound = received;
     const result = await this.deps.database.db.transaction(async (tx) => {
       // Serialize one account's updates (Zalo does not; concurrent webhooks would race otherwise).
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`acct:${inbound.channel}:${inbound.accountId}`}))`);
-      if (inbound.messageId) {
-        const inserted = await tx
-          .insert(processedUpdates)
-          .values({ channel: inbound.channel, updateId: inbound.messageId })
-          .onConflictDoNothing()
-          .returning({ id: processedUpdates.updateId });
-        if (inserted.length === 0) {
-          return { replies: [], locale: normalizeLocale(inbound.languageHint), duplicate: true } as HandleResult;
-        }
+      if (inbound.messageId && !(await firstDelivery(tx, inbound.channel, inbound.messageId))) {
+        return { replies: [], locale: normalizeLocale(inbound.languageHint), duplicate: true } as HandleResult;
       }
       const now = this.deps.clock.now();
       let account = await tx.query.accounts.findFirst({
@@ -298,27 +301,35 @@ export class DialogRunner {
         step: stored?.step ?? null,
         data: { ...(stored?.data ?? {}) },
       };
+      inbound = resolveNumberedChoice(inbound, stored?.menu);
       const replies: Outbound[] = [];
-      const ctx = this.makeContext(inbound, account, tx, state, replies, after, updateLog.child({ accountId: account.id }));
+      const ctx = this.makeContext(inbound, caps, account, tx, state, replies, after, updateLog.child({ accountId: account.id }));
       await this.route(ctx);
+      // Numbered here, inside the transaction, so the menu a typed number refers to commits with the step.
+      const shown = numberChoices(replies, caps, ctx.t);
+      // Nothing shown: the menu on screen is still the last one.
+      const menu = shown.menu === undefined || replies.length === 0 ? {} : { menu: shown.menu };
 
       const accountStillThere = await tx.query.accounts.findFirst({ where: eq(accounts.id, account.id) });
       if (accountStillThere) {
         if (!stored) {
-          await tx
+          const inserted = await tx
             .insert(dialogStates)
-            .values({ accountId: account.id, ...state, version: 1, updatedAt: now })
-            .onConflictDoNothing();
+            .values({ accountId: account.id, ...state, ...menu, version: 1, updatedAt: now })
+            .onConflictDoNothing()
+            .returning({ v: dialogStates.version });
+          // The outbox remembered a menu for this account meanwhile (its row): read it and go again.
+          if (inserted.length === 0) throw new VersionConflict();
         } else {
           const updated = await tx
             .update(dialogStates)
-            .set({ ...state, version: version + 1, updatedAt: now })
+            .set({ ...state, ...menu, version: version + 1, updatedAt: now })
             .where(and(eq(dialogStates.accountId, account.id), eq(dialogStates.version, version)))
             .returning({ v: dialogStates.version });
           if (updated.length === 0) throw new VersionConflict();
         }
       }
-      return { replies, locale: ctx.locale, duplicate: false, accountId: account.id } as HandleResult;
+      return { replies: shown.messages, locale: ctx.locale, duplicate: false, accountId: account.id } as HandleResult;
     });
     for (const fn of after) {
       try {
@@ -332,6 +343,7 @@ export class DialogRunner {
 
   private makeContext(
     inbound: Inbound,
+    capabilities: ChannelCapabilities,
     account: Account,
     tx: Tx,
     state: DialogState,
@@ -345,6 +357,7 @@ export class DialogRunner {
     const ctx: DialogContext<string> = {
       inbound,
       channel: inbound.channel,
+      capabilities,
       account,
       tx,
       deps: this.deps,

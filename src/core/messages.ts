@@ -2,7 +2,12 @@
  * What channel adapters hand the core, and what the core hands back. No platform types here:
  * grammY lives only in src/channels/telegram, the Zalo client only in src/channels/zalo.
  */
-export type ChannelName = 'telegram' | 'zalo' | 'web';
+/**
+ * A channel's name as adapters register it ('telegram', 'zalo', 'web', …): open, so a new adapter needs no
+ * change here. What a channel can do is declared in its ChannelCapabilities (core/channel.ts), never
+ * inferred from its name.
+ */
+export type ChannelName = string;
 
 export type Inbound =
   /** html: the same text with the sender's formatting as the Bot API HTML subset, when the platform gives it */
@@ -36,16 +41,18 @@ export interface Button {
 
 export interface Outbound {
   text?: string;
-  /** rows of buttons; adapters without buttons render numbered options */
+  /** rows of buttons; on channels without (reliable) buttons the core numbers them in the text */
   buttons?: Button[][];
   /** a PNG; text (if any) becomes its caption */
   image?: { png: Buffer; filename?: string };
-  /** ask the platform to offer a "share my phone number" button (Telegram reply keyboard) */
+  /** ask the platform to offer a "share my phone number" button where it has one (capabilities.contactRequest) */
   requestContact?: { label: string };
   /** a URL button shown with the text (e.g. the Telegram deep link) */
   link?: { label: string; url: string };
   /** formatting of text: plain (default) or the small HTML subset Telegram accepts */
   format?: 'plain' | 'html';
+  /** set by the core once the text lists the buttons as numbered options (a queued reply is not numbered twice) */
+  numbered?: true;
 }
 
 /** Serialisable form of Outbound for the outbox (Buffer → base64). */

@@ -4,12 +4,14 @@ import { broadcasts, outbox } from '../../src/db/schema/index.js';
 import { createInvite } from '../../src/features/officials/invites.js';
 import { queueDueBroadcasts } from '../../src/features/broadcast/index.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { handle, press, say, seedAccounts, seedWards } from './fixtures.js';
+import { handle, press, RecordingSender, say, seedAccounts, seedWards } from './fixtures.js';
 
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
   await seedWards(svc.db.db);
+  // The residents are on Telegram and Zalo: their channels (at the port) declare the text limits.
+  for (const name of ['telegram', 'zalo']) svc.deps.channels.set(name, new RecordingSender(name));
   await seedAccounts(svc.db.db, { n: 30, prefix: 'ah', wardCode: '31117' });
   await seedAccounts(svc.db.db, { n: 20, prefix: 'xk', wardCode: '31120', channel: 'zalo' });
   await seedAccounts(svc.db.db, { n: 5, prefix: 'ab', wardCode: '31150' });

@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError, type ChannelSender, type SendReceipt } from '../../src/core/channel.js';
+import { TELEGRAM_CAPABILITIES } from '../../src/channels/telegram/sender.js';
 import type { ManualClock } from '../../src/core/clock.js';
 import type { Outbound } from '../../src/core/messages.js';
 import { queryRows } from '../../src/db/client.js';
@@ -18,6 +19,8 @@ import { RecordingSender, seedAccounts, seedWards } from './fixtures.js';
  */
 class FlakySender implements ChannelSender {
   readonly name = 'telegram' as const;
+  readonly label = 'Telegram';
+  readonly capabilities = TELEGRAM_CAPABILITIES;
   readonly ratePerSecond = 5000;
   delivered = new Map<string, number>();
   limited = new Set<string>();

@@ -16,6 +16,8 @@ const ids = {} as Record<'anHoa' | 'xuanKhanh' | 'noWard' | 'unreachable' | 'noC
 beforeAll(async () => {
   svc = await startTestService();
   clock = svc.clock as ManualClock;
+  // The residents are on Telegram and Zalo: their channels (at the port) declare the text limits.
+  for (const name of ['telegram', 'zalo']) svc.deps.channels.set(name, new RecordingSender(name));
   const db = svc.db.db;
   await seedWards(db);
   ids.anHoa = await seedAccounts(db, { n: 700, prefix: 'ah', wardCode: '31117' });

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
-import type { ChannelSender, SendReceipt } from '../../src/core/channel.js';
+import { DEFAULT_CAPABILITIES, type ChannelCapabilities, type ChannelSender, type SendReceipt } from '../../src/core/channel.js';
+import { zaloCapabilities } from '../../src/channels/zalo/outbound-render.js';
+import { TELEGRAM_CAPABILITIES } from '../../src/channels/telegram/sender.js';
 import type { ChannelName, Inbound, Outbound } from '../../src/core/messages.js';
 import { queryRows, type DbOrTx } from '../../src/db/client.js';
 import { wards } from '../../src/db/schema/index.js';
@@ -55,10 +57,17 @@ export async function broadcastRows(db: DbOrTx, id: string): Promise<{ accountId
 /** A ChannelSender that records what it was asked to send and edit (platform faked at the port). */
 export class RecordingSender implements ChannelSender {
   readonly ratePerSecond = 1000;
+  readonly label: string;
+  readonly capabilities: ChannelCapabilities;
   sent: { to: string; messages: Outbound[] }[] = [];
   edits: { to: string; ref: string; message: Outbound }[] = [];
   private seq = 100;
-  constructor(readonly name: ChannelName) {}
+  /** declares what the real adapter of that name declares */
+  constructor(readonly name: ChannelName) {
+    this.label = ({ telegram: 'Telegram', zalo: 'Zalo' } as Record<string, string>)[name] ?? name;
+    this.capabilities =
+      name === 'telegram' ? TELEGRAM_CAPABILITIES : name === 'zalo' ? zaloCapabilities({ buttonMode: 'buttons', windowHours: 168 }) : DEFAULT_CAPABILITIES;
+  }
   async send(to: string, messages: Outbound[]): Promise<SendReceipt> {
     this.sent.push({ to, messages });
     return { messageRef: String(++this.seq) };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { DeliveryError, type ChannelSender, type SendReceipt } from '../../src/core/channel.js';
+import { DEFAULT_CAPABILITIES, DeliveryError, type ChannelSender, type SendReceipt } from '../../src/core/channel.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import type { ChannelName, Outbound } from '../../src/core/messages.js';
 import type { DbOrTx } from '../../src/db/client.js';
@@ -77,6 +77,9 @@ export class RecordingSender implements ChannelSender {
   gate?: Promise<void>;
   /** times sends (`at`) and their delay; tests advance it */
   clock: Clock = systemClock;
+
+  readonly label = 'test';
+  readonly capabilities = DEFAULT_CAPABILITIES;
 
   constructor(
     readonly name: ChannelName = 'telegram',

@@ -18,7 +18,6 @@ import {
   venues,
   visits,
   webInbox,
-  zaloMenus,
 } from '../../src/db/schema/index.js';
 import { decryptNationalId } from '../../src/features/people/national-id.js';
 import { importWardCsv } from '../../src/features/wards/store.js';
@@ -321,7 +320,7 @@ describe('declaration through the web chat', () => {
     // …and as an official and venue staff, and as a confirmed case with the family member a close contact.
     await db().insert(officialRoles).values({ accountId: account.id, role: 'health', grantedBy: 'bootstrap' });
     await db().insert(apiTokens).values({ tokenHash: `h:${account.id}`, accountId: account.id, roles: ['health'], createdBy: 'bootstrap' });
-    await db().insert(zaloMenus).values({ accountId: account.id, payloads: [`fam:x:${people[1]!.id}`] });
+    await db().update(dialogStates).set({ menu: [`fam:x:${people[1]!.id}`] }).where(eq(dialogStates.accountId, account.id));
     await db().insert(venueStaff).values({ venueId: venue!.id, accountId: account.id, role: 'staff' });
     await db().insert(staffLoginLinks).values({ codeHash: `s:${account.id}`, venueId: venue!.id, accountId: account.id, expiresAt: svc.clock.now() });
     const self = people.find((p) => p.isSelf)!;

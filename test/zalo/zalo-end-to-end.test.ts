@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { accounts, outbox, persons, visits, zaloMenus } from '../../src/db/schema/index.js';
+import { accounts, dialogStates, outbox, persons, visits } from '../../src/db/schema/index.js';
 import { importWardCsv } from '../../src/features/wards/store.js';
 import { seedVenue } from '../exposure/fixtures.js';
 import { FakeZalo, postZaloEvent, zaloEvents } from '../helpers/fake-zalo.js';
@@ -58,14 +58,14 @@ async function choose(label: string): Promise<string[]> {
 
 /**
  * The Zalo chat for the declaration-form helpers: the numbered options of the last message, with the payloads
- * the adapter keeps for typed numbers (zalo_menus; menus longer than Zalo's 5 buttons come without buttons).
+ * the core keeps for typed numbers (dialog_states.menu; menus longer than Zalo's 5 buttons come without buttons).
  */
 const zaloForm: FormDriver = {
   offered: async () => {
     const account = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)) });
-    const menu = account ? await svc.db.db.query.zaloMenus.findFirst({ where: eq(zaloMenus.accountId, account.id) }) : undefined;
+    const state = account ? await svc.db.db.query.dialogStates.findFirst({ where: eq(dialogStates.accountId, account.id) }) : undefined;
     const labels = new Map([...lastText().matchAll(/^(\d+)\. (?:[☐☑] )?(.+)$/gm)].map((m) => [Number(m[1]), m[2]!]));
-    return ((menu?.payloads ?? []) as string[]).map((payload, i) => ({ label: labels.get(i + 1) ?? '', payload }));
+    return (state?.menu ?? []).map((payload, i) => ({ label: labels.get(i + 1) ?? '', payload }));
   },
   tap: (label) => choose(label),
   say: (text) => say(text),

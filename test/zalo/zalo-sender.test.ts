@@ -5,7 +5,7 @@ import { ZaloTokenStore } from '../../src/channels/zalo/token-store.js';
 import { ZaloApi } from '../../src/channels/zalo/zalo-api.js';
 import { DeliveryError, type ChannelSender } from '../../src/core/channel.js';
 import type { ManualClock } from '../../src/core/clock.js';
-import { accounts, settings } from '../../src/db/schema/index.js';
+import { accounts, dialogStates, settings } from '../../src/db/schema/index.js';
 import { svgToPng } from '../../src/render/svg.js';
 import { FakeZalo, eventually, postZaloEvent, zaloEvents, ZALO_APP } from '../helpers/fake-zalo.js';
 import { startTestService, testLogger, type TestService } from '../helpers/service.js';
@@ -106,6 +106,21 @@ describe('ZaloSender', () => {
     expect(fake.textsTo(user)[0]).toContain('1. Đã đọc');
     await postZaloEvent(svc.app, zaloEvents.text(user, '1'));
     await eventually(() => expect(fake.textsTo(user).at(-1)).toBe('acknowledged case-1'));
+  });
+
+  it('a proactive message without choices after one with: a number typed next is no longer that choice', async () => {
+    const user = '9100000000000000011';
+    await follower(user);
+    const account = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)) });
+    const menu = async () => (await svc.db.db.query.dialogStates.findFirst({ where: eq(dialogStates.accountId, account!.id) }))?.menu;
+    await sender.send(user, [{ text: 'Cảnh báo', buttons: [[{ label: 'Đã đọc', payload: 'ack:case-2' }]] }], { proactive: true });
+    expect(await menu()).toEqual(['ack:case-2']);
+    await sender.send(user, [{ text: 'Thông báo' }], { proactive: true });
+    expect(fake.textsTo(user)).toEqual([expect.stringContaining('1. Đã đọc'), 'Thông báo']);
+    expect(await menu()).toBeNull();
+    await postZaloEvent(svc.app, zaloEvents.text(user, '1'));
+    await eventually(() => expect(fake.textsTo(user)).toHaveLength(3));
+    expect(fake.textsTo(user)).not.toContain('acknowledged case-2');
   });
 
   it('uploads an image and sends it as a media template with its caption', async () => {

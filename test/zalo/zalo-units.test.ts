@@ -2,12 +2,23 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mapEvent } from '../../src/channels/zalo/inbound-events.js';
-import { MAX_BUTTONS, renderOutbound, splitText } from '../../src/channels/zalo/outbound-render.js';
+import { MAX_BUTTONS, renderOutbound as renderOne, splitText, zaloCapabilities, type RenderOptions } from '../../src/channels/zalo/outbound-render.js';
+import type { Inbound, Outbound } from '../../src/core/messages.js';
+import { numberChoices, resolveNumberedChoice } from '../../src/core/numbered-choices.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { LOCALES_DIR } from '../../src/core/i18n.js';
+import { LOCALES_DIR, tFor } from '../../src/core/i18n.js';
 import { FakeZalo, zaloEvents } from '../helpers/fake-zalo.js';
 
-const opts = { buttonMode: 'buttons' as const, hints: { buttons: 'Bấm nút hoặc gõ số.', typed: 'Gõ số để chọn.' } };
+const opts = { buttonMode: 'buttons' as const };
+/** The hints under numbered options, as locales/vi/common.json words them. */
+const HINT_BUTTONS = 'Anh/Chị bấm nút hoặc gõ số tương ứng để chọn.';
+const HINT_TYPED = 'Anh/Chị gõ số tương ứng để chọn.';
+
+/** What a Zalo follower sees: the core numbers the choices (Zalo declares numberedChoices), then the adapter renders. */
+function renderOutbound(m: Outbound, o: RenderOptions) {
+  const shown = numberChoices([m], zaloCapabilities({ buttonMode: o.buttonMode, windowHours: 168 }), tFor('vi'));
+  return { ...renderOne(shown.messages[0]!, o), menu: shown.menu ?? undefined };
+}
 
 describe('splitText', () => {
   it('keeps short texts whole', () => {
@@ -40,7 +51,7 @@ describe('renderOutbound', () => {
     expect(r.menu).toEqual(['q:yes', 'q:no']);
     expect(r.messages).toEqual([
       {
-        text: 'Sốt?\n\n1. Có\n2. Không\n\nBấm nút hoặc gõ số.',
+        text: `Sốt?\n\n1. Có\n2. Không\n\n${HINT_BUTTONS}`,
         attachment: {
           type: 'template',
           payload: {
@@ -56,13 +67,13 @@ describe('renderOutbound', () => {
 
   it('numbered mode, and menus longer than Zalo shows, are numbered text only', () => {
     expect(renderOutbound({ text: 'Sốt?', buttons: yesNo }, { ...opts, buttonMode: 'numbered' }).messages).toEqual([
-      { text: 'Sốt?\n\n1. Có\n2. Không\n\nGõ số để chọn.' },
+      { text: `Sốt?\n\n1. Có\n2. Không\n\n${HINT_TYPED}` },
     ]);
     const many = Array.from({ length: MAX_BUTTONS + 1 }, (_, i) => [{ label: `P${i}`, payload: `ward:${i}` }]);
     const r = renderOutbound({ text: 'Phường?', buttons: many }, opts);
     expect(r.messages).toHaveLength(1);
     expect(r.messages[0]!.attachment).toBeUndefined();
-    expect(r.messages[0]!.text).toMatch(/6\. P5\n\nGõ số để chọn\.$/);
+    expect(r.messages[0]!.text).toMatch(/6\. P5\n\nAnh\/Chị gõ số tương ứng để chọn\.$/);
     expect(r.menu).toHaveLength(MAX_BUTTONS + 1);
   });
 
@@ -90,7 +101,10 @@ describe('mapEvent', () => {
   it('maps Zalo events to inbound messages with de-duplication ids', () => {
     const text = zaloEvents.text('111', 'XYZ789', 'mid-1');
     expect(mapEvent(text)).toEqual({ type: 'dialog', inbound: { channel: 'zalo', accountId: '111', messageId: 'mid-1', kind: 'text', text: 'XYZ789' } });
-    expect(mapEvent(zaloEvents.text('111', ' 3. ', 'mid-2'))).toMatchObject({ type: 'number', choice: 3 });
+    const typed = mapEvent(zaloEvents.text('111', ' 3. ', 'mid-2'));
+    expect(typed).toMatchObject({ type: 'dialog', inbound: { kind: 'text', text: ' 3. ' } });
+    // The core takes a typed number as the choice it answers.
+    expect(resolveNumberedChoice((typed as { inbound: Inbound }).inbound, ['a', 'b', 'c:3'])).toMatchObject({ kind: 'button', payload: 'c:3' });
     expect(mapEvent(zaloEvents.text('111', '#kb:ack:c1', 'mid-3'))).toMatchObject({ type: 'dialog', inbound: { kind: 'button', payload: 'ack:c1' } });
     const follow = zaloEvents.follow('222');
     expect(mapEvent(follow)).toEqual({ type: 'dialog', inbound: { channel: 'zalo', accountId: '222', messageId: `follow:222:${follow.timestamp}`, kind: 'follow' } });

@@ -1,9 +1,18 @@
 import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import type { Message } from 'grammy/types';
-import { DeliveryError, type ChannelSender, type SendOptions, type SendReceipt } from '../../core/channel.js';
+import { DeliveryError, type ChannelCapabilities, type ChannelSender, type SendOptions, type SendReceipt } from '../../core/channel.js';
 import { tFor } from '../../core/i18n.js';
 import type { Outbound } from '../../core/messages.js';
-import { renderOutbound, type TelegramCall } from './outbound-rendering.js';
+import { renderOutbound, TEXT_LIMIT, type TelegramCall } from './outbound-rendering.js';
+
+/** What the Bot API offers (https://core.telegram.org/bots/api#inlinekeyboardmarkup: 8 per row, 100 in all). */
+export const TELEGRAM_CAPABILITIES: ChannelCapabilities = {
+  textLimit: TEXT_LIMIT,
+  editsInPlace: true,
+  contactRequest: true,
+  buttons: { perRow: 8, total: 100 },
+  photoUpload: true,
+};
 
 /** grammY types AbortSignal with its own shim; the runtime object is Node's. */
 export type GrammySignal = Parameters<Api['getMe']>[0];
@@ -18,7 +27,12 @@ export function chatIdOf(externalId: string): number | string {
 export async function performCalls(api: Api, chatId: string, calls: TelegramCall[], signal?: AbortSignal): Promise<number | undefined> {
   let last: Message | undefined;
   for (const c of calls) {
-    last = await performCall(api, chatId, c, signal);
+    try {
+      last = await performCall(api, chatId, c, signal);
+    } catch (err) {
+      // The messages before this call's are out: only the rest should be sent again.
+      throw toDeliveryError(err).after(c.source);
+    }
   }
   return last?.message_id;
 }
@@ -77,6 +91,8 @@ function notModified(err: unknown): boolean {
 export function createTelegramSender(api: Api, ratePerSecond: number): ChannelSender {
   const sender: ChannelSender = {
     name: 'telegram',
+    label: 'Telegram',
+    capabilities: TELEGRAM_CAPABILITIES,
     ratePerSecond,
     async send(externalId: string, messages: Outbound[], opts?: SendOptions): Promise<SendReceipt> {
       try {

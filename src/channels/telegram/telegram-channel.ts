@@ -1,21 +1,20 @@
 import { autoRetry } from '@grammyjs/auto-retry';
-import { and, eq } from 'drizzle-orm';
 import { Api, Bot, BotError, type Context } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
 import type { ChannelSender } from '../../core/channel.js';
 import { scrub, type Deps, type DialogRunner, type HandleResult } from '../../core/dialog.js';
 import { AppError, DatabaseUnavailableError, isDatabaseUnavailable } from '../../core/errors.js';
 import { tFor } from '../../core/i18n.js';
-import type { Outbound } from '../../core/messages.js';
-import { accounts, processedUpdates } from '../../db/schema/index.js';
+import type { Inbound } from '../../core/messages.js';
+import { firstDelivery, markReachable } from '../../core/channel-state.js';
+import { ReplyDelivery } from '../../outbox/reply-delivery.js';
 import type { RouteModule } from '../../http/app.js';
-import { enqueue, type OutboxMessage } from '../../outbox/enqueue.js';
 import type { Workers } from '../../core/module.js';
 import { backgroundTask, retrying } from './background-task.js';
 import { registerCommands, registerWebhook } from './bot-setup.js';
 import { renderOutbound } from './outbound-rendering.js';
 import { POLL_TIMEOUT_SECONDS, pollUpdates } from './polling.js';
-import { asGrammySignal, chatIdOf, createTelegramSender, performCall, toDeliveryError } from './sender.js';
+import { asGrammySignal, chatIdOf, createTelegramSender, performCalls, toDeliveryError } from './sender.js';
 import { toEvent, type TelegramEvent } from './update-mapping.js';
 import { webhookRoutes } from './webhook-route.js';
 
@@ -26,8 +25,6 @@ const API_TIMEOUT_SECONDS = 10;
 const REPLY_DEADLINE_MS = 20_000;
 /** Answering a button press and removing its keyboard are cosmetic: never worth holding the update for long. */
 const COSMETIC_DEADLINE_MS = 5_000;
-/** Replies held in memory while the database is down; beyond this the oldest is given up (and logged). */
-const MAX_UNQUEUED_REPLIES = 1_000;
 
 /** Telegram itself could not be reached (getMe failed): the update is answered 503 so Telegram redelivers. */
 export class TelegramUnavailableError extends AppError {
@@ -90,95 +87,32 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
   };
   deps.links.useTelegramBot(() => me?.username);
 
-  /** Records an update handled outside the runner; false when it was seen before. */
-  const firstDelivery = async (updateId: number): Promise<boolean> => {
-    try {
-      const rows = await deps.database.db
-        .insert(processedUpdates)
-        .values({ channel: 'telegram', updateId: String(updateId) })
-        .onConflictDoNothing()
-        .returning({ id: processedUpdates.updateId });
-      return rows.length > 0;
-    } catch (err) {
-      if (isDatabaseUnavailable(err)) throw new DatabaseUnavailableError(err);
-      throw err;
-    }
-  };
-
-  const setReachable = async (chatId: string, reachable: boolean, reason = 'blocked'): Promise<void> => {
-    try {
-      await deps.database.db
-        .update(accounts)
-        .set(reachable ? { unreachableAt: null, unreachableReason: null } : { unreachableAt: deps.clock.now(), unreachableReason: reason })
-        .where(and(eq(accounts.channel, 'telegram'), eq(accounts.externalId, chatId)));
-    } catch (err) {
-      if (isDatabaseUnavailable(err)) throw new DatabaseUnavailableError(err);
-      throw err;
-    }
-  };
-
-  // The rest of a reply that could not be queued (database down) waits here for Telegram's redelivery of
-  // its update: the dialog has committed, so the redelivery is a duplicate and queues this instead.
-  const unqueued = new Map<number, OutboxMessage>();
-  const queueRest = async (updateId: number, item: OutboxMessage): Promise<void> => {
-    try {
-      await enqueue(deps.database.db, [item]);
-    } catch (err) {
-      if (!isDatabaseUnavailable(err)) throw err;
-      unqueued.set(updateId, item);
-      if (unqueued.size > MAX_UNQUEUED_REPLIES) {
-        const [oldest] = unqueued.keys();
-        unqueued.delete(oldest!);
-        log.error({ updateId: oldest }, 'telegram reply given up: too many replies waiting for the database');
-      }
-      throw new DatabaseUnavailableError(err);
-    }
-    unqueued.delete(updateId);
-    deps.wakeOutbox?.();
-  };
+  const replies = new ReplyDelivery(deps, 'telegram');
 
   /**
-   * Sends the runner's replies straight away (auto-retry bounded, one deadline for the batch). If Telegram
-   * keeps failing, the messages not yet sent go to the outbox instead of being lost; a 403 marks the
-   * account unreachable.
+   * The runner's replies through the bot's API (bounded auto-retry, one deadline for the batch); the core
+   * queues what Telegram would not take in time and marks a chat that blocked the bot.
    */
-  const deliverReplies = async (api: Api, chatId: string, updateId: number, result: HandleResult): Promise<void> => {
-    if (result.replies.length === 0) return;
-    let calls;
-    try {
-      calls = renderOutbound(result.replies, tFor(result.locale));
-    } catch (err) {
-      log.error({ err: scrub(err), updateId }, 'telegram replies could not be rendered');
-      return;
-    }
-    const signal = AbortSignal.timeout(REPLY_DEADLINE_MS);
-    for (const call of calls) {
+  const deliverReplies = async (api: Api, chatId: string, updateId: number, inbound: Inbound, result: HandleResult): Promise<void> => {
+    await replies.deliver(inbound, result, async (messages) => {
+      let calls;
       try {
-        await performCall(api, chatId, call, signal);
+        calls = renderOutbound(messages, tFor(result.locale));
       } catch (err) {
-        const failure = toDeliveryError(err);
-        if (failure.kind === 'unreachable') {
-          log.info({ updateId, chatId }, 'telegram chat unreachable (bot blocked)');
-          await setReachable(chatId, false);
-          return;
-        }
-        if (failure.kind === 'retry' && result.accountId) {
-          const rest: Outbound[] = result.replies.slice(call.source);
-          await queueRest(updateId, {
-            channel: 'telegram',
-            accountId: result.accountId,
-            kind: 'reply',
-            refId: String(updateId),
-            dedupeKey: `telegram-reply:${updateId}`,
-            messages: rest,
-            notBefore: failure.retryAfterMs ? new Date(deps.clock.now().getTime() + failure.retryAfterMs) : undefined,
-          });
-          log.warn({ updateId, error: failure.message, queued: rest.length }, 'telegram reply failed; rest queued in the outbox');
-          return;
-        }
-        log.error({ updateId, error: failure.message }, 'telegram reply failed');
+        log.error({ err: scrub(err), updateId }, 'telegram replies could not be rendered');
         return;
       }
+      await performCalls(api, chatId, calls, AbortSignal.timeout(REPLY_DEADLINE_MS));
+    });
+  };
+
+  /** An update handled outside the runner (the group hint): false when it was seen before. */
+  const recordedFirst = async (updateId: number): Promise<boolean> => {
+    try {
+      return await firstDelivery(deps.database.db, 'telegram', String(updateId));
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) throw new DatabaseUnavailableError(err);
+      throw err;
     }
   };
 
@@ -199,12 +133,12 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
         log.debug({ updateId, reason: event.reason }, 'telegram update ignored');
         return;
       case 'reachability':
-        await setReachable(event.chatId, event.reachable);
+        await markReachable(deps.database.db, 'telegram', event.chatId, event.reachable, { now: deps.clock.now() });
         log.info({ updateId, chatId: event.chatId, reachable: event.reachable }, 'telegram reachability changed');
         return;
       case 'group': {
         if (event.callbackId) await answerCallback(ctx.api, event.callbackId);
-        if (!(await firstDelivery(updateId))) return;
+        if (!(await recordedFirst(updateId))) return;
         try {
           await ctx.api.sendMessage(chatIdOf(event.chatId), String(tFor(event.languageHint ?? 'vi')('common:group_hint')));
         } catch (err) {
@@ -229,13 +163,8 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
           ]);
         }
         const result = await runner.handle(event.inbound).finally(() => cosmetic);
-        if (result.duplicate) {
-          log.debug({ updateId }, 'telegram update seen before');
-          const held = unqueued.get(updateId);
-          if (held) await queueRest(updateId, held);
-          return;
-        }
-        await deliverReplies(ctx.api, event.chatId, updateId, result);
+        if (result.duplicate) log.debug({ updateId }, 'telegram update seen before');
+        await deliverReplies(ctx.api, event.chatId, updateId, event.inbound, result);
         return;
       }
     }

@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { ChannelSender } from '../../core/channel.js';
-import { DeliveryError } from '../../core/channel.js';
+import { DeliveryError, type ChannelCapabilities } from '../../core/channel.js';
+import { splitText } from '../../core/text-split.js';
 import type { Deps, DialogRunner } from '../../core/dialog.js';
 import { normalizeLocale, tFor } from '../../core/i18n.js';
 import { fromStored, toStored, type Inbound, type Outbound, type StoredOutbound } from '../../core/messages.js';
@@ -21,6 +22,27 @@ export interface WebReply {
   buttons?: { label: string; payload: string }[][];
   image?: string;
   link?: { label: string; url: string };
+}
+
+/** Longest text one chat bubble holds; longer texts arrive as several bubbles. */
+const WEB_TEXT_LIMIT = 4096;
+
+/** The page's limits; it shows rows of buttons and images and cannot change a bubble it already shows. */
+export const WEB_CAPABILITIES: ChannelCapabilities = {
+  textLimit: WEB_TEXT_LIMIT,
+  editsInPlace: false,
+  contactRequest: false,
+  buttons: { perRow: 8, total: 100 },
+  photoUpload: true,
+};
+
+/** One Outbound as the bubbles the page shows: a long text is split, buttons and image ride on the last. */
+export function toWebReplies(m: Outbound): WebReply[] {
+  const text = m.text === undefined ? undefined : plainText(m);
+  if (text === undefined || text.length <= WEB_TEXT_LIMIT) return [toWebReply(m)];
+  const pieces = splitText(text, WEB_TEXT_LIMIT);
+  const last = pieces.pop()!;
+  return [...pieces.map((p) => ({ text: p })), toWebReply({ ...m, text: last, format: undefined })];
 }
 
 export function toWebReply(m: Outbound): WebReply {
@@ -82,7 +104,7 @@ const webRoutes = (runner: DialogRunner): RouteModule => (app, deps) => {
             ? { ...base, kind: 'button', payload: b.payload }
             : { ...base, kind: 'start', param: b.start ?? '' };
       const result = await runner.handle(inbound);
-      return { replies: result.replies.map(toWebReply), locale: result.locale, duplicate: result.duplicate };
+      return { replies: result.replies.flatMap(toWebReplies), locale: result.locale, duplicate: result.duplicate };
     },
   );
 
@@ -118,7 +140,7 @@ const webRoutes = (runner: DialogRunner): RouteModule => (app, deps) => {
         .returning({ id: webInbox.id });
       const mine = new Set(taken.map((r) => r.id));
       return {
-        replies: rows.filter((r) => mine.has(r.id)).flatMap((r) => fromStored(r.payload as StoredOutbound[]).map(toWebReply)),
+        replies: rows.filter((r) => mine.has(r.id)).flatMap((r) => fromStored(r.payload as StoredOutbound[]).flatMap(toWebReplies)),
       };
     },
   );
@@ -128,6 +150,8 @@ const webRoutes = (runner: DialogRunner): RouteModule => (app, deps) => {
 export function webSender(deps: Deps): ChannelSender {
   return {
     name: 'web',
+    label: 'web',
+    capabilities: WEB_CAPABILITIES,
     ratePerSecond: 200,
     async send(externalId, messages) {
       const db = deps.database.db;

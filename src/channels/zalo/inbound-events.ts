@@ -89,8 +89,6 @@ export function checkSignature(
 /** What an event asks of the adapter. */
 export type ZaloAction =
   | { type: 'dialog'; inbound: Inbound }
-  /** a typed number: mapped to the last menu's payload when there is one, else plain text */
-  | { type: 'number'; inbound: Inbound & { kind: 'text' }; choice: number }
   | { type: 'unfollow'; userId: string }
   | { type: 'ignore'; why: string };
 
@@ -118,10 +116,8 @@ export function mapEvent(e: ZaloEvent): ZaloAction {
       if (text.startsWith(BUTTON_PREFIX)) {
         return { type: 'dialog', inbound: { ...base(userId, messageId), kind: 'button', payload: text.slice(BUTTON_PREFIX.length) } };
       }
-      const inbound = { ...base(userId, messageId), kind: 'text' as const, text };
-      const n = /^\s*(\d{1,2})\s*[.)]?\s*$/.exec(text);
-      if (n) return { type: 'number', inbound, choice: Number(n[1]) };
-      return { type: 'dialog', inbound };
+      // A typed number is text here; the core maps it to the numbered choice it answers.
+      return { type: 'dialog', inbound: { ...base(userId, messageId), kind: 'text', text } };
     }
     case 'user_submit_info': {
       const phone = e.info?.phone !== undefined ? String(e.info.phone).trim() : '';

@@ -1,5 +1,9 @@
 import { plainText } from '../../core/html-text.js';
+import type { ChannelCapabilities } from '../../core/channel.js';
 import type { Button, Outbound } from '../../core/messages.js';
+import { splitText } from '../../core/text-split.js';
+
+export { splitText };
 
 /** Zalo's limit for one consultation text. */
 export const MAX_TEXT = 2000;
@@ -16,8 +20,6 @@ export type ZaloMessage = Record<string, unknown>;
 
 export interface RenderOptions {
   buttonMode: 'buttons' | 'numbered';
-  /** the line under numbered options, in the person's language: with Zalo buttons shown, and without */
-  hints: { buttons: string; typed: string };
   requestInfo?: { imageUrl: string; subtitle: string };
 }
 
@@ -26,21 +28,32 @@ export interface RenderedOutbound {
   messages: ZaloMessage[];
   /** an image to upload and send as a media template with `caption` */
   image?: { png: Buffer; filename: string; caption?: string };
-  /** payloads in on-screen number order, when the message offers choices */
-  menu?: string[];
 }
 
-/** Outbound → the Zalo messages that show it. Pure, so tests can read what a person would see. */
+/** What the Zalo OA API offers: 2,000 characters, no edits, buttons that some clients do not show. */
+export function zaloCapabilities(opts: { buttonMode: 'buttons' | 'numbered'; windowHours: number }): ChannelCapabilities {
+  return {
+    textLimit: MAX_TEXT,
+    editsInPlace: false,
+    // The request_user_info card (when configured) is a separate card, not a button on the question.
+    contactRequest: false,
+    buttons: opts.buttonMode === 'buttons' ? { perRow: 1, total: MAX_BUTTONS } : undefined,
+    numberedChoices: true,
+    photoUpload: true,
+    proactiveWindowHours: opts.windowHours,
+  };
+}
+
+/**
+ * Outbound → the Zalo messages that show it. Pure, so tests can read what a person would see. The core has
+ * already listed the choices as numbered lines (capabilities.numberedChoices); this adds the query buttons
+ * that send a choice back, when Zalo can show them all.
+ */
 export function renderOutbound(m: Outbound, opts: RenderOptions): RenderedOutbound {
-  let text = plainText(m);
+  const text = plainText(m);
   const buttons: Button[] = (m.buttons ?? []).flat();
   const out: RenderedOutbound = { messages: [] };
   const showButtons = opts.buttonMode === 'buttons' && buttons.length > 0 && buttons.length <= MAX_BUTTONS;
-  if (buttons.length > 0) {
-    out.menu = buttons.map((b) => b.payload);
-    const options = buttons.map((b, i) => `${i + 1}. ${b.label}`).join('\n');
-    text = [text, options, showButtons ? opts.hints.buttons : opts.hints.typed].filter((s) => s.trim() !== '').join('\n\n');
-  }
   const zaloButtons: Record<string, unknown>[] = [];
   if (showButtons) {
     for (const [i, b] of buttons.entries()) {
@@ -92,34 +105,4 @@ export function mediaMessage(attachmentId: string, caption?: string): ZaloMessag
     ...(caption ? { text: caption } : {}),
     attachment: { type: 'template', payload: { template_type: 'media', elements: [{ media_type: 'image', attachment_id: attachmentId }] } },
   };
-}
-
-/**
- * Split text into pieces of at most `max` characters, preferring paragraph, line, then sentence ends, then
- * spaces, so no sentence is cut mid-word unless a single word is longer than `max`.
- */
-export function splitText(text: string, max = MAX_TEXT): string[] {
-  const pieces: string[] = [];
-  let rest = text.trim();
-  while (rest.length > max) {
-    const window = rest.slice(0, max + 1);
-    const cut =
-      lastBreak(window, /\n\s*\n/g) ?? lastBreak(window, /\n/g) ?? lastBreak(window, /[.!?…]["”')\]]*\s/g) ?? lastBreak(window, /\s/g) ?? max;
-    pieces.push(rest.slice(0, cut).trim());
-    rest = rest.slice(cut).trim();
-  }
-  if (rest) pieces.push(rest);
-  return pieces;
-}
-
-/**
- * End (exclusive) of the last match in `window` past its first quarter. Matches end in whitespace, so a cut
- * at window.length (= max + 1) still leaves at most max characters once trimmed.
- */
-function lastBreak(window: string, re: RegExp): number | undefined {
-  let best: number | undefined;
-  for (const m of window.matchAll(re)) {
-    if (m.index > window.length / 4) best = m.index + m[0].length;
-  }
-  return best;
 }

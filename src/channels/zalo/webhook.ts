@@ -1,15 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { DeliveryError } from '../../core/channel.js';
+import { markReachable } from '../../core/channel-state.js';
 import type { Timer } from '../../core/clock.js';
 import { scrub, type DialogRunner, type HandleResult } from '../../core/dialog.js';
-import type { Inbound } from '../../core/messages.js';
-import { accounts } from '../../db/schema/index.js';
+import { ReplyDelivery } from '../../outbox/reply-delivery.js';
 import type { AppDeps } from '../../http/app.js';
-import { enqueue } from '../../outbox/enqueue.js';
 import { checkEvent, checkSignature, mapEvent, signedTimestamp } from './inbound-events.js';
-import { menuChoice } from './menu-store.js';
 import type { ZaloSender } from './zalo-sender.js';
 
 /**
@@ -32,6 +27,7 @@ export function zaloWebhookRoutes(sender: ZaloSender, runner: DialogRunner) {
   return async (app: FastifyInstance, deps: AppDeps): Promise<void> => {
     const zalo = deps.config.zalo!;
     const background = new Set<Promise<void>>();
+    const replies = new ReplyDelivery(deps, 'zalo');
     // Per-account send order within this instance: two quick messages get their replies in order.
     const sendChains = new Map<string, Promise<void>>();
 
@@ -83,18 +79,13 @@ export function zaloWebhookRoutes(sender: ZaloSender, runner: DialogRunner) {
         return reply.status(200).send({ ok: true });
       }
       if (action.type === 'unfollow') {
-        await deps.database.db
-          .update(accounts)
-          .set({ unreachableAt: deps.clock.now(), unreachableReason: 'zalo_unfollow' })
-          .where(and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, action.userId)));
+        await markReachable(deps.database.db, 'zalo', action.userId, false, { reason: 'zalo_unfollow', now: deps.clock.now() });
         deps.metrics.updates.inc({ channel: 'zalo', outcome: 'unfollow' });
         return reply.status(200).send({ ok: true });
       }
 
-      const work = (async () => {
-        const inbound = action.type === 'number' ? await resolveNumber(deps, action.inbound, action.choice) : action.inbound;
-        return runner.handle(inbound);
-      })();
+      const inbound = action.inbound;
+      const work = runner.handle(inbound);
       let timer: Timer | undefined;
       const handled = await Promise.race([
         work.then((r) => ({ done: true as const, result: r })),
@@ -102,7 +93,7 @@ export function zaloWebhookRoutes(sender: ZaloSender, runner: DialogRunner) {
           timer = deps.clock.timeout(() => resolve({ done: false }), ACK_BUDGET_MS);
         }),
       ]).finally(() => timer?.cancel());
-      const userId = action.inbound.accountId;
+      const userId = inbound.accountId;
       const track = (p: Promise<void>) => {
         background.add(p);
         void p.finally(() => background.delete(p));
@@ -111,7 +102,13 @@ export function zaloWebhookRoutes(sender: ZaloSender, runner: DialogRunner) {
         deps.metrics.updates.inc({ channel: 'zalo', outcome: result.duplicate ? 'duplicate' : 'handled' });
         if (result.replies.length === 0) return;
         const previous = sendChains.get(userId) ?? Promise.resolve();
-        const next = previous.then(() => sendReplies(deps, sender, userId, result, action.inbound));
+        // Zalo has had its answer: a reply that cannot be queued either is logged, not redelivered.
+        const next = previous
+          .then(() => replies.deliver(inbound, result, (messages) => sender.send(userId, messages)))
+          .then(
+            () => undefined,
+            (err: unknown) => deps.log.error({ err: scrub(err) }, 'zalo reply could not be queued'),
+          );
         sendChains.set(userId, next);
         track(next.finally(() => {
           if (sendChains.get(userId) === next) sendChains.delete(userId);
@@ -130,44 +127,4 @@ export function zaloWebhookRoutes(sender: ZaloSender, runner: DialogRunner) {
       return reply;
     });
   };
-}
-
-/** A typed number is a choice when the account's last message offered numbered options. */
-async function resolveNumber(deps: AppDeps, inbound: Inbound & { kind: 'text' }, n: number): Promise<Inbound> {
-  const account = await deps.database.db.query.accounts.findFirst({
-    where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, inbound.accountId)),
-  });
-  if (!account) return inbound;
-  const payload = await menuChoice(deps.database.db, account.id, n);
-  if (payload === undefined) return inbound;
-  const { text: _text, kind: _kind, ...rest } = inbound;
-  return { ...rest, kind: 'button', payload };
-}
-
-/**
- * Replies after the answer to Zalo. The dialog state is already committed; a reply that fails for a
- * passing reason goes to the outbox so it still arrives.
- */
-async function sendReplies(deps: AppDeps, sender: ZaloSender, userId: string, result: HandleResult, inbound: Inbound): Promise<void> {
-  try {
-    await sender.send(userId, result.replies);
-  } catch (err) {
-    const kind = err instanceof DeliveryError ? err.kind : 'retry';
-    deps.log.warn({ err: scrub(err), kind, messageId: inbound.messageId }, 'zalo reply not sent');
-    if (kind !== 'retry' || !result.accountId) return;
-    try {
-      await enqueue(deps.database.db, [
-        {
-          channel: 'zalo',
-          accountId: result.accountId,
-          kind: 'reply',
-          dedupeKey: `zalo-reply:${inbound.messageId ?? randomUUID()}`,
-          messages: result.replies,
-        },
-      ]);
-      deps.wakeOutbox?.();
-    } catch (inner) {
-      deps.log.error({ err: scrub(inner) }, 'zalo reply could not be queued');
-    }
-  }
 }

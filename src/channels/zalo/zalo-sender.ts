@@ -1,15 +1,14 @@
 import { and, eq } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.js';
-import { DeliveryError, type ChannelSender, type SendOptions, type SendReceipt } from '../../core/channel.js';
+import { DeliveryError, type ChannelCapabilities, type ChannelSender, type SendOptions, type SendReceipt } from '../../core/channel.js';
 import type { Clock } from '../../core/clock.js';
 import { plainText } from '../../core/html-text.js';
 import { tFor } from '../../core/i18n.js';
 import type { Outbound } from '../../core/messages.js';
 import type { Db } from '../../db/client.js';
 import { accounts, type Account } from '../../db/schema/index.js';
-import { rememberMenu } from './menu-store.js';
-import { MAX_TEXT, mediaMessage, renderOutbound, splitText, type ZaloMessage } from './outbound-render.js';
+import { MAX_TEXT, mediaMessage, renderOutbound, splitText, zaloCapabilities, type ZaloMessage } from './outbound-render.js';
 import { ZaloTokenMissingError, type ZaloTokenStore } from './token-store.js';
 import { MAX_IMAGE_BYTES, ZaloApiError, ZaloTransportError, type ZaloApi } from './zalo-api.js';
 
@@ -37,6 +36,8 @@ const TEMPLATE_PATH = '/v3.0/oa/message/template';
  */
 export class ZaloSender implements ChannelSender {
   readonly name = 'zalo' as const;
+  readonly label = 'Zalo';
+  readonly capabilities: ChannelCapabilities;
   readonly ratePerSecond: number;
 
   constructor(
@@ -48,6 +49,7 @@ export class ZaloSender implements ChannelSender {
     private readonly log: FastifyBaseLogger,
   ) {
     this.ratePerSecond = config.ratePerMinute / 60;
+    this.capabilities = zaloCapabilities(config);
   }
 
   async send(externalId: string, messages: Outbound[], opts: SendOptions = {}): Promise<SendReceipt> {
@@ -56,14 +58,15 @@ export class ZaloSender implements ChannelSender {
     });
     if (account?.unreachableAt) throw new DeliveryError('unreachable', `zalo account unreachable: ${account.unreachableReason ?? 'unknown'}`);
     if (opts.proactive && !this.insideWindow(account)) return this.sendOutsideWindow(externalId, messages, account);
+    const progress = { sent: 0 };
     try {
-      return await this.sendConsultation(externalId, messages, account);
+      return await this.sendConsultation(externalId, messages, account, progress);
     } catch (err) {
       if (err instanceof ZaloApiError && err.code === ZaloCode.outsideWindow) {
-        if (opts.proactive) return this.sendOutsideWindow(externalId, messages, account);
+        if (opts.proactive && progress.sent === 0) return this.sendOutsideWindow(externalId, messages, account);
         throw new DeliveryError('undeliverable', 'Zalo -230: the person has not written to the OA within its interaction window');
       }
-      throw toDeliveryError(err);
+      throw toDeliveryError(err).after(progress.sent);
     }
   }
 
@@ -78,22 +81,21 @@ export class ZaloSender implements ChannelSender {
     return this.clock.now().getTime() - account.lastInboundAt.getTime() < this.config.windowHours * 3_600_000;
   }
 
-  private async sendConsultation(externalId: string, messages: Outbound[], account: Account | undefined): Promise<SendReceipt> {
+  private async sendConsultation(
+    externalId: string,
+    messages: Outbound[],
+    account: Account | undefined,
+    progress: { sent: number },
+  ): Promise<SendReceipt> {
     const t = tFor(account?.locale ?? 'vi');
     const rendered = messages.map((m) =>
       renderOutbound(m, {
         buttonMode: this.config.buttonMode,
-        hints: { buttons: t('zalo:hint_buttons'), typed: t('zalo:hint_typed') },
         requestInfo: this.config.requestInfoImageUrl
           ? { imageUrl: this.config.requestInfoImageUrl, subtitle: t('zalo:request_info_subtitle') }
           : undefined,
       }),
     );
-    if (account) {
-      // Before sending: once the person sees the numbers, a typed number must already map to them.
-      const menu = [...rendered].reverse().find((r) => r.menu)?.menu;
-      await rememberMenu(this.db, account.id, menu, this.clock.now());
-    }
     let messageRef: string | undefined;
     for (const r of rendered) {
       if (r.image) {
@@ -107,6 +109,7 @@ export class ZaloSender implements ChannelSender {
       } else {
         for (const m of r.messages) messageRef = await this.csMessage(externalId, m);
       }
+      progress.sent++;
     }
     return { messageRef };
   }

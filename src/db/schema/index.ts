@@ -5,4 +5,3 @@ export * from './venues.js';
 export * from './exposure.js';
 export * from './outbox.js';
 export * from './officials.js';
-export * from './zalo.js';

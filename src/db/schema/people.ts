@@ -116,6 +116,12 @@ export const dialogStates = pgTable('dialog_states', {
   data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
   version: integer('version').notNull().default(0),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  /**
+   * Payloads of the choices last shown as numbered options (channels without reliable buttons), in on-screen
+   * order, so a typed "2" means the second one on any instance. Null when the last message offered none.
+   * Labels can hold names (family members): the row goes with the account.
+   */
+  menu: jsonb('menu').$type<string[]>(),
 });
 
 export type Account = typeof accounts.$inferSelect;

@@ -1,17 +1,18 @@
 import { callbackData } from '../../core/callback-data.js';
 import { defineFlow, type DialogContext, type Feature } from '../../core/dialog.js';
 import { AppError } from '../../core/errors.js';
-import type { ChannelName } from '../../core/messages.js';
 import { ACCESS, accountActor, hasAnyRole } from '../officials/roles.js';
 import { countAudience, foldName, matchWards, type Audience } from './audience.js';
 import { cancelBroadcast, latestActiveBroadcast } from './cancel.js';
 import { createBroadcast } from './create.js';
-import { broadcastMessage, lengthProblems, visibleLength, CHANNEL_TEXT_LIMITS, type BroadcastFormat } from './message.js';
+import { broadcastMessage, declaredTextLimits, lengthProblems, visibleLength, type BroadcastFormat } from './message.js';
 
 const FLOW = 'broadcast';
 const mayBroadcast = (ctx: DialogContext) => hasAnyRole(ctx.tx, ctx.account.id, ACCESS.broadcasts);
 const isCancelWord = (s: string) => ['huy', 'thoi', 'cancel', 'stop'].includes(foldName(s));
-const MAX_LIMIT = Math.max(...Object.values(CHANNEL_TEXT_LIMITS));
+/** The longest text any channel here takes: longer is refused before the audience is known. */
+const maxTextLimit = (ctx: DialogContext) =>
+  Math.max(...[...(ctx.deps.channels?.values() ?? [])].map((s) => s.capabilities.textLimit), ctx.capabilities.textLimit);
 
 interface Draft {
   text?: string;
@@ -40,8 +41,9 @@ const flow = defineFlow<Draft>()(
         // Telegram formatting (bold, links…) is kept when the adapter hands it over as HTML.
         const html = ctx.inbound.kind === 'text' && ctx.inbound.html && ctx.inbound.html !== input.text ? ctx.inbound.html : undefined;
         const length = html ? visibleLength(html, 'html') : [...input.text].length;
-        if (length > MAX_LIMIT) {
-          ctx.reply({ text: ctx.t('broadcast:too_long', { length, limit: MAX_LIMIT, channel: 'Telegram' }) });
+        const limit = maxTextLimit(ctx);
+        if (length > limit) {
+          ctx.reply({ text: ctx.t('broadcast:too_long_any', { length, limit }) });
           return ctx.goto('text');
         }
         draft(ctx).text = html ?? input.text;
@@ -84,10 +86,11 @@ const flow = defineFlow<Draft>()(
       ask: async (ctx) => {
         const d = draft(ctx);
         const count = await countAudience(ctx.tx, d.audience!);
-        const problems = lengthProblems(d.text!, d.format ?? 'plain', Object.keys(count.byChannel) as ChannelName[]);
+        const problems = lengthProblems(d.text!, d.format ?? 'plain', Object.keys(count.byChannel), declaredTextLimits(ctx.deps.channels));
         if (problems.length) {
           const p = problems[0]!;
-          ctx.reply({ text: ctx.t('broadcast:too_long', { length: p.length, limit: p.limit, channel: channelLabel(p.channel) }) });
+          const channel = ctx.deps.channels?.get(p.channel)?.label ?? p.channel;
+          ctx.reply({ text: ctx.t('broadcast:too_long', { length: p.length, limit: p.limit, channel }) });
           return ctx.goto('text');
         }
         if (count.total - count.unreachable === 0) {
@@ -129,6 +132,7 @@ const flow = defineFlow<Draft>()(
             ctx.tx,
             { text: d.text!, format: d.format ?? 'plain', audience: d.audience!, actor: accountActor(ctx.account.id), progressAccountId: ctx.account.id },
             ctx.deps.clock.now(),
+            declaredTextLimits(ctx.deps.channels),
           );
           ctx.log.info({ broadcastId: b.id }, 'broadcast created in chat');
         } catch (err) {
@@ -163,8 +167,6 @@ async function takeWards(ctx: DialogContext<BroadcastStep, Draft>, typed: string
   draft(ctx).wardNames = m.wards.map((w) => w.name);
   return ctx.goto('confirm');
 }
-
-const channelLabel = (c: ChannelName) => ({ telegram: 'Telegram', zalo: 'Zalo', web: 'web' })[c];
 
 /** /thongbao (/broadcast) to write and send an announcement; /huythongbao (/cancelbroadcast) to stop one. */
 export function broadcastFeature(): Feature {

@@ -1,10 +1,9 @@
 import { AppError } from '../../core/errors.js';
-import type { ChannelName } from '../../core/messages.js';
 import type { DbOrTx } from '../../db/client.js';
 import { broadcasts, type Broadcast } from '../../db/schema/index.js';
 import { recordAudit } from '../../audit/audit-log.js';
 import { countAudience, type Audience } from './audience.js';
-import { lengthProblems, type BroadcastFormat } from './message.js';
+import { lengthProblems, type BroadcastFormat, type TextLimits } from './message.js';
 
 export interface NewBroadcast {
   text: string;
@@ -18,9 +17,9 @@ export interface NewBroadcast {
 
 /**
  * Validate and store a broadcast; it is queued by queueDueBroadcasts at `scheduledAt` (now when absent).
- * Throws AppError BROADCAST_EMPTY, UNKNOWN_WARD or BROADCAST_TOO_LONG.
+ * Throws AppError BROADCAST_EMPTY, UNKNOWN_WARD or BROADCAST_TOO_LONG (against `limits`, when given).
  */
-export async function createBroadcast(db: DbOrTx, b: NewBroadcast, now: Date): Promise<Broadcast> {
+export async function createBroadcast(db: DbOrTx, b: NewBroadcast, now: Date, limits: TextLimits = () => undefined): Promise<Broadcast> {
   const format = b.format ?? 'plain';
   const text = b.text.trim();
   if (!text) throw new AppError('BROADCAST_EMPTY', 'The announcement has no text.', 400);
@@ -33,7 +32,7 @@ export async function createBroadcast(db: DbOrTx, b: NewBroadcast, now: Date): P
     b = { ...b, audience: { wardCodes: codes } };
   }
   const count = await countAudience(db, b.audience);
-  const problems = lengthProblems(text, format, Object.keys(count.byChannel) as ChannelName[]);
+  const problems = lengthProblems(text, format, Object.keys(count.byChannel), limits);
   if (problems.length) {
     const p = problems[0]!;
     throw new AppError('BROADCAST_TOO_LONG', `The text is ${p.length} characters; ${p.channel} takes at most ${p.limit}.`, 400, problems);

@@ -1,8 +1,16 @@
+import type { ChannelRegistry } from '../../core/channel.js';
 import { tFor } from '../../core/i18n.js';
 import type { ChannelName, Outbound } from '../../core/messages.js';
 
-/** Longest text each platform takes in one message (Telegram 4096, Zalo OA 2000 characters). */
-export const CHANNEL_TEXT_LIMITS: Record<ChannelName, number> = { telegram: 4096, zalo: 2000, web: 4096 };
+/**
+ * Longest text a channel takes in one message, as its adapter declares (capabilities.textLimit); undefined for
+ * a channel this instance does not serve (its rows wait in the outbox for one that does).
+ */
+export type TextLimits = (channel: ChannelName) => number | undefined;
+export const declaredTextLimits =
+  (channels: ChannelRegistry | undefined): TextLimits =>
+  (channel) =>
+    channels?.get(channel)?.capabilities.textLimit;
 export type BroadcastFormat = 'plain' | 'html';
 
 /** The message residents get, in their language: a short header, then the official's text as written. */
@@ -27,13 +35,14 @@ export function lengthProblems(
   text: string,
   format: BroadcastFormat,
   channels: Iterable<ChannelName>,
+  limits: TextLimits,
 ): { channel: ChannelName; limit: number; length: number }[] {
   const out: { channel: ChannelName; limit: number; length: number }[] = [];
   for (const channel of channels) {
     // Vietnamese header is the longer one; check with it so both languages fit.
     const length = visibleLength(broadcastMessage(text, format, 'vi').text!, format);
-    const limit = CHANNEL_TEXT_LIMITS[channel];
-    if (length > limit) out.push({ channel, limit, length });
+    const limit = limits(channel);
+    if (limit !== undefined && length > limit) out.push({ channel, limit, length });
   }
   return out;
 }

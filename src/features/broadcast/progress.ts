@@ -1,7 +1,6 @@
 import { and, eq, gt, isNotNull, or, sql } from 'drizzle-orm';
 import type { ChannelRegistry } from '../../core/channel.js';
 import { scrub, type Deps } from '../../core/dialog.js';
-import type { ChannelName } from '../../core/messages.js';
 import { accounts, broadcasts, type Account, type Broadcast } from '../../db/schema/index.js';
 import { broadcastCounts, type BroadcastCounts } from './counts.js';
 import { finishBroadcast } from './finish.js';
@@ -11,11 +10,6 @@ import { progressText } from './report-text.js';
 export const PROGRESS_EDIT_INTERVAL_MS = 3000;
 /** How long after finishing a failed final progress edit is still retried. */
 export const FINAL_EDIT_RETRY_MS = 10 * 60_000;
-/**
- * Channels whose edit changes the message in place. Elsewhere (Zalo sends a new message for each "edit", the web
- * chat cannot edit) the official gets the first progress message and the final report, not a stream.
- */
-export const EDITS_IN_PLACE: ReadonlySet<ChannelName> = new Set(['telegram']);
 
 type ProgressDeps = Pick<Deps, 'database' | 'clock' | 'log' | 'wakeOutbox'> & { channels?: ChannelRegistry };
 
@@ -61,11 +55,14 @@ export async function trackBroadcasts(deps: ProgressDeps): Promise<{ finished: s
  */
 async function showProgress(deps: ProgressDeps, b: Broadcast, counts: BroadcastCounts, official: Account, now: Date): Promise<boolean> {
   const db = deps.database.db;
-  if (!deps.channels?.get(official.channel as ChannelName)) return false;
+  const sender = deps.channels?.get(official.channel);
+  if (!sender) return false;
   // Finished before any progress message went out: the report says it all, and a "100 %" sent now could
   // arrive after it.
   if (counts.pending === 0 && !b.progressMessageRef) return false;
-  const canEdit = EDITS_IN_PLACE.has(official.channel as ChannelName);
+  // Where an "edit" is a new message (Zalo, the web chat) the official gets the first progress message and the
+  // final report, not a stream.
+  const canEdit = sender.capabilities.editsInPlace;
   if (b.progressMessageRef && !canEdit) return false;
   const text = progressText(official.locale, counts, b.startedAt, now);
   if (text === b.progressText) return false;
@@ -83,7 +80,6 @@ async function showProgress(deps: ProgressDeps, b: Broadcast, counts: BroadcastC
     )
     .returning({ ref: broadcasts.progressMessageRef });
   if (claimed.length === 0) return false;
-  const sender = deps.channels.get(official.channel as ChannelName)!;
   try {
     const ref = claimed[0]!.ref;
     const receipt =

@@ -9,7 +9,7 @@ import { ALLOWED_TAGS, htmlSubsetProblem } from './html-subset.js';
 import { cancelBroadcast } from './cancel.js';
 import { broadcastView } from './counts.js';
 import { createBroadcast } from './create.js';
-import type { BroadcastFormat } from './message.js';
+import { declaredTextLimits, type BroadcastFormat } from './message.js';
 
 
 const countsProperties = {
@@ -90,6 +90,7 @@ export const broadcastRoutes: RouteModule = (app, deps) => {
         db,
         { text, format, audience, scheduledAt: scheduledAt ? new Date(scheduledAt) : undefined, actor: req.principal?.id ?? 'unknown' },
         deps.clock.now(),
+        declaredTextLimits(deps.channels),
       );
       req.log.info({ broadcastId: b.id, status: b.status }, 'broadcast created');
       return reply.status(201).send({ id: b.id, status: b.status, scheduledAt: b.scheduledAt.toISOString() });

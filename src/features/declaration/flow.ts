@@ -238,8 +238,8 @@ function phoneStep(q: QuestionRow): DeclarationStepDef {
     ask: async (ctx) => {
       const self = ctx.data.target === 'self';
       ctx.reply({
-        // Only Telegram can offer the share-contact button; elsewhere the number is typed.
-        text: ctx.t(tk(!self ? `${q.ask}_family` : ctx.channel === 'telegram' ? q.ask : `${q.ask}_typed`), promptParams(ctx)),
+        // Where the channel cannot offer a share-contact button, the number is typed.
+        text: ctx.t(tk(!self ? `${q.ask}_family` : ctx.capabilities.contactRequest ? q.ask : `${q.ask}_typed`), promptParams(ctx)),
         ...(self ? { requestContact: { label: ctx.t(tk('btn_share_phone')) } } : { buttons: skipButton(ctx) }),
       });
     },
