@@ -115,8 +115,8 @@ describe('statistics', () => {
     const r = await handle(svc, { channel: 'web', accountId: 'doctor', kind: 'text', text: '/thongke' });
     const text = r.replies[0]!.text!;
     expect(text).toMatch(/^📊 Số liệu đến 08:00 01\/08\/2021/);
-    expect(text).toMatch(/Hôm nay: 4 tờ khai \(2 có triệu chứng\), 2 lượt check-in tại 1 địa điểm, 2 cảnh báo đã gửi \(1 người đã xác nhận\)/);
-    expect(text).toMatch(/7 ngày qua: 7 tờ khai \(5 có triệu chứng\), 4 lượt check-in tại 2 địa điểm/);
+    expect(text).toMatch(/Hôm nay: 4 lượt khai báo \(2 có triệu chứng\), 2 lượt check-in tại 1 địa điểm, 2 cảnh báo đã gửi \(1 người đã xác nhận\)/);
+    expect(text).toMatch(/7 ngày qua: 7 lượt khai báo \(5 có triệu chứng\), 4 lượt check-in tại 2 địa điểm/);
     expect(text).toMatch(/Phường An Hòa: 3, Phường Xuân Khánh: 1, Chưa rõ phường: 1/);
     const png = PNG.sync.read(r.replies[1]!.image!.png);
     expect(png.width).toBe(900);

@@ -49,7 +49,7 @@ describe('check-in by poster link and typed code', () => {
 
     // A second press of the same confirm button (a double tap) is told it was handled: no menu, no new visit.
     const again = await r.chat.press('cf:ok');
-    expect(textOf(again)).toBe('Lượt check-in này đã được xử lý. Anh/Chị xem tin nhắn phía trên nhé.');
+    expect(textOf(again)).toBe('Lượt check-in này đã được xử lý. Anh/Chị vui lòng xem tin nhắn phía trên.');
     expect(await visitsOf(r.self.id)).toHaveLength(1);
   });
 
@@ -67,9 +67,9 @@ describe('check-in by poster link and typed code', () => {
 
   it('answers an unknown or closed venue clearly and records nothing', async () => {
     const r = await resident();
-    expect(textOf(await r.chat.start('v_ZZZZ22'))).toContain('không tìm thấy địa điểm có mã ZZZZ22');
-    expect(textOf(await r.chat.text('CI QQQQ22'))).toContain('không tìm thấy địa điểm có mã QQQQ22');
-    expect(textOf(await r.chat.start('v_not-a-code'))).toContain('không tìm thấy');
+    expect(textOf(await r.chat.start('v_ZZZZ22'))).toContain('Không tìm thấy địa điểm có mã ZZZZ22');
+    expect(textOf(await r.chat.text('CI QQQQ22'))).toContain('Không tìm thấy địa điểm có mã QQQQ22');
+    expect(textOf(await r.chat.start('v_not-a-code'))).toContain('Không tìm thấy');
     const closed = await createVenue(svc.db.db, { name: 'Karaoke Đêm Xanh', kind: 'bar' });
     await setVenueClosed(svc.db.db, closed.id, clock.now());
     expect(textOf(await r.chat.start(`v_${closed.code}`))).toContain('Karaoke Đêm Xanh đang tạm đóng');
@@ -91,7 +91,7 @@ describe('check-in by poster link and typed code', () => {
     const again = await r.chat.text('hả?');
     expect(textOf(again)).toContain('Xác nhận check-in');
     expect(payloads(again)).toContain('cf:ok');
-    expect(textOf(await r.chat.press('cf:no'))).toContain('Đã huỷ');
+    expect(textOf(await r.chat.press('cf:no'))).toContain('Đã hủy');
     expect(await visitsOf(r.self.id)).toHaveLength(0);
   });
 });

@@ -128,7 +128,7 @@ describe('a resident on Zalo', () => {
     const alert = (await settle(before)).join('\n');
     expect(alert).toContain('Nhà hàng Sen');
     const reply = await choose('Tôi đã biết');
-    expect(reply).toEqual(['Cảm ơn Anh/Chị đã xác nhận. Anh/Chị nhớ làm theo hướng dẫn và giữ gìn sức khỏe nhé.']);
+    expect(reply).toEqual(['Cảm ơn Anh/Chị đã xác nhận. Anh/Chị vui lòng làm theo hướng dẫn và giữ gìn sức khỏe.']);
     const row = await svc.db.db.query.outbox.findFirst({ where: eq(outbox.accountId, account!.id) });
     expect(row!.status).toBe('sent');
   });
