@@ -165,7 +165,13 @@ describe('/dulieu', () => {
 
   it('is listed in the help and the command menus', async () => {
     const r = await chat(svc, 'mydata-vi').text('/trogiup');
-    expect(r.replies.map((m) => m.text).join('\n')).toContain('/dulieu: xem dữ liệu đang lưu về Anh/Chị');
+    const help = r.replies.map((m) => m.text).join('\n');
+    expect(help).toContain('/dulieu: xem dữ liệu đang lưu về Anh/Chị');
+    // …and, after the resident's commands, the others this account may use: venues and history, not officials'.
+    expect(help).toMatch(/Anh\/Chị cũng dùng được các lệnh:\n(\/\w+: .+\n?)+$/);
+    expect(help).toContain('/diadiem: ');
+    expect(help).toContain('/lichsu: ');
+    expect(help).not.toMatch(/\/(f0|thongbao|thongke|moi|matoken|canbo)\b/);
     const cmd = svc.runner.features.flatMap((f) => f.commands ?? []).find((c) => c.names.includes('dulieu'));
     expect(cmd?.descriptionKey).toBe('privacy:cmd_mydata');
   });
