@@ -31,6 +31,19 @@ export function isTypedNo(text: string): boolean {
 }
 
 /** 0912 345 678 / +84912345678 / 84912345678 / 0084… → +84912345678 (Vietnamese mobile and landline numbers). */
+/**
+ * A stored number (+84…) as Vietnamese people write it: "+84912345678" → "0912 345 678", a landline
+ * "+842923820111" → "0292 3820 111". Anything else is shown as stored.
+ */
+export function displayPhone(stored: string): string {
+  const m = /^\+84(\d{9,10})$/.exec(stored);
+  if (!m) return stored;
+  const national = `0${m[1]}`;
+  return national.length === 10
+    ? `${national.slice(0, 4)} ${national.slice(4, 7)} ${national.slice(7)}`
+    : `${national.slice(0, 4)} ${national.slice(4, 8)} ${national.slice(8)}`;
+}
+
 export function parsePhone(text: string): Parsed<string> {
   const raw = text.replace(/[\s.\-()]/g, '');
   if (!/^\+?\d+$/.test(raw)) return parsedNo('err_phone');

@@ -83,6 +83,8 @@ export interface DialogContext<S extends string = never, D = unknown> {
   afterCommit(fn: () => void | Promise<void>): void;
   /** Run a registered command as if typed (e.g. the menu after a flow ends). */
   runCommand(name: string, args?: string): Promise<void>;
+  /** The commands with a help or menu text this account may use now (officials' only for officials), once each. */
+  availableCommands(): Promise<Command[]>;
   /**
    * Run a start parameter's handler as if the deep link were opened now. Used to finish what a link began
    * after a detour (a check-in that needed a declaration first).
@@ -144,6 +146,8 @@ export interface Command {
   run(ctx: DialogContext, args: string): Promise<void>;
   /** shown in menus (Telegram setMyCommands): locale key for the description */
   descriptionKey?: string;
+  /** shown in /trogiup to those `allowed` (officials' commands, kept out of the public menus): locale key */
+  helpKey?: string;
 }
 
 export interface PrefixHandler {
@@ -407,6 +411,15 @@ export class DialogRunner {
         const entry = runner.commands.get(name);
         if (!entry) throw new Error(`unknown command ${name}`);
         await entry.command.run(ctx, args);
+      },
+      async availableCommands() {
+        const out: Command[] = [];
+        for (const { command } of new Set(runner.commands.values())) {
+          if (!(command.helpKey ?? command.descriptionKey) || out.includes(command)) continue;
+          if (command.allowed && !(await command.allowed(ctx))) continue;
+          out.push(command);
+        }
+        return out;
       },
       async runStart(param) {
         const h = matchPrefix(runner.startHandlers, param);

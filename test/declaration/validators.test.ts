@@ -13,6 +13,7 @@ import {
 import { parseWardCsv, wardSearchName } from '../../src/features/wards/store.js';
 import { decryptNationalId, encryptNationalId } from '../../src/features/people/national-id.js';
 import { randomBytes } from 'node:crypto';
+import { displayPhone } from '../../src/core/answer-parsing.js';
 
 describe('yes / no', () => {
   it.each([
@@ -85,10 +86,15 @@ describe('national ID', () => {
 describe('names', () => {
   it.each([
     ['Nguyễn Văn An', 'Nguyễn Văn An'],
-    ['  trần   thị   bình ', 'trần thị bình'],
+    ['  trần   thị   bình ', 'Trần Thị Bình'],
     ['Đặng Thị Ánh Tuyết', 'Đặng Thị Ánh Tuyết'],
     ['Lê', 'Lê'],
     ["O'Brien Mary-Jane", "O'Brien Mary-Jane"],
+    ['nguyễn văn an', 'Nguyễn Văn An'],
+    ['NGUYỄN VĂN AN', 'Nguyễn Văn An'],
+    ['đặng đình đức', 'Đặng Đình Đức'],
+    ['lê thị-mai', 'Lê Thị-Mai'],
+    ['McKay anh', 'McKay Anh'],
   ])('%s → %s', (text, value) => {
     expect(parseName(text)).toEqual({ ok: true, value });
   });
@@ -138,4 +144,12 @@ describe('folding and wards', () => {
     expect(rows.map((r) => r.code)).toEqual(['31117', '31120']);
     expect(errors).toEqual([{ line: 4, message: expect.stringContaining('4 non-empty fields') }]);
   });
+});
+
+describe('phones as shown', () => {
+  it.each([
+    ['+84912345678', '0912 345 678'],
+    ['+842923820111', '0292 3820 111'],
+    ['+15551234567', '+15551234567'],
+  ])('%s → %s', (stored, shown) => expect(displayPhone(stored)).toBe(shown));
 });

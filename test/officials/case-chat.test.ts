@@ -44,6 +44,14 @@ describe('/f0 in chat', () => {
     expect(parseVnDate('tuần trước', now)).toBeUndefined();
   });
 
+  it('/trogiup lists a health official the commands of their role, and no others', async () => {
+    const help = (await say(svc, 'doctor', '/trogiup')).join('\n');
+    expect(help).toContain('/khaibao: khai báo y tế');
+    expect(help).toContain('/f0: ghi nhận ca bệnh xác nhận theo số điện thoại');
+    expect(help).toContain('/canbo: quyền và lệnh của cán bộ');
+    expect(help).not.toContain('/moi:');
+  });
+
   it('a health official records a case: bad answers are explained, contacts are alerted, the result comes back', async () => {
     expect((await say(svc, 'doctor', '/f0'))[0]).toMatch(/Số điện thoại của ca bệnh xác nhận/);
     expect((await say(svc, 'doctor', '12345'))[0]).toMatch(/chưa đúng/);

@@ -87,7 +87,7 @@ describe('/dulieu', () => {
     expect(all).toContain('Tài khoản: Trò chuyện trên trang web');
     expect(all).toContain('Ngôn ngữ: Tiếng Việt');
     expect(all).toContain('Đồng ý điều khoản lúc: 09:30 01/08/2021');
-    expect(all).toContain('👤 Nguyễn Thị Mai\nNăm sinh: 1988 · Giới tính: Nữ\nĐiện thoại: +84912345678\nGiấy tờ: CCCD •••• 1234');
+    expect(all).toContain('👤 Nguyễn Thị Mai\nNăm sinh: 1988 · Giới tính: Nữ\nĐiện thoại: 0912 345 678\nGiấy tờ: CCCD •••• 1234');
     expect(all).toContain('Phường/xã: Phường Cái Khế\nĐịa chỉ: 12 Trần Hưng Đạo\nSố mũi vắc-xin: 2');
     expect(all).toContain('👤 Trần Bảo An (người thân)');
     expect(all).toContain('• 07:15 19/08/2021 — Đi tỉnh khác (14 ngày): Có (TP. Hồ Chí Minh); Triệu chứng: Sốt, Ho;');
@@ -165,7 +165,13 @@ describe('/dulieu', () => {
 
   it('is listed in the help and the command menus', async () => {
     const r = await chat(svc, 'mydata-vi').text('/trogiup');
-    expect(r.replies.map((m) => m.text).join('\n')).toContain('/dulieu: xem dữ liệu đang lưu về Anh/Chị');
+    const help = r.replies.map((m) => m.text).join('\n');
+    expect(help).toContain('/dulieu: xem dữ liệu đang lưu về Anh/Chị');
+    // …and, after the resident's commands, the others this account may use: venues and history, not officials'.
+    expect(help).toMatch(/Anh\/Chị cũng dùng được các lệnh:\n(\/\w+: .+\n?)+$/);
+    expect(help).toContain('/diadiem: ');
+    expect(help).toContain('/lichsu: ');
+    expect(help).not.toMatch(/\/(f0|thongbao|thongke|moi|matoken|canbo)\b/);
     const cmd = svc.runner.features.flatMap((f) => f.commands ?? []).find((c) => c.names.includes('dulieu'));
     expect(cmd?.descriptionKey).toBe('privacy:cmd_mydata');
   });

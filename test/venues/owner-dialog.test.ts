@@ -2,7 +2,8 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { accounts, venueStaff, venues, wards } from '../../src/db/schema/index.js';
-import { parseDay, parseStayMinutes, wardSearchText } from '../../src/features/venues/owner-dialog.js';
+import { parseDay, wardSearchText } from '../../src/features/venues/owner-dialog.js';
+import { parseStayMinutes } from '../../src/features/venues/stay-parsing.js';
 import { parseTypedVenueCode } from '../../src/features/venues/codes.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { startTestService, type TestService } from '../helpers/service.js';
@@ -39,7 +40,9 @@ describe('owner in chat: /diadiem', () => {
     expect(textOf(await me.press('vw:31300'))).toContain('Số nhà, tên đường');
     expect(textOf(await me.text('88 Cách Mạng Tháng Tám'))).toContain('Khách thường ở lại bao lâu');
     expect(textOf(await me.text('5 phút'))).toContain('từ 15 phút');
-    const done = await me.text('1,5 giờ');
+    // Not understood is said as such, not as out of range.
+    expect(textOf(await me.text('khoảng chừng'))).toContain('Chưa hiểu thời gian «khoảng chừng»');
+    const done = await me.text('1 tiếng rưỡi');
     const text = textOf(done);
     expect(text).toContain('Đã đăng ký «Quán cơm Tấm Bà Ba»');
     const v = await svc.db.db.query.venues.findFirst({ where: eq(venues.name, 'Quán cơm Tấm Bà Ba') });
@@ -111,7 +114,27 @@ describe('parsing what owners and residents type', () => {
     ['2 giờ', 120],
     ['1,5h', 90],
     ['2 hours', 120],
+    ['90p', 90],
+    ['90ph', 90],
+    ["45'", 45],
+    ['45 min', 45],
+    ['1h30', 90],
+    ['1h30p', 90],
+    ['1g30', 90],
+    ['1 giờ 30 phút', 90],
+    ['1 tiếng 30', 90],
+    ['1 tiếng rưỡi', 90],
+    ['1 tieng ruoi', 90],
+    ['2 giờ rưỡi', 150],
+    ['1:30', 90],
+    ['nửa tiếng', 30],
+    ['một tiếng rưỡi', 90],
+    ['1.5 hours', 90],
+    ['  3 TIẾNG ', 180],
     ['abc', undefined],
+    ['1h30h', undefined],
+    ['-5', undefined],
+    ['', undefined],
   ])('stay %s → %s', (input, minutes) => expect(parseStayMinutes(input)).toBe(minutes));
 
   it('days are Vietnam calendar days', () => {

@@ -176,11 +176,13 @@ export function broadcastFeature(): Feature {
     commands: [
       {
         names: ['thongbao', 'broadcast'],
+        helpKey: 'broadcast:cmd_broadcast',
         allowed: mayBroadcast,
         run: (ctx) => ctx.go(flow, 'text', {}),
       },
       {
         names: ['huythongbao', 'cancelbroadcast'],
+        helpKey: 'broadcast:cmd_cancel',
         allowed: mayBroadcast,
         run: async (ctx) => {
           const b = await latestActiveBroadcast(ctx.tx);

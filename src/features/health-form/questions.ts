@@ -1,4 +1,4 @@
-import type { Parsed } from '../../core/answer-parsing.js';
+import { displayPhone, type Parsed } from '../../core/answer-parsing.js';
 import { parseBirthYear, parseDoses, parseFreeText, parseGender, parseName, parseSymptoms, SYMPTOMS } from './validators.js';
 
 /**
@@ -33,8 +33,11 @@ export interface QuestionRow {
   /** locale keys (declaration namespace): the question, and its label in summaries and the edit menu */
   ask: string;
   label: string;
-  /** what a missing answer reads as: '' (blank), «Không có» (none) or «Chưa khai báo» (not_declared) */
-  empty?: 'blank' | 'none' | 'not_declared';
+  /**
+   * what a missing answer reads as: '' (blank), «Không có» (none: the answer is "nothing"), «Không cung cấp»
+   * (not_given: a skipped, optional answer) or «Chưa khai» (not_declared)
+   */
+  empty?: 'blank' | 'none' | 'not_given' | 'not_declared';
   pass?: PassEffect;
   /** typed answers (text, year, choice, multi-choice) */
   parse?: (text: string, now: Date) => Parsed<unknown>;
@@ -65,10 +68,10 @@ export const QUESTIONS = [
     payload: 'g', options: [{ value: 'male', label: 'gender_male' }, { value: 'female', label: 'gender_female' }, { value: 'other', label: 'gender_other' }],
     parse: (t) => parseGender(t), error: 'err_gender', myData: 'same-line',
   },
-  { key: 'phone', kind: 'phone', section: 'profile', column: 'phone', ask: 'ask_phone', label: 'field_phone', empty: 'none' },
-  { key: 'id_number', kind: 'national-id', section: 'profile', column: 'idNumber', ask: 'ask_id_number', label: 'field_id_number', empty: 'none' },
-  { key: 'ward', kind: 'ward', section: 'profile', column: 'wardCode', ask: 'ask_ward', label: 'field_ward', empty: 'none', payload: 'w' },
-  { key: 'street', kind: 'text', section: 'profile', column: 'street', ask: 'ask_street', label: 'field_street', empty: 'none', parse: (t) => parseFreeText(t) },
+  { key: 'phone', kind: 'phone', section: 'profile', column: 'phone', ask: 'ask_phone', label: 'field_phone', empty: 'not_given' },
+  { key: 'id_number', kind: 'national-id', section: 'profile', column: 'idNumber', ask: 'ask_id_number', label: 'field_id_number', empty: 'not_given' },
+  { key: 'ward', kind: 'ward', section: 'profile', column: 'wardCode', ask: 'ask_ward', label: 'field_ward', empty: 'not_given', payload: 'w' },
+  { key: 'street', kind: 'text', section: 'profile', column: 'street', ask: 'ask_street', label: 'field_street', empty: 'not_given', parse: (t) => parseFreeText(t) },
   {
     key: 'travel', kind: 'yes-no', section: 'health', column: 'travel', ask: 'ask_travel', label: 'field_travel',
     followUp: { key: 'travel_places', column: 'travelPlaces', ask: 'ask_travel_places', parse: (t) => parseFreeText(t) },
@@ -100,7 +103,7 @@ type AnswerValue<Q> = Q extends { kind: 'yes-no' }
     ? string | null
     : Q extends { kind: 'national-id' }
       ? { enc: string; last4: string; kind: string } | null
-      : ParsedValue<Q> | (Q extends { skippable: true } ? null : never) | (Q extends { empty: 'none' } ? null : never);
+      : ParsedValue<Q> | (Q extends { skippable: true } ? null : never) | (Q extends { empty: 'none' | 'not_given' } ? null : never);
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
@@ -144,7 +147,7 @@ export function formatAnswer(
 ): string {
   const d = (key: string) => t(`declaration:${key}`);
   const v = view[q.column];
-  const empty = q.empty === 'none' ? d('none') : q.empty === 'not_declared' ? d('not_declared') : '';
+  const empty = q.empty === 'blank' || q.empty === undefined ? '' : d(q.empty);
   switch (q.kind) {
     case 'yes-no': {
       const extra = q.followUp && v === true ? view[q.followUp.column] : undefined;
@@ -165,6 +168,8 @@ export function formatAnswer(
     }
     case 'ward':
       return typeof view.wardName === 'string' ? view.wardName : empty;
+    case 'phone':
+      return typeof v === 'string' && v ? displayPhone(v) : empty;
     default:
       return v === undefined || v === null ? empty : String(v);
   }

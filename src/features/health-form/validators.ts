@@ -39,7 +39,21 @@ export function parseName(text: string): Parsed<string> {
   const letters = v.replace(/[^\p{L}\p{M}]/gu, '');
   if (letters.length < 2 || v.length > 80) return no('err_name_length');
   if (!/^[\p{L}\p{M}][\p{L}\p{M} '.-]*$/u.test(v)) return no('err_name_chars');
-  return ok(v);
+  return ok(capitalizeName(v));
+}
+
+/**
+ * Names as Vietnamese writes them, each word capitalised: "nguyễn văn an" and "NGUYỄN VĂN AN" → "Nguyễn Văn An",
+ * "lê thị-mai" → "Lê Thị-Mai". A name typed in mixed case ("McKay", "Đỗ Thị LAN Anh") is kept as typed,
+ * apart from a lower-case first letter of a word.
+ */
+export function capitalizeName(name: string): string {
+  const letters = name.replace(/[^\p{L}]/gu, '');
+  const uniform = letters === letters.toLowerCase() || letters === letters.toUpperCase();
+  return name.replace(/\p{L}+/gu, (word) => {
+    const rest = uniform ? word.slice(1).toLowerCase() : word.slice(1);
+    return word.charAt(0).toUpperCase() + rest;
+  });
 }
 
 export type Gender = 'male' | 'female' | 'other';

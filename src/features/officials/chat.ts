@@ -85,11 +85,13 @@ export function officialsFeature(): Feature {
     commands: [
       {
         names: ['f0', 'case'],
+        helpKey: 'officials:cmd_case',
         allowed: mayRecordCases,
         run: (ctx, args) => startCaseFlow(ctx, args),
       },
       {
         names: ['canbo', 'official'],
+        helpKey: 'officials:cmd_official',
         allowed: isOfficial,
         run: async (ctx) => {
           const roles = await rolesOf(ctx.tx, ctx.account.id);
@@ -105,11 +107,13 @@ export function officialsFeature(): Feature {
       },
       {
         names: ['moi', 'invite'],
+        helpKey: 'officials:cmd_invite',
         allowed: isAdmin,
         run: async (ctx, args) => sendInvite(ctx, args.trim().toLowerCase()),
       },
       {
         names: ['matoken', 'token'],
+        helpKey: 'officials:cmd_token',
         allowed: isOfficial,
         run: async (ctx) => {
           const roles = await rolesOf(ctx.tx, ctx.account.id);

@@ -5,8 +5,17 @@ import { askLanguageThenConsent, chooseLanguage, LANG, langButtons, PRIVACY, pri
 import { callbackData } from '../../core/callback-data.js';
 import { myDataTexts } from './my-data.js';
 
-/** The main menu: what a resident can do, as buttons and as commands. */
-export function showHelp(ctx: DialogContext): void {
+/**
+ * The main menu: what a resident can do, as buttons and as commands, then every other command this account may
+ * use (/diadiem and /lichsu for anyone; officials' commands for their roles).
+ */
+export async function showHelp(ctx: DialogContext): Promise<void> {
+  const help = ctx.t('privacy:help');
+  const nameOf = (names: string[]) => (ctx.locale === 'en' ? (names[1] ?? names[0]!) : names[0]!);
+  const others = (await ctx.availableCommands()).filter(
+    (c) => !c.names.some((n) => help.includes(`/${n}:`)) && !c.names.includes('start') && !c.names.includes('trogiup'),
+  );
+  const more = others.map((c) => `/${nameOf(c.names)}: ${ctx.t((c.helpKey ?? c.descriptionKey)!)}`);
   const buttons: Button[][] = [
     [
       { label: ctx.t('privacy:btn_menu_declare'), payload: MENU_DATA.data('declare') },
@@ -17,7 +26,7 @@ export function showHelp(ctx: DialogContext): void {
       { label: ctx.t('privacy:btn_menu_language'), payload: MENU_DATA.data('language') },
     ],
   ];
-  ctx.reply({ text: ctx.t('privacy:help'), buttons });
+  ctx.reply({ text: more.length ? `${help}\n\n${ctx.t('privacy:help_more')}\n${more.join('\n')}` : help, buttons });
 }
 
 /** The main menu's buttons: `menu:declare`… */
@@ -35,16 +44,20 @@ const privacyParts: Omit<Feature, 'flows'> = {
         ctx.end();
         if (!ctx.account.consentedAt) return askLanguageThenConsent(ctx);
         ctx.reply({ text: ctx.t('privacy:welcome_back') });
-        showHelp(ctx);
+        await showHelp(ctx);
       },
     },
     {
       names: ['trogiup', 'help'],
       descriptionKey: 'privacy:cmd_help',
       run: async (ctx) => {
-        // Someone who never agreed is led through the welcome rather than shown commands that need consent.
-        if (!ctx.account.consentedAt && ctx.state.flow !== PRIVACY_FLOW) return askLanguageThenConsent(ctx);
-        showHelp(ctx);
+        // Someone who never agreed is led through the welcome rather than shown commands that need consent —
+        // unless they hold a role (an official who redeemed an invite): their commands need no resident consent.
+        if (!ctx.account.consentedAt && ctx.state.flow !== PRIVACY_FLOW) {
+          const roleCommands = (await ctx.availableCommands()).filter((c) => c.allowed);
+          if (roleCommands.length === 0) return askLanguageThenConsent(ctx);
+        }
+        await showHelp(ctx);
         // Mid-flow, help also repeats the open question so the person knows what is expected next.
         await ctx.repeat();
       },

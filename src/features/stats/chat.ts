@@ -22,6 +22,7 @@ export function statsFeature(): Feature {
     commands: [
       {
         names: ['thongke', 'stats'],
+        helpKey: 'stats:cmd_stats',
         allowed: (ctx) => hasAnyRole(ctx.tx, ctx.account.id, ACCESS.stats),
         run: async (ctx) => {
           const now = ctx.deps.clock.now();

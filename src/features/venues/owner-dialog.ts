@@ -25,6 +25,7 @@ import {
   visitCounts,
   visitsAtVenue,
 } from './store.js';
+import { parseStayMinutes } from './stay-parsing.js';
 
 const REGISTER = 'venue_register';
 const DAY = 'venue_day';
@@ -53,16 +54,6 @@ const btn = (label: string, payload: string): Button => ({ label, payload });
 
 /** "Phường An Khánh" / "an khanh" → "an khanh": the form wards.search_name is kept in. */
 export const wardSearchText = wardSearchName;
-
-/** "90", "90 phút", "2 giờ", "1,5h", "2 hours" → minutes; undefined when not understood. */
-export function parseStayMinutes(text: string): number | undefined {
-  const s = text.trim().toLowerCase();
-  let m = /^(\d{1,4})\s*(p|ph|phút|phut|m|min|mins|minutes?)?$/.exec(s);
-  if (m) return Number(m[1]);
-  m = /^(\d{1,2}(?:[.,]\d{1,2})?)\s*(h|g|giờ|gio|tiếng|tieng|hours?|hrs?)$/.exec(s);
-  if (m) return Math.round(Number(m[1]!.replace(',', '.')) * 60);
-  return undefined;
-}
 
 /** Vietnam-time calendar day of `now`, or of a typed "25/11", "25/11/2026", "hôm nay", "hôm qua". */
 export function parseDay(text: string, now: Date): { from: Date; to: Date; label: string } | undefined {
@@ -334,7 +325,11 @@ const registerFlow: Flow<'name' | 'kind' | 'ward' | 'address' | 'stay', Register
         else {
           const typed = textOf(input);
           stay = typed ? parseStayMinutes(typed) : undefined;
-          if (stay === undefined || stay < MIN_STAY_MINUTES || stay > MAX_STAY_MINUTES) {
+          if (stay === undefined) {
+            ctx.reply({ text: ctx.t('venues:bad_stay_format', { text: typed ?? '' }) });
+            return ctx.goto('stay');
+          }
+          if (stay < MIN_STAY_MINUTES || stay > MAX_STAY_MINUTES) {
             ctx.reply({ text: ctx.t('venues:bad_stay', { min: MIN_STAY_MINUTES, max: MAX_STAY_MINUTES / 60 }) });
             return ctx.goto('stay');
           }
