@@ -146,6 +146,10 @@ describe('yellow on the staff page', () => {
     expect(page.body).toContain('data-verdict="admit"');
     expect(page.body).toContain('Mã QR cá nhân màu VÀNG — người này có yếu tố nguy cơ; Cà phê Sân Vườn cho phép vào');
     expect(page.body).toContain('id="staff-checkin"');
+    const post = await door.record(cookie, /name="ticket" value="([^"]+)"/.exec(page.body)![1]!);
+    expect(post.statusCode).toBe(200);
+    expect(post.body).not.toContain('data-verdict');
+    expect(await door.visitsOf(r.self.id)).toHaveLength(1);
   });
 });
 

@@ -283,7 +283,7 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
           ]);
         }
       }
-      return { venue, person, outcome: outcome!, warn: entry.status === 'yellow' };
+      return { venue, person, outcome: outcome!, warn: entry.verdict === 'warn' };
     });
     if (result.denied === 'refused' || result.denied === 'declare_first') {
       if (result.denied === 'refused' && result.notified > 0) deps.wakeOutbox();
