@@ -104,6 +104,29 @@ describe('yellow at self check-in', () => {
   });
 });
 
+describe('yellow family members', () => {
+  it('are left out where the venue refuses yellow, and named in the warning where it warns', async () => {
+    const r = await residentWithDeclaration(svc.db.db, { externalId: `pol-fam${++n}`, family: ['Bé Na'], declaredAt: new Date(clock.now().getTime() - 60_000) });
+    const na = r.family[0]!;
+    await door.declareSymptoms(na.id, r.accountId);
+    const c = chat(svc, `pol-fam${n}`);
+    await c.text(clinic.code);
+    await c.press(`cf:t:${na.id}`);
+    const atClinic = textOf(await c.press('cf:ok'));
+    expect(atClinic).toContain('Đã check-in tại Phòng khám Đa khoa Hòa Hảo');
+    expect(atClinic).toContain('Chưa check-in cho Bé Na: Phòng khám Đa khoa Hòa Hảo chưa nhận khách có Mã QR cá nhân màu VÀNG');
+    expect(await door.visitsOf(na.id)).toHaveLength(0);
+    expect(await door.refusals(na.id)).toHaveLength(1);
+
+    clock.advanceMinutes(40);
+    await c.text(shop.code);
+    await c.press(`cf:t:${na.id}`);
+    const atShop = textOf(await c.press('cf:ok'));
+    expect(atShop).toContain('Lưu ý: Mã QR cá nhân của Bé Na đang màu VÀNG');
+    expect(await door.visitsOf(na.id)).toHaveLength(1);
+  });
+});
+
 describe('yellow on the staff page', () => {
   it('warn: the warning in words, and the entry can be recorded (the result repeats the warning)', async () => {
     const cookie = await door.staffCookie('pol-staff-shop', shop);
