@@ -86,6 +86,7 @@ const QUERY_KEYS = ['limit', 'offset', 'from', 'to', 'wardCode', 'q', 'districtC
 function sampleBodies(venueId: string): Record<string, unknown> {
   return {
     'POST /api/v1/venues': { name: 'Quán Cơm Tấm Ba Ghiền', kind: 'restaurant', address: '12 Hòa Bình', defaultStayMinutes: 60 },
+    'PATCH /api/v1/venues/:id': { entryPolicy: 'refuse' },
     'POST /api/v1/cases': { phone: '0901234567', onsetAt: '2021-08-01T08:00:00+07:00', note: 'F0' },
     'POST /api/v1/exposure-windows': { venueId, from: '2021-08-01T08:00:00+07:00', to: '2021-08-01T10:00:00+07:00', advice: 'test' },
     'POST /api/v1/broadcasts': { text: 'Thông báo', format: 'plain', audience: { all: true }, scheduledAt: '2030-01-01T08:00:00+07:00' },

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { check, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { accounts, persons, wards } from './people.js';
 
 /** A place that controls entry by QR: shop, office, bus trip, wedding… (kinds in src/features/venues). */
@@ -15,10 +15,18 @@ export const venues = pgTable(
     wardCode: text('ward_code').references(() => wards.code),
     defaultStayMinutes: integer('default_stay_minutes').notNull(),
     ownerAccountId: uuid('owner_account_id').references(() => accounts.id, { onDelete: 'set null' }),
+    /**
+     * What the door does with a yellow pass: 'admit' | 'warn' | 'refuse'. Null = the default of the venue's kind
+     * (src/features/venues/kinds.ts: clinics and schools refuse, others warn). Red is refused everywhere.
+     */
+    entryPolicy: text('entry_policy'),
     closedAt: timestamp('closed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('venues_owner_idx').on(t.ownerAccountId)],
+  (t) => [
+    index('venues_owner_idx').on(t.ownerAccountId),
+    check('venues_entry_policy_ck', sql`${t.entryPolicy} in ('admit', 'warn', 'refuse')`),
+  ],
 );
 
 /** Accounts allowed to act for a venue: 'owner' or 'staff'. */

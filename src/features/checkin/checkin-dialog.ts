@@ -1,12 +1,13 @@
 import { callbackData } from '../../core/callback-data.js';
 import { defineFlow, inFlow, type DialogContext, type Feature, type StepInput } from '../../core/dialog.js';
 import { formatDateTime, formatTime } from '../../core/i18n.js';
-import type { Venue } from '../../db/schema/index.js';
+import type { Person, Venue } from '../../db/schema/index.js';
 import { startDeclaration } from '../declaration/start.js';
 import { familyMembers, hasValidDeclaration, selfPerson } from '../people/store.js';
 import { normalizeVenueCode, parseTypedVenueCode } from '../venues/codes.js';
 import { checkinStartParam } from '../venues/links.js';
 import { venueByCode, venueById } from '../venues/store.js';
+import { entryAt, recordRefusedEntry, type EntryDecision } from './entry.js';
 import { HISTORY_DAYS } from './rules.js';
 import { historyOfAccount, leaveVenue, personIdsOfAccount, recordCheckins } from './store.js';
 
@@ -47,7 +48,10 @@ async function beginCheckin(ctx: DialogContext, raw: string): Promise<void> {
   }
   const now = ctx.deps.clock.now();
   const self = await selfPerson(ctx.tx, ctx.account.id);
-  if (!self || !(await hasValidDeclaration(ctx.tx, self.id, now, ctx.deps.config.passValidHours))) {
+  // Red is decided before the declaration: a confirmed case is refused, not asked to declare.
+  const entry = self ? await entryAt(ctx.tx, self.id, venue, now, ctx.deps.config) : undefined;
+  if (self && entry?.verdict === 'refuse') return refuseSelf(ctx, self, venue, entry);
+  if (!self || entry?.verdict === 'declare-first') {
     ctx.reply({ text: ctx.t('checkin:need_declaration', { name: venue.name }) });
     await startDeclaration(ctx, { resumeStart: checkinStartParam(venue.code) });
     return;
@@ -66,6 +70,40 @@ async function beginCheckin(ctx: DialogContext, raw: string): Promise<void> {
   await ctx.go(confirmFlow, 'confirm', { venueId: venue.id, selected: [] });
 }
 
+/** The reasons of a yellow pass in the holder's words (they are the holder's own: shown to them, never on a page). */
+function yellowReasons(ctx: DialogContext, entry: EntryDecision & { current: { reasons: string[]; exposureUntil?: Date } }): string {
+  const until = entry.current.exposureUntil ? formatDateTime(entry.current.exposureUntil, ctx.locale) : '';
+  return entry.current.reasons
+    .filter((r) => r === 'symptoms' || r === 'contact-declared' || r === 'exposure')
+    .map((r) => ctx.t(`pass:reason_${r}`, { until, hours: ctx.deps.config.passValidHours }))
+    .join('; ');
+}
+
+/**
+ * A refused self check-in: a short, kind explanation, no visit, the ending of any confirm step; for a red pass
+ * the health officials are told through the outbox, and every refusal is audited (entry.ts).
+ */
+async function refuseSelf(ctx: DialogContext, self: Person, venue: Venue, entry: Awaited<ReturnType<typeof entryAt>>): Promise<void> {
+  if (ctx.state.flow === FLOW) ctx.end();
+  const hotline = ctx.deps.config.hotline;
+  const queued = await recordRefusedEntry(ctx.tx, {
+    person: self,
+    venue,
+    decision: entry,
+    source: 'self',
+    actorAccountId: ctx.account.id,
+    now: ctx.deps.clock.now(),
+  });
+  if (queued > 0) ctx.afterCommit(() => ctx.deps.wakeOutbox());
+  ctx.log.info({ venueId: venue.id, status: entry.status, officialsNotified: queued }, 'self check-in refused');
+  ctx.reply({
+    text:
+      entry.status === 'red'
+        ? ctx.t('checkin:refused_red', { name: venue.name, hotline })
+        : ctx.t('checkin:refused_yellow', { name: venue.name, hotline, reasons: yellowReasons(ctx, entry) }),
+  });
+}
+
 async function askConfirm(ctx: ConfirmContext): Promise<void> {
   const data = ctx.data;
   const venue = await venueById(ctx.tx, data.venueId);
@@ -76,6 +114,9 @@ async function askConfirm(ctx: ConfirmContext): Promise<void> {
   }
   const family = await familyMembers(ctx.tx, ctx.account.id);
   const lines = [ctx.t('checkin:confirm', { name: venue.name, kind: ctx.t(`venues:kind.${venue.kind}`) })];
+  const self = await selfPerson(ctx.tx, ctx.account.id);
+  const entry = self ? await entryAt(ctx.tx, self.id, venue, ctx.deps.clock.now(), ctx.deps.config) : undefined;
+  if (entry?.verdict === 'warn') lines.push(ctx.t('checkin:warn_yellow', { name: venue.name, reasons: yellowReasons(ctx, entry) }));
   if (family.length > 0) lines.push(ctx.t('checkin:confirm_family'));
   const buttons = family.map((p) => [
     {
@@ -143,7 +184,29 @@ async function completeCheckin(ctx: DialogContext, venue: Venue, selected: strin
   const now = ctx.deps.clock.now();
   const self = await selfPerson(ctx.tx, ctx.account.id);
   if (!self) return beginCheckin(ctx, venue.code); // their data was deleted meanwhile: declare again
-  const family = (await familyMembers(ctx.tx, ctx.account.id)).filter((p) => selected.includes(p.id));
+  // Decided again at the moment of recording: a case recorded while the confirm step waited still counts.
+  const selfEntry = await entryAt(ctx.tx, self.id, venue, now, ctx.deps.config);
+  if (selfEntry.verdict === 'refuse') return refuseSelf(ctx, self, venue, selfEntry);
+  if (selfEntry.verdict === 'declare-first') return beginCheckin(ctx, venue.code);
+  const chosen = (await familyMembers(ctx.tx, ctx.account.id)).filter((p) => selected.includes(p.id));
+  // Family members meet the same door: red and (by policy) yellow are not recorded. Without a fresh declaration
+  // they are still recorded, with a reminder below, as before.
+  const family: Person[] = [];
+  const refusedRed: string[] = [];
+  const refusedYellow: string[] = [];
+  const warned: string[] = [];
+  let notices = 0;
+  for (const p of chosen) {
+    const e = await entryAt(ctx.tx, p.id, venue, now, ctx.deps.config);
+    if (e.verdict === 'refuse') {
+      (e.status === 'red' ? refusedRed : refusedYellow).push(p.fullName);
+      notices += await recordRefusedEntry(ctx.tx, { person: p, venue, decision: e, source: 'self', actorAccountId: ctx.account.id, now });
+      continue;
+    }
+    if (e.verdict === 'warn') warned.push(p.fullName);
+    family.push(p);
+  }
+  if (notices > 0) ctx.afterCommit(() => ctx.deps.wakeOutbox());
   const outcomes = await recordCheckins(ctx.tx, {
     venueId: venue.id,
     personIds: [self.id, ...family.map((p) => p.id)],
@@ -180,6 +243,10 @@ async function completeCheckin(ctx: DialogContext, venue: Venue, selected: strin
   if (undeclared.length > 0) {
     lines.push(ctx.t('checkin:family_not_declared', { names: undeclared.join(', '), hours: ctx.deps.config.passValidHours }));
   }
+  if (selfEntry.verdict === 'warn') lines.push(ctx.t('checkin:warn_yellow', { name: venue.name, reasons: yellowReasons(ctx, selfEntry) }));
+  if (warned.length > 0) lines.push(ctx.t('checkin:family_warn_yellow', { names: warned.join(', '), name: venue.name }));
+  if (refusedRed.length > 0) lines.push(ctx.t('checkin:family_refused_red', { names: refusedRed.join(', '), hotline: ctx.deps.config.hotline }));
+  if (refusedYellow.length > 0) lines.push(ctx.t('checkin:family_refused_yellow', { names: refusedYellow.join(', '), name: venue.name }));
   lines.push(ctx.t('checkin:leave_hint'));
   ctx.reply({ text: lines.join('\n'), buttons: [[leaveButton(ctx.t, venue.id)]] });
 }

@@ -13,6 +13,9 @@ import { escapeMarkup } from '../../render/escape.js';
 import { maskName } from '../pass/verify-page.js';
 import { readSignedToken, signedToken } from '../venues/signing.js';
 import { staffRole, venueById } from '../venues/store.js';
+import type { CurrentStatus } from '../pass/status.js';
+import { entryPolicyOf } from '../venues/kinds.js';
+import { decideEntry, entryAt, recordRefusedEntry } from './entry.js';
 import { recordCheckins } from './store.js';
 import { hashLoginCode as hash, STAFF_SESSION_HOURS } from '../venues/staff-login.js';
 
@@ -80,7 +83,7 @@ function ticketFor(deps: Pick<Deps, 'secrets'>, personId: string, session: Staff
  */
 export async function staffCheckinPanel(
   req: Pick<FastifyRequest, 'headers'> & { query?: unknown },
-  ctx: { personId: string; token?: string; deps: Deps },
+  ctx: { personId: string; token?: string; deps: Deps; current?: CurrentStatus },
 ): Promise<string | undefined> {
   const { deps } = ctx;
   const session = staffSession(req, deps);
@@ -89,13 +92,53 @@ export async function staffCheckinPanel(
   if (!venue) return undefined;
   const lang = pageLocale(req);
   const t = tFor(lang);
-  const ticket = ticketFor(deps, ctx.personId, session, deps.clock.now());
+  const now = deps.clock.now();
+  const entry = ctx.current
+    ? { ...decideEntry(ctx.current, entryPolicyOf(venue)), current: ctx.current }
+    : await entryAt(deps.database.db, ctx.personId, venue, now, deps.config);
+  const vars = { name: venue.name, hotline: deps.config.hotline, hours: deps.config.passValidHours };
+  if (entry.verdict === 'refuse') {
+    // The scan is the attempt: audited, and for red the health officials are told (repeats within a minute,
+    // a reload, are one notice). Nothing to record: no form, no ticket.
+    const person = await personById(deps.database.db, ctx.personId);
+    if (person) {
+      const queued = await deps.database.db.transaction((tx) =>
+        recordRefusedEntry(tx, { person, venue, decision: entry, source: 'staff', actorAccountId: session.accountId, now }),
+      );
+      if (queued > 0) deps.wakeOutbox();
+    }
+    const key = entry.status === 'red' ? 'verdict_red' : 'verdict_yellow_refuse';
+    return verdictBlock('refuse', '#b91c1c', '#ffffff', `⛔ ${t(`checkin:staff_page.${key}_title`)}`, t(`checkin:staff_page.${key}_body`, vars));
+  }
+  if (entry.verdict === 'declare-first') {
+    return verdictBlock(
+      'declare-first',
+      '#374151',
+      '#ffffff',
+      t('checkin:staff_page.verdict_grey_title'),
+      t('checkin:staff_page.verdict_grey_body', vars),
+    );
+  }
+  const ticket = ticketFor(deps, ctx.personId, session, now);
+  let warning = '';
+  if (entry.status === 'yellow') {
+    const key = entry.verdict === 'warn' ? 'verdict_yellow_warn' : 'verdict_yellow_admit';
+    warning = `<p id="entry-verdict" data-verdict="${entry.verdict}" style="margin:0 0 12px;padding:12px 14px;border:3px solid #92400e;border-radius:10px;background:#fef3c7;color:#1f1f1f;font-size:17px;font-weight:600">⚠ ${escapeMarkup(t(`checkin:staff_page.${key}`, vars))}</p>`;
+  }
   // Inline styles: this fragment lives inside the pass page, whose stylesheet knows nothing of it.
-  return `<form method="post" action="/staff/checkins${lang === 'en' ? '?lang=en' : ''}" id="staff-checkin" style="margin:0;padding:14px;border:2px solid #0b6b3a;border-radius:12px;background:#f0f8f3">
+  return `${warning}<form method="post" action="/staff/checkins${lang === 'en' ? '?lang=en' : ''}" id="staff-checkin" style="margin:0;padding:14px;border:2px solid #0b6b3a;border-radius:12px;background:#f0f8f3">
 <p style="margin:0 0 10px;font-size:15px;color:#333">${escapeMarkup(t('checkin:staff_page.panel_note', { name: venue.name }))}</p>
 <input type="hidden" name="ticket" value="${escapeMarkup(ticket)}">
 <button type="submit" style="display:block;width:100%;padding:16px;border:0;border-radius:10px;background:#0b6b3a;color:#fff;font-size:18px;font-weight:600">${escapeMarkup(t('checkin:staff_page.panel_button', { name: venue.name }))}</button>
 </form>`;
+}
+
+/** A verdict that offers nothing to record: full width of the page (out of the panel's margin), in words. */
+function verdictBlock(verdict: 'refuse' | 'declare-first', background: string, colour: string, title: string, body: string): string {
+  return `<section id="entry-verdict" data-verdict="${verdict}" role="alert" style="margin:0 -16px;padding:22px 20px;background:${background};color:${colour};text-align:center">
+<p style="margin:0 0 8px;font-size:30px;font-weight:800;letter-spacing:.02em">${escapeMarkup(title)}</p>
+<p style="margin:0;font-size:17px">${escapeMarkup(body)}</p>
+</section>`;
 }
 
 function page(reply: FastifyReply, status: number, lang: Locale, title: string, body: string) {
@@ -184,12 +227,28 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
     const db = deps.database.db;
     type Outcome =
       | { denied: 'not_staff' | 'person_gone' }
-      | { denied?: undefined; venue: Venue; person: NonNullable<Awaited<ReturnType<typeof personById>>>; outcome: Awaited<ReturnType<typeof recordCheckins>>[number] };
+      | { denied: 'refused'; venue: Venue; status: string; notified: number }
+      | { denied: 'declare_first'; venue: Venue }
+      | {
+          denied?: undefined;
+          venue: Venue;
+          person: NonNullable<Awaited<ReturnType<typeof personById>>>;
+          outcome: Awaited<ReturnType<typeof recordCheckins>>[number];
+          warn: boolean;
+        };
     const result: Outcome = await db.transaction(async (tx): Promise<Outcome> => {
       const venue = await activeVenue(tx, session);
       if (!venue) return { denied: 'not_staff' };
       const person = await personById(tx, personId);
       if (!person) return { denied: 'person_gone' };
+      // The page's verdict is checked again here: a ticket is no pass for a person who turned red (or whose
+      // venue now refuses yellow) since the page was opened, nor for a forged form.
+      const entry = await entryAt(tx, person.id, venue, now, deps.config);
+      if (entry.verdict === 'refuse') {
+        const notified = await recordRefusedEntry(tx, { person, venue, decision: entry, source: 'staff', actorAccountId: session.accountId, now });
+        return { denied: 'refused', venue, status: entry.status, notified };
+      }
+      if (entry.verdict === 'declare-first') return { denied: 'declare_first', venue };
       const [outcome] = await recordCheckins(tx, {
         venueId: venue.id,
         personIds: [person.id],
@@ -224,8 +283,22 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
           ]);
         }
       }
-      return { venue, person, outcome: outcome! };
+      return { venue, person, outcome: outcome!, warn: entry.verdict === 'warn' };
     });
+    if (result.denied === 'refused' || result.denied === 'declare_first') {
+      if (result.denied === 'refused' && result.notified > 0) deps.wakeOutbox();
+      req.log.info({ venueId: result.venue.id, staff: session.accountId, verdict: result.denied }, 'staff check-in refused');
+      const vars = { name: result.venue.name, hotline: deps.config.hotline, hours: deps.config.passValidHours };
+      const key = result.denied === 'declare_first' ? 'verdict_grey' : result.status === 'red' ? 'verdict_red' : 'verdict_yellow_refuse';
+      const verdict = result.denied === 'declare_first' ? 'declare-first' : 'refuse';
+      return page(
+        reply,
+        403,
+        lang,
+        t('checkin:staff_page.refused_title'),
+        verdictBlock(verdict, verdict === 'refuse' ? '#b91c1c' : '#374151', '#ffffff', t(`checkin:staff_page.${key}_title`), t(`checkin:staff_page.${key}_body`, vars)),
+      );
+    }
     if (result.denied) return deny(result.denied === 'not_staff' ? 403 : 404, result.denied);
     deps.wakeOutbox?.();
     req.log.info({ venueId: result.venue.id, visitId: result.outcome.visit.id, staff: session.accountId }, 'staff check-in');
@@ -235,6 +308,13 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
       time: formatDateTime(result.outcome.visit.enteredAt, lang),
     };
     const key = result.outcome.status === 'created' ? 'recorded_body' : 'already_body';
-    return page(reply, 200, lang, t('checkin:staff_page.recorded_title'), `<p id="result" data-status="${result.outcome.status}">${escapeMarkup(t(`checkin:staff_page.${key}`, vars))}</p>`);
+    const warning = result.warn ? `<p id="entry-verdict" data-verdict="warn">⚠ ${escapeMarkup(t('checkin:staff_page.recorded_warning'))}</p>` : '';
+    return page(
+      reply,
+      200,
+      lang,
+      t('checkin:staff_page.recorded_title'),
+      `<p id="result" data-status="${result.outcome.status}">${escapeMarkup(t(`checkin:staff_page.${key}`, vars))}</p>${warning}`,
+    );
   });
 };

@@ -43,7 +43,6 @@ main{max-width:480px;margin:0 auto;background:#fff;min-height:100vh}
 .notice{margin:16px;padding:12px 14px;border-radius:8px;background:#fff4e5;border:1px solid #f2b705;font-size:16px}
 .ext{margin:16px}
 dl{margin:0;padding:8px 20px 4px}dt{font-size:14px;color:#555}dd{margin:0 0 12px;font-size:19px;font-weight:600}
-.reasons-label{margin:0 20px;font-size:14px;color:#555}.reasons{margin:0 20px 12px;padding-left:20px;font-size:16px}
 .sig{margin:0 20px 12px;font-size:15px;color:#1b7f3b}
 footer{padding:12px 20px 24px;font-size:14px;color:#555}footer a{color:#1d4ed8}
 `;
@@ -66,6 +65,13 @@ const REFUSAL_STATUS: Record<TokenRefusal | 'gone', number> = {
   gone: 404,
 };
 
+/**
+ * A token that is not a valid pass (forged, unreadable, expired, of a deleted person) says nothing about anyone's
+ * health: the block is neutral near-black with the word "not valid", never a pass colour — a forged pass must
+ * not read as red (a confirmed case) to the person at the door, nor as grey (no declaration).
+ */
+const INVALID_COLOURS = { background: '#1f2937', text: '#ffffff' };
+
 function refusalPage(
   reply: FastifyReply,
   locale: Locale,
@@ -78,9 +84,15 @@ function refusalPage(
   const title = t(`pass:page_${key}_title`);
   const body = t(`pass:page_${key}_body`, vars);
   reply.code(REFUSAL_STATUS[reason]);
-  const colour: PassStatus = reason === 'bad-signature' ? 'red' : 'grey';
-  const block = statusBlock(colour, t('pass:page_title'), '✕', title);
-  return page(locale, title, `${block}<p class="notice" data-refusal="${reason}">${escapeMarkup(body)}</p>`, otherHref);
+  const block = `<section class="status" data-status="invalid" style="background:${INVALID_COLOURS.background};color:${INVALID_COLOURS.text}"><p class="kicker">${escapeMarkup(
+    t('pass:page_title'),
+  )}</p><h1 style="font-size:40px">${escapeMarkup(t('pass:page_invalid_word'))}</h1><p>${escapeMarkup(title)}</p></section>`;
+  return page(
+    locale,
+    title,
+    `${block}<p class="notice" data-refusal="${reason}">${escapeMarkup(body)}</p><p class="notice" style="background:#f3f4f6;border-color:#9ca3af">${escapeMarkup(t('pass:page_invalid_no_health'))}</p>`,
+    otherHref,
+  );
 }
 
 async function renderValid(
@@ -124,12 +136,7 @@ async function renderValid(
   body += row(t('pass:label_valid_until'), formatDateTime(claims.expiresAt, locale));
   body += row(t('pass:label_issued_at'), formatDateTime(claims.issuedAt, locale));
   body += '</dl>';
-  if (current.reasons.length > 0) {
-    const until = current.exposureUntil ? formatDateTime(current.exposureUntil, locale) : '';
-    body += `<p class="reasons-label">${escapeMarkup(t('pass:label_reasons'))}</p><ul class="reasons">${current.reasons
-      .map((r) => `<li>${escapeMarkup(t(`pass:reason_${r}`, { hours, until }))}</li>`)
-      .join('')}</ul>`;
-  }
+  // No reasons here (symptoms, contacts, exposure): they stay with the holder in chat and with health officials.
   body += `<p class="sig">✓ ${escapeMarkup(t('pass:page_signature_ok'))}</p>`;
   body += `<p class="sig" style="color:#555">${escapeMarkup(t('pass:label_checked_at'))}: ${escapeMarkup(formatDateTime(now, locale))}</p>`;
   return page(locale, t('pass:page_title'), body, otherHref);

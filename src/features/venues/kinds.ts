@@ -35,3 +35,28 @@ export function isVenueKind(value: string): value is VenueKind {
 export function defaultStayFor(kind: VenueKind): number {
   return VENUE_KINDS.find((k) => k.id === kind)!.defaultStayMinutes;
 }
+
+/**
+ * What a venue's door does with a yellow pass (symptoms, a declared contact, a recent exposure):
+ * `admit` lets the person in as green; `warn` lets them in and says so in words to the person and the staff;
+ * `refuse` turns them away. A red pass (an open confirmed case) is refused everywhere, whatever the policy.
+ */
+export const ENTRY_POLICIES = ['admit', 'warn', 'refuse'] as const;
+export type EntryPolicy = (typeof ENTRY_POLICIES)[number];
+
+/** Kinds whose people are most at risk, or where one case reaches many children: yellow is refused by default. */
+const REFUSE_YELLOW_KINDS: readonly VenueKind[] = ['clinic', 'school'];
+
+export function isEntryPolicy(value: unknown): value is EntryPolicy {
+  return typeof value === 'string' && (ENTRY_POLICIES as readonly string[]).includes(value);
+}
+
+/** The policy a venue of this kind has until its owner or an official sets one. */
+export function defaultEntryPolicyFor(kind: string): EntryPolicy {
+  return (REFUSE_YELLOW_KINDS as readonly string[]).includes(kind) ? 'refuse' : 'warn';
+}
+
+/** The policy in force at a venue: its own, else its kind's default. */
+export function entryPolicyOf(venue: { kind: string; entryPolicy: string | null }): EntryPolicy {
+  return isEntryPolicy(venue.entryPolicy) ? venue.entryPolicy : defaultEntryPolicyFor(venue.kind);
+}

@@ -6,8 +6,9 @@ import { formatDateTime, formatTime, TIME_ZONE } from '../../core/i18n.js';
 import type { Button } from '../../core/messages.js';
 import { wards, type Venue } from '../../db/schema/index.js';
 import { createStaffLoginLink, STAFF_LOGIN_MINUTES, STAFF_SESSION_HOURS } from './staff-login.js';
-import { defaultStayFor, LONGEST_STAY_MINUTES, MAX_STAY_MINUTES, MIN_STAY_MINUTES, VENUE_KINDS, type VenueKind } from './kinds.js';
+import { defaultStayFor, ENTRY_POLICIES, entryPolicyOf, isEntryPolicy, LONGEST_STAY_MINUTES, MAX_STAY_MINUTES, MIN_STAY_MINUTES, VENUE_KINDS, type VenueKind } from './kinds.js';
 import { maskName } from '../pass/verify-page.js';
+import { accountActor, recordAudit } from '../../audit/audit-log.js';
 import { posterContent, posterPng } from './poster.js';
 import { posterPdfLink } from './routes.js';
 import { wardSearchName } from '../wards/store.js';
@@ -17,6 +18,7 @@ import {
   createVenue,
   MAX_ADDRESS_LENGTH,
   MAX_NAME_LENGTH,
+  setEntryPolicy,
   setVenueClosed,
   STAFF_INVITE_HOURS,
   staffRole,
@@ -119,16 +121,45 @@ async function showCard(ctx: DialogContext, venue: Venue, role: string): Promise
     address: venue.address ?? ctx.t('venues:no_address'),
     count,
   });
+  text += `\n${ctx.t('venues:card_policy', { policy: policyLabel(ctx, venue) })}`;
   if (venue.closedAt) text += `\n${ctx.t('venues:card_closed')}`;
   const buttons: Button[][] = [[btn(ctx.t('venues:btn_poster'), MENU.data('poster', venue.id)), btn(ctx.t('venues:btn_scan'), MENU.data('scan', venue.id))]];
   if (role === 'owner') {
     buttons.push([btn(ctx.t('venues:btn_today'), MENU.data('today', venue.id)), btn(ctx.t('venues:btn_day'), MENU.data('day', venue.id))]);
+    buttons.push([btn(ctx.t('venues:btn_policy'), MENU.data('policy', venue.id))]);
     buttons.push([
       btn(ctx.t('venues:btn_invite'), MENU.data('invite', venue.id)),
       venue.closedAt ? btn(ctx.t('venues:btn_reopen'), MENU.data('reopen', venue.id)) : btn(ctx.t('venues:btn_close'), MENU.data('close', venue.id)),
     ]);
   }
   ctx.reply({ text, buttons });
+}
+
+/** "cho vào kèm cảnh báo (mặc định theo loại địa điểm)": the venue's yellow-pass policy in words. */
+function policyLabel(ctx: DialogContext, venue: Venue): string {
+  return ctx.t(`venues:policy.${entryPolicyOf(venue)}`) + (venue.entryPolicy === null ? ctx.t('venues:policy_default_mark') : '');
+}
+
+/** The owner's choice of what the door does with a yellow pass: `vn:policy:<venueId>` asks, `…:<policy>` sets. */
+async function entryPolicyButton(ctx: DialogContext, venue: Venue, choice: string | undefined): Promise<void> {
+  if (!isEntryPolicy(choice)) {
+    ctx.reply({
+      text: ctx.t('venues:policy_ask', { name: venue.name, policy: policyLabel(ctx, venue) }),
+      buttons: ENTRY_POLICIES.map((p) => [btn(ctx.t(`venues:policy_btn.${p}`), MENU.data('policy', venue.id, p))]),
+    });
+    return;
+  }
+  const updated = (await setEntryPolicy(ctx.tx, venue.id, choice))!;
+  await recordAudit(ctx.tx, {
+    actor: accountActor(ctx.account.id),
+    action: 'venue.entry_policy.set',
+    subjectType: 'venue',
+    subjectId: venue.id,
+    details: { from: venue.entryPolicy, to: choice, via: 'chat' },
+    at: ctx.deps.clock.now(),
+  });
+  ctx.reply({ text: ctx.t('venues:policy_set', { name: venue.name, policy: ctx.t(`venues:policy.${choice}`) }) });
+  await showCard(ctx, updated, 'owner');
 }
 
 async function sendPoster(ctx: DialogContext, venue: Venue): Promise<void> {
@@ -158,7 +189,7 @@ async function listVisits(ctx: DialogContext, venue: Venue, day: { from: Date; t
 
 /** `vn:<action>[:<venueId>]` buttons: every action re-checks the account's role at the venue. */
 async function onMenuButton(ctx: DialogContext, rest: string): Promise<void> {
-  const [action, id = ''] = rest.split(':');
+  const [action, id = '', choice] = rest.split(':');
   if (action === 'new') return ctx.go(registerFlow, 'name', {});
   const venue = await venueById(ctx.tx, id);
   if (!venue) {
@@ -200,6 +231,8 @@ async function onMenuButton(ctx: DialogContext, rest: string): Promise<void> {
       });
       return;
     }
+    case 'policy':
+      return entryPolicyButton(ctx, venue, choice);
     case 'today':
       return listVisits(ctx, venue, parseDay('hom nay', now)!);
     case 'day':

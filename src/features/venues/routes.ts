@@ -9,11 +9,12 @@ import { normalizeVenueCode } from './codes.js';
 import { importVenuesCsv } from './csv-import.js';
 import { htmlPage, pageLocale } from '../../http/page-shell.js';
 import { escapeMarkup } from '../../render/escape.js';
-import { LONGEST_STAY_MINUTES } from './kinds.js';
+import { ENTRY_POLICIES, entryPolicyOf, LONGEST_STAY_MINUTES, type EntryPolicy } from './kinds.js';
 import { checkinUrl, telegramCheckinUrl } from './links.js';
 import { posterContent, posterPdf, posterPng } from './poster.js';
 import { readSignedToken, signedToken } from './signing.js';
-import { createVenue, listVenues, venueByCode, venueById, visitsAtVenue } from './store.js';
+import { createVenue, listVenues, setEntryPolicy, venueByCode, venueById, visitsAtVenue } from './store.js';
+import { recordAudit } from '../../audit/audit-log.js';
 
 /** The venue as the API shows it (DESIGN.md ◆ contract: id, code, name, kind, checkinUrl, telegramUrl?). */
 export function venueJson(deps: AppDeps, v: Venue) {
@@ -26,6 +27,10 @@ export function venueJson(deps: AppDeps, v: Venue) {
     address: v.address,
     wardCode: v.wardCode,
     defaultStayMinutes: v.defaultStayMinutes,
+    /** what the door does with a yellow pass (red is always refused) */
+    entryPolicy: entryPolicyOf(v),
+    /** true while the policy is the kind's default (no owner or official has set one) */
+    entryPolicyDefault: v.entryPolicy === null,
     closed: v.closedAt !== null,
     createdAt: v.createdAt.toISOString(),
     checkinUrl: checkinUrl(deps, v.code),
@@ -34,6 +39,13 @@ export function venueJson(deps: AppDeps, v: Venue) {
     posterPdfUrl: `${deps.config.publicUrl}/api/v1/venues/${v.id}/poster.pdf`,
   };
 }
+
+/** A yellow pass's fate at the door, as the API takes it; null = the default of the venue's kind. */
+const ENTRY_POLICY_SCHEMA = {
+  type: ['string', 'null'],
+  enum: [...ENTRY_POLICIES, null],
+  description: 'yellow pass at the door: admit | warn | refuse (null: default of the kind — clinic and school refuse, others warn)',
+} as const;
 
 /** Longest span one visits request may cover. */
 const MAX_VISITS_RANGE_DAYS = 31;
@@ -94,18 +106,27 @@ export const venueRoutes: RouteModule = (app, deps) => {
             address: { type: ['string', 'null'], maxLength: 2000 },
             wardCode: { type: ['string', 'null'], maxLength: 64 },
             defaultStayMinutes: { type: ['integer', 'null'], minimum: 0, maximum: 1_000_000 },
+            entryPolicy: ENTRY_POLICY_SCHEMA,
           },
         },
       },
     },
     async (req, reply) => {
-      const b = req.body as { name: string; kind: string; address?: string | null; wardCode?: string | null; defaultStayMinutes?: number | null };
+      const b = req.body as {
+        name: string;
+        kind: string;
+        address?: string | null;
+        wardCode?: string | null;
+        defaultStayMinutes?: number | null;
+        entryPolicy?: EntryPolicy | null;
+      };
       const v = await createVenue(deps.database.db, {
         name: b.name,
         kind: b.kind,
         address: b.address,
         wardCode: b.wardCode,
         defaultStayMinutes: b.defaultStayMinutes,
+        entryPolicy: b.entryPolicy,
       });
       req.log.info({ venueId: v.id, by: req.principal?.id }, 'venue created');
       return reply.status(201).send(venueJson(deps, v));
@@ -139,6 +160,43 @@ export const venueRoutes: RouteModule = (app, deps) => {
   app.get('/api/v1/venues/:id', officials, async (req) => {
     return venueJson(deps, await requireVenue(deps, (req.params as { id: string }).id));
   });
+
+  app.patch(
+    '/api/v1/venues/:id',
+    {
+      ...officials,
+      schema: {
+        description: 'Change what the venue does with a yellow pass: admit, warn (admit with a warning) or refuse; null = the default of its kind.',
+        body: {
+          type: 'object',
+          required: ['entryPolicy'],
+          additionalProperties: false,
+          properties: { entryPolicy: ENTRY_POLICY_SCHEMA },
+        },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const { entryPolicy } = req.body as { entryPolicy: EntryPolicy | null };
+      const db = deps.database.db;
+      const before = await requireVenue(deps, id);
+      const v = await db.transaction(async (tx) => {
+        const row = await setEntryPolicy(tx, before.id, entryPolicy);
+        if (!row) throw notFound('VENUE_NOT_FOUND', 'No venue with this id.');
+        await recordAudit(tx, {
+          actor: req.principal?.id ?? 'unknown',
+          action: 'venue.entry_policy.set',
+          subjectType: 'venue',
+          subjectId: row.id,
+          details: { from: before.entryPolicy, to: entryPolicy, via: 'api' },
+          at: deps.clock.now(),
+        });
+        return row;
+      });
+      req.log.info({ venueId: v.id, entryPolicy, by: req.principal?.id }, 'venue entry policy set');
+      return venueJson(deps, v);
+    },
+  );
 
   app.post('/api/v1/venues/import', officials, async (req, reply) => {
     if (typeof req.body !== 'string') {

@@ -4,7 +4,7 @@ import { AppError } from '../../core/errors.js';
 import type { DbOrTx } from '../../db/client.js';
 import { invites, persons, venueStaff, venues, visits, wards, type Venue } from '../../db/schema/index.js';
 import { CODE_ALPHABET, newVenueCode } from './codes.js';
-import { defaultStayFor, isVenueKind, MAX_STAY_MINUTES, MIN_STAY_MINUTES, type VenueKind } from './kinds.js';
+import { defaultStayFor, isEntryPolicy, isVenueKind, MAX_STAY_MINUTES, MIN_STAY_MINUTES, type EntryPolicy, type VenueKind } from './kinds.js';
 
 export interface NewVenue {
   name: string;
@@ -12,6 +12,8 @@ export interface NewVenue {
   address?: string | null;
   wardCode?: string | null;
   defaultStayMinutes?: number | null;
+  /** what the door does with a yellow pass; unset = the kind's default */
+  entryPolicy?: string | null;
   /** the chat account that registered it (becomes its owner); none for venues created by officials */
   ownerAccountId?: string;
 }
@@ -42,7 +44,11 @@ export async function validateNewVenue(db: DbOrTx, v: NewVenue) {
   if (!Number.isInteger(stay) || stay < MIN_STAY_MINUTES || stay > MAX_STAY_MINUTES) {
     throw new AppError('VENUE_STAY_INVALID', `defaultStayMinutes must be a whole number from ${MIN_STAY_MINUTES} to ${MAX_STAY_MINUTES}`);
   }
-  return { name, kind, address, wardCode, defaultStayMinutes: stay };
+  const entryPolicy = v.entryPolicy ?? null;
+  if (entryPolicy !== null && !isEntryPolicy(entryPolicy)) {
+    throw new AppError('VENUE_ENTRY_POLICY_UNKNOWN', 'entryPolicy must be one of admit, warn, refuse (or null for the default of the kind)');
+  }
+  return { name, kind, address, wardCode, defaultStayMinutes: stay, entryPolicy };
 }
 
 /** Creates a venue with a fresh random code; its owner account (if any) is recorded as staff role 'owner'. */
@@ -101,6 +107,13 @@ export async function staffRole(db: DbOrTx, venueId: string, accountId: string):
     where: and(eq(venueStaff.venueId, venueId), eq(venueStaff.accountId, accountId)),
   });
   return row?.role;
+}
+
+/** Sets what the venue's door does with a yellow pass (null = back to its kind's default). Returns the venue. */
+export async function setEntryPolicy(db: DbOrTx, venueId: string, policy: EntryPolicy | null): Promise<Venue | undefined> {
+  if (!isUuid(venueId)) return undefined;
+  const [row] = await db.update(venues).set({ entryPolicy: policy }).where(eq(venues.id, venueId)).returning();
+  return row;
 }
 
 export async function setVenueClosed(db: DbOrTx, venueId: string, closedAt: Date | null): Promise<void> {

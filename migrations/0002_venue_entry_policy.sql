@@ -1,0 +1,2 @@
+ALTER TABLE "venues" ADD COLUMN "entry_policy" text;--> statement-breakpoint
+ALTER TABLE "venues" ADD CONSTRAINT "venues_entry_policy_ck" CHECK ("venues"."entry_policy" in ('admit', 'warn', 'refuse'));
