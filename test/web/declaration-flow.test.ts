@@ -119,7 +119,7 @@ describe('declaration through the web chat', () => {
     expect(c.transcript()).toContain('CCCD có 12 chữ số');
     await c.say('092085001234');
     await c.say('zzz');
-    expect(c.transcript()).toContain('không tìm thấy phường');
+    expect(c.transcript()).toContain('Không tìm thấy phường');
     await c.say('cai khe');
     await c.tap('Phường Cái Khế');
     await c.say('12 Trần Văn Khéo');
