@@ -100,7 +100,11 @@ describe('loading wards into the database', () => {
     console.log(`seedHomeWards again: ${(performance.now() - again).toFixed(0)} ms`);
     expect(await wardCount(database.db)).toBe(83);
     expect((await wardByCode(database.db, '31117'))?.name).toBe('Phường Cái Khế (mới)');
-    expect(await loadProvince(database.db, '92', { update: true })).toEqual({ province: 'Thành phố Cần Thơ', districts: 9, wards: 83 });
+    expect(await loadProvince(database.db, '92', { update: true })).toEqual({
+      province: 'Thành phố Cần Thơ',
+      districts: 9,
+      wards: 83,
+    });
     expect((await wardByCode(database.db, '31117'))?.name).toBe('Phường Cái Khế');
   });
 
@@ -147,12 +151,17 @@ describe('ward search', () => {
   });
 
   const codesOf = async (typed: string) => (await findWards(database.db, typed)).wards.map((w) => w.code);
-  const ninhKieu = provinceUnits('92')!.wards.filter((w) => w.districtCode === '916').map((w) => w.code);
+  const ninhKieu = provinceUnits('92')!
+    .wards.filter((w) => w.districtCode === '916')
+    .map((w) => w.code);
 
-  it.each(['ninh kieu', 'Ninh Kiều', 'Quận Ninh Kiều', 'q. ninh kieu', 'ninh'])('the district %s lists its 11 wards', async (typed) => {
-    const codes = await codesOf(typed);
-    expect([...codes].sort()).toEqual([...ninhKieu].sort());
-  });
+  it.each(['ninh kieu', 'Ninh Kiều', 'Quận Ninh Kiều', 'q. ninh kieu', 'ninh'])(
+    'the district %s lists its 11 wards',
+    async (typed) => {
+      const codes = await codesOf(typed);
+      expect([...codes].sort()).toEqual([...ninhKieu].sort());
+    },
+  );
 
   it('a name that is both a ward and a district gives the ward first, then the district; a prefix says which one', async () => {
     const binhThuy = await findWards(database.db, 'binh thuy');
@@ -174,7 +183,12 @@ describe('ward search', () => {
   it('lists wards for the API by name, district name and district code', async () => {
     const all = await listWards(database.db, {});
     expect(all).toHaveLength(83);
-    expect(all[0]).toEqual({ code: '31117', name: 'Phường Cái Khế', districtCode: '916', districtName: 'Quận Ninh Kiều' });
+    expect(all[0]).toEqual({
+      code: '31117',
+      name: 'Phường Cái Khế',
+      districtCode: '916',
+      districtName: 'Quận Ninh Kiều',
+    });
     expect((await listWards(database.db, { q: 'cai khe' })).map((w) => w.code)).toEqual(['31117']);
     expect((await listWards(database.db, { q: 'ninh kieu' })).map((w) => w.code)).toEqual(ninhKieu);
     expect((await listWards(database.db, { districtCode: '926' })).map((w) => w.name)).toContain('Thị trấn Phong Điền');

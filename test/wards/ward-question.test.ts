@@ -24,7 +24,12 @@ let svc: TestService;
 beforeAll(async () => {
   tg = await startFakeTelegram();
   svc = await startTestService({
-    env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_MODE: 'webhook' },
+    env: {
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      TELEGRAM_MODE: 'webhook',
+    },
   });
 });
 afterAll(async () => {
@@ -66,7 +71,8 @@ async function personOf(p: TelegramPerson) {
   return svc.db.db.query.persons.findFirst({ where: eq(persons.ownerAccountId, account!.id) });
 }
 
-const wardButtons = (p: TelegramPerson) => p.buttons().filter((b) => b.startsWith('Phường') || b.startsWith('Xã') || b.startsWith('Thị trấn'));
+const wardButtons = (p: TelegramPerson) =>
+  p.buttons().filter((b) => b.startsWith('Phường') || b.startsWith('Xã') || b.startsWith('Thị trấn'));
 
 describe('the ward question on a fresh install', () => {
   it('is asked without any import, and "cai khe" finds Phường Cái Khế', async () => {
@@ -138,7 +144,9 @@ describe('the ward question on a fresh install', () => {
     expect(p.transcript()).toContain('phường/xã nào');
     await p.say('ngoai can tho');
     await p.say('ha');
-    expect(p.buttons()).toEqual(expect.arrayContaining(['Thành phố Hà Nội', 'Tỉnh Hà Giang', 'Chọn phường/xã ở Cần Thơ']));
+    expect(p.buttons()).toEqual(
+      expect.arrayContaining(['Thành phố Hà Nội', 'Tỉnh Hà Giang', 'Chọn phường/xã ở Cần Thơ']),
+    );
     await p.tap('Thành phố Hà Nội');
     expect(await toSummary(p)).toContain('Phường/xã: Thành phố Hà Nội (ngoài Cần Thơ)');
     await p.tap('Xác nhận');
@@ -150,22 +158,33 @@ describe('GET /api/v1/wards', () => {
   const get = (query: string, headers: Record<string, string> = adminHeaders) =>
     svc.app.inject({ method: 'GET', url: `/api/v1/wards${query}`, headers });
 
-  it("lists every Can Tho ward with its district on a fresh install", async () => {
+  it('lists every Can Tho ward with its district on a fresh install', async () => {
     const res = await get('');
     expect(res.statusCode).toBe(200);
     const all = res.json() as { code: string; name: string; districtCode: string; districtName: string }[];
     expect(all).toHaveLength(83);
-    expect(new Set(all.map((w) => w.districtCode))).toEqual(new Set(['916', '917', '918', '919', '923', '924', '925', '926', '927']));
-    expect(all).toContainEqual({ code: '31117', name: 'Phường Cái Khế', districtCode: '916', districtName: 'Quận Ninh Kiều' });
+    expect(new Set(all.map((w) => w.districtCode))).toEqual(
+      new Set(['916', '917', '918', '919', '923', '924', '925', '926', '927']),
+    );
+    expect(all).toContainEqual({
+      code: '31117',
+      name: 'Phường Cái Khế',
+      districtCode: '916',
+      districtName: 'Quận Ninh Kiều',
+    });
   });
 
   it('filters by q (ward or district name, no diacritics needed) and districtCode', async () => {
-    expect((await get('?q=cai%20khe')).json()).toEqual([{ code: '31117', name: 'Phường Cái Khế', districtCode: '916', districtName: 'Quận Ninh Kiều' }]);
+    expect((await get('?q=cai%20khe')).json()).toEqual([
+      { code: '31117', name: 'Phường Cái Khế', districtCode: '916', districtName: 'Quận Ninh Kiều' },
+    ]);
     const ninhKieu = (await get('?districtCode=916')).json() as { districtName: string }[];
     expect(ninhKieu).toHaveLength(11);
     expect(new Set(ninhKieu.map((w) => w.districtName))).toEqual(new Set(['Quận Ninh Kiều']));
     expect((await get('?q=ninh%20kieu')).json()).toEqual(ninhKieu);
-    expect((await get('?q=an%20binh&districtCode=916')).json()).toEqual([{ code: '31150', name: 'Phường An Bình', districtCode: '916', districtName: 'Quận Ninh Kiều' }]);
+    expect((await get('?q=an%20binh&districtCode=916')).json()).toEqual([
+      { code: '31150', name: 'Phường An Bình', districtCode: '916', districtName: 'Quận Ninh Kiều' },
+    ]);
     expect((await get('?q=cai%20khe&districtCode=926')).json()).toEqual([]);
   });
 
@@ -177,7 +196,9 @@ describe('GET /api/v1/wards', () => {
       const { token } = await createApiToken(svc.db.db, { roles: [role], actor: 'test', now });
       expect((await get('?districtCode=916', { authorization: `Bearer ${token}` })).statusCode).toBe(200);
     }
-    const openapi = (await svc.app.inject({ method: 'GET', url: '/api/v1/openapi.json', headers: adminHeaders })).json() as {
+    const openapi = (
+      await svc.app.inject({ method: 'GET', url: '/api/v1/openapi.json', headers: adminHeaders })
+    ).json() as {
       paths: Record<string, { get?: { parameters?: { name: string }[] } }>;
     };
     expect(openapi.paths['/api/v1/wards']?.get?.parameters?.map((x) => x.name)).toEqual(['q', 'districtCode']);
@@ -186,7 +207,9 @@ describe('GET /api/v1/wards', () => {
 
 describe('npm run wards:import -- <province>', () => {
   it("loads another province's wards, and the running service finds them at once", async () => {
-    expect((await svc.app.inject({ method: 'GET', url: '/api/v1/wards?q=hoa%20luu', headers: adminHeaders })).json()).toEqual([]);
+    expect(
+      (await svc.app.inject({ method: 'GET', url: '/api/v1/wards?q=hoa%20luu', headers: adminHeaders })).json(),
+    ).toEqual([]);
     if (testBackend === 'postgres') {
       // The script itself, as an operator runs it, on this test's database while the service keeps running.
       const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/import-wards.ts', '93'], {
@@ -201,8 +224,12 @@ describe('npm run wards:import -- <province>', () => {
       // An in-memory PGlite cannot be reached from another process: the same load the script runs.
       expect(await loadProvince(svc.db.db, '93', { update: true })).toMatchObject({ districts: 8 });
     }
-    const found = (await svc.app.inject({ method: 'GET', url: '/api/v1/wards?q=hoa%20luu', headers: adminHeaders })).json();
-    expect(found).toEqual([{ code: '31336', name: 'Xã Hoả Lựu', districtCode: '930', districtName: 'Thành phố Vị Thanh' }]);
+    const found = (
+      await svc.app.inject({ method: 'GET', url: '/api/v1/wards?q=hoa%20luu', headers: adminHeaders })
+    ).json();
+    expect(found).toEqual([
+      { code: '31336', name: 'Xã Hoả Lựu', districtCode: '930', districtName: 'Thành phố Vị Thanh' },
+    ]);
 
     // In chat too: a Vị Thanh resident picks their ward by its district.
     const p = await upToWard();
