@@ -1,26 +1,36 @@
-// Imports wards from a CSV file (code,name,district,province; header optional) into the database at
-// DATABASE_URL (or the PGlite database in DATA_DIR). Re-importing updates wards by code.
-// Usage: npx tsx scripts/import-wards.ts wards.csv
-import { readFileSync } from 'node:fs';
+// Loads provinces' districts and wards (GSO codes, scripts/data/vn-admin-units.tsv) into the database at
+// DATABASE_URL (or the PGlite database in DATA_DIR). The home province (Can Tho, 92) is loaded at every start;
+// this adds others. Re-importing rewrites names by code. A running service sees the new wards at once.
+// Usage: npm run wards:import -- <province code>...   (e.g. 93 = Hậu Giang; `--list` prints the codes)
 import { ConfigError, loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
-import { importWardCsv } from '../src/features/wards/store.js';
+import { adminUnits, provinceByCode } from '../src/features/wards/admin-units.js';
+import { loadProvince } from '../src/features/wards/store.js';
 
-const file = process.argv[2];
-if (!file) {
-  console.error('usage: npx tsx scripts/import-wards.ts <file.csv>   (columns: code,name,district,province)');
+const args = process.argv.slice(2);
+if (args.includes('--list')) {
+  for (const p of adminUnits().provinces) console.log(`${p.code}\t${p.name}`);
+  process.exit(0);
+}
+const codes = args.map((a) => (/^\d$/.test(a) ? `0${a}` : a));
+const unknown = codes.filter((c) => !provinceByCode(c));
+if (codes.length === 0 || unknown.length > 0) {
+  if (unknown.length > 0) console.error(`unknown province code: ${unknown.join(', ')}`);
+  console.error(
+    'usage: npm run wards:import -- <province code>...   (GSO codes, e.g. 92 Cần Thơ, 93 Hậu Giang; --list prints them)',
+  );
   process.exit(2);
 }
 try {
   const config = loadConfig(process.env);
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await runMigrations(database, config.databaseUrl);
-  const result = await importWardCsv(database.db, readFileSync(file, 'utf8'));
+  for (const code of codes) {
+    const r = await loadProvince(database.db, code, { update: true });
+    console.log(`${r.province} (${code}): ${r.districts} districts, ${r.wards} wards imported (${database.label})`);
+  }
   await database.close();
-  for (const e of result.errors) console.error(`line ${e.line}: ${e.message}`);
-  console.log(`${result.imported} wards imported, ${result.errors.length} lines refused (${database.label})`);
-  process.exit(result.errors.length > 0 ? 1 : 0);
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);

@@ -16,6 +16,7 @@ import { migrationsApplied, runMigrations } from './db/migrate.js';
 import { channelModules } from './channels/index.js';
 import { featureModules as defaultFeatureModules } from './features/index.js';
 import { apiTokenResolver } from './features/officials/api-tokens.js';
+import { seedHomeWards } from './features/wards/store.js';
 import { buildApp, type AppDeps, type RouteModule } from './http/app.js';
 import { bootstrapResolver, requireRole, type TokenResolver } from './http/auth.js';
 import { OutboxDispatcher } from './outbox/dispatcher.js';
@@ -30,6 +31,8 @@ export interface ServiceOptions {
   workers?: boolean;
   /** skip migrations (tests that migrate themselves) */
   migrate?: boolean;
+  /** load the home province's wards after the migrations (default: when migrating; tests on a migrated database) */
+  seedWards?: boolean;
   /** replace the feature list (tests of the core with a toy feature), or build it from the dependencies */
   features?: FeatureModule<AppDeps>[] | ((deps: AppDeps) => FeatureModule<AppDeps>[]);
 }
@@ -152,6 +155,8 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     await connectWithRetry(database, log, clock, abort.signal);
     unlessStopped();
     if (opts.migrate !== false) await runMigrations(database, config.databaseUrl);
+    unlessStopped();
+    if (opts.seedWards ?? opts.migrate !== false) await seedHomeWards(database.db);
     unlessStopped();
     await secrets.load(database.db, config, log);
     unlessStopped();

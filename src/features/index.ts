@@ -7,11 +7,13 @@ import { startDeclaration } from './declaration/start.js';
 import { exposureModule } from './exposure/index.js';
 import { familyModule } from './family/index.js';
 import { officialsModule } from './officials/index.js';
+import { ACCESS } from './officials/roles.js';
 import { passModule, type VerifyPageExtension } from './pass/index.js';
 import { privacyModule } from './privacy/index.js';
 import { retentionModule } from './retention/index.js';
 import { statsModule } from './stats/index.js';
 import { venuesModule } from './venues/index.js';
+import { wardsModule } from './wards/index.js';
 
 export interface FeatureOptions {
   /** panels added after the built-in ones on the pass verify page (tests) */
@@ -37,5 +39,6 @@ export function featureModules(deps: AppDeps, opts: FeatureOptions = {}): Featur
     officialsModule,
     broadcastModule(deps),
     statsModule,
+    wardsModule(ACCESS.wards),
   ];
 }

@@ -59,8 +59,8 @@ describe('a broadcast delivered through the outbox', () => {
     const tg = new FlakySender();
     const web = tg.progress;
     svc.deps.channels.set('telegram', tg);
-    await seedAccounts(svc.db.db, { n: 2000, prefix: 'u', wardCode: '31117' });
-    await seedAccounts(svc.db.db, { n: 30, prefix: 'gone', wardCode: '31117', unreachable: true });
+    await seedAccounts(svc.db.db, { n: 2000, prefix: 'u', wardCode: '31120' });
+    await seedAccounts(svc.db.db, { n: 30, prefix: 'gone', wardCode: '31120', unreachable: true });
     const [official] = await seedAccounts(svc.db.db, { n: 1, prefix: 'official', consented: false });
     const b = await createBroadcast(
       svc.db.db,

@@ -20,14 +20,14 @@ beforeAll(async () => {
   for (const name of ['telegram', 'zalo']) svc.deps.channels.set(name, new RecordingSender(name));
   const db = svc.db.db;
   await seedWards(db);
-  ids.anHoa = await seedAccounts(db, { n: 700, prefix: 'ah', wardCode: '31117' });
-  ids.xuanKhanh = await seedAccounts(db, { n: 500, prefix: 'xk', wardCode: '31120', channel: 'zalo' });
+  ids.anHoa = await seedAccounts(db, { n: 700, prefix: 'ah', wardCode: '31120' });
+  ids.xuanKhanh = await seedAccounts(db, { n: 500, prefix: 'xk', wardCode: '31144', channel: 'zalo' });
   ids.noWard = await seedAccounts(db, { n: 300, prefix: 'nw', locale: 'en' });
-  ids.unreachable = await seedAccounts(db, { n: 40, prefix: 'ur', wardCode: '31117', unreachable: true });
-  ids.noConsent = await seedAccounts(db, { n: 60, prefix: 'nc', wardCode: '31117', consented: false });
+  ids.unreachable = await seedAccounts(db, { n: 40, prefix: 'ur', wardCode: '31120', unreachable: true });
+  ids.noConsent = await seedAccounts(db, { n: 60, prefix: 'nc', wardCode: '31120', consented: false });
   // A family member in another ward must not pull the account into that ward's audience.
   await db.execute(sql`insert into persons (owner_account_id, is_self, full_name, birth_year, gender, ward_code)
-    values (${ids.noWard[0]!}, false, 'Trần Thị B', 2015, 'female', '31120')`);
+    values (${ids.noWard[0]!}, false, 'Trần Thị B', 2015, 'female', '31144')`);
 });
 afterAll(() => svc.close());
 
@@ -84,13 +84,13 @@ describe('broadcast queuing', () => {
   });
 
   it('ward targeting goes by the account holder’s own ward', async () => {
-    const res = await post({ text: 'Phong tỏa tạm thời khu vực chợ An Hòa.', audience: { wardCodes: ['31117'] } });
+    const res = await post({ text: 'Phong tỏa tạm thời khu vực chợ An Hòa.', audience: { wardCodes: ['31120'] } });
     const { id } = res.json() as { id: string };
     await queueDueBroadcasts(deps());
     const rows = await broadcastRows(svc.db.db, id);
     expect(new Set(rows.map((r) => r.accountId))).toEqual(new Set([...ids.anHoa, ...ids.unreachable]));
 
-    const two = (await post({ text: 'Hai phường', audience: { wardCodes: ['31117', '31120'] } })).json() as { id: string };
+    const two = (await post({ text: 'Hai phường', audience: { wardCodes: ['31120', '31144'] } })).json() as { id: string };
     await queueDueBroadcasts(deps());
     // the family member in 31120 does not bring noWard[0] in
     expect((await broadcastRows(svc.db.db, two.id)).map((r) => r.accountId)).not.toContain(ids.noWard[0]);
@@ -100,16 +100,16 @@ describe('broadcast queuing', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('UNKNOWN_WARD');
     expect((await post({ text: 'x', audience: {} })).statusCode).toBe(400);
-    expect((await post({ text: 'x', audience: { all: true, wardCodes: ['31117'] } })).statusCode).toBe(400);
+    expect((await post({ text: 'x', audience: { all: true, wardCodes: ['31120'] } })).statusCode).toBe(400);
     expect((await post({ text: '', audience: { all: true } })).statusCode).toBe(400);
   });
 
   it('checks the length against each channel that has recipients', async () => {
     const long = 'a'.repeat(2100);
     // An Hòa is all Telegram: 2,100 characters fit.
-    expect((await post({ text: long, audience: { wardCodes: ['31117'] } })).statusCode).toBe(201);
+    expect((await post({ text: long, audience: { wardCodes: ['31120'] } })).statusCode).toBe(201);
     // Xuân Khánh is on Zalo (2,000).
-    const res = await post({ text: long, audience: { wardCodes: ['31120'] } });
+    const res = await post({ text: long, audience: { wardCodes: ['31144'] } });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('BROADCAST_TOO_LONG');
     await svc.db.db.update(broadcasts).set({ status: 'cancelled' }).where(eq(broadcasts.status, 'queuing'));
@@ -117,7 +117,7 @@ describe('broadcast queuing', () => {
 
   it('a scheduled broadcast starts on time, not before', async () => {
     const at = new Date(clock.now().getTime() + 2 * 3_600_000);
-    const res = await post({ text: 'Nhắc lịch xét nghiệm', audience: { wardCodes: ['31120'] }, scheduledAt: at.toISOString() });
+    const res = await post({ text: 'Nhắc lịch xét nghiệm', audience: { wardCodes: ['31144'] }, scheduledAt: at.toISOString() });
     const { id } = res.json() as { id: string };
     expect((await status(id)).status).toBe('scheduled');
     clock.advanceMinutes(119);
@@ -167,7 +167,7 @@ describe('progress and the final report', () => {
     const [official] = await seedAccounts(svc.db.db, { n: 1, prefix: 'official', consented: false });
     const b = await createBroadcast(
       svc.db.db,
-      { text: 'Thông báo thử', audience: { wardCodes: ['31120'] }, actor: `account:${official}`, progressAccountId: official },
+      { text: 'Thông báo thử', audience: { wardCodes: ['31144'] }, actor: `account:${official}`, progressAccountId: official },
       clock.now(),
     );
     await queueDueBroadcasts(deps());
@@ -226,7 +226,7 @@ describe('progress and the final report', () => {
     const [official] = await seedAccounts(svc.db.db, { n: 1, prefix: 'zofficial', channel: 'zalo', consented: false });
     const b = await createBroadcast(
       svc.db.db,
-      { text: 'Thông báo qua Zalo', audience: { wardCodes: ['31117'] }, actor: `account:${official}`, progressAccountId: official },
+      { text: 'Thông báo qua Zalo', audience: { wardCodes: ['31120'] }, actor: `account:${official}`, progressAccountId: official },
       clock.now(),
     );
     await queueDueBroadcasts(deps());

@@ -4,18 +4,17 @@ import { zaloCapabilities } from '../../src/channels/zalo/outbound-render.js';
 import { TELEGRAM_CAPABILITIES } from '../../src/channels/telegram/sender.js';
 import type { ChannelName, Inbound, Outbound } from '../../src/core/messages.js';
 import { queryRows, type DbOrTx } from '../../src/db/client.js';
-import { wards } from '../../src/db/schema/index.js';
+import { seedHomeWards } from '../../src/features/wards/store.js';
 import type { TestService } from '../helpers/service.js';
 
-export const WARDS = [
-  { code: '31117', name: 'Phường An Hòa', district: 'Ninh Kiều', province: 'Cần Thơ', searchName: 'phuong an hoa' },
-  { code: '31120', name: 'Phường Xuân Khánh', district: 'Ninh Kiều', province: 'Cần Thơ', searchName: 'phuong xuan khanh' },
-  { code: '31150', name: 'Phường An Bình', district: 'Ninh Kiều', province: 'Cần Thơ', searchName: 'phuong an binh' },
-  { code: '31300', name: 'Phường An Bình', district: 'Bình Thủy', province: 'Cần Thơ', searchName: 'phuong an binh' },
-];
 
+/**
+ * Can Tho's shipped ward list, as every start loads it (a no-op on a service's database). The tests use real
+ * codes: 31120 Phường An Hòa, 31144 Phường Xuân Khánh, 31231 Thị trấn Thanh An and 31240 Xã Thạnh An (two
+ * wards whose names fold alike).
+ */
 export async function seedWards(db: DbOrTx): Promise<void> {
-  await db.insert(wards).values(WARDS).onConflictDoNothing();
+  await seedHomeWards(db);
 }
 
 /**

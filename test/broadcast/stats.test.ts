@@ -16,8 +16,8 @@ beforeAll(async () => {
   svc = await startTestService();
   const db = svc.db.db;
   await seedWards(db);
-  const [a1, a2, a3] = await seedAccounts(db, { n: 3, prefix: 'p', wardCode: '31117' });
-  const [b1] = await seedAccounts(db, { n: 1, prefix: 'q', wardCode: '31120' });
+  const [a1, a2, a3] = await seedAccounts(db, { n: 3, prefix: 'p', wardCode: '31120' });
+  const [b1] = await seedAccounts(db, { n: 1, prefix: 'q', wardCode: '31144' });
   const [c1] = await seedAccounts(db, { n: 1, prefix: 'r', wardCode: null });
   const pid = async (acc: string) => (await queryRows<{ id: string }>(db, sql`select id from persons where owner_account_id = ${acc}`))[0]!.id;
   const decl = (p: string, when: string, symptoms: string[]) =>
@@ -72,14 +72,14 @@ describe('statistics', () => {
       alerts: { sent: 2, acknowledged: 1 },
     });
     expect(today.symptomaticByWard).toEqual([
-      { wardCode: '31117', wardName: 'Phường An Hòa', count: 1 },
-      { wardCode: '31120', wardName: 'Phường Xuân Khánh', count: 1 },
+      { wardCode: '31120', wardName: 'Phường An Hòa', count: 1 },
+      { wardCode: '31144', wardName: 'Phường Xuân Khánh', count: 1 },
     ]);
     const week = await computeStats(svc.db.db, vnDayStart(now, 6), now);
     expect(week).toMatchObject({ declarations: 7, symptomatic: 5, checkins: 4, venues: { total: 2, active: 2, new: 1 }, alerts: { sent: 3, acknowledged: 2 } });
     expect(week.symptomaticByWard).toEqual([
-      { wardCode: '31117', wardName: 'Phường An Hòa', count: 3 },
-      { wardCode: '31120', wardName: 'Phường Xuân Khánh', count: 1 },
+      { wardCode: '31120', wardName: 'Phường An Hòa', count: 3 },
+      { wardCode: '31144', wardName: 'Phường Xuân Khánh', count: 1 },
       { wardCode: null, wardName: null, count: 1 },
     ]);
     expect(week.daily.map((d) => `${d.date}:${d.declarations}/${d.symptomatic}/${d.checkins}`)).toEqual([

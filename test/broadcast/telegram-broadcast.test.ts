@@ -122,14 +122,14 @@ describe('ward targeting and a scheduled start, through the API', () => {
   it('starts at scheduledAt by the clock and reaches only the chosen ward', async () => {
     tg.reset();
     tg.setRateLimit(FAKE_LIMIT);
-    await seedAccounts(svc.db.db, { n: 30, prefix: '880', wardCode: '31117' });
-    await seedAccounts(svc.db.db, { n: 30, prefix: '881', wardCode: '31120' });
+    await seedAccounts(svc.db.db, { n: 30, prefix: '880', wardCode: '31120' });
+    await seedAccounts(svc.db.db, { n: 30, prefix: '881', wardCode: '31144' });
     const at = new Date(clock.now().getTime() + 2 * 3_600_000);
     const res = await svc.app.inject({
       method: 'POST',
       url: '/api/v1/broadcasts',
       headers: adminHeaders,
-      payload: { text: 'Phường An Hòa: xét nghiệm toàn dân lúc 14 giờ.', audience: { wardCodes: ['31117'] }, scheduledAt: at.toISOString() },
+      payload: { text: 'Phường An Hòa: xét nghiệm toàn dân lúc 14 giờ.', audience: { wardCodes: ['31120'] }, scheduledAt: at.toISOString() },
     });
     expect(res.statusCode).toBe(201);
     const { id } = res.json() as { id: string };
@@ -174,7 +174,7 @@ describe('format "html" through the API', () => {
       method: 'POST',
       url: '/api/v1/broadcasts',
       headers: adminHeaders,
-      payload: { text: '<b>Tiêm</b> <a href="https://x.vn/?a=1&amp;b=2">đây</a> <span class="tg-spoiler">s</span> &lt;3', format: 'html', audience: { wardCodes: ['31117'] }, scheduledAt: new Date(clock.now().getTime() + 30 * 86_400_000).toISOString() },
+      payload: { text: '<b>Tiêm</b> <a href="https://x.vn/?a=1&amp;b=2">đây</a> <span class="tg-spoiler">s</span> &lt;3', format: 'html', audience: { wardCodes: ['31120'] }, scheduledAt: new Date(clock.now().getTime() + 30 * 86_400_000).toISOString() },
     });
     expect(ok.statusCode, ok.body).toBe(201);
     expect((await svc.app.inject({ method: 'POST', url: `/api/v1/broadcasts/${ok.json().id}/cancel`, headers: adminHeaders })).statusCode).toBeLessThan(300);

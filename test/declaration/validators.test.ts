@@ -10,7 +10,7 @@ import {
   parseSymptoms,
   parseYesNo,
 } from '../../src/features/health-form/validators.js';
-import { parseWardCsv, wardSearchName } from '../../src/features/wards/store.js';
+import { districtSearchName, wardSearchName } from '../../src/features/wards/store.js';
 import { decryptNationalId, encryptNationalId } from '../../src/features/people/national-id.js';
 import { randomBytes } from 'node:crypto';
 import { displayPhone } from '../../src/core/answer-parsing.js';
@@ -137,12 +137,11 @@ describe('folding and wards', () => {
     expect(wardSearchName('Phường Cái Khế')).toBe('cai khe');
     expect(wardSearchName('Xã Mỹ Khánh')).toBe('my khanh');
   });
-  it('parses a ward CSV with header, quotes and per-line errors', () => {
-    const { rows, errors } = parseWardCsv(
-      'code,name,district,province\n31117,Phường Cái Khế,Quận Ninh Kiều,Thành phố Cần Thơ\n"31120","Phường An Hòa","Quận Ninh Kiều","Thành phố Cần Thơ"\n31123,only two\n\n',
-    );
-    expect(rows.map((r) => r.code)).toEqual(['31117', '31120']);
-    expect(errors).toEqual([{ line: 4, message: expect.stringContaining('4 non-empty fields') }]);
+  it('district search names drop the district prefix', () => {
+    expect(districtSearchName('Quận Ninh Kiều')).toBe('ninh kieu');
+    expect(districtSearchName('Huyện Cờ Đỏ')).toBe('co do');
+    expect(districtSearchName('Thành phố Vị Thanh')).toBe('vi thanh');
+    expect(districtSearchName('Thị xã Long Mỹ')).toBe('long my');
   });
 });
 

@@ -57,6 +57,8 @@ export async function startTestService(
     logger: opts.logger ?? testLogger(),
     workers: opts.workers ?? false,
     migrate: false,
+    // As every start does: a fresh install has the home province's wards.
+    seedWards: true,
     features: opts.features,
   });
   await service.ready;

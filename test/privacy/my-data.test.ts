@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { accounts, auditLog, cases, contacts, declarations, exposureWindows, persons, venues, visits, wards } from '../../src/db/schema/index.js';
+import { accounts, auditLog, cases, contacts, declarations, exposureWindows, persons, venues, visits } from '../../src/db/schema/index.js';
 import { recordCase } from '../../src/features/exposure/record.js';
 import { grantRole } from '../../src/features/officials/roles.js';
 import { auditPseudonym } from '../../src/features/privacy/audit-pseudonyms.js';
@@ -44,7 +44,6 @@ async function resident(externalId: string, locale: 'vi' | 'en') {
 
 beforeAll(async () => {
   svc = await startTestService({ clock: new ManualClock(NOW) });
-  await svc.db.db.insert(wards).values({ code: '31117', name: 'Phường Cái Khế', district: 'Ninh Kiều', province: 'Cần Thơ', searchName: 'phuong cai khe' });
 });
 afterAll(() => svc?.close());
 

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accounts, declarations, persons } from '../../src/db/schema/index.js';
-import { importWardCsv } from '../../src/features/wards/store.js';
 import { startFakeTelegram, TelegramPerson, tgUser, type FakeTelegram, type UploadedFile } from '../helpers/fake-telegram.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
@@ -19,7 +17,6 @@ beforeAll(async () => {
   svc = await startTestService({
     env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_MODE: 'webhook' },
   });
-  await importWardCsv(svc.db.db, readFileSync(new URL('../../scripts/can-tho-wards.csv', import.meta.url), 'utf8'));
 });
 afterAll(async () => {
   await svc?.close();

@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { accounts, contacts, outbox, persons, type Person } from '../../src/db/schema/index.js';
 import { createVenue } from '../../src/features/venues/store.js';
-import { importWardCsv } from '../../src/features/wards/store.js';
 import type { OutboxDispatcher } from '../../src/outbox/dispatcher.js';
 import { startFakeTelegram, TelegramPerson, tgUser, type FakeTelegram, type RecordedCall } from '../helpers/fake-telegram.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
@@ -65,7 +63,6 @@ beforeAll(async () => {
     env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_MODE: 'webhook', HOTLINE },
   });
   dispatcher = svc.outbox;
-  await importWardCsv(svc.db.db, readFileSync(new URL('../../scripts/can-tho-wards.csv', import.meta.url), 'utf8'));
   cafe = await createVenue(svc.db.db, { name: 'Cà phê Hạnh Phúc', kind: 'restaurant' });
 
   await declare('case', 7101, { name: 'Trần Văn Ca', phone: '84912345678', locale: 'vi' });

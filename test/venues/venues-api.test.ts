@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { auditLog, visits, wards } from '../../src/db/schema/index.js';
+import { auditLog, visits } from '../../src/db/schema/index.js';
 import { recordCheckins } from '../../src/features/checkin/store.js';
 import { CODE_ALPHABET } from '../../src/features/venues/codes.js';
 import { parseCsv } from '../../src/features/venues/csv-import.js';
@@ -16,10 +16,6 @@ const clock = new ManualClock('2021-08-01T08:00:00+07:00');
 
 beforeAll(async () => {
   svc = await startTestService({ clock });
-  await svc.db.db.insert(wards).values([
-    { code: '31117', name: 'Phường Tân An', district: 'Ninh Kiều', province: 'Cần Thơ', searchName: 'tan an' },
-    { code: '31120', name: 'Phường An Khánh', district: 'Ninh Kiều', province: 'Cần Thơ', searchName: 'an khanh' },
-  ]);
   svc.deps.tokenResolvers.push(async (t) => (t === 'comms-token-0123456789' ? { id: 'comms-1', roles: ['comms'] } : undefined));
 });
 afterAll(() => svc.close());

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { chromium, type Browser } from 'playwright-core';
@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accounts } from '../../src/db/schema/index.js';
 import { createStaffLoginLink } from '../../src/features/checkin/staff-scan.js';
 import { createVenue } from '../../src/features/venues/store.js';
-import { importWardCsv } from '../../src/features/wards/store.js';
 import { answerHealthQuestions, type OfferedButton } from '../helpers/declaration-form.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { startTestService, type TestService } from '../helpers/service.js';
@@ -37,7 +36,6 @@ describe.runIf(run)('web chat in headless Chromium', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     svc = await startTestService({ env: { PUBLIC_URL: base } });
-    await importWardCsv(svc.db.db, readFileSync(new URL('../../scripts/can-tho-wards.csv', import.meta.url), 'utf8'));
     await svc.app.listen({ port, host: '127.0.0.1' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,

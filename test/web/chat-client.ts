@@ -82,18 +82,22 @@ export interface WebResident {
   phone: string;
   birthYear?: number;
   locale?: 'vi' | 'en';
+  /** what is typed at the ward question and the ward button then pressed (default: cai khe → Phường Cái Khế) */
+  ward?: { typed: string; pick: string };
 }
 
 /**
- * Answers a first declaration the way a resident types it (no ward list imported, so the street carries the
- * address), from the first question to the confirmed summary. Typed answers work in either language; the
+ * Answers a first declaration the way a resident types it (the ward from Can Tho's shipped list, then the
+ * street), from the first question to the confirmed summary. Typed answers work in either language; the
  * summary is confirmed with its button. Returns the replies to the confirmation.
  */
 export async function answerFirstDeclaration(c: WebChatClient, r: WebResident): Promise<WebReply[]> {
   if (!/Họ và tên|full name/i.test(c.transcript())) throw new Error(`not at the name question:\n${c.transcript()}`);
   const no = r.locale === 'en' ? 'no' : 'không';
-  const profile = [r.name, String(r.birthYear ?? 1985), r.locale === 'en' ? 'female' : 'nam', r.phone, 'skip', '12 Trần Văn Khéo'];
-  for (const answer of profile) await c.say(answer);
+  const ward = r.ward ?? { typed: 'cai khe', pick: 'Phường Cái Khế' };
+  for (const answer of [r.name, String(r.birthYear ?? 1985), r.locale === 'en' ? 'female' : 'nam', r.phone, 'skip', ward.typed]) await c.say(answer);
+  await c.tap(ward.pick);
+  await c.say('12 Trần Văn Khéo');
   await answerAsAsked(c.form(), { typed: true, no });
   await c.say('skip'); // vaccine doses
   return confirmSummary(c, r.locale);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
@@ -20,7 +19,6 @@ import {
   webInbox,
 } from '../../src/db/schema/index.js';
 import { decryptNationalId } from '../../src/features/people/national-id.js';
-import { importWardCsv } from '../../src/features/wards/store.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { PNG } from 'pngjs';
 import { decodeQrPng } from '../helpers/qr.js';
@@ -30,7 +28,6 @@ import { answerHealthQuestions } from '../helpers/declaration-form.js';
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
-  await importWardCsv(svc.db.db, readFileSync(new URL('../../scripts/can-tho-wards.csv', import.meta.url), 'utf8'));
 });
 afterAll(() => svc?.close());
 

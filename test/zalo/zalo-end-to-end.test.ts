@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { accounts, dialogStates, outbox, persons, visits } from '../../src/db/schema/index.js';
-import { importWardCsv } from '../../src/features/wards/store.js';
 import { seedVenue } from '../exposure/fixtures.js';
 import { FakeZalo, postZaloEvent, zaloEvents } from '../helpers/fake-zalo.js';
 import { answerHealthQuestions, type FormDriver } from '../helpers/declaration-form.js';
@@ -19,7 +17,6 @@ beforeAll(async () => {
   fake = await new FakeZalo().start();
   clock = new ManualClock('2021-08-05T12:00:00+07:00');
   svc = await startTestService({ env: fake.env(), clock, workers: true });
-  await importWardCsv(svc.db.db, readFileSync(new URL('../../scripts/can-tho-wards.csv', import.meta.url), 'utf8'));
 });
 afterAll(async () => {
   await svc?.close();

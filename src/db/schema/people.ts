@@ -12,18 +12,38 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
-/** Wards the city imports (code,name,district,province). */
+/**
+ * Districts (quận, huyện, thị xã, thành phố thuộc tỉnh) with their General Statistics Office codes, loaded with
+ * their wards from scripts/data/vn-admin-units.tsv (src/features/wards).
+ */
+export const districts = pgTable(
+  'districts',
+  {
+    code: text('code').primaryKey(),
+    name: text('name').notNull(),
+    provinceCode: text('province_code').notNull(),
+    province: text('province').notNull(),
+    /** name without diacritics and without "quận"/"huyện", lower case, for matching what people type */
+    searchName: text('search_name').notNull(),
+  },
+  (t) => [index('districts_search_idx').on(t.searchName)],
+);
+
+/** Wards (phường, xã, thị trấn): the home province's are loaded at start, others by `npm run wards:import`. */
 export const wards = pgTable(
   'wards',
   {
     code: text('code').primaryKey(),
     name: text('name').notNull(),
+    /** the district's and the province's names, as shown next to the ward */
     district: text('district').notNull(),
     province: text('province').notNull(),
+    /** null only for wards imported before districts existed */
+    districtCode: text('district_code').references(() => districts.code),
     /** name without diacritics, lower case, for matching what people type */
     searchName: text('search_name').notNull(),
   },
-  (t) => [index('wards_search_idx').on(t.searchName)],
+  (t) => [index('wards_search_idx').on(t.searchName), index('wards_district_idx').on(t.districtCode)],
 );
 
 /**
@@ -70,6 +90,8 @@ export const persons = pgTable(
     idNumberLast4: text('id_number_last4'),
     idKind: text('id_kind'), // 'cmnd' | 'cccd' | 'passport'
     wardCode: text('ward_code').references(() => wards.code),
+    /** GSO province code of someone living outside the city (their ward is then null) */
+    provinceCode: text('province_code'),
     street: text('street'),
     vaccineDoses: smallint('vaccine_doses'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -128,6 +150,7 @@ export type Account = typeof accounts.$inferSelect;
 export type Person = typeof persons.$inferSelect;
 export type Declaration = typeof declarations.$inferSelect;
 export type Ward = typeof wards.$inferSelect;
+export type District = typeof districts.$inferSelect;
 
 /**
  * Messages the service originates for web chat accounts (alerts, announcements): the web page has no push

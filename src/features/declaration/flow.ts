@@ -5,10 +5,12 @@ import type { Button } from '../../core/messages.js';
 import { passMessage } from '../pass/pass-message.js';
 import { encryptNationalId } from '../people/national-id.js';
 import { addDeclaration, savePerson, type HealthInput, type ProfileInput } from '../people/store.js';
-import { searchWards, wardByCode, wardCount, WARD_CHOICES } from '../wards/store.js';
+import { HOME_PROVINCE_CODE, matchProvinces, provinceByCode } from '../wards/admin-units.js';
+import { findWards, wardByCode, wardLabel, WARD_CHOICES } from '../wards/store.js';
 import {
   formatAnswer,
   HEALTH_QUESTIONS,
+  otherProvinceLabel,
   PROFILE_QUESTIONS,
   QUESTIONS,
   SHOWN_ORDER,
@@ -35,13 +37,17 @@ export type DeclarationData = Answers & {
   editing?: boolean;
   /** last 4 digits and kind of the stored ID (shown in the summary when unchanged) */
   storedId?: { last4: string; kind: string } | null;
+  /** how the ward answer is shown: "Phường Cái Khế, Quận Ninh Kiều", or the province of someone outside the city */
   wardName?: string | null;
   wardChoices?: string[];
+  /** GSO code of the province of someone living outside the city (their ward is then null) */
+  provinceCode?: string | null;
+  provinceChoices?: string[];
 };
 
 /** The steps a question takes: its key, a ward's search and pick, a yes/no's follow-up. */
 type StepsOf<Q> = Q extends { kind: 'ward' }
-  ? 'ward_query' | 'ward_pick'
+  ? 'ward_query' | 'ward_pick' | 'ward_province'
   : Q extends { key: infer K extends string; followUp: { key: infer F extends string } }
     ? K | F
     : Q extends { key: infer K extends string }
@@ -283,30 +289,47 @@ function nationalIdStep(q: QuestionRow): DeclarationStepDef {
   };
 }
 
-function wardSteps(q: QuestionRow): Record<'ward_query' | 'ward_pick', DeclarationStepDef> {
+/** "tỉnh/thành khác", "tinh khac", "ngoai can tho", "other province": the resident lives outside the city. */
+const isOtherProvince = (text: string) =>
+  /^(tinh ?\/? ?thanh( pho)?|tinh|thanh pho|tp) khac$|^ngoai can tho$|^khac$|^other( province)?$/.test(fold(text));
+
+function wardSteps(q: QuestionRow): Record<'ward_query' | 'ward_pick' | 'ward_province', DeclarationStepDef> {
   const WARD = `${q.payload!}.`;
+  const PROVINCE = `${WARD}p.`;
+  const otherButton = (ctx: Ctx): Button => ({
+    label: ctx.t(tk('btn_other_province')),
+    payload: D.data(`${WARD}other`),
+  });
+  const isOtherButton = (input: StepInput) => input.kind === 'button' && input.payload === D.data(`${WARD}other`);
   async function offerWards(ctx: Ctx, text: string): Promise<void> {
-    const found = await searchWards(ctx.tx, text);
-    if (found.length === 0) {
+    if (isOtherProvince(text)) return ctx.goto('ward_province');
+    const found = await findWards(ctx.tx, text);
+    if (found.wards.length === 0) {
       ctx.reply({ text: ctx.t(tk('err_ward_none')) });
       return ctx.goto('ward_query');
     }
-    if (found.length > WARD_CHOICES) ctx.reply({ text: ctx.t(tk('ward_many'), { count: WARD_CHOICES }) });
-    ctx.data.wardChoices = found.slice(0, WARD_CHOICES).map((w) => w.code);
+    if (found.more) ctx.reply({ text: ctx.t(tk('ward_many'), { count: found.wards.length }) });
+    ctx.data.wardChoices = found.wards.map((w) => w.code);
     return ctx.goto('ward_pick');
+  }
+  function chooseProvince(ctx: Ctx, code: string): Promise<void> {
+    const d = ctx.data;
+    // Someone who names the city itself picks a ward after all.
+    if (code === HOME_PROVINCE_CODE) return ctx.goto('ward_query');
+    answers(ctx)[q.column] = null;
+    d.provinceCode = code;
+    d.wardName = otherProvinceLabel(ctx.t, code);
+    delete d.provinceChoices;
+    delete d.wardChoices;
+    return next(ctx, q.key);
   }
   return {
     ward_query: {
       ask: async (ctx) => {
-        if ((await wardCount(ctx.tx)) === 0) {
-          // No ward list imported yet: the street answer carries the whole address.
-          answers(ctx)[q.column] = null;
-          ctx.data.wardName = null;
-          return next(ctx, q.key);
-        }
-        ctx.reply({ text: ctx.t(tk(q.ask), promptParams(ctx)) });
+        ctx.reply({ text: ctx.t(tk(q.ask), promptParams(ctx)), buttons: [[otherButton(ctx)]] });
       },
       handle: async (ctx, input) => {
+        if (isOtherButton(input)) return ctx.goto('ward_province');
         if (input.kind !== 'text') return refuse(ctx, 'err_type_answer');
         return offerWards(ctx, input.text);
       },
@@ -316,14 +339,15 @@ function wardSteps(q: QuestionRow): Record<'ward_query' | 'ward_pick', Declarati
         const buttons: Button[][] = [];
         for (const code of ctx.data.wardChoices ?? []) {
           const w = await wardByCode(ctx.tx, code);
-          if (w) buttons.push([{ label: `${w.name}, ${w.district}`, payload: D.data(WARD + code) }]);
+          if (w) buttons.push([{ label: wardLabel(w), payload: D.data(WARD + code) }]);
         }
-        buttons.push([{ label: ctx.t(tk('btn_search_again')), payload: D.data(`${WARD}again`) }]);
+        buttons.push([{ label: ctx.t(tk('btn_search_again')), payload: D.data(`${WARD}again`) }, otherButton(ctx)]);
         ctx.reply({ text: ctx.t(tk(`${q.ask}_pick`)), buttons });
       },
       handle: async (ctx, input) => {
         const d = ctx.data;
         if (input.kind === 'text') return offerWards(ctx, input.text);
+        if (isOtherButton(input)) return ctx.goto('ward_province');
         const rest = input.kind === 'button' ? D.rest(input.payload) : undefined;
         if (!rest?.startsWith(WARD)) return refuse(ctx, 'err_pick_ward');
         const code = rest.slice(WARD.length);
@@ -331,9 +355,46 @@ function wardSteps(q: QuestionRow): Record<'ward_query' | 'ward_pick', Declarati
         const w = (d.wardChoices ?? []).includes(code) ? await wardByCode(ctx.tx, code) : undefined;
         if (!w) return refuse(ctx, 'err_pick_ward');
         answers(ctx)[q.column] = w.code;
-        d.wardName = `${w.name}, ${w.district}`;
+        d.wardName = wardLabel(w);
+        d.provinceCode = null;
         delete d.wardChoices;
         return next(ctx, q.key);
+      },
+    },
+    ward_province: {
+      ask: async (ctx) => {
+        const choices = (ctx.data.provinceChoices ?? []).flatMap((c) => {
+          const p = provinceByCode(c);
+          return p ? [[{ label: p.name, payload: D.data(PROVINCE + p.code) }]] : [];
+        });
+        const back = [{ label: ctx.t(tk('btn_back_to_wards')), payload: D.data(`${WARD}again`) }];
+        ctx.reply({
+          text: ctx.t(tk(choices.length > 0 ? 'ask_province_pick' : 'ask_province'), promptParams(ctx)),
+          buttons: [...choices, back],
+        });
+      },
+      handle: async (ctx, input) => {
+        const d = ctx.data;
+        const rest = input.kind === 'button' ? D.rest(input.payload) : undefined;
+        if (rest === `${WARD}again`) {
+          delete d.provinceChoices;
+          return ctx.goto('ward_query');
+        }
+        if (rest?.startsWith(PROVINCE)) {
+          const code = rest.slice(PROVINCE.length);
+          if (!(d.provinceChoices ?? []).includes(code) || !provinceByCode(code))
+            return refuse(ctx, 'err_province_none');
+          return chooseProvince(ctx, code);
+        }
+        if (input.kind !== 'text') return refuse(ctx, 'err_type_answer');
+        const found = matchProvinces(input.text);
+        if (found.length === 1) return chooseProvince(ctx, found[0]!.code);
+        if (found.length === 0) {
+          delete d.provinceChoices;
+          return refuse(ctx, 'err_province_none');
+        }
+        d.provinceChoices = found.slice(0, WARD_CHOICES).map((p) => p.code);
+        return ctx.repeat();
       },
     },
   };
@@ -455,6 +516,8 @@ function profileInput(d: DeclarationData): ProfileInput {
   const out: Record<string, unknown> = { idNumber: d.idNumber };
   for (const q of PROFILE_QUESTIONS as readonly QuestionRow[]) {
     if (q.kind !== 'national-id') out[q.column] = a[q.column] ?? null;
+    // The ward question's other answer: the province of someone living outside the city.
+    if (q.kind === 'ward') out.provinceCode = a[q.column] ? null : (d.provinceCode ?? null);
   }
   return out as ProfileInput;
 }

@@ -2,9 +2,9 @@ import { inFlow, type DialogContext } from '../../core/dialog.js';
 import type { Person } from '../../db/schema/index.js';
 import { ownedPerson, selfPerson } from '../people/store.js';
 import { askConsent } from '../privacy/consent.js';
-import { wardByCode } from '../wards/store.js';
+import { wardByCode, wardLabel } from '../wards/store.js';
 import { declarationFlow, firstStep, type DeclarationData } from './flow.js';
-import { PROFILE_QUESTIONS, type Answers } from '../health-form/questions.js';
+import { otherProvinceLabel, PROFILE_QUESTIONS, type Answers } from '../health-form/questions.js';
 
 export interface StartDeclarationOptions {
   /** declare for this family member instead of the account holder */
@@ -93,6 +93,7 @@ async function profileData(ctx: DialogContext, p: Person): Promise<Omit<Declarat
     ...(answers as Answers),
     personId: p.id,
     storedId: p.idNumberLast4 && p.idKind ? { last4: p.idNumberLast4, kind: p.idKind } : null,
-    wardName: ward ? `${ward.name}, ${ward.district}` : null,
+    provinceCode: p.provinceCode,
+    wardName: ward ? wardLabel(ward) : p.provinceCode ? otherProvinceLabel(ctx.t, p.provinceCode) : null,
   };
 }

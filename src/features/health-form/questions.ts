@@ -1,4 +1,6 @@
 import { displayPhone, type Parsed } from '../../core/answer-parsing.js';
+import type { T } from '../../core/i18n.js';
+import { provinceByCode } from '../wards/admin-units.js';
 import { parseBirthYear, parseDoses, parseFreeText, parseGender, parseName, parseSymptoms, SYMPTOMS } from './validators.js';
 
 /**
@@ -173,6 +175,11 @@ export function formatAnswer(
     default:
       return v === undefined || v === null ? empty : String(v);
   }
+}
+
+/** "Tỉnh Hậu Giang (ngoài Cần Thơ)": the ward answer of someone living outside the city (persons.province_code). */
+export function otherProvinceLabel(t: T, provinceCode: string): string {
+  return t('declaration:ward_other_province', { province: provinceByCode(provinceCode)?.name ?? provinceCode });
 }
 
 function optionLabel(q: QuestionRow, value: string, d: (key: string) => string): string {

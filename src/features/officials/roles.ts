@@ -24,6 +24,8 @@ export const ACCESS = {
   broadcasts: ['comms'] as Role[],
   stats: ['health', 'comms'] as Role[],
   cases: ['health'] as Role[],
+  /** the ward list (reference data every official picks from) */
+  wards: ['health', 'comms'] as Role[],
 } as const;
 
 /** The official roles a chat account holds. */

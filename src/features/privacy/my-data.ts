@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gte, inArray } from 'drizzle-orm';
 import type { DialogContext } from '../../core/dialog.js';
 import { formatDateTime, formatTime } from '../../core/i18n.js';
 import { casePersons, cases, contacts, declarations, exposureWindows, persons, venues, visits, wards } from '../../db/schema/index.js';
-import { formatAnswer, HEALTH_QUESTIONS, PROFILE_QUESTIONS } from '../health-form/questions.js';
+import { formatAnswer, HEALTH_QUESTIONS, otherProvinceLabel, PROFILE_QUESTIONS } from '../health-form/questions.js';
 import { retentionPolicy } from '../retention/policy.js';
 
 const DAY = 86_400_000;
@@ -69,7 +69,11 @@ export async function myDataTexts(ctx: DialogContext): Promise<string[]> {
 
   for (const { person: p, wardName } of people) {
     // The profile questions (health-form/questions.ts): the name heads the block, a same-line answer joins the line before.
-    const view: Record<string, unknown> = { ...p, wardName, idNumber: p.idNumberLast4 ? { kind: p.idKind, last4: p.idNumberLast4 } : null };
+    const view: Record<string, unknown> = {
+      ...p,
+      wardName: wardName ?? (p.provinceCode ? otherProvinceLabel(t, p.provinceCode) : null),
+      idNumber: p.idNumberLast4 ? { kind: p.idKind, last4: p.idNumberLast4 } : null,
+    };
     const profile: string[] = [];
     for (const q of PROFILE_QUESTIONS) {
       if (q.myData === 'heading') {

@@ -1,0 +1,7 @@
+import type { FeatureModule } from '../../core/module.js';
+import type { AppDeps } from '../../http/app.js';
+import type { Role } from '../../http/auth.js';
+import { wardsRoutes } from './routes.js';
+
+/** The ward list's HTTP route; `roles` = the official roles that may read it (officials/roles.ts ACCESS.wards). */
+export const wardsModule = (roles: readonly Role[]): FeatureModule<AppDeps> => ({ routes: wardsRoutes(roles) });
