@@ -107,27 +107,41 @@ describe('the 30-minute rule, moving on, leaving, auto checkout (ManualClock)', 
     expect(textOf(again)).toContain('đã check-in tại Quán cà phê Hoa Sứ lúc 09:00 02/08/2021 rồi');
     expect(await visitsOf(r.self.id)).toHaveLength(1);
 
-    // Stepped out and back in within 30 minutes of entering: the same visit continues.
+    // Said «Rời khỏi», came back 5 minutes later: a new visit, and the exit stays in the history.
     clock.advanceMinutes(5);
     expect(textOf(await r.chat.press(`leave:${cafe.id}`))).toContain('rời khỏi Quán cà phê Hoa Sứ lúc 09:15');
     clock.advanceMinutes(5);
     await r.chat.start(`v_${cafe.code}`);
     const back = await r.chat.press('cf:ok');
-    expect(textOf(back)).toContain('lúc 09:00 02/08/2021 rồi');
+    expect(textOf(back)).toContain('Đã check-in tại Quán cà phê Hoa Sứ lúc 09:20');
     let rows = await visitsOf(r.self.id);
-    expect(rows).toHaveLength(1);
-    expect(rows[0]!.exitedAt).toBeNull();
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({ exitReason: 'left', exitedAt: new Date('2021-08-02T09:15:00+07:00') });
+    expect(rows[1]).toMatchObject({ enteredAt: new Date('2021-08-02T09:20:00+07:00'), exitedAt: null });
+    const history = textOf(await r.chat.text('/lichsu'));
+    expect(history).toContain('09:00');
+    expect(history).toContain('09:15');
+    expect(history).toContain('09:20');
 
-    // Left, and came back 40 minutes after entering: a new visit.
+    // Left again, and came back later: another new visit.
     clock.set('2021-08-02T09:35:00+07:00');
     await r.chat.press(`leave:${cafe.id}`);
     clock.set('2021-08-02T09:40:00+07:00');
     await r.chat.start(`v_${cafe.code}`);
     await r.chat.press('cf:ok');
     rows = await visitsOf(r.self.id);
-    expect(rows).toHaveLength(2);
-    expect(rows[0]).toMatchObject({ exitReason: 'left', exitedAt: new Date('2021-08-02T09:35:00+07:00') });
-    expect(rows[1]).toMatchObject({ enteredAt: new Date('2021-08-02T09:40:00+07:00'), exitedAt: null });
+    expect(rows).toHaveLength(3);
+    expect(rows[1]).toMatchObject({ exitReason: 'left', exitedAt: new Date('2021-08-02T09:35:00+07:00') });
+    expect(rows[2]).toMatchObject({ enteredAt: new Date('2021-08-02T09:40:00+07:00'), exitedAt: null });
+  });
+
+  it('a typed code that looks like a code but is none is answered, not met with the menu', async () => {
+    const r = await resident();
+    expect(textOf(await r.chat.text('ZZZZZZ'))).toContain('Không tìm thấy địa điểm có mã ZZZZZZ');
+    expect(textOf(await r.chat.text('wzfe 24'))).toContain('Không tìm thấy địa điểm có mã WZFE24');
+    // …and a real code typed with spaces and in lower case checks in.
+    const spaced = `${cafe.code.slice(0, 2)} ${cafe.code.slice(2, 4)} ${cafe.code.slice(4)}`.toLowerCase();
+    expect(textOf(await r.chat.text(spaced))).toContain('Check-in tại Quán cà phê Hoa Sứ');
   });
 
   it('checking in elsewhere closes the open visit as moved_on', async () => {

@@ -147,12 +147,18 @@ describe('parsing what owners and residents type', () => {
   });
 
   it.each([
-    ['K7QX3M', { code: 'K7QX3M', explicit: false }],
-    ['k7q x3m', { code: 'K7QX3M', explicit: false }],
-    ['CI k7qx3m', { code: 'K7QX3M', explicit: true }],
-    ['ci:K7Q-X3M', { code: 'K7QX3M', explicit: true }],
-    ['CI ABC10O', { code: 'ABC10O', explicit: true }],
-    ['ABC10O', undefined],
+    ['K7QX3M', { code: 'K7QX3M', looksLikeCode: true }],
+    ['k7q x3m', { code: 'K7QX3M', looksLikeCode: true }],
+    ['k 7 q x 3 m', { code: 'K7QX3M', looksLikeCode: true }],
+    ['CI k7qx3m', { code: 'K7QX3M', looksLikeCode: true }],
+    ['ci:K7Q-X3M', { code: 'K7QX3M', looksLikeCode: true }],
+    ['CI ABC10O', { code: 'ABC10O', looksLikeCode: true }],
+    ['ABC10O', { code: 'ABC10O', looksLikeCode: true }],
+    ['ZZZZZZ', { code: 'ZZZZZZ', looksLikeCode: true }],
+    ['wzfe 24', { code: 'WZFE24', looksLikeCode: true }],
+    ['thanks', { code: 'THANKS', looksLikeCode: false }],
+    ['camonn', undefined],
     ['xin chao', undefined],
+    ['hello world', undefined],
   ])('typed code %s', (input, expected) => expect(parseTypedVenueCode(input)).toEqual(expected));
 });

@@ -316,8 +316,8 @@ export function checkinFeature(): Feature {
     async onIdleText(ctx, text) {
       const typed = parseTypedVenueCode(text);
       if (!typed) return false;
-      // A bare 6-letter word that is no venue code (e.g. "THANKS") goes on to the menu; "CI xxx" gets an answer.
-      if (!typed.explicit && !(await venueByCode(ctx.tx, typed.code))) return false;
+      // A plain word that happens to be six code letters ("thanks") goes on to the menu; anything that looks like a code gets an answer.
+      if (!typed.looksLikeCode && !(await venueByCode(ctx.tx, typed.code))) return false;
       await beginCheckin(ctx, typed.code);
       return true;
     },

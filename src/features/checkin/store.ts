@@ -28,7 +28,7 @@ export interface CheckinOutcome {
  * Records that persons entered a venue, applying the rules in one place for chat and staff scans:
  * - inside this venue already (open visit), or entered it less than 30 minutes ago → no new visit
  *   (a visit closed within those 30 minutes is reopened: they stepped out and came back — unless they checked
- *   in somewhere else in between, which makes the return a new visit);
+ *   in somewhere else in between, or ended it themselves with «Rời khỏi», which makes the return a new visit);
  * - inside another venue → that visit ends now with exit_reason 'moved_on';
  * - otherwise a new visit starts now.
  * Each person is locked (advisory, in id order) so a staff scan and the person's own check-in cannot both
@@ -58,6 +58,8 @@ async function checkInOne(tx: DbOrTx, personId: string, input: CheckinInput): Pr
   });
   // Back from another venue: reopening would place the person in two venues at once (an exposure found at
   // either would then blame the wrong span), so the return is a new visit.
+  // They said they left: the exit stays in the history and coming back is a new visit.
+  if (recent?.exitReason === 'left') recent = undefined;
   if (recent && (open || (await tx.query.visits.findFirst({ where: and(eq(visits.personId, personId), gt(visits.enteredAt, recent.enteredAt)) })))) {
     recent = undefined;
   }

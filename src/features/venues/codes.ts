@@ -23,13 +23,18 @@ export function normalizeVenueCode(raw: string): string | undefined {
 }
 
 /**
- * A venue code typed in chat: `ABC234`, `abc 234`, `CI ABC234`, `ci: abc-234`.
- * `explicit` = the person wrote the CI prefix, so an unknown code deserves an answer rather than the menu.
+ * A venue code typed in chat: `ABC234`, `abc 234`, `abc-234`, `a b c 2 3 4`, `CI ABC234`, `ci: abc-234`.
+ * `looksLikeCode` = an unknown code deserves "no venue with this code" rather than the menu: the person wrote
+ * the CI prefix, or the six characters hold a digit or are all capitals (`ZZZZZZ`, `wzfe 24`); a plain word such
+ * as "thanks" is not taken for a code.
  */
-export function parseTypedVenueCode(text: string): { code: string; explicit: boolean } | undefined {
-  const m = /^(ci[\s:.-]*)?([a-z0-9]{3})[\s-]?([a-z0-9]{3})$/i.exec(text.trim());
+export function parseTypedVenueCode(text: string): { code: string; looksLikeCode: boolean } | undefined {
+  const m = /^(ci[\s:.-]*)?([a-z0-9](?:[a-z0-9]|[\s-](?=[a-z0-9]))*)$/i.exec(text.trim());
   if (!m) return undefined;
-  const code = normalizeVenueCode(m[2]! + m[3]!);
-  if (!code) return m[1] ? { code: (m[2]! + m[3]!).toUpperCase(), explicit: true } : undefined;
-  return { code, explicit: !!m[1] };
+  const compact = m[2]!.replace(/[\s-]/g, '');
+  if (compact.length !== CODE_LENGTH) return undefined;
+  const looksLikeCode = !!m[1] || /\d/.test(compact) || compact === compact.toUpperCase();
+  const code = normalizeVenueCode(compact);
+  if (!code) return looksLikeCode ? { code: compact.toUpperCase(), looksLikeCode } : undefined;
+  return { code, looksLikeCode };
 }
