@@ -21,6 +21,7 @@ import { buildApp, type AppDeps, type RouteModule } from './http/app.js';
 import { bootstrapResolver, requireRole, type TokenResolver } from './http/auth.js';
 import { OutboxDispatcher } from './outbox/dispatcher.js';
 import { WorkerSet } from './workers/worker-set.js';
+import { homePageRoutes } from './http/home-page.js';
 
 export interface ServiceOptions {
   /** an already open database (tests); otherwise opened from config */
@@ -130,7 +131,8 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     typeof opts.features === 'function' ? opts.features(deps) : (opts.features ?? defaultFeatureModules(deps));
   const runner = new DialogRunner(deps, featureModules.flatMap((m) => (m.feature ? [m.feature] : [])));
 
-  const routes: RouteModule[] = [];
+  // The home page lists the ways in, so it reads the channel configuration (and the bot's name once known).
+  const routes: RouteModule[] = [homePageRoutes];
   for (const m of featureModules) {
     if (m.routes) routes.push(m.routes);
     m.workers?.(workers);
