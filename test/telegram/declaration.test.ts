@@ -59,7 +59,7 @@ describe('a first declaration over Telegram', () => {
     await lan.say('12 Trần Văn Khéo');
     await answerHealthQuestions(telegramForm(lan));
     await lan.tap('2');
-    for (const s of ['Nguyễn Văn An', '1985', '+84912345678', 'Phường Cái Khế']) expect(lan.transcript()).toContain(s);
+    for (const s of ['Nguyễn Văn An', '1985', '0912 345 678', 'Phường Cái Khế']) expect(lan.transcript()).toContain(s);
     await lan.tap('Xác nhận');
 
     expect(lan.transcript()).toContain('Cảm ơn Nguyễn Văn An');

@@ -87,7 +87,7 @@ describe('a resident on Zalo', () => {
       answers: { travel: 'Không', symptoms: { tap: 'Không có triệu chứng' }, contact_case: 'ko', contact_area: 'k', contact_symptoms: 'khong' },
     });
     await choose('2');
-    for (const s of ['Nguyễn Văn An', '1985', '+84912345678', 'CCCD ••••1234', 'Phường Cái Khế']) expect(lastText()).toContain(s);
+    for (const s of ['Nguyễn Văn An', '1985', '0912 345 678', 'CCCD ••••1234', 'Phường Cái Khế']) expect(lastText()).toContain(s);
     const out = await choose('Xác nhận');
     expect(out[0]).toContain('Cảm ơn Nguyễn Văn An');
 
