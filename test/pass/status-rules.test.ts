@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { HEALTH_QUESTIONS, type PassAnswers } from '../../src/features/health-form/questions.js';
 import { decideStatus, type StatusFacts, type StatusReason, type PassStatus } from '../../src/features/pass/status.js';
 
 const NOW = new Date('2021-08-01T08:00:00+07:00');
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000);
 const daysAgo = (d: number) => hoursAgo(d * 24);
-const clean = { symptoms: [] as string[], contactCase: false, contactOutbreakArea: false, contactSymptoms: false };
+/** A declaration answering "no" to every question that can colour the pass, built from the question table. */
+const clean = Object.fromEntries(
+  HEALTH_QUESTIONS.filter((q) => q.pass).map((q) => [q.column, q.kind === 'multi-choice' ? [] : false]),
+) as unknown as PassAnswers;
 
 type Row = [name: string, facts: Partial<StatusFacts>, status: PassStatus, reasons: StatusReason[]];
 
