@@ -106,7 +106,7 @@ export function unwrapKey(key: MasterKey, name: string, w: WrappedKey, envName =
 const generators: Record<KeySetting, () => string> = {
   pass_signing_key: () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   data_key: () => randomBytes(32).toString('base64'),
-  vapid_keys: () => JSON.stringify(newVapidKeys()),
+  vapid_keys: () => formatVapidKeys(newVapidKeys()),
 };
 
 /** A fresh VAPID key pair (RFC 8292), as web-push's generateVAPIDKeys makes it, from node:crypto. */
@@ -116,10 +116,15 @@ export function newVapidKeys(): VapidKeys {
   return { publicKey: point.toString('base64url'), privateKey: jwk.d! };
 }
 
+/** Kept as one string, like the other keys: "<public>.<private>" (base64url has no dot). */
+function formatVapidKeys(k: VapidKeys): string {
+  return `${k.publicKey}.${k.privateKey}`;
+}
+
 function parseVapidKeys(value: string): VapidKeys {
-  const v = JSON.parse(value) as Partial<VapidKeys>;
-  if (typeof v.publicKey !== 'string' || typeof v.privateKey !== 'string') throw new Error('setting vapid_keys has an unexpected shape');
-  return { publicKey: v.publicKey, privateKey: v.privateKey };
+  const m = /^([A-Za-z0-9_-]{87})\.([A-Za-z0-9_-]{43})$/.exec(value);
+  if (!m) throw new Error('setting vapid_keys has an unexpected shape');
+  return { publicKey: m[1]!, privateKey: m[2]! };
 }
 
 /**
