@@ -76,7 +76,7 @@ describe.runIf(run)('web chat as an app in headless Chromium', () => {
     expect(manifest).toMatchObject({ start_url: '/chat', display: 'standalone' });
 
     // Declared: the offer is a message with two buttons, and nothing was asked of the browser unprompted.
-    const offer = page.locator('.msg.push-offer');
+    const offer = page.locator('.msg.offer');
     await expect.poll(() => offer.count()).toBe(1);
     expect(await offer.textContent()).toContain('Anh/Chị có muốn nhận thông báo');
     expect(await offer.locator('button').allTextContents()).toEqual(['Bật thông báo', 'Để sau']);

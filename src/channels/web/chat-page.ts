@@ -139,7 +139,7 @@ export function chatPage(t: T, locale: string, scriptNonce: string, vapidPublicK
       if (!pushSupported() || Notification.permission === 'denied' || localStorage.getItem('khaibao.pushLater')) return;
       return swReg.pushManager.getSubscription().then(function(s){
         if (s && Notification.permission === 'granted') return;
-        var d = add('bot push-offer', S.pushOffer);
+        var d = add('offer', S.pushOffer);
         var box = document.createElement('div'); box.className = 'buttons';
         var row = document.createElement('div'); row.className = 'row';
         function btn(label, fn){ var b = document.createElement('button'); b.type = 'button'; b.textContent = label; b.onclick = fn; row.appendChild(b); }
@@ -180,7 +180,7 @@ html,body{margin:0;height:100%;font:16px/1.45 system-ui,-apple-system,"Segoe UI"
 header{padding:12px 16px;background:#0b6e4f;color:#fff;font-weight:600}
 #log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px}
 .msg{max-width:85%;padding:8px 12px;border-radius:14px;white-space:pre-wrap;word-wrap:break-word}
-.bot{align-self:flex-start;background:#f1f3f5}
+.bot,.offer{align-self:flex-start;background:#f1f3f5}
 .me{align-self:flex-end;background:#0b6e4f;color:#fff}
 .msg img{display:block;max-width:100%;height:auto;border-radius:8px;margin-top:4px}
 .buttons{display:flex;flex-direction:column;gap:6px;margin-top:8px}
