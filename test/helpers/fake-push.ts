@@ -50,7 +50,10 @@ export class PushReceiver {
 
   /** PushSubscription.toJSON() */
   toJSON() {
-    return { endpoint: this.endpoint, keys: { p256dh: this.ecdh.getPublicKey().toString('base64url'), auth: this.authSecret.toString('base64url') } };
+    return {
+      endpoint: this.endpoint,
+      keys: { p256dh: this.ecdh.getPublicKey().toString('base64url'), auth: this.authSecret.toString('base64url') },
+    };
   }
 
   /**
@@ -85,19 +88,33 @@ export class PushReceiver {
  * Checks the VAPID header (RFC 8292) the way a push service does: `vapid t=<JWT>, k=<public key>`, the JWT
  * ES256-signed by k, its audience the endpoint's origin. Returns the key and the JWT's claims.
  */
-export function verifyVapid(authorization: string | undefined, endpoint: string): { k: string; claims: { aud: string; exp: number; sub: string } } {
+export function verifyVapid(
+  authorization: string | undefined,
+  endpoint: string,
+): { k: string; claims: { aud: string; exp: number; sub: string } } {
   const m = /^vapid t=([^,\s]+),\s*k=([A-Za-z0-9_-]+)$/.exec(authorization ?? '');
   if (!m) throw new Error(`not a VAPID authorization: ${authorization}`);
   const [, jwt, k] = m as unknown as [string, string, string];
   const [h, p, s] = jwt.split('.') as [string, string, string];
   const point = Buffer.from(k, 'base64url');
   const key = createPublicKey({
-    key: { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33, 65).toString('base64url') },
+    key: {
+      kty: 'EC',
+      crv: 'P-256',
+      x: point.subarray(1, 33).toString('base64url'),
+      y: point.subarray(33, 65).toString('base64url'),
+    },
     format: 'jwk',
   });
-  const ok = verify('sha256', Buffer.from(`${h}.${p}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
+  const ok = verify(
+    'sha256',
+    Buffer.from(`${h}.${p}`),
+    { key, dsaEncoding: 'ieee-p1363' },
+    Buffer.from(s, 'base64url'),
+  );
   if (!ok) throw new Error('VAPID JWT signature does not verify');
   const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as { aud: string; exp: number; sub: string };
-  if (claims.aud !== new URL(endpoint).origin) throw new Error(`VAPID audience ${claims.aud} is not ${new URL(endpoint).origin}`);
+  if (claims.aud !== new URL(endpoint).origin)
+    throw new Error(`VAPID audience ${claims.aud} is not ${new URL(endpoint).origin}`);
   return { k, claims };
 }

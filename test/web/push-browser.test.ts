@@ -46,7 +46,16 @@ describe.runIf(run)('web chat as an app in headless Chromium', () => {
     await svc.app.listen({ port, host: '127.0.0.1' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 60_000);
 
@@ -72,7 +81,9 @@ describe.runIf(run)('web chat as an app in headless Chromium', () => {
     const scope = await page.evaluate(() => navigator.serviceWorker.ready.then((r) => r.scope));
     expect(scope).toBe(`${base}/chat`);
     // The manifest Chromium reads is the service's, with its icons.
-    const manifest = await page.evaluate(() => fetch(document.querySelector<HTMLLinkElement>('link[rel=manifest]')!.href).then((r) => r.json()));
+    const manifest = await page.evaluate(() =>
+      fetch(document.querySelector<HTMLLinkElement>('link[rel=manifest]')!.href).then((r) => r.json()),
+    );
     expect(manifest).toMatchObject({ start_url: '/chat', display: 'standalone' });
 
     // Declared: the offer is a message with two buttons, and nothing was asked of the browser unprompted.
@@ -89,13 +100,26 @@ describe.runIf(run)('web chat as an app in headless Chromium', () => {
     await context.grantPermissions(['notifications'], { origin: base });
     await expect.poll(() => registrations.find((r) => r.scopeURL === `${base}/chat`)).toBeDefined();
     const reg = registrations.find((r) => r.scopeURL === `${base}/chat`)!;
-    const data = JSON.stringify({ title: 'Khai báo y tế Cần Thơ', body: '⚠️ Cảnh báo: có mặt cùng địa điểm và thời gian với ca bệnh', url: `${base}/chat`, tag: 'khaibao' });
+    const data = JSON.stringify({
+      title: 'Khai báo y tế Cần Thơ',
+      body: '⚠️ Cảnh báo: có mặt cùng địa điểm và thời gian với ca bệnh',
+      url: `${base}/chat`,
+      tag: 'khaibao',
+    });
     await cdp.send('ServiceWorker.deliverPushMessage', { origin: base, registrationId: reg.registrationId, data });
     const shown = () =>
       page.evaluate(() =>
         navigator.serviceWorker.ready
           .then((r) => r.getNotifications())
-          .then((list) => list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, icon: n.icon, url: (n.data as { url: string }).url }))),
+          .then((list) =>
+            list.map((n) => ({
+              title: n.title,
+              body: n.body,
+              tag: n.tag,
+              icon: n.icon,
+              url: (n.data as { url: string }).url,
+            })),
+          ),
       );
     await expect.poll(shown).toEqual([
       {

@@ -23,11 +23,18 @@ let push: FakePushService;
 let cafe: { id: string; code: string };
 
 const accountOf = async (chat: WebChatClient) =>
-  (await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'web'), eq(accounts.externalId, chat.clientId)) }))!;
+  (await svc.db.db.query.accounts.findFirst({
+    where: and(eq(accounts.channel, 'web'), eq(accounts.externalId, chat.clientId)),
+  }))!;
 const subscribe = (chat: WebChatClient, body: object) =>
   svc.app.inject({ method: 'POST', url: '/chat/api/push', payload: { clientId: chat.clientId, ...body } });
 const subscriptionsOf = async (chat: WebChatClient) =>
-  (await svc.db.db.select().from(webPushSubscriptions).where(eq(webPushSubscriptions.accountId, (await accountOf(chat)).id))).map((s) => s.endpoint);
+  (
+    await svc.db.db
+      .select()
+      .from(webPushSubscriptions)
+      .where(eq(webPushSubscriptions.accountId, (await accountOf(chat)).id))
+  ).map((s) => s.endpoint);
 
 async function checkIn(chat: WebChatClient, at: string) {
   clock.set(new Date(`2021-08-04T${at}:00+07:00`));
@@ -53,10 +60,18 @@ describe('web push', () => {
 
   it('the page learns when to offer notifications: only once the account has declared', async () => {
     lan = await newResident(svc.app);
-    const before = await svc.app.inject({ method: 'POST', url: '/chat/api/messages', payload: { clientId: lan.clientId, text: '/trogiup' } });
+    const before = await svc.app.inject({
+      method: 'POST',
+      url: '/chat/api/messages',
+      payload: { clientId: lan.clientId, text: '/trogiup' },
+    });
     expect(before.json()).toMatchObject({ declared: false });
     await answerFirstDeclaration(lan, { name: 'Nguyễn Thị Lan', phone: '0903 111 222' });
-    const after = await svc.app.inject({ method: 'POST', url: '/chat/api/messages', payload: { clientId: lan.clientId, text: '/trogiup' } });
+    const after = await svc.app.inject({
+      method: 'POST',
+      url: '/chat/api/messages',
+      payload: { clientId: lan.clientId, text: '/trogiup' },
+    });
     expect(after.json()).toMatchObject({ declared: true });
     ca = await newResident(svc.app);
     await answerFirstDeclaration(ca, { name: 'Trần Văn Ca', phone: '0912 345 678' });
@@ -71,7 +86,12 @@ describe('web push', () => {
     expect((await subscriptionsOf(lan)).sort()).toEqual([phone.endpoint, laptop.endpoint].sort());
 
     // The service POSTs to the endpoint: never inside the network.
-    for (const endpoint of ['http://10.0.0.7/push', 'http://169.254.169.254/latest', 'file:///etc/passwd', 'not a url']) {
+    for (const endpoint of [
+      'http://10.0.0.7/push',
+      'http://169.254.169.254/latest',
+      'file:///etc/passwd',
+      'not a url',
+    ]) {
       const res = await subscribe(lan, { ...phone.toJSON(), endpoint });
       expect(res.statusCode, endpoint).toBe(400);
     }
@@ -82,7 +102,14 @@ describe('web push', () => {
     const prod = 'https://khaibao.example';
     expect(acceptableEndpoint('https://fcm.googleapis.com/fcm/send/abc', prod)).toBe(true);
     expect(acceptableEndpoint('https://updates.push.services.mozilla.com/wpush/v2/abc', prod)).toBe(true);
-    for (const e of ['http://fcm.googleapis.com/x', 'https://127.0.0.1/x', 'https://localhost/x', 'https://[::1]/x', 'https://10.1.2.3/x', 'https://u:p@fcm.googleapis.com/x']) {
+    for (const e of [
+      'http://fcm.googleapis.com/x',
+      'https://127.0.0.1/x',
+      'https://localhost/x',
+      'https://[::1]/x',
+      'https://10.1.2.3/x',
+      'https://u:p@fcm.googleapis.com/x',
+    ]) {
       expect(acceptableEndpoint(e, prod), e).toBe(false);
     }
   });
@@ -102,7 +129,9 @@ describe('web push', () => {
     expect(await withClock(svc.outbox.runOnce(), clock)).toBe(1);
 
     expect(push.requests.map((r) => r.path).sort()).toEqual(['/push/laptop', '/push/phone']);
-    const vapidKey = (await svc.app.inject({ method: 'GET', url: '/chat' })).body.match(/"vapid":"([A-Za-z0-9_-]+)"/)![1];
+    const vapidKey = (await svc.app.inject({ method: 'GET', url: '/chat' })).body.match(
+      /"vapid":"([A-Za-z0-9_-]+)"/,
+    )![1];
     for (const receiver of [phone, laptop]) {
       const req = push.requests.find((r) => receiver.endpoint.endsWith(r.path))!;
       expect(req.headers['content-encoding']).toBe('aes128gcm');
@@ -115,7 +144,12 @@ describe('web push', () => {
       // Nothing readable on the wire.
       expect(req.body.toString('latin1')).not.toContain('Hạnh Phúc');
       const payload = JSON.parse(receiver.decrypt(req.body)) as PushPayload;
-      expect(payload).toEqual({ title: 'Khai báo y tế Cần Thơ', body: expect.any(String), url: `${PUBLIC_URL}/chat`, tag: 'khaibao' });
+      expect(payload).toEqual({
+        title: 'Khai báo y tế Cần Thơ',
+        body: expect.any(String),
+        url: `${PUBLIC_URL}/chat`,
+        tag: 'khaibao',
+      });
       expect(payload.body).toMatch(/^⚠️ Cảnh báo: có mặt cùng địa điểm và thời gian với ca bệnh COVID-19/);
       expect(payload.body.length).toBeLessThanOrEqual(PUSH_BODY_LIMIT);
     }
@@ -161,9 +195,18 @@ describe('web push', () => {
   it('the app: manifest, service worker allowed on /chat, icons as PNG', async () => {
     const page = await svc.app.inject({ method: 'GET', url: '/chat' });
     expect(page.body).toContain('<link rel="manifest" href="/chat/manifest.webmanifest">');
-    const manifest = await svc.app.inject({ method: 'GET', url: '/chat/manifest.webmanifest', headers: { 'accept-language': 'en' } });
+    const manifest = await svc.app.inject({
+      method: 'GET',
+      url: '/chat/manifest.webmanifest',
+      headers: { 'accept-language': 'en' },
+    });
     expect(manifest.headers['content-type']).toMatch(/^application\/manifest\+json/);
-    expect(manifest.json()).toMatchObject({ name: 'Can Tho health declaration', start_url: '/chat', scope: '/chat', display: 'standalone' });
+    expect(manifest.json()).toMatchObject({
+      name: 'Can Tho health declaration',
+      start_url: '/chat',
+      scope: '/chat',
+      display: 'standalone',
+    });
     const sw = await svc.app.inject({ method: 'GET', url: '/chat/sw.js' });
     expect(sw.headers['content-type']).toMatch(/^text\/javascript/);
     expect(sw.headers['service-worker-allowed']).toBe('/chat');

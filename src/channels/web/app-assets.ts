@@ -21,7 +21,12 @@ export function appManifest(t: T, locale: string): object {
     theme_color: THEME_COLOR,
     // The symbol sits inside the maskable safe zone (the middle 80 %), so one image serves both purposes.
     icons: APP_ICON_SIZES.flatMap((size) =>
-      (['any', 'maskable'] as const).map((purpose) => ({ src: `/chat/icon-${size}.png`, sizes: `${size}x${size}`, type: 'image/png', purpose })),
+      (['any', 'maskable'] as const).map((purpose) => ({
+        src: `/chat/icon-${size}.png`,
+        sizes: `${size}x${size}`,
+        type: 'image/png',
+        purpose,
+      })),
     ),
   };
 }

@@ -51,14 +51,30 @@ export function acceptableEndpoint(endpoint: string, publicUrl: string): boolean
   const local = host === 'localhost' || /^[0-9.]+$/.test(host) || host.includes(':');
   if (u.protocol === 'https:' && !local) return true;
   const development = publicUrl.startsWith('http://');
-  return development && (u.protocol === 'http:' || u.protocol === 'https:') && (host === '127.0.0.1' || host === 'localhost' || host === '::1');
+  return (
+    development &&
+    (u.protocol === 'http:' || u.protocol === 'https:') &&
+    (host === '127.0.0.1' || host === 'localhost' || host === '::1')
+  );
 }
 
 /** Keeps the page's subscription for the account; a browser moving to another account takes its endpoint along. */
-export async function saveSubscription(db: DbOrTx, accountId: string, sub: SubscriptionInput, now: Date): Promise<void> {
+export async function saveSubscription(
+  db: DbOrTx,
+  accountId: string,
+  sub: SubscriptionInput,
+  now: Date,
+): Promise<void> {
   await db
     .insert(webPushSubscriptions)
-    .values({ accountId, endpoint: sub.endpoint, p256dh: sub.keys.p256dh, auth: sub.keys.auth, createdAt: now, seenAt: now })
+    .values({
+      accountId,
+      endpoint: sub.endpoint,
+      p256dh: sub.keys.p256dh,
+      auth: sub.keys.auth,
+      createdAt: now,
+      seenAt: now,
+    })
     .onConflictDoUpdate({
       target: webPushSubscriptions.endpoint,
       set: { accountId, p256dh: sub.keys.p256dh, auth: sub.keys.auth, seenAt: now },
@@ -66,7 +82,9 @@ export async function saveSubscription(db: DbOrTx, accountId: string, sub: Subsc
 }
 
 export async function deleteSubscription(db: DbOrTx, accountId: string, endpoint: string): Promise<void> {
-  await db.delete(webPushSubscriptions).where(and(eq(webPushSubscriptions.accountId, accountId), eq(webPushSubscriptions.endpoint, endpoint)));
+  await db
+    .delete(webPushSubscriptions)
+    .where(and(eq(webPushSubscriptions.accountId, accountId), eq(webPushSubscriptions.endpoint, endpoint)));
 }
 
 /** The notification for messages: the service's name, the first text cut short, and the chat's address. */
@@ -74,7 +92,10 @@ export function pushPayload(deps: Pick<Deps, 'links'>, locale: string, messages:
   const t = tFor(locale);
   const first = messages.find((m) => m.text !== undefined);
   const text = first ? plainText(first).replace(/\s+/g, ' ').trim() : '';
-  const body = text.length > PUSH_BODY_LIMIT ? `${text.slice(0, PUSH_BODY_LIMIT - 1).trimEnd()}…` : text || t('web:push_default_body');
+  const body =
+    text.length > PUSH_BODY_LIMIT
+      ? `${text.slice(0, PUSH_BODY_LIMIT - 1).trimEnd()}…`
+      : text || t('web:push_default_body');
   return { title: t('common:service_name'), body, url: deps.links.webChat(), tag: 'khaibao' };
 }
 
@@ -111,12 +132,20 @@ export async function pushToAccount(deps: Deps, accountId: string, messages: Out
         continue;
       }
       // web-push builds the request (aes128gcm payload, VAPID JWT); fetch sends it, to http (tests) and https alike.
-      const req = webpush.generateRequestDetails({ endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } }, payload, {
-        vapidDetails: { subject: vapidSubject(deps.config.publicUrl), publicKey: vapid.publicKey, privateKey: vapid.privateKey },
-        contentEncoding: 'aes128gcm',
-        TTL: PUSH_TTL_SECONDS,
-        urgency: 'high',
-      });
+      const req = webpush.generateRequestDetails(
+        { endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } },
+        payload,
+        {
+          vapidDetails: {
+            subject: vapidSubject(deps.config.publicUrl),
+            publicKey: vapid.publicKey,
+            privateKey: vapid.privateKey,
+          },
+          contentEncoding: 'aes128gcm',
+          TTL: PUSH_TTL_SECONDS,
+          urgency: 'high',
+        },
+      );
       const res = await fetch(req.endpoint, {
         method: 'POST',
         headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
