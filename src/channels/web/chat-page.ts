@@ -161,7 +161,11 @@ export function chatPage(t: T, locale: string, scriptNonce: string, vapidPublicK
     input.value = ''; add('me', text); send({ text: text });
   });
   var start = new URLSearchParams(location.search).get('start');
-  if (start !== null && /^[A-Za-z0-9_-]{0,64}$/.test(start)) send({ start: start });
+  if (start !== null && /^[A-Za-z0-9_-]{0,64}$/.test(start)) {
+    send({ start: start });
+    // Sent once: a reload (or the app started from the home screen) must not check in again.
+    history.replaceState(null, '', location.pathname);
+  }
   else if (first) send({ start: '' });
   else send({ text: '/trogiup' });
   // Opened from a notification: what it announced is waiting in the inbox.
