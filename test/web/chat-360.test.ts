@@ -5,7 +5,7 @@ import { chromium, type Browser, type Locator, type Page } from 'playwright-core
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVenue } from '../../src/features/venues/store.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { answerFirstDeclaration, newResident } from './chat-client.js';
+import { answerFirstDeclaration, newResident, WebChatClient } from './chat-client.js';
 
 /**
  * The web chat on a 360 px phone: after each answer the buttons it brings («Đồng ý», «Xác nhận check-in»,
@@ -54,7 +54,16 @@ describe.runIf(run)('web chat at 360 px in headless Chromium', () => {
     await svc.app.listen({ port, host: '127.0.0.1' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     mkdirSync(SHOTS, { recursive: true });
   }, 60_000);
@@ -73,7 +82,10 @@ describe.runIf(run)('web chat at 360 px in headless Chromium', () => {
     const agree = page.locator('.msg.bot').last().getByRole('button', { name: 'Đồng ý', exact: true });
     await expect.poll(() => agree.count()).toBe(1);
     // The notice is taller than the screen: the bubble's end (its buttons) is what shows.
-    const noticeHeight = await page.locator('.msg.bot').last().evaluate((n) => n.getBoundingClientRect().height);
+    const noticeHeight = await page
+      .locator('.msg.bot')
+      .last()
+      .evaluate((n) => n.getBoundingClientRect().height);
     expect(noticeHeight).toBeGreaterThan(PHONE.height / 2);
     await expect.poll(() => inView(page, agree)).toEqual({ button: true, input: true });
     await page.screenshot({ path: path.join(SHOTS, 'chat-360-consent.png') });
@@ -106,12 +118,25 @@ describe.runIf(run)('web chat at 360 px in headless Chromium', () => {
 
     // An alert collected from the inbox when the page opens: long text, its button still in view.
     const long = `⚠️ Cảnh báo: có mặt cùng địa điểm và thời gian với ca bệnh COVID-19\n\n${'Anh/Chị vui lòng ở nhà và theo dõi sức khỏe. '.repeat(30)}`;
-    await svc.deps.channels.get('web')!.send(lan.clientId, [{ text: long, buttons: [[{ label: 'Tôi đã biết', payload: 'ack:test' }]] }]);
+    await svc.deps.channels
+      .get('web')!
+      .send(lan.clientId, [{ text: long, buttons: [[{ label: 'Tôi đã biết', payload: 'ack:test' }]] }]);
     await page.reload();
     const ack = page.locator('.msg.bot button', { hasText: 'Tôi đã biết' });
     await expect.poll(() => ack.count()).toBe(1);
     await expect.poll(() => inView(page, ack)).toEqual({ button: true, input: true });
     await page.screenshot({ path: path.join(SHOTS, 'chat-360-alert.png') });
     await context.close();
+  });
+
+  it('a first-time visitor from the landing page is led through consent and the declaration back to the venue', async () => {
+    const venue = await createVenue(svc.db.db, { name: 'Tiệm sách Ninh Kiều', kind: 'shop' });
+    const c = new WebChatClient(svc.app);
+    await c.start(`v_${venue.code}`); // what /chat?start=v_<code> sends
+    await c.tap('Đồng ý');
+    const confirm = await answerFirstDeclaration(c, { name: 'Lê Văn Mới', phone: '0903 777 000' });
+    const labels = confirm.flatMap((r) => (r.buttons ?? []).flat().map((b) => b.label));
+    expect(c.transcript()).toContain('Tiệm sách Ninh Kiều');
+    expect(labels).toContain('✅ Xác nhận check-in');
   });
 });
