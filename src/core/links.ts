@@ -19,9 +19,9 @@ export class Links {
     return this.page(`/c/${code}`);
   }
 
-  /** The web chat page. */
-  webChat(): string {
-    return this.page('/chat');
+  /** The web chat page; with a start parameter (≤ 64 chars of A-Za-z0-9_-), the deep link the page sends first. */
+  webChat(start?: string): string {
+    return this.page(start === undefined ? '/chat' : `/chat?start=${encodeURIComponent(start)}`);
   }
 
   /** The Telegram bot's username once known; undefined when Telegram is off or has not answered yet. */

@@ -24,6 +24,15 @@ export interface Secrets {
   passKeyId: string;
   /** 32-byte AES-256-GCM key for national ID numbers */
   dataKey: Buffer;
+  /** VAPID key pair (P-256) the web chat's push messages are signed with, base64url as the Push API takes them */
+  vapid: VapidKeys;
+}
+
+export interface VapidKeys {
+  /** the uncompressed public point (65 bytes), given to the browser as applicationServerKey */
+  publicKey: string;
+  /** the private scalar (32 bytes) */
+  privateKey: string;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -33,7 +42,7 @@ export interface Secrets {
 // dump) no longer yields the keys that protect the data in it.
 
 /** The settings rows that hold keys. */
-export const KEY_SETTINGS = ['pass_signing_key', 'data_key'] as const;
+export const KEY_SETTINGS = ['pass_signing_key', 'data_key', 'vapid_keys'] as const;
 type KeySetting = (typeof KEY_SETTINGS)[number];
 
 /** A wrapped key as stored in settings.value. `kid` names the master key (not secret: an HMAC of it). */
@@ -97,7 +106,26 @@ export function unwrapKey(key: MasterKey, name: string, w: WrappedKey, envName =
 const generators: Record<KeySetting, () => string> = {
   pass_signing_key: () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   data_key: () => randomBytes(32).toString('base64'),
+  vapid_keys: () => formatVapidKeys(newVapidKeys()),
 };
+
+/** A fresh VAPID key pair (RFC 8292), as web-push's generateVAPIDKeys makes it, from node:crypto. */
+export function newVapidKeys(): VapidKeys {
+  const jwk = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'jwk' });
+  const point = Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+  return { publicKey: point.toString('base64url'), privateKey: jwk.d! };
+}
+
+/** Kept as one string, like the other keys: "<public>.<private>" (base64url has no dot). */
+function formatVapidKeys(k: VapidKeys): string {
+  return `${k.publicKey}.${k.privateKey}`;
+}
+
+function parseVapidKeys(value: string): VapidKeys {
+  const m = /^([A-Za-z0-9_-]{87})\.([A-Za-z0-9_-]{43})$/.exec(value);
+  if (!m) throw new Error('setting vapid_keys has an unexpected shape');
+  return { publicKey: m[1]!, privateKey: m[2]! };
+}
 
 /**
  * One key from settings: created when missing (wrapped when a master key is given), wrapped in place when it is
@@ -137,7 +165,7 @@ export async function loadSecrets(
 ): Promise<Secrets> {
   const master = config.masterKey ? deriveMasterKey(config.masterKey) : undefined;
   if (!master) {
-    log?.warn('KHAIBAO_MASTER_KEY is not set: the pass signing key and the data key are kept unwrapped in the database (fine for development, not for production)');
+    log?.warn('KHAIBAO_MASTER_KEY is not set: the pass signing key, the data key and the push (VAPID) key are kept unwrapped in the database (fine for development, not for production)');
   }
   const pem = config.passSigningKey ?? (await keySetting(db, 'pass_signing_key', master, log));
   const passPrivateKey = createPrivateKey(pem);
@@ -145,11 +173,13 @@ export async function loadSecrets(
   const passPublicKey = createPublicKey(passPrivateKey);
   const jwk = passPublicKey.export({ format: 'jwk' }) as { x: string };
   const dataKeyB64 = await keySetting(db, 'data_key', master, log);
+  const vapid = parseVapidKeys(await keySetting(db, 'vapid_keys', master, log));
   return {
     passPrivateKey,
     passPublicKey,
     passKeyId: jwk.x.slice(0, 8),
     dataKey: Buffer.from(dataKeyB64, 'base64'),
+    vapid,
   };
 }
 

@@ -40,6 +40,8 @@ const LIMITED_ROUTES: Record<string, Bucket> = {
   'POST /chat/api/messages': 'chatPerAddress',
   'GET /chat': 'pagesPerAddress',
   'GET /chat/api/inbox': 'pagesPerAddress',
+  'POST /chat/api/push': 'chatPerAddress',
+  'POST /chat/api/push/delete': 'chatPerAddress',
   'GET /v/*': 'pagesPerAddress',
   'GET /c/:code': 'pagesPerAddress',
   'GET /venues/:id/poster.pdf': 'pagesPerAddress',
@@ -50,7 +52,7 @@ const LIMITED_ROUTES: Record<string, Bucket> = {
 };
 
 /** Routes whose requests also count per web chat client id (the body's clientId). */
-const PER_CLIENT_ROUTES = new Set(['POST /chat/api/messages']);
+const PER_CLIENT_ROUTES = new Set(['POST /chat/api/messages', 'POST /chat/api/push', 'POST /chat/api/push/delete']);
 
 const MINUTE = 60_000;
 /** Deeper JSON than this is refused before any handler walks it. */

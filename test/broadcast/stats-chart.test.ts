@@ -50,7 +50,7 @@ describe('/thongke chart', () => {
     const png = statsChartPng(stats, labels);
     const img = PNG.sync.read(png);
     expect(img.width).toBe(900);
-    mkdirSync('test-output', { recursive: true });
-    writeFileSync('test-output/stats-chart.png', png);
+    mkdirSync('test-results/screenshots', { recursive: true });
+    writeFileSync('test-results/screenshots/stats-chart.png', png);
   });
 });

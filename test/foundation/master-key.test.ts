@@ -37,7 +37,7 @@ function capturingLogger(): { log: FastifyBaseLogger; lines: () => { level: numb
 }
 
 const keyRows = async (db: Database['db']) => Object.fromEntries((await db.select().from(settings)).map((r) => [r.key, r.value]));
-const fingerprint = (s: Secrets) => ({ pub: s.passPublicKey.export({ format: 'jwk' }), data: s.dataKey.toString('hex') });
+const fingerprint = (s: Secrets) => ({ pub: s.passPublicKey.export({ format: 'jwk' }), data: s.dataKey.toString('hex'), vapid: s.vapid });
 
 describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
   it('dev start keeps them in clear with one warning; a master key wraps them in place; a wrong one stops the start', async () => {
@@ -53,15 +53,16 @@ describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
       const wrapped = await loadSecrets(db, { masterKey: MASTER_A }, a.log);
       expect(fingerprint(wrapped)).toEqual(fingerprint(clear));
       const rows = await keyRows(db);
-      for (const name of ['pass_signing_key', 'data_key']) {
+      for (const name of ['pass_signing_key', 'data_key', 'vapid_keys']) {
         expect(rows[name]).toMatchObject({ wrapped: 1, alg: 'A256GCM', kid: expect.stringMatching(/^[0-9a-f]{16}$/) });
       }
       const stored = JSON.stringify(rows);
       expect(stored).not.toContain('PRIVATE KEY');
       expect(stored).not.toContain(clear.dataKey.toString('base64'));
+      expect(stored).not.toContain(clear.vapid.privateKey);
       // Nothing secret in the logs: not the master key, not the keys.
       const logged = a.lines().map((l) => l.raw).join('\n') + dev.lines().map((l) => l.raw).join('\n');
-      for (const secret of [MASTER_A, clear.dataKey.toString('base64'), 'PRIVATE KEY']) expect(logged).not.toContain(secret);
+      for (const secret of [MASTER_A, clear.dataKey.toString('base64'), clear.vapid.privateKey, 'PRIVATE KEY']) expect(logged).not.toContain(secret);
       expect(a.lines().filter((l) => l.level >= 40)).toEqual([]);
 
       // The next start with the same master key reads the same keys.
@@ -102,10 +103,10 @@ describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
       );
       expect(fingerprint(await loadSecrets(db, { masterKey: MASTER_A }))).toEqual(fingerprint(before));
 
-      expect(await db.transaction((tx) => rewrapKeys(tx, MASTER_A, MASTER_B))).toEqual({ rewrapped: expect.arrayContaining(['pass_signing_key', 'data_key']), unchanged: [] });
+      expect(await db.transaction((tx) => rewrapKeys(tx, MASTER_A, MASTER_B))).toEqual({ rewrapped: expect.arrayContaining(['pass_signing_key', 'data_key', 'vapid_keys']), unchanged: [] });
       expect(fingerprint(await loadSecrets(db, { masterKey: MASTER_B }))).toEqual(fingerprint(before));
       await expect(loadSecrets(db, { masterKey: MASTER_A })).rejects.toBeInstanceOf(MasterKeyError);
-      expect((await db.transaction((tx) => rewrapKeys(tx, MASTER_A, MASTER_B))).unchanged).toHaveLength(2);
+      expect((await db.transaction((tx) => rewrapKeys(tx, MASTER_A, MASTER_B))).unchanged).toHaveLength(3);
     } finally {
       await tdb.destroy();
     }
@@ -144,7 +145,7 @@ describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
     const rewrap = await run(['scripts/keys-rewrap.ts'], { KHAIBAO_MASTER_KEY: MASTER_A });
     expect(rewrap.stderr).toBe('');
     expect(rewrap.code).toBe(0);
-    expect(rewrap.stdout).toMatch(/^keys re-wrapped with master key id [0-9a-f]{16} .*: (pass_signing_key, data_key|data_key, pass_signing_key)\n$/);
+    expect(rewrap.stdout).toMatch(/^keys re-wrapped with master key id [0-9a-f]{16} .*: (pass_signing_key|data_key|vapid_keys)(, (pass_signing_key|data_key|vapid_keys)){2}\n$/);
     expect(rewrap.stdout).not.toContain(MASTER_A);
 
     const refused = await run(['scripts/keys-rewrap.ts'], { KHAIBAO_MASTER_KEY: MASTER_B, KHAIBAO_MASTER_KEY_OLD: 'wrong-old-master-key-0123456789abcdef' });

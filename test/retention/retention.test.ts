@@ -18,6 +18,7 @@ import {
   venues,
   visits,
   webInbox,
+  webPushSubscriptions,
 } from '../../src/db/schema/index.js';
 import { applyRetention } from '../../src/features/retention/job.js';
 import { DEFAULT_RETENTION, retentionPolicy } from '../../src/features/retention/policy.js';
@@ -78,6 +79,11 @@ describe('retention', () => {
       { accountId: a1!.id, payload: [], createdAt: daysAgo(14, -60_000) }, // never collected: gone
       { accountId: a2!.id, payload: [], createdAt: daysAgo(13) },
     ]);
+    const sub = { accountId: a1!.id, p256dh: 'BOb-key', auth: 'auth-secret' };
+    await db.db.insert(webPushSubscriptions).values([
+      { ...sub, endpoint: 'https://push.example/old', seenAt: daysAgo(60, -60_000) }, // no page renewed it for 60 days: gone
+      { ...sub, endpoint: 'https://push.example/recent', seenAt: daysAgo(59) },
+    ]);
     const caseRow = { infectiousFrom: daysAgo(40), infectiousTo: daysAgo(30), createdBy: 'bootstrap' };
     const [closed, open] = await db.db
       .insert(cases)
@@ -119,6 +125,7 @@ describe('retention', () => {
       auditLog: 1,
       outbox: 1,
       webInbox: 1,
+      webPushSubscriptions: 1,
       contacts: 1,
       exposureWindows: 1,
       invites: 2,
@@ -129,7 +136,7 @@ describe('retention', () => {
       sql`select (select count(*)::int from visits) as visits, (select count(*)::int from declarations) as declarations,
                  (select count(*)::int from dialog_states) as dialog, (select count(*)::int from processed_updates) as updates,
                  (select count(*)::int from audit_log) as audit, (select count(*)::int from outbox) as outbox,
-                 (select count(*)::int from web_inbox) as inbox, (select count(*)::int from contacts) as contacts,
+                 (select count(*)::int from web_inbox) as inbox, (select count(*)::int from web_push_subscriptions) as subscriptions, (select count(*)::int from contacts) as contacts,
                  (select count(*)::int from exposure_windows) as windows, (select count(*)::int from invites) as invites,
                  (select count(*)::int from staff_login_links) as links, (select count(*)::int from cases) as cases`,
     );
@@ -141,6 +148,7 @@ describe('retention', () => {
       audit: 1,
       outbox: 2,
       inbox: 1,
+      subscriptions: 1,
       contacts: 1,
       windows: 3,
       invites: 2,

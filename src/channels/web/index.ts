@@ -5,13 +5,15 @@ import { splitText } from '../../core/text-split.js';
 import type { Deps, DialogRunner } from '../../core/dialog.js';
 import { normalizeLocale, tFor } from '../../core/i18n.js';
 import { fromStored, toStored, type Inbound, type Outbound, type StoredOutbound } from '../../core/messages.js';
-import { badRequest } from '../../core/errors.js';
+import { badRequest, notFound } from '../../core/errors.js';
 import { plainText } from '../../core/html-text.js';
 import { accounts, webInbox } from '../../db/schema/index.js';
 import type { AppDeps, RouteModule } from '../../http/app.js';
 import { scriptNonce } from '../../http/security.js';
 import type { ChannelModule } from '../../core/module.js';
 import { chatPage } from './chat-page.js';
+import { APP_ICON_SIZES, appIcon, appManifest, serviceWorkerScript } from './app-assets.js';
+import { acceptableEndpoint, deleteSubscription, pushToAccount, saveSubscription } from './push.js';
 
 /** The id a browser keeps in localStorage: random, long enough not to be guessed. */
 const CLIENT_ID = '^[A-Za-z0-9_-]{16,64}$';
@@ -69,8 +71,89 @@ const webRoutes = (runner: DialogRunner): RouteModule => (app, deps) => {
     const locale = normalizeLocale((req.headers['accept-language'] ?? 'vi').split(',')[0]);
     reply.header('content-type', 'text/html; charset=utf-8');
     reply.header('cache-control', 'no-store');
-    return chatPage(tFor(locale), locale, scriptNonce(reply));
+    return chatPage(tFor(locale), locale, scriptNonce(reply), deps.secrets().vapid.publicKey);
   });
+
+  app.get('/chat/manifest.webmanifest', async (req, reply) => {
+    const locale = normalizeLocale((req.headers['accept-language'] ?? 'vi').split(',')[0]);
+    reply.header('content-type', 'application/manifest+json; charset=utf-8');
+    reply.header('cache-control', 'no-cache');
+    return JSON.stringify(appManifest(tFor(locale), locale));
+  });
+
+  // Served from /chat/ but controlling /chat itself (the page's address has no trailing slash).
+  app.get('/chat/sw.js', async (_req, reply) => {
+    reply.header('content-type', 'text/javascript; charset=utf-8');
+    reply.header('cache-control', 'no-cache');
+    reply.header('service-worker-allowed', '/chat');
+    return serviceWorkerScript(tFor('vi')('common:service_name'));
+  });
+
+  for (const size of APP_ICON_SIZES) {
+    app.get(`/chat/icon-${size}.png`, async (_req, reply) => {
+      reply.header('content-type', 'image/png');
+      reply.header('cache-control', 'public, max-age=86400');
+      return appIcon(size);
+    });
+  }
+
+  /** The page's push subscription (PushSubscription.toJSON()), kept for its account; 404 before it has one. */
+  app.post<{ Body: { clientId: string; endpoint: string; keys: { p256dh: string; auth: string } } }>(
+    '/chat/api/push',
+    {
+      bodyLimit: 4 * 1024,
+      schema: {
+        body: {
+          type: 'object',
+          required: ['clientId', 'endpoint', 'keys'],
+          additionalProperties: false,
+          properties: {
+            clientId: { type: 'string', pattern: CLIENT_ID },
+            endpoint: { type: 'string', minLength: 8, maxLength: 1024 },
+            keys: {
+              type: 'object',
+              required: ['p256dh', 'auth'],
+              additionalProperties: false,
+              properties: {
+                // an uncompressed P-256 point (65 bytes) and a 16-byte secret, base64url
+                p256dh: { type: 'string', pattern: '^[A-Za-z0-9_-]{86,88}={0,2}$' },
+                auth: { type: 'string', pattern: '^[A-Za-z0-9_-]{22,24}={0,2}$' },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      if (!acceptableEndpoint(b.endpoint, deps.config.publicUrl)) throw badRequest('WEB_PUSH_BAD_ENDPOINT', 'The endpoint is not a push service address.');
+      const account = await webAccount(deps, b.clientId);
+      if (!account) throw notFound('WEB_CHAT_UNKNOWN_CLIENT', 'No web chat account has this client id.');
+      await saveSubscription(deps.database.db, account.id, { endpoint: b.endpoint, keys: b.keys }, deps.clock.now());
+      return reply.code(204).send();
+    },
+  );
+
+  /** The page turned notifications off (or the browser dropped its subscription). */
+  app.post<{ Body: { clientId: string; endpoint: string } }>(
+    '/chat/api/push/delete',
+    {
+      bodyLimit: 4 * 1024,
+      schema: {
+        body: {
+          type: 'object',
+          required: ['clientId', 'endpoint'],
+          additionalProperties: false,
+          properties: { clientId: { type: 'string', pattern: CLIENT_ID }, endpoint: { type: 'string', minLength: 8, maxLength: 1024 } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const account = await webAccount(deps, req.body.clientId);
+      if (account) await deleteSubscription(deps.database.db, account.id, req.body.endpoint);
+      return reply.code(204).send();
+    },
+  );
 
   app.post<{ Body: MessageBody }>(
     '/chat/api/messages',
@@ -104,7 +187,9 @@ const webRoutes = (runner: DialogRunner): RouteModule => (app, deps) => {
             ? { ...base, kind: 'button', payload: b.payload }
             : { ...base, kind: 'start', param: b.start ?? '' };
       const result = await runner.handle(inbound);
-      return { replies: result.replies.flatMap(toWebReplies), locale: result.locale, duplicate: result.duplicate };
+      // Declared once: the page may offer notifications (it asks the browser only when the person taps).
+      const declared = (await webAccount(deps, b.clientId))?.personId != null;
+      return { replies: result.replies.flatMap(toWebReplies), locale: result.locale, duplicate: result.duplicate, declared };
     },
   );
 
@@ -146,6 +231,10 @@ const webRoutes = (runner: DialogRunner): RouteModule => (app, deps) => {
   );
 };
 
+async function webAccount(deps: Pick<Deps, 'database'>, clientId: string) {
+  return deps.database.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'web'), eq(accounts.externalId, clientId)) });
+}
+
 /** Outbox delivery to a browser: kept in web_inbox until the page collects it. */
 export function webSender(deps: Deps): ChannelSender {
   return {
@@ -160,6 +249,8 @@ export function webSender(deps: Deps): ChannelSender {
       });
       if (!account) throw new DeliveryError('unreachable', 'web chat account no longer exists');
       const [row] = await db.insert(webInbox).values({ accountId: account.id, payload: toStored(messages), createdAt: deps.clock.now() }).returning({ id: webInbox.id });
+      // The inbox has the message; the push only wakes the browser (never fails the delivery).
+      await pushToAccount(deps, account.id, messages);
       return { messageRef: row?.id };
     },
   };

@@ -169,3 +169,27 @@ export const webInbox = pgTable(
   },
   (t) => [index('web_inbox_account_idx').on(t.accountId, t.createdAt)],
 );
+
+/**
+ * Web Push subscriptions of web chat accounts (src/channels/web/push.ts): what the outbox delivers to the web
+ * inbox is also pushed to each of the account's browsers. Deleted with the account, when the push service
+ * answers 404/410, and by retention when no page has renewed it for a while.
+ */
+export const webPushSubscriptions = pgTable(
+  'web_push_subscriptions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    /** the push service's URL for this browser; one browser, one account (the latest page that sent it) */
+    endpoint: text('endpoint').notNull(),
+    /** the browser's P-256 public key and auth secret (base64url), for the payload encryption (RFC 8291) */
+    p256dh: text('p256dh').notNull(),
+    auth: text('auth').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** last time an open page sent this subscription */
+    seenAt: timestamp('seen_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('web_push_subscriptions_endpoint_uq').on(t.endpoint), index('web_push_subscriptions_account_idx').on(t.accountId)],
+);

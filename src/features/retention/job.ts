@@ -17,6 +17,7 @@ import {
   venueStaff,
   visits,
   webInbox,
+  webPushSubscriptions,
 } from '../../db/schema/index.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './policy.js';
 
@@ -30,6 +31,7 @@ export interface RetentionResult {
   auditLog: number;
   outbox: number;
   webInbox: number;
+  webPushSubscriptions: number;
   contacts: number;
   exposureWindows: number;
   invites: number;
@@ -63,6 +65,12 @@ export async function applyRetention(db: DbOrTx, now: Date, policy: RetentionPol
         .returning({ id: outbox.id }),
     ),
     webInbox: await count(db.delete(webInbox).where(lt(webInbox.createdAt, before(policy.webInboxDays))).returning({ id: webInbox.id })),
+    webPushSubscriptions: await count(
+      db
+        .delete(webPushSubscriptions)
+        .where(lt(webPushSubscriptions.seenAt, before(policy.webPushSubscriptionsDays)))
+        .returning({ id: webPushSubscriptions.id }),
+    ),
     contacts: await count(db.delete(contacts).where(lt(contacts.exposedAt, before(policy.contactsDays))).returning({ id: contacts.id })),
     exposureWindows: await count(
       db

@@ -26,6 +26,11 @@ export interface RetentionPolicy {
   /** messages a web chat browser never came back to collect (alerts are stale by then) */
   webInboxDays: number;
   /**
+   * web push subscriptions, counted from the last time an open page renewed it: a browser nobody opened the
+   * chat in for this long no longer gets pushes (the account keeps its inbox)
+   */
+  webPushSubscriptionsDays: number;
+  /**
    * accounts that never consented, counted from their last message: opening a chat, or a client id sent to
    * the web chat, must not leave a row behind for good
    */
@@ -43,6 +48,7 @@ export const DEFAULT_RETENTION: RetentionPolicy = {
   auditLogDays: 365,
   outboxDays: 14,
   webInboxDays: 14,
+  webPushSubscriptionsDays: 60,
   unconsentedAccountsDays: 1,
 };
 

@@ -14,3 +14,8 @@ export function checkinStartParam(code: string): string {
 export function telegramCheckinUrl(deps: Pick<Deps, 'links'>, code: string): string | undefined {
   return deps.links.telegramStart(checkinStartParam(code));
 }
+
+/** The web chat opened on the venue: the page sends the check-in start parameter, no code to type. */
+export function webChatCheckinUrl(deps: Pick<Deps, 'links'>, code: string): string {
+  return deps.links.webChat(checkinStartParam(code));
+}

@@ -10,7 +10,7 @@ import { importVenuesCsv } from './csv-import.js';
 import { htmlPage, pageLocale } from '../../http/page-shell.js';
 import { escapeMarkup } from '../../render/escape.js';
 import { ENTRY_POLICIES, entryPolicyOf, LONGEST_STAY_MINUTES, type EntryPolicy } from './kinds.js';
-import { checkinUrl, telegramCheckinUrl } from './links.js';
+import { checkinUrl, telegramCheckinUrl, webChatCheckinUrl } from './links.js';
 import { posterContent, posterPdf, posterPng } from './poster.js';
 import { readSignedToken, signedToken } from './signing.js';
 import { createVenue, listVenues, setEntryPolicy, venueByCode, venueById, visitsAtVenue } from './store.js';
@@ -311,7 +311,7 @@ async function landingPage(deps: AppDeps, req: FastifyRequest, reply: FastifyRep
   if (deps.config.zalo) parts.push(`<p>${escapeMarkup(t('venues:landing.zalo_hint', { code: venue.code }))}</p>`);
   if (deps.config.webChat) {
     parts.push(`<p>${escapeMarkup(t('venues:landing.web_hint', { code: venue.code }))}</p>`);
-    parts.push(`<a class="btn secondary" href="/chat">${escapeMarkup(t('venues:landing.web_button'))}</a>`);
+    parts.push(`<a class="btn secondary" id="webchat" href="${escapeMarkup(webChatCheckinUrl(deps, venue.code))}">${escapeMarkup(t('venues:landing.web_button'))}</a>`);
   }
   if (!tg && !deps.config.zalo && !deps.config.webChat) parts.push(`<p>${escapeMarkup(t('venues:landing.no_channel', { code: venue.code }))}</p>`);
   parts.push(`</div><p class="muted">${escapeMarkup(t('venues:landing.privacy'))}</p>`);
