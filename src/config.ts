@@ -95,6 +95,9 @@ const envSchema = z
 
     WEB_CHAT: z.enum(['on', 'off', 'auto']).default('auto'),
     PASS_VALID_HOURS: positiveInt(24),
+    // A printed card's token; 4000 days keeps the expiry inside the token's 32-bit seconds for decades.
+    CARD_VALID_DAYS: positiveInt(180).refine((v) => v <= 4000, 'must be at most 4000'),
+    CARD_ISSUER: z.string().trim().min(1, 'must not be empty').max(80, 'must be at most 80 characters').default('Sở Y tế thành phố Cần Thơ'),
     EXPOSURE_BUFFER_MINUTES: z.coerce.number().int().min(0).default(60),
     HOTLINE: z.string().trim().default('1900 9095'),
     OUTBOX_MAX_ATTEMPTS: positiveInt(8),
@@ -186,6 +189,10 @@ export interface Config {
   /** wraps the keys kept in the database (src/core/secrets.ts); unset = development, kept unwrapped */
   masterKey?: string;
   passValidHours: number;
+  /** a printed card's QR stays valid this many days unless revoked or reissued */
+  cardValidDays: number;
+  /** the issuer line printed on cards */
+  cardIssuer: string;
   exposureBufferMinutes: number;
   hotline: string;
   /** an outbox message is given up (status dead) after this many failed delivery attempts */
@@ -285,6 +292,8 @@ export function loadConfig(env: Env): Config {
     passSigningKey: e.PASS_SIGNING_KEY,
     masterKey: e.KHAIBAO_MASTER_KEY,
     passValidHours: e.PASS_VALID_HOURS,
+    cardValidDays: e.CARD_VALID_DAYS,
+    cardIssuer: e.CARD_ISSUER,
     exposureBufferMinutes: e.EXPOSURE_BUFFER_MINUTES,
     hotline: e.HOTLINE,
     outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
