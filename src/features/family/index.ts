@@ -15,7 +15,9 @@ const FAM = callbackData('fam');
 async function listFamily(ctx: DialogContext): Promise<void> {
   if (!ctx.account.consentedAt) return askConsent(ctx, {});
   const members = await familyMembers(ctx.tx, ctx.account.id);
-  const buttons: Button[][] = members.map((m) => [{ label: `${m.fullName} (${m.birthYear})`, payload: FAM.data('m', m.id) }]);
+  const buttons: Button[][] = members.map((m) => [
+    { label: `${m.fullName} (${m.birthYear})`, payload: FAM.data('m', m.id) },
+  ]);
   buttons.push([{ label: ctx.t('family:btn_add'), payload: FAM.data('add') }]);
   ctx.reply({ text: ctx.t(members.length ? 'family:list' : 'family:empty', { count: members.length }), buttons });
 }
@@ -89,7 +91,10 @@ export const familyFeature: Feature = {
             const until = formatDateTime(card.card.expiresAt, ctx.locale).slice(6);
             const lines = [ctx.t('family:printable', { name: p.fullName, until })];
             if (action === 'cr') lines.unshift(ctx.t('family:card_reissued', { name: p.fullName }));
-            ctx.reply({ text: lines.join('\n'), image: { png: cardPng(ctx.deps, card, ctx.locale), filename: 'khaibao-card-a6.png' } });
+            ctx.reply({
+              text: lines.join('\n'),
+              image: { png: cardPng(ctx.deps, card, ctx.locale), filename: 'khaibao-card-a6.png' },
+            });
             return;
           }
           case 'cv':

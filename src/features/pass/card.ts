@@ -41,7 +41,10 @@ export async function cardById(db: DbOrTx, id: string): Promise<PassCard | undef
 }
 
 function tokenOf(deps: Pick<Deps, 'secrets' | 'config'>, card: PassCard): { token: string; url: string } {
-  const token = signCardToken({ cardId: card.id, issuedAt: card.issuedAt, expiresAt: card.expiresAt }, deps.secrets().passPrivateKey);
+  const token = signCardToken(
+    { cardId: card.id, issuedAt: card.issuedAt, expiresAt: card.expiresAt },
+    deps.secrets().passPrivateKey,
+  );
   return { token, url: passUrl(deps.config.publicUrl, token) };
 }
 
@@ -75,7 +78,12 @@ export async function cardToPrint(
   const issuedAt = toSecond(now.getTime());
   [card] = await db
     .insert(passCards)
-    .values({ personId, issuedByAccountId: accountId, issuedAt, expiresAt: new Date(issuedAt.getTime() + deps.config.cardValidDays * DAY_MS) })
+    .values({
+      personId,
+      issuedByAccountId: accountId,
+      issuedAt,
+      expiresAt: new Date(issuedAt.getTime() + deps.config.cardValidDays * DAY_MS),
+    })
     .returning();
   await recordAudit(db, {
     actor: accountActor(accountId),
@@ -89,10 +97,22 @@ export async function cardToPrint(
 }
 
 /** Revokes the person's card in force (a card lost, or no longer needed). Returns whether there was one. */
-export async function revokeCard(db: DbOrTx, deps: Pick<Deps, 'clock'>, personId: string, accountId: string): Promise<boolean> {
+export async function revokeCard(
+  db: DbOrTx,
+  deps: Pick<Deps, 'clock'>,
+  personId: string,
+  accountId: string,
+): Promise<boolean> {
   const now = deps.clock.now();
   const n = await endCards(db, personId, 'revoked', now);
-  if (n > 0) await recordAudit(db, { actor: accountActor(accountId), action: 'card.revoked', subjectType: 'person', subjectId: personId, at: now });
+  if (n > 0)
+    await recordAudit(db, {
+      actor: accountActor(accountId),
+      action: 'card.revoked',
+      subjectType: 'person',
+      subjectId: personId,
+      at: now,
+    });
   return n > 0;
 }
 

@@ -71,7 +71,7 @@ function qrPath(url: string, level: 'M' | 'Q'): { d: string; size: number } {
   const n = qr.modules.size;
   let d = '';
   for (let y = 0; y < n; y++) {
-    for (let x = 0; x < n; ) {
+    for (let x = 0; x < n;) {
       if (!qr.modules.get(y, x)) {
         x++;
         continue;
@@ -105,7 +105,13 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
   parts.push(
     `<text x="${cx}" y="${px(140)}" ${font} font-size="${word.size}" font-weight="700" fill="${colour.text}" text-anchor="middle">${escapeMarkup(word.lines[0]!)}</text>`,
   );
-  const meaning = fitLines(t(`pass:meaning_${data.status}`, { hours: data.validHours }), textWidth, px(22), 'regular', 1);
+  const meaning = fitLines(
+    t(`pass:meaning_${data.status}`, { hours: data.validHours }),
+    textWidth,
+    px(22),
+    'regular',
+    1,
+  );
   parts.push(
     `<text x="${cx}" y="${px(184)}" ${font} font-size="${meaning.size}" fill="${colour.text}" text-anchor="middle">${escapeMarkup(meaning.lines[0]!)}</text>`,
   );
@@ -237,7 +243,13 @@ export function cardSvg(data: CardImageData): string {
   let footY = height - footerHeight + px(34);
   text(footY, `${t('pass:card_issuer')}: ${data.issuer}`, px(22), 'bold', '#111111');
   footY += px(36);
-  text(footY, t('pass:card_dates', { printed: date(data.printedAt), until: date(data.expiresAt) }), px(20), 'regular', '#333333');
+  text(
+    footY,
+    t('pass:card_dates', { printed: date(data.printedAt), until: date(data.expiresAt) }),
+    px(20),
+    'regular',
+    '#333333',
+  );
   footY += px(36);
   text(footY, t('pass:card_scan_hint'), px(18), 'regular', '#555555');
   footY += px(30);

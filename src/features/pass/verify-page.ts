@@ -7,7 +7,14 @@ import { personById } from '../people/store.js';
 import { STATUS_COLOURS } from './pass-image.js';
 import { currentStatus, type CurrentStatus, type PassStatus } from './status.js';
 import { cardById } from './card.js';
-import { CARD_TOKEN_VERSION, tokenVersion, verifyCardToken, verifyPassToken, type PassClaims, type TokenRefusal } from './token.js';
+import {
+  CARD_TOKEN_VERSION,
+  tokenVersion,
+  verifyCardToken,
+  verifyPassToken,
+  type PassClaims,
+  type TokenRefusal,
+} from './token.js';
 
 export interface VerifyPageInfo {
   personId: string;
@@ -121,12 +128,22 @@ async function renderValid(
   const current = await currentStatus(db, claims.personId, now, deps.config);
   const hours = deps.config.passValidHours;
   const word = (s: PassStatus) => t(`pass:status_${s}`);
-  let body = statusBlock(current.status, t('pass:page_current'), word(current.status), t(`pass:meaning_${current.status}`, { hours }));
+  let body = statusBlock(
+    current.status,
+    t('pass:page_current'),
+    word(current.status),
+    t(`pass:meaning_${current.status}`, { hours }),
+  );
   // A printed card carries no colour, so nothing can have changed since it was printed.
-  if (card) body += `<p class="notice" data-card="true" style="background:#eef2f7;border-color:#1e3a5f">${escapeMarkup(t('pass:page_card_note'))}</p>`;
+  if (card)
+    body += `<p class="notice" data-card="true" style="background:#eef2f7;border-color:#1e3a5f">${escapeMarkup(t('pass:page_card_note'))}</p>`;
   else if (current.status !== claims.status) {
     body += `<p class="notice" data-changed="true">${escapeMarkup(
-      t('pass:page_changed', { issued: formatDateTime(claims.issuedAt, locale), old: word(claims.status), current: word(current.status) }),
+      t('pass:page_changed', {
+        issued: formatDateTime(claims.issuedAt, locale),
+        old: word(claims.status),
+        current: word(current.status),
+      }),
     )}</p>`;
   }
   const info: VerifyPageInfo = { personId: claims.personId, token, deps, claims, current };
@@ -135,14 +152,20 @@ async function renderValid(
       const html = await extension(req, info);
       if (html) body += `<div class="ext">${html}</div>`;
     } catch (err) {
-      req.log.error({ err: { message: (err as Error).message, name: (err as Error).name } }, 'verify page extension failed');
+      req.log.error(
+        { err: { message: (err as Error).message, name: (err as Error).name } },
+        'verify page extension failed',
+      );
     }
   }
   const row = (label: string, value: string) => `<dt>${escapeMarkup(label)}</dt><dd>${escapeMarkup(value)}</dd>`;
   body += '<dl>';
   body += row(t('pass:label_name'), maskName(person.fullName));
   body += row(t('pass:label_birth_year'), String(person.birthYear));
-  body += row(t('pass:label_declared_at'), current.lastDeclaredAt ? formatDateTime(current.lastDeclaredAt, locale) : t('pass:not_declared'));
+  body += row(
+    t('pass:label_declared_at'),
+    current.lastDeclaredAt ? formatDateTime(current.lastDeclaredAt, locale) : t('pass:not_declared'),
+  );
   body += row(t('pass:label_valid_until'), formatDateTime(claims.expiresAt, locale));
   body += row(t(card ? 'pass:label_card_issued_at' : 'pass:label_issued_at'), formatDateTime(claims.issuedAt, locale));
   body += '</dl>';
@@ -168,7 +191,9 @@ async function renderCard(
   const result = verifyCardToken(token, deps.secrets().passPublicKey, deps.clock.now());
   if (!result.ok) {
     const expired = result.reason === 'expired' ? formatDateTime(result.claims.expiresAt, locale) : '';
-    return refusalPage(reply, locale, result.reason === 'expired' ? 'card_expired' : result.reason, otherHref, { expired });
+    return refusalPage(reply, locale, result.reason === 'expired' ? 'card_expired' : result.reason, otherHref, {
+      expired,
+    });
   }
   const card = await cardById(deps.database.db, result.claims.cardId);
   if (!card) return refusalPage(reply, locale, 'gone', otherHref);
@@ -178,7 +203,12 @@ async function renderCard(
   }
   const current = await currentStatus(deps.database.db, card.personId, deps.clock.now(), deps.config);
   // The card's own claims, with today's colour: a card has none of its own.
-  const claims: PassClaims = { personId: card.personId, status: current.status, issuedAt: card.issuedAt, expiresAt: card.expiresAt };
+  const claims: PassClaims = {
+    personId: card.personId,
+    status: current.status,
+    issuedAt: card.issuedAt,
+    expiresAt: card.expiresAt,
+  };
   return renderValid(extensions, req, deps, locale, token, claims, otherHref, reply, true);
 }
 
@@ -200,7 +230,8 @@ export function passVerifyRoutes(extensions: readonly VerifyPageExtension[]): Ro
         .header('referrer-policy', 'no-referrer')
         .header('x-robots-tag', 'noindex')
         .header('x-frame-options', 'DENY');
-      if (tokenVersion(token) === CARD_TOKEN_VERSION) return renderCard(extensions, req, deps, locale, token, otherHref, reply);
+      if (tokenVersion(token) === CARD_TOKEN_VERSION)
+        return renderCard(extensions, req, deps, locale, token, otherHref, reply);
       const result = verifyPassToken(token, deps.secrets().passPublicKey, deps.clock.now());
       if (!result.ok) {
         return refusalPage(reply, locale, result.reason, otherHref, {
