@@ -58,7 +58,13 @@ async function checkInOne(tx: DbOrTx, personId: string, input: CheckinInput): Pr
   });
   // Back from another venue: reopening would place the person in two venues at once (an exposure found at
   // either would then blame the wrong span), so the return is a new visit.
-  if (recent && (open || (await tx.query.visits.findFirst({ where: and(eq(visits.personId, personId), gt(visits.enteredAt, recent.enteredAt)) })))) {
+  if (
+    recent &&
+    (open ||
+      (await tx.query.visits.findFirst({
+        where: and(eq(visits.personId, personId), gt(visits.enteredAt, recent.enteredAt)),
+      })))
+  ) {
     recent = undefined;
   }
 

@@ -44,7 +44,8 @@ export function venueJson(deps: AppDeps, v: Venue) {
 const ENTRY_POLICY_SCHEMA = {
   type: ['string', 'null'],
   enum: [...ENTRY_POLICIES, null],
-  description: 'yellow pass at the door: admit | warn | refuse (null: default of the kind — clinic and school refuse, others warn)',
+  description:
+    'yellow pass at the door: admit | warn | refuse (null: default of the kind — clinic and school refuse, others warn)',
 } as const;
 
 /** Longest span one visits request may cover. */
@@ -56,7 +57,10 @@ const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\
 
 function parseIsoParam(name: string, value: unknown): Date {
   if (typeof value !== 'string' || !ISO_WITH_OFFSET.test(value) || !isSensibleTime(value)) {
-    throw new AppError('VALIDATION_ERROR', `${name} must be an ISO 8601 time with offset, e.g. 2021-08-01T08:00:00+07:00`);
+    throw new AppError(
+      'VALIDATION_ERROR',
+      `${name} must be an ISO 8601 time with offset, e.g. 2021-08-01T08:00:00+07:00`,
+    );
   }
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) throw new AppError('VALIDATION_ERROR', `${name} is not a valid time`);
@@ -166,7 +170,8 @@ export const venueRoutes: RouteModule = (app, deps) => {
     {
       ...officials,
       schema: {
-        description: 'Change what the venue does with a yellow pass: admit, warn (admit with a warning) or refuse; null = the default of its kind.',
+        description:
+          'Change what the venue does with a yellow pass: admit, warn (admit with a warning) or refuse; null = the default of its kind.',
         body: {
           type: 'object',
           required: ['entryPolicy'],
@@ -200,7 +205,11 @@ export const venueRoutes: RouteModule = (app, deps) => {
 
   app.post('/api/v1/venues/import', officials, async (req, reply) => {
     if (typeof req.body !== 'string') {
-      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the CSV as the request body with Content-Type: text/csv.', 415);
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'Send the CSV as the request body with Content-Type: text/csv.',
+        415,
+      );
     }
     const result = await importVenuesCsv(deps.database.db, req.body);
     req.log.info({ created: result.created, errors: result.errors.length, by: req.principal?.id }, 'venues imported');
@@ -278,7 +287,10 @@ export const venueRoutes: RouteModule = (app, deps) => {
     if (!parts || parts[0] !== id) {
       const lang = pageLocale(req);
       const tr = tFor(lang);
-      return reply.status(403).type('text/html; charset=utf-8').send(htmlPage(lang, tr('venues:pdf_link_expired'), `<p>${escapeMarkup(tr('venues:pdf_link_expired'))}</p>`));
+      return reply
+        .status(403)
+        .type('text/html; charset=utf-8')
+        .send(htmlPage(lang, tr('venues:pdf_link_expired'), `<p>${escapeMarkup(tr('venues:pdf_link_expired'))}</p>`));
     }
     return sendPdf(deps, await requireVenue(deps, id), reply);
   });
@@ -295,25 +307,46 @@ async function landingPage(deps: AppDeps, req: FastifyRequest, reply: FastifyRep
   const venue = code ? await venueByCode(deps.database.db, code) : undefined;
   if (!venue) {
     const title = t('venues:landing.unknown_title');
-    return reply.status(404).send(htmlPage(lang, title, `<h1>${escapeMarkup(title)}</h1><p>${escapeMarkup(t('venues:landing.unknown_body', { code: raw.slice(0, 20) }))}</p>`));
+    return reply
+      .status(404)
+      .send(
+        htmlPage(
+          lang,
+          title,
+          `<h1>${escapeMarkup(title)}</h1><p>${escapeMarkup(t('venues:landing.unknown_body', { code: raw.slice(0, 20) }))}</p>`,
+        ),
+      );
   }
   if (venue.closedAt) {
     const title = t('venues:landing.closed_title');
-    return reply.status(410).send(htmlPage(lang, title, `<h1>${escapeMarkup(title)}</h1><p>${escapeMarkup(t('venues:landing.closed_body', { name: venue.name }))}</p>`));
+    return reply
+      .status(410)
+      .send(
+        htmlPage(
+          lang,
+          title,
+          `<h1>${escapeMarkup(title)}</h1><p>${escapeMarkup(t('venues:landing.closed_body', { name: venue.name }))}</p>`,
+        ),
+      );
   }
   const tg = telegramCheckinUrl(deps, venue.code);
   const parts: string[] = [`<h1>${escapeMarkup(t('venues:landing.title', { name: venue.name }))}</h1>`];
   if (tg) {
     parts.push(`<p>${escapeMarkup(t('venues:landing.intro', { name: venue.name }))}</p>`);
-    parts.push(`<a class="btn" id="telegram" href="${escapeMarkup(tg)}">${escapeMarkup(t('venues:landing.telegram_button'))}</a>`);
+    parts.push(
+      `<a class="btn" id="telegram" href="${escapeMarkup(tg)}">${escapeMarkup(t('venues:landing.telegram_button'))}</a>`,
+    );
   }
-  parts.push(`<div class="card"><p class="muted">${escapeMarkup(t('venues:landing.code_label'))}</p><div class="code" id="code">${escapeMarkup(venue.code)}</div>`);
+  parts.push(
+    `<div class="card"><p class="muted">${escapeMarkup(t('venues:landing.code_label'))}</p><div class="code" id="code">${escapeMarkup(venue.code)}</div>`,
+  );
   if (deps.config.zalo) parts.push(`<p>${escapeMarkup(t('venues:landing.zalo_hint', { code: venue.code }))}</p>`);
   if (deps.config.webChat) {
     parts.push(`<p>${escapeMarkup(t('venues:landing.web_hint', { code: venue.code }))}</p>`);
     parts.push(`<a class="btn secondary" href="/chat">${escapeMarkup(t('venues:landing.web_button'))}</a>`);
   }
-  if (!tg && !deps.config.zalo && !deps.config.webChat) parts.push(`<p>${escapeMarkup(t('venues:landing.no_channel', { code: venue.code }))}</p>`);
+  if (!tg && !deps.config.zalo && !deps.config.webChat)
+    parts.push(`<p>${escapeMarkup(t('venues:landing.no_channel', { code: venue.code }))}</p>`);
   parts.push(`</div><p class="muted">${escapeMarkup(t('venues:landing.privacy'))}</p>`);
   return reply.status(200).send(htmlPage(lang, t('venues:landing.title', { name: venue.name }), parts.join('\n')));
 }
