@@ -20,7 +20,7 @@ import {
 import { maskName } from '../pass/verify-page.js';
 import { accountActor, recordAudit } from '../../audit/audit-log.js';
 import { posterContent, posterPng } from './poster.js';
-import { posterPdfLink } from './routes.js';
+import { posterPdfLink, VISITS_CSV_LINK_MINUTES, visitsCsvLink, visitsKeptDays } from './routes.js';
 import { wardSearchName } from '../wards/store.js';
 import {
   acceptStaffInvite,
@@ -153,7 +153,10 @@ async function showCard(ctx: DialogContext, venue: Venue, role: string): Promise
       btn(ctx.t('venues:btn_today'), MENU.data('today', venue.id)),
       btn(ctx.t('venues:btn_day'), MENU.data('day', venue.id)),
     ]);
-    buttons.push([btn(ctx.t('venues:btn_policy'), MENU.data('policy', venue.id))]);
+    buttons.push([
+      btn(ctx.t('venues:btn_policy'), MENU.data('policy', venue.id)),
+      btn(ctx.t('venues:btn_csv'), MENU.data('csv', venue.id)),
+    ]);
     buttons.push([
       btn(ctx.t('venues:btn_invite'), MENU.data('invite', venue.id)),
       venue.closedAt
@@ -273,6 +276,17 @@ async function onMenuButton(ctx: DialogContext, rest: string): Promise<void> {
       return listVisits(ctx, venue, parseDay('hom nay', now)!);
     case 'day':
       return ctx.go(dayFlow, 'date', { venueId: venue.id });
+    case 'csv':
+      // A link, on every channel: the chat channels send images but not files (Outbound has no document).
+      ctx.reply({
+        text: ctx.t('venues:csv_link', {
+          name: venue.name,
+          days: visitsKeptDays(ctx.deps),
+          minutes: VISITS_CSV_LINK_MINUTES,
+        }),
+        link: { label: ctx.t('venues:btn_csv_download'), url: visitsCsvLink(ctx.deps, venue.id, ctx.account.id, now) },
+      });
+      return;
     case 'close':
       await setVenueClosed(ctx.tx, venue.id, now);
       ctx.reply({

@@ -15,6 +15,10 @@ import { posterContent, posterPdf, posterPng } from './poster.js';
 import { readSignedToken, signedToken } from './signing.js';
 import { createVenue, listVenues, setEntryPolicy, venueByCode, venueById, visitsAtVenue } from './store.js';
 import { recordAudit } from '../../audit/audit-log.js';
+import { and, eq, sql } from 'drizzle-orm';
+import { randomBytes } from 'node:crypto';
+import { visitsCsv, VISITS_CSV_MAX_ROWS } from './visits-csv.js';
+import { staffRole } from './store.js';
 
 /** The venue as the API shows it (DESIGN.md ◆ contract: id, code, name, kind, checkinUrl, telegramUrl?). */
 export function venueJson(deps: AppDeps, v: Venue) {
@@ -77,6 +81,50 @@ async function requireVenue(deps: AppDeps, id: string): Promise<Venue> {
 export function posterPdfLink(deps: Pick<Deps, 'config' | 'secrets'>, venueId: string, now: Date): string {
   const token = signedToken(deps, 'poster', [venueId], new Date(now.getTime() + POSTER_LINK_HOURS * 3_600_000));
   return `${deps.config.publicUrl}/venues/${venueId}/poster.pdf?t=${encodeURIComponent(token)}`;
+}
+
+/** How long the visit list link sent to an owner in chat works (once). */
+export const VISITS_CSV_LINK_MINUTES = 60;
+/** The owner's export in chat covers what is kept: check-ins are deleted after this many days by default. */
+const DEFAULT_VISITS_KEPT_DAYS = 21;
+
+/**
+ * A one-time link to the venue's visit list as CSV, for its owner in chat (no bearer token on a phone): signed
+ * for (venue, owner account, a random nonce), valid VISITS_CSV_LINK_MINUTES, spent by its first download (the
+ * audit row of that download records the nonce).
+ */
+export function visitsCsvLink(
+  deps: Pick<Deps, 'config' | 'secrets'>,
+  venueId: string,
+  accountId: string,
+  now: Date,
+): string {
+  const nonce = randomBytes(9).toString('base64url');
+  const token = signedToken(
+    deps,
+    'visits-csv',
+    [venueId, accountId, nonce],
+    new Date(now.getTime() + VISITS_CSV_LINK_MINUTES * 60_000),
+  );
+  return `${deps.config.publicUrl}/venues/${venueId}/visits.csv?t=${encodeURIComponent(token)}`;
+}
+
+/** The days an owner's export covers: everything still kept. */
+export function visitsKeptDays(deps: Pick<Deps, 'config'>): number {
+  return deps.config.retention?.visitsDays ?? DEFAULT_VISITS_KEPT_DAYS;
+}
+
+function csvFilename(v: Venue, from: Date, to: Date): string {
+  const day = (d: Date) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(d);
+  return `visits-${v.code}-${day(from)}-${day(to)}.csv`;
+}
+
+function sendCsv(reply: FastifyReply, v: Venue, from: Date, to: Date, csv: Buffer) {
+  return reply
+    .header('content-type', 'text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${csvFilename(v, from, to)}"`)
+    .header('cache-control', 'no-store')
+    .send(csv);
 }
 
 async function sendPdf(deps: AppDeps, v: Venue, reply: FastifyReply) {
@@ -278,6 +326,90 @@ export const venueRoutes: RouteModule = (app, deps) => {
       };
     },
   );
+
+  app.get(
+    '/api/v1/venues/:id/visits.csv',
+    {
+      ...officials,
+      schema: {
+        description:
+          'Visits at the venue in [from, to) as CSV for the authorities (UTF-8 with BOM; columns: Họ và tên, Năm sinh, Số điện thoại, Giờ vào, Giờ ra, Hình thức = self | staff; times in Vietnam time). Audited.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { from: { type: 'string', maxLength: 64 }, to: { type: 'string', maxLength: 64 } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const v = await requireVenue(deps, (req.params as { id: string }).id);
+      const q = req.query as { from?: string; to?: string };
+      const from = parseIsoParam('from', q.from);
+      const to = parseIsoParam('to', q.to);
+      if (to.getTime() <= from.getTime()) throw new AppError('VALIDATION_ERROR', 'to must be after from');
+      if (to.getTime() - from.getTime() > MAX_VISITS_RANGE_DAYS * 86_400_000) {
+        throw new AppError('VALIDATION_ERROR', `the range may span at most ${MAX_VISITS_RANGE_DAYS} days`);
+      }
+      const db = deps.database.db;
+      const rows = await visitsAtVenue(db, v.id, from, to, LONGEST_STAY_MINUTES, VISITS_CSV_MAX_ROWS);
+      await recordAudit(db, {
+        actor: req.principal?.id ?? 'unknown',
+        action: 'venue.visits.export',
+        subjectType: 'venue',
+        subjectId: v.id,
+        details: { from: from.toISOString(), to: to.toISOString(), count: rows.length, via: 'api' },
+        at: deps.clock.now(),
+      });
+      return sendCsv(reply, v, from, to, visitsCsv(rows));
+    },
+  );
+
+  // The visit list from a one-time link sent to the owner in chat.
+  app.get('/venues/:id/visits.csv', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const t = String((req.query as { t?: string }).t ?? '');
+    const now = deps.clock.now();
+    const parts = readSignedToken(deps, 'visits-csv', t, now, 3);
+    const refuse = (key: string) => {
+      const lang = pageLocale(req);
+      const tr = tFor(lang);
+      return reply
+        .status(403)
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(htmlPage(lang, tr(`venues:${key}`), `<p>${escapeMarkup(tr(`venues:${key}`))}</p>`));
+    };
+    if (!parts || parts[0] !== id) return refuse('csv_link_expired');
+    const [venueId, accountId, nonce] = parts as [string, string, string];
+    const from = new Date(now.getTime() - visitsKeptDays(deps) * 86_400_000);
+    const result = await deps.database.db.transaction(async (tx) => {
+      // One download per link: the nonce is locked, then looked up among earlier downloads' audit rows.
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`visits-csv:${nonce}`}))`);
+      const used = await tx.query.auditLog.findFirst({
+        where: and(
+          eq(auditLog.action, 'venue.visits.export'),
+          eq(auditLog.subjectId, venueId),
+          sql`${auditLog.details}->>'nonce' = ${nonce}`,
+        ),
+      });
+      if (used) return 'used' as const;
+      const venue = await venueById(tx, venueId);
+      if (!venue || (await staffRole(tx, venueId, accountId)) !== 'owner') return 'not_owner' as const;
+      const rows = await visitsAtVenue(tx, venue.id, from, now, LONGEST_STAY_MINUTES, VISITS_CSV_MAX_ROWS);
+      await recordAudit(tx, {
+        actor: `account:${accountId}`,
+        action: 'venue.visits.export',
+        subjectType: 'venue',
+        subjectId: venue.id,
+        details: { from: from.toISOString(), to: now.toISOString(), count: rows.length, via: 'chat', nonce },
+        at: now,
+      });
+      return { venue, csv: visitsCsv(rows) };
+    });
+    if (result === 'used') return refuse('csv_link_used');
+    if (result === 'not_owner') return refuse('csv_link_not_owner');
+    return sendCsv(reply, result.venue, from, now, result.csv);
+  });
 
   // The PDF from a signed link sent in chat (no bearer token on a phone).
   app.get('/venues/:id/poster.pdf', async (req, reply) => {
