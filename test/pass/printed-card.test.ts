@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import type { HandleResult } from '../../src/core/dialog.js';
 import { auditLog, cases, declarations, passCards } from '../../src/db/schema/index.js';
+import { cardSvg, STATUS_COLOURS } from '../../src/features/pass/pass-image.js';
 import { tokenVersion, verifyCardToken, verifyPassToken } from '../../src/features/pass/token.js';
 import { chat, payloads, textOf } from '../checkin/chat-driver.js';
 import { residentWithDeclaration } from '../checkin/people-fixtures.js';
@@ -76,6 +77,7 @@ describe('printed card from /giadinh', () => {
     const card = cardOf(r);
     const img = PNG.sync.read(card.png);
     expect([img.width, img.height]).toEqual([1240, 1748]);
+    console.log(`printed card PNG (A6): ${card.png.length} bytes`);
     // A card token, not a pass: no status inside, valid 180 days, signed with the pass key.
     expect(tokenVersion(card.token)).toBe(2);
     expect(verifyPassToken(card.token, svc.deps.secrets().passPublicKey, clock.now())).toEqual({
@@ -179,6 +181,29 @@ describe('printed card from /giadinh', () => {
     const next = cardOf(await chat(svc, f.ext).press(`fam:p:${f.member.id}`));
     expect(next.token).not.toBe(card.token);
     expect((await scan(next.path)).statusCode).toBe(200);
+  });
+
+  it('prints name, birth year, the issuer line and the print date, and no status word or colour', () => {
+    const svg = cardSvg({
+      fullName: 'Trần Thị Bé Na',
+      birthYear: 2015,
+      issuer: svc.config.cardIssuer,
+      printedAt: new Date('2021-08-03T10:00:00+07:00'),
+      expiresAt: new Date('2022-01-30T10:00:00+07:00'),
+      url: 'http://localhost:3000/v/x',
+      locale: 'vi',
+    });
+    for (const s of [
+      'Trần Thị Bé Na',
+      'Năm sinh: 2015',
+      'Nơi cấp: Trạm Y tế phường Cái Khế',
+      'Ngày in: 03/08/2021',
+      'Hiệu lực đến: 30/01/2022',
+    ]) {
+      expect(svg).toContain(s);
+    }
+    for (const c of Object.values(STATUS_COLOURS)) expect(svg).not.toContain(c.background);
+    for (const w of ['XANH', 'VÀNG', 'ĐỎ', 'XÁM']) expect(svg).not.toContain(`>${w}<`);
   });
 
   it('another account cannot print, reissue or revoke a member it does not own', async () => {
