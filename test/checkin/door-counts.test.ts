@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { accounts, auditLog, type Venue } from '../../src/db/schema/index.js';
 import { createVenue } from '../../src/features/venues/store.js';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { decodeQrPng } from '../helpers/qr.js';
 import { chat, textOf } from './chat-driver.js';
 import { doorHelpers } from './door-helpers.js';
 import { residentWithDeclaration } from './people-fixtures.js';
@@ -85,5 +86,34 @@ describe("owner's door counts", () => {
     expect(card).toContain('Tại cửa hôm nay: 1 người bị từ chối, 2 người vào kèm cảnh báo');
     // Staff see the card without the owner's counts.
     expect(textOf(await chat(svc, 'staff-counts').press(`vn:open:${shop.id}`))).not.toContain('Tại cửa hôm nay');
+  });
+
+  it('a printed card scanned by staff shows the live verdict and records the entry', async () => {
+    const ext = `counts-card-${++n}`;
+    const fam = await residentWithDeclaration(svc.db.db, {
+      externalId: ext,
+      family: ['Võ Thị Tư'],
+      declaredAt: clock.now(),
+    });
+    const member = fam.family[0]!;
+    const png = (await chat(svc, ext).press(`fam:p:${member.id}`)).replies.find((m) => m.image)!.image!.png;
+    const path = new URL(decodeQrPng(png)).pathname;
+    clock.advance(26 * 3_600_000);
+    const cookie = await door.staffCookie('staff-card', shop);
+    // A day later nobody has declared for her: grey, nothing to record.
+    const grey = await svc.app.inject({ method: 'GET', url: path, headers: { cookie } });
+    expect(grey.statusCode).toBe(200);
+    expect(grey.body).toContain('data-verdict="declare-first"');
+    await door.declareSymptoms(member.id, fam.accountId);
+    // Declared for, with a symptom: yellow at a shop that warns; the staff page records her.
+    const page = await svc.app.inject({ method: 'GET', url: path, headers: { cookie } });
+    expect(page.body).toContain('data-status="yellow"');
+    const ticket = /name="ticket" value="([^"]+)"/.exec(page.body)![1]!;
+    expect((await door.record(cookie, ticket)).statusCode).toBe(200);
+    expect((await door.visitsOf(member.id)).map((v) => v.source)).toEqual(['staff']);
+    const warned = await svc.db.db.query.auditLog.findMany({
+      where: and(eq(auditLog.action, 'entry.warned'), eq(auditLog.subjectId, member.id)),
+    });
+    expect(warned).toHaveLength(1);
   });
 });
