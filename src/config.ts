@@ -80,10 +80,7 @@ const envSchema = z
       'must be an http(s) URL of the image shown on the phone-number request',
     ),
 
-    ADMIN_TOKEN: optionalString.refine(
-      (v) => v === undefined || v.length >= 16,
-      'must be at least 16 characters',
-    ),
+    ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
     KHAIBAO_MASTER_KEY: optionalString.refine(
       (v) => v === undefined || v.length >= 32,
       'must be at least 32 characters (e.g. openssl rand -base64 32)',
@@ -95,6 +92,14 @@ const envSchema = z
 
     WEB_CHAT: z.enum(['on', 'off', 'auto']).default('auto'),
     PASS_VALID_HOURS: positiveInt(24),
+    // A printed card's token; 4000 days keeps the expiry inside the token's 32-bit seconds for decades.
+    CARD_VALID_DAYS: positiveInt(180).refine((v) => v <= 4000, 'must be at most 4000'),
+    CARD_ISSUER: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(80, 'must be at most 80 characters')
+      .default('Sở Y tế thành phố Cần Thơ'),
     EXPOSURE_BUFFER_MINUTES: z.coerce.number().int().min(0).default(60),
     HOTLINE: z.string().trim().default('1900 9095'),
     OUTBOX_MAX_ATTEMPTS: positiveInt(8),
@@ -111,10 +116,7 @@ const envSchema = z
       (v) => v === undefined || /^(true|false|\d{1,2}|[0-9a-fA-F.:/, ]+)$/.test(v),
       'must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses (CIDR allowed)',
     ),
-    METRICS_TOKEN: optionalString.refine(
-      (v) => v === undefined || v.length >= 16,
-      'must be at least 16 characters',
-    ),
+    METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
   })
   .superRefine((env, ctx) => {
     const mode = env.TELEGRAM_MODE ?? defaultTelegramMode(env.PUBLIC_URL);
@@ -186,6 +188,10 @@ export interface Config {
   /** wraps the keys kept in the database (src/core/secrets.ts); unset = development, kept unwrapped */
   masterKey?: string;
   passValidHours: number;
+  /** a printed card's QR stays valid this many days unless revoked or reissued */
+  cardValidDays: number;
+  /** the issuer line printed on cards */
+  cardIssuer: string;
   exposureBufferMinutes: number;
   hotline: string;
   /** an outbox message is given up (status dead) after this many failed delivery attempts */
@@ -211,7 +217,12 @@ export interface RateLimits {
   loginPerAddress: number;
 }
 
-export const DEFAULT_RATE_LIMITS: RateLimits = { chatPerAddress: 120, chatPerClient: 30, pagesPerAddress: 300, loginPerAddress: 10 };
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  chatPerAddress: 120,
+  chatPerClient: 30,
+  pagesPerAddress: 300,
+  loginPerAddress: 10,
+};
 
 function parseTrustProxy(v: string | undefined): boolean | number | string | undefined {
   if (v === undefined || v === 'false') return undefined;
@@ -285,10 +296,16 @@ export function loadConfig(env: Env): Config {
     passSigningKey: e.PASS_SIGNING_KEY,
     masterKey: e.KHAIBAO_MASTER_KEY,
     passValidHours: e.PASS_VALID_HOURS,
+    cardValidDays: e.CARD_VALID_DAYS,
+    cardIssuer: e.CARD_ISSUER,
     exposureBufferMinutes: e.EXPOSURE_BUFFER_MINUTES,
     hotline: e.HOTLINE,
     outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
-    retention: { visitsDays: e.RETENTION_VISITS_DAYS, declarationsDays: e.RETENTION_DECLARATIONS_DAYS, dialogIdleDays: e.RETENTION_DIALOG_DAYS },
+    retention: {
+      visitsDays: e.RETENTION_VISITS_DAYS,
+      declarationsDays: e.RETENTION_DECLARATIONS_DAYS,
+      dialogIdleDays: e.RETENTION_DIALOG_DAYS,
+    },
     rateLimits: {
       chatPerAddress: e.RATE_LIMIT_CHAT_PER_MINUTE,
       chatPerClient: e.RATE_LIMIT_CHAT_CLIENT_PER_MINUTE,

@@ -45,6 +45,7 @@ const LIMITED_ROUTES: Record<string, Bucket> = {
   'GET /v/*': 'pagesPerAddress',
   'GET /c/:code': 'pagesPerAddress',
   'GET /venues/:id/poster.pdf': 'pagesPerAddress',
+  'GET /venues/:id/visits.csv': 'pagesPerAddress',
   'POST /staff/checkins': 'pagesPerAddress',
   'GET /o/:code': 'loginPerAddress',
   'GET /staff/login/:code': 'loginPerAddress',
@@ -209,16 +210,20 @@ function checkOrigin(req: FastifyRequest, publicOrigin: string): void {
 function checkQuery(req: FastifyRequest): void {
   const query = req.query as Record<string, unknown> | undefined;
   if (!query || typeof query !== 'object') return;
-  const declared = (req.routeOptions.schema?.querystring as { properties?: Record<string, { type?: unknown }> } | undefined)?.properties;
+  const declared = (
+    req.routeOptions.schema?.querystring as { properties?: Record<string, { type?: unknown }> } | undefined
+  )?.properties;
   for (const [name, value] of Object.entries(query)) {
     if (typeof value === 'string') {
-      if (value.includes('\u0000')) throw new AppError('VALIDATION_ERROR', `query parameter "${name.slice(0, 40)}" contains a NUL character`);
+      if (value.includes('\u0000'))
+        throw new AppError('VALIDATION_ERROR', `query parameter "${name.slice(0, 40)}" contains a NUL character`);
       continue;
     }
     if (Array.isArray(value)) {
       const type = declared?.[name]?.type;
       const arrayAllowed = type === 'array' || (Array.isArray(type) && type.includes('array'));
-      if (!arrayAllowed) throw new AppError('VALIDATION_ERROR', `query parameter "${name.slice(0, 40)}" is given more than once`);
+      if (!arrayAllowed)
+        throw new AppError('VALIDATION_ERROR', `query parameter "${name.slice(0, 40)}" is given more than once`);
       if (value.some((v) => typeof v === 'string' && v.includes('\u0000'))) {
         throw new AppError('VALIDATION_ERROR', `query parameter "${name.slice(0, 40)}" contains a NUL character`);
       }

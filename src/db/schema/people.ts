@@ -193,3 +193,28 @@ export const webPushSubscriptions = pgTable(
   },
   (t) => [uniqueIndex('web_push_subscriptions_endpoint_uq').on(t.endpoint), index('web_push_subscriptions_account_idx').on(t.accountId)],
 );
+
+/**
+ * Printed cards (thẻ in Mã QR cá nhân) for people without a phone: the card's QR carries a token signed for the
+ * card id (src/features/pass/token.ts, format version 2), valid CARD_VALID_DAYS. The colour is never printed:
+ * the verify page reads it live. Reissuing ends the previous card (`revoked_reason = 'reissued'`); revoking ends
+ * it without a successor (`'revoked'`). Deleted with the person.
+ */
+export const passCards = pgTable(
+  'pass_cards',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    personId: uuid('person_id')
+      .notNull()
+      .references(() => persons.id, { onDelete: 'cascade' }),
+    issuedByAccountId: uuid('issued_by_account_id').references(() => accounts.id, { onDelete: 'set null' }),
+    issuedAt: timestamp('issued_at', { withTimezone: true }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    /** 'revoked' | 'reissued' */
+    revokedReason: text('revoked_reason'),
+  },
+  (t) => [index('pass_cards_person_idx').on(t.personId, t.issuedAt)],
+);
+
+export type PassCard = typeof passCards.$inferSelect;

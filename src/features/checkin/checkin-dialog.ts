@@ -7,7 +7,7 @@ import { familyMembers, hasValidDeclaration, selfPerson } from '../people/store.
 import { normalizeVenueCode, parseTypedVenueCode } from '../venues/codes.js';
 import { checkinStartParam } from '../venues/links.js';
 import { venueByCode, venueById } from '../venues/store.js';
-import { entryAt, recordRefusedEntry, type EntryDecision } from './entry.js';
+import { entryAt, recordRefusedEntry, recordWarnedEntry, type EntryDecision } from './entry.js';
 import { HISTORY_DAYS } from './rules.js';
 import { historyOfAccount, leaveVenue, personIdsOfAccount, recordCheckins } from './store.js';
 
@@ -23,7 +23,10 @@ export const LEAVE_PREFIX = LEAVE.prefix;
 /** Start parameter of a venue's poster link: `v_<code>`. */
 const VENUE_START = callbackData('v', '_');
 
-export const leaveButton = (t: DialogContext['t'], venueId: string) => ({ label: t('checkin:btn_leave'), payload: LEAVE.data(venueId) });
+export const leaveButton = (t: DialogContext['t'], venueId: string) => ({
+  label: t('checkin:btn_leave'),
+  payload: LEAVE.data(venueId),
+});
 
 interface ConfirmData {
   venueId: string;
@@ -71,7 +74,10 @@ async function beginCheckin(ctx: DialogContext, raw: string): Promise<void> {
 }
 
 /** The reasons of a yellow pass in the holder's words (they are the holder's own: shown to them, never on a page). */
-function yellowReasons(ctx: DialogContext, entry: EntryDecision & { current: { reasons: string[]; exposureUntil?: Date } }): string {
+function yellowReasons(
+  ctx: DialogContext,
+  entry: EntryDecision & { current: { reasons: string[]; exposureUntil?: Date } },
+): string {
   const until = entry.current.exposureUntil ? formatDateTime(entry.current.exposureUntil, ctx.locale) : '';
   return entry.current.reasons
     .filter((r) => r === 'symptoms' || r === 'contact-declared' || r === 'exposure')
@@ -83,7 +89,12 @@ function yellowReasons(ctx: DialogContext, entry: EntryDecision & { current: { r
  * A refused self check-in: a short, kind explanation, no visit, the ending of any confirm step; for a red pass
  * the health officials are told through the outbox, and every refusal is audited (entry.ts).
  */
-async function refuseSelf(ctx: DialogContext, self: Person, venue: Venue, entry: Awaited<ReturnType<typeof entryAt>>): Promise<void> {
+async function refuseSelf(
+  ctx: DialogContext,
+  self: Person,
+  venue: Venue,
+  entry: Awaited<ReturnType<typeof entryAt>>,
+): Promise<void> {
   if (ctx.state.flow === FLOW) ctx.end();
   const hotline = ctx.deps.config.hotline;
   const queued = await recordRefusedEntry(ctx.tx, {
@@ -116,7 +127,8 @@ async function askConfirm(ctx: ConfirmContext): Promise<void> {
   const lines = [ctx.t('checkin:confirm', { name: venue.name, kind: ctx.t(`venues:kind.${venue.kind}`) })];
   const self = await selfPerson(ctx.tx, ctx.account.id);
   const entry = self ? await entryAt(ctx.tx, self.id, venue, ctx.deps.clock.now(), ctx.deps.config) : undefined;
-  if (entry?.verdict === 'warn') lines.push(ctx.t('checkin:warn_yellow', { name: venue.name, reasons: yellowReasons(ctx, entry) }));
+  if (entry?.verdict === 'warn')
+    lines.push(ctx.t('checkin:warn_yellow', { name: venue.name, reasons: yellowReasons(ctx, entry) }));
   if (family.length > 0) lines.push(ctx.t('checkin:confirm_family'));
   const buttons = family.map((p) => [
     {
@@ -166,7 +178,9 @@ async function handleConfirm(ctx: ConfirmContext, input: StepInput): Promise<voi
   if (action === 'toggle') {
     const family = await familyMembers(ctx.tx, ctx.account.id);
     if (family.some((p) => p.id === toggleId)) {
-      data.selected = data.selected.includes(toggleId!) ? data.selected.filter((x) => x !== toggleId) : [...data.selected, toggleId!];
+      data.selected = data.selected.includes(toggleId!)
+        ? data.selected.filter((x) => x !== toggleId)
+        : [...data.selected, toggleId!];
     }
     return ctx.goto('confirm');
   }
@@ -195,15 +209,26 @@ async function completeCheckin(ctx: DialogContext, venue: Venue, selected: strin
   const refusedRed: string[] = [];
   const refusedYellow: string[] = [];
   const warned: string[] = [];
+  const warnedDecisions = new Map<string, EntryDecision>();
   let notices = 0;
   for (const p of chosen) {
     const e = await entryAt(ctx.tx, p.id, venue, now, ctx.deps.config);
     if (e.verdict === 'refuse') {
       (e.status === 'red' ? refusedRed : refusedYellow).push(p.fullName);
-      notices += await recordRefusedEntry(ctx.tx, { person: p, venue, decision: e, source: 'self', actorAccountId: ctx.account.id, now });
+      notices += await recordRefusedEntry(ctx.tx, {
+        person: p,
+        venue,
+        decision: e,
+        source: 'self',
+        actorAccountId: ctx.account.id,
+        now,
+      });
       continue;
     }
-    if (e.verdict === 'warn') warned.push(p.fullName);
+    if (e.verdict === 'warn') {
+      warned.push(p.fullName);
+      warnedDecisions.set(p.id, e);
+    }
     family.push(p);
   }
   if (notices > 0) ctx.afterCommit(() => ctx.deps.wakeOutbox());
@@ -216,9 +241,28 @@ async function completeCheckin(ctx: DialogContext, venue: Venue, selected: strin
     now,
   });
   const bySelf = outcomes.find((o) => o.personId === self.id)!;
+  if (selfEntry.verdict === 'warn') warnedDecisions.set(self.id, selfEntry);
+  // Entries admitted with a warning are written down once per new visit (the owner's count, the audit trail).
+  for (const o of outcomes) {
+    const decision = warnedDecisions.get(o.personId);
+    if (decision && o.status === 'created') {
+      await recordWarnedEntry(ctx.tx, {
+        personId: o.personId,
+        venue,
+        decision,
+        source: 'self',
+        actorAccountId: ctx.account.id,
+        now,
+      });
+    }
+  }
   const nameOf = (id: string) => family.find((p) => p.id === id)?.fullName ?? '';
-  const famCreated = outcomes.filter((o) => o.personId !== self.id && o.status === 'created').map((o) => nameOf(o.personId));
-  const famAlready = outcomes.filter((o) => o.personId !== self.id && o.status === 'already').map((o) => nameOf(o.personId));
+  const famCreated = outcomes
+    .filter((o) => o.personId !== self.id && o.status === 'created')
+    .map((o) => nameOf(o.personId));
+  const famAlready = outcomes
+    .filter((o) => o.personId !== self.id && o.status === 'already')
+    .map((o) => nameOf(o.personId));
   const lines: string[] = [];
   if (bySelf.movedOnFromVenueId) {
     const prev = await venueById(ctx.tx, bySelf.movedOnFromVenueId);
@@ -232,7 +276,9 @@ async function completeCheckin(ctx: DialogContext, venue: Venue, selected: strin
         : ctx.t('checkin:done_self', { name: venue.name, time }),
     );
   } else {
-    lines.push(ctx.t('checkin:already', { name: venue.name, time: formatDateTime(bySelf.visit.enteredAt, ctx.locale) }));
+    lines.push(
+      ctx.t('checkin:already', { name: venue.name, time: formatDateTime(bySelf.visit.enteredAt, ctx.locale) }),
+    );
     if (famCreated.length > 0) lines.push(ctx.t('checkin:done_others', { names: famCreated.join(', '), time }));
   }
   if (famAlready.length > 0) lines.push(ctx.t('checkin:already_family', { names: famAlready.join(', ') }));
@@ -241,12 +287,18 @@ async function completeCheckin(ctx: DialogContext, venue: Venue, selected: strin
     if (!(await hasValidDeclaration(ctx.tx, p.id, now, ctx.deps.config.passValidHours))) undeclared.push(p.fullName);
   }
   if (undeclared.length > 0) {
-    lines.push(ctx.t('checkin:family_not_declared', { names: undeclared.join(', '), hours: ctx.deps.config.passValidHours }));
+    lines.push(
+      ctx.t('checkin:family_not_declared', { names: undeclared.join(', '), hours: ctx.deps.config.passValidHours }),
+    );
   }
-  if (selfEntry.verdict === 'warn') lines.push(ctx.t('checkin:warn_yellow', { name: venue.name, reasons: yellowReasons(ctx, selfEntry) }));
-  if (warned.length > 0) lines.push(ctx.t('checkin:family_warn_yellow', { names: warned.join(', '), name: venue.name }));
-  if (refusedRed.length > 0) lines.push(ctx.t('checkin:family_refused_red', { names: refusedRed.join(', '), hotline: ctx.deps.config.hotline }));
-  if (refusedYellow.length > 0) lines.push(ctx.t('checkin:family_refused_yellow', { names: refusedYellow.join(', '), name: venue.name }));
+  if (selfEntry.verdict === 'warn')
+    lines.push(ctx.t('checkin:warn_yellow', { name: venue.name, reasons: yellowReasons(ctx, selfEntry) }));
+  if (warned.length > 0)
+    lines.push(ctx.t('checkin:family_warn_yellow', { names: warned.join(', '), name: venue.name }));
+  if (refusedRed.length > 0)
+    lines.push(ctx.t('checkin:family_refused_red', { names: refusedRed.join(', '), hotline: ctx.deps.config.hotline }));
+  if (refusedYellow.length > 0)
+    lines.push(ctx.t('checkin:family_refused_yellow', { names: refusedYellow.join(', '), name: venue.name }));
   lines.push(ctx.t('checkin:leave_hint'));
   ctx.reply({ text: lines.join('\n'), buttons: [[leaveButton(ctx.t, venue.id)]] });
 }
@@ -260,7 +312,10 @@ async function leave(ctx: DialogContext, venueId: string): Promise<void> {
   const now = ctx.deps.clock.now();
   const n = await leaveVenue(ctx.tx, await personIdsOfAccount(ctx.tx, ctx.account.id), venue.id, now);
   ctx.reply({
-    text: n > 0 ? ctx.t('checkin:left', { name: venue.name, time: formatDateTime(now, ctx.locale) }) : ctx.t('checkin:not_inside', { name: venue.name }),
+    text:
+      n > 0
+        ? ctx.t('checkin:left', { name: venue.name, time: formatDateTime(now, ctx.locale) })
+        : ctx.t('checkin:not_inside', { name: venue.name }),
   });
 }
 
@@ -297,7 +352,8 @@ async function showHistory(ctx: DialogContext): Promise<void> {
  * already — not the runner's command menu, which reads as if the check-in failed.
  */
 async function confirmPress(ctx: DialogContext, rest: string): Promise<void> {
-  if (inFlow(ctx, confirmFlow) && ctx.state.step === 'confirm') return handleConfirm(ctx, { kind: 'button', payload: CONFIRM.data(rest) });
+  if (inFlow(ctx, confirmFlow) && ctx.state.step === 'confirm')
+    return handleConfirm(ctx, { kind: 'button', payload: CONFIRM.data(rest) });
   ctx.reply({ text: ctx.t('checkin:confirm_stale') });
 }
 

@@ -99,7 +99,9 @@ export async function recordRefusedEntry(db: DbOrTx, r: RefusedEntry): Promise<n
   if (r.decision.status !== 'red') return 0;
   const officials = await healthOfficialsFor(db, { wardCode: r.person.wardCode });
   if (officials.length === 0) return 0;
-  const ward = r.person.wardCode ? await db.query.wards.findFirst({ where: eq(wards.code, r.person.wardCode) }) : undefined;
+  const ward = r.person.wardCode
+    ? await db.query.wards.findFirst({ where: eq(wards.code, r.person.wardCode) })
+    : undefined;
   const bucket = Math.floor(r.now.getTime() / (REFUSAL_NOTICE_COLLAPSE_SECONDS * 1000));
   return enqueue(
     db,
@@ -107,7 +109,11 @@ export async function recordRefusedEntry(db: DbOrTx, r: RefusedEntry): Promise<n
       const t = tFor(o.locale);
       const lines = [
         t('checkin:refused_notice.title'),
-        t('checkin:refused_notice.person', { name: r.person.fullName, year: r.person.birthYear, phone: r.person.phone ?? t('checkin:refused_notice.no_phone') }),
+        t('checkin:refused_notice.person', {
+          name: r.person.fullName,
+          year: r.person.birthYear,
+          phone: r.person.phone ?? t('checkin:refused_notice.no_phone'),
+        }),
         ...(ward ? [t('checkin:refused_notice.ward', { ward: `${ward.name}, ${ward.district}` })] : []),
         t('checkin:refused_notice.venue', { venue: r.venue.name, code: r.venue.code, address: r.venue.address ?? '—' }),
         t('checkin:refused_notice.time', { time: formatDateTime(r.now, o.locale) }),
@@ -124,4 +130,23 @@ export async function recordRefusedEntry(db: DbOrTx, r: RefusedEntry): Promise<n
       };
     }),
   );
+}
+
+/**
+ * Writes down an entry admitted with a warning (a yellow pass where the venue's policy is `warn`), inside the
+ * caller's transaction: an `entry.warned` audit row, so the owner's count of today's warned entries (/diadiem)
+ * and the audit trail see it. Called once per new visit, not for a repeat scan of someone already inside.
+ */
+export async function recordWarnedEntry(
+  db: DbOrTx,
+  r: Omit<RefusedEntry, 'person'> & { personId: string },
+): Promise<void> {
+  await recordAudit(db, {
+    actor: `account:${r.actorAccountId}`,
+    action: 'entry.warned',
+    subjectType: 'person',
+    subjectId: r.personId,
+    details: { venueId: r.venue.id, status: r.decision.status, policy: r.decision.policy, source: r.source },
+    at: r.now,
+  });
 }

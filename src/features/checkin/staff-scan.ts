@@ -15,7 +15,7 @@ import { readSignedToken, signedToken } from '../venues/signing.js';
 import { staffRole, venueById } from '../venues/store.js';
 import type { CurrentStatus } from '../pass/status.js';
 import { entryPolicyOf } from '../venues/kinds.js';
-import { decideEntry, entryAt, recordRefusedEntry } from './entry.js';
+import { decideEntry, entryAt, recordRefusedEntry, recordWarnedEntry } from './entry.js';
 import { recordCheckins } from './store.js';
 import { hashLoginCode as hash, STAFF_SESSION_HOURS } from '../venues/staff-login.js';
 
@@ -57,7 +57,10 @@ function readCookie(req: Pick<FastifyRequest, 'headers'>, name: string): string 
 }
 
 /** The signed staff session in the request's cookie, if any (signature and expiry checked, not the staff row). */
-export function staffSession(req: Pick<FastifyRequest, 'headers'>, deps: Pick<Deps, 'secrets' | 'clock'>): StaffSession | undefined {
+export function staffSession(
+  req: Pick<FastifyRequest, 'headers'>,
+  deps: Pick<Deps, 'secrets' | 'clock'>,
+): StaffSession | undefined {
   const raw = readCookie(req, STAFF_COOKIE);
   if (!raw) return undefined;
   const parts = readSignedToken(deps, 'staff-session', raw, deps.clock.now(), 2);
@@ -74,7 +77,12 @@ async function activeVenue(db: DbOrTx, session: StaffSession): Promise<Venue | u
 }
 
 function ticketFor(deps: Pick<Deps, 'secrets'>, personId: string, session: StaffSession, now: Date): string {
-  return signedToken(deps, 'staff-ticket', [personId, session.venueId, session.accountId], new Date(now.getTime() + STAFF_TICKET_MINUTES * 60_000));
+  return signedToken(
+    deps,
+    'staff-ticket',
+    [personId, session.venueId, session.accountId],
+    new Date(now.getTime() + STAFF_TICKET_MINUTES * 60_000),
+  );
 }
 
 /**
@@ -103,12 +111,25 @@ export async function staffCheckinPanel(
     const person = await personById(deps.database.db, ctx.personId);
     if (person) {
       const queued = await deps.database.db.transaction((tx) =>
-        recordRefusedEntry(tx, { person, venue, decision: entry, source: 'staff', actorAccountId: session.accountId, now }),
+        recordRefusedEntry(tx, {
+          person,
+          venue,
+          decision: entry,
+          source: 'staff',
+          actorAccountId: session.accountId,
+          now,
+        }),
       );
       if (queued > 0) deps.wakeOutbox();
     }
     const key = entry.status === 'red' ? 'verdict_red' : 'verdict_yellow_refuse';
-    return verdictBlock('refuse', '#b91c1c', '#ffffff', `⛔ ${t(`checkin:staff_page.${key}_title`)}`, t(`checkin:staff_page.${key}_body`, vars));
+    return verdictBlock(
+      'refuse',
+      '#b91c1c',
+      '#ffffff',
+      `⛔ ${t(`checkin:staff_page.${key}_title`)}`,
+      t(`checkin:staff_page.${key}_body`, vars),
+    );
   }
   if (entry.verdict === 'declare-first') {
     return verdictBlock(
@@ -134,7 +155,13 @@ export async function staffCheckinPanel(
 }
 
 /** A verdict that offers nothing to record: full width of the page (out of the panel's margin), in words. */
-function verdictBlock(verdict: 'refuse' | 'declare-first', background: string, colour: string, title: string, body: string): string {
+function verdictBlock(
+  verdict: 'refuse' | 'declare-first',
+  background: string,
+  colour: string,
+  title: string,
+  body: string,
+): string {
   return `<section id="entry-verdict" data-verdict="${verdict}" role="alert" style="margin:0 -16px;padding:22px 20px;background:${background};color:${colour};text-align:center">
 <p style="margin:0 0 8px;font-size:30px;font-weight:800;letter-spacing:.02em">${escapeMarkup(title)}</p>
 <p style="margin:0;font-size:17px">${escapeMarkup(body)}</p>
@@ -158,7 +185,11 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
 
   const validLink = async (db: DbOrTx, code: string, now: Date) =>
     db.query.staffLoginLinks.findFirst({
-      where: and(eq(staffLoginLinks.codeHash, hash(code)), isNull(staffLoginLinks.usedAt), gt(staffLoginLinks.expiresAt, now)),
+      where: and(
+        eq(staffLoginLinks.codeHash, hash(code)),
+        isNull(staffLoginLinks.usedAt),
+        gt(staffLoginLinks.expiresAt, now),
+      ),
     });
 
   app.get('/staff/login/:code', async (req, reply) => {
@@ -168,7 +199,13 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
     const link = await validLink(deps.database.db, code, deps.clock.now());
     const venue = link ? await venueById(deps.database.db, link.venueId) : undefined;
     if (!link || !venue) {
-      return page(reply, 410, lang, t('checkin:staff_page.login_invalid_title'), `<p>${escapeMarkup(t('checkin:staff_page.login_invalid_body'))}</p>`);
+      return page(
+        reply,
+        410,
+        lang,
+        t('checkin:staff_page.login_invalid_title'),
+        `<p>${escapeMarkup(t('checkin:staff_page.login_invalid_body'))}</p>`,
+      );
     }
     return page(
       reply,
@@ -189,13 +226,25 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
     const [link] = await deps.database.db
       .update(staffLoginLinks)
       .set({ usedAt: now })
-      .where(and(eq(staffLoginLinks.codeHash, hash(code)), isNull(staffLoginLinks.usedAt), gt(staffLoginLinks.expiresAt, now)))
+      .where(
+        and(
+          eq(staffLoginLinks.codeHash, hash(code)),
+          isNull(staffLoginLinks.usedAt),
+          gt(staffLoginLinks.expiresAt, now),
+        ),
+      )
       .returning();
     const expiresAt = new Date(now.getTime() + STAFF_SESSION_HOURS * 3_600_000);
     const session = link ? { accountId: link.accountId, venueId: link.venueId, expiresAt } : undefined;
     const venue = session ? await activeVenue(deps.database.db, session) : undefined;
     if (!session || !venue) {
-      return page(reply, 410, lang, t('checkin:staff_page.login_invalid_title'), `<p>${escapeMarkup(t('checkin:staff_page.login_invalid_body'))}</p>`);
+      return page(
+        reply,
+        410,
+        lang,
+        t('checkin:staff_page.login_invalid_title'),
+        `<p>${escapeMarkup(t('checkin:staff_page.login_invalid_body'))}</p>`,
+      );
     }
     const value = signedToken(deps, 'staff-session', [session.accountId, session.venueId], expiresAt);
     reply.header(
@@ -216,7 +265,13 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
     const lang = pageLocale(req);
     const t = tFor(lang);
     const deny = (status: number, key: string) =>
-      page(reply, status, lang, t('checkin:staff_page.denied_title'), `<p>${escapeMarkup(t(`checkin:staff_page.${key}`))}</p>`);
+      page(
+        reply,
+        status,
+        lang,
+        t('checkin:staff_page.denied_title'),
+        `<p>${escapeMarkup(t(`checkin:staff_page.${key}`))}</p>`,
+      );
     const session = staffSession(req, deps);
     if (!session) return deny(401, 'no_session');
     const now = deps.clock.now();
@@ -245,7 +300,14 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
       // venue now refuses yellow) since the page was opened, nor for a forged form.
       const entry = await entryAt(tx, person.id, venue, now, deps.config);
       if (entry.verdict === 'refuse') {
-        const notified = await recordRefusedEntry(tx, { person, venue, decision: entry, source: 'staff', actorAccountId: session.accountId, now });
+        const notified = await recordRefusedEntry(tx, {
+          person,
+          venue,
+          decision: entry,
+          source: 'staff',
+          actorAccountId: session.accountId,
+          now,
+        });
         return { denied: 'refused', venue, status: entry.status, notified };
       }
       if (entry.verdict === 'declare-first') return { denied: 'declare_first', venue };
@@ -258,6 +320,16 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
         now,
         recordedByAccountId: session.accountId,
       });
+      if (outcome!.status === 'created' && entry.verdict === 'warn') {
+        await recordWarnedEntry(tx, {
+          personId: person.id,
+          venue,
+          decision: entry,
+          source: 'staff',
+          actorAccountId: session.accountId,
+          now,
+        });
+      }
       if (outcome!.status === 'created') {
         // Tell the resident in their chat, with the leave button, as if they had scanned the poster.
         const owner = await tx.query.accounts.findFirst({ where: eq(accounts.id, person.ownerAccountId) });
@@ -287,28 +359,47 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
     });
     if (result.denied === 'refused' || result.denied === 'declare_first') {
       if (result.denied === 'refused' && result.notified > 0) deps.wakeOutbox();
-      req.log.info({ venueId: result.venue.id, staff: session.accountId, verdict: result.denied }, 'staff check-in refused');
+      req.log.info(
+        { venueId: result.venue.id, staff: session.accountId, verdict: result.denied },
+        'staff check-in refused',
+      );
       const vars = { name: result.venue.name, hotline: deps.config.hotline, hours: deps.config.passValidHours };
-      const key = result.denied === 'declare_first' ? 'verdict_grey' : result.status === 'red' ? 'verdict_red' : 'verdict_yellow_refuse';
+      const key =
+        result.denied === 'declare_first'
+          ? 'verdict_grey'
+          : result.status === 'red'
+            ? 'verdict_red'
+            : 'verdict_yellow_refuse';
       const verdict = result.denied === 'declare_first' ? 'declare-first' : 'refuse';
       return page(
         reply,
         403,
         lang,
         t('checkin:staff_page.refused_title'),
-        verdictBlock(verdict, verdict === 'refuse' ? '#b91c1c' : '#374151', '#ffffff', t(`checkin:staff_page.${key}_title`), t(`checkin:staff_page.${key}_body`, vars)),
+        verdictBlock(
+          verdict,
+          verdict === 'refuse' ? '#b91c1c' : '#374151',
+          '#ffffff',
+          t(`checkin:staff_page.${key}_title`),
+          t(`checkin:staff_page.${key}_body`, vars),
+        ),
       );
     }
     if (result.denied) return deny(result.denied === 'not_staff' ? 403 : 404, result.denied);
     deps.wakeOutbox?.();
-    req.log.info({ venueId: result.venue.id, visitId: result.outcome.visit.id, staff: session.accountId }, 'staff check-in');
+    req.log.info(
+      { venueId: result.venue.id, visitId: result.outcome.visit.id, staff: session.accountId },
+      'staff check-in',
+    );
     const vars = {
       person: maskName(result.person.fullName),
       venue: result.venue.name,
       time: formatDateTime(result.outcome.visit.enteredAt, lang),
     };
     const key = result.outcome.status === 'created' ? 'recorded_body' : 'already_body';
-    const warning = result.warn ? `<p id="entry-verdict" data-verdict="warn">⚠ ${escapeMarkup(t('checkin:staff_page.recorded_warning'))}</p>` : '';
+    const warning = result.warn
+      ? `<p id="entry-verdict" data-verdict="warn">⚠ ${escapeMarkup(t('checkin:staff_page.recorded_warning'))}</p>`
+      : '';
     return page(
       reply,
       200,

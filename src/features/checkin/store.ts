@@ -60,7 +60,13 @@ async function checkInOne(tx: DbOrTx, personId: string, input: CheckinInput): Pr
   // either would then blame the wrong span), so the return is a new visit.
   // They said they left: the exit stays in the history and coming back is a new visit.
   if (recent?.exitReason === 'left') recent = undefined;
-  if (recent && (open || (await tx.query.visits.findFirst({ where: and(eq(visits.personId, personId), gt(visits.enteredAt, recent.enteredAt)) })))) {
+  if (
+    recent &&
+    (open ||
+      (await tx.query.visits.findFirst({
+        where: and(eq(visits.personId, personId), gt(visits.enteredAt, recent.enteredAt)),
+      })))
+  ) {
     recent = undefined;
   }
 

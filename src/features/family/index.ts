@@ -3,7 +3,8 @@ import type { DialogContext, Feature } from '../../core/dialog.js';
 import type { Button } from '../../core/messages.js';
 import { startDeclaration, startFamilyMember, startProfileEdit } from '../declaration/start.js';
 import type { FeatureModule } from '../../core/module.js';
-import { printablePassPng } from '../pass/pass-message.js';
+import { cardPng, cardToPrint, revokeCard } from '../pass/card.js';
+import { formatDateTime } from '../../core/i18n.js';
 import { familyMembers, ownedPerson, removeFamilyMember } from '../people/store.js';
 import { askConsent } from '../privacy/consent.js';
 
@@ -14,7 +15,9 @@ const FAM = callbackData('fam');
 async function listFamily(ctx: DialogContext): Promise<void> {
   if (!ctx.account.consentedAt) return askConsent(ctx, {});
   const members = await familyMembers(ctx.tx, ctx.account.id);
-  const buttons: Button[][] = members.map((m) => [{ label: `${m.fullName} (${m.birthYear})`, payload: FAM.data('m', m.id) }]);
+  const buttons: Button[][] = members.map((m) => [
+    { label: `${m.fullName} (${m.birthYear})`, payload: FAM.data('m', m.id) },
+  ]);
   buttons.push([{ label: ctx.t('family:btn_add'), payload: FAM.data('add') }]);
   ctx.reply({ text: ctx.t(members.length ? 'family:list' : 'family:empty', { count: members.length }), buttons });
 }
@@ -31,6 +34,10 @@ async function memberMenu(ctx: DialogContext, personId: string): Promise<void> {
       [
         { label: ctx.t('family:btn_declare'), payload: FAM.data('d', p.id) },
         { label: ctx.t('family:btn_pass'), payload: FAM.data('p', p.id) },
+      ],
+      [
+        { label: ctx.t('family:btn_card_reissue'), payload: FAM.data('cr', p.id) },
+        { label: ctx.t('family:btn_card_revoke'), payload: FAM.data('cv', p.id) },
       ],
       [
         { label: ctx.t('family:btn_edit'), payload: FAM.data('e', p.id) },
@@ -77,10 +84,35 @@ export const familyFeature: Feature = {
           case 'd':
             return startDeclaration(ctx, { personId: p.id });
           case 'p':
-            // A6-sized PNG the family can print for someone without a phone.
+          case 'cr': {
+            // A6 card to print for someone without a phone: the card in force again, or (reissue) a new one that
+            // ends the old.
+            const card = await cardToPrint(ctx.tx, ctx.deps, p.id, ctx.account.id, { reissue: action === 'cr' });
+            const until = formatDateTime(card.card.expiresAt, ctx.locale).slice(6);
+            const lines = [ctx.t('family:printable', { name: p.fullName, until })];
+            if (action === 'cr') lines.unshift(ctx.t('family:card_reissued', { name: p.fullName }));
             ctx.reply({
-              text: ctx.t('family:printable', { name: p.fullName }),
-              image: { png: await printablePassPng(ctx.tx, ctx.deps, p.id, ctx.locale), filename: 'khaibao-pass-a6.png' },
+              text: lines.join('\n'),
+              image: { png: cardPng(ctx.deps, card, ctx.locale), filename: 'khaibao-card-a6.png' },
+            });
+            return;
+          }
+          case 'cv':
+            ctx.reply({
+              text: ctx.t('family:card_revoke_confirm', { name: p.fullName }),
+              buttons: [
+                [
+                  { label: ctx.t('family:btn_card_revoke_yes'), payload: FAM.data('cvy', p.id) },
+                  { label: ctx.t('family:btn_remove_no'), payload: FAM.data('m', p.id) },
+                ],
+              ],
+            });
+            return;
+          case 'cvy':
+            ctx.reply({
+              text: (await revokeCard(ctx.tx, ctx.deps, p.id, ctx.account.id))
+                ? ctx.t('family:card_revoked', { name: p.fullName })
+                : ctx.t('family:card_none', { name: p.fullName }),
             });
             return;
           case 'e':

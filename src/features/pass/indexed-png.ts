@@ -13,14 +13,17 @@ export function encodeIndexedPng(rgba: Uint8Array, width: number, height: number
   const aligned = rgba.byteOffset % 4 === 0 ? rgba : new Uint8Array(rgba);
   const words = new Uint32Array(aligned.buffer, aligned.byteOffset, pixels);
   const counts = new Map<number, number>();
-  for (let i = 0; i < pixels; ) {
+  for (let i = 0; i < pixels;) {
     const c = words[i]! & 0xffffff;
     let j = i + 1;
     while (j < pixels && (words[j]! & 0xffffff) === c) j++;
     counts.set(c, (counts.get(c) ?? 0) + (j - i));
     i = j;
   }
-  const palette = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 256).map(([c]) => c);
+  const palette = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 256)
+    .map(([c]) => c);
   const index = new Map<number, number>(palette.map((c, i) => [c, i]));
   for (const c of counts.keys()) {
     if (index.has(c)) continue;

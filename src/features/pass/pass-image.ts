@@ -71,7 +71,7 @@ function qrPath(url: string, level: 'M' | 'Q'): { d: string; size: number } {
   const n = qr.modules.size;
   let d = '';
   for (let y = 0; y < n; y++) {
-    for (let x = 0; x < n; ) {
+    for (let x = 0; x < n;) {
       if (!qr.modules.get(y, x)) {
         x++;
         continue;
@@ -105,7 +105,13 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
   parts.push(
     `<text x="${cx}" y="${px(140)}" ${font} font-size="${word.size}" font-weight="700" fill="${colour.text}" text-anchor="middle">${escapeMarkup(word.lines[0]!)}</text>`,
   );
-  const meaning = fitLines(t(`pass:meaning_${data.status}`, { hours: data.validHours }), textWidth, px(22), 'regular', 1);
+  const meaning = fitLines(
+    t(`pass:meaning_${data.status}`, { hours: data.validHours }),
+    textWidth,
+    px(22),
+    'regular',
+    1,
+  );
   parts.push(
     `<text x="${cx}" y="${px(184)}" ${font} font-size="${meaning.size}" fill="${colour.text}" text-anchor="middle">${escapeMarkup(meaning.lines[0]!)}</text>`,
   );
@@ -166,5 +172,97 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
 export function renderPassPng(data: PassImageData, variant: PassVariant = 'chat'): Buffer {
   // Raw pixels, so the pass can be written as a palette PNG (3× smaller).
   const image = renderSvg(passSvg(data, variant));
+  return encodeIndexedPng(image.pixels, image.width, image.height);
+}
+
+export interface CardImageData {
+  fullName: string;
+  birthYear: number;
+  /** CARD_ISSUER */
+  issuer: string;
+  printedAt: Date;
+  expiresAt: Date;
+  /** what the QR decodes to: PUBLIC_URL/v/<card token> */
+  url: string;
+  locale: string;
+}
+
+/** The printed card's neutral header: no pass colour, because the card's colour is only ever read live. */
+const CARD_HEADER = { background: '#1e3a5f', text: '#ffffff' };
+
+/**
+ * The printed card (thẻ in Mã QR cá nhân), A6 at 300 dpi (1240×1748 px): name, birth year, the issuer line, the
+ * print date and the card's validity around a large QR — and no colour, which would go stale on paper.
+ */
+export function cardSvg(data: CardImageData): string {
+  const { width, height, scale: s } = LAYOUT.print;
+  const t = tFor(data.locale);
+  const px = (v: number) => Math.round(v * s);
+  const margin = px(32);
+  const textWidth = width - 2 * margin;
+  const cx = width / 2;
+  const font = `font-family="${FONT_FAMILY}"`;
+  const parts: string[] = [];
+  const text = (y: number, line: string, size: number, weight: 'regular' | 'bold', fill: string) => {
+    const fitted = fitLines(line, textWidth, size, weight, 1);
+    parts.push(
+      `<text x="${cx}" y="${y}" ${font} font-size="${fitted.size}"${weight === 'bold' ? ' font-weight="700"' : ''} fill="${fill}" text-anchor="middle">${escapeMarkup(fitted.lines[0]!)}</text>`,
+    );
+  };
+
+  const headerHeight = px(120);
+  parts.push(`<rect x="0" y="0" width="${width}" height="${headerHeight}" fill="${CARD_HEADER.background}"/>`);
+  text(px(54), t('pass:card_title'), px(30), 'bold', CARD_HEADER.text);
+  text(px(94), t('common:service_name'), px(20), 'regular', CARD_HEADER.text);
+
+  let y = headerHeight + px(58);
+  const name = fitLines(data.fullName, textWidth, px(38), 'bold', 2);
+  for (const line of name.lines) {
+    parts.push(
+      `<text x="${cx}" y="${y}" ${font} font-size="${name.size}" font-weight="700" fill="#111111" text-anchor="middle">${escapeMarkup(line)}</text>`,
+    );
+    y += Math.round(name.size * 1.25);
+  }
+  y += px(4);
+  text(y, `${t('pass:label_birth_year')}: ${data.birthYear}`, px(26), 'regular', '#333333');
+  y += px(20);
+
+  const footerHeight = px(190);
+  const qr = qrPath(data.url, 'Q');
+  const quiet = 4;
+  const room = Math.min(width - 2 * margin, height - footerHeight - y);
+  const module = Math.max(2, Math.floor(room / (qr.size + 2 * quiet)));
+  const qrPixels = module * (qr.size + 2 * quiet);
+  const qrX = Math.round((width - qrPixels) / 2);
+  const qrY = y + Math.max(0, Math.floor((height - footerHeight - y - qrPixels) / 2));
+  parts.push(
+    `<g transform="translate(${qrX + quiet * module} ${qrY + quiet * module}) scale(${module})" shape-rendering="crispEdges"><path d="${qr.d}" fill="#000000"/></g>`,
+  );
+
+  const date = (d: Date) => formatDateTime(d, data.locale).slice(6);
+  let footY = height - footerHeight + px(34);
+  text(footY, `${t('pass:card_issuer')}: ${data.issuer}`, px(22), 'bold', '#111111');
+  footY += px(36);
+  text(
+    footY,
+    t('pass:card_dates', { printed: date(data.printedAt), until: date(data.expiresAt) }),
+    px(20),
+    'regular',
+    '#333333',
+  );
+  footY += px(36);
+  text(footY, t('pass:card_scan_hint'), px(18), 'regular', '#555555');
+  footY += px(30);
+  text(footY, t('pass:card_keep_hint'), px(18), 'regular', '#555555');
+  const frame = px(4);
+  parts.push(
+    `<rect x="${frame / 2}" y="${frame / 2}" width="${width - frame}" height="${height - frame}" fill="none" stroke="${CARD_HEADER.background}" stroke-width="${frame}"/>`,
+  );
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><rect width="100%" height="100%" fill="#ffffff"/>${parts.join('')}</svg>`;
+}
+
+/** The printed card as an A6 PNG. */
+export function renderCardPng(data: CardImageData): Buffer {
+  const image = renderSvg(cardSvg(data));
   return encodeIndexedPng(image.pixels, image.width, image.height);
 }

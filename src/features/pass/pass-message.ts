@@ -28,7 +28,9 @@ export function passCaption(pass: IssuedPass, deps: Deps, locale: string): strin
   const name = pass.person.fullName;
   const self = pass.person.isSelf;
   const statusWord = t(`pass:status_${status}`);
-  const lines = [self ? t('pass:caption_self', { status: statusWord }) : t('pass:caption_member', { name, status: statusWord })];
+  const lines = [
+    self ? t('pass:caption_self', { status: statusWord }) : t('pass:caption_member', { name, status: statusWord }),
+  ];
   if (status === 'grey') {
     lines.push(self ? t('pass:grey_self', { hours }) : t('pass:grey_member', { name, hours }));
   } else {
@@ -40,7 +42,8 @@ export function passCaption(pass: IssuedPass, deps: Deps, locale: string): strin
     }
     if (status === 'red') lines.push(t('pass:advice_red', { hotline: deps.config.hotline }));
     if (status === 'yellow') lines.push(t('pass:advice_yellow', { hotline: deps.config.hotline }));
-    if (reasons.includes('no-declaration')) lines.push(self ? t('pass:declare_again_self') : t('pass:declare_again_member'));
+    if (reasons.includes('no-declaration'))
+      lines.push(self ? t('pass:declare_again_self') : t('pass:declare_again_member'));
   }
   lines.push(t('pass:caption_again'));
   return lines.join('\n');

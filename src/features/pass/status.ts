@@ -111,7 +111,13 @@ export async function currentStatus(
     .where(
       and(
         // Every person the case was found as, not only cases.person_id (one phone, two chat apps).
-        or(eq(cases.personId, personId), inArray(cases.id, db.select({ id: casePersons.caseId }).from(casePersons).where(eq(casePersons.personId, personId)))),
+        or(
+          eq(cases.personId, personId),
+          inArray(
+            cases.id,
+            db.select({ id: casePersons.caseId }).from(casePersons).where(eq(casePersons.personId, personId)),
+          ),
+        ),
         isNull(cases.closedAt),
       ),
     )

@@ -6,7 +6,15 @@ import { escapeMarkup } from '../../render/escape.js';
 import { personById } from '../people/store.js';
 import { STATUS_COLOURS } from './pass-image.js';
 import { currentStatus, type CurrentStatus, type PassStatus } from './status.js';
-import { verifyPassToken, type PassClaims, type TokenRefusal } from './token.js';
+import { cardById } from './card.js';
+import {
+  CARD_TOKEN_VERSION,
+  tokenVersion,
+  verifyCardToken,
+  verifyPassToken,
+  type PassClaims,
+  type TokenRefusal,
+} from './token.js';
 
 export interface VerifyPageInfo {
   personId: string;
@@ -58,11 +66,17 @@ function statusBlock(status: PassStatus, kicker: string, word: string, meaning: 
   return `<section class="status" data-status="${status}" style="background:${c.background};color:${c.text}"><p class="kicker">${escapeMarkup(kicker)}</p><h1>${escapeMarkup(word)}</h1><p>${escapeMarkup(meaning)}</p></section>`;
 }
 
-const REFUSAL_STATUS: Record<TokenRefusal | 'gone', number> = {
+/** Why a printed card no longer counts: expired (CARD_VALID_DAYS), revoked, or replaced by a reissued card. */
+type CardRefusal = 'card_expired' | 'card_revoked' | 'card_reissued';
+
+const REFUSAL_STATUS: Record<TokenRefusal | 'gone' | CardRefusal, number> = {
   malformed: 400,
   'bad-signature': 403,
   expired: 410,
   gone: 404,
+  card_expired: 410,
+  card_revoked: 410,
+  card_reissued: 410,
 };
 
 /**
@@ -75,7 +89,7 @@ const INVALID_COLOURS = { background: '#1f2937', text: '#ffffff' };
 function refusalPage(
   reply: FastifyReply,
   locale: Locale,
-  reason: TokenRefusal | 'gone',
+  reason: TokenRefusal | 'gone' | CardRefusal,
   otherHref: string,
   vars: Record<string, unknown> = {},
 ): string {
@@ -104,6 +118,7 @@ async function renderValid(
   claims: PassClaims,
   otherHref: string,
   reply: FastifyReply,
+  card = false,
 ) {
   const t = tFor(locale);
   const db = deps.database.db;
@@ -113,10 +128,22 @@ async function renderValid(
   const current = await currentStatus(db, claims.personId, now, deps.config);
   const hours = deps.config.passValidHours;
   const word = (s: PassStatus) => t(`pass:status_${s}`);
-  let body = statusBlock(current.status, t('pass:page_current'), word(current.status), t(`pass:meaning_${current.status}`, { hours }));
-  if (current.status !== claims.status) {
+  let body = statusBlock(
+    current.status,
+    t('pass:page_current'),
+    word(current.status),
+    t(`pass:meaning_${current.status}`, { hours }),
+  );
+  // A printed card carries no colour, so nothing can have changed since it was printed.
+  if (card)
+    body += `<p class="notice" data-card="true" style="background:#eef2f7;border-color:#1e3a5f">${escapeMarkup(t('pass:page_card_note'))}</p>`;
+  else if (current.status !== claims.status) {
     body += `<p class="notice" data-changed="true">${escapeMarkup(
-      t('pass:page_changed', { issued: formatDateTime(claims.issuedAt, locale), old: word(claims.status), current: word(current.status) }),
+      t('pass:page_changed', {
+        issued: formatDateTime(claims.issuedAt, locale),
+        old: word(claims.status),
+        current: word(current.status),
+      }),
     )}</p>`;
   }
   const info: VerifyPageInfo = { personId: claims.personId, token, deps, claims, current };
@@ -125,21 +152,64 @@ async function renderValid(
       const html = await extension(req, info);
       if (html) body += `<div class="ext">${html}</div>`;
     } catch (err) {
-      req.log.error({ err: { message: (err as Error).message, name: (err as Error).name } }, 'verify page extension failed');
+      req.log.error(
+        { err: { message: (err as Error).message, name: (err as Error).name } },
+        'verify page extension failed',
+      );
     }
   }
   const row = (label: string, value: string) => `<dt>${escapeMarkup(label)}</dt><dd>${escapeMarkup(value)}</dd>`;
   body += '<dl>';
   body += row(t('pass:label_name'), maskName(person.fullName));
   body += row(t('pass:label_birth_year'), String(person.birthYear));
-  body += row(t('pass:label_declared_at'), current.lastDeclaredAt ? formatDateTime(current.lastDeclaredAt, locale) : t('pass:not_declared'));
+  body += row(
+    t('pass:label_declared_at'),
+    current.lastDeclaredAt ? formatDateTime(current.lastDeclaredAt, locale) : t('pass:not_declared'),
+  );
   body += row(t('pass:label_valid_until'), formatDateTime(claims.expiresAt, locale));
-  body += row(t('pass:label_issued_at'), formatDateTime(claims.issuedAt, locale));
+  body += row(t(card ? 'pass:label_card_issued_at' : 'pass:label_issued_at'), formatDateTime(claims.issuedAt, locale));
   body += '</dl>';
   // No reasons here (symptoms, contacts, exposure): they stay with the holder in chat and with health officials.
   body += `<p class="sig">✓ ${escapeMarkup(t('pass:page_signature_ok'))}</p>`;
   body += `<p class="sig" style="color:#555">${escapeMarkup(t('pass:label_checked_at'))}: ${escapeMarkup(formatDateTime(now, locale))}</p>`;
   return page(locale, t('pass:page_title'), body, otherHref);
+}
+
+/**
+ * A printed card's page: the signature as for a pass, then the card row — revoked or replaced cards get a
+ * neutral page saying so (never a colour) — then the person's status now, exactly as for a pass.
+ */
+async function renderCard(
+  extensions: readonly VerifyPageExtension[],
+  req: FastifyRequest,
+  deps: AppDeps,
+  locale: Locale,
+  token: string,
+  otherHref: string,
+  reply: FastifyReply,
+) {
+  const result = verifyCardToken(token, deps.secrets().passPublicKey, deps.clock.now());
+  if (!result.ok) {
+    const expired = result.reason === 'expired' ? formatDateTime(result.claims.expiresAt, locale) : '';
+    return refusalPage(reply, locale, result.reason === 'expired' ? 'card_expired' : result.reason, otherHref, {
+      expired,
+    });
+  }
+  const card = await cardById(deps.database.db, result.claims.cardId);
+  if (!card) return refusalPage(reply, locale, 'gone', otherHref);
+  if (card.revokedAt) {
+    const reason: CardRefusal = card.revokedReason === 'reissued' ? 'card_reissued' : 'card_revoked';
+    return refusalPage(reply, locale, reason, otherHref, { at: formatDateTime(card.revokedAt, locale) });
+  }
+  const current = await currentStatus(deps.database.db, card.personId, deps.clock.now(), deps.config);
+  // The card's own claims, with today's colour: a card has none of its own.
+  const claims: PassClaims = {
+    personId: card.personId,
+    status: current.status,
+    issuedAt: card.issuedAt,
+    expiresAt: card.expiresAt,
+  };
+  return renderValid(extensions, req, deps, locale, token, claims, otherHref, reply, true);
 }
 
 /**
@@ -160,6 +230,8 @@ export function passVerifyRoutes(extensions: readonly VerifyPageExtension[]): Ro
         .header('referrer-policy', 'no-referrer')
         .header('x-robots-tag', 'noindex')
         .header('x-frame-options', 'DENY');
+      if (tokenVersion(token) === CARD_TOKEN_VERSION)
+        return renderCard(extensions, req, deps, locale, token, otherHref, reply);
       const result = verifyPassToken(token, deps.secrets().passPublicKey, deps.clock.now());
       if (!result.ok) {
         return refusalPage(reply, locale, result.reason, otherHref, {

@@ -81,7 +81,11 @@ export interface ImportResult {
 export async function importVenuesCsv(db: DbOrTx, text: string): Promise<ImportResult> {
   const records = parseCsv(text);
   const header = records.shift();
-  if (!header) throw new AppError('CSV_EMPTY', 'The CSV is empty; the first line must be the header name,kind,address,wardCode,defaultStayMinutes.');
+  if (!header)
+    throw new AppError(
+      'CSV_EMPTY',
+      'The CSV is empty; the first line must be the header name,kind,address,wardCode,defaultStayMinutes.',
+    );
   const cols = header.fields.map((h) => h.trim());
   const unknown = cols.filter((c) => !(IMPORT_COLUMNS as readonly string[]).includes(c));
   if (unknown.length > 0 || !cols.includes('name') || !cols.includes('kind')) {
@@ -109,7 +113,10 @@ export async function importVenuesCsv(db: DbOrTx, text: string): Promise<ImportR
     }
     const stayText = get('defaultStayMinutes');
     if (stayText && !/^\d+$/.test(stayText)) {
-      result.errors.push({ line: rec.line, message: `defaultStayMinutes "${stayText}" is not a whole number of minutes` });
+      result.errors.push({
+        line: rec.line,
+        message: `defaultStayMinutes "${stayText}" is not a whole number of minutes`,
+      });
       continue;
     }
     try {
@@ -127,7 +134,8 @@ export async function importVenuesCsv(db: DbOrTx, text: string): Promise<ImportR
     } catch (err) {
       if (err instanceof AppError) result.errors.push({ line: rec.line, message: err.message });
       // A value the database refuses (class 22: out of range, bad encoding) fails this line only.
-      else if (/^22/.test(String((err as { code?: unknown }).code ?? ''))) result.errors.push({ line: rec.line, message: 'a value on this line cannot be stored' });
+      else if (/^22/.test(String((err as { code?: unknown }).code ?? '')))
+        result.errors.push({ line: rec.line, message: 'a value on this line cannot be stored' });
       else throw err;
     }
   }

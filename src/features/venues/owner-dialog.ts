@@ -6,11 +6,21 @@ import { formatDateTime, formatTime, TIME_ZONE } from '../../core/i18n.js';
 import type { Button } from '../../core/messages.js';
 import { wards, type Venue } from '../../db/schema/index.js';
 import { createStaffLoginLink, STAFF_LOGIN_MINUTES, STAFF_SESSION_HOURS } from './staff-login.js';
-import { defaultStayFor, ENTRY_POLICIES, entryPolicyOf, isEntryPolicy, LONGEST_STAY_MINUTES, MAX_STAY_MINUTES, MIN_STAY_MINUTES, VENUE_KINDS, type VenueKind } from './kinds.js';
+import {
+  defaultStayFor,
+  ENTRY_POLICIES,
+  entryPolicyOf,
+  isEntryPolicy,
+  LONGEST_STAY_MINUTES,
+  MAX_STAY_MINUTES,
+  MIN_STAY_MINUTES,
+  VENUE_KINDS,
+  type VenueKind,
+} from './kinds.js';
 import { maskName } from '../pass/verify-page.js';
 import { accountActor, recordAudit } from '../../audit/audit-log.js';
 import { posterContent, posterPng } from './poster.js';
-import { posterPdfLink } from './routes.js';
+import { posterPdfLink, VISITS_CSV_LINK_MINUTES, visitsCsvLink, visitsKeptDays } from './routes.js';
 import { wardSearchName } from '../wards/store.js';
 import {
   acceptStaffInvite,
@@ -24,6 +34,7 @@ import {
   staffRole,
   venueById,
   venuesOfAccount,
+  doorCounts,
   visitCounts,
   visitsAtVenue,
 } from './store.js';
@@ -60,7 +71,12 @@ export const wardSearchText = wardSearchName;
 /** Vietnam-time calendar day of `now`, or of a typed "25/11", "25/11/2026", "hôm nay", "hôm qua". */
 export function parseDay(text: string, now: Date): { from: Date; to: Date; label: string } | undefined {
   const ymd = (d: Date) => {
-    const p = new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+    const p = new Intl.DateTimeFormat('en-CA', {
+      timeZone: TIME_ZONE,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    }).format(d);
     const [y, mo, da] = p.split('-').map(Number);
     return { y: y!, m: mo!, d: da! };
   };
@@ -105,7 +121,9 @@ async function showMenu(ctx: DialogContext): Promise<void> {
   }
   const lines = [ctx.t('venues:menu_list')];
   for (const v of list) {
-    lines.push(ctx.t('venues:menu_line', { name: v.name, code: v.code, closed: v.closedAt ? ctx.t('venues:closed_mark') : '' }));
+    lines.push(
+      ctx.t('venues:menu_line', { name: v.name, code: v.code, closed: v.closedAt ? ctx.t('venues:closed_mark') : '' }),
+    );
   }
   ctx.reply({ text: lines.join('\n'), buttons });
 }
@@ -121,15 +139,29 @@ async function showCard(ctx: DialogContext, venue: Venue, role: string): Promise
     address: venue.address ?? ctx.t('venues:no_address'),
     count,
   });
+  if (role === 'owner') text += `\n${ctx.t('venues:card_door', await doorCounts(ctx.tx, venue.id, day.from, day.to))}`;
   text += `\n${ctx.t('venues:card_policy', { policy: policyLabel(ctx, venue) })}`;
   if (venue.closedAt) text += `\n${ctx.t('venues:card_closed')}`;
-  const buttons: Button[][] = [[btn(ctx.t('venues:btn_poster'), MENU.data('poster', venue.id)), btn(ctx.t('venues:btn_scan'), MENU.data('scan', venue.id))]];
+  const buttons: Button[][] = [
+    [
+      btn(ctx.t('venues:btn_poster'), MENU.data('poster', venue.id)),
+      btn(ctx.t('venues:btn_scan'), MENU.data('scan', venue.id)),
+    ],
+  ];
   if (role === 'owner') {
-    buttons.push([btn(ctx.t('venues:btn_today'), MENU.data('today', venue.id)), btn(ctx.t('venues:btn_day'), MENU.data('day', venue.id))]);
-    buttons.push([btn(ctx.t('venues:btn_policy'), MENU.data('policy', venue.id))]);
+    buttons.push([
+      btn(ctx.t('venues:btn_today'), MENU.data('today', venue.id)),
+      btn(ctx.t('venues:btn_day'), MENU.data('day', venue.id)),
+    ]);
+    buttons.push([
+      btn(ctx.t('venues:btn_policy'), MENU.data('policy', venue.id)),
+      btn(ctx.t('venues:btn_csv'), MENU.data('csv', venue.id)),
+    ]);
     buttons.push([
       btn(ctx.t('venues:btn_invite'), MENU.data('invite', venue.id)),
-      venue.closedAt ? btn(ctx.t('venues:btn_reopen'), MENU.data('reopen', venue.id)) : btn(ctx.t('venues:btn_close'), MENU.data('close', venue.id)),
+      venue.closedAt
+        ? btn(ctx.t('venues:btn_reopen'), MENU.data('reopen', venue.id))
+        : btn(ctx.t('venues:btn_close'), MENU.data('close', venue.id)),
     ]);
   }
   ctx.reply({ text, buttons });
@@ -137,7 +169,10 @@ async function showCard(ctx: DialogContext, venue: Venue, role: string): Promise
 
 /** "cho vào kèm cảnh báo (mặc định theo loại địa điểm)": the venue's yellow-pass policy in words. */
 function policyLabel(ctx: DialogContext, venue: Venue): string {
-  return ctx.t(`venues:policy.${entryPolicyOf(venue)}`) + (venue.entryPolicy === null ? ctx.t('venues:policy_default_mark') : '');
+  return (
+    ctx.t(`venues:policy.${entryPolicyOf(venue)}`) +
+    (venue.entryPolicy === null ? ctx.t('venues:policy_default_mark') : '')
+  );
 }
 
 /** The owner's choice of what the door does with a yellow pass: `vn:policy:<venueId>` asks, `…:<policy>` sets. */
@@ -171,7 +206,11 @@ async function sendPoster(ctx: DialogContext, venue: Venue): Promise<void> {
   });
 }
 
-async function listVisits(ctx: DialogContext, venue: Venue, day: { from: Date; to: Date; label: string }): Promise<void> {
+async function listVisits(
+  ctx: DialogContext,
+  venue: Venue,
+  day: { from: Date; to: Date; label: string },
+): Promise<void> {
   const rows = await visitsAtVenue(ctx.tx, venue.id, day.from, day.to, LONGEST_STAY_MINUTES, 1000);
   if (rows.length === 0) {
     ctx.reply({ text: ctx.t('venues:visits_none', { name: venue.name, date: day.label }) });
@@ -237,9 +276,23 @@ async function onMenuButton(ctx: DialogContext, rest: string): Promise<void> {
       return listVisits(ctx, venue, parseDay('hom nay', now)!);
     case 'day':
       return ctx.go(dayFlow, 'date', { venueId: venue.id });
+    case 'csv':
+      // A link, on every channel: the chat channels send images but not files (Outbound has no document).
+      ctx.reply({
+        text: ctx.t('venues:csv_link', {
+          name: venue.name,
+          days: visitsKeptDays(ctx.deps),
+          minutes: VISITS_CSV_LINK_MINUTES,
+        }),
+        link: { label: ctx.t('venues:btn_csv_download'), url: visitsCsvLink(ctx.deps, venue.id, ctx.account.id, now) },
+      });
+      return;
     case 'close':
       await setVenueClosed(ctx.tx, venue.id, now);
-      ctx.reply({ text: ctx.t('venues:closed_done', { name: venue.name }), buttons: [[btn(ctx.t('venues:btn_reopen'), MENU.data('reopen', venue.id))]] });
+      ctx.reply({
+        text: ctx.t('venues:closed_done', { name: venue.name }),
+        buttons: [[btn(ctx.t('venues:btn_reopen'), MENU.data('reopen', venue.id))]],
+      });
       return;
     case 'reopen':
       await setVenueClosed(ctx.tx, venue.id, null);
@@ -255,7 +308,15 @@ async function acceptInvite(ctx: DialogContext, code: string): Promise<void> {
     ctx.reply({ text: ctx.t(r.alreadyStaff ? 'venues:staff_already' : 'venues:staff_joined', { name: r.venue.name }) });
     return;
   }
-  ctx.reply({ text: ctx.t(r.reason === 'used' ? 'venues:invite_used' : r.reason === 'expired' ? 'venues:invite_expired' : 'venues:invite_invalid') });
+  ctx.reply({
+    text: ctx.t(
+      r.reason === 'used'
+        ? 'venues:invite_used'
+        : r.reason === 'expired'
+          ? 'venues:invite_expired'
+          : 'venues:invite_invalid',
+    ),
+  });
 }
 
 const textOf = (input: StepInput) => (input.kind === 'text' ? input.text.trim() : undefined);
@@ -298,7 +359,8 @@ const registerFlow: Flow<'name' | 'kind' | 'ward' | 'address' | 'stay', Register
       },
     },
     ward: {
-      ask: async (ctx) => ctx.reply({ text: ctx.t('venues:ask_ward'), buttons: [[btn(ctx.t('venues:btn_skip'), WARD.data('-'))]] }),
+      ask: async (ctx) =>
+        ctx.reply({ text: ctx.t('venues:ask_ward'), buttons: [[btn(ctx.t('venues:btn_skip'), WARD.data('-'))]] }),
       handle: async (ctx, input) => {
         const p = payloadOf(input);
         const code = p === undefined ? undefined : WARD.rest(p);
@@ -313,7 +375,13 @@ const registerFlow: Flow<'name' | 'kind' | 'ward' | 'address' | 'stay', Register
         const typed = textOf(input);
         if (!typed) return ctx.goto('ward');
         const q = wardSearchText(typed);
-        const found = q ? await ctx.tx.select().from(wards).where(like(wards.searchName, `%${q.replace(/[%_\\]/g, '')}%`)).limit(9) : [];
+        const found = q
+          ? await ctx.tx
+              .select()
+              .from(wards)
+              .where(like(wards.searchName, `%${q.replace(/[%_\\]/g, '')}%`))
+              .limit(9)
+          : [];
         const exact = found.filter((w) => w.searchName === q);
         const pick = exact.length === 1 ? exact : found;
         if (pick.length === 1) {
@@ -321,7 +389,10 @@ const registerFlow: Flow<'name' | 'kind' | 'ward' | 'address' | 'stay', Register
           return ctx.goto('address');
         }
         if (pick.length === 0) {
-          ctx.reply({ text: ctx.t('venues:ward_none', { query: typed.slice(0, 40) }), buttons: [[btn(ctx.t('venues:btn_skip'), WARD.data('-'))]] });
+          ctx.reply({
+            text: ctx.t('venues:ward_none', { query: typed.slice(0, 40) }),
+            buttons: [[btn(ctx.t('venues:btn_skip'), WARD.data('-'))]],
+          });
           return;
         }
         ctx.reply({
@@ -331,7 +402,8 @@ const registerFlow: Flow<'name' | 'kind' | 'ward' | 'address' | 'stay', Register
       },
     },
     address: {
-      ask: async (ctx) => ctx.reply({ text: ctx.t('venues:ask_address'), buttons: [[btn(ctx.t('venues:btn_skip'), ADDRESS.data('-'))]] }),
+      ask: async (ctx) =>
+        ctx.reply({ text: ctx.t('venues:ask_address'), buttons: [[btn(ctx.t('venues:btn_skip'), ADDRESS.data('-'))]] }),
       handle: async (ctx, input) => {
         if (payloadOf(input) === ADDRESS.data('-')) {
           ctx.data.address = null;
@@ -350,7 +422,10 @@ const registerFlow: Flow<'name' | 'kind' | 'ward' | 'address' | 'stay', Register
     stay: {
       ask: async (ctx) => {
         const stay = defaultStayFor(ctx.data.kind!);
-        ctx.reply({ text: ctx.t('venues:ask_stay'), buttons: [[btn(ctx.t('venues:btn_default_stay', { stay: stayLabel(ctx, stay) }), STAY.data('default'))]] });
+        ctx.reply({
+          text: ctx.t('venues:ask_stay'),
+          buttons: [[btn(ctx.t('venues:btn_default_stay', { stay: stayLabel(ctx, stay) }), STAY.data('default'))]],
+        });
       },
       handle: async (ctx, input) => {
         let stay: number | undefined;
@@ -386,30 +461,27 @@ const registerFlow: Flow<'name' | 'kind' | 'ward' | 'address' | 'stay', Register
   [KIND, WARD, ADDRESS, STAY],
 );
 
-const dayFlow = defineFlow<DayData>()(
-  DAY,
-  {
-    date: {
-      ask: async (ctx) => ctx.reply({ text: ctx.t('venues:ask_day') }),
-      handle: async (ctx, input) => {
-        const typed = textOf(input);
-        const day = typed ? parseDay(typed, ctx.deps.clock.now()) : undefined;
-        if (!day) {
-          ctx.reply({ text: ctx.t('venues:bad_day', { text: (typed ?? '').slice(0, 20) }) });
-          return ctx.goto('date');
-        }
-        const venueId = ctx.data.venueId;
-        ctx.end();
-        const venue = await venueById(ctx.tx, venueId);
-        if (!venue || (await staffRole(ctx.tx, venueId, ctx.account.id)) !== 'owner') {
-          ctx.reply({ text: ctx.t('venues:not_yours') });
-          return;
-        }
-        await listVisits(ctx, venue, day);
-      },
+const dayFlow = defineFlow<DayData>()(DAY, {
+  date: {
+    ask: async (ctx) => ctx.reply({ text: ctx.t('venues:ask_day') }),
+    handle: async (ctx, input) => {
+      const typed = textOf(input);
+      const day = typed ? parseDay(typed, ctx.deps.clock.now()) : undefined;
+      if (!day) {
+        ctx.reply({ text: ctx.t('venues:bad_day', { text: (typed ?? '').slice(0, 20) }) });
+        return ctx.goto('date');
+      }
+      const venueId = ctx.data.venueId;
+      ctx.end();
+      const venue = await venueById(ctx.tx, venueId);
+      if (!venue || (await staffRole(ctx.tx, venueId, ctx.account.id)) !== 'owner') {
+        ctx.reply({ text: ctx.t('venues:not_yours') });
+        return;
+      }
+      await listVisits(ctx, venue, day);
     },
   },
-);
+});
 
 export function venuesFeature(): Feature {
   return {

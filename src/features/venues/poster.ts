@@ -35,9 +35,15 @@ type PosterDeps = Pick<Deps, 'config' | 'links'>;
 export function posterContent(deps: PosterDeps, venue: Venue, t: T = tFor('vi')): PosterContent {
   const en = tFor('en');
   const columns: PosterContent['columns'] = [];
-  if (deps.config.telegram) columns.push({ title: 'Telegram', steps: [1, 2, 3].map((i) => t(`venues:poster.telegram_${i}`)) });
-  if (deps.config.zalo) columns.push({ title: 'Zalo', steps: [1, 2, 3].map((i) => t(`venues:poster.zalo_${i}`, { code: venue.code })) });
-  if (columns.length === 0) columns.push({ title: t('venues:poster.web_title'), steps: [1, 2, 3].map((i) => t(`venues:poster.web_${i}`, { code: venue.code })) });
+  if (deps.config.telegram)
+    columns.push({ title: 'Telegram', steps: [1, 2, 3].map((i) => t(`venues:poster.telegram_${i}`)) });
+  if (deps.config.zalo)
+    columns.push({ title: 'Zalo', steps: [1, 2, 3].map((i) => t(`venues:poster.zalo_${i}`, { code: venue.code })) });
+  if (columns.length === 0)
+    columns.push({
+      title: t('venues:poster.web_title'),
+      steps: [1, 2, 3].map((i) => t(`venues:poster.web_${i}`, { code: venue.code })),
+    });
   const footer = [venue.address ?? '', t('venues:poster.footer')].filter(Boolean);
   return {
     header: t('venues:poster.header'),
@@ -107,7 +113,10 @@ export function posterSvg(c: PosterContent): string {
   }
   const rects = `<path d="${d}" shape-rendering="crispEdges"/>`;
   const name = c.nameLines
-    .map((l, i) => `<text x="${W / 2}" y="${L.nameTop + i * (L.nameSize + 10)}" font-size="${L.nameSize}" font-weight="700" text-anchor="middle">${escapeMarkup(l)}</text>`)
+    .map(
+      (l, i) =>
+        `<text x="${W / 2}" y="${L.nameTop + i * (L.nameSize + 10)}" font-size="${L.nameSize}" font-weight="700" text-anchor="middle">${escapeMarkup(l)}</text>`,
+    )
     .join('');
   const kindY = L.nameTop + (c.nameLines.length - 1) * (L.nameSize + 10) + 56;
   const cols = c.columns
@@ -128,7 +137,10 @@ export function posterSvg(c: PosterContent): string {
     })
     .join('');
   const footer = c.footer
-    .map((l, i) => `<text x="${W / 2}" y="${1704 + i * 34}" font-size="26" fill="#444" text-anchor="middle">${escapeMarkup(wrap(l, 80, 1)[0] ?? '')}</text>`)
+    .map(
+      (l, i) =>
+        `<text x="${W / 2}" y="${1704 + i * 34}" font-size="26" fill="#444" text-anchor="middle">${escapeMarkup(wrap(l, 80, 1)[0] ?? '')}</text>`,
+    )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT_FAMILY}">
 <rect width="${W}" height="${H}" fill="#fff"/>
@@ -164,7 +176,13 @@ export function posterPdf(c: PosterContent): Promise<Buffer> {
     doc.on('error', reject);
   });
   // pdfkit places text by its top; the SVG layout gives baselines, so lift each line by ~0.8 of its size.
-  const text = (str: string, x: number, baseline: number, size: number, opts: { bold?: boolean; color?: string; width?: number; align?: 'center' | 'left'; spacing?: number } = {}) => {
+  const text = (
+    str: string,
+    x: number,
+    baseline: number,
+    size: number,
+    opts: { bold?: boolean; color?: string; width?: number; align?: 'center' | 'left'; spacing?: number } = {},
+  ) => {
     doc
       .font(opts.bold ? 'bold' : 'regular')
       .fontSize(size * s)
@@ -179,7 +197,9 @@ export function posterPdf(c: PosterContent): Promise<Buffer> {
   doc.rect(0, 0, W * s, 170 * s).fill(GREEN);
   text(c.header, 0, 88, 50, { bold: true, color: '#fff', align: 'center' });
   text(c.subheader, 0, 138, 28, { color: '#e6f2ea', align: 'center' });
-  c.nameLines.forEach((l, i) => text(l, 0, L.nameTop + i * (L.nameSize + 10), L.nameSize, { bold: true, align: 'center' }));
+  c.nameLines.forEach((l, i) =>
+    text(l, 0, L.nameTop + i * (L.nameSize + 10), L.nameSize, { bold: true, align: 'center' }),
+  );
   const kindY = L.nameTop + (c.nameLines.length - 1) * (L.nameSize + 10) + 56;
   text(c.kind, 0, kindY, 32, { color: '#555', align: 'center' });
 
@@ -194,7 +214,12 @@ export function posterPdf(c: PosterContent): Promise<Buffer> {
   doc.fill('#000');
   text(c.codeLabel, 0, QR_Y + QR_SIZE + 50, 30, { color: '#555', align: 'center' });
   text(c.code, 0, QR_Y + QR_SIZE + 160, 120, { bold: true, align: 'center', spacing: 18 });
-  doc.moveTo(60 * s, (L.stepsTop - 60) * s).lineTo((W - 60) * s, (L.stepsTop - 60) * s).lineWidth(1).strokeColor('#ccc').stroke();
+  doc
+    .moveTo(60 * s, (L.stepsTop - 60) * s)
+    .lineTo((W - 60) * s, (L.stepsTop - 60) * s)
+    .lineWidth(1)
+    .strokeColor('#ccc')
+    .stroke();
   c.columns.forEach((col, i) => {
     const x = 60 + i * L.colWidth + 20;
     const maxChars = Math.floor((L.colWidth - 60) / 15);

@@ -15,6 +15,10 @@ import { posterContent, posterPdf, posterPng } from './poster.js';
 import { readSignedToken, signedToken } from './signing.js';
 import { createVenue, listVenues, setEntryPolicy, venueByCode, venueById, visitsAtVenue } from './store.js';
 import { recordAudit } from '../../audit/audit-log.js';
+import { and, eq, sql } from 'drizzle-orm';
+import { randomBytes } from 'node:crypto';
+import { visitsCsv, VISITS_CSV_MAX_ROWS } from './visits-csv.js';
+import { staffRole } from './store.js';
 
 /** The venue as the API shows it (DESIGN.md ◆ contract: id, code, name, kind, checkinUrl, telegramUrl?). */
 export function venueJson(deps: AppDeps, v: Venue) {
@@ -44,7 +48,8 @@ export function venueJson(deps: AppDeps, v: Venue) {
 const ENTRY_POLICY_SCHEMA = {
   type: ['string', 'null'],
   enum: [...ENTRY_POLICIES, null],
-  description: 'yellow pass at the door: admit | warn | refuse (null: default of the kind — clinic and school refuse, others warn)',
+  description:
+    'yellow pass at the door: admit | warn | refuse (null: default of the kind — clinic and school refuse, others warn)',
 } as const;
 
 /** Longest span one visits request may cover. */
@@ -56,7 +61,10 @@ const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\
 
 function parseIsoParam(name: string, value: unknown): Date {
   if (typeof value !== 'string' || !ISO_WITH_OFFSET.test(value) || !isSensibleTime(value)) {
-    throw new AppError('VALIDATION_ERROR', `${name} must be an ISO 8601 time with offset, e.g. 2021-08-01T08:00:00+07:00`);
+    throw new AppError(
+      'VALIDATION_ERROR',
+      `${name} must be an ISO 8601 time with offset, e.g. 2021-08-01T08:00:00+07:00`,
+    );
   }
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) throw new AppError('VALIDATION_ERROR', `${name} is not a valid time`);
@@ -73,6 +81,50 @@ async function requireVenue(deps: AppDeps, id: string): Promise<Venue> {
 export function posterPdfLink(deps: Pick<Deps, 'config' | 'secrets'>, venueId: string, now: Date): string {
   const token = signedToken(deps, 'poster', [venueId], new Date(now.getTime() + POSTER_LINK_HOURS * 3_600_000));
   return `${deps.config.publicUrl}/venues/${venueId}/poster.pdf?t=${encodeURIComponent(token)}`;
+}
+
+/** How long the visit list link sent to an owner in chat works (once). */
+export const VISITS_CSV_LINK_MINUTES = 60;
+/** The owner's export in chat covers what is kept: check-ins are deleted after this many days by default. */
+const DEFAULT_VISITS_KEPT_DAYS = 21;
+
+/**
+ * A one-time link to the venue's visit list as CSV, for its owner in chat (no bearer token on a phone): signed
+ * for (venue, owner account, a random nonce), valid VISITS_CSV_LINK_MINUTES, spent by its first download (the
+ * audit row of that download records the nonce).
+ */
+export function visitsCsvLink(
+  deps: Pick<Deps, 'config' | 'secrets'>,
+  venueId: string,
+  accountId: string,
+  now: Date,
+): string {
+  const nonce = randomBytes(9).toString('base64url');
+  const token = signedToken(
+    deps,
+    'visits-csv',
+    [venueId, accountId, nonce],
+    new Date(now.getTime() + VISITS_CSV_LINK_MINUTES * 60_000),
+  );
+  return `${deps.config.publicUrl}/venues/${venueId}/visits.csv?t=${encodeURIComponent(token)}`;
+}
+
+/** The days an owner's export covers: everything still kept. */
+export function visitsKeptDays(deps: Pick<Deps, 'config'>): number {
+  return deps.config.retention?.visitsDays ?? DEFAULT_VISITS_KEPT_DAYS;
+}
+
+function csvFilename(v: Venue, from: Date, to: Date): string {
+  const day = (d: Date) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(d);
+  return `visits-${v.code}-${day(from)}-${day(to)}.csv`;
+}
+
+function sendCsv(reply: FastifyReply, v: Venue, from: Date, to: Date, csv: Buffer) {
+  return reply
+    .header('content-type', 'text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${csvFilename(v, from, to)}"`)
+    .header('cache-control', 'no-store')
+    .send(csv);
 }
 
 async function sendPdf(deps: AppDeps, v: Venue, reply: FastifyReply) {
@@ -166,7 +218,8 @@ export const venueRoutes: RouteModule = (app, deps) => {
     {
       ...officials,
       schema: {
-        description: 'Change what the venue does with a yellow pass: admit, warn (admit with a warning) or refuse; null = the default of its kind.',
+        description:
+          'Change what the venue does with a yellow pass: admit, warn (admit with a warning) or refuse; null = the default of its kind.',
         body: {
           type: 'object',
           required: ['entryPolicy'],
@@ -200,7 +253,11 @@ export const venueRoutes: RouteModule = (app, deps) => {
 
   app.post('/api/v1/venues/import', officials, async (req, reply) => {
     if (typeof req.body !== 'string') {
-      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the CSV as the request body with Content-Type: text/csv.', 415);
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'Send the CSV as the request body with Content-Type: text/csv.',
+        415,
+      );
     }
     const result = await importVenuesCsv(deps.database.db, req.body);
     req.log.info({ created: result.created, errors: result.errors.length, by: req.principal?.id }, 'venues imported');
@@ -270,6 +327,90 @@ export const venueRoutes: RouteModule = (app, deps) => {
     },
   );
 
+  app.get(
+    '/api/v1/venues/:id/visits.csv',
+    {
+      ...officials,
+      schema: {
+        description:
+          'Visits at the venue in [from, to) as CSV for the authorities (UTF-8 with BOM; columns: Họ và tên, Năm sinh, Số điện thoại, Giờ vào, Giờ ra, Hình thức = self | staff; times in Vietnam time). Audited.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { from: { type: 'string', maxLength: 64 }, to: { type: 'string', maxLength: 64 } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const v = await requireVenue(deps, (req.params as { id: string }).id);
+      const q = req.query as { from?: string; to?: string };
+      const from = parseIsoParam('from', q.from);
+      const to = parseIsoParam('to', q.to);
+      if (to.getTime() <= from.getTime()) throw new AppError('VALIDATION_ERROR', 'to must be after from');
+      if (to.getTime() - from.getTime() > MAX_VISITS_RANGE_DAYS * 86_400_000) {
+        throw new AppError('VALIDATION_ERROR', `the range may span at most ${MAX_VISITS_RANGE_DAYS} days`);
+      }
+      const db = deps.database.db;
+      const rows = await visitsAtVenue(db, v.id, from, to, LONGEST_STAY_MINUTES, VISITS_CSV_MAX_ROWS);
+      await recordAudit(db, {
+        actor: req.principal?.id ?? 'unknown',
+        action: 'venue.visits.export',
+        subjectType: 'venue',
+        subjectId: v.id,
+        details: { from: from.toISOString(), to: to.toISOString(), count: rows.length, via: 'api' },
+        at: deps.clock.now(),
+      });
+      return sendCsv(reply, v, from, to, visitsCsv(rows));
+    },
+  );
+
+  // The visit list from a one-time link sent to the owner in chat.
+  app.get('/venues/:id/visits.csv', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const t = String((req.query as { t?: string }).t ?? '');
+    const now = deps.clock.now();
+    const parts = readSignedToken(deps, 'visits-csv', t, now, 3);
+    const refuse = (key: string) => {
+      const lang = pageLocale(req);
+      const tr = tFor(lang);
+      return reply
+        .status(403)
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(htmlPage(lang, tr(`venues:${key}`), `<p>${escapeMarkup(tr(`venues:${key}`))}</p>`));
+    };
+    if (!parts || parts[0] !== id) return refuse('csv_link_expired');
+    const [venueId, accountId, nonce] = parts as [string, string, string];
+    const from = new Date(now.getTime() - visitsKeptDays(deps) * 86_400_000);
+    const result = await deps.database.db.transaction(async (tx) => {
+      // One download per link: the nonce is locked, then looked up among earlier downloads' audit rows.
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`visits-csv:${nonce}`}))`);
+      const used = await tx.query.auditLog.findFirst({
+        where: and(
+          eq(auditLog.action, 'venue.visits.export'),
+          eq(auditLog.subjectId, venueId),
+          sql`${auditLog.details}->>'nonce' = ${nonce}`,
+        ),
+      });
+      if (used) return 'used' as const;
+      const venue = await venueById(tx, venueId);
+      if (!venue || (await staffRole(tx, venueId, accountId)) !== 'owner') return 'not_owner' as const;
+      const rows = await visitsAtVenue(tx, venue.id, from, now, LONGEST_STAY_MINUTES, VISITS_CSV_MAX_ROWS);
+      await recordAudit(tx, {
+        actor: `account:${accountId}`,
+        action: 'venue.visits.export',
+        subjectType: 'venue',
+        subjectId: venue.id,
+        details: { from: from.toISOString(), to: now.toISOString(), count: rows.length, via: 'chat', nonce },
+        at: now,
+      });
+      return { venue, csv: visitsCsv(rows) };
+    });
+    if (result === 'used') return refuse('csv_link_used');
+    if (result === 'not_owner') return refuse('csv_link_not_owner');
+    return sendCsv(reply, result.venue, from, now, result.csv);
+  });
+
   // The PDF from a signed link sent in chat (no bearer token on a phone).
   app.get('/venues/:id/poster.pdf', async (req, reply) => {
     const { id } = req.params as { id: string };
@@ -278,7 +419,10 @@ export const venueRoutes: RouteModule = (app, deps) => {
     if (!parts || parts[0] !== id) {
       const lang = pageLocale(req);
       const tr = tFor(lang);
-      return reply.status(403).type('text/html; charset=utf-8').send(htmlPage(lang, tr('venues:pdf_link_expired'), `<p>${escapeMarkup(tr('venues:pdf_link_expired'))}</p>`));
+      return reply
+        .status(403)
+        .type('text/html; charset=utf-8')
+        .send(htmlPage(lang, tr('venues:pdf_link_expired'), `<p>${escapeMarkup(tr('venues:pdf_link_expired'))}</p>`));
     }
     return sendPdf(deps, await requireVenue(deps, id), reply);
   });
@@ -295,25 +439,46 @@ async function landingPage(deps: AppDeps, req: FastifyRequest, reply: FastifyRep
   const venue = code ? await venueByCode(deps.database.db, code) : undefined;
   if (!venue) {
     const title = t('venues:landing.unknown_title');
-    return reply.status(404).send(htmlPage(lang, title, `<h1>${escapeMarkup(title)}</h1><p>${escapeMarkup(t('venues:landing.unknown_body', { code: raw.slice(0, 20) }))}</p>`));
+    return reply
+      .status(404)
+      .send(
+        htmlPage(
+          lang,
+          title,
+          `<h1>${escapeMarkup(title)}</h1><p>${escapeMarkup(t('venues:landing.unknown_body', { code: raw.slice(0, 20) }))}</p>`,
+        ),
+      );
   }
   if (venue.closedAt) {
     const title = t('venues:landing.closed_title');
-    return reply.status(410).send(htmlPage(lang, title, `<h1>${escapeMarkup(title)}</h1><p>${escapeMarkup(t('venues:landing.closed_body', { name: venue.name }))}</p>`));
+    return reply
+      .status(410)
+      .send(
+        htmlPage(
+          lang,
+          title,
+          `<h1>${escapeMarkup(title)}</h1><p>${escapeMarkup(t('venues:landing.closed_body', { name: venue.name }))}</p>`,
+        ),
+      );
   }
   const tg = telegramCheckinUrl(deps, venue.code);
   const parts: string[] = [`<h1>${escapeMarkup(t('venues:landing.title', { name: venue.name }))}</h1>`];
   if (tg) {
     parts.push(`<p>${escapeMarkup(t('venues:landing.intro', { name: venue.name }))}</p>`);
-    parts.push(`<a class="btn" id="telegram" href="${escapeMarkup(tg)}">${escapeMarkup(t('venues:landing.telegram_button'))}</a>`);
+    parts.push(
+      `<a class="btn" id="telegram" href="${escapeMarkup(tg)}">${escapeMarkup(t('venues:landing.telegram_button'))}</a>`,
+    );
   }
-  parts.push(`<div class="card"><p class="muted">${escapeMarkup(t('venues:landing.code_label'))}</p><div class="code" id="code">${escapeMarkup(venue.code)}</div>`);
+  parts.push(
+    `<div class="card"><p class="muted">${escapeMarkup(t('venues:landing.code_label'))}</p><div class="code" id="code">${escapeMarkup(venue.code)}</div>`,
+  );
   if (deps.config.zalo) parts.push(`<p>${escapeMarkup(t('venues:landing.zalo_hint', { code: venue.code }))}</p>`);
   if (deps.config.webChat) {
     parts.push(`<p>${escapeMarkup(t('venues:landing.web_hint', { code: venue.code }))}</p>`);
     parts.push(`<a class="btn secondary" id="webchat" href="${escapeMarkup(webChatCheckinUrl(deps, venue.code))}">${escapeMarkup(t('venues:landing.web_button'))}</a>`);
   }
-  if (!tg && !deps.config.zalo && !deps.config.webChat) parts.push(`<p>${escapeMarkup(t('venues:landing.no_channel', { code: venue.code }))}</p>`);
+  if (!tg && !deps.config.zalo && !deps.config.webChat)
+    parts.push(`<p>${escapeMarkup(t('venues:landing.no_channel', { code: venue.code }))}</p>`);
   parts.push(`</div><p class="muted">${escapeMarkup(t('venues:landing.privacy'))}</p>`);
   return reply.status(200).send(htmlPage(lang, t('venues:landing.title', { name: venue.name }), parts.join('\n')));
 }

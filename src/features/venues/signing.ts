@@ -37,7 +37,13 @@ export function signedToken(deps: Pick<Deps, 'secrets'>, purpose: string, parts:
 }
 
 /** The parts of a signed token when its signature holds and it has not expired; otherwise undefined. */
-export function readSignedToken(deps: Pick<Deps, 'secrets'>, purpose: string, token: string, now: Date, partCount: number): string[] | undefined {
+export function readSignedToken(
+  deps: Pick<Deps, 'secrets'>,
+  purpose: string,
+  token: string,
+  now: Date,
+  partCount: number,
+): string[] | undefined {
   const pieces = token.split('.');
   if (pieces.length !== partCount + 2) return undefined;
   const sig = pieces.pop()!;

@@ -2,9 +2,17 @@ import { createHash, randomInt } from 'node:crypto';
 import { and, asc, eq, gt, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { AppError } from '../../core/errors.js';
 import type { DbOrTx } from '../../db/client.js';
-import { invites, persons, venueStaff, venues, visits, wards, type Venue } from '../../db/schema/index.js';
+import { auditLog, invites, persons, venueStaff, venues, visits, wards, type Venue } from '../../db/schema/index.js';
 import { CODE_ALPHABET, newVenueCode } from './codes.js';
-import { defaultStayFor, isEntryPolicy, isVenueKind, MAX_STAY_MINUTES, MIN_STAY_MINUTES, type EntryPolicy, type VenueKind } from './kinds.js';
+import {
+  defaultStayFor,
+  isEntryPolicy,
+  isVenueKind,
+  MAX_STAY_MINUTES,
+  MIN_STAY_MINUTES,
+  type EntryPolicy,
+  type VenueKind,
+} from './kinds.js';
 
 export interface NewVenue {
   name: string;
@@ -28,7 +36,8 @@ export const MAX_ADDRESS_LENGTH = 200;
 export async function validateNewVenue(db: DbOrTx, v: NewVenue) {
   const name = v.name?.trim().replace(/\s+/g, ' ') ?? '';
   if (!name) throw new AppError('VENUE_NAME_REQUIRED', 'name is required');
-  if (name.length > MAX_NAME_LENGTH) throw new AppError('VENUE_NAME_TOO_LONG', `name is longer than ${MAX_NAME_LENGTH} characters`);
+  if (name.length > MAX_NAME_LENGTH)
+    throw new AppError('VENUE_NAME_TOO_LONG', `name is longer than ${MAX_NAME_LENGTH} characters`);
   const kind = v.kind?.trim() ?? '';
   if (!isVenueKind(kind)) throw new AppError('VENUE_KIND_UNKNOWN', `kind "${kind}" is not one of the venue kinds`);
   const address = v.address?.trim().replace(/\s+/g, ' ') || null;
@@ -42,11 +51,17 @@ export async function validateNewVenue(db: DbOrTx, v: NewVenue) {
   }
   const stay = v.defaultStayMinutes ?? defaultStayFor(kind as VenueKind);
   if (!Number.isInteger(stay) || stay < MIN_STAY_MINUTES || stay > MAX_STAY_MINUTES) {
-    throw new AppError('VENUE_STAY_INVALID', `defaultStayMinutes must be a whole number from ${MIN_STAY_MINUTES} to ${MAX_STAY_MINUTES}`);
+    throw new AppError(
+      'VENUE_STAY_INVALID',
+      `defaultStayMinutes must be a whole number from ${MIN_STAY_MINUTES} to ${MAX_STAY_MINUTES}`,
+    );
   }
   const entryPolicy = v.entryPolicy ?? null;
   if (entryPolicy !== null && !isEntryPolicy(entryPolicy)) {
-    throw new AppError('VENUE_ENTRY_POLICY_UNKNOWN', 'entryPolicy must be one of admit, warn, refuse (or null for the default of the kind)');
+    throw new AppError(
+      'VENUE_ENTRY_POLICY_UNKNOWN',
+      'entryPolicy must be one of admit, warn, refuse (or null for the default of the kind)',
+    );
   }
   return { name, kind, address, wardCode, defaultStayMinutes: stay, entryPolicy };
 }
@@ -62,7 +77,10 @@ export async function createVenue(db: DbOrTx, v: NewVenue): Promise<Venue> {
       .returning();
     if (!row) continue; // the code was taken: draw another
     if (v.ownerAccountId) {
-      await db.insert(venueStaff).values({ venueId: row.id, accountId: v.ownerAccountId, role: 'owner' }).onConflictDoNothing();
+      await db
+        .insert(venueStaff)
+        .values({ venueId: row.id, accountId: v.ownerAccountId, role: 'owner' })
+        .onConflictDoNothing();
     }
     return row;
   }
@@ -81,7 +99,10 @@ export async function venueByCode(db: DbOrTx, code: string): Promise<Venue | und
   return db.query.venues.findFirst({ where: eq(venues.code, code) });
 }
 
-export async function listVenues(db: DbOrTx, opts: { limit: number; offset: number; wardCode?: string }): Promise<Venue[]> {
+export async function listVenues(
+  db: DbOrTx,
+  opts: { limit: number; offset: number; wardCode?: string },
+): Promise<Venue[]> {
   return db.query.venues.findMany({
     where: opts.wardCode ? eq(venues.wardCode, opts.wardCode) : undefined,
     orderBy: [asc(venues.createdAt), asc(venues.id)],
@@ -110,7 +131,11 @@ export async function staffRole(db: DbOrTx, venueId: string, accountId: string):
 }
 
 /** Sets what the venue's door does with a yellow pass (null = back to its kind's default). Returns the venue. */
-export async function setEntryPolicy(db: DbOrTx, venueId: string, policy: EntryPolicy | null): Promise<Venue | undefined> {
+export async function setEntryPolicy(
+  db: DbOrTx,
+  venueId: string,
+  policy: EntryPolicy | null,
+): Promise<Venue | undefined> {
   if (!isUuid(venueId)) return undefined;
   const [row] = await db.update(venues).set({ entryPolicy: policy }).where(eq(venues.id, venueId)).returning();
   return row;
@@ -127,7 +152,12 @@ export const STAFF_INVITE_HOURS = 72;
 export const STAFF_INVITE_CODE_LENGTH = 12;
 
 /** A single-use invite that makes whoever opens it staff of the venue. Returns the secret code (not stored). */
-export async function createStaffInvite(db: DbOrTx, venueId: string, createdByAccountId: string, now: Date): Promise<string> {
+export async function createStaffInvite(
+  db: DbOrTx,
+  venueId: string,
+  createdByAccountId: string,
+  now: Date,
+): Promise<string> {
   // From the venue-code alphabet so it can be typed too (≈ 59 bits), and fits a Telegram start parameter.
   let code = '';
   for (let i = 0; i < STAFF_INVITE_CODE_LENGTH; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
@@ -147,7 +177,12 @@ export type AcceptInviteResult =
   | { ok: false; reason: 'invalid' | 'used' | 'expired' | 'venue_gone' };
 
 /** Uses a staff invite for `accountId`. The row is locked so two people opening one link cannot both join. */
-export async function acceptStaffInvite(db: DbOrTx, rawCode: string, accountId: string, now: Date): Promise<AcceptInviteResult> {
+export async function acceptStaffInvite(
+  db: DbOrTx,
+  rawCode: string,
+  accountId: string,
+  now: Date,
+): Promise<AcceptInviteResult> {
   const code = rawCode.trim().toUpperCase();
   const [inv] = await db
     .select()
@@ -190,7 +225,14 @@ export interface VisitRow {
  * The range on entered_at (from − the longest stay) lets the (venue_id, entered_at) index bound the scan:
  * every visit is closed after at most the venue's stay by the auto checkout job.
  */
-export async function visitsAtVenue(db: DbOrTx, venueId: string, from: Date, to: Date, lookBackMinutes: number, limit = 5000): Promise<VisitRow[]> {
+export async function visitsAtVenue(
+  db: DbOrTx,
+  venueId: string,
+  from: Date,
+  to: Date,
+  lookBackMinutes: number,
+  limit = 5000,
+): Promise<VisitRow[]> {
   const earliest = new Date(from.getTime() - lookBackMinutes * 60_000);
   return db
     .select({
@@ -228,4 +270,32 @@ export async function visitCounts(db: DbOrTx, venueIds: string[], from: Date, to
     .where(and(inArray(visits.venueId, venueIds), lt(visits.enteredAt, to), gt(visits.enteredAt, from)))
     .groupBy(visits.venueId);
   return new Map(rows.map((r) => [r.venueId, Number(r.n)]));
+}
+
+/**
+ * What the door did at a venue in [from, to), from the audit trail the check-in feature writes: how many people
+ * were refused (`entry.refused`: red anywhere, yellow where the policy refuses) and how many were admitted with a
+ * warning (`entry.warned`). People, not attempts: a staff page reloaded or a second try by the same person
+ * counts once.
+ */
+export async function doorCounts(
+  db: DbOrTx,
+  venueId: string,
+  from: Date,
+  to: Date,
+): Promise<{ refused: number; warned: number }> {
+  const rows = await db
+    .select({ action: auditLog.action, n: sql<number>`count(distinct ${auditLog.subjectId})::int` })
+    .from(auditLog)
+    .where(
+      and(
+        inArray(auditLog.action, ['entry.refused', 'entry.warned']),
+        gte(auditLog.at, from),
+        lt(auditLog.at, to),
+        sql`${auditLog.details}->>'venueId' = ${venueId}`,
+      ),
+    )
+    .groupBy(auditLog.action);
+  const of = (a: string) => Number(rows.find((r) => r.action === a)?.n ?? 0);
+  return { refused: of('entry.refused'), warned: of('entry.warned') };
 }
