@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { outbox } from '../../src/db/schema/index.js';
+import { cases, outbox } from '../../src/db/schema/index.js';
 import { parseVnDate } from '../../src/features/officials/case-chat.js';
 import { createInvite } from '../../src/features/officials/invites.js';
 import { queryRows } from '../../src/db/client.js';
@@ -16,7 +16,7 @@ beforeAll(async () => {
   await seedWards(db);
   const [caseAcc] = await seedAccounts(db, { n: 1, prefix: 'f0-', wardCode: '31117' });
   contactAccount = (await seedAccounts(db, { n: 1, prefix: 'f1-', wardCode: '31117' }))[0]!;
-  await db.execute(sql`update persons set phone = '+84912345678' where owner_account_id = ${caseAcc!}`);
+  await db.execute(sql`update persons set phone = '+84912345678', phone_verified = true where owner_account_id = ${caseAcc!}`);
   const pid = async (acc: string) => (await queryRows<{ id: string }>(db, sql`select id from persons where owner_account_id = ${acc}`))[0]!.id;
   await db.execute(sql`insert into venues (id, code, name, kind, default_stay_minutes) values
     ('20000000-0000-4000-8000-000000000001', 'CF1', 'Quán cà phê Mộc', 'cafe', 60)`);
@@ -61,9 +61,21 @@ describe('/f0 in chat', () => {
     expect((await say(svc, 'doctor', '15/8'))[0]).toMatch(/trong vòng 30 ngày/);
     const confirm = await say(svc, 'doctor', 'hôm qua');
     expect(confirm[0]).toBe(
-      'Ghi nhận ca bệnh:\nSố điện thoại: +84912345678\nNgày lấy mẫu xét nghiệm: 31/07/2021\nAnh/Chị xác nhận? Những người có mặt cùng địa điểm và thời gian sẽ được cảnh báo ngay.',
+      'Ghi nhận ca bệnh:\nSố điện thoại: +84912345678\nNgày lấy mẫu xét nghiệm: 31/07/2021\nAnh/Chị xác nhận? Bấm «Ghi nhận» để xem trước những ai sẽ được cảnh báo; chưa gửi cảnh báo nào trước khi Anh/Chị bấm «Gửi cảnh báo».',
     );
-    expect((await press(svc, 'doctor', 'f0:record'))[0]).toMatch(/Đang ghi nhận ca bệnh/);
+    // The preview: what would go out, and nothing stored yet.
+    const preview = (await handle(svc, { channel: 'web', accountId: 'doctor', kind: 'button', payload: 'f0:record' })).replies[0]!;
+    expect(preview.text).toBe(
+      [
+        'Xem trước — chưa gửi cảnh báo nào. Khung thời gian tại địa điểm:',
+        '• Quán cà phê Mộc: 09:00 – 12:00 31/07/2021 — 1 người ở gần, 0 người cùng địa điểm',
+        'Tổng cộng: 1 người ở gần ca bệnh, 0 người cùng địa điểm, 0 người cùng hộ gia đình ca bệnh; 1 cảnh báo sẽ được gửi.',
+      ].join('\n'),
+    );
+    expect(preview.buttons?.flat().map((b) => b.label)).toEqual(['Gửi cảnh báo', 'Sửa khung giờ', 'Hủy']);
+    expect(await svc.db.db.select().from(cases)).toHaveLength(0);
+    expect(await svc.db.db.select().from(outbox)).toHaveLength(0);
+    expect((await press(svc, 'doctor', 'f0:send'))[0]).toMatch(/Đang ghi nhận ca bệnh/);
 
     const report = await svc.db.db.query.outbox.findFirst({ where: eq(outbox.kind, 'case_report') });
     expect((report!.payload as { text: string }[])[0]!.text).toBe(
@@ -78,6 +90,7 @@ describe('/f0 in chat', () => {
     await say(svc, 'doctor', '1');
     await say(svc, 'doctor', '30/7');
     await say(svc, 'doctor', 'ghi nhận');
+    await say(svc, 'doctor', 'gửi cảnh báo');
     const reports = await svc.db.db.select().from(outbox).where(eq(outbox.kind, 'case_report'));
     expect(reports).toHaveLength(2);
     const texts = reports.map((r) => (r.payload as { text: string }[])[0]!.text);

@@ -3,7 +3,7 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Deps } from '../../core/dialog.js';
 import { AppError, badRequest, notFound } from '../../core/errors.js';
 import type { ChannelName } from '../../core/messages.js';
-import type { Db, Tx } from '../../db/client.js';
+import type { DbOrTx, Tx } from '../../db/client.js';
 import { casePersons, cases, contacts, exposureWindows, persons, venues, type Case, type Person } from '../../db/schema/index.js';
 import { enqueue, type OutboxMessage } from '../../outbox/enqueue.js';
 import { parsePhone } from '../../core/answer-parsing.js';
@@ -164,6 +164,10 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
   if (personIds.length > 0) {
     await tx.insert(casePersons).values(personIds.map((personId) => ({ caseId: row.id, personId }))).onConflictDoNothing();
   }
+  const personFound = personIds.length > 0;
+  // Everyone the case was found as (also persons linked earlier, e.g. confirmed possible matches): their visits
+  // make windows and neither they nor their households are contacts of their own case.
+  personIds = [...new Set([...personIds, ...(await tx.select({ id: casePersons.personId }).from(casePersons).where(eq(casePersons.caseId, row.id))).map((r) => r.id)])];
 
   const caseWindow = { from: row.infectiousFrom, to: row.infectiousTo };
   const known = await windowsOfCase(tx, row.id);
@@ -240,7 +244,7 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
       action: open ? 'case.update' : 'case.create',
       subjectType: 'case',
       subjectId: row.id,
-      details: { personIds, personFound: personIds.length > 0, windows: all.length, contacts: n, alertsQueued },
+      details: { personIds, personFound, windows: all.length, contacts: n, alertsQueued },
     },
     ...inserted.map((w) => ({
       actor,
@@ -252,7 +256,7 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
   ]);
   return {
     id: row.id,
-    personFound: personIds.length > 0,
+    personFound,
     existing: !!open,
     infectiousFrom: row.infectiousFrom,
     infectiousTo: row.infectiousTo,
@@ -316,7 +320,7 @@ class PreviewRollback extends Error {
  * or queued. `id` is the id the case would have had (meaningless after the rollback). Recorded in the audit log
  * as a read (`case.preview`, ids and counts only): the official saw who was where, though nothing changed.
  */
-export async function previewCase(db: Db, deps: ExposureDeps, input: CaseInput, actor: string): Promise<CaseResult> {
+export async function previewCase(db: DbOrTx, deps: ExposureDeps, input: CaseInput, actor: string): Promise<CaseResult> {
   let result: CaseResult | undefined;
   try {
     await db.transaction(async (tx) => {
