@@ -8,6 +8,7 @@ import { startTestService, type TestService } from '../helpers/service.js';
 import { handle, press, say, seedAccounts, seedWards } from '../broadcast/fixtures.js';
 
 // ManualClock: 2021-08-01 08:00 Vietnam time.
+const outboxCount = async () => (await svc.db.db.select({ n: sql<number>`count(*)::int` }).from(outbox))[0]!.n;
 let svc: TestService;
 let contactAccount: string;
 beforeAll(async () => {
@@ -95,6 +96,63 @@ describe('/f0 in chat', () => {
     expect(reports).toHaveLength(2);
     const texts = reports.map((r) => (r.payload as { text: string }[])[0]!.text);
     expect(texts.some((t) => /chưa khai báo trên Khai báo y tế Cần Thơ/.test(t))).toBe(true);
+  });
+
+  it('«Sửa khung giờ» trims a window by typed times and removes one; «Gửi cảnh báo» then alerts only who is left', async () => {
+    const db = svc.db.db;
+    const [caseAcc] = await seedAccounts(db, { n: 1, prefix: 'f0b-', wardCode: '31117' });
+    const [early, late] = await seedAccounts(db, { n: 2, prefix: 'f1b-', wardCode: '31117' });
+    await db.execute(sql`update persons set phone = '+84911000222', phone_verified = true where owner_account_id = ${caseAcc!}`);
+    const pid = async (acc: string) => (await queryRows<{ id: string }>(db, sql`select id from persons where owner_account_id = ${acc}`))[0]!.id;
+    await db.execute(sql`insert into venues (id, code, name, kind, default_stay_minutes) values
+      ('20000000-0000-4000-8000-000000000003', 'CH3', 'Chợ Tân An', 'market', 60),
+      ('20000000-0000-4000-8000-000000000004', 'NH4', 'Nhà hàng Sen', 'restaurant', 60)`);
+    const visit = async (acc: string, venue: string, from: string, to: string) =>
+      db.execute(sql`insert into visits (person_id, venue_id, account_id, entered_at, exited_at, source, channel)
+        values (${await pid(acc)}, ${venue}::uuid, ${acc}, ${from}::timestamptz, ${to}::timestamptz, 'poster', 'telegram')`);
+    const MARKET = '20000000-0000-4000-8000-000000000003';
+    const RESTAURANT = '20000000-0000-4000-8000-000000000004';
+    await visit(caseAcc!, MARKET, '2021-07-31T08:00:00+07:00', '2021-07-31T12:00:00+07:00');
+    await visit(caseAcc!, RESTAURANT, '2021-07-31T18:00:00+07:00', '2021-07-31T19:00:00+07:00');
+    await visit(early!, MARKET, '2021-07-31T08:30:00+07:00', '2021-07-31T09:00:00+07:00');
+    await visit(late!, MARKET, '2021-07-31T11:00:00+07:00', '2021-07-31T11:40:00+07:00');
+    await visit(late!, RESTAURANT, '2021-07-31T18:10:00+07:00', '2021-07-31T18:50:00+07:00');
+
+    await say(svc, 'doctor', '/f0 0911000222');
+    await press(svc, 'doctor', 'f0:test');
+    await say(svc, 'doctor', 'hôm qua');
+    const before = outboxCount();
+    const preview = await press(svc, 'doctor', 'f0:record');
+    expect(preview[0]).toContain('• Chợ Tân An: 07:00 – 13:00 31/07/2021 — 2 người ở gần, 0 người cùng địa điểm');
+    // Đặng is counted once, at his strongest window (the market).
+    expect(preview[0]).toContain('• Nhà hàng Sen: 17:00 – 20:00 31/07/2021 — 0 người ở gần, 0 người cùng địa điểm');
+    expect(preview[0]).toContain('2 cảnh báo sẽ được gửi');
+    const edit = (await handle(svc, { channel: 'web', accountId: 'doctor', kind: 'button', payload: 'f0:edit' })).replies[0]!;
+    expect(edit.text).toContain('1. Chợ Tân An: 07:00 – 13:00 31/07/2021');
+    expect(edit.buttons?.flat().map((b) => b.label)).toEqual(['Bỏ 1. Chợ Tân An', 'Bỏ 2. Nhà hàng Sen', 'Xong']);
+    expect((await say(svc, 'doctor', '1 25:00-26:00'))[0]).toMatch(/Chưa đọc được/);
+    // The case stayed in one stall early in the morning: the market window is cut to 07:00–09:30.
+    expect((await say(svc, 'doctor', '1 07:00-09:30'))[0]).toContain('1. Chợ Tân An: 07:00 – 09:30 31/07/2021');
+    // The restaurant is removed.
+    expect((await press(svc, 'doctor', 'f0:drop:1'))[0]).not.toContain('Nhà hàng Sen');
+    const again = await press(svc, 'doctor', 'f0:done');
+    expect(again[0]).toContain('• Chợ Tân An: 07:00 – 09:30 31/07/2021 — 1 người ở gần, 0 người cùng địa điểm');
+    expect(again[0]).not.toContain('Nhà hàng Sen');
+    expect(again[0]).toContain('1 cảnh báo sẽ được gửi');
+    expect(await outboxCount()).toBe(await before);
+    await press(svc, 'doctor', 'f0:send');
+    const alertsTo = async (acc: string) => (await db.select().from(outbox).where(and(eq(outbox.kind, 'alert'), eq(outbox.accountId, acc)))).length;
+    expect(await alertsTo(early!)).toBe(1);
+    expect(await alertsTo(late!)).toBe(0);
+  });
+
+  it('«Hủy» at the preview records nothing', async () => {
+    await say(svc, 'doctor', '/f0 0911000333');
+    await press(svc, 'doctor', 'f0:onset');
+    await say(svc, 'doctor', 'hôm qua');
+    await press(svc, 'doctor', 'f0:record');
+    expect((await press(svc, 'doctor', 'f0:cancel'))[0]).toBe('Đã hủy, chưa ghi nhận ca bệnh nào.');
+    expect(await svc.db.db.select().from(cases).where(eq(cases.phone, '+84911000333'))).toHaveLength(0);
   });
 
   it('comms officials and residents get the unknown-command answer', async () => {
