@@ -17,13 +17,23 @@ const ids: Record<string, { accountId: string; personId: string }> = {};
 let cafe: { id: string };
 let market: { id: string };
 
-const post = (url: string, payload: unknown) => svc.app.inject({ method: 'POST', url, payload: payload as object, headers: adminHeaders });
-const count = async (table: typeof cases | typeof contacts | typeof outbox | typeof exposureWindows | typeof casePersons) =>
-  (await svc.db.db.select({ n: sql<number>`count(*)::int` }).from(table))[0]!.n;
+const post = (url: string, payload: unknown) =>
+  svc.app.inject({ method: 'POST', url, payload: payload as object, headers: adminHeaders });
+const count = async (
+  table: typeof cases | typeof contacts | typeof outbox | typeof exposureWindows | typeof casePersons,
+) => (await svc.db.db.select({ n: sql<number>`count(*)::int` }).from(table))[0]!.n;
 const changeAudits = async () =>
-  (await queryRows<{ n: number }>(svc.db.db, sql`select count(*)::int as n from audit_log where action <> 'case.preview'`))[0]!.n;
+  (
+    await queryRows<{ n: number }>(
+      svc.db.db,
+      sql`select count(*)::int as n from audit_log where action <> 'case.preview'`,
+    )
+  )[0]!.n;
 const outboxOf = (kind: string, key: string) =>
-  svc.db.db.select().from(outbox).where(and(eq(outbox.kind, kind), eq(outbox.accountId, ids[key]!.accountId)));
+  svc.db.db
+    .select()
+    .from(outbox)
+    .where(and(eq(outbox.kind, kind), eq(outbox.accountId, ids[key]!.accountId)));
 
 beforeAll(async () => {
   svc = await startTestService({ clock: new ManualClock('2021-08-05T12:00:00+07:00') });
@@ -42,11 +52,22 @@ beforeAll(async () => {
   // Someone else typed the case's number into the web chat as their own (unverified).
   await add('typist', 'Người Gõ Nhầm', { phone: '+84912345678', phoneVerified: false });
   await add('typistContact', 'Hồ Gặp');
-  const grandma = await seedPerson(db, { accountId: ids.lan!.accountId, fullName: 'Bà Nội Lan', isSelf: false, birthYear: 1940 });
+  const grandma = await seedPerson(db, {
+    accountId: ids.lan!.accountId,
+    fullName: 'Bà Nội Lan',
+    isSelf: false,
+    birthYear: 1940,
+  });
   ids.grandma = { accountId: ids.lan!.accountId, personId: grandma.id };
 
   const visit = (who: string, venueId: string, from: string, to: string) =>
-    seedVisit(db, { personId: ids[who]!.personId, accountId: ids[who]!.accountId, venueId, enteredAt: vn(DAY, from), exitedAt: vn(DAY, to) });
+    seedVisit(db, {
+      personId: ids[who]!.personId,
+      accountId: ids[who]!.accountId,
+      venueId,
+      enteredAt: vn(DAY, from),
+      exitedAt: vn(DAY, to),
+    });
   // The case: café 10:00–11:00 (window 09:00–12:00), market 14:00–17:00 (window 13:00–18:00).
   await visit('case', cafe.id, '10:00', '11:00');
   await visit('case', market.id, '14:00', '17:00');
@@ -59,21 +80,59 @@ beforeAll(async () => {
 });
 afterAll(() => svc?.close());
 
-let preview: Record<string, unknown> & { windows: { venueId: string; venueName: string; from: string; to: string; closeContacts: number; casualContacts: number }[] };
+let preview: Record<string, unknown> & {
+  windows: {
+    venueId: string;
+    venueName: string;
+    from: string;
+    to: string;
+    closeContacts: number;
+    casualContacts: number;
+  }[];
+};
 
 describe('POST /api/v1/cases with "dryRun": true', () => {
   it('answers the preview and stores nothing (the preview is audited as a read only)', async () => {
     const r = await post('/api/v1/cases', { phone: '0912345678', onsetAt: '2021-08-04T08:00:00+07:00', dryRun: true });
     expect(r.statusCode).toBe(200);
     preview = r.json();
-    expect(preview).toMatchObject({ id: null, dryRun: true, personFound: true, exposureWindows: 2, closeContacts: 3, casualContacts: 1, alertsQueued: 4, householdNotices: 1 });
+    expect(preview).toMatchObject({
+      id: null,
+      dryRun: true,
+      personFound: true,
+      exposureWindows: 2,
+      closeContacts: 3,
+      casualContacts: 1,
+      alertsQueued: 4,
+      householdNotices: 1,
+    });
     expect(preview.windows).toEqual([
-      { venueId: cafe.id, venueName: 'Cà phê Hạnh Phúc', from: '2021-08-04T02:00:00.000Z', to: '2021-08-04T05:00:00.000Z', closeContacts: 1, casualContacts: 1 },
-      { venueId: market.id, venueName: 'Chợ Tân An', from: '2021-08-04T06:00:00.000Z', to: '2021-08-04T11:00:00.000Z', closeContacts: 2, casualContacts: 0 },
+      {
+        venueId: cafe.id,
+        venueName: 'Cà phê Hạnh Phúc',
+        from: '2021-08-04T02:00:00.000Z',
+        to: '2021-08-04T05:00:00.000Z',
+        closeContacts: 1,
+        casualContacts: 1,
+      },
+      {
+        venueId: market.id,
+        venueName: 'Chợ Tân An',
+        from: '2021-08-04T06:00:00.000Z',
+        to: '2021-08-04T11:00:00.000Z',
+        closeContacts: 2,
+        casualContacts: 0,
+      },
     ]);
     // The typed number is shown as a possible match, never linked.
     expect(preview.possibleMatches).toEqual([
-      { personId: ids.typist!.personId, fullName: 'Người Gõ Nhầm', birthYear: 1985, channel: 'telegram', phoneSource: 'typed' },
+      {
+        personId: ids.typist!.personId,
+        fullName: 'Người Gõ Nhầm',
+        birthYear: 1985,
+        channel: 'telegram',
+        phoneSource: 'typed',
+      },
     ]);
     for (const t of [cases, casePersons, contacts, exposureWindows, outbox]) expect(await count(t)).toBe(0);
     expect(await changeAudits()).toBe(0);
@@ -87,7 +146,12 @@ describe('POST /api/v1/cases with "dryRun": true', () => {
       { venueId: cafe.id, from: preview.windows[0]!.from, to: preview.windows[0]!.to },
       { venueId: market.id, from: '2021-08-04T13:00:00+07:00', to: '2021-08-04T15:00:00+07:00' },
     ];
-    const dry = await post('/api/v1/cases', { phone: '0912345678', onsetAt: '2021-08-04T08:00:00+07:00', dryRun: true, windows });
+    const dry = await post('/api/v1/cases', {
+      phone: '0912345678',
+      onsetAt: '2021-08-04T08:00:00+07:00',
+      dryRun: true,
+      windows,
+    });
     expect(dry.json()).toMatchObject({ closeContacts: 2, casualContacts: 1, alertsQueued: 3 });
     for (const t of [cases, contacts, exposureWindows, outbox]) expect(await count(t)).toBe(0);
 
@@ -98,7 +162,11 @@ describe('POST /api/v1/cases with "dryRun": true', () => {
     const { id: _a, dryRun: _b, ...said } = dry.json();
     const { id: _c, dryRun: _d, ...did } = sent;
     expect(did).toEqual({ ...said, possibleMatches: said.possibleMatches });
-    expect(sent.windows[1]).toMatchObject({ venueId: market.id, from: '2021-08-04T06:00:00.000Z', to: '2021-08-04T08:00:00.000Z' });
+    expect(sent.windows[1]).toMatchObject({
+      venueId: market.id,
+      from: '2021-08-04T06:00:00.000Z',
+      to: '2021-08-04T08:00:00.000Z',
+    });
     expect(await outboxOf('alert', 'early')).toHaveLength(1);
     expect(await outboxOf('alert', 'late')).toHaveLength(0);
     expect(await outboxOf('alert', 'lan')).toHaveLength(1);
@@ -125,8 +193,14 @@ describe('POST /api/v1/cases with "dryRun": true', () => {
     const [row] = await svc.db.db.select().from(cases);
     const linked = await svc.db.db.select().from(casePersons).where(eq(casePersons.caseId, row!.id));
     expect(linked.map((l) => l.personId)).toEqual([ids.case!.personId]);
-    const pass = await svc.app.inject({ method: 'GET', url: `/api/v1/cases/${row!.id}/contacts`, headers: adminHeaders });
-    expect(pass.json().contacts.map((c: { personId: string }) => c.personId)).not.toContain(ids.typistContact!.personId);
+    const pass = await svc.app.inject({
+      method: 'GET',
+      url: `/api/v1/cases/${row!.id}/contacts`,
+      headers: adminHeaders,
+    });
+    expect(pass.json().contacts.map((c: { personId: string }) => c.personId)).not.toContain(
+      ids.typistContact!.personId,
+    );
 
     const bad = await post(`/api/v1/cases/${row!.id}/confirm-person`, { personId: ids.lan!.personId });
     expect(bad.statusCode).toBe(409);
@@ -142,7 +216,12 @@ describe('POST /api/v1/cases with "dryRun": true', () => {
   });
 
   it('excludeVenueIds drops a venue before alerting', async () => {
-    const r = await post('/api/v1/cases', { phone: '0912345678', onsetAt: '2021-08-04T08:00:00+07:00', dryRun: true, excludeVenueIds: [cafe.id] });
+    const r = await post('/api/v1/cases', {
+      phone: '0912345678',
+      onsetAt: '2021-08-04T08:00:00+07:00',
+      dryRun: true,
+      excludeVenueIds: [cafe.id],
+    });
     // The open case is re-matched: its windows exist already, so nothing new would go out.
     expect(r.json()).toMatchObject({ existing: true, alertsQueued: 0 });
   });
@@ -158,7 +237,16 @@ describe('CASE_PREVIEW_REQUIRED', () => {
       expect(r.json().error.code).toBe('PREVIEW_REQUIRED');
       const dry = await post('/api/v1/cases', { ...body, dryRun: true });
       expect(dry.statusCode).toBe(200);
-      const ok = await post('/api/v1/cases', { ...body, windows: dry.json().windows.map((w: { venueId: string; from: string; to: string }) => ({ venueId: w.venueId, from: w.from, to: w.to })) });
+      const ok = await post('/api/v1/cases', {
+        ...body,
+        windows: dry
+          .json()
+          .windows.map((w: { venueId: string; from: string; to: string }) => ({
+            venueId: w.venueId,
+            from: w.from,
+            to: w.to,
+          })),
+      });
       expect(ok.statusCode).toBe(201);
     } finally {
       svc.deps.config.casePreviewRequired = false;
