@@ -146,6 +146,43 @@ describe('/f0 in chat', () => {
     expect(await alertsTo(late!)).toBe(0);
   });
 
+  it('a typed phone is a possible match only: the report offers «Xác nhận», which links the person and alerts', async () => {
+    const db = svc.db.db;
+    const [typist] = await seedAccounts(db, { n: 1, prefix: 'f0t-', wardCode: '31117' });
+    const [met] = await seedAccounts(db, { n: 1, prefix: 'f1t-', wardCode: '31117' });
+    await db.execute(sql`update persons set phone = '+84911000444', phone_verified = false, phone_source = 'typed' where owner_account_id = ${typist!}`);
+    const pid = async (acc: string) => (await queryRows<{ id: string }>(db, sql`select id from persons where owner_account_id = ${acc}`))[0]!.id;
+    const visit = async (acc: string, from: string, to: string) =>
+      db.execute(sql`insert into visits (person_id, venue_id, account_id, entered_at, exited_at, source, channel)
+        values (${await pid(acc)}, '20000000-0000-4000-8000-000000000001', ${acc}, ${from}::timestamptz, ${to}::timestamptz, 'poster', 'telegram')`);
+    await visit(typist!, '2021-07-31T15:00:00+07:00', '2021-07-31T16:00:00+07:00');
+    await visit(met!, '2021-07-31T15:00:00+07:00', '2021-07-31T16:00:00+07:00');
+    const alertsToMet = async () => (await db.select().from(outbox).where(and(eq(outbox.kind, 'alert'), eq(outbox.accountId, met!)))).length;
+
+    await say(svc, 'doctor', '/f0 0911000444');
+    await press(svc, 'doctor', 'f0:test');
+    await say(svc, 'doctor', 'hôm qua');
+    const preview = (await press(svc, 'doctor', 'f0:record'))[0]!;
+    expect(preview).toContain('0 cảnh báo sẽ được gửi');
+    expect(preview).toContain('Có 1 người tự gõ số điện thoại này (chưa xác thực), nên chưa được liên kết.');
+    await press(svc, 'doctor', 'f0:send');
+    expect(await alertsToMet()).toBe(0);
+    const [c] = await db.select().from(cases).where(eq(cases.phone, '+84911000444'));
+    expect(c!.personId).toBeNull();
+    const report = (await db.select().from(outbox).where(eq(outbox.kind, 'case_report'))).find((r) =>
+      (r.payload as { text: string }[])[0]!.text.includes('chưa xác thực'),
+    )!;
+    const buttons = (report.payload as { buttons?: { label: string; payload: string }[][] }[])[0]!.buttons!.flat();
+    expect(buttons).toHaveLength(1);
+    expect(buttons[0]!.label).toMatch(/^Xác nhận: .+ \(\d{4}, \w+\)$/);
+    expect(Buffer.byteLength(buttons[0]!.payload)).toBeLessThanOrEqual(64);
+    // A comms official may not confirm.
+    expect((await press(svc, 'press', buttons[0]!.payload))[0]).toMatch(/chưa hiểu lệnh/);
+    const done = (await press(svc, 'doctor', buttons[0]!.payload))[0]!;
+    expect(done).toMatch(/^Đã liên kết .+ với ca bệnh: 1 khung thời gian tại địa điểm, 1 người có mặt cùng địa điểm và thời gian, 1 cảnh báo mới/);
+    expect(await alertsToMet()).toBe(1);
+  });
+
   it('«Hủy» at the preview records nothing', async () => {
     await say(svc, 'doctor', '/f0 0911000333');
     await press(svc, 'doctor', 'f0:onset');

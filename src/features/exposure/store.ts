@@ -174,7 +174,7 @@ export async function findOpenCase(db: DbOrTx, by: { personIds: string[]; phone:
     by.personIds.length > 0
       ? or(inArray(cases.personId, by.personIds), inArray(cases.id, casesOfPersons(db, by.personIds)))
       : by.phone
-        ? and(isNull(cases.personId), eq(cases.phone, by.phone))
+        ? eq(cases.phone, by.phone)
         : undefined;
   if (!who) return undefined;
   return db.query.cases.findFirst({ where: and(who, isNull(cases.closedAt)), orderBy: [desc(cases.createdAt)] });

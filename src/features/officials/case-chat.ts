@@ -3,10 +3,12 @@ import { callbackData } from '../../core/callback-data.js';
 import { defineFlow, scrub, type DialogContext } from '../../core/dialog.js';
 import { AppError, isDatabaseUnavailable } from '../../core/errors.js';
 import { formatDateTime } from '../../core/i18n.js';
-import type { ChannelName } from '../../core/messages.js';
+import type { ChannelName, Outbound } from '../../core/messages.js';
 import { enqueue } from '../../outbox/enqueue.js';
 import { foldText as foldName } from '../../core/text-fold.js';
-import { previewCase, recordCase, type CaseInput, type CaseResult } from '../exposure/record.js';
+import { confirmCasePerson, previewCase, recordCase, type CaseInput, type CaseResult } from '../exposure/record.js';
+import { eq } from 'drizzle-orm';
+import { cases, persons } from '../../db/schema/index.js';
 import { formatSpan } from '../exposure/alert-message.js';
 import { parsePhone } from '../../core/answer-parsing.js';
 import { ACCESS, accountActor, hasAnyRole } from './roles.js';
@@ -63,6 +65,8 @@ interface CaseDraft {
 }
 /** The case dialog's buttons: `f0:onset`, `f0:record`… */
 const F0 = callbackData('f0');
+/** «Xác nhận» on a possible match in the report: `f0m:<caseId>:<first 8 hex of the person id>` (≤ 64 bytes). */
+export const F0M = callbackData('f0m');
 const draft = (ctx: DialogContext<CaseStep, CaseDraft>) => ctx.data;
 type CaseStep = 'phone' | 'kind' | 'date' | 'confirm' | 'preview' | 'edit';
 const cancelWord = (s: string) => ['huy', 'thoi', 'cancel', 'stop'].includes(foldName(s));
@@ -281,8 +285,17 @@ async function recordAndReport(ctx: DialogContext<CaseStep, CaseDraft>): Promise
   ctx.reply({ text: ctx.t('officials:case_recording') });
   // A savepoint keeps a refused case (bad input) from aborting the update: the official still gets the report.
   let text: string;
+  let buttons: Outbound['buttons'];
   try {
     const r = await ctx.tx.transaction((sp) => recordCase(sp, ctx.deps, caseInput(d), accountActor(ctx.account.id)));
+    if (r.possibleMatches.length > 0) {
+      buttons = r.possibleMatches.slice(0, 10).map((m) => [
+        {
+          label: ctx.t('officials:case_confirm_match_button', { name: m.fullName, year: m.birthYear, channel: m.channel }),
+          payload: F0M.data(r.id, m.personId.slice(0, 8)),
+        },
+      ]);
+    }
     ctx.afterCommit(() => ctx.log.info({ caseId: r.id, alertsQueued: r.alertsQueued }, 'case recorded in chat'));
     text = [
       ctx.t(r.existing ? 'officials:case_updated' : 'officials:case_recorded', {
@@ -302,7 +315,7 @@ async function recordAndReport(ctx: DialogContext<CaseStep, CaseDraft>): Promise
   // The report goes through the outbox (as before): the recording reply is already on its way.
   const key = `f0-report:${ctx.channel}:${ctx.inbound.messageId ?? randomUUID()}`;
   await enqueue(ctx.tx, [
-    { channel: ctx.channel as ChannelName, accountId: ctx.account.id, kind: 'case_report', dedupeKey: key, messages: [{ text }], notBefore: new Date(0) },
+    { channel: ctx.channel as ChannelName, accountId: ctx.account.id, kind: 'case_report', dedupeKey: key, messages: [{ text, ...(buttons ? { buttons } : {}) }], notBefore: new Date(0) },
   ]);
   ctx.afterCommit(() => ctx.deps.wakeOutbox?.());
 }
@@ -312,4 +325,33 @@ export async function startCaseFlow(ctx: DialogContext, args: string): Promise<v
   const phone = args ? normalizeVietnamPhone(args) : undefined;
   if (phone) return ctx.go(caseFlow, 'kind', { phone });
   return ctx.go(caseFlow, 'phone', {});
+}
+
+/**
+ * «Xác nhận: <name>» under the report: the official confirms that a person who typed the case's phone is the case;
+ * they are linked and their contacts alerted (exposure/record.ts confirmCasePerson), in this update's transaction.
+ */
+export async function confirmMatchFromChat(ctx: DialogContext, rest: string): Promise<void> {
+  if (!(await mayRecordCases(ctx))) {
+    ctx.reply({ text: ctx.t('common:unknown_command') });
+    return;
+  }
+  const m = /^([0-9a-f-]{36}):([0-9a-f]{8})$/i.exec(rest);
+  const c = m ? await ctx.tx.query.cases.findFirst({ where: eq(cases.id, m[1]!) }) : undefined;
+  const person = c?.phone
+    ? (await ctx.tx.query.persons.findMany({ where: eq(persons.phone, c.phone) })).find((p) => p.id.startsWith(m![2]!.toLowerCase()))
+    : undefined;
+  if (!c || !person) {
+    ctx.reply({ text: ctx.t('officials:case_failed') });
+    return;
+  }
+  try {
+    const r = await ctx.tx.transaction((sp) => confirmCasePerson(sp, ctx.deps, c.id, person.id, accountActor(ctx.account.id)));
+    ctx.reply({ text: ctx.t('officials:case_match_confirmed', { name: person.fullName, windows: r.exposureWindows, contacts: r.contacts, alerts: r.alertsQueued }) });
+    ctx.afterCommit(() => ctx.deps.wakeOutbox?.());
+  } catch (err) {
+    if (isDatabaseUnavailable(err)) throw err;
+    if (!(err instanceof AppError)) ctx.log.error({ err: scrub(err) }, 'case match confirmation failed');
+    ctx.reply({ text: ctx.t('officials:case_failed') });
+  }
 }
