@@ -239,13 +239,11 @@ describe('CASE_PREVIEW_REQUIRED', () => {
       expect(dry.statusCode).toBe(200);
       const ok = await post('/api/v1/cases', {
         ...body,
-        windows: dry
-          .json()
-          .windows.map((w: { venueId: string; from: string; to: string }) => ({
-            venueId: w.venueId,
-            from: w.from,
-            to: w.to,
-          })),
+        windows: dry.json().windows.map((w: { venueId: string; from: string; to: string }) => ({
+          venueId: w.venueId,
+          from: w.from,
+          to: w.to,
+        })),
       });
       expect(ok.statusCode).toBe(201);
     } finally {
