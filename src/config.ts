@@ -102,6 +102,7 @@ const envSchema = z
       .default('Sở Y tế thành phố Cần Thơ'),
     EXPOSURE_BUFFER_MINUTES: z.coerce.number().int().min(0).default(60),
     HOTLINE: z.string().trim().default('1900 9095'),
+    CASE_PREVIEW_REQUIRED: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
     OUTBOX_MAX_ATTEMPTS: positiveInt(8),
     // Days personal data is kept (DESIGN.md "Retention"); src/features/retention/policy.ts holds the rest.
     RETENTION_VISITS_DAYS: positiveInt(21),
@@ -194,6 +195,11 @@ export interface Config {
   cardIssuer: string;
   exposureBufferMinutes: number;
   hotline: string;
+  /**
+   * CASE_PREVIEW_REQUIRED: a real POST /api/v1/cases must carry the previewed `windows` (from a dryRun answer,
+   * possibly trimmed); off = the API alerts at once as before. The chat's /f0 always previews.
+   */
+  casePreviewRequired?: boolean;
   /** an outbox message is given up (status dead) after this many failed delivery attempts */
   outboxMaxAttempts: number;
   /** retention periods in days that differ from the defaults (src/features/retention/policy.ts) */
@@ -300,6 +306,7 @@ export function loadConfig(env: Env): Config {
     cardIssuer: e.CARD_ISSUER,
     exposureBufferMinutes: e.EXPOSURE_BUFFER_MINUTES,
     hotline: e.HOTLINE,
+    casePreviewRequired: e.CASE_PREVIEW_REQUIRED === 'true',
     outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
     retention: {
       visitsDays: e.RETENTION_VISITS_DAYS,

@@ -15,7 +15,11 @@ export async function seedAccount(db: DbOrTx, opts: { channel?: ChannelName; ext
   return row!;
 }
 
-export async function seedPerson(db: DbOrTx, opts: { accountId: string; fullName: string; phone?: string; isSelf?: boolean; birthYear?: number }) {
+/** A phone given here is taken as verified (shared from Telegram or Zalo) unless `phoneVerified: false` (typed). */
+export async function seedPerson(
+  db: DbOrTx,
+  opts: { accountId: string; fullName: string; phone?: string; isSelf?: boolean; birthYear?: number; phoneVerified?: boolean },
+) {
   const [row] = await db
     .insert(persons)
     .values({
@@ -25,6 +29,8 @@ export async function seedPerson(db: DbOrTx, opts: { accountId: string; fullName
       birthYear: opts.birthYear ?? 1985,
       gender: 'other',
       phone: opts.phone,
+      phoneVerified: opts.phone !== undefined && opts.phoneVerified !== false,
+      phoneSource: opts.phone === undefined ? null : opts.phoneVerified === false ? 'typed' : 'telegram_contact',
     })
     .returning();
   if (row!.isSelf) await db.update(accounts).set({ personId: row!.id }).where(eq(accounts.id, opts.accountId));
@@ -32,9 +38,9 @@ export async function seedPerson(db: DbOrTx, opts: { accountId: string; fullName
 }
 
 /** An account holder who declared: account + self person. */
-export async function seedResident(db: DbOrTx, fullName: string, opts: { locale?: string; phone?: string; channel?: ChannelName } = {}) {
+export async function seedResident(db: DbOrTx, fullName: string, opts: { locale?: string; phone?: string; channel?: ChannelName; phoneVerified?: boolean } = {}) {
   const account = await seedAccount(db, { locale: opts.locale, channel: opts.channel });
-  const person = await seedPerson(db, { accountId: account.id, fullName, phone: opts.phone });
+  const person = await seedPerson(db, { accountId: account.id, fullName, phone: opts.phone, phoneVerified: opts.phoneVerified });
   return { account, person };
 }
 

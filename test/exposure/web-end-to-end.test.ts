@@ -78,7 +78,22 @@ describe('exposure through the web channel', () => {
     // Declared as "0912 345 678", recorded as "+84 912 345 678": one number.
     const res = await postCase({ phone: '+84 912 345 678', onsetAt: '2021-08-05T07:00:00+07:00' });
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ personFound: true, exposureWindows: 1, contacts: 2, alertsQueued: 2 });
+    // A number typed into the web chat is unverified: anyone can type anyone's number. It is only a possible
+    // match; nobody turns red and the typist's visits drive no alert until an official confirms the person.
+    expect(res.json()).toMatchObject({ personFound: false, exposureWindows: 0, contacts: 0, alertsQueued: 0 });
+    expect(res.json().possibleMatches).toEqual([
+      { personId: people.case.person.id, fullName: 'Trần Văn Ca', birthYear: expect.any(Number), channel: 'web', phoneSource: 'typed' },
+    ]);
+    expect(await status(people.case)).not.toBe('red');
+    expect(await svc.db.db.select().from(outbox)).toEqual([]);
+    const confirmed = await svc.app.inject({
+      method: 'POST',
+      url: `/api/v1/cases/${res.json().id}/confirm-person`,
+      payload: { personId: people.case.person.id },
+      headers: adminHeaders,
+    });
+    expect(confirmed.statusCode).toBe(200);
+    expect(confirmed.json()).toMatchObject({ exposureWindows: 1, contacts: 2, alertsQueued: 2 });
 
     const dispatcher = svc.outbox;
     expect(await withClock(dispatcher.runOnce(), clock)).toBe(2);
@@ -141,7 +156,9 @@ describe('one phone normalisation for declarations and cases', () => {
     await answerFirstDeclaration(c, { name: 'Đỗ Quang', phone: '+84903777888' });
     const res = await postCase({ phone: '0903 777 888', onsetAt: '2021-08-05T07:00:00+07:00' });
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ personFound: true });
+    // Typed on the web: found as a possible match (the same number), not linked.
+    expect(res.json()).toMatchObject({ personFound: false });
+    expect(res.json().possibleMatches.map((m: { fullName: string }) => m.fullName)).toEqual(['Đỗ Quang']);
   });
 
   it('the case API takes exactly the numbers the declaration takes', async () => {

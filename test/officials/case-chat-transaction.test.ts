@@ -28,8 +28,8 @@ beforeAll(async () => {
   await seedWards(db);
   const [caseAcc, case2Acc] = await seedAccounts(db, { n: 2, prefix: 'f0-', wardCode: '31117' });
   contactAccount = (await seedAccounts(db, { n: 1, prefix: 'f1-', wardCode: '31117' }))[0]!;
-  await db.execute(sql`update persons set phone = ${PHONE} where owner_account_id = ${caseAcc!}`);
-  await db.execute(sql`update persons set phone = ${PHONE2} where owner_account_id = ${case2Acc!}`);
+  await db.execute(sql`update persons set phone = ${PHONE}, phone_verified = true where owner_account_id = ${caseAcc!}`);
+  await db.execute(sql`update persons set phone = ${PHONE2}, phone_verified = true where owner_account_id = ${case2Acc!}`);
   const pid = async (acc: string) => (await queryRows<{ id: string }>(db, sql`select id from persons where owner_account_id = ${acc}`))[0]!.id;
   await db.execute(sql`insert into venues (id, code, name, kind, default_stay_minutes) values
     ('20000000-0000-4000-8000-000000000002', 'CF2', 'Quán cà phê Mộc', 'cafe', 60)`);
@@ -49,6 +49,7 @@ async function upToConfirm(phone: string): Promise<void> {
   expect((await say(svc, 'doctor', `/f0 ${phone}`))[0]).toBe('Anh/Chị biết ngày nào ạ?');
   await press(svc, 'doctor', 'f0:test');
   expect((await say(svc, 'doctor', 'hôm qua'))[0]).toMatch(/^Ghi nhận ca bệnh:/);
+  expect((await press(svc, 'doctor', 'f0:record'))[0]).toMatch(/^Xem trước/);
 }
 
 const casesOfPhone = (phone: string) => svc.db.db.select().from(cases).where(eq(cases.phone, phone));
@@ -61,12 +62,12 @@ describe('/f0 records the case in the official\'s update', () => {
     // The update fails after the flow ran: when the runner saves the ended dialog, the database refuses it.
     await svc.db.db.execute(sql`create function f0_fail() returns trigger language plpgsql as $$
       begin
-        if old.flow = 'case' and old.step = 'confirm' and new.flow is null then raise exception 'forced failure after /f0'; end if;
+        if old.flow = 'case' and old.step = 'preview' and new.flow is null then raise exception 'forced failure after /f0'; end if;
         return new;
       end $$`);
     await svc.db.db.execute(sql`create trigger f0_fail before update on dialog_states for each row execute function f0_fail()`);
     try {
-      expect((await press(svc, 'doctor', 'f0:record'))[0]).toMatch(/hệ thống vừa gặp lỗi/);
+      expect((await press(svc, 'doctor', 'f0:send'))[0]).toMatch(/hệ thống vừa gặp lỗi/);
     } finally {
       await svc.db.db.execute(sql`drop trigger f0_fail on dialog_states`);
       await svc.db.db.execute(sql`drop function f0_fail()`);
@@ -76,7 +77,7 @@ describe('/f0 records the case in the official\'s update', () => {
     expect(await reports()).toHaveLength(0);
 
     // Nothing of it was kept, the dialog included: the official is still at the confirmation.
-    expect((await press(svc, 'doctor', 'f0:record'))[0]).toMatch(/Đang ghi nhận ca bệnh/);
+    expect((await press(svc, 'doctor', 'f0:send'))[0]).toMatch(/Đang ghi nhận ca bệnh/);
     expect(await casesOfPhone(PHONE)).toHaveLength(1);
     expect(await alertsOfContact()).toHaveLength(1);
     expect(await reports()).toHaveLength(1);
@@ -88,7 +89,7 @@ describe('/f0 records the case in the official\'s update', () => {
     await svc.db.db.execute(sql`create table f0_at_commit (cases int, alerts int, reports int)`);
     await svc.db.db.execute(sql`create function f0_at_commit() returns trigger language plpgsql as $$
       begin
-        if old.flow = 'case' and old.step = 'confirm' and new.flow is null then
+        if old.flow = 'case' and old.step = 'preview' and new.flow is null then
           insert into f0_at_commit select
             (select count(*) from cases where phone = '${sql.raw(PHONE2)}'),
             (select count(*) from outbox where kind = 'alert'),
@@ -100,7 +101,7 @@ describe('/f0 records the case in the official\'s update', () => {
       deferrable initially deferred for each row execute function f0_at_commit()`);
     try {
       await upToConfirm(PHONE2);
-      const r = await svc.runner.handle({ channel: 'web', accountId: 'doctor', messageId: 'f0-record-2', kind: 'button', payload: 'f0:record' });
+      const r = await svc.runner.handle({ channel: 'web', accountId: 'doctor', messageId: 'f0-record-2', kind: 'button', payload: 'f0:send' });
       expect(r.replies[0]!.text).toMatch(/Đang ghi nhận ca bệnh/);
       const [atCommit] = await queryRows<{ cases: number; alerts: number; reports: number }>(svc.db.db, sql`select * from f0_at_commit`);
       // The first test left one alert and one report; this commit adds the second case's.

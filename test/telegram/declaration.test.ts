@@ -74,6 +74,8 @@ describe('a first declaration over Telegram', () => {
     const account = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'telegram'), eq(accounts.externalId, '7001')) });
     const me = await svc.db.db.query.persons.findFirst({ where: eq(persons.ownerAccountId, account!.id) });
     expect(me).toMatchObject({ fullName: 'Nguyễn Văn An', birthYear: 1985, gender: 'male', phone: '+84912345678', isSelf: true });
+    // Shared through Telegram's contact button: the platform vouched for it (issue 15).
+    expect(me).toMatchObject({ phoneVerified: true, phoneSource: 'telegram_contact' });
     expect(await svc.db.db.query.declarations.findMany({ where: eq(declarations.personId, me!.id) })).toHaveLength(1);
   });
 

@@ -99,6 +99,8 @@ describe('a resident on Zalo', () => {
     const account = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)) });
     const me = await svc.db.db.query.persons.findFirst({ where: eq(persons.ownerAccountId, account!.id) });
     expect(me).toMatchObject({ fullName: 'Nguyễn Văn An', phone: '+84912345678', isSelf: true, wardCode: '31117' });
+    // From Zalo's user_submit_info: the platform vouched for it (issue 15).
+    expect(me).toMatchObject({ phoneVerified: true, phoneSource: 'zalo_submit_info' });
   });
 
   it('receives an exposure alert through the outbox and acknowledges it by typing its number', async () => {

@@ -86,6 +86,13 @@ export const persons = pgTable(
     birthYear: smallint('birth_year').notNull(),
     gender: text('gender').notNull(), // 'male' | 'female' | 'other'
     phone: text('phone'), // +84…
+    /**
+     * true when the platform vouched for the number (Telegram's contact share, Zalo's user_submit_info); typed
+     * numbers are not. A case recorded by phone links only verified owners automatically (issue 15).
+     */
+    phoneVerified: boolean('phone_verified').notNull().default(false),
+    /** where the phone came from: 'telegram_contact' | 'zalo_submit_info' | 'typed' (null: no phone or older rows) */
+    phoneSource: text('phone_source'),
     idNumberEnc: text('id_number_enc'),
     idNumberLast4: text('id_number_last4'),
     idKind: text('id_kind'), // 'cmnd' | 'cccd' | 'passport'

@@ -43,6 +43,8 @@ export type DeclarationData = Answers & {
   /** GSO code of the province of someone living outside the city (their ward is then null) */
   provinceCode?: string | null;
   provinceChoices?: string[];
+  /** how the phone answered in this dialog came (unset: not answered here, the stored flag stays) */
+  phoneSource?: 'telegram_contact' | 'zalo_submit_info' | 'typed' | null;
 };
 
 /** The steps a question takes: its key, a ward's search and pick, a yes/no's follow-up. */
@@ -236,8 +238,9 @@ function multiChoiceStep(q: QuestionRow): DeclarationStepDef {
 }
 
 function phoneStep(q: QuestionRow): DeclarationStepDef {
-  const store = (ctx: Ctx, phone: string | null) => {
+  const store = (ctx: Ctx, phone: string | null, source: DeclarationData['phoneSource']) => {
     answers(ctx)[q.column] = phone;
+    ctx.data.phoneSource = phone ? source : null;
     return next(ctx, q.key);
   };
   return {
@@ -256,14 +259,15 @@ function phoneStep(q: QuestionRow): DeclarationStepDef {
         if (!input.isOwn) return refuse(ctx, 'err_contact_not_own');
         const r = parsePhone(input.phone);
         if (!r.ok) return refuse(ctx, r.reason);
-        return store(ctx, r.value);
+        // The platform vouched for it: Telegram's contact share, Zalo's user_submit_info (issue 15).
+        return store(ctx, r.value, ctx.channel === 'zalo' ? 'zalo_submit_info' : ctx.channel === 'telegram' ? 'telegram_contact' : 'typed');
       }
-      if (input.kind === 'button' && input.payload === D.data('skip') && family) return store(ctx, null);
+      if (input.kind === 'button' && input.payload === D.data('skip') && family) return store(ctx, null, null);
       if (input.kind !== 'text') return refuse(ctx, 'err_type_answer');
-      if (family && isTypedNo(input.text)) return store(ctx, null);
+      if (family && isTypedNo(input.text)) return store(ctx, null, null);
       const r = parsePhone(input.text);
       if (!r.ok) return refuse(ctx, r.reason);
-      return store(ctx, r.value);
+      return store(ctx, r.value, 'typed');
     },
   };
 }
@@ -518,6 +522,11 @@ function profileInput(d: DeclarationData): ProfileInput {
     if (q.kind !== 'national-id') out[q.column] = a[q.column] ?? null;
     // The ward question's other answer: the province of someone living outside the city.
     if (q.kind === 'ward') out.provinceCode = a[q.column] ? null : (d.provinceCode ?? null);
+  }
+  // A phone answered in this dialog carries where it came from; one not answered keeps its stored flag.
+  if (d.phoneSource !== undefined) {
+    out.phoneSource = d.phoneSource;
+    out.phoneVerified = d.phoneSource === 'telegram_contact' || d.phoneSource === 'zalo_submit_info';
   }
   return out as ProfileInput;
 }

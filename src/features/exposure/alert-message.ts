@@ -52,3 +52,12 @@ export function alertMessage(opts: { exposureKey: string; lines: AlertLine[]; lo
     ],
   };
 }
+
+/**
+ * The household notice: a family member (same account) of someone found a close contact is asked to watch
+ * their health and call the ward health station if symptoms appear. Not an alert: no exposure, no buttons.
+ */
+export function householdNotice(opts: { locale: string; names: string[]; hotline: string }): Outbound {
+  const t = tFor(opts.locale);
+  return { text: [t('exposure:household_title'), '', t('exposure:household_text', { names: opts.names.join(', ') }), '', t('exposure:hotline', { hotline: opts.hotline })].join('\n') };
+}

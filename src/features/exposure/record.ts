@@ -3,18 +3,21 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Deps } from '../../core/dialog.js';
 import { AppError, badRequest, notFound } from '../../core/errors.js';
 import type { ChannelName } from '../../core/messages.js';
-import type { Tx } from '../../db/client.js';
-import { casePersons, cases, contacts, exposureWindows, persons, venues, type Case } from '../../db/schema/index.js';
+import type { DbOrTx, Tx } from '../../db/client.js';
+import { casePersons, cases, contacts, exposureWindows, persons, venues, type Case, type Person } from '../../db/schema/index.js';
 import { enqueue, type OutboxMessage } from '../../outbox/enqueue.js';
 import { parsePhone } from '../../core/answer-parsing.js';
-import { alertMessage, type AlertLine } from './alert-message.js';
+import { alertMessage, householdNotice, type AlertLine } from './alert-message.js';
 import { infectiousWindow, matchContacts, windowsFromCaseVisits, type ContactKind, type MatchedContact, type WindowSpec } from './matcher.js';
 import {
   alertAccounts,
   audit,
   candidateVisits,
   caseVisits,
+  contactCountsOfCase,
+  possibleMatchRows,
   findOpenCase,
+  householdMembers,
   householdPersonIds,
   personsAlreadyExposed,
   personsByPhone,
@@ -31,6 +34,33 @@ export interface CaseInput {
   infectiousFrom?: Date;
   infectiousTo?: Date;
   note?: string;
+  /**
+   * The windows to alert for, as the preview returned them and the official edited them: each of the case's new
+   * windows is cut to these spans at its venue (a venue not listed is dropped). Only trims, never widens.
+   * Undefined: every window the case's visits give.
+   */
+  windows?: { venueId: string; from: Date; to: Date }[];
+  /** venues whose windows are dropped before alerting (e.g. a market where the case stayed in one stall) */
+  excludeVenueIds?: string[];
+}
+
+export interface CaseWindowSummary {
+  venueId: string;
+  venueName: string;
+  from: Date;
+  to: Date;
+  /** contacts found through this window (each person counted at their strongest window) */
+  closeContacts: number;
+  casualContacts: number;
+}
+
+/** A person whose typed (unverified) phone matches the case's: shown to the official, never linked by itself. */
+export interface PossibleMatch {
+  personId: string;
+  fullName: string;
+  birthYear: number;
+  channel: string;
+  phoneSource: string | null;
 }
 
 export interface CaseResult {
@@ -47,6 +77,16 @@ export interface CaseResult {
   contacts: number;
   /** alerts queued by this call */
   alertsQueued: number;
+  /** every window of the case, with its venue and contact counts (what the preview shows) */
+  windows: CaseWindowSummary[];
+  closeContacts: number;
+  casualContacts: number;
+  /** household members of the case (close contacts without a venue; no chat alert) */
+  householdContacts: number;
+  /** "monitor your health" notices queued for households of close contacts by this call */
+  householdNotices: number;
+  /** persons with this phone typed by hand (unverified): confirm one by one with POST /api/v1/cases/:id/confirm-person */
+  possibleMatches: PossibleMatch[];
 }
 
 /** What the exposure use cases read from the service: the time and the buffer and hotline settings. */
@@ -75,6 +115,7 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
   }
   let personIds: string[];
   let phone: string | null;
+  let unverified: Person[] = [];
   if (input.personId) {
     const person = await tx.query.persons.findFirst({ where: eq(persons.id, input.personId) });
     if (!person) throw notFound('PERSON_NOT_FOUND', 'No person has this id.');
@@ -85,7 +126,10 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
     const parsed = parsePhone(input.phone ?? '');
     if (!parsed.ok) throw badRequest('INVALID_PHONE', 'The phone number is not a Vietnamese number (e.g. 0912345678 or +84912345678).');
     phone = parsed.value;
-    personIds = (await personsByPhone(tx, phone)).map((p) => p.id);
+    // Only a number the platform vouched for links its owner: anyone can type someone else's number.
+    const owners = await personsByPhone(tx, phone);
+    personIds = owners.filter((p) => p.phoneVerified).map((p) => p.id);
+    unverified = owners.filter((p) => !p.phoneVerified);
   }
   // Two officials recording the same person at once must end with one case.
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`case:${personIds[0] ?? phone}`}))`);
@@ -120,12 +164,19 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
   if (personIds.length > 0) {
     await tx.insert(casePersons).values(personIds.map((personId) => ({ caseId: row.id, personId }))).onConflictDoNothing();
   }
+  const personFound = personIds.length > 0;
+  // Everyone the case was found as (also persons linked earlier, e.g. confirmed possible matches): their visits
+  // make windows and neither they nor their households are contacts of their own case.
+  personIds = [...new Set([...personIds, ...(await tx.select({ id: casePersons.personId }).from(casePersons).where(eq(casePersons.caseId, row.id))).map((r) => r.id)])];
 
   const caseWindow = { from: row.infectiousFrom, to: row.infectiousTo };
   const known = await windowsOfCase(tx, row.id);
   const knownSources = new Set(known.map((w) => w.sourceVisitId));
-  const fresh = windowsFromCaseVisits(await caseVisits(tx, personIds, caseWindow), caseWindow, deps.config.exposureBufferMinutes).filter(
-    (w) => !knownSources.has(w.sourceVisitId),
+  const fresh = editWindows(
+    windowsFromCaseVisits(await caseVisits(tx, personIds, caseWindow), caseWindow, deps.config.exposureBufferMinutes).filter(
+      (w) => !knownSources.has(w.sourceVisitId),
+    ),
+    input,
   );
   const inserted =
     fresh.length === 0
@@ -167,7 +218,7 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
       .values(householdOnly.map((personId) => ({ exposureKey: row.id, caseId: row.id, personId, kind: 'close', overlapMinutes: 0, exposedAt, createdAt: now })))
       .onConflictDoNothing();
   }
-  const alertsQueued = await saveContactsAndAlert(tx, deps, {
+  const sent = await saveContactsAndAlert(tx, deps, {
     exposureKey: row.id,
     caseId: row.id,
     windowIds: windows.map((w) => w.id),
@@ -176,7 +227,16 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
     adviceFor: (c) => c.kind,
     now,
   });
-  const [{ n }] = (await tx.select({ n: sql<number>`count(*)::int` }).from(contacts).where(eq(contacts.caseId, row.id))) as [{ n: number }];
+  const alertsQueued = sent.alerts;
+  const counts = await contactCountsOfCase(tx, row.id);
+  const n = counts.reduce((sum, c) => sum + c.n, 0);
+  const venueNames = new Map((await tx.select({ id: venues.id, name: venues.name }).from(venues).where(inArray(venues.id, [...new Set(all.map((w) => w.venueId)), NO_ID]))).map((v) => [v.id, v.name]));
+  const count = (windowId: string | null, kind: string) => counts.filter((c) => c.windowId === windowId && c.kind === kind).reduce((sum, c) => sum + c.n, 0);
+  const linked = new Set(personIds);
+  const possibleMatches = await possibleMatchRows(
+    tx,
+    unverified.filter((p) => !linked.has(p.id)),
+  );
 
   await audit(tx, [
     {
@@ -184,7 +244,7 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
       action: open ? 'case.update' : 'case.create',
       subjectType: 'case',
       subjectId: row.id,
-      details: { personIds, personFound: personIds.length > 0, windows: all.length, contacts: n, alertsQueued },
+      details: { personIds, personFound, windows: all.length, contacts: n, alertsQueued },
     },
     ...inserted.map((w) => ({
       actor,
@@ -196,14 +256,108 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
   ]);
   return {
     id: row.id,
-    personFound: personIds.length > 0,
+    personFound,
     existing: !!open,
     infectiousFrom: row.infectiousFrom,
     infectiousTo: row.infectiousTo,
     exposureWindows: all.length,
     contacts: n,
     alertsQueued,
+    windows: all
+      .map((w) => ({
+        venueId: w.venueId,
+        venueName: venueNames.get(w.venueId) ?? '',
+        from: w.fromAt,
+        to: w.toAt,
+        closeContacts: count(w.id, 'close'),
+        casualContacts: count(w.id, 'casual'),
+      }))
+      .sort((a, b) => a.from.getTime() - b.from.getTime()),
+    closeContacts: counts.filter((c) => c.windowId !== null && c.kind === 'close').reduce((sum, c) => sum + c.n, 0),
+    casualContacts: counts.filter((c) => c.windowId !== null && c.kind === 'casual').reduce((sum, c) => sum + c.n, 0),
+    householdContacts: counts.filter((c) => c.windowId === null).reduce((sum, c) => sum + c.n, 0),
+    householdNotices: sent.householdNotices,
+    possibleMatches,
   };
+}
+
+const NO_ID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The official's edits to the case's new windows: venues excluded, and each window cut to the spans given for
+ * its venue (a venue with no span given is dropped). The case's presence is cut the same way, so a trimmed
+ * window measures closeness only against the time left in it.
+ */
+export function editWindows(fresh: WindowSpec[], edits: Pick<CaseInput, 'windows' | 'excludeVenueIds'>): WindowSpec[] {
+  const excluded = new Set(edits.excludeVenueIds ?? []);
+  const kept = fresh.filter((w) => !excluded.has(w.venueId));
+  if (!edits.windows) return kept;
+  const out: WindowSpec[] = [];
+  for (const w of kept) {
+    for (const e of edits.windows) {
+      if (e.venueId !== w.venueId) continue;
+      const from = new Date(Math.max(w.from.getTime(), e.from.getTime()));
+      const to = new Date(Math.min(w.to.getTime(), e.to.getTime()));
+      if (to.getTime() <= from.getTime()) continue;
+      const pFrom = new Date(Math.max(w.presence.from.getTime(), from.getTime()));
+      const pTo = new Date(Math.min(w.presence.to.getTime(), to.getTime()));
+      out.push({ ...w, from, to, presence: pTo.getTime() > pFrom.getTime() ? { from: pFrom, to: pTo } : { from, to: from } });
+    }
+  }
+  return out;
+}
+
+/** Thrown inside the preview's transaction so everything recordCase wrote is rolled back. */
+class PreviewRollback extends Error {
+  constructor(readonly result: CaseResult) {
+    super('case preview rolled back');
+  }
+}
+
+/**
+ * The preview (`"dryRun": true`, the chat's «Gửi cảnh báo» screen): runs recordCase itself in a transaction
+ * that is always rolled back, so the numbers are exactly what the real send would do now, and nothing is stored
+ * or queued. `id` is the id the case would have had (meaningless after the rollback). Recorded in the audit log
+ * as a read (`case.preview`, ids and counts only): the official saw who was where, though nothing changed.
+ */
+export async function previewCase(db: DbOrTx, deps: ExposureDeps, input: CaseInput, actor: string): Promise<CaseResult> {
+  let result: CaseResult | undefined;
+  try {
+    await db.transaction(async (tx) => {
+      throw new PreviewRollback(await recordCase(tx, deps, input, actor));
+    });
+  } catch (err) {
+    if (!(err instanceof PreviewRollback)) throw err;
+    result = err.result;
+  }
+  if (!result) throw new AppError('INTERNAL', 'preview returned nothing', 500);
+  await audit(db, [
+    {
+      actor,
+      action: 'case.preview',
+      subjectType: 'case',
+      subjectId: result.id,
+      details: { windows: result.exposureWindows, contacts: result.contacts, alerts: result.alertsQueued, possibleMatches: result.possibleMatches.length },
+    },
+  ]);
+  return result;
+}
+
+/**
+ * The official confirms that a possible match (a typed phone) is the case: the person is linked, their visits
+ * become windows and their contacts are alerted, like a verified owner. In the caller's transaction.
+ */
+export async function confirmCasePerson(tx: Tx, deps: ExposureDeps, caseId: string, personId: string, actor: string): Promise<CaseResult> {
+  const c = await tx.query.cases.findFirst({ where: eq(cases.id, caseId) });
+  if (!c) throw notFound('CASE_NOT_FOUND', 'No case has this id.');
+  if (c.closedAt) throw new AppError('CASE_CLOSED', 'The case is closed.', 409);
+  const person = await tx.query.persons.findFirst({ where: eq(persons.id, personId) });
+  if (!person) throw notFound('PERSON_NOT_FOUND', 'No person has this id.');
+  if (!c.phone || person.phone !== c.phone) throw new AppError('NOT_A_POSSIBLE_MATCH', "The person's phone is not the case's phone.", 409);
+  await tx.insert(casePersons).values({ caseId: c.id, personId }).onConflictDoNothing();
+  if (!c.personId) await tx.update(cases).set({ personId }).where(eq(cases.id, c.id));
+  await audit(tx, [{ actor, action: 'case.confirm_person', subjectType: 'case', subjectId: c.id, details: { personId } }]);
+  return recordCase(tx, deps, { personId, infectiousFrom: c.infectiousFrom, infectiousTo: c.infectiousTo }, actor);
 }
 
 export interface WindowInput {
@@ -243,7 +397,7 @@ export async function recordManualWindow(tx: Tx, deps: ExposureDeps, input: Wind
   if (!w) throw new AppError('INTERNAL', 'window insert returned nothing', 500);
   const matched = matchContacts([spec], candidates, already);
   const advice: ContactKind = input.advice === 'test' ? 'close' : 'casual';
-  const alertsQueued = await saveContactsAndAlert(tx, deps, {
+  const { alerts: alertsQueued } = await saveContactsAndAlert(tx, deps, {
     exposureKey: w.id,
     caseId: null,
     windowIds: [w.id],
@@ -280,8 +434,8 @@ async function saveContactsAndAlert(
     adviceFor: (c: MatchedContact) => ContactKind;
     now: Date;
   },
-): Promise<number> {
-  if (opts.matched.length === 0) return 0;
+): Promise<{ alerts: number; householdNotices: number }> {
+  if (opts.matched.length === 0) return { alerts: 0, householdNotices: 0 };
   const fresh: { id: string; personId: string }[] = [];
   for (let i = 0; i < opts.matched.length; i += 1000) {
     const rows = await tx
@@ -331,6 +485,11 @@ async function saveContactsAndAlert(
     ],
   }));
   const queued = await enqueue(tx, messages);
+  const householdNotices = await queueHouseholdNotices(tx, deps, {
+    exposureKey: opts.exposureKey,
+    closePersonIds: opts.matched.filter((c) => freshPersons.has(c.personId) && opts.adviceFor(c) === 'close').map((c) => c.personId),
+    contactPersonIds: opts.matched.map((c) => c.personId),
+  });
   const alerted = accountRows.map((a) => a.id);
   if (alerted.length > 0) {
     await tx
@@ -345,7 +504,38 @@ async function saveContactsAndAlert(
         ),
       );
   }
-  return queued;
+  return { alerts: queued, householdNotices };
+}
+
+/**
+ * Household members (persons declared under the same account, khai hộ) of newly found close contacts get a
+ * separate "monitor your health" notice, one per account, naming them; not the exposure alert, and their pass
+ * does not change. Members who are contacts themselves already have the alert.
+ */
+async function queueHouseholdNotices(
+  tx: Tx,
+  deps: ExposureDeps,
+  opts: { exposureKey: string; closePersonIds: string[]; contactPersonIds: string[] },
+): Promise<number> {
+  if (opts.closePersonIds.length === 0) return 0;
+  const contactsSet = new Set(opts.contactPersonIds);
+  const members = (await householdMembers(tx, opts.closePersonIds)).filter((m) => !contactsSet.has(m.personId));
+  const byAccount = new Map<string, string[]>();
+  for (const m of members) byAccount.set(m.accountId, [...(byAccount.get(m.accountId) ?? []), m.fullName]);
+  const accountRows = await alertAccounts(tx, [...byAccount.keys()]);
+  return enqueue(
+    tx,
+    accountRows.map(
+      (a): OutboxMessage => ({
+        channel: a.channel as ChannelName,
+        accountId: a.id,
+        kind: 'household_notice',
+        refId: opts.exposureKey,
+        dedupeKey: `household:${opts.exposureKey}:${a.id}`,
+        messages: [householdNotice({ locale: a.locale, names: byAccount.get(a.id) ?? [], hotline: deps.config.hotline })],
+      }),
+    ),
+  );
 }
 
 /**

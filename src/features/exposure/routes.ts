@@ -1,9 +1,9 @@
 import type { FastifyRequest } from 'fastify';
-import { badRequest, notFound } from '../../core/errors.js';
+import { AppError, badRequest, notFound } from '../../core/errors.js';
 import type { RouteModule } from '../../http/app.js';
 import { dateTime, errorResponse, idParams, uuid } from '../../http/schemas.js';
 import { audit, caseById, contactsOfCase } from './store.js';
-import { closeCase, recordCase, recordManualWindow } from './record.js';
+import { closeCase, confirmCasePerson, previewCase, recordCase, recordManualWindow, type CaseResult } from './record.js';
 
 
 interface CaseBody {
@@ -14,6 +14,9 @@ interface CaseBody {
   infectiousFrom?: string;
   infectiousTo?: string;
   note?: string;
+  dryRun?: boolean;
+  windows?: { venueId: string; from: string; to: string }[];
+  excludeVenueIds?: string[];
 }
 
 interface WindowBody {
@@ -21,6 +24,61 @@ interface WindowBody {
   from: string;
   to: string;
   advice: 'monitor' | 'test';
+}
+
+const caseResultSchema = {
+  type: 'object',
+  properties: {
+    id: { type: ['string', 'null'] },
+    dryRun: { type: 'boolean' },
+    personFound: { type: 'boolean' },
+    existing: { type: 'boolean' },
+    infectiousFrom: dateTime,
+    infectiousTo: dateTime,
+    exposureWindows: { type: 'integer' },
+    contacts: { type: 'integer' },
+    alertsQueued: { type: 'integer' },
+    closeContacts: { type: 'integer' },
+    casualContacts: { type: 'integer' },
+    householdContacts: { type: 'integer' },
+    householdNotices: { type: 'integer' },
+    windows: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          venueId: uuid,
+          venueName: { type: 'string' },
+          from: dateTime,
+          to: dateTime,
+          closeContacts: { type: 'integer' },
+          casualContacts: { type: 'integer' },
+        },
+      },
+    },
+    possibleMatches: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          personId: uuid,
+          fullName: { type: 'string' },
+          birthYear: { type: 'integer' },
+          channel: { type: 'string' },
+          phoneSource: { type: ['string', 'null'] },
+        },
+      },
+    },
+  },
+} as const;
+
+function caseResultJson(r: CaseResult) {
+  return {
+    ...r,
+    infectiousFrom: r.infectiousFrom.toISOString(),
+    infectiousTo: r.infectiousTo.toISOString(),
+    windows: r.windows.map((w) => ({ ...w, from: w.from.toISOString(), to: w.to.toISOString() })),
+  };
 }
 
 const actor = (req: FastifyRequest) => req.principal?.id ?? 'unknown';
@@ -46,22 +104,23 @@ export const exposureRoutes: RouteModule = (app, deps) => {
             infectiousFrom: dateTime,
             infectiousTo: dateTime,
             note: { type: 'string', maxLength: 2000 },
+            dryRun: { type: 'boolean' },
+            windows: {
+              type: 'array',
+              maxItems: 500,
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['venueId', 'from', 'to'],
+                properties: { venueId: uuid, from: dateTime, to: dateTime },
+              },
+            },
+            excludeVenueIds: { type: 'array', maxItems: 500, items: uuid },
           },
         },
         response: {
-          201: {
-            type: 'object',
-            properties: {
-              id: uuid,
-              personFound: { type: 'boolean' },
-              existing: { type: 'boolean' },
-              infectiousFrom: dateTime,
-              infectiousTo: dateTime,
-              exposureWindows: { type: 'integer' },
-              contacts: { type: 'integer' },
-              alertsQueued: { type: 'integer' },
-            },
-          },
+          200: caseResultSchema,
+          201: caseResultSchema,
           '4xx': errorResponse,
         },
       },
@@ -79,15 +138,37 @@ export const exposureRoutes: RouteModule = (app, deps) => {
         infectiousFrom: date(b.infectiousFrom),
         infectiousTo: date(b.infectiousTo),
         note: b.note,
+        windows: b.windows?.map((w) => ({ venueId: w.venueId, from: new Date(w.from), to: new Date(w.to) })),
+        excludeVenueIds: b.excludeVenueIds,
       };
+      if (b.dryRun) {
+        const preview = await previewCase(deps.database.db, deps, input, actor(req));
+        return reply.status(200).send({ ...caseResultJson(preview), id: null, dryRun: true });
+      }
+      if (deps.config.casePreviewRequired && !b.windows) {
+        throw new AppError('PREVIEW_REQUIRED', 'CASE_PREVIEW_REQUIRED is on: preview with "dryRun": true, then send the windows it returned (trimmed as needed) in "windows".', 409);
+      }
       const result = await deps.database.db.transaction((tx) => recordCase(tx, deps, input, actor(req)));
-      if (result.alertsQueued > 0) deps.wakeOutbox?.();
+      if (result.alertsQueued + result.householdNotices > 0) deps.wakeOutbox?.();
       req.log.info({ caseId: result.id, windows: result.exposureWindows, contacts: result.contacts, alertsQueued: result.alertsQueued }, 'case recorded');
-      return reply.status(201).send({
-        ...result,
-        infectiousFrom: result.infectiousFrom.toISOString(),
-        infectiousTo: result.infectiousTo.toISOString(),
-      });
+      return reply.status(201).send({ ...caseResultJson(result), dryRun: false });
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { personId: string } }>(
+    '/api/v1/cases/:id/confirm-person',
+    {
+      onRequest: health,
+      schema: {
+        params: idParams,
+        body: { type: 'object', additionalProperties: false, required: ['personId'], properties: { personId: uuid } },
+        response: { 200: caseResultSchema, '4xx': errorResponse },
+      },
+    },
+    async (req) => {
+      const result = await deps.database.db.transaction((tx) => confirmCasePerson(tx, deps, req.params.id, req.body.personId, actor(req)));
+      if (result.alertsQueued + result.householdNotices > 0) deps.wakeOutbox?.();
+      return { ...caseResultJson(result), dryRun: false };
     },
   );
 

@@ -131,13 +131,50 @@ export async function householdPersonIds(db: DbOrTx, personIds: string[]): Promi
   return rows.map((r) => r.id);
 }
 
+/**
+ * The other persons declared under the accounts that own these persons (their household), with that account:
+ * the household notice for close contacts goes there.
+ */
+export async function householdMembers(db: DbOrTx, personIds: string[]): Promise<{ personId: string; accountId: string; fullName: string }[]> {
+  if (personIds.length === 0) return [];
+  const owners = db.select({ id: persons.ownerAccountId }).from(persons).where(inArray(persons.id, personIds));
+  const rows = await db
+    .select({ personId: persons.id, accountId: persons.ownerAccountId, fullName: persons.fullName })
+    .from(persons)
+    .where(inArray(persons.ownerAccountId, owners))
+    .orderBy(persons.createdAt);
+  const given = new Set(personIds);
+  return rows.filter((r) => !given.has(r.personId));
+}
+
+/** Contacts of a case by window (null: household) and kind. */
+export async function contactCountsOfCase(db: DbOrTx, caseId: string): Promise<{ windowId: string | null; kind: string; n: number }[]> {
+  return db
+    .select({ windowId: contacts.windowId, kind: contacts.kind, n: sql<number>`count(*)::int` })
+    .from(contacts)
+    .where(eq(contacts.caseId, caseId))
+    .groupBy(contacts.windowId, contacts.kind);
+}
+
+/** Persons with a typed phone, shown to the official with the channel they declared on. */
+export async function possibleMatchRows(
+  db: DbOrTx,
+  list: Person[],
+): Promise<{ personId: string; fullName: string; birthYear: number; channel: string; phoneSource: string | null }[]> {
+  if (list.length === 0) return [];
+  const channels = new Map(
+    (await db.select({ id: accounts.id, channel: accounts.channel }).from(accounts).where(inArray(accounts.id, list.map((p) => p.ownerAccountId)))).map((a) => [a.id, a.channel]),
+  );
+  return list.map((p) => ({ personId: p.id, fullName: p.fullName, birthYear: p.birthYear, channel: channels.get(p.ownerAccountId) ?? '', phoneSource: p.phoneSource }));
+}
+
 /** The open case of these persons (or of this phone when no person is known), if any. */
 export async function findOpenCase(db: DbOrTx, by: { personIds: string[]; phone: string | null }): Promise<Case | undefined> {
   const who =
     by.personIds.length > 0
       ? or(inArray(cases.personId, by.personIds), inArray(cases.id, casesOfPersons(db, by.personIds)))
       : by.phone
-        ? and(isNull(cases.personId), eq(cases.phone, by.phone))
+        ? eq(cases.phone, by.phone)
         : undefined;
   if (!who) return undefined;
   return db.query.cases.findFirst({ where: and(who, isNull(cases.closedAt)), orderBy: [desc(cases.createdAt)] });

@@ -2,7 +2,7 @@ import { callbackData } from '../../core/callback-data.js';
 import type { DialogContext, Feature } from '../../core/dialog.js';
 import { formatDateTime } from '../../core/i18n.js';
 import { createApiToken } from './api-tokens.js';
-import { caseFlow, mayRecordCases, startCaseFlow } from './case-chat.js';
+import { caseFlow, confirmMatchFromChat, F0M, mayRecordCases, startCaseFlow } from './case-chat.js';
 import { acceptInvite, createInvite, inviteLinks, parseInviteCode } from './invites.js';
 import { ACCESS, OFFICIAL_ROLES, accountActor, hasAnyRole, isOfficialRole, rolesOf } from './roles.js';
 
@@ -63,6 +63,7 @@ export function officialsFeature(): Feature {
       },
     ],
     buttonHandlers: [
+      { prefix: F0M.prefix, run: (ctx, rest) => confirmMatchFromChat(ctx, rest) },
       {
         prefix: OINV.prefix,
         run: async (ctx, rest) => {
