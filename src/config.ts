@@ -96,6 +96,7 @@ const envSchema = z
     WEB_CHAT: z.enum(['on', 'off', 'auto']).default('auto'),
     PASS_VALID_HOURS: positiveInt(24),
     EXPOSURE_BUFFER_MINUTES: z.coerce.number().int().min(0).default(60),
+    FOLLOWUP_BATCH_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
     HOTLINE: z.string().trim().default('1900 9095'),
     OUTBOX_MAX_ATTEMPTS: positiveInt(8),
     // Days personal data is kept (DESIGN.md "Retention"); src/features/retention/policy.ts holds the rest.
@@ -187,6 +188,8 @@ export interface Config {
   masterKey?: string;
   passValidHours: number;
   exposureBufferMinutes: number;
+  /** how often ward health officials get the batched message about new residents with symptoms or risk answers */
+  followupBatchMinutes: number;
   hotline: string;
   /** an outbox message is given up (status dead) after this many failed delivery attempts */
   outboxMaxAttempts: number;
@@ -286,6 +289,7 @@ export function loadConfig(env: Env): Config {
     masterKey: e.KHAIBAO_MASTER_KEY,
     passValidHours: e.PASS_VALID_HOURS,
     exposureBufferMinutes: e.EXPOSURE_BUFFER_MINUTES,
+    followupBatchMinutes: e.FOLLOWUP_BATCH_MINUTES,
     hotline: e.HOTLINE,
     outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
     retention: { visitsDays: e.RETENTION_VISITS_DAYS, declarationsDays: e.RETENTION_DECLARATIONS_DAYS, dialogIdleDays: e.RETENTION_DIALOG_DAYS },

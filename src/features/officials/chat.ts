@@ -118,6 +118,7 @@ export function officialsFeature(): Feature {
           if (has(ACCESS.cases)) lines.push(ctx.t('officials:menu_case'));
           if (has(ACCESS.broadcasts)) lines.push(ctx.t('officials:menu_broadcast'));
           if (has(ACCESS.stats)) lines.push(ctx.t('officials:menu_stats'));
+          if (has(ACCESS.followups)) lines.push(ctx.t('officials:menu_followup'));
           if (has(ACCESS.officials)) lines.push(ctx.t('officials:menu_invite'));
           lines.push(ctx.t('officials:menu_token'));
           ctx.reply({ text: lines.join('\n') });
