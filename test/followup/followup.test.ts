@@ -1,7 +1,8 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
-import { accounts, auditLog, contacts, declarations, outbox, persons, wards } from '../../src/db/schema/index.js';
+import { accounts, auditLog, contacts, declarations, officialRoles, outbox, persons, wards } from '../../src/db/schema/index.js';
+import { healthOfficialsFor } from '../../src/features/checkin/entry.js';
 import { currentStatus } from '../../src/features/pass/status.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import { until } from '../helpers/wait.js';
@@ -211,5 +212,32 @@ describe('/theodoi in chat', () => {
     expect(entry).toEqual([expect.objectContaining({ personId: sick.id, note: 'Cách ly tại nhà từ hôm nay' })]);
     // A resident does not have the command.
     expect((await say(svc, 'r-Đỗ Văn Khỏe', '/theodoi'))[0]).toMatch(/chưa hiểu lệnh/);
+  });
+});
+
+describe('scope elsewhere', () => {
+  it('healthOfficialsFor: the ward officials of the ward (by code or district) plus city-wide health', async () => {
+    const ids = async (wardCode: string | null) => (await healthOfficialsFor(svc.db.db, { wardCode })).map((o) => o.id).sort();
+    expect(await ids(CAI_KHE)).toEqual([caiKhe.accountId, city.accountId].sort());
+    expect(await ids(THANH_AN)).toEqual([vinhThanh.accountId, city.accountId].sort());
+    expect(await ids(null)).toEqual([city.accountId]);
+  });
+
+  it('/moi ward_health takes ward codes or a district code; the accepted role carries the scope', async () => {
+    await official('adminChat', { role: 'admin' });
+    expect((await say(svc, 'adminChat', '/moi ward_health'))[0]).toMatch(/cần phạm vi/);
+    expect((await say(svc, 'adminChat', '/moi ward_health 99999'))[0]).toMatch(/không đúng/);
+    const created = (await say(svc, 'adminChat', `/moi ward_health ${CAI_KHE},${XUAN_KHANH}`))[0]!;
+    expect(created).toContain(`${CAI_KHE}, ${XUAN_KHANH}`);
+    const code = /O-([2-9A-Z]{10})/.exec(created)![1]!;
+    await handle(svc, { channel: 'web', accountId: 'wardAX', kind: 'start', param: `o_${code}` });
+    const acc = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.externalId, 'wardAX'), eq(accounts.channel, 'web')) });
+    const [role] = await svc.db.db.select().from(officialRoles).where(eq(officialRoles.accountId, acc!.id));
+    expect(role).toMatchObject({ role: 'ward_health', wardCodes: [CAI_KHE, XUAN_KHANH], districtCode: null });
+    // The API refuses a scope on a city-wide role and an unknown ward.
+    const bad = await svc.app.inject({ method: 'POST', url: '/api/v1/officials/invites', headers: adminHeaders, payload: { role: 'health', wardCodes: [CAI_KHE] } });
+    expect(bad.statusCode).toBe(400);
+    const unknown = await svc.app.inject({ method: 'POST', url: '/api/v1/officials/invites', headers: adminHeaders, payload: { role: 'ward_health', wardCodes: ['99999'] } });
+    expect(unknown.statusCode).toBe(400);
   });
 });
