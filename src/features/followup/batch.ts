@@ -31,7 +31,12 @@ export async function runFollowupBatch(deps: Pick<Deps, 'database' | 'clock' | '
       .where(
         and(
           gte(declarations.declaredAt, new Date(now.getTime() - LOOKBACK_MS)),
-          notExists(tx.select({ one: followupReported.declarationId }).from(followupReported).where(eq(followupReported.declarationId, declarations.id))),
+          notExists(
+            tx
+              .select({ one: followupReported.declarationId })
+              .from(followupReported)
+              .where(eq(followupReported.declarationId, declarations.id)),
+          ),
         ),
       )
       .orderBy(declarations.declaredAt);
@@ -84,4 +89,3 @@ export async function runFollowupBatch(deps: Pick<Deps, 'database' | 'clock' | '
   if (queued > 0) deps.wakeOutbox?.();
   return queued;
 }
-

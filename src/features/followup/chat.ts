@@ -3,7 +3,14 @@ import { defineFlow, type DialogContext, type Feature } from '../../core/dialog.
 import { formatDateTime } from '../../core/i18n.js';
 import { ACCESS, accountActor, hasAnyRole } from '../officials/roles.js';
 import { scopeOfAccount } from '../officials/scope.js';
-import { FOLLOWUP_STATUSES, auditFollowupRead, isFollowupStatus, listFollowups, setFollowup, type FollowupEntry } from './store.js';
+import {
+  FOLLOWUP_STATUSES,
+  auditFollowupRead,
+  isFollowupStatus,
+  listFollowups,
+  setFollowup,
+  type FollowupEntry,
+} from './store.js';
 
 export const FOLLOWUP_FLOW = 'followup';
 /** People per /theodoi page (a chat message stays short). */
@@ -40,7 +47,13 @@ async function showList(ctx: DialogContext, page: number): Promise<void> {
   const pages = Math.max(1, Math.ceil(all.length / FOLLOWUP_PAGE_SIZE));
   const p = Math.min(Math.max(1, page), pages);
   const shown = all.slice((p - 1) * FOLLOWUP_PAGE_SIZE, p * FOLLOWUP_PAGE_SIZE);
-  await auditFollowupRead(ctx.tx, { actor: accountActor(ctx.account.id), scope, shown, at: now, via: `chat:${ctx.channel}` });
+  await auditFollowupRead(ctx.tx, {
+    actor: accountActor(ctx.account.id),
+    scope,
+    shown,
+    at: now,
+    via: `chat:${ctx.channel}`,
+  });
   if (all.length === 0) {
     ctx.reply({ text: ctx.t('followup:list_empty') });
     return;
@@ -71,15 +84,27 @@ export const followupFlow = defineFlow<FollowupDraft>()(
     status: {
       ask: async (ctx) => {
         const scope = await scopeOfAccount(ctx.tx, ctx.account.id);
-        const [entry] = scope ? await listFollowups(ctx.tx, scope, { now: ctx.deps.clock.now(), personId: ctx.data.personId }) : [];
+        const [entry] = scope
+          ? await listFollowups(ctx.tx, scope, { now: ctx.deps.clock.now(), personId: ctx.data.personId })
+          : [];
         if (!scope || !entry) {
           ctx.end();
           ctx.reply({ text: ctx.t('followup:not_found') });
           return;
         }
-        await auditFollowupRead(ctx.tx, { actor: accountActor(ctx.account.id), scope, shown: [entry], at: ctx.deps.clock.now(), via: `chat:${ctx.channel}` });
+        await auditFollowupRead(ctx.tx, {
+          actor: accountActor(ctx.account.id),
+          scope,
+          shown: [entry],
+          at: ctx.deps.clock.now(),
+          via: `chat:${ctx.channel}`,
+        });
         ctx.reply({
-          text: [entryLine(ctx, entry), entry.address ? ctx.t('followup:address', { address: entry.address }) : '', ctx.t('followup:choose_status')]
+          text: [
+            entryLine(ctx, entry),
+            entry.address ? ctx.t('followup:address', { address: entry.address }) : '',
+            ctx.t('followup:choose_status'),
+          ]
             .filter(Boolean)
             .join('\n'),
           buttons: [
@@ -105,9 +130,20 @@ export const followupFlow = defineFlow<FollowupDraft>()(
         const { personId, note } = ctx.data;
         ctx.end();
         const r = scope
-          ? await setFollowup(ctx.tx, scope, { personId, status: v, note, actor: accountActor(ctx.account.id), now: ctx.deps.clock.now(), via: `chat:${ctx.channel}` })
+          ? await setFollowup(ctx.tx, scope, {
+              personId,
+              status: v,
+              note,
+              actor: accountActor(ctx.account.id),
+              now: ctx.deps.clock.now(),
+              via: `chat:${ctx.channel}`,
+            })
           : ({ ok: false } as const);
-        ctx.reply({ text: r.ok ? ctx.t('followup:status_set', { status: ctx.t(`followup:status_${v}`) }) : ctx.t('followup:not_found') });
+        ctx.reply({
+          text: r.ok
+            ? ctx.t('followup:status_set', { status: ctx.t(`followup:status_${v}`) })
+            : ctx.t('followup:not_found'),
+        });
       },
     },
   },

@@ -6,7 +6,9 @@ import { followupFeature } from './chat.js';
 import { followupRoutes } from './routes.js';
 
 /** Ward follow-up (directive §2a): the list and statuses (API, /theodoi) and the batched alert to ward officials. */
-export function followupModule(deps: Pick<Deps, 'database' | 'clock' | 'config' | 'wakeOutbox'>): FeatureModule<AppDeps> {
+export function followupModule(
+  deps: Pick<Deps, 'database' | 'clock' | 'config' | 'wakeOutbox'>,
+): FeatureModule<AppDeps> {
   return {
     feature: followupFeature(),
     routes: followupRoutes,

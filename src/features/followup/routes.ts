@@ -3,7 +3,14 @@ import type { RouteModule } from '../../http/app.js';
 import { errorResponse, uuid } from '../../http/schemas.js';
 import { ACCESS } from '../officials/roles.js';
 import { scopeOfPrincipal } from '../officials/scope.js';
-import { FOLLOWUP_STATUSES, auditFollowupRead, listFollowups, setFollowup, type FollowupEntry, type FollowupStatus } from './store.js';
+import {
+  FOLLOWUP_STATUSES,
+  auditFollowupRead,
+  listFollowups,
+  setFollowup,
+  type FollowupEntry,
+  type FollowupStatus,
+} from './store.js';
 
 const entrySchema = {
   type: 'object',
@@ -14,7 +21,10 @@ const entrySchema = {
     address: { type: 'string', nullable: true },
     wardCode: { type: 'string', nullable: true },
     wardName: { type: 'string', nullable: true },
-    reasons: { type: 'array', items: { type: 'string', enum: ['active-case', 'symptoms', 'contact-declared', 'exposure'] } },
+    reasons: {
+      type: 'array',
+      items: { type: 'string', enum: ['active-case', 'symptoms', 'contact-declared', 'exposure'] },
+    },
     since: { type: 'string', format: 'date-time' },
     status: { type: 'string', enum: [...FOLLOWUP_STATUSES] },
     note: { type: 'string', nullable: true },
@@ -22,7 +32,11 @@ const entrySchema = {
   },
 } as const;
 
-const toJson = (e: FollowupEntry) => ({ ...e, since: e.since.toISOString(), updatedAt: e.updatedAt?.toISOString() ?? null });
+const toJson = (e: FollowupEntry) => ({
+  ...e,
+  since: e.since.toISOString(),
+  updatedAt: e.updatedAt?.toISOString() ?? null,
+});
 
 /**
  * Ward follow-up (directive §2a): city-wide `health` (and `admin`) see every ward, `ward_health` only its scope.
@@ -38,12 +52,16 @@ export const followupRoutes: RouteModule = (app, deps) => {
       onRequest: allowed,
       schema: {
         tags: ['followups'],
-        summary: 'Residents to follow up in your wards: symptoms or a risk answer, alerted as a contact (14 days), open cases',
+        summary:
+          'Residents to follow up in your wards: symptoms or a risk answer, alerted as a contact (14 days), open cases',
         security: [{ bearer: [] }],
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { wardCode: { type: 'string', maxLength: 10 }, status: { type: 'string', enum: [...FOLLOWUP_STATUSES] } },
+          properties: {
+            wardCode: { type: 'string', maxLength: 10 },
+            status: { type: 'string', enum: [...FOLLOWUP_STATUSES] },
+          },
         },
         response: { 200: { type: 'array', items: entrySchema }, '4xx': errorResponse },
       },
@@ -54,7 +72,15 @@ export const followupRoutes: RouteModule = (app, deps) => {
       return db.transaction(async (tx) => {
         const scope = await scopeOfPrincipal(tx, principal);
         const list = await listFollowups(tx, scope, { now, wardCode: req.query.wardCode, status: req.query.status });
-        await auditFollowupRead(tx, { actor: principal.id, scope, wardCode: req.query.wardCode, status: req.query.status, shown: list, at: now, via: 'api' });
+        await auditFollowupRead(tx, {
+          actor: principal.id,
+          scope,
+          wardCode: req.query.wardCode,
+          status: req.query.status,
+          shown: list,
+          at: now,
+          via: 'api',
+        });
         return list.map(toJson);
       });
     },
@@ -73,7 +99,10 @@ export const followupRoutes: RouteModule = (app, deps) => {
           type: 'object',
           required: ['status'],
           additionalProperties: false,
-          properties: { status: { type: 'string', enum: [...FOLLOWUP_STATUSES] }, note: { type: 'string', maxLength: 2000 } },
+          properties: {
+            status: { type: 'string', enum: [...FOLLOWUP_STATUSES] },
+            note: { type: 'string', maxLength: 2000 },
+          },
         },
         response: { 200: entrySchema, '4xx': errorResponse },
       },
@@ -83,7 +112,14 @@ export const followupRoutes: RouteModule = (app, deps) => {
       const principal = req.principal!;
       return db.transaction(async (tx) => {
         const scope = await scopeOfPrincipal(tx, principal);
-        const r = await setFollowup(tx, scope, { personId: req.params.personId, status: req.body.status, note: req.body.note, actor: principal.id, now, via: 'api' });
+        const r = await setFollowup(tx, scope, {
+          personId: req.params.personId,
+          status: req.body.status,
+          note: req.body.note,
+          actor: principal.id,
+          now,
+          via: 'api',
+        });
         if (!r.ok) throw notFound('PERSON_NOT_FOUND', 'No resident with this id in your wards.');
         const [entry] = await listFollowups(tx, scope, { now, personId: req.params.personId });
         if (entry) return toJson(entry);

@@ -7,7 +7,8 @@ import { inScope, type WardScope } from '../officials/scope.js';
 
 export const FOLLOWUP_STATUSES = ['new', 'contacted', 'testing', 'negative', 'isolating', 'cleared'] as const;
 export type FollowupStatus = (typeof FOLLOWUP_STATUSES)[number];
-export const isFollowupStatus = (v: unknown): v is FollowupStatus => typeof v === 'string' && (FOLLOWUP_STATUSES as readonly string[]).includes(v);
+export const isFollowupStatus = (v: unknown): v is FollowupStatus =>
+  typeof v === 'string' && (FOLLOWUP_STATUSES as readonly string[]).includes(v);
 
 /** A declaration, an exposure alert or a contact record older than this no longer puts anyone on the list. */
 export const FOLLOWUP_WINDOW_DAYS = 14;
@@ -73,22 +74,33 @@ export async function listFollowups(
     .where(and(gte(declarations.declaredAt, since), personFilter))
     .orderBy(declarations.personId, desc(declarations.declaredAt));
   for (const row of latest) {
-    for (const effect of passEffects(row.declarations)) add(row.declarations.personId, effect, row.declarations.declaredAt);
+    for (const effect of passEffects(row.declarations))
+      add(row.declarations.personId, effect, row.declarations.declaredAt);
   }
 
-  const alertAt = sql<Date>`min(coalesce(${contacts.alertedAt}, ${contacts.createdAt}))`.mapWith((v: string | Date) => new Date(v));
+  const alertAt = sql<Date>`min(coalesce(${contacts.alertedAt}, ${contacts.createdAt}))`.mapWith(
+    (v: string | Date) => new Date(v),
+  );
   const exposed = await db
     .select({ personId: contacts.personId, at: alertAt })
     .from(contacts)
     .innerJoin(persons, eq(persons.id, contacts.personId))
-    .where(and(sql`coalesce(${contacts.alertedAt}, ${contacts.createdAt}) >= ${since.toISOString()}::timestamptz`, personFilter))
+    .where(
+      and(
+        sql`coalesce(${contacts.alertedAt}, ${contacts.createdAt}) >= ${since.toISOString()}::timestamptz`,
+        personFilter,
+      ),
+    )
     .groupBy(contacts.personId);
   for (const row of exposed) add(row.personId, 'exposure', row.at);
 
   const openCases = await db
     .select({ personId: persons.id, at: cases.createdAt })
     .from(cases)
-    .innerJoin(persons, sql`${persons.id} = ${cases.personId} or ${persons.id} in (select ${casePersons.personId} from ${casePersons} where ${casePersons.caseId} = ${cases.id})`)
+    .innerJoin(
+      persons,
+      sql`${persons.id} = ${cases.personId} or ${persons.id} in (select ${casePersons.personId} from ${casePersons} where ${casePersons.caseId} = ${cases.id})`,
+    )
     .where(and(isNull(cases.closedAt), personFilter));
   for (const row of openCases) add(row.personId, 'active-case', row.at);
 
@@ -124,7 +136,15 @@ export async function listFollowups(
 /** Audits one read of the follow-up list (who, which scope and filters, how many people were shown). */
 export async function auditFollowupRead(
   db: DbOrTx,
-  a: { actor: string; scope: WardScope; wardCode?: string; status?: string; shown: FollowupEntry[]; at: Date; via: string },
+  a: {
+    actor: string;
+    scope: WardScope;
+    wardCode?: string;
+    status?: string;
+    shown: FollowupEntry[];
+    at: Date;
+    via: string;
+  },
 ): Promise<void> {
   await recordAudit(db, {
     actor: a.actor,
@@ -141,7 +161,8 @@ export async function auditFollowupRead(
   });
 }
 
-export type SetFollowupResult = { ok: true; previous: FollowupStatus; status: FollowupStatus } | { ok: false; reason: 'not_found' };
+export type SetFollowupResult =
+  { ok: true; previous: FollowupStatus; status: FollowupStatus } | { ok: false; reason: 'not_found' };
 
 /**
  * Sets a person's follow-up status and note, when the person is in `scope` (otherwise `not_found`: an official

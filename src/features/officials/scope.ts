@@ -23,7 +23,10 @@ export async function scopeOfAccount(db: DbOrTx, accountId: string): Promise<War
   const codes = new Set<string>(scoped.flatMap((r) => r.wardCodes ?? []));
   const districtCodes = scoped.map((r) => r.districtCode).filter((d): d is string => !!d);
   if (districtCodes.length > 0) {
-    const inDistricts = await db.select({ code: wards.code }).from(wards).where(inArray(wards.districtCode, districtCodes));
+    const inDistricts = await db
+      .select({ code: wards.code })
+      .from(wards)
+      .where(inArray(wards.districtCode, districtCodes));
     for (const w of inDistricts) codes.add(w.code);
   }
   return { all: false, wardCodes: [...codes].sort() };
@@ -44,10 +47,15 @@ export async function scopeOfPrincipal(db: DbOrTx, p: Principal): Promise<WardSc
  * Checks a scope given to an invite: only `ward_health` takes one and requires it; every ward and the district
  * must exist. Throws 400 otherwise.
  */
-export async function validateScope(db: DbOrTx, role: string, scope: RoleScope | undefined): Promise<RoleScope | undefined> {
+export async function validateScope(
+  db: DbOrTx,
+  role: string,
+  scope: RoleScope | undefined,
+): Promise<RoleScope | undefined> {
   const has = !!scope && ((scope.wardCodes?.length ?? 0) > 0 || !!scope.districtCode);
   if (role !== 'ward_health') {
-    if (has) throw new AppError('SCOPE_NOT_ALLOWED', 'Only the ward_health role is scoped to wards or a district.', 400);
+    if (has)
+      throw new AppError('SCOPE_NOT_ALLOWED', 'Only the ward_health role is scoped to wards or a district.', 400);
     return undefined;
   }
   if (!has) throw new AppError('SCOPE_REQUIRED', 'A ward_health invite needs wardCodes or a districtCode.', 400);
