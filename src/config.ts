@@ -101,6 +101,7 @@ const envSchema = z
       .max(80, 'must be at most 80 characters')
       .default('Sở Y tế thành phố Cần Thơ'),
     EXPOSURE_BUFFER_MINUTES: z.coerce.number().int().min(0).default(60),
+    FOLLOWUP_BATCH_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
     HOTLINE: z.string().trim().default('1900 9095'),
     CASE_PREVIEW_REQUIRED: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
     OUTBOX_MAX_ATTEMPTS: positiveInt(8),
@@ -194,6 +195,8 @@ export interface Config {
   /** the issuer line printed on cards */
   cardIssuer: string;
   exposureBufferMinutes: number;
+  /** how often ward health officials get the batched message about new residents with symptoms or risk answers */
+  followupBatchMinutes: number;
   hotline: string;
   /**
    * CASE_PREVIEW_REQUIRED: a real POST /api/v1/cases must carry the previewed `windows` (from a dryRun answer,
@@ -305,6 +308,7 @@ export function loadConfig(env: Env): Config {
     cardValidDays: e.CARD_VALID_DAYS,
     cardIssuer: e.CARD_ISSUER,
     exposureBufferMinutes: e.EXPOSURE_BUFFER_MINUTES,
+    followupBatchMinutes: e.FOLLOWUP_BATCH_MINUTES,
     hotline: e.HOTLINE,
     casePreviewRequired: e.CASE_PREVIEW_REQUIRED === 'true',
     outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,

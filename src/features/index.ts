@@ -6,6 +6,7 @@ import { declarationModule } from './declaration/index.js';
 import { startDeclaration } from './declaration/start.js';
 import { exposureModule } from './exposure/index.js';
 import { familyModule } from './family/index.js';
+import { followupModule } from './followup/index.js';
 import { officialsModule } from './officials/index.js';
 import { ACCESS } from './officials/roles.js';
 import { passModule, type VerifyPageExtension } from './pass/index.js';
@@ -39,6 +40,7 @@ export function featureModules(deps: AppDeps, opts: FeatureOptions = {}): Featur
     officialsModule,
     broadcastModule(deps),
     statsModule,
+    followupModule(deps),
     wardsModule(ACCESS.wards),
   ];
 }

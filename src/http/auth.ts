@@ -2,13 +2,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.js';
 
-export type Role = 'admin' | 'health' | 'comms' | 'venue_owner' | 'venue_staff';
+export type Role = 'admin' | 'health' | 'ward_health' | 'comms' | 'venue_owner' | 'venue_staff';
 
 /** Who is calling the admin API. */
 export interface Principal {
   /** 'bootstrap' for ADMIN_TOKEN, otherwise an official's id or token id (for the audit log) */
   id: string;
   roles: Role[];
+  /** the chat account a personal token is bound to (its ward scope is read from the account's roles) */
+  accountId?: string;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
-import { accounts } from './people.js';
+import { accounts, declarations, persons } from './people.js';
 
 /** Roles held by chat accounts: 'admin' | 'health' | 'comms'. Venue roles live in venue_staff. */
 export const officialRoles = pgTable(
@@ -9,6 +9,9 @@ export const officialRoles = pgTable(
       .notNull()
       .references(() => accounts.id, { onDelete: 'cascade' }),
     role: text('role').notNull(),
+    /** ward scope of a `ward_health` role: ward codes and/or one district (all its wards); null for city-wide roles */
+    wardCodes: text('ward_codes').array(),
+    districtCode: text('district_code'),
     grantedBy: text('granted_by').notNull(),
     grantedAt: timestamp('granted_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -23,6 +26,9 @@ export const invites = pgTable('invites', {
   role: text('role').notNull(),
   /** for venue staff invites */
   venueId: uuid('venue_id'),
+  /** the scope a `ward_health` invite grants (official_roles.ward_codes / district_code) */
+  wardCodes: text('ward_codes').array(),
+  districtCode: text('district_code'),
   createdBy: text('created_by').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
@@ -81,3 +87,27 @@ export const broadcasts = pgTable(
 );
 
 export type Broadcast = typeof broadcasts.$inferSelect;
+
+/**
+ * Ward follow-up of a resident (directive §2a): one row per person once an official has set a status.
+ * `negativeAt` is when a negative test was recorded: an exposure alerted before it no longer keeps the pass yellow.
+ */
+export const followups = pgTable('followups', {
+  personId: uuid('person_id')
+    .primaryKey()
+    .references(() => persons.id, { onDelete: 'cascade' }),
+  /** 'new' | 'contacted' | 'testing' | 'negative' | 'isolating' | 'cleared' */
+  status: text('status').notNull(),
+  note: text('note'),
+  negativeAt: timestamp('negative_at', { withTimezone: true }),
+  updatedBy: text('updated_by').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+});
+
+/** Declarations already counted in a ward officials' batched follow-up alert, so a restart never reports them again. */
+export const followupReported = pgTable('followup_reported', {
+  declarationId: uuid('declaration_id')
+    .primaryKey()
+    .references(() => declarations.id, { onDelete: 'cascade' }),
+  reportedAt: timestamp('reported_at', { withTimezone: true }).notNull(),
+});

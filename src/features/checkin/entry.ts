@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import { recordAudit } from '../../audit/audit-log.js';
 import type { Deps } from '../../core/dialog.js';
 import { formatDateTime, tFor } from '../../core/i18n.js';
@@ -51,20 +51,24 @@ export async function entryAt(
 }
 
 /**
- * The health officials to tell about a person: today every holder of the city-wide `health` role (roles are
- * not yet scoped to wards). `wardCode` is the person's ward, so that once officials have wards this is the one
- * place to narrow to that ward's officials, falling back to the city role when the ward has none.
+ * The health officials to tell about a person: the `ward_health` officials whose scope covers the person's ward
+ * (listed by ward code, or by the ward's district), plus every holder of the city-wide `health` role. A person
+ * without a ward reaches the city-wide officials only.
  */
 export async function healthOfficialsFor(
   db: DbOrTx,
-  _scope: { wardCode: string | null },
+  scope: { wardCode: string | null },
 ): Promise<{ id: string; channel: string; locale: string }[]> {
+  const ward = scope.wardCode
+    ? sql`(${officialRoles.role} = 'ward_health' and (${officialRoles.wardCodes} @> array[${scope.wardCode}]::text[]
+          or ${officialRoles.districtCode} = (select ${wards.districtCode} from ${wards} where ${wards.code} = ${scope.wardCode})))`
+    : sql`false`;
   return db
-    .select({ id: accounts.id, channel: accounts.channel, locale: accounts.locale })
+    .selectDistinctOn([accounts.createdAt, accounts.id], { id: accounts.id, channel: accounts.channel, locale: accounts.locale })
     .from(officialRoles)
     .innerJoin(accounts, eq(accounts.id, officialRoles.accountId))
-    .where(and(eq(officialRoles.role, 'health'), isNull(accounts.unreachableAt)))
-    .orderBy(accounts.createdAt);
+    .where(and(or(eq(officialRoles.role, 'health'), ward), isNull(accounts.unreachableAt)))
+    .orderBy(accounts.createdAt, accounts.id);
 }
 
 export interface RefusedEntry {

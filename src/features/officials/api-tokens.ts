@@ -64,6 +64,6 @@ export function apiTokenResolver(db: Db, clock: Clock): TokenResolver {
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
       await db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id));
     }
-    return { id: `token:${row.id}`, roles };
+    return { id: `token:${row.id}`, roles, accountId: row.accountId ?? undefined };
   };
 }

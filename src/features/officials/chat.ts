@@ -4,7 +4,9 @@ import { formatDateTime } from '../../core/i18n.js';
 import { createApiToken } from './api-tokens.js';
 import { caseFlow, confirmMatchFromChat, F0M, mayRecordCases, startCaseFlow } from './case-chat.js';
 import { acceptInvite, createInvite, inviteLinks, parseInviteCode } from './invites.js';
-import { ACCESS, OFFICIAL_ROLES, accountActor, hasAnyRole, isOfficialRole, rolesOf } from './roles.js';
+import { AppError } from '../../core/errors.js';
+import { ACCESS, OFFICIAL_ROLES, accountActor, hasAnyRole, isOfficialRole, rolesOf, type RoleScope } from './roles.js';
+import { parseScopeText, validateScope } from './scope.js';
 
 /** Invite start parameter `o_<code>` (links built in invites.ts) and the admin's role buttons `oinv:<role>`. */
 const INVITE_START = callbackData('o', '_');
@@ -25,7 +27,8 @@ async function useInvite(ctx: DialogContext, code: string): Promise<void> {
   await ctx.runCommand('canbo');
 }
 
-async function sendInvite(ctx: DialogContext, role: string): Promise<void> {
+async function sendInvite(ctx: DialogContext, args: string): Promise<void> {
+  const [role = '', ...rest] = args.trim().toLowerCase().split(/\s+/);
   if (!isOfficialRole(role)) {
     ctx.reply({
       text: ctx.t('officials:invite_choose_role'),
@@ -33,11 +36,26 @@ async function sendInvite(ctx: DialogContext, role: string): Promise<void> {
     });
     return;
   }
-  const inv = await createInvite(ctx.tx, { role, actor: accountActor(ctx.account.id), now: ctx.deps.clock.now() });
+  let scope: RoleScope | undefined;
+  if (role === 'ward_health') {
+    const parsed = parseScopeText(rest.join(' '));
+    if (!parsed) {
+      ctx.reply({ text: ctx.t('officials:invite_scope_needed') });
+      return;
+    }
+    try {
+      scope = await validateScope(ctx.tx, role, parsed);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      ctx.reply({ text: ctx.t('officials:invite_scope_unknown') });
+      return;
+    }
+  }
+  const inv = await createInvite(ctx.tx, { role, actor: accountActor(ctx.account.id), now: ctx.deps.clock.now(), scope });
   const links = inviteLinks(ctx.deps, inv.code);
   ctx.reply({
     text: ctx.t('officials:invite_created', {
-      role: ctx.t(`officials:role_${role}`),
+      role: scope ? `${ctx.t(`officials:role_${role}`)} (${[...(scope.wardCodes ?? []), ...(scope.districtCode ? [scope.districtCode] : [])].join(', ')})` : ctx.t(`officials:role_${role}`),
       url: links.url,
       code: links.typedCode,
       expires: formatDateTime(inv.expiresAt, ctx.locale),
@@ -101,6 +119,7 @@ export function officialsFeature(): Feature {
           if (has(ACCESS.cases)) lines.push(ctx.t('officials:menu_case'));
           if (has(ACCESS.broadcasts)) lines.push(ctx.t('officials:menu_broadcast'));
           if (has(ACCESS.stats)) lines.push(ctx.t('officials:menu_stats'));
+          if (has(ACCESS.followups)) lines.push(ctx.t('officials:menu_followup'));
           if (has(ACCESS.officials)) lines.push(ctx.t('officials:menu_invite'));
           lines.push(ctx.t('officials:menu_token'));
           ctx.reply({ text: lines.join('\n') });
@@ -110,7 +129,7 @@ export function officialsFeature(): Feature {
         names: ['moi', 'invite'],
         helpKey: 'officials:cmd_invite',
         allowed: isAdmin,
-        run: async (ctx, args) => sendInvite(ctx, args.trim().toLowerCase()),
+        run: async (ctx, args) => sendInvite(ctx, args),
       },
       {
         names: ['matoken', 'token'],

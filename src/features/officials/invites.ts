@@ -4,7 +4,7 @@ import type { Deps } from '../../core/dialog.js';
 import type { DbOrTx } from '../../db/client.js';
 import { invites } from '../../db/schema/index.js';
 import { sha256 } from '../../http/auth.js';
-import { grantRole, recordAudit, type OfficialRole } from './roles.js';
+import { grantRole, recordAudit, type OfficialRole, type RoleScope } from './roles.js';
 
 export const INVITE_TTL_HOURS = 72;
 /** No 0/O, 1/I/L: the code is read aloud and typed into Zalo. 32 symbols × 10 = 50 bits. */
@@ -35,20 +35,36 @@ export interface CreatedInvite {
   code: string;
   role: OfficialRole;
   expiresAt: Date;
+  scope?: RoleScope;
 }
 
 export async function createInvite(
   db: DbOrTx,
-  i: { role: OfficialRole; actor: string; now: Date; ttlHours?: number },
+  i: { role: OfficialRole; actor: string; now: Date; ttlHours?: number; scope?: RoleScope },
 ): Promise<CreatedInvite> {
   const code = newInviteCode();
   const expiresAt = new Date(i.now.getTime() + (i.ttlHours ?? INVITE_TTL_HOURS) * 3_600_000);
   const [row] = await db
     .insert(invites)
-    .values({ codeHash: hashCode(code), role: i.role, createdBy: i.actor, createdAt: i.now, expiresAt })
+    .values({
+      codeHash: hashCode(code),
+      role: i.role,
+      createdBy: i.actor,
+      createdAt: i.now,
+      expiresAt,
+      wardCodes: i.scope?.wardCodes?.length ? i.scope.wardCodes : null,
+      districtCode: i.scope?.districtCode ?? null,
+    })
     .returning({ id: invites.id });
-  await recordAudit(db, { actor: i.actor, action: 'invite.create', subjectType: 'invite', subjectId: row!.id, details: { role: i.role }, at: i.now });
-  return { id: row!.id, code, role: i.role, expiresAt };
+  await recordAudit(db, {
+    actor: i.actor,
+    action: 'invite.create',
+    subjectType: 'invite',
+    subjectId: row!.id,
+    details: { role: i.role, ...(i.scope ? { scope: i.scope } : {}) },
+    at: i.now,
+  });
+  return { id: row!.id, code, role: i.role, expiresAt, scope: i.scope };
 }
 
 /** The link (Telegram deep link when the bot is known, else a landing page) and the code to type. */
@@ -95,6 +111,7 @@ export async function acceptInvite(db: DbOrTx, a: { code: string; accountId: str
     return { ok: false, reason };
   }
   const role = claimed.role as OfficialRole;
-  await grantRole(db, { accountId: a.accountId, role, actor: claimed.createdBy, via: `invite:${claimed.id}`, at: a.now });
+  const scope: RoleScope = { wardCodes: claimed.wardCodes ?? undefined, districtCode: claimed.districtCode ?? undefined };
+  await grantRole(db, { accountId: a.accountId, role, actor: claimed.createdBy, via: `invite:${claimed.id}`, at: a.now, scope });
   return { ok: true, role, inviteId: claimed.id };
 }

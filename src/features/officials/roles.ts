@@ -8,7 +8,7 @@ import { recordAudit } from '../../audit/audit-log.js';
 export { accountActor, recordAudit, type AuditEntry } from '../../audit/audit-log.js';
 
 /** Roles an invite or a token can carry. Venue roles belong to the venues feature (venue_staff). */
-export const OFFICIAL_ROLES = ['admin', 'health', 'comms'] as const;
+export const OFFICIAL_ROLES = ['admin', 'health', 'ward_health', 'comms'] as const;
 export type OfficialRole = (typeof OFFICIAL_ROLES)[number];
 
 export function isOfficialRole(v: unknown): v is OfficialRole {
@@ -25,8 +25,16 @@ export const ACCESS = {
   stats: ['health', 'comms'] as Role[],
   cases: ['health'] as Role[],
   /** the ward list (reference data every official picks from) */
-  wards: ['health', 'comms'] as Role[],
+  wards: ['health', 'ward_health', 'comms'] as Role[],
+  /** ward follow-up of residents (directive §2a): city-wide `health`, or `ward_health` limited to its scope */
+  followups: ['health', 'ward_health'] as Role[],
 } as const;
+
+/** The ward scope a `ward_health` role or invite carries: ward codes, or a district (all its wards), or both. */
+export interface RoleScope {
+  wardCodes?: string[];
+  districtCode?: string;
+}
 
 /** The official roles a chat account holds. */
 export async function rolesOf(db: DbOrTx, accountId: string): Promise<OfficialRole[]> {
@@ -48,19 +56,26 @@ export async function hasAnyRole(db: DbOrTx, accountId: string, roles: readonly 
 /** Grant a role to a chat account (idempotent) and audit it. Returns false when it was already held. */
 export async function grantRole(
   db: DbOrTx,
-  g: { accountId: string; role: OfficialRole; actor: string; via: string; at: Date },
+  g: { accountId: string; role: OfficialRole; actor: string; via: string; at: Date; scope?: RoleScope },
 ): Promise<boolean> {
-  const rows = await db
-    .insert(officialRoles)
-    .values({ accountId: g.accountId, role: g.role, grantedBy: g.actor, grantedAt: g.at })
-    .onConflictDoNothing()
-    .returning({ role: officialRoles.role });
+  const scope = { wardCodes: g.scope?.wardCodes?.length ? g.scope.wardCodes : null, districtCode: g.scope?.districtCode ?? null };
+  const values = { accountId: g.accountId, role: g.role, grantedBy: g.actor, grantedAt: g.at, ...scope };
+  // A ward_health role granted again (a second invite) takes the new invite's scope; other roles are unchanged.
+  const rows =
+    g.role === 'ward_health'
+      ? await db
+          .insert(officialRoles)
+          .values(values)
+          .onConflictDoUpdate({ target: [officialRoles.accountId, officialRoles.role], set: scope })
+          .returning({ role: officialRoles.role, grantedAt: officialRoles.grantedAt })
+          .then((r) => r.filter((x) => x.grantedAt.getTime() === g.at.getTime()))
+      : await db.insert(officialRoles).values(values).onConflictDoNothing().returning({ role: officialRoles.role });
   await recordAudit(db, {
     actor: g.actor,
     action: 'role.grant',
     subjectType: 'account',
     subjectId: g.accountId,
-    details: { role: g.role, via: g.via, alreadyHeld: rows.length === 0 },
+    details: { role: g.role, via: g.via, alreadyHeld: rows.length === 0, ...(g.role === 'ward_health' ? { scope } : {}) },
     at: g.at,
   });
   return rows.length > 0;

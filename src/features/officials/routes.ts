@@ -8,6 +8,7 @@ import { errorResponse, idParams, uuid } from '../../http/schemas.js';
 import { escapeMarkup } from '../../render/escape.js';
 import { createApiToken, revokeApiToken } from './api-tokens.js';
 import { createInvite, inviteLinks, parseInviteCode, revokeInvite } from './invites.js';
+import { validateScope } from './scope.js';
 import { ACCESS, OFFICIAL_ROLES, isOfficialRole, revokeRole, rolesOf, type OfficialRole } from './roles.js';
 
 
@@ -17,7 +18,7 @@ export const officialsRoutes: RouteModule = (app, deps) => {
   const adminOnly = deps.requireRole(...ACCESS.officials, 'admin');
   const db = deps.database.db;
 
-  app.post<{ Body: { role: OfficialRole; ttlHours?: number } }>(
+  app.post<{ Body: { role: OfficialRole; ttlHours?: number; wardCodes?: string[]; districtCode?: string } }>(
     '/api/v1/officials/invites',
     {
       onRequest: adminOnly,
@@ -32,6 +33,8 @@ export const officialsRoutes: RouteModule = (app, deps) => {
           properties: {
             role: { type: 'string', enum: [...OFFICIAL_ROLES] },
             ttlHours: { type: 'integer', minimum: 1, maximum: 24 * 30, default: 72 },
+            wardCodes: { type: 'array', maxItems: 200, items: { type: 'string', pattern: '^[0-9]{5}$' }, description: 'ward_health only: the wards' },
+            districtCode: { type: 'string', pattern: '^[0-9]{3}$', description: 'ward_health only: every ward of this district' },
           },
         },
         response: {
@@ -40,6 +43,8 @@ export const officialsRoutes: RouteModule = (app, deps) => {
             properties: {
               id: { type: 'string' },
               role: { type: 'string' },
+              wardCodes: { type: 'array', items: { type: 'string' } },
+              districtCode: { type: 'string' },
               url: { type: 'string' },
               telegramUrl: { type: 'string' },
               code: { type: 'string', description: 'what to type in Zalo or the web chat' },
@@ -51,12 +56,15 @@ export const officialsRoutes: RouteModule = (app, deps) => {
       },
     },
     async (req, reply) => {
-      const inv = await createInvite(db, { role: req.body.role, actor: actorOf(req), now: deps.clock.now(), ttlHours: req.body.ttlHours });
+      const scope = await validateScope(db, req.body.role, { wardCodes: req.body.wardCodes, districtCode: req.body.districtCode });
+      const inv = await createInvite(db, { role: req.body.role, actor: actorOf(req), now: deps.clock.now(), ttlHours: req.body.ttlHours, scope });
       const links = inviteLinks(deps, inv.code);
       req.log.info({ inviteId: inv.id, role: inv.role }, 'invite created');
       return reply.status(201).send({
         id: inv.id,
         role: inv.role,
+        wardCodes: scope?.wardCodes,
+        districtCode: scope?.districtCode,
         url: links.url,
         telegramUrl: links.telegramUrl,
         code: links.typedCode,

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Config } from '../../config.js';
 import type { DbOrTx } from '../../db/client.js';
-import { casePersons, cases, contacts, declarations } from '../../db/schema/index.js';
+import { casePersons, cases, contacts, declarations, followups } from '../../db/schema/index.js';
 import { passEffects, type PassAnswers } from '../health-form/questions.js';
 
 export const PASS_STATUSES = ['grey', 'green', 'yellow', 'red'] as const;
@@ -21,7 +21,8 @@ const HOUR_MS = 3_600_000;
  * - `symptoms`: symptoms ticked in the latest declaration (yellow);
  * - `contact-declared`: any of the three contact answers was yes in the latest declaration (yellow);
  *   (which answers give these two is the `pass` column of health-form/questions.ts)
- * - `exposure`: alerted (or recorded as a contact) in the last 14 days (yellow);
+ * - `exposure`: alerted (or recorded as a contact) in the last 14 days (yellow), unless a negative test was
+ *   recorded in follow-up after that alert;
  * - `no-declaration`: no declaration within PASS_VALID_HOURS (grey unless an official record says more).
  */
 export type StatusReason = 'active-case' | 'symptoms' | 'contact-declared' | 'exposure' | 'no-declaration';
@@ -36,6 +37,11 @@ export interface StatusFacts {
   activeCase: boolean;
   /** when the person was last alerted as a contact (`contacts.alertedAt`, else when the contact was recorded) */
   lastAlertAt?: Date;
+  /**
+   * when a negative test was recorded by a ward official (`followups.negative_at`): an exposure alerted at or
+   * before it no longer keeps the pass yellow (the alert stays in the history); a later alert does again
+   */
+  exposureClearedAt?: Date;
 }
 
 export interface StatusDecision {
@@ -65,7 +71,8 @@ export function decideStatus(f: StatusFacts): StatusDecision {
   if (f.activeCase) reasons.push('active-case');
   if (declarationValid) reasons.push(...passEffects(d));
   const exposureUntil = f.lastAlertAt ? new Date(f.lastAlertAt.getTime() + EXPOSURE_YELLOW_DAYS * DAY_MS) : undefined;
-  const exposed = !!exposureUntil && exposureUntil.getTime() > now;
+  const cleared = !!f.lastAlertAt && !!f.exposureClearedAt && f.exposureClearedAt.getTime() >= f.lastAlertAt.getTime();
+  const exposed = !!exposureUntil && exposureUntil.getTime() > now && !cleared;
   if (exposed) reasons.push('exposure');
   if (!declarationValid) reasons.push('no-declaration');
 
@@ -131,12 +138,14 @@ export async function currentStatus(
     .where(and(eq(contacts.personId, personId), sql`${alertAt} >= ${since}::timestamptz`))
     .orderBy(desc(alertAt))
     .limit(1);
+  const [followup] = await db.select({ negativeAt: followups.negativeAt }).from(followups).where(eq(followups.personId, personId)).limit(1);
   const decision = decideStatus({
     now,
     validHours: config.passValidHours,
     latestDeclaration: latest,
     activeCase: !!openCase,
     lastAlertAt: exposure ? (exposure.alertedAt ?? exposure.createdAt) : undefined,
+    exposureClearedAt: followup?.negativeAt ?? undefined,
   });
   return { ...decision, lastDeclaredAt: latest?.declaredAt };
 }
