@@ -41,7 +41,9 @@ try {
     console.error('khaibao: TypeScript is not installed (production install); using the existing dist/');
     process.exit(0);
   }
-  console.error('khaibao: dist/ is missing and TypeScript is not installed: run `npm ci` (with dev dependencies), then `npm run build`.');
+  console.error(
+    'khaibao: dist/ is missing and TypeScript is not installed: run `npm ci` (with dev dependencies), then `npm run build`.',
+  );
   process.exit(1);
 }
 

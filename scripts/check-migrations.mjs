@@ -16,7 +16,9 @@ try {
   );
   const after = readdirSync(scratch).length;
   if (after !== before) {
-    console.error('The schema in src/db/schema differs from the committed migrations. Run `npm run db:generate` and commit migrations/.');
+    console.error(
+      'The schema in src/db/schema differs from the committed migrations. Run `npm run db:generate` and commit migrations/.',
+    );
     console.error(out);
     process.exitCode = 1;
   }

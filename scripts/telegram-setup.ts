@@ -24,12 +24,24 @@ try {
 
   if (action === 'set' || action === 'commands') {
     // Feature definitions only register commands; nothing here touches the database.
-    const deps = { config, clock: systemClock, log: pino({ level: 'silent' }) as unknown as FastifyBaseLogger } as AppDeps;
-    const runner = new DialogRunner(deps, featureModules(deps).flatMap((m) => (m.feature ? [m.feature] : [])));
+    const deps = {
+      config,
+      clock: systemClock,
+      log: pino({ level: 'silent' }) as unknown as FastifyBaseLogger,
+    } as AppDeps;
+    const runner = new DialogRunner(
+      deps,
+      featureModules(deps).flatMap((m) => (m.feature ? [m.feature] : [])),
+    );
     if (action === 'set') {
       if (!tg.webhookSecret) throw new ConfigError(['TELEGRAM_WEBHOOK_SECRET is required to set the webhook']);
-      if (!config.publicUrl.startsWith('https://')) throw new ConfigError([`PUBLIC_URL must be https for a webhook (got ${config.publicUrl})`]);
-      await registerWebhook(api, { publicUrl: config.publicUrl, secret: tg.webhookSecret, commands: runner.menuCommands() });
+      if (!config.publicUrl.startsWith('https://'))
+        throw new ConfigError([`PUBLIC_URL must be https for a webhook (got ${config.publicUrl})`]);
+      await registerWebhook(api, {
+        publicUrl: config.publicUrl,
+        secret: tg.webhookSecret,
+        commands: runner.menuCommands(),
+      });
       console.log(`webhook set to ${webhookUrl(config.publicUrl)}; command menus set (default, vi, en)`);
     } else {
       await registerCommands(api, runner.menuCommands());

@@ -23,7 +23,9 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`khaibao: cannot start, the configuration has problems:\n${err.problems.map((p) => `  - ${p}\n`).join('')}`);
+      process.stderr.write(
+        `khaibao: cannot start, the configuration has problems:\n${err.problems.map((p) => `  - ${p}\n`).join('')}`,
+      );
       process.exit(1);
     }
     throw err;
@@ -77,7 +79,10 @@ async function main(): Promise<void> {
   if (config.zalo) lines.push(`  zalo webhook: ${config.publicUrl}/zalo/webhook`);
   lines.push(`  health:       ${config.publicUrl}/readyz`);
   if (admin.generated) {
-    lines.push(`  admin token (shown once, kept in ${path.resolve(config.dataDir, 'admin-token')}):`, `    ${admin.token}`);
+    lines.push(
+      `  admin token (shown once, kept in ${path.resolve(config.dataDir, 'admin-token')}):`,
+      `    ${admin.token}`,
+    );
   } else if (!process.env.ADMIN_TOKEN) {
     lines.push(`  admin token:  in ${path.resolve(config.dataDir, 'admin-token')}`);
   }

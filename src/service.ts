@@ -56,12 +56,24 @@ export function createLogger(config: Pick<Config, 'logLevel'>): FastifyBaseLogge
     level: config.logLevel,
     // Personal data never reaches logs: these paths are removed wherever they appear.
     redact: {
-      paths: ['req.headers.authorization', 'req.headers["x-telegram-bot-api-secret-token"]', 'req.headers["x-zevent-signature"]', '*.phone', '*.fullName', '*.idNumber', '*.text', '*.token'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers["x-telegram-bot-api-secret-token"]',
+        'req.headers["x-zevent-signature"]',
+        '*.phone',
+        '*.fullName',
+        '*.idNumber',
+        '*.text',
+        '*.token',
+      ],
       remove: true,
     },
     serializers: {
       // Fastify logs the request URL; pass tokens, login links and signed downloads carry secrets in it.
-      req: (req: { method?: string; url?: string; id?: string }) => ({ method: req.method, url: redactUrl(req.url ?? '') }),
+      req: (req: { method?: string; url?: string; id?: string }) => ({
+        method: req.method,
+        url: redactUrl(req.url ?? ''),
+      }),
     },
   }) as unknown as FastifyBaseLogger;
 }
@@ -75,7 +87,9 @@ export function redactUrl(url: string): string {
   const hadQuery = url.includes('?');
   const segs = (path ?? '').split('/');
   const safe = segs
-    .map((seg, i) => (seg.length > 16 || (i > 0 && CREDENTIAL_PARENTS.has(segs[i - 1]!) && seg !== '') ? ':redacted' : seg))
+    .map((seg, i) =>
+      seg.length > 16 || (i > 0 && CREDENTIAL_PARENTS.has(segs[i - 1]!) && seg !== '') ? ':redacted' : seg,
+    )
     .join('/');
   return hadQuery ? `${safe}?…` : safe;
 }
@@ -99,7 +113,14 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
   // The outbox is infrastructure: features only enqueue (src/outbox/enqueue.ts) and wake it after commit, so
   // rows committed by a request leave at once rather than at the next poll. Other instances pick rows up on
   // their own poll (about a second).
-  const outbox = new OutboxDispatcher({ database, channels, clock, log, metrics, maxAttempts: config.outboxMaxAttempts });
+  const outbox = new OutboxDispatcher({
+    database,
+    channels,
+    clock,
+    log,
+    metrics,
+    maxAttempts: config.outboxMaxAttempts,
+  });
   workers.add(outbox);
   const links = new Links(config);
   const tokenResolvers: TokenResolver[] = [bootstrapResolver(config.adminToken), apiTokenResolver(database.db, clock)];
@@ -129,7 +150,10 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
 
   const featureModules =
     typeof opts.features === 'function' ? opts.features(deps) : (opts.features ?? defaultFeatureModules(deps));
-  const runner = new DialogRunner(deps, featureModules.flatMap((m) => (m.feature ? [m.feature] : [])));
+  const runner = new DialogRunner(
+    deps,
+    featureModules.flatMap((m) => (m.feature ? [m.feature] : [])),
+  );
 
   // The home page lists the ways in, so it reads the channel configuration (and the bot's name once known).
   const routes: RouteModule[] = [homePageRoutes];
@@ -189,7 +213,12 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
 }
 
 /** Retries with back-off until the database answers or `signal` aborts (then returns at once). */
-async function connectWithRetry(database: Database, log: FastifyBaseLogger, clock: Clock, signal: AbortSignal): Promise<void> {
+async function connectWithRetry(
+  database: Database,
+  log: FastifyBaseLogger,
+  clock: Clock,
+  signal: AbortSignal,
+): Promise<void> {
   let delay = 250;
   for (let attempt = 1; !signal.aborted; attempt++) {
     try {
@@ -200,7 +229,10 @@ async function connectWithRetry(database: Database, log: FastifyBaseLogger, cloc
       return;
     } catch (err) {
       if (signal.aborted) return;
-      log.warn({ database: database.label, attempt, err: scrub(err) }, `database not reachable, retrying in ${delay} ms`);
+      log.warn(
+        { database: database.label, attempt, err: scrub(err) },
+        `database not reachable, retrying in ${delay} ms`,
+      );
       await clock.sleep(delay, signal);
       delay = Math.min(delay * 2, 10_000);
     }

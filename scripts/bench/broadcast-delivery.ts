@@ -60,7 +60,9 @@ try {
   // The progress job marks it done within about a second of the last send.
   let status: { status: string; sent: number; total: number };
   do {
-    status = (await service.app.inject({ url: `/api/v1/broadcasts/${id}`, headers: { authorization: `Bearer ${ADMIN}` } })).json();
+    status = (
+      await service.app.inject({ url: `/api/v1/broadcasts/${id}`, headers: { authorization: `Bearer ${ADMIN}` } })
+    ).json();
     if (status.status !== 'done') await new Promise((r) => setTimeout(r, 100));
   } while (status.status !== 'done' && Date.now() - created < DEADLINE_MS);
   console.log(

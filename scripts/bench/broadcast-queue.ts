@@ -22,9 +22,18 @@ try {
   const deps = { database: db, clock, log, wakeOutbox: () => {} };
   await seedWards(db.db);
   await seedAccounts(db.db, { n: Math.floor(n * 0.7), prefix: 'tg', wardCode: '31117' });
-  await seedAccounts(db.db, { n: n - Math.floor(n * 0.7) - Math.floor(n / 50), prefix: 'za', channel: 'zalo', wardCode: '31120' });
+  await seedAccounts(db.db, {
+    n: n - Math.floor(n * 0.7) - Math.floor(n / 50),
+    prefix: 'za',
+    channel: 'zalo',
+    wardCode: '31120',
+  });
   await seedAccounts(db.db, { n: Math.floor(n / 50), prefix: 'ur', unreachable: true });
-  const b = await createBroadcast(db.db, { text: 'Thông báo thử tải', audience: { all: true }, actor: 'bench' }, clock.now());
+  const b = await createBroadcast(
+    db.db,
+    { text: 'Thông báo thử tải', audience: { all: true }, actor: 'bench' },
+    clock.now(),
+  );
   let t = performance.now();
   await queueDueBroadcasts(deps);
   const queueMs = performance.now() - t;

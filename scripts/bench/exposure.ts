@@ -66,8 +66,16 @@ async function ensureDatabase(): Promise<boolean> {
 
 async function main() {
   const created = await ensureDatabase();
-  const config = loadConfig({ DATABASE_URL: url.toString(), ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'silent', PUBLIC_URL: 'https://bench.test' });
-  const service = await createService(config, { workers: false, logger: pino({ level: 'silent' }) as unknown as FastifyBaseLogger });
+  const config = loadConfig({
+    DATABASE_URL: url.toString(),
+    ADMIN_TOKEN: ADMIN,
+    LOG_LEVEL: 'silent',
+    PUBLIC_URL: 'https://bench.test',
+  });
+  const service = await createService(config, {
+    workers: false,
+    logger: pino({ level: 'silent' }) as unknown as FastifyBaseLogger,
+  });
   await service.ready;
   const db = service.deps.database.db;
 
@@ -82,7 +90,10 @@ async function main() {
   }
 
   const now = systemClock.now();
-  const [{ vs }] = (await queryRows<{ vs: string }>(db, sql`select array_agg(id order by code)::text as vs from venues where code like 'B%'`)) as [{ vs: string }];
+  const [{ vs }] = (await queryRows<{ vs: string }>(
+    db,
+    sql`select array_agg(id order by code)::text as vs from venues where code like 'B%'`,
+  )) as [{ vs: string }];
   const venueIds = vs.slice(1, -1).split(',');
   const timings: number[] = [];
   const results: { windows: number; contacts: number; alerts: number }[] = [];
@@ -91,7 +102,10 @@ async function main() {
     // A new resident who becomes a case: 20 visits in the last 3 days (the infectious window: 2 days before
     // onset, onset yesterday), at venues picked with the same skew as everyone's.
     const phone = `+849${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
-    const [acct] = await queryRows<{ id: string }>(db, sql`insert into accounts (channel, external_id) values ('telegram', ${`case-${Date.now()}-${i}`}) returning id`);
+    const [acct] = await queryRows<{ id: string }>(
+      db,
+      sql`insert into accounts (channel, external_id) values ('telegram', ${`case-${Date.now()}-${i}`}) returning id`,
+    );
     const [person] = await queryRows<{ id: string }>(
       db,
       sql`insert into persons (owner_account_id, is_self, full_name, birth_year, gender, phone) values (${acct!.id}, true, 'Ca bệnh thử', 1980, 'other', ${phone}) returning id`,
@@ -123,9 +137,12 @@ async function main() {
   }
   timings.sort((a, b) => a - b);
   const pct = (p: number) => timings[Math.min(timings.length - 1, Math.ceil((p / 100) * timings.length) - 1)]!;
-  const avg = (k: 'windows' | 'contacts' | 'alerts') => (results.reduce((s, r) => s + r[k], 0) / results.length).toFixed(1);
+  const avg = (k: 'windows' | 'contacts' | 'alerts') =>
+    (results.reduce((s, r) => s + r[k], 0) / results.length).toFixed(1);
   log(`\nPOST /api/v1/cases → alerts queued, ${RUNS} runs (case with ${CASE_VISITS} visits):`);
-  log(`  median ${pct(50).toFixed(1)} ms, p95 ${pct(95).toFixed(1)} ms, min ${timings[0]!.toFixed(1)} ms, max ${timings.at(-1)!.toFixed(1)} ms`);
+  log(
+    `  median ${pct(50).toFixed(1)} ms, p95 ${pct(95).toFixed(1)} ms, min ${timings[0]!.toFixed(1)} ms, max ${timings.at(-1)!.toFixed(1)} ms`,
+  );
   log(`  per case: ${avg('windows')} windows, ${avg('contacts')} contacts, ${avg('alerts')} alerts queued (averages)`);
 
   const windows = await db.select().from(exposureWindows).where(eq(exposureWindows.caseId, lastCaseId));
@@ -152,7 +169,9 @@ async function buildDataSet(db: import('../../src/db/client.js').Db) {
     select a.id, true, 'Người thử ' || a.external_id, 1950 + (random() * 60)::int, 'other' from accounts a
     where a.external_id like 'bench-%' and not exists (select 1 from persons p where p.owner_account_id = a.id)`);
   const chunk = 1_000_000;
-  const [{ have }] = (await queryRows<{ have: string }>(db, sql`select count(*) as have from visits`)) as [{ have: string }];
+  const [{ have }] = (await queryRows<{ have: string }>(db, sql`select count(*) as have from visits`)) as [
+    { have: string },
+  ];
   for (let done = Number(have); done < N_VISITS; done += chunk) {
     const n = Math.min(chunk, N_VISITS - done);
     await db.execute(sql`
@@ -176,11 +195,20 @@ async function buildDataSet(db: import('../../src/db/client.js').Db) {
 async function outboxRate(database: import('../../src/db/client.js').Database) {
   const db = database.db;
   await db.execute(sql`update outbox set status = 'cancelled' where status in ('pending', 'sending')`);
-  const accts = await queryRows<{ id: string }>(db, sql`select id from accounts where external_id like 'bench-%' limit ${N_OUTBOX}`);
+  const accts = await queryRows<{ id: string }>(
+    db,
+    sql`select id from accounts where external_id like 'bench-%' limit ${N_OUTBOX}`,
+  );
   const tag = Date.now();
   await enqueue(
     db,
-    accts.map((a, i) => ({ channel: 'telegram' as const, accountId: a.id, kind: 'bench', dedupeKey: `bench:${tag}:${i}`, messages: [{ text: `Tin thử ${i}` }] })),
+    accts.map((a, i) => ({
+      channel: 'telegram' as const,
+      accountId: a.id,
+      kind: 'bench',
+      dedupeKey: `bench:${tag}:${i}`,
+      messages: [{ text: `Tin thử ${i}` }],
+    })),
   );
   let sent = 0;
   const unlimited: ChannelSender = {
@@ -195,7 +223,9 @@ async function outboxRate(database: import('../../src/db/client.js').Database) {
   };
   for (const batchSize of [100, 500]) {
     if (batchSize !== 100) {
-      await db.execute(sql`update outbox set status = 'pending', next_attempt_at = 'epoch', attempts = 0 where kind = 'bench' and dedupe_key like ${`bench:${tag}:%`}`);
+      await db.execute(
+        sql`update outbox set status = 'pending', next_attempt_at = 'epoch', attempts = 0 where kind = 'bench' and dedupe_key like ${`bench:${tag}:%`}`,
+      );
       sent = 0;
     }
     const d = new OutboxDispatcher({
@@ -209,7 +239,9 @@ async function outboxRate(database: import('../../src/db/client.js').Database) {
     const t0 = performance.now();
     while ((await d.runOnce()) > 0);
     const s = (performance.now() - t0) / 1000;
-    log(`\noutbox delivery, unlimited sender, one dispatcher, batch ${batchSize}: ${sent} messages in ${s.toFixed(2)} s = ${Math.round(sent / s)} msg/s`);
+    log(
+      `\noutbox delivery, unlimited sender, one dispatcher, batch ${batchSize}: ${sent} messages in ${s.toFixed(2)} s = ${Math.round(sent / s)} msg/s`,
+    );
   }
 }
 

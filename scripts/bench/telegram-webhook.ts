@@ -35,7 +35,10 @@ const config = loadConfig({
   LOG_LEVEL: 'silent',
   ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
 });
-const service = await createService(config, { logger: pino({ level: 'silent' }) as unknown as FastifyBaseLogger, workers: false });
+const service = await createService(config, {
+  logger: pino({ level: 'silent' }) as unknown as FastifyBaseLogger,
+  workers: false,
+});
 await service.ready;
 const db = service.deps.database.db;
 const address = await service.app.listen({ port: 0, host: '127.0.0.1' });
@@ -55,7 +58,8 @@ async function post(update: unknown): Promise<number> {
 const base = Date.now() % 1_000_000_000;
 let nextId = base;
 const withId = <T extends object>(update: T) => ({ ...update, update_id: nextId++ });
-const startUpdate = (userId: number, param?: string) => withId(tgUpdates.text(tgUser(userId), param ? `/start ${param}` : '/start'));
+const startUpdate = (userId: number, param?: string) =>
+  withId(tgUpdates.text(tgUser(userId), param ? `/start ${param}` : '/start'));
 
 /** Declared residents written straight to the database (as many as the run could possibly use). */
 async function seedResidents(firstChatId: number, n: number): Promise<number[]> {
@@ -68,11 +72,28 @@ async function seedResidents(firstChatId: number, n: number): Promise<number[]> 
       .returning({ id: accounts.id });
     const people = await db
       .insert(persons)
-      .values(accs.map((a, j) => ({ ownerAccountId: a.id, isSelf: true, fullName: `Cư dân ${i + j}`, birthYear: 1990, gender: 'female' })))
+      .values(
+        accs.map((a, j) => ({
+          ownerAccountId: a.id,
+          isSelf: true,
+          fullName: `Cư dân ${i + j}`,
+          birthYear: 1990,
+          gender: 'female',
+        })),
+      )
       .returning({ id: persons.id, ownerAccountId: persons.ownerAccountId });
-    await db.execute(sql`update ${accounts} a set person_id = p.id from ${persons} p where p.owner_account_id = a.id and p.is_self and a.person_id is null`);
+    await db.execute(
+      sql`update ${accounts} a set person_id = p.id from ${persons} p where p.owner_account_id = a.id and p.is_self and a.person_id is null`,
+    );
     await db.insert(declarations).values(
-      people.map((p) => ({ personId: p.id, declaredByAccountId: p.ownerAccountId, travel: false, contactCase: false, contactOutbreakArea: false, contactSymptoms: false })),
+      people.map((p) => ({
+        personId: p.id,
+        declaredByAccountId: p.ownerAccountId,
+        travel: false,
+        contactCase: false,
+        contactOutbreakArea: false,
+        contactSymptoms: false,
+      })),
     );
   }
   return chatIds;
@@ -83,7 +104,9 @@ function offeredButton(chatId: number, label: string): { data: string; messageId
   for (let i = tg.calls.length - 1; i >= 0; i--) {
     const c: RecordedCall = tg.calls[i]!;
     if (c.method !== 'sendMessage' || String(c.params.chat_id) !== String(chatId)) continue;
-    const rows = (c.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)?.inline_keyboard ?? [];
+    const rows =
+      (c.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)
+        ?.inline_keyboard ?? [];
     const b = rows.flat().find((x) => x.text.includes(label) && x.callback_data);
     return b ? { data: b.callback_data!, messageId: (c.result as { message_id: number }).message_id } : undefined;
   }
@@ -149,7 +172,10 @@ const elapsed = (Date.now() - started) / 1000;
 
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!.toFixed(1);
 const latencyMs = (kind?: string) => {
-  const xs = samples.filter((s) => !kind || s.kind === kind).map((s) => s.ms).sort((a, b) => a - b);
+  const xs = samples
+    .filter((s) => !kind || s.kind === kind)
+    .map((s) => s.ms)
+    .sort((a, b) => a - b);
   return { p50: pct(xs, 50), p90: pct(xs, 90), p99: pct(xs, 99), max: xs[xs.length - 1]!.toFixed(1) };
 };
 const statuses: Record<number, number> = {};

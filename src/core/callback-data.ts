@@ -42,7 +42,8 @@ export interface PrefixClaim {
 export function assertNoPrefixCollisions(domain: string, claims: PrefixClaim[]): void {
   const seen = new Map<string, PrefixClaim>();
   for (const c of claims) {
-    if (!PREFIX.test(c.prefix)) throw new Error(`${domain} prefix "${c.prefix}" of ${c.owner} must be letters and digits`);
+    if (!PREFIX.test(c.prefix))
+      throw new Error(`${domain} prefix "${c.prefix}" of ${c.owner} must be letters and digits`);
     const key = c.prefix.toLowerCase();
     const before = seen.get(key);
     if (before && !(before.owner === c.owner && (before.shared || c.shared))) {

@@ -37,7 +37,11 @@ export async function markReachable(
   try {
     await db
       .update(accounts)
-      .set(reachable ? { unreachableAt: null, unreachableReason: null } : { unreachableAt: opts.now, unreachableReason: opts.reason ?? 'blocked' })
+      .set(
+        reachable
+          ? { unreachableAt: null, unreachableReason: null }
+          : { unreachableAt: opts.now, unreachableReason: opts.reason ?? 'blocked' },
+      )
       .where(and(eq(accounts.channel, channel), eq(accounts.externalId, externalId)));
   } catch (err) {
     if (isDatabaseUnavailable(err)) throw new DatabaseUnavailableError(err);
@@ -102,10 +106,13 @@ export function presentingSender(inner: ChannelSender, deps: { database: Databas
     label: inner.label,
     capabilities: inner.capabilities,
     ratePerSecond: inner.ratePerSecond,
-    send: async (externalId, messages, opts) => inner.send(externalId, await present(externalId, messages, opts?.locale), opts),
-    edit: edit && (async (externalId, messageRef, message, opts) => {
-      const [shown] = await present(externalId, [message], opts?.locale);
-      return edit(externalId, messageRef, shown!, opts);
-    }),
+    send: async (externalId, messages, opts) =>
+      inner.send(externalId, await present(externalId, messages, opts?.locale), opts),
+    edit:
+      edit &&
+      (async (externalId, messageRef, message, opts) => {
+        const [shown] = await present(externalId, [message], opts?.locale);
+        return edit(externalId, messageRef, shown!, opts);
+      }),
   };
 }

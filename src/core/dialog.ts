@@ -307,7 +307,16 @@ export class DialogRunner {
       };
       inbound = resolveNumberedChoice(inbound, stored?.menu);
       const replies: Outbound[] = [];
-      const ctx = this.makeContext(inbound, caps, account, tx, state, replies, after, updateLog.child({ accountId: account.id }));
+      const ctx = this.makeContext(
+        inbound,
+        caps,
+        account,
+        tx,
+        state,
+        replies,
+        after,
+        updateLog.child({ accountId: account.id }),
+      );
       await this.route(ctx);
       // Numbered here, inside the transaction, so the menu a typed number refers to commits with the step.
       const shown = numberChoices(replies, caps, ctx.t);
@@ -376,7 +385,8 @@ export class DialogRunner {
       async go(flow, step, data) {
         // A Flow object must be the one registered; a FlowRef (a name) must name a registered flow.
         const registered = runner.flows.get(flow.name);
-        if (!registered || ('steps' in flow && registered !== (flow as unknown))) throw new Error(`unknown flow ${flow.name}`);
+        if (!registered || ('steps' in flow && registered !== (flow as unknown)))
+          throw new Error(`unknown flow ${flow.name}`);
         state.flow = flow.name;
         state.step = step;
         // Flow data is a JSON object kept in dialog_states.data.
@@ -461,7 +471,8 @@ export class DialogRunner {
       }
       case 'contact': {
         const step = this.stepOf(ctx.state);
-        if (step) return step.handle(ctx, { kind: 'contact', phone: inbound.phone, isOwn: inbound.isOwn, name: inbound.name });
+        if (step)
+          return step.handle(ctx, { kind: 'contact', phone: inbound.phone, isOwn: inbound.isOwn, name: inbound.name });
         return this.runDefault(ctx, 'help');
       }
       case 'text': {
@@ -514,6 +525,17 @@ function matchPrefix(handlers: PrefixHandler[], value: string): { handler: Prefi
 export function scrub(err: unknown): { message: string; code?: string; name?: string; stack?: string } {
   const e = err as { message?: string; code?: string; name?: string; stack?: string };
   // The stack starts with the message, which may span lines (drizzle puts "params: …" on the second): frames only.
-  const frames = e?.stack?.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 3).join('\n');
-  return { message: String(e?.message ?? err).slice(0, 300).replace(/params: .*/s, ''), code: e?.code, name: e?.name, stack: frames };
+  const frames = e?.stack
+    ?.split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .slice(0, 3)
+    .join('\n');
+  return {
+    message: String(e?.message ?? err)
+      .slice(0, 300)
+      .replace(/params: .*/s, ''),
+    code: e?.code,
+    name: e?.name,
+    stack: frames,
+  };
 }

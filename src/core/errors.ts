@@ -27,7 +27,19 @@ export class DatabaseUnavailableError extends AppError {
 }
 
 const CONNECTION_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT', 'CONNECTION_DESTROYED', '57P01', '57P03', '08006', '08001', '08003',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_DESTROYED',
+  '57P01',
+  '57P03',
+  '08006',
+  '08001',
+  '08003',
   // statement_timeout fired: the database is too slow or blocked right now; the query itself may be fine
   '57014',
 ]);
@@ -39,7 +51,11 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
     const msg = (e as { message?: unknown }).message;
-    if (typeof msg === 'string' && /PGlite is closed|connection (terminated|ended|refused)|write CONNECTION_CLOSED/i.test(msg)) return true;
+    if (
+      typeof msg === 'string' &&
+      /PGlite is closed|connection (terminated|ended|refused)|write CONNECTION_CLOSED/i.test(msg)
+    )
+      return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;

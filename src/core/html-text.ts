@@ -5,14 +5,20 @@
 export function htmlToPlain(html: string): string {
   return html
     .replace(/<br\s*\/?>/gi, '\n')
-    .replace(/<a\s+[^>]*href="([^"]*)"[^>]*>(.*?)<\/a>/gis, (_, href: string, label: string) => (label === href ? label : `${label} (${href})`))
+    .replace(/<a\s+[^>]*href="([^"]*)"[^>]*>(.*?)<\/a>/gis, (_, href: string, label: string) =>
+      label === href ? label : `${label} (${href})`,
+    )
     .replace(/<[^>]+>/g, '')
-    .replace(/&(lt|gt|quot|amp|#(\d{1,8})|#x([0-9a-f]{1,6}));/gi, (ref: string, name: string, dec?: string, hex?: string) => {
-      if (dec === undefined && hex === undefined) return ({ lt: '<', gt: '>', quot: '"', amp: '&' } as Record<string, string>)[name.toLowerCase()]!;
-      const code = dec !== undefined ? Number(dec) : parseInt(hex!, 16);
-      // Text typed into the admin API may name no character at all: shown as written rather than throwing.
-      return code <= 0x10ffff ? String.fromCodePoint(code) : ref;
-    });
+    .replace(
+      /&(lt|gt|quot|amp|#(\d{1,8})|#x([0-9a-f]{1,6}));/gi,
+      (ref: string, name: string, dec?: string, hex?: string) => {
+        if (dec === undefined && hex === undefined)
+          return ({ lt: '<', gt: '>', quot: '"', amp: '&' } as Record<string, string>)[name.toLowerCase()]!;
+        const code = dec !== undefined ? Number(dec) : parseInt(hex!, 16);
+        // Text typed into the admin API may name no character at all: shown as written rather than throwing.
+        return code <= 0x10ffff ? String.fromCodePoint(code) : ref;
+      },
+    );
 }
 
 /** Outbound text as the person should read it on a channel without formatting. */

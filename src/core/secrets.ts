@@ -69,7 +69,9 @@ export interface MasterKey {
 }
 
 export function deriveMasterKey(master: string): MasterKey {
-  const kek = Buffer.from(hkdfSync('sha256', Buffer.from(master, 'utf8'), 'khaibao', 'khaibao settings key-wrap v1', 32));
+  const kek = Buffer.from(
+    hkdfSync('sha256', Buffer.from(master, 'utf8'), 'khaibao', 'khaibao settings key-wrap v1', 32),
+  );
   return { kek, kid: createHmac('sha256', kek).update('kid').digest('hex').slice(0, 16) };
 }
 
@@ -83,7 +85,14 @@ export function wrapKey(key: MasterKey, name: string, clear: string): WrappedKey
   const cipher = createCipheriv('aes-256-gcm', key.kek, iv);
   cipher.setAAD(Buffer.from(name));
   const ct = Buffer.concat([cipher.update(clear, 'utf8'), cipher.final()]);
-  return { wrapped: 1, alg: 'A256GCM', kid: key.kid, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64') };
+  return {
+    wrapped: 1,
+    alg: 'A256GCM',
+    kid: key.kid,
+    iv: iv.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+    ct: ct.toString('base64'),
+  };
 }
 
 export function unwrapKey(key: MasterKey, name: string, w: WrappedKey, envName = 'KHAIBAO_MASTER_KEY'): string {
@@ -112,7 +121,11 @@ const generators: Record<KeySetting, () => string> = {
 /** A fresh VAPID key pair (RFC 8292), as web-push's generateVAPIDKeys makes it, from node:crypto. */
 export function newVapidKeys(): VapidKeys {
   const jwk = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'jwk' });
-  const point = Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+  const point = Buffer.concat([
+    Buffer.from([0x04]),
+    Buffer.from(jwk.x!, 'base64url'),
+    Buffer.from(jwk.y!, 'base64url'),
+  ]);
   return { publicKey: point.toString('base64url'), privateKey: jwk.d! };
 }
 
@@ -132,7 +145,12 @@ function parseVapidKeys(value: string): VapidKeys {
  * still in clear and a master key is given, unwrapped otherwise. Concurrent starts agree: the insert and the
  * in-place wrap only apply to the row as read, and the row is read back.
  */
-async function keySetting(db: DbOrTx, name: KeySetting, master: MasterKey | undefined, log?: FastifyBaseLogger): Promise<string> {
+async function keySetting(
+  db: DbOrTx,
+  name: KeySetting,
+  master: MasterKey | undefined,
+  log?: FastifyBaseLogger,
+): Promise<string> {
   const fresh = generators[name]();
   await db
     .insert(settings)
@@ -143,7 +161,9 @@ async function keySetting(db: DbOrTx, name: KeySetting, master: MasterKey | unde
   const value = row.value;
   if (isWrapped(value)) {
     if (!master) {
-      throw new MasterKeyError(`the ${name} kept in the database is wrapped (master key id ${value.kid}) but KHAIBAO_MASTER_KEY is not set`);
+      throw new MasterKeyError(
+        `the ${name} kept in the database is wrapped (master key id ${value.kid}) but KHAIBAO_MASTER_KEY is not set`,
+      );
     }
     return unwrapKey(master, name, value);
   }
@@ -165,7 +185,9 @@ export async function loadSecrets(
 ): Promise<Secrets> {
   const master = config.masterKey ? deriveMasterKey(config.masterKey) : undefined;
   if (!master) {
-    log?.warn('KHAIBAO_MASTER_KEY is not set: the pass signing key, the data key and the push (VAPID) key are kept unwrapped in the database (fine for development, not for production)');
+    log?.warn(
+      'KHAIBAO_MASTER_KEY is not set: the pass signing key, the data key and the push (VAPID) key are kept unwrapped in the database (fine for development, not for production)',
+    );
   }
   const pem = config.passSigningKey ?? (await keySetting(db, 'pass_signing_key', master, log));
   const passPrivateKey = createPrivateKey(pem);
@@ -188,10 +210,18 @@ export async function loadSecrets(
  * wrapped with `to`, in one transaction, so a failure changes nothing. Rows already under `to` are left as
  * they are, so running it twice is harmless. Returns the rows re-wrapped.
  */
-export async function rewrapKeys(tx: DbOrTx, from: string | undefined, to: string): Promise<{ rewrapped: string[]; unchanged: string[] }> {
+export async function rewrapKeys(
+  tx: DbOrTx,
+  from: string | undefined,
+  to: string,
+): Promise<{ rewrapped: string[]; unchanged: string[] }> {
   const oldKey = from ? deriveMasterKey(from) : undefined;
   const newKey = deriveMasterKey(to);
-  const rows = await tx.select().from(settings).where(inArray(settings.key, [...KEY_SETTINGS])).for('update');
+  const rows = await tx
+    .select()
+    .from(settings)
+    .where(inArray(settings.key, [...KEY_SETTINGS]))
+    .for('update');
   const out = { rewrapped: [] as string[], unchanged: [] as string[] };
   for (const row of rows) {
     let clear: string;
@@ -201,7 +231,10 @@ export async function rewrapKeys(tx: DbOrTx, from: string | undefined, to: strin
         out.unchanged.push(row.key);
         continue;
       }
-      if (!oldKey) throw new MasterKeyError(`the ${row.key} is wrapped (master key id ${row.value.kid}); set KHAIBAO_MASTER_KEY_OLD to the master key it was wrapped with`);
+      if (!oldKey)
+        throw new MasterKeyError(
+          `the ${row.key} is wrapped (master key id ${row.value.kid}); set KHAIBAO_MASTER_KEY_OLD to the master key it was wrapped with`,
+        );
       clear = unwrapKey(oldKey, row.key, row.value, 'KHAIBAO_MASTER_KEY_OLD');
     } else if (typeof row.value === 'string') {
       clear = row.value;

@@ -8,7 +8,11 @@ export function splitText(text: string, max: number): string[] {
   while (rest.length > max) {
     const window = rest.slice(0, max + 1);
     const cut =
-      lastBreak(window, /\n\s*\n/g) ?? lastBreak(window, /\n/g) ?? lastBreak(window, /[.!?…]["”')\]]*\s/g) ?? lastBreak(window, /\s/g) ?? max;
+      lastBreak(window, /\n\s*\n/g) ??
+      lastBreak(window, /\n/g) ??
+      lastBreak(window, /[.!?…]["”')\]]*\s/g) ??
+      lastBreak(window, /\s/g) ??
+      max;
     pieces.push(rest.slice(0, cut).trim());
     rest = rest.slice(cut).trim();
   }

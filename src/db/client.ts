@@ -111,7 +111,10 @@ export function openDatabase(opts: OpenOptions): Database {
 }
 
 /** Rows of a raw query, whichever driver ran it (postgres.js returns an array, PGlite `{rows}`). */
-export async function queryRows<T extends Record<string, unknown>>(db: DbOrTx, query: SQLWrapper | string): Promise<T[]> {
+export async function queryRows<T extends Record<string, unknown>>(
+  db: DbOrTx,
+  query: SQLWrapper | string,
+): Promise<T[]> {
   const result = (await db.execute(query as SQLWrapper)) as unknown;
   if (Array.isArray(result)) return result as T[];
   return ((result as { rows?: T[] }).rows ?? []) as T[];

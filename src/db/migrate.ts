@@ -46,8 +46,14 @@ export function expectedMigrationCount(): number {
 
 /** True when every committed migration has been applied. Throws when the database does not answer. */
 export async function migrationsApplied(db: DbOrTx, expected = expectedMigrationCount()): Promise<boolean> {
-  const exists = await queryRows<{ t: string | null }>(db, sql`select to_regclass('drizzle.__drizzle_migrations')::text as t`);
+  const exists = await queryRows<{ t: string | null }>(
+    db,
+    sql`select to_regclass('drizzle.__drizzle_migrations')::text as t`,
+  );
   if (!exists[0]?.t) return false;
-  const rows = await queryRows<{ n: number | string }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+  const rows = await queryRows<{ n: number | string }>(
+    db,
+    sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+  );
   return Number(rows[0]?.n ?? 0) >= expected;
 }

@@ -20,7 +20,12 @@ const DATABASE_UNAVAILABLE_BODY = {
  * 503 now, and whatever the handler does later goes nowhere (a Telegram update it still completes is a
  * duplicate when Telegram redelivers it, which the dialog's de-duplication drops).
  */
-function boundByDatabase(handled: Promise<unknown>, req: FastifyRequest, reply: FastifyReply, stalledMs: () => number): Promise<unknown> {
+function boundByDatabase(
+  handled: Promise<unknown>,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  stalledMs: () => number,
+): Promise<unknown> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const watch = setInterval(() => {
@@ -62,7 +67,9 @@ export interface AppDeps extends Deps {
 export type RouteModule = RoutesOf<AppDeps>;
 
 /** TRUST_PROXY as Fastify takes it: a hop count becomes "trust the nearest n proxies". */
-function trustProxyOption(v: boolean | number | string | undefined): boolean | string | ((address: string, hop: number) => boolean) {
+function trustProxyOption(
+  v: boolean | number | string | undefined,
+): boolean | string | ((address: string, hop: number) => boolean) {
   if (typeof v === 'number') return (_address, hop) => hop < v;
   return v ?? false;
 }
@@ -113,7 +120,9 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
     // The router's own refusals (a malformed %-escape, a path parameter over its length) in the contract shape.
     frameworkErrors: (err, _req, reply) => {
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
-      void (reply as FastifyReply).status(status).send({ error: { code: err.code ?? 'BAD_REQUEST', message: err.message } });
+      void (reply as FastifyReply)
+        .status(status)
+        .send({ error: { code: err.code ?? 'BAD_REQUEST', message: err.message } });
     },
     ajv: {
       // Unknown properties are refused (400), never silently dropped: a client's typo or an unexpected
@@ -167,8 +176,13 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
     }
     if (isDataException(err)) {
       // Input the database cannot hold (a value out of range, a bad encoding) that got past validation.
-      req.log.warn({ code: (err as { code?: string }).code, route: req.routeOptions.url }, 'input refused by the database');
-      return reply.status(400).send({ error: { code: 'VALIDATION_ERROR', message: 'A value in the request is out of range or malformed.' } });
+      req.log.warn(
+        { code: (err as { code?: string }).code, route: req.routeOptions.url },
+        'input refused by the database',
+      );
+      return reply
+        .status(400)
+        .send({ error: { code: 'VALIDATION_ERROR', message: 'A value in the request is out of range or malformed.' } });
     }
     if (isDatabaseUnavailable(err)) {
       req.log.warn({ code: (err as { code?: string }).code }, 'database unavailable');
@@ -184,7 +198,9 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
   });
 
   app.setNotFoundHandler((req, reply) => {
-    reply.status(404).send({ error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${req.url.split('?')[0]}` } });
+    reply
+      .status(404)
+      .send({ error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${req.url.split('?')[0]}` } });
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -192,15 +208,21 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
   app.get('/readyz', async (_req, reply) => {
     // Ready means what the other routes go by (start-up done: migrations, secrets) and a database that answers now.
     const ready = deps.isReady() && (await deps.checkReady());
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', database: deps.database.kind });
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'unavailable', database: deps.database.kind });
   });
 
   // Not public: Prometheus sends METRICS_TOKEN (or the admin token) as a bearer token.
   const admin = deps.requireRole('admin');
-  app.get('/metrics', { onRequest: async (req, reply) => (hasMetricsToken(req, deps.config) ? undefined : admin(req, reply)) }, async (_req, reply) => {
-    reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
-  });
+  app.get(
+    '/metrics',
+    { onRequest: async (req, reply) => (hasMetricsToken(req, deps.config) ? undefined : admin(req, reply)) },
+    async (_req, reply) => {
+      reply.header('content-type', deps.metrics.registry.contentType);
+      return deps.metrics.registry.metrics();
+    },
+  );
 
   await registerOpenApi(app, deps);
   for (const mod of opts.routes) {

@@ -35,7 +35,8 @@ export async function registerOpenApi(
       info: {
         title: 'khaibao admin API',
         version: '1',
-        description: 'Officials manage venues, cases, broadcasts, statistics and other officials. Bearer token: ADMIN_TOKEN or a personal token.',
+        description:
+          'Officials manage venues, cases, broadcasts, statistics and other officials. Bearer token: ADMIN_TOKEN or a personal token.',
       },
       servers: [{ url: deps.config.publicUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
@@ -44,9 +45,5 @@ export async function registerOpenApi(
     // The document is the admin API's: pages, webhooks and the web chat's own endpoints stay out of it.
     transform: ({ schema, url }) => ({ schema: { ...schema, hide: schema?.hide || !url.startsWith('/api/') }, url }),
   });
-  app.get(
-    '/api/v1/openapi.json',
-    { onRequest: deps.requireRole(), schema: { hide: true } },
-    async () => app.swagger(),
-  );
+  app.get('/api/v1/openapi.json', { onRequest: deps.requireRole(), schema: { hide: true } }, async () => app.swagger());
 }

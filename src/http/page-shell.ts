@@ -51,6 +51,8 @@ export function htmlPage(lang: string, title: string, body: string): string {
 export function pageLocale(req: Pick<FastifyRequest, 'headers'> & { query?: unknown }): Locale {
   const lang = (req.query as { lang?: unknown } | undefined)?.lang;
   if (lang === 'en' || lang === 'vi') return lang;
-  const al = String(req.headers['accept-language'] ?? '').trim().toLowerCase();
+  const al = String(req.headers['accept-language'] ?? '')
+    .trim()
+    .toLowerCase();
   return normalizeLocale(al.startsWith('en') ? 'en' : 'vi');
 }

@@ -9,5 +9,7 @@ export const idParams = { type: 'object', required: ['id'], properties: { id: uu
 /** The body of every 4xx/5xx answer, as the error handler in http/app.ts writes it. */
 export const errorResponse = {
   type: 'object',
-  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } },
+  properties: {
+    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } },
+  },
 } as const;

@@ -12,7 +12,16 @@ import type { Metrics } from '../core/metrics.js';
 import type { Worker } from '../core/module.js';
 import { RateLimiter } from './rate-limiter.js';
 
-export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed', 'undeliverable', 'unreachable', 'dead', 'cancelled'] as const;
+export const OUTBOX_STATUSES = [
+  'pending',
+  'sending',
+  'sent',
+  'failed',
+  'undeliverable',
+  'unreachable',
+  'dead',
+  'cancelled',
+] as const;
 
 export interface DispatcherOptions {
   database: Database;
@@ -60,7 +69,8 @@ interface Claimed {
 }
 
 /** Outcome of one row, for metrics and tests. */
-export type SendResult = 'sent' | 'rate_limited' | 'retry' | 'dead' | 'unreachable' | 'undeliverable' | 'failed' | 'released' | 'lost_lease';
+export type SendResult =
+  'sent' | 'rate_limited' | 'retry' | 'dead' | 'unreachable' | 'undeliverable' | 'failed' | 'released' | 'lost_lease';
 
 /**
  * Delivers outbox rows through the channel senders. Safe with any number of dispatchers on one database:
@@ -304,7 +314,12 @@ export class OutboxDispatcher implements Worker {
         if (err.retryAfterMs !== undefined) {
           // The platform said when: obey it, and do not count it as a failed attempt.
           const at = new Date(this.o.clock.now().getTime() + err.retryAfterMs);
-          await this.finish(row, { status: 'pending', nextAttemptAt: at, attempts: row.attempts - 1, lastError: message });
+          await this.finish(row, {
+            status: 'pending',
+            nextAttemptAt: at,
+            attempts: row.attempts - 1,
+            lastError: message,
+          });
           return this.count(row, 'rate_limited');
         }
         return this.retry(row, message);
@@ -382,7 +397,8 @@ export class OutboxDispatcher implements Worker {
       .set({ ...set, leaseUntil: null })
       .where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending'), eq(outbox.attempts, row.attempts)))
       .returning({ id: outbox.id });
-    if (done.length === 0) this.o.log.warn({ outboxId: row.id, worker: this.id }, 'outbox lease lost before the outcome was written');
+    if (done.length === 0)
+      this.o.log.warn({ outboxId: row.id, worker: this.id }, 'outbox lease lost before the outcome was written');
     return done.length > 0;
   }
 

@@ -30,7 +30,11 @@ export class ReplyDelivery {
   ) {}
 
   /** `send` delivers the messages in order and throws DeliveryError (with `sent` when some got through). */
-  async deliver(inbound: Inbound, result: HandleResult, send: (messages: Outbound[]) => Promise<unknown>): Promise<ReplyOutcome> {
+  async deliver(
+    inbound: Inbound,
+    result: HandleResult,
+    send: (messages: Outbound[]) => Promise<unknown>,
+  ): Promise<ReplyOutcome> {
     const updateId = inbound.messageId;
     if (result.duplicate) {
       const held = updateId === undefined ? undefined : this.held.get(updateId);
@@ -43,10 +47,14 @@ export class ReplyDelivery {
       await send(result.replies);
       return 'sent';
     } catch (err) {
-      const failure = err instanceof DeliveryError ? err : new DeliveryError('retry', String((err as Error)?.message ?? err));
+      const failure =
+        err instanceof DeliveryError ? err : new DeliveryError('retry', String((err as Error)?.message ?? err));
       if (failure.kind === 'unreachable') {
         log.info({ channel: this.channel, messageId: updateId }, 'reply refused: account unreachable');
-        await markReachable(this.deps.database.db, this.channel, inbound.accountId, false, { reason: 'blocked', now: this.deps.clock.now() });
+        await markReachable(this.deps.database.db, this.channel, inbound.accountId, false, {
+          reason: 'blocked',
+          now: this.deps.clock.now(),
+        });
         return 'unreachable';
       }
       if (failure.kind === 'retry' && result.accountId) {
@@ -59,9 +67,14 @@ export class ReplyDelivery {
           refId: updateId,
           dedupeKey: `${this.channel}-reply:${key}`,
           messages: rest,
-          notBefore: failure.retryAfterMs ? new Date(this.deps.clock.now().getTime() + failure.retryAfterMs) : undefined,
+          notBefore: failure.retryAfterMs
+            ? new Date(this.deps.clock.now().getTime() + failure.retryAfterMs)
+            : undefined,
         });
-        log.warn({ channel: this.channel, messageId: updateId, error: failure.message, queued: rest.length }, 'reply failed; rest queued in the outbox');
+        log.warn(
+          { channel: this.channel, messageId: updateId, error: failure.message, queued: rest.length },
+          'reply failed; rest queued in the outbox',
+        );
         return 'queued';
       }
       log.error({ channel: this.channel, messageId: updateId, err: scrub(failure) }, 'reply failed');
@@ -78,7 +91,10 @@ export class ReplyDelivery {
       if (this.held.size > MAX_HELD_REPLIES) {
         const [oldest] = this.held.keys();
         this.held.delete(oldest!);
-        this.deps.log.error({ channel: this.channel, messageId: oldest }, 'reply given up: too many replies waiting for the database');
+        this.deps.log.error(
+          { channel: this.channel, messageId: oldest },
+          'reply given up: too many replies waiting for the database',
+        );
       }
       throw new DatabaseUnavailableError(err);
     }

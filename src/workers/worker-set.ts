@@ -62,7 +62,9 @@ export class WorkerSet implements Workers {
   async stop(): Promise<void> {
     this.started = false;
     await Promise.all(
-      this.workers.map((w) => w.stop().catch((err) => this.log.error({ err: scrub(err), worker: w.name }, 'worker stop failed'))),
+      this.workers.map((w) =>
+        w.stop().catch((err) => this.log.error({ err: scrub(err), worker: w.name }, 'worker stop failed')),
+      ),
     );
   }
 }

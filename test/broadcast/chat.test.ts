@@ -37,7 +37,9 @@ describe('/thongbao in chat', () => {
     expect(bad[0]).toMatch(/Không tìm thấy: Phường Không Có/);
     expect(bad[1]).toMatch(/gõ tên phường/);
     const amb = await say(svc, 'comms1', 'Thạnh An');
-    expect(amb[0]).toMatch(/Có nhiều nơi tên «Thạnh An»: 31231 \(Thị trấn Thanh An, Huyện Vĩnh Thạnh\); 31240 \(Xã Thạnh An, Huyện Vĩnh Thạnh\)/);
+    expect(amb[0]).toMatch(
+      /Có nhiều nơi tên «Thạnh An»: 31231 \(Thị trấn Thanh An, Huyện Vĩnh Thạnh\); 31240 \(Xã Thạnh An, Huyện Vĩnh Thạnh\)/,
+    );
     const preview = await say(svc, 'comms1', 'an hoa, XUÂN KHÁNH, 31240');
     expect(preview[0]).toBe('Người nhận sẽ thấy:');
     expect(preview[1]).toBe('📢 THÔNG BÁO\n\nChợ An Hòa đóng cửa từ 12 giờ trưa nay.');
@@ -86,9 +88,18 @@ describe('/thongbao in chat', () => {
 
   it('keeps Telegram formatting when the adapter hands it over as HTML', async () => {
     await say(svc, 'comms1', '/thongbao');
-    await handle(svc, { channel: 'web', accountId: 'comms1', kind: 'text', text: 'Tiêm vắc xin tại đây', html: '<b>Tiêm vắc xin</b> tại <a href="https://x.vn">đây</a>' });
+    await handle(svc, {
+      channel: 'web',
+      accountId: 'comms1',
+      kind: 'text',
+      text: 'Tiêm vắc xin tại đây',
+      html: '<b>Tiêm vắc xin</b> tại <a href="https://x.vn">đây</a>',
+    });
     const r = await handle(svc, { channel: 'web', accountId: 'comms1', kind: 'text', text: 'An Hòa' });
-    expect(r.replies[1]).toEqual({ text: '📢 THÔNG BÁO\n\n<b>Tiêm vắc xin</b> tại <a href="https://x.vn">đây</a>', format: 'html' });
+    expect(r.replies[1]).toEqual({
+      text: '📢 THÔNG BÁO\n\n<b>Tiêm vắc xin</b> tại <a href="https://x.vn">đây</a>',
+      format: 'html',
+    });
     await press(svc, 'comms1', 'bc:send');
     const b = await svc.db.db.query.broadcasts.findFirst({ where: eq(broadcasts.format, 'html') });
     expect(b).toMatchObject({ status: 'queuing', text: '<b>Tiêm vắc xin</b> tại <a href="https://x.vn">đây</a>' });

@@ -52,7 +52,16 @@ beforeAll(async () => {
 afterAll(() => svc.close());
 
 const dispatcher = (id: string) =>
-  new OutboxDispatcher({ database: svc.db, channels: svc.deps.channels, clock, log: svc.deps.log, maxAttempts: 5, perChatIntervalMs: 0, batchSize: 200, id });
+  new OutboxDispatcher({
+    database: svc.db,
+    channels: svc.deps.channels,
+    clock,
+    log: svc.deps.log,
+    maxAttempts: 5,
+    perChatIntervalMs: 0,
+    batchSize: 200,
+    id,
+  });
 
 describe('a broadcast delivered through the outbox', () => {
   it('2,000 accounts with 403s and 429s and a worker dying mid-way: everyone reachable gets exactly one message', async () => {
@@ -64,7 +73,12 @@ describe('a broadcast delivered through the outbox', () => {
     const [official] = await seedAccounts(svc.db.db, { n: 1, prefix: 'official', consented: false });
     const b = await createBroadcast(
       svc.db.db,
-      { text: 'Thông báo giãn cách', audience: { all: true }, actor: `account:${official}`, progressAccountId: official },
+      {
+        text: 'Thông báo giãn cách',
+        audience: { all: true },
+        actor: `account:${official}`,
+        progressAccountId: official,
+      },
       clock.now(),
     );
     await queueDueBroadcasts(svc.deps);
@@ -108,13 +122,22 @@ describe('a broadcast delivered through the outbox', () => {
     expect(reachable.every((r) => tg.delivered.has(r))).toBe(true);
 
     const s = (await svc.app.inject({ url: `/api/v1/broadcasts/${b.id}`, headers: adminHeaders })).json();
-    expect(s).toMatchObject({ status: 'done', total: 2030, sent: reachable.length, unreachable: blocked.length + 30, failed: 0, pending: 0 });
+    expect(s).toMatchObject({
+      status: 'done',
+      total: 2030,
+      sent: reachable.length,
+      unreachable: blocked.length + 30,
+      failed: 0,
+      pending: 0,
+    });
     expect(s.sent + s.failed + s.unreachable + s.undeliverable + s.cancelled + s.pending).toBe(s.total);
     // The progress message was sent once and edited in place, ending at 100 %.
     expect(web.sent.map((m) => m.messages[0]!.text)).toEqual(['Đã gửi 30/2.030 · 1% · đang ước tính thời gian']);
     expect(web.edits.length).toBeGreaterThanOrEqual(2);
     expect(web.edits.at(-1)!.message.text).toBe('Đã gửi 2.030/2.030 · 100%');
-    const report = await svc.db.db.query.outbox.findFirst({ where: and(eq(outbox.kind, 'broadcast_report'), eq(outbox.refId, b.id)) });
+    const report = await svc.db.db.query.outbox.findFirst({
+      where: and(eq(outbox.kind, 'broadcast_report'), eq(outbox.refId, b.id)),
+    });
     expect((report!.payload as { text: string }[])[0]!.text).toBe(
       `Thông báo đã gửi xong: 1.950 người đã nhận, 0 lỗi, ${blocked.length + 30} không liên lạc được, 0 đã hủy (tổng 2.030).`,
     );

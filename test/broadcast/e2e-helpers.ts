@@ -8,7 +8,14 @@ import { openDatabase } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { createTestDatabase, pgliteTemplateBlob, type TestDatabase } from '../helpers/db.js';
 import type { BroadcastCounts } from '../../src/features/broadcast/counts.js';
-import { FAKE_BOT_USERNAME, tgUpdates, tgUser, TelegramPerson, type FakeTelegram, type RecordedCall } from '../helpers/fake-telegram.js';
+import {
+  FAKE_BOT_USERNAME,
+  tgUpdates,
+  tgUser,
+  TelegramPerson,
+  type FakeTelegram,
+  type RecordedCall,
+} from '../helpers/fake-telegram.js';
 import { adminHeaders } from '../helpers/service.js';
 
 export type BroadcastStatus = BroadcastCounts & { status: string };
@@ -51,7 +58,11 @@ export async function runUntil(
 }
 
 /** Move the clock `ms` forward in steps, letting the workers run between them. */
-export async function runFor(clock: ManualClock, ms: number, o: { stepMs?: number; everyMs?: number } = {}): Promise<void> {
+export async function runFor(
+  clock: ManualClock,
+  ms: number,
+  o: { stepMs?: number; everyMs?: number } = {},
+): Promise<void> {
   const step = o.stepMs ?? 100;
   for (let moved = 0; moved < ms; moved += step) {
     await new Promise((r) => setTimeout(r, o.everyMs ?? 5));
@@ -60,7 +71,12 @@ export async function runFor(clock: ManualClock, ms: number, o: { stepMs?: numbe
 }
 
 /** Wait (clock driven) until the broadcast is done; returns its counts. */
-export async function untilDone(app: FastifyInstance, clock: ManualClock, id: string, o: Parameters<typeof runUntil>[2] = {}): Promise<BroadcastStatus> {
+export async function untilDone(
+  app: FastifyInstance,
+  clock: ManualClock,
+  id: string,
+  o: Parameters<typeof runUntil>[2] = {},
+): Promise<BroadcastStatus> {
   let s: BroadcastStatus | undefined;
   await runUntil(clock, async () => (s = await broadcastStatus(app, id)).status === 'done', o);
   return s!;
@@ -125,9 +141,19 @@ export async function persistentDatabase(): Promise<{ open(): TestDatabase; dest
 }
 
 /** An official on Telegram: takes a comms invite through its deep link, as a real person would. */
-export async function commsOfficial(app: FastifyInstance, tg: FakeTelegram, secret: string, chatId: number): Promise<TelegramPerson> {
+export async function commsOfficial(
+  app: FastifyInstance,
+  tg: FakeTelegram,
+  secret: string,
+  chatId: number,
+): Promise<TelegramPerson> {
   const official = new TelegramPerson(app, tg, secret, tgUser(chatId, 'vi', 'Hạnh'));
-  const invite = await app.inject({ method: 'POST', url: '/api/v1/officials/invites', headers: adminHeaders, payload: { role: 'comms' } });
+  const invite = await app.inject({
+    method: 'POST',
+    url: '/api/v1/officials/invites',
+    headers: adminHeaders,
+    payload: { role: 'comms' },
+  });
   expect(invite.statusCode).toBe(201);
   const url = new URL((invite.json() as { url: string }).url);
   expect(url.pathname).toBe(`/${FAKE_BOT_USERNAME}`);

@@ -31,13 +31,18 @@ beforeAll(async () => {
 });
 afterAll(() => svc.close());
 
-const post = (payload: Record<string, unknown>) => svc.app.inject({ method: 'POST', url: '/api/v1/broadcasts', headers: adminHeaders, payload });
-const status = async (id: string) => (await svc.app.inject({ url: `/api/v1/broadcasts/${id}`, headers: adminHeaders })).json();
+const post = (payload: Record<string, unknown>) =>
+  svc.app.inject({ method: 'POST', url: '/api/v1/broadcasts', headers: adminHeaders, payload });
+const status = async (id: string) =>
+  (await svc.app.inject({ url: `/api/v1/broadcasts/${id}`, headers: adminHeaders })).json();
 const deps = () => svc.deps;
 
 describe('broadcast queuing', () => {
   it('queues exactly one row per consenting account; unreachable ones are counted, not queued for sending', async () => {
-    const res = await post({ text: 'Từ 0 giờ ngày 2/8, toàn thành phố giãn cách theo Chỉ thị 16.', audience: { all: true } });
+    const res = await post({
+      text: 'Từ 0 giờ ngày 2/8, toàn thành phố giãn cách theo Chỉ thị 16.',
+      audience: { all: true },
+    });
     expect(res.statusCode).toBe(201);
     const { id } = res.json() as { id: string };
     expect(await queueDueBroadcasts(deps(), { chunk: 256 })).toEqual([id]);
@@ -54,9 +59,13 @@ describe('broadcast queuing', () => {
     expect(s).toMatchObject({ status: 'sending', total: 1540, pending: 1500, unreachable: 40, sent: 0 });
 
     // Residents see the announcement in their language, channel taken from the account.
-    const en = await svc.db.db.query.outbox.findFirst({ where: and(eq(outbox.refId, id), eq(outbox.accountId, ids.noWard[0]!)) });
+    const en = await svc.db.db.query.outbox.findFirst({
+      where: and(eq(outbox.refId, id), eq(outbox.accountId, ids.noWard[0]!)),
+    });
     expect((en!.payload as { text: string }[])[0]!.text).toMatch(/^📢 ANNOUNCEMENT\n\nTừ 0 giờ/);
-    const zalo = await svc.db.db.query.outbox.findFirst({ where: and(eq(outbox.refId, id), eq(outbox.accountId, ids.xuanKhanh[0]!)) });
+    const zalo = await svc.db.db.query.outbox.findFirst({
+      where: and(eq(outbox.refId, id), eq(outbox.accountId, ids.xuanKhanh[0]!)),
+    });
     expect(zalo!.channel).toBe('zalo');
     expect(zalo!.dedupeKey).toBe(`broadcast:${id}:${ids.xuanKhanh[0]}`);
 
@@ -67,12 +76,21 @@ describe('broadcast queuing', () => {
   });
 
   it('a crash after some chunks: the rerun fills in exactly the missing accounts', async () => {
-    const b = await createBroadcast(svc.db.db, { text: 'Lịch tiêm vắc xin tuần này', audience: { all: true }, actor: 'test' }, clock.now());
+    const b = await createBroadcast(
+      svc.db.db,
+      { text: 'Lịch tiêm vắc xin tuần này', audience: { all: true }, actor: 'test' },
+      clock.now(),
+    );
     // The first run "dies" after two chunks: simulate by deleting what later chunks would have added.
     await queueDueBroadcasts(deps(), { chunk: 300 });
     const all = await broadcastRows(svc.db.db, b.id);
-    const keep = all.map((r) => r.accountId).sort().slice(0, 600);
-    await svc.db.db.execute(sql`delete from outbox where ref_id = ${b.id} and not (account_id::text = any(${`{${keep.join(',')}}`}::text[]))`);
+    const keep = all
+      .map((r) => r.accountId)
+      .sort()
+      .slice(0, 600);
+    await svc.db.db.execute(
+      sql`delete from outbox where ref_id = ${b.id} and not (account_id::text = any(${`{${keep.join(',')}}`}::text[]))`,
+    );
     await svc.db.db.update(broadcasts).set({ status: 'queuing', total: null }).where(eq(broadcasts.id, b.id));
     expect(await broadcastRows(svc.db.db, b.id)).toHaveLength(600);
 
@@ -90,7 +108,9 @@ describe('broadcast queuing', () => {
     const rows = await broadcastRows(svc.db.db, id);
     expect(new Set(rows.map((r) => r.accountId))).toEqual(new Set([...ids.anHoa, ...ids.unreachable]));
 
-    const two = (await post({ text: 'Hai phường', audience: { wardCodes: ['31120', '31144'] } })).json() as { id: string };
+    const two = (await post({ text: 'Hai phường', audience: { wardCodes: ['31120', '31144'] } })).json() as {
+      id: string;
+    };
     await queueDueBroadcasts(deps());
     // the family member in 31120 does not bring noWard[0] in
     expect((await broadcastRows(svc.db.db, two.id)).map((r) => r.accountId)).not.toContain(ids.noWard[0]);
@@ -117,7 +137,11 @@ describe('broadcast queuing', () => {
 
   it('a scheduled broadcast starts on time, not before', async () => {
     const at = new Date(clock.now().getTime() + 2 * 3_600_000);
-    const res = await post({ text: 'Nhắc lịch xét nghiệm', audience: { wardCodes: ['31144'] }, scheduledAt: at.toISOString() });
+    const res = await post({
+      text: 'Nhắc lịch xét nghiệm',
+      audience: { wardCodes: ['31144'] },
+      scheduledAt: at.toISOString(),
+    });
     const { id } = res.json() as { id: string };
     expect((await status(id)).status).toBe('scheduled');
     clock.advanceMinutes(119);
@@ -132,9 +156,14 @@ describe('broadcast queuing', () => {
     const { id } = (await post({ text: 'Sẽ bị hủy', audience: { all: true } })).json() as { id: string };
     await queueDueBroadcasts(deps());
     // Pretend the dispatcher got through some rows with every kind of outcome.
-    const rows = await svc.db.db.select({ id: outbox.id }).from(outbox).where(and(eq(outbox.refId, id), eq(outbox.status, 'pending'))).limit(100);
+    const rows = await svc.db.db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(and(eq(outbox.refId, id), eq(outbox.status, 'pending')))
+      .limit(100);
     const set = async (from: number, to: number, st: string) => {
-      for (const r of rows.slice(from, to)) await svc.db.db.update(outbox).set({ status: st }).where(eq(outbox.id, r.id));
+      for (const r of rows.slice(from, to))
+        await svc.db.db.update(outbox).set({ status: st }).where(eq(outbox.id, r.id));
     };
     await set(0, 50, 'sent');
     await set(50, 55, 'failed');
@@ -146,16 +175,31 @@ describe('broadcast queuing', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json().cancelledRows).toBe(1500 - 63);
     const s = await status(id);
-    expect(s).toMatchObject({ status: 'cancelled', total: 1540, sent: 50, failed: 7, unreachable: 43, undeliverable: 1, pending: 2, cancelled: 1437 });
+    expect(s).toMatchObject({
+      status: 'cancelled',
+      total: 1540,
+      sent: 50,
+      failed: 7,
+      unreachable: 43,
+      undeliverable: 1,
+      pending: 2,
+      cancelled: 1437,
+    });
     expect(s.sent + s.failed + s.unreachable + s.undeliverable + s.pending + s.cancelled).toBe(s.total);
     // Queuing again does nothing for a cancelled broadcast; cancelling twice is a 409.
     await queueDueBroadcasts(deps());
     expect((await broadcastCounts(svc.db.db, id)).total).toBe(1540);
-    expect((await svc.app.inject({ method: 'POST', url: `/api/v1/broadcasts/${id}/cancel`, headers: adminHeaders })).statusCode).toBe(409);
+    expect(
+      (await svc.app.inject({ method: 'POST', url: `/api/v1/broadcasts/${id}/cancel`, headers: adminHeaders }))
+        .statusCode,
+    ).toBe(409);
   });
 
   it('GET of an unknown broadcast is a 404', async () => {
-    const res = await svc.app.inject({ url: '/api/v1/broadcasts/00000000-0000-4000-8000-000000000000', headers: adminHeaders });
+    const res = await svc.app.inject({
+      url: '/api/v1/broadcasts/00000000-0000-4000-8000-000000000000',
+      headers: adminHeaders,
+    });
     expect(res.statusCode).toBe(404);
   });
 });
@@ -167,11 +211,19 @@ describe('progress and the final report', () => {
     const [official] = await seedAccounts(svc.db.db, { n: 1, prefix: 'official', consented: false });
     const b = await createBroadcast(
       svc.db.db,
-      { text: 'Thông báo thử', audience: { wardCodes: ['31144'] }, actor: `account:${official}`, progressAccountId: official },
+      {
+        text: 'Thông báo thử',
+        audience: { wardCodes: ['31144'] },
+        actor: `account:${official}`,
+        progressAccountId: official,
+      },
       clock.now(),
     );
     await queueDueBroadcasts(deps());
-    const pending = await svc.db.db.select({ id: outbox.id }).from(outbox).where(and(eq(outbox.refId, b.id), eq(outbox.status, 'pending')));
+    const pending = await svc.db.db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(and(eq(outbox.refId, b.id), eq(outbox.status, 'pending')));
     expect(pending).toHaveLength(500);
 
     await trackBroadcasts(deps());
@@ -200,8 +252,12 @@ describe('progress and the final report', () => {
     expect(sender.edits).toHaveLength(1);
 
     clock.advanceMinutes(1);
-    await svc.db.db.execute(sql`update outbox set status = 'sent' where ref_id = ${b.id} and status = 'pending' and account_id <> ${blocker}`);
-    await svc.db.db.execute(sql`update outbox set status = 'unreachable' where ref_id = ${b.id} and status = 'pending'`);
+    await svc.db.db.execute(
+      sql`update outbox set status = 'sent' where ref_id = ${b.id} and status = 'pending' and account_id <> ${blocker}`,
+    );
+    await svc.db.db.execute(
+      sql`update outbox set status = 'unreachable' where ref_id = ${b.id} and status = 'pending'`,
+    );
     const { finished } = await trackBroadcasts(deps());
     expect(finished).toEqual([b.id]);
     expect(sender.edits.at(-1)!.message.text).toBe('Đã gửi 500/500 · 100%');
@@ -226,12 +282,19 @@ describe('progress and the final report', () => {
     const [official] = await seedAccounts(svc.db.db, { n: 1, prefix: 'zofficial', channel: 'zalo', consented: false });
     const b = await createBroadcast(
       svc.db.db,
-      { text: 'Thông báo qua Zalo', audience: { wardCodes: ['31120'] }, actor: `account:${official}`, progressAccountId: official },
+      {
+        text: 'Thông báo qua Zalo',
+        audience: { wardCodes: ['31120'] },
+        actor: `account:${official}`,
+        progressAccountId: official,
+      },
       clock.now(),
     );
     await queueDueBroadcasts(deps());
     await trackBroadcasts(deps());
-    await svc.db.db.execute(sql`update outbox set status = 'sent' where id in (select id from outbox where ref_id = ${b.id} and status = 'pending' limit 100)`);
+    await svc.db.db.execute(
+      sql`update outbox set status = 'sent' where id in (select id from outbox where ref_id = ${b.id} and status = 'pending' limit 100)`,
+    );
     clock.advanceMinutes(1);
     await trackBroadcasts(deps());
     await svc.db.db.execute(sql`update outbox set status = 'sent' where ref_id = ${b.id} and status = 'pending'`);

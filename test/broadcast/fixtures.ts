@@ -1,12 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { DEFAULT_CAPABILITIES, type ChannelCapabilities, type ChannelSender, type SendReceipt } from '../../src/core/channel.js';
+import {
+  DEFAULT_CAPABILITIES,
+  type ChannelCapabilities,
+  type ChannelSender,
+  type SendReceipt,
+} from '../../src/core/channel.js';
 import { zaloCapabilities } from '../../src/channels/zalo/outbound-render.js';
 import { TELEGRAM_CAPABILITIES } from '../../src/channels/telegram/sender.js';
 import type { ChannelName, Inbound, Outbound } from '../../src/core/messages.js';
 import { queryRows, type DbOrTx } from '../../src/db/client.js';
 import { seedHomeWards } from '../../src/features/wards/store.js';
 import type { TestService } from '../helpers/service.js';
-
 
 /**
  * Can Tho's shipped ward list, as every start loads it (a no-op on a service's database). The tests use real
@@ -23,7 +27,15 @@ export async function seedWards(db: DbOrTx): Promise<void> {
  */
 export async function seedAccounts(
   db: DbOrTx,
-  o: { n: number; prefix: string; channel?: ChannelName; consented?: boolean; wardCode?: string | null; unreachable?: boolean; locale?: string },
+  o: {
+    n: number;
+    prefix: string;
+    channel?: ChannelName;
+    consented?: boolean;
+    wardCode?: string | null;
+    unreachable?: boolean;
+    locale?: string;
+  },
 ): Promise<string[]> {
   const channel = o.channel ?? 'telegram';
   const rows = await queryRows<{ id: string }>(
@@ -45,7 +57,10 @@ export async function seedAccounts(
 }
 
 /** Outbox rows of one broadcast: how many per account, and by status. */
-export async function broadcastRows(db: DbOrTx, id: string): Promise<{ accountId: string; status: string; n: number }[]> {
+export async function broadcastRows(
+  db: DbOrTx,
+  id: string,
+): Promise<{ accountId: string; status: string; n: number }[]> {
   const rows = await queryRows<{ account_id: string; status: string; n: string }>(
     db,
     sql`select account_id, min(status) as status, count(*) as n from outbox where kind = 'broadcast' and ref_id = ${id} group by account_id`,
@@ -65,7 +80,11 @@ export class RecordingSender implements ChannelSender {
   constructor(readonly name: ChannelName) {
     this.label = ({ telegram: 'Telegram', zalo: 'Zalo' } as Record<string, string>)[name] ?? name;
     this.capabilities =
-      name === 'telegram' ? TELEGRAM_CAPABILITIES : name === 'zalo' ? zaloCapabilities({ buttonMode: 'buttons', windowHours: 168 }) : DEFAULT_CAPABILITIES;
+      name === 'telegram'
+        ? TELEGRAM_CAPABILITIES
+        : name === 'zalo'
+          ? zaloCapabilities({ buttonMode: 'buttons', windowHours: 168 })
+          : DEFAULT_CAPABILITIES;
   }
   async send(to: string, messages: Outbound[]): Promise<SendReceipt> {
     this.sent.push({ to, messages });
@@ -79,12 +98,22 @@ export class RecordingSender implements ChannelSender {
 
 let seq = 0;
 /** Say something in chat as `accountId` on the web channel; returns the texts of the replies. */
-export async function say(svc: TestService, accountId: string, text: string, channel: ChannelName = 'web'): Promise<string[]> {
+export async function say(
+  svc: TestService,
+  accountId: string,
+  text: string,
+  channel: ChannelName = 'web',
+): Promise<string[]> {
   const r = await svc.runner.handle({ channel, accountId, messageId: `t${++seq}`, kind: 'text', text });
   return r.replies.map((m) => m.text ?? '');
 }
 
-export async function press(svc: TestService, accountId: string, payload: string, channel: ChannelName = 'web'): Promise<string[]> {
+export async function press(
+  svc: TestService,
+  accountId: string,
+  payload: string,
+  channel: ChannelName = 'web',
+): Promise<string[]> {
   const r = await svc.runner.handle({ channel, accountId, messageId: `t${++seq}`, kind: 'button', payload });
   return r.replies.map((m) => m.text ?? '');
 }

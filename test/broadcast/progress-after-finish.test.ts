@@ -32,6 +32,8 @@ describe('a broadcast that finishes before its first progress message', () => {
     expect(sender.sent).toEqual([]);
     expect(sender.edits).toEqual([]);
     const report = await svc.db.db.query.outbox.findFirst({ where: eq(outbox.dedupeKey, `broadcast-report:${b.id}`) });
-    expect((report!.payload as { text: string }[])[0]!.text).toBe('Thông báo đã gửi xong: 3 người đã nhận, 0 lỗi, 0 không liên lạc được, 0 đã hủy (tổng 3).');
+    expect((report!.payload as { text: string }[])[0]!.text).toBe(
+      'Thông báo đã gửi xong: 3 người đã nhận, 0 lỗi, 0 không liên lạc được, 0 đã hủy (tổng 3).',
+    );
   });
 });

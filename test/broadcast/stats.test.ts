@@ -19,7 +19,8 @@ beforeAll(async () => {
   const [a1, a2, a3] = await seedAccounts(db, { n: 3, prefix: 'p', wardCode: '31120' });
   const [b1] = await seedAccounts(db, { n: 1, prefix: 'q', wardCode: '31144' });
   const [c1] = await seedAccounts(db, { n: 1, prefix: 'r', wardCode: null });
-  const pid = async (acc: string) => (await queryRows<{ id: string }>(db, sql`select id from persons where owner_account_id = ${acc}`))[0]!.id;
+  const pid = async (acc: string) =>
+    (await queryRows<{ id: string }>(db, sql`select id from persons where owner_account_id = ${acc}`))[0]!.id;
   const decl = (p: string, when: string, symptoms: string[]) =>
     db.execute(sql`insert into declarations (person_id, travel, symptoms, contact_case, contact_outbreak_area, contact_symptoms, declared_at)
       values (${p}, false, ${`{${symptoms.join(',')}}`}::text[], false, false, false, ${at(when)}::timestamptz)`);
@@ -40,9 +41,13 @@ beforeAll(async () => {
     ('10000000-0000-4000-8000-000000000001', 'V1', 'Quán cà phê Mộc', 'cafe', 60, ${at('2021-07-01T00:00:00+07:00')}::timestamptz),
     ('10000000-0000-4000-8000-000000000002', 'V2', 'Chợ Xuân Khánh', 'market', 60, ${at('2021-07-31T09:00:00+07:00')}::timestamptz),
     ('10000000-0000-4000-8000-000000000003', 'V3', 'Nhà hàng cũ', 'restaurant', 60, ${at('2021-06-01T00:00:00+07:00')}::timestamptz)`);
-  await db.execute(sql`update venues set closed_at = ${at('2021-07-01T00:00:00+07:00')}::timestamptz where code = 'V3'`);
+  await db.execute(
+    sql`update venues set closed_at = ${at('2021-07-01T00:00:00+07:00')}::timestamptz where code = 'V3'`,
+  );
   const visit = (p: string, v: string, when: string) =>
-    db.execute(sql`insert into visits (person_id, venue_id, entered_at, source, channel) values (${p}, ${v}, ${at(when)}::timestamptz, 'poster', 'telegram')`);
+    db.execute(
+      sql`insert into visits (person_id, venue_id, entered_at, source, channel) values (${p}, ${v}, ${at(when)}::timestamptz, 'poster', 'telegram')`,
+    );
   await visit(p1, '10000000-0000-4000-8000-000000000001', '2021-08-01T07:00:00+07:00');
   await visit(p2, '10000000-0000-4000-8000-000000000001', '2021-08-01T07:10:00+07:00');
   await visit(p3, '10000000-0000-4000-8000-000000000002', '2021-07-31T10:00:00+07:00');
@@ -76,7 +81,13 @@ describe('statistics', () => {
       { wardCode: '31144', wardName: 'Phường Xuân Khánh', count: 1 },
     ]);
     const week = await computeStats(svc.db.db, vnDayStart(now, 6), now);
-    expect(week).toMatchObject({ declarations: 7, symptomatic: 5, checkins: 4, venues: { total: 2, active: 2, new: 1 }, alerts: { sent: 3, acknowledged: 2 } });
+    expect(week).toMatchObject({
+      declarations: 7,
+      symptomatic: 5,
+      checkins: 4,
+      venues: { total: 2, active: 2, new: 1 },
+      alerts: { sent: 3, acknowledged: 2 },
+    });
     expect(week.symptomaticByWard).toEqual([
       { wardCode: '31120', wardName: 'Phường An Hòa', count: 3 },
       { wardCode: '31144', wardName: 'Phường Xuân Khánh', count: 1 },
@@ -103,7 +114,10 @@ describe('statistics', () => {
       headers: adminHeaders,
     });
     expect(ranged.json()).toMatchObject({ declarations: 1, symptomatic: 1, alerts: { sent: 1, acknowledged: 1 } });
-    const bad = await svc.app.inject({ url: '/api/v1/stats?from=2021-08-02T00:00:00Z&to=2021-08-01T00:00:00Z', headers: adminHeaders });
+    const bad = await svc.app.inject({
+      url: '/api/v1/stats?from=2021-08-02T00:00:00Z&to=2021-08-01T00:00:00Z',
+      headers: adminHeaders,
+    });
     expect(bad.statusCode).toBe(400);
     expect((await svc.app.inject({ url: '/api/v1/stats?from=yesterday', headers: adminHeaders })).statusCode).toBe(400);
   });
@@ -115,7 +129,9 @@ describe('statistics', () => {
     const r = await handle(svc, { channel: 'web', accountId: 'doctor', kind: 'text', text: '/thongke' });
     const text = r.replies[0]!.text!;
     expect(text).toMatch(/^📊 Số liệu đến 08:00 01\/08\/2021/);
-    expect(text).toMatch(/Hôm nay: 4 lượt khai báo \(2 có triệu chứng\), 2 lượt check-in tại 1 địa điểm, 2 cảnh báo đã gửi \(1 người đã xác nhận\)/);
+    expect(text).toMatch(
+      /Hôm nay: 4 lượt khai báo \(2 có triệu chứng\), 2 lượt check-in tại 1 địa điểm, 2 cảnh báo đã gửi \(1 người đã xác nhận\)/,
+    );
     expect(text).toMatch(/7 ngày qua: 7 lượt khai báo \(5 có triệu chứng\), 4 lượt check-in tại 2 địa điểm/);
     expect(text).toMatch(/Phường An Hòa: 3, Phường Xuân Khánh: 1, Chưa rõ phường: 1/);
     const png = PNG.sync.read(r.replies[1]!.image!.png);
@@ -123,7 +139,8 @@ describe('statistics', () => {
     expect(png.height).toBeGreaterThan(400);
     // The chart has the amber of symptomatic bars in it (not an empty picture).
     let amber = 0;
-    for (let i = 0; i < png.data.length; i += 4) if (png.data[i] === 0xf5 && png.data[i + 1] === 0x9e && png.data[i + 2] === 0x0b) amber++;
+    for (let i = 0; i < png.data.length; i += 4)
+      if (png.data[i] === 0xf5 && png.data[i + 1] === 0x9e && png.data[i + 2] === 0x0b) amber++;
     expect(amber).toBeGreaterThan(500);
   });
 });

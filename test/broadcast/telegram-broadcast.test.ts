@@ -2,7 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { startFakeTelegram, type FakeTelegram } from '../helpers/fake-telegram.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
-import { commsOfficial, deliveriesByChat, draftToEveryone, expectCountsAddUp, latestBroadcastId, peakPerSecond, runFor, runUntil, untilDone } from './e2e-helpers.js';
+import {
+  commsOfficial,
+  deliveriesByChat,
+  draftToEveryone,
+  expectCountsAddUp,
+  latestBroadcastId,
+  peakPerSecond,
+  runFor,
+  runUntil,
+  untilDone,
+} from './e2e-helpers.js';
 import { seedAccounts, seedWards } from './fixtures.js';
 
 /**
@@ -30,7 +40,12 @@ beforeAll(async () => {
   clock = new ManualClock('2021-08-10T08:00:00+07:00');
   tg = await startFakeTelegram({ clock });
   svc = await startTestService({
-    env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_RATE_PER_SECOND: String(RATE) },
+    env: {
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      TELEGRAM_RATE_PER_SECOND: String(RATE),
+    },
     clock,
     workers: true,
   });
@@ -91,12 +106,22 @@ describe('a broadcast to 2,000 Telegram accounts, started in chat', () => {
     // A 403 is not retried.
     expect(tg.calls.filter((c) => c.status === 403)).toHaveLength(blocked.length);
 
-    expect(done).toMatchObject({ status: 'done', total: RECIPIENTS + 20, sent: reachable.length, unreachable: blocked.length + 20, failed: 0, undeliverable: 0, pending: 0 });
+    expect(done).toMatchObject({
+      status: 'done',
+      total: RECIPIENTS + 20,
+      sent: reachable.length,
+      unreachable: blocked.length + 20,
+      failed: 0,
+      undeliverable: 0,
+      pending: 0,
+    });
     expectCountsAddUp(done);
 
     // The limiter was obeyed: the only 429s are the injected ones, and no second held more than the limit.
     expect(tg.calls.filter((c) => c.status === 429)).toHaveLength(INJECTED_429);
-    const sends = tg.callsOf('sendMessage').filter((c) => c.status === 200 && String(c.params.chat_id).startsWith('77'));
+    const sends = tg
+      .callsOf('sendMessage')
+      .filter((c) => c.status === 200 && String(c.params.chat_id).startsWith('77'));
     expect(peakPerSecond(sends)).toBeLessThanOrEqual(RATE * 1.1);
 
     // One progress message, edited in place, ending at 100 %; then the final report.
@@ -104,14 +129,19 @@ describe('a broadcast to 2,000 Telegram accounts, started in chat', () => {
     const progress = toOfficial.filter((c) => String(c.params.text).startsWith('Đã gửi'));
     expect(progress).toHaveLength(1);
     const progressId = (progress[0]!.result as { message_id: number }).message_id;
-    const finalEdits = () => tg.callsOf('editMessageText').filter((c) => c.status === 200 && String(c.params.chat_id) === '9100');
+    const finalEdits = () =>
+      tg.callsOf('editMessageText').filter((c) => c.status === 200 && String(c.params.chat_id) === '9100');
     // The last edit is sent in the tick that finishes the broadcast: it may still be on its way.
     await runUntil(clock, () => finalEdits().at(-1)?.params.text === `Đã gửi ${TOTAL}/${TOTAL} · 100%`, STEP);
     const edits = finalEdits();
     expect(edits.length).toBeGreaterThanOrEqual(2);
     expect(edits.every((e) => e.params.message_id === progressId)).toBe(true);
     expect(edits.at(-1)!.params.text).toBe(`Đã gửi ${TOTAL}/${TOTAL} · 100%`);
-    await runUntil(clock, () => tg.sentTo(9100).some((c) => String(c.params.text).startsWith('Thông báo đã gửi xong')), STEP);
+    await runUntil(
+      clock,
+      () => tg.sentTo(9100).some((c) => String(c.params.text).startsWith('Thông báo đã gửi xong')),
+      STEP,
+    );
     expect(tg.sentTo(9100).at(-1)!.params.text).toBe(
       `Thông báo đã gửi xong: ${reachable.length.toLocaleString('vi-VN')} người đã nhận, 0 lỗi, ${blocked.length + 20} không liên lạc được, 0 đã hủy (tổng ${TOTAL}).`,
     );
@@ -129,7 +159,11 @@ describe('ward targeting and a scheduled start, through the API', () => {
       method: 'POST',
       url: '/api/v1/broadcasts',
       headers: adminHeaders,
-      payload: { text: 'Phường An Hòa: xét nghiệm toàn dân lúc 14 giờ.', audience: { wardCodes: ['31120'] }, scheduledAt: at.toISOString() },
+      payload: {
+        text: 'Phường An Hòa: xét nghiệm toàn dân lúc 14 giờ.',
+        audience: { wardCodes: ['31120'] },
+        scheduledAt: at.toISOString(),
+      },
     });
     expect(res.statusCode).toBe(201);
     const { id } = res.json() as { id: string };
@@ -154,7 +188,8 @@ describe('ward targeting and a scheduled start, through the API', () => {
 
 describe('format "html" through the API', () => {
   it('refuses a tag outside the Bot API subset with 400 naming it, and creates nothing', async () => {
-    const count = async () => (await svc.app.inject({ url: '/api/v1/broadcasts', headers: adminHeaders })).json().broadcasts.length as number;
+    const count = async () =>
+      (await svc.app.inject({ url: '/api/v1/broadcasts', headers: adminHeaders })).json().broadcasts.length as number;
     const before = await count();
     for (const [text, tag] of [
       ['<b>Tin</b><script>alert(1)</script>', 'script'],
@@ -164,7 +199,12 @@ describe('format "html" through the API', () => {
       ['<b><i>x</b></i>', 'b'],
       ['a < b', '<'],
     ] as const) {
-      const res = await svc.app.inject({ method: 'POST', url: '/api/v1/broadcasts', headers: adminHeaders, payload: { text, format: 'html', audience: { all: true } } });
+      const res = await svc.app.inject({
+        method: 'POST',
+        url: '/api/v1/broadcasts',
+        headers: adminHeaders,
+        payload: { text, format: 'html', audience: { all: true } },
+      });
       expect(res.statusCode, text).toBe(400);
       expect(res.json().error.code).toBe('BAD_HTML');
       expect(res.json().error.message).toContain(tag === '<' ? '"<"' : `<${tag}>`);
@@ -174,9 +214,22 @@ describe('format "html" through the API', () => {
       method: 'POST',
       url: '/api/v1/broadcasts',
       headers: adminHeaders,
-      payload: { text: '<b>Tiêm</b> <a href="https://x.vn/?a=1&amp;b=2">đây</a> <span class="tg-spoiler">s</span> &lt;3', format: 'html', audience: { wardCodes: ['31120'] }, scheduledAt: new Date(clock.now().getTime() + 30 * 86_400_000).toISOString() },
+      payload: {
+        text: '<b>Tiêm</b> <a href="https://x.vn/?a=1&amp;b=2">đây</a> <span class="tg-spoiler">s</span> &lt;3',
+        format: 'html',
+        audience: { wardCodes: ['31120'] },
+        scheduledAt: new Date(clock.now().getTime() + 30 * 86_400_000).toISOString(),
+      },
     });
     expect(ok.statusCode, ok.body).toBe(201);
-    expect((await svc.app.inject({ method: 'POST', url: `/api/v1/broadcasts/${ok.json().id}/cancel`, headers: adminHeaders })).statusCode).toBeLessThan(300);
+    expect(
+      (
+        await svc.app.inject({
+          method: 'POST',
+          url: `/api/v1/broadcasts/${ok.json().id}/cancel`,
+          headers: adminHeaders,
+        })
+      ).statusCode,
+    ).toBeLessThan(300);
   });
 });

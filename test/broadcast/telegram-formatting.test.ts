@@ -35,14 +35,29 @@ describe('entitiesToHtml', () => {
 
   it('no formatting → undefined; mentions, hashtags and commands stay plain; a crossing entity is dropped', () => {
     expect(entitiesToHtml('a < b', undefined)).toBeUndefined();
-    expect(entitiesToHtml('#covid @ban', [{ type: 'hashtag', offset: 0, length: 6 }, { type: 'mention', offset: 7, length: 4 }])).toBeUndefined();
-    expect(entitiesToHtml('abcdef', [{ type: 'bold', offset: 0, length: 4 }, { type: 'italic', offset: 2, length: 4 }])).toBe('<b>abcd</b>ef');
+    expect(
+      entitiesToHtml('#covid @ban', [
+        { type: 'hashtag', offset: 0, length: 6 },
+        { type: 'mention', offset: 7, length: 4 },
+      ]),
+    ).toBeUndefined();
+    expect(
+      entitiesToHtml('abcdef', [
+        { type: 'bold', offset: 0, length: 4 },
+        { type: 'italic', offset: 2, length: 4 },
+      ]),
+    ).toBe('<b>abcd</b>ef');
   });
 
   it('the Telegram adapter fills Inbound.html only for formatted text', () => {
     const u = tgUser(42);
-    const formatted = toEvent(tgUpdates.text(u, 'Họp lúc 8h', { entities: [{ type: 'bold', offset: 8, length: 2 }] }) as unknown as Update);
-    expect(formatted).toMatchObject({ kind: 'inbound', inbound: { kind: 'text', text: 'Họp lúc 8h', html: 'Họp lúc <b>8h</b>' } });
+    const formatted = toEvent(
+      tgUpdates.text(u, 'Họp lúc 8h', { entities: [{ type: 'bold', offset: 8, length: 2 }] }) as unknown as Update,
+    );
+    expect(formatted).toMatchObject({
+      kind: 'inbound',
+      inbound: { kind: 'text', text: 'Họp lúc 8h', html: 'Họp lúc <b>8h</b>' },
+    });
     const plain = toEvent(tgUpdates.text(u, 'Họp lúc 8h') as unknown as Update);
     expect(plain.kind === 'inbound' && 'html' in plain.inbound).toBe(false);
   });
@@ -64,7 +79,10 @@ describe('htmlSubsetProblem (what the broadcast API accepts as format "html")', 
       '<span class="tg-spoiler">x</span><tg-spoiler>y</tg-spoiler><a href="https://a.vn/?q=1&amp;r=2">l</a><a href="tg://user?id=1">u</a>',
       '<code>c</code><pre><code class="language-python">p</code></pre><blockquote>q</blockquote><blockquote expandable>e</blockquote>',
       'a &lt; b &amp; c &gt; d &quot;e&quot; &#128567; &#x1F637;',
-      entitiesToHtml('Lưu ý: <đeo> & giữ 2m', [{ type: 'bold', offset: 0, length: 5 }, { type: 'text_link', offset: 7, length: 6, url: 'https://a.vn/?q="x"&y=<1>' }])!,
+      entitiesToHtml('Lưu ý: <đeo> & giữ 2m', [
+        { type: 'bold', offset: 0, length: 5 },
+        { type: 'text_link', offset: 7, length: 6, url: 'https://a.vn/?q="x"&y=<1>' },
+      ])!,
     ];
     for (const html of ok) expect(htmlSubsetProblem(html), html).toBeUndefined();
   });

@@ -23,7 +23,12 @@ beforeAll(async () => {
 });
 afterAll(() => tg?.close());
 
-const env = () => ({ TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_RATE_PER_SECOND: String(RATE) });
+const env = () => ({
+  TELEGRAM_BOT_TOKEN: tg.token,
+  TELEGRAM_WEBHOOK_SECRET: SECRET,
+  TELEGRAM_API_ROOT: tg.apiRoot,
+  TELEGRAM_RATE_PER_SECOND: String(RATE),
+});
 
 describe.each([
   { how: 'service.stop()', kill: false },
@@ -60,7 +65,10 @@ describe.each([
       expect(beforeRestart).toBeLessThan(N - blocked.length);
 
       const store2 = store.open();
-      const leased = await queryRows<{ n: string }>(store2.db, sql`select count(*) as n from outbox where ref_id = ${id} and status = 'sending'`);
+      const leased = await queryRows<{ n: string }>(
+        store2.db,
+        sql`select count(*) as n from outbox where ref_id = ${id} and status = 'sending'`,
+      );
       // Graceful: the claimed rows went back at once. Killed: they wait for their lease to run out.
       if (kill) expect(Number(leased[0]!.n)).toBeGreaterThan(0);
       else expect(Number(leased[0]!.n)).toBe(0);
@@ -73,7 +81,14 @@ describe.each([
       const reachable = chats.filter((c) => !tg.blocked.has(c));
       expect(reachable.filter((c) => got.get(c)?.length !== 1)).toEqual([]);
       expect(blocked.filter((c) => got.has(c))).toEqual([]);
-      expect(done).toMatchObject({ status: 'done', total: N, sent: reachable.length, unreachable: blocked.length, failed: 0, pending: 0 });
+      expect(done).toMatchObject({
+        status: 'done',
+        total: N,
+        sent: reachable.length,
+        unreachable: blocked.length,
+        failed: 0,
+        pending: 0,
+      });
       expectCountsAddUp(done);
       expect(got.size).toBeGreaterThan(beforeRestart);
     } finally {

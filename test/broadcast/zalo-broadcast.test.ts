@@ -5,7 +5,15 @@ import { seedPerson, seedVenue, seedVisit } from '../exposure/fixtures.js';
 import { startFakeTelegram, type FakeTelegram } from '../helpers/fake-telegram.js';
 import { eventually, FakeZalo, postZaloEvent, zaloEvents } from '../helpers/fake-zalo.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
-import { commsOfficial, deliveriesByChat, draftToEveryone, expectCountsAddUp, latestBroadcastId, runUntil, untilDone } from './e2e-helpers.js';
+import {
+  commsOfficial,
+  deliveriesByChat,
+  draftToEveryone,
+  expectCountsAddUp,
+  latestBroadcastId,
+  runUntil,
+  untilDone,
+} from './e2e-helpers.js';
 
 /**
  * Issue 8 with issue 7: a Zalo resident inside the interaction window gets an exposure alert and a broadcast
@@ -28,7 +36,13 @@ beforeAll(async () => {
   zalo = await new FakeZalo().start();
   clock = new ManualClock('2021-08-20T10:00:00+07:00');
   svc = await startTestService({
-    env: { ...zalo.env(), TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_ROOT: tg.apiRoot, WEB_CHAT: 'on' },
+    env: {
+      ...zalo.env(),
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      WEB_CHAT: 'on',
+    },
     clock,
     workers: true,
   });
@@ -61,12 +75,23 @@ describe('Zalo residents in a broadcast and an exposure alert', () => {
     // Exposure alert: a visit overlapping a window the health department records.
     const person = await seedPerson(svc.db.db, { accountId: zIn.id, fullName: 'Trần Thị Bích' });
     const venue = await seedVenue(svc.db.db, 'Quán cơm Ba Cường');
-    await seedVisit(svc.db.db, { personId: person.id, venueId: venue.id, accountId: zIn.id, enteredAt: new Date('2021-08-19T11:00:00+07:00'), exitedAt: new Date('2021-08-19T12:00:00+07:00') });
+    await seedVisit(svc.db.db, {
+      personId: person.id,
+      venueId: venue.id,
+      accountId: zIn.id,
+      enteredAt: new Date('2021-08-19T11:00:00+07:00'),
+      exitedAt: new Date('2021-08-19T12:00:00+07:00'),
+    });
     const w = await svc.app.inject({
       method: 'POST',
       url: '/api/v1/exposure-windows',
       headers: adminHeaders,
-      payload: { venueId: venue.id, from: '2021-08-19T11:30:00+07:00', to: '2021-08-19T12:30:00+07:00', advice: 'monitor' },
+      payload: {
+        venueId: venue.id,
+        from: '2021-08-19T11:30:00+07:00',
+        to: '2021-08-19T12:30:00+07:00',
+        advice: 'monitor',
+      },
     });
     expect(w.json()).toMatchObject({ contacts: 1, alertsQueued: 1 });
     await eventually(() => expect(zalo.textsTo(Z_IN).some((t) => t.includes('Quán cơm Ba Cường'))).toBe(true), 5000);
@@ -77,10 +102,19 @@ describe('Zalo residents in a broadcast and an exposure alert', () => {
     expect(official.transcript()).toContain('Số người nhận: 4');
     await official.tap('Gửi');
     const done = await untilDone(svc.app, clock, await latestBroadcastId(svc.app));
-    expect(done).toMatchObject({ status: 'done', total: 4, sent: 3, undeliverable: 1, failed: 0, unreachable: 0, pending: 0 });
+    expect(done).toMatchObject({
+      status: 'done',
+      total: 4,
+      sent: 3,
+      undeliverable: 1,
+      failed: 0,
+      unreachable: 0,
+      pending: 0,
+    });
     expectCountsAddUp(done);
 
-    const plain = '📢 THÔNG BÁO\n\nTiêm vắc xin mũi 2 tại An Hòa, mang CCCD & sổ tiêm. Chi tiết (https://cantho.gov.vn/tiem?dot=2&nhom=a)';
+    const plain =
+      '📢 THÔNG BÁO\n\nTiêm vắc xin mũi 2 tại An Hòa, mang CCCD & sổ tiêm. Chi tiết (https://cantho.gov.vn/tiem?dot=2&nhom=a)';
     expect(zalo.textsTo(Z_IN).at(-1)).toBe(plain);
     expect(zalo.calls.filter((c) => JSON.stringify(c.body ?? {}).includes(Z_OUT))).toEqual([]);
     const inbox = await svc.app.inject({ url: `/chat/api/inbox?clientId=${WEB}` });

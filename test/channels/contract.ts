@@ -69,7 +69,9 @@ export function runChannelContract(name: string, startHarness: StartHarness): vo
     afterAll(() => h?.close());
 
     const accountOf = (p: ChatPerson) =>
-      h.svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, name.split(' ')[0]!), eq(accounts.externalId, p.externalId)) });
+      h.svc.db.db.query.accounts.findFirst({
+        where: and(eq(accounts.channel, name.split(' ')[0]!), eq(accounts.externalId, p.externalId)),
+      });
 
     it('declares capabilities within what the core can use', () => {
       expect(caps.textLimit).toBeGreaterThanOrEqual(1000);

@@ -11,13 +11,21 @@ export const telegramHarness: StartHarness = async (features) => {
   const SECRET = 'contract-secret_0123456789';
   const tg = await startFakeTelegram();
   const svc = await startTestService({
-    env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_MODE: 'webhook' },
+    env: {
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      TELEGRAM_MODE: 'webhook',
+    },
     features,
   });
   const seen = (calls: RecordedCall[]): Seen => ({
     texts: calls.map((c) => String(c.params.text ?? c.params.caption ?? '')),
     choices: calls.flatMap((c) =>
-      ((c.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)?.inline_keyboard ?? [])
+      (
+        (c.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)
+          ?.inline_keyboard ?? []
+      )
         .flat()
         .filter((b) => b.callback_data !== undefined)
         .map((b) => b.text),
@@ -43,9 +51,12 @@ export const telegramHarness: StartHarness = async (features) => {
       say: (text) => post(tgUpdates.text(user, text)),
       choose: (label) => {
         for (const call of [...last].reverse()) {
-          const rows = (call.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)?.inline_keyboard ?? [];
+          const rows =
+            (call.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)
+              ?.inline_keyboard ?? [];
           const b = rows.flat().find((x) => x.text === label && x.callback_data !== undefined);
-          if (b) return post(tgUpdates.button(user, b.callback_data!, (call.result as { message_id: number }).message_id));
+          if (b)
+            return post(tgUpdates.button(user, b.callback_data!, (call.result as { message_id: number }).message_id));
         }
         throw new Error(`no button "${label}"`);
       },
@@ -75,7 +86,7 @@ export const zaloHarness =
       // A reply Zalo refuses never shows: the scenario then checks what the service recorded instead.
       if (expectSome) await eventually(() => expect(count()).toBeGreaterThan(before)).catch(() => undefined);
       // Replies are sent one by one after the answer: wait until none has come for a while.
-      for (let seenCount = -1; seenCount !== count(); ) {
+      for (let seenCount = -1; seenCount !== count();) {
         seenCount = count();
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -162,4 +173,3 @@ export const webHarness: StartHarness = async (features) => {
   };
   return { svc, person, close: () => svc.close() };
 };
-

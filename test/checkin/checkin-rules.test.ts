@@ -29,7 +29,10 @@ async function resident(family: string[] = []) {
 }
 
 const visitsOf = (personId: string) =>
-  svc.db.db.query.visits.findMany({ where: eq(visits.personId, personId), orderBy: (v, { asc }) => [asc(v.enteredAt)] });
+  svc.db.db.query.visits.findMany({
+    where: eq(visits.personId, personId),
+    orderBy: (v, { asc }) => [asc(v.enteredAt)],
+  });
 
 describe('check-in by poster link and typed code', () => {
   it('asks to confirm with the venue name, then records one visit and offers to leave', async () => {
@@ -45,7 +48,13 @@ describe('check-in by poster link and typed code', () => {
     expect(payloads(done)).toContain(`leave:${cafe.id}`);
     const rows = await visitsOf(r.self.id);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ venueId: cafe.id, source: 'poster', channel: 'web', accountId: r.accountId, exitedAt: null });
+    expect(rows[0]).toMatchObject({
+      venueId: cafe.id,
+      source: 'poster',
+      channel: 'web',
+      accountId: r.accountId,
+      exitedAt: null,
+    });
 
     // A second press of the same confirm button (a double tap) is told it was handled: no menu, no new visit.
     const again = await r.chat.press('cf:ok');
@@ -188,7 +197,9 @@ describe('the 30-minute rule, moving on, leaving, auto checkout (ManualClock)', 
     await r.chat.start(`v_${office.code}`);
     await r.chat.press('cf:ok');
     clock.advanceMinutes(45);
-    expect(textOf(await r.chat.press(`leave:${office.id}`))).toContain('rời khỏi Văn phòng Sở Y tế lúc 10:45 04/08/2021');
+    expect(textOf(await r.chat.press(`leave:${office.id}`))).toContain(
+      'rời khỏi Văn phòng Sở Y tế lúc 10:45 04/08/2021',
+    );
     expect(textOf(await r.chat.press(`leave:${office.id}`))).toContain('không có mặt tại Văn phòng Sở Y tế');
     const [v] = await visitsOf(r.self.id);
     expect(v).toMatchObject({ exitReason: 'left', exitedAt: new Date('2021-08-04T10:45:00+07:00') });
@@ -208,14 +219,20 @@ describe('the 30-minute rule, moving on, leaving, auto checkout (ManualClock)', 
     expect(await closeOverstayedVisits(svc.db.db, clock.now())).toBe(0);
     clock.set('2021-08-05T13:01:00+07:00');
     // Two instances running the job at once close the visit once.
-    const [a, b] = await Promise.all([closeOverstayedVisits(svc.db.db, clock.now()), closeOverstayedVisits(svc.db.db, clock.now())]);
+    const [a, b] = await Promise.all([
+      closeOverstayedVisits(svc.db.db, clock.now()),
+      closeOverstayedVisits(svc.db.db, clock.now()),
+    ]);
     expect(a + b).toBe(1);
     const [v] = await visitsOf(r.self.id);
     expect(v).toMatchObject({ exitReason: 'auto', exitedAt: new Date('2021-08-05T13:00:00+07:00') });
     expect((await visitsOf(o.self.id))[0]!.exitedAt).toBeNull();
     clock.set('2021-08-05T20:00:00+07:00');
     expect(await closeOverstayedVisits(svc.db.db, clock.now())).toBe(1);
-    expect((await visitsOf(o.self.id))[0]).toMatchObject({ exitReason: 'auto', exitedAt: new Date('2021-08-05T20:00:00+07:00') });
+    expect((await visitsOf(o.self.id))[0]).toMatchObject({
+      exitReason: 'auto',
+      exitedAt: new Date('2021-08-05T20:00:00+07:00'),
+    });
     expect(svc.workers.names).toContain('checkin-auto-checkout');
   });
 });
@@ -229,7 +246,9 @@ describe('family check-in and history', () => {
     const bé = r.family[0]!;
     expect(payloads(ask)).toContain(`cf:t:${bé.id}`);
     const toggled = await r.chat.press(`cf:t:${bé.id}`);
-    expect(toggled.replies[0]!.buttons!.flat().find((b) => b.payload === `cf:t:${bé.id}`)!.label).toBe('☑ Nguyễn Thị Bé');
+    expect(toggled.replies[0]!.buttons!.flat().find((b) => b.payload === `cf:t:${bé.id}`)!.label).toBe(
+      '☑ Nguyễn Thị Bé',
+    );
     const done = await r.chat.press('cf:ok');
     expect(textOf(done)).toContain('cho Anh/Chị và Nguyễn Thị Bé');
     expect(await visitsOf(r.self.id)).toHaveLength(1);
@@ -239,7 +258,9 @@ describe('family check-in and history', () => {
     // Leaving takes the whole family out.
     clock.advanceMinutes(30);
     await r.chat.press(`leave:${cafe.id}`);
-    const open = await svc.db.db.query.visits.findMany({ where: and(eq(visits.venueId, cafe.id), eq(visits.accountId, r.accountId)) });
+    const open = await svc.db.db.query.visits.findMany({
+      where: and(eq(visits.venueId, cafe.id), eq(visits.accountId, r.accountId)),
+    });
     expect(open.every((v) => v.exitReason === 'left')).toBe(true);
 
     const history = textOf(await r.chat.text('/lichsu'));
@@ -254,7 +275,10 @@ describe('family check-in and history', () => {
 
   it('a resident without a valid declaration is not checked in', async () => {
     const ext = `r${++n}`;
-    const r = await residentWithDeclaration(svc.db.db, { externalId: ext, declaredAt: new Date(clock.now().getTime() - 25 * 3_600_000) });
+    const r = await residentWithDeclaration(svc.db.db, {
+      externalId: ext,
+      declaredAt: new Date(clock.now().getTime() - 25 * 3_600_000),
+    });
     const reply = await chat(svc, ext).start(`v_${cafe.code}`);
     expect(payloads(reply)).not.toContain('cf:ok');
     expect(await visitsOf(r.self.id)).toHaveLength(0);

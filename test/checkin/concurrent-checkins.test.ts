@@ -23,7 +23,12 @@ describe('many check-ins at once', () => {
     const venue = await createVenue(svc.db.db, { name: 'Tiệc cưới Trung tâm Hội nghị Tây Đô', kind: 'ceremony' });
     const ids: string[] = [];
     for (let i = 0; i < RESIDENTS; i++) {
-      const r = await residentWithDeclaration(svc.db.db, { externalId: `guest-${i}`, channel: 'telegram', name: `Khách ${i}`, declaredAt: clock.now() });
+      const r = await residentWithDeclaration(svc.db.db, {
+        externalId: `guest-${i}`,
+        channel: 'telegram',
+        name: `Khách ${i}`,
+        declaredAt: clock.now(),
+      });
       ids.push(r.self.id);
     }
     const update = (i: number, n: number, body: Partial<Inbound>): Inbound =>
@@ -35,11 +40,17 @@ describe('many check-ins at once', () => {
         await svc.runner.handle(update(i, 1, { kind: 'start', param: `v_${venue.code}` }));
         const confirm = update(i, 2, { kind: 'button', payload: 'cf:ok' });
         // Telegram redelivers when an answer is slow: the same update twice, and a double tap.
-        await Promise.all([svc.runner.handle(confirm), svc.runner.handle(confirm), svc.runner.handle(update(i, 3, { kind: 'button', payload: 'cf:ok' }))]);
+        await Promise.all([
+          svc.runner.handle(confirm),
+          svc.runner.handle(confirm),
+          svc.runner.handle(update(i, 3, { kind: 'button', payload: 'cf:ok' })),
+        ]);
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    console.log(`${RESIDENTS} check-ins (${RESIDENTS * 4} updates) on ${svc.db.kind}: ${seconds.toFixed(2)} s, ${((RESIDENTS * 4) / seconds).toFixed(0)} updates/s`);
+    console.log(
+      `${RESIDENTS} check-ins (${RESIDENTS * 4} updates) on ${svc.db.kind}: ${seconds.toFixed(2)} s, ${((RESIDENTS * 4) / seconds).toFixed(0)} updates/s`,
+    );
 
     const rows = await svc.db.db
       .select({ personId: visits.personId, n: sql<number>`count(*)::int` })
@@ -67,11 +78,16 @@ describe('many check-ins at once', () => {
         }),
       ),
     );
-    const open = await svc.db.db.query.visits.findMany({ where: and(eq(visits.personId, r.self.id), isNull(visits.exitedAt)) });
+    const open = await svc.db.db.query.visits.findMany({
+      where: and(eq(visits.personId, r.self.id), isNull(visits.exitedAt)),
+    });
     expect(open).toHaveLength(1);
     // Never in two venues at once: each visit ends before (or as) the next one begins.
-    const all = await svc.db.db.query.visits.findMany({ where: eq(visits.personId, r.self.id), orderBy: (v, { asc }) => [asc(v.enteredAt), asc(v.exitedAt)] });
-    for (let i = 1; i < all.length; i++) expect(all[i - 1]!.exitedAt!.getTime()).toBeLessThanOrEqual(all[i]!.enteredAt.getTime());
+    const all = await svc.db.db.query.visits.findMany({
+      where: eq(visits.personId, r.self.id),
+      orderBy: (v, { asc }) => [asc(v.enteredAt), asc(v.exitedAt)],
+    });
+    for (let i = 1; i < all.length; i++)
+      expect(all[i - 1]!.exitedAt!.getTime()).toBeLessThanOrEqual(all[i]!.enteredAt.getTime());
   });
 });
-

@@ -24,8 +24,12 @@ beforeAll(async () => {
 afterAll(() => svc?.close());
 
 async function selfOf(c: WebChatClient) {
-  const acc = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'web'), eq(accounts.externalId, c.clientId)) });
-  return svc.db.db.query.persons.findFirst({ where: and(eq(persons.ownerAccountId, acc!.id), eq(persons.isSelf, true)) });
+  const acc = await svc.db.db.query.accounts.findFirst({
+    where: and(eq(accounts.channel, 'web'), eq(accounts.externalId, c.clientId)),
+  });
+  return svc.db.db.query.persons.findFirst({
+    where: and(eq(persons.ownerAccountId, acc!.id), eq(persons.isSelf, true)),
+  });
 }
 const visitsOf = (personId: string) => svc.db.db.query.visits.findMany({ where: eq(visits.personId, personId) });
 
@@ -103,7 +107,8 @@ describe('scanning a poster again in the middle of the declaration', () => {
     await answerAsAsked(c.form(), { typed: true });
     await c.say('skip');
     const summary = c.transcript();
-    for (const s of ['Lê Văn Cường', '1979', 'Nam', '0903 111 222', 'Phường Xuân Khánh, Quận Ninh Kiều']) expect(summary).toContain(s);
+    for (const s of ['Lê Văn Cường', '1979', 'Nam', '0903 111 222', 'Phường Xuân Khánh, Quận Ninh Kiều'])
+      expect(summary).toContain(s);
     await c.tap('✅ Xác nhận');
     expectPassThenCheckinQuestion(c, 'Chợ Xuân Khánh');
     await c.tap('Xác nhận check-in');

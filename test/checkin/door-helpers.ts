@@ -43,25 +43,36 @@ export function doorHelpers(svc: () => TestService, ownerExt: string) {
       const now = svc().clock.now();
       await db()
         .insert(cases)
-        .values({ personId, infectiousFrom: new Date(now.getTime() - 48 * 3_600_000), infectiousTo: now, createdBy: 'test' });
+        .values({
+          personId,
+          infectiousFrom: new Date(now.getTime() - 48 * 3_600_000),
+          infectiousTo: now,
+          createdBy: 'test',
+        });
     },
     /** A fresh declaration with a symptom: the pass turns yellow. */
     async declareSymptoms(personId: string, accountId: string) {
-      await db().insert(declarations).values({
-        personId,
-        declaredByAccountId: accountId,
-        travel: false,
-        symptoms: ['fever'],
-        contactCase: false,
-        contactOutbreakArea: false,
-        contactSymptoms: false,
-        declaredAt: svc().clock.now(),
-      });
+      await db()
+        .insert(declarations)
+        .values({
+          personId,
+          declaredByAccountId: accountId,
+          travel: false,
+          symptoms: ['fever'],
+          contactCase: false,
+          contactOutbreakArea: false,
+          contactSymptoms: false,
+          declaredAt: svc().clock.now(),
+        });
     },
     visitsOf: (personId: string) => db().query.visits.findMany({ where: eq(visits.personId, personId) }),
     refusals: (personId: string) =>
-      db().query.auditLog.findMany({ where: and(eq(auditLog.action, 'entry.refused'), eq(auditLog.subjectId, personId)) }),
+      db().query.auditLog.findMany({
+        where: and(eq(auditLog.action, 'entry.refused'), eq(auditLog.subjectId, personId)),
+      }),
     notices: (officialAccountId: string) =>
-      db().query.outbox.findMany({ where: and(eq(outbox.accountId, officialAccountId), eq(outbox.kind, 'entry-refused')) }),
+      db().query.outbox.findMany({
+        where: and(eq(outbox.accountId, officialAccountId), eq(outbox.kind, 'entry-refused')),
+      }),
   };
 }

@@ -5,7 +5,14 @@ import { accounts, declarations, persons, type Person } from '../../src/db/schem
 /** A chat account with its own declared person (and optionally family members), written straight to the database. */
 export async function residentWithDeclaration(
   db: DbOrTx,
-  opts: { channel?: 'web' | 'telegram' | 'zalo'; externalId: string; name?: string; declaredAt?: Date; family?: string[]; declared?: boolean },
+  opts: {
+    channel?: 'web' | 'telegram' | 'zalo';
+    externalId: string;
+    name?: string;
+    declaredAt?: Date;
+    family?: string[];
+    declared?: boolean;
+  },
 ): Promise<{ accountId: string; self: Person; family: Person[] }> {
   const [acc] = await db
     .insert(accounts)
@@ -13,12 +20,22 @@ export async function residentWithDeclaration(
     .returning();
   const [self] = await db
     .insert(persons)
-    .values({ ownerAccountId: acc!.id, isSelf: true, fullName: opts.name ?? 'Nguyễn Văn An', birthYear: 1990, gender: 'male', phone: '+84901234567' })
+    .values({
+      ownerAccountId: acc!.id,
+      isSelf: true,
+      fullName: opts.name ?? 'Nguyễn Văn An',
+      birthYear: 1990,
+      gender: 'male',
+      phone: '+84901234567',
+    })
     .returning();
   await db.update(accounts).set({ personId: self!.id }).where(eq(accounts.id, acc!.id));
   const family: Person[] = [];
   for (const f of opts.family ?? []) {
-    const [p] = await db.insert(persons).values({ ownerAccountId: acc!.id, isSelf: false, fullName: f, birthYear: 2015, gender: 'female' }).returning();
+    const [p] = await db
+      .insert(persons)
+      .values({ ownerAccountId: acc!.id, isSelf: false, fullName: f, birthYear: 2015, gender: 'female' })
+      .returning();
     family.push(p!);
   }
   if (opts.declared !== false) {

@@ -30,18 +30,32 @@ beforeAll(async () => {
   tg = await startFakeTelegram();
   svc = await startTestService({
     clock,
-    env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_MODE: 'webhook', HOTLINE },
+    env: {
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      TELEGRAM_MODE: 'webhook',
+      HOTLINE,
+    },
   });
   const db = svc.db.db;
   await chat(svc, 'owner-door').text('/diadiem');
   const owner = await db.query.accounts.findFirst({ where: eq(accounts.externalId, 'owner-door') });
-  shop = await createVenue(db, { name: 'Siêu thị Co.op Xuân Khánh', kind: 'shop', address: '12 Đường 30/4', ownerAccountId: owner!.id });
+  shop = await createVenue(db, {
+    name: 'Siêu thị Co.op Xuân Khánh',
+    kind: 'shop',
+    address: '12 Đường 30/4',
+    ownerAccountId: owner!.id,
+  });
   // One health official and one comms official, both on Telegram: only the health role hears of refusals.
   for (const [chatId, role] of [
     [OFFICIAL_CHAT, 'health'],
     [COMMS_CHAT, 'comms'],
   ] as const) {
-    const [acc] = await db.insert(accounts).values({ channel: 'telegram', externalId: String(chatId), locale: 'vi', consentedAt: new Date() }).returning();
+    const [acc] = await db
+      .insert(accounts)
+      .values({ channel: 'telegram', externalId: String(chatId), locale: 'vi', consentedAt: new Date() })
+      .returning();
     await db.insert(officialRoles).values({ accountId: acc!.id, role, grantedBy: 'test' });
     if (role === 'health') healthOfficialId = acc!.id;
   }
@@ -53,14 +67,23 @@ afterAll(async () => {
 
 async function webResident(opts: { declaredAt?: Date; name?: string } = {}) {
   const ext = `door-r${++n}`;
-  const r = await residentWithDeclaration(svc.db.db, { externalId: ext, name: opts.name, declaredAt: opts.declaredAt ?? clock.now() });
+  const r = await residentWithDeclaration(svc.db.db, {
+    externalId: ext,
+    name: opts.name,
+    declaredAt: opts.declaredAt ?? clock.now(),
+  });
   return { ...r, ext, chat: chat(svc, ext) };
 }
 
 describe('red pass at the door', () => {
   it('self check-in over Telegram (deep link and typed code) is refused kindly, records nothing, and the health official hears of it', async () => {
     clock.set('2021-08-01T08:00:00+07:00');
-    const r = await residentWithDeclaration(svc.db.db, { channel: 'telegram', externalId: '7201', name: 'Trần Văn Ca', declaredAt: clock.now() });
+    const r = await residentWithDeclaration(svc.db.db, {
+      channel: 'telegram',
+      externalId: '7201',
+      name: 'Trần Văn Ca',
+      declaredAt: clock.now(),
+    });
     await door.openCase(r.self.id);
     const person = new TelegramPerson(svc.app, tg, SECRET, tgUser(7201, 'vi', 'Ca'));
     tg.reset();
@@ -123,7 +146,11 @@ describe('red pass at the door', () => {
 
   it('a red family member is not checked in with the account holder', async () => {
     clock.set('2021-08-01T10:00:00+07:00');
-    const r = await residentWithDeclaration(svc.db.db, { externalId: 'door-family', family: ['Bé Na'], declaredAt: clock.now() });
+    const r = await residentWithDeclaration(svc.db.db, {
+      externalId: 'door-family',
+      family: ['Bé Na'],
+      declaredAt: clock.now(),
+    });
     await door.openCase(r.family[0]!.id);
     const c = chat(svc, 'door-family');
     await c.text(shop.code);

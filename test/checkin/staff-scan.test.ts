@@ -61,7 +61,11 @@ const record = (cookie: string | undefined, ticket: string) =>
 describe('staff scan', () => {
   it('signed-in staff see the record button on the verify page and record the entry once', async () => {
     const cookie = await staffSessionCookie('staff-1', venue);
-    const resident = await residentWithDeclaration(svc.db.db, { externalId: 'res-1', name: 'Nguyễn Văn An', declaredAt: clock.now() });
+    const resident = await residentWithDeclaration(svc.db.db, {
+      externalId: 'res-1',
+      name: 'Nguyễn Văn An',
+      declaredAt: clock.now(),
+    });
 
     // The phone camera opens the resident's pass QR: the verify page shows the status and, for staff, the button.
     const pass = await issuePass(svc.db.db, svc.deps, resident.self.id);
@@ -79,15 +83,29 @@ describe('staff scan', () => {
 
     const staffAcc = await svc.db.db.query.accounts.findFirst({ where: eq(accounts.externalId, 'staff-1') });
     const rows = await svc.db.db.query.visits.findMany({ where: eq(visits.personId, resident.self.id) });
-    expect(rows).toMatchObject([{ venueId: venue.id, source: 'staff', channel: 'web', accountId: resident.accountId, recordedByAccountId: staffAcc!.id, exitedAt: null }]);
+    expect(rows).toMatchObject([
+      {
+        venueId: venue.id,
+        source: 'staff',
+        channel: 'web',
+        accountId: resident.accountId,
+        recordedByAccountId: staffAcc!.id,
+        exitedAt: null,
+      },
+    ]);
     // The resident hears about it in chat, with the leave button.
-    const notice = await svc.db.db.query.outbox.findMany({ where: and(eq(outbox.accountId, resident.accountId), eq(outbox.kind, 'checkin')) });
+    const notice = await svc.db.db.query.outbox.findMany({
+      where: and(eq(outbox.accountId, resident.accountId), eq(outbox.kind, 'checkin')),
+    });
     expect(notice).toHaveLength(1);
     expect(JSON.stringify(notice[0]!.payload)).toContain(`leave:${venue.id}`);
 
     // A second scan a minute later is no duplicate.
     clock.advanceMinutes(1);
-    const again = await record(cookie, ticketFrom(await staffCheckinPanel({ headers: { cookie } }, { personId: resident.self.id, deps: svc.deps })));
+    const again = await record(
+      cookie,
+      ticketFrom(await staffCheckinPanel({ headers: { cookie } }, { personId: resident.self.id, deps: svc.deps })),
+    );
     expect(again.body).toContain('đã check-in tại Siêu thị Co.op Cần Thơ lúc 08:00');
     expect(await svc.db.db.query.visits.findMany({ where: eq(visits.personId, resident.self.id) })).toHaveLength(1);
 
@@ -96,12 +114,23 @@ describe('staff scan', () => {
   });
 
   it('a stranger with a pass gets no button and cannot record; forged, foreign or stale credentials are refused', async () => {
-    const resident = await residentWithDeclaration(svc.db.db, { externalId: 'res-2', name: 'Trần Thị Bích', declaredAt: clock.now() });
+    const resident = await residentWithDeclaration(svc.db.db, {
+      externalId: 'res-2',
+      name: 'Trần Thị Bích',
+      declaredAt: clock.now(),
+    });
     expect(await staffCheckinPanel({ headers: {} }, { personId: resident.self.id, deps: svc.deps })).toBeUndefined();
-    expect(await staffCheckinPanel({ headers: { cookie: `${STAFF_COOKIE}=forged.value.1.x` } }, { personId: resident.self.id, deps: svc.deps })).toBeUndefined();
+    expect(
+      await staffCheckinPanel(
+        { headers: { cookie: `${STAFF_COOKIE}=forged.value.1.x` } },
+        { personId: resident.self.id, deps: svc.deps },
+      ),
+    ).toBeUndefined();
 
     const cookie = await staffSessionCookie('staff-2', venue);
-    const ticket = ticketFrom(await staffCheckinPanel({ headers: { cookie } }, { personId: resident.self.id, deps: svc.deps }));
+    const ticket = ticketFrom(
+      await staffCheckinPanel({ headers: { cookie } }, { personId: resident.self.id, deps: svc.deps }),
+    );
     expect((await record(undefined, ticket)).statusCode).toBe(401);
     // A cookie edited to name another venue fails its signature.
     const value = cookie.slice(STAFF_COOKIE.length + 1).split('.');
@@ -110,7 +139,9 @@ describe('staff scan', () => {
     // Staff of another venue cannot use a ticket issued for this one, and a tampered ticket fails.
     const otherCookie = await staffSessionCookie('staff-3', otherVenue);
     expect((await record(otherCookie, ticket)).statusCode).toBe(403);
-    expect((await record(cookie, ticket.replace(resident.self.id, '00000000-0000-0000-0000-000000000000'))).statusCode).toBe(403);
+    expect(
+      (await record(cookie, ticket.replace(resident.self.id, '00000000-0000-0000-0000-000000000000'))).statusCode,
+    ).toBe(403);
     // Tickets expire (the verify page must be fresh).
     clock.advanceMinutes(11);
     expect((await record(cookie, ticket)).statusCode).toBe(403);
@@ -120,13 +151,19 @@ describe('staff scan', () => {
   it('removing someone from the staff, or closing the venue, ends their power at once', async () => {
     const resident = await residentWithDeclaration(svc.db.db, { externalId: 'res-3', declaredAt: clock.now() });
     const cookie = await staffSessionCookie('staff-4', venue);
-    const ticket = ticketFrom(await staffCheckinPanel({ headers: { cookie } }, { personId: resident.self.id, deps: svc.deps }));
+    const ticket = ticketFrom(
+      await staffCheckinPanel({ headers: { cookie } }, { personId: resident.self.id, deps: svc.deps }),
+    );
     await setVenueClosed(svc.db.db, venue.id, clock.now());
     expect((await record(cookie, ticket)).statusCode).toBe(403);
-    expect(await staffCheckinPanel({ headers: { cookie } }, { personId: resident.self.id, deps: svc.deps })).toBeUndefined();
+    expect(
+      await staffCheckinPanel({ headers: { cookie } }, { personId: resident.self.id, deps: svc.deps }),
+    ).toBeUndefined();
     await setVenueClosed(svc.db.db, venue.id, null);
     const staffAcc = await svc.db.db.query.accounts.findFirst({ where: eq(accounts.externalId, 'staff-4') });
-    await svc.db.db.delete(venueStaff).where(and(eq(venueStaff.venueId, venue.id), eq(venueStaff.accountId, staffAcc!.id)));
+    await svc.db.db
+      .delete(venueStaff)
+      .where(and(eq(venueStaff.venueId, venue.id), eq(venueStaff.accountId, staffAcc!.id)));
     expect((await record(cookie, ticket)).statusCode).toBe(403);
     expect(await svc.db.db.query.visits.findMany({ where: eq(visits.personId, resident.self.id) })).toHaveLength(0);
   });

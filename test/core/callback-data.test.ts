@@ -15,9 +15,24 @@ describe('callback data', () => {
   });
 
   it('refuses a prefix claimed twice at start-up, allowing a flow to share its own feature’s handler', () => {
-    expect(() => assertNoPrefixCollisions('button payload', [{ owner: 'a', prefix: 'cf' }, { owner: 'a', prefix: 'cf', shared: true }])).not.toThrow();
-    expect(() => assertNoPrefixCollisions('button payload', [{ owner: 'a', prefix: 'vn' }, { owner: 'b', prefix: 'vn' }])).toThrow(/claimed by both a and b/);
-    expect(() => assertNoPrefixCollisions('start parameter', [{ owner: 'a', prefix: 'v' }, { owner: 'b', prefix: 'V', shared: true }])).toThrow();
+    expect(() =>
+      assertNoPrefixCollisions('button payload', [
+        { owner: 'a', prefix: 'cf' },
+        { owner: 'a', prefix: 'cf', shared: true },
+      ]),
+    ).not.toThrow();
+    expect(() =>
+      assertNoPrefixCollisions('button payload', [
+        { owner: 'a', prefix: 'vn' },
+        { owner: 'b', prefix: 'vn' },
+      ]),
+    ).toThrow(/claimed by both a and b/);
+    expect(() =>
+      assertNoPrefixCollisions('start parameter', [
+        { owner: 'a', prefix: 'v' },
+        { owner: 'b', prefix: 'V', shared: true },
+      ]),
+    ).toThrow();
     const noop = async () => {};
     const a: Feature = { name: 'a', startHandlers: [{ prefix: 'v', run: noop }] };
     const b: Feature = { name: 'b', startHandlers: [{ prefix: 'v', run: noop }] };

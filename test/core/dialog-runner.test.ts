@@ -13,7 +13,12 @@ const counter: Feature = {
     { names: ['count', 'dem'], run: (ctx) => ctx.go(counter.flows![0]!, 'add', { total: 0 }) },
     { names: ['help'], run: async (ctx) => ctx.reply({ text: 'menu' }) },
     { names: ['secret'], allowed: async () => false, run: async (ctx) => ctx.reply({ text: 'classified' }) },
-    { names: ['boom'], run: async () => { throw new Error('bug'); } },
+    {
+      names: ['boom'],
+      run: async () => {
+        throw new Error('bug');
+      },
+    },
   ],
   startHandlers: [{ prefix: 'v', run: async (ctx, rest) => ctx.reply({ text: `venue ${rest}` }) }],
   flows: [

@@ -17,7 +17,8 @@ const refused = block
 
 function texts(value: unknown, key: string): [string, string][] {
   if (typeof value === 'string') return [[key, value]];
-  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => texts(v, key.endsWith(':') ? `${key}${k}` : `${key}.${k}`));
+  if (value && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => texts(v, key.endsWith(':') ? `${key}${k}` : `${key}.${k}`));
   return [];
 }
 

@@ -17,9 +17,24 @@ import { displayPhone } from '../../src/core/answer-parsing.js';
 
 describe('yes / no', () => {
   it.each([
-    ['Có', true], ['có', true], ['co', true], ['CO', true], ['c', true], ['yes', true], ['Y', true], ['có.', true],
-    ['Không', false], ['không', false], ['khong', false], ['KHONG', false], ['ko', false], ['k', false], ['no', false],
-    ['n', false], ['Không có', false], ['chưa', false],
+    ['Có', true],
+    ['có', true],
+    ['co', true],
+    ['CO', true],
+    ['c', true],
+    ['yes', true],
+    ['Y', true],
+    ['có.', true],
+    ['Không', false],
+    ['không', false],
+    ['khong', false],
+    ['KHONG', false],
+    ['ko', false],
+    ['k', false],
+    ['no', false],
+    ['n', false],
+    ['Không có', false],
+    ['chưa', false],
   ])('%s → %s', (text, value) => {
     expect(parseYesNo(text)).toEqual({ ok: true, value });
   });
@@ -49,12 +64,19 @@ describe('phone numbers', () => {
 describe('birth year', () => {
   const now = new Date('2021-08-01T00:00:00Z');
   it.each([
-    ['1985', 1985], [' 1900 ', 1900], ['2021', 2021], ['15/04/1960', 1960], ['1-1-2000', 2000],
+    ['1985', 1985],
+    [' 1900 ', 1900],
+    ['2021', 2021],
+    ['15/04/1960', 1960],
+    ['1-1-2000', 2000],
   ])('%s → %s', (text, value) => {
     expect(parseBirthYear(text, now)).toEqual({ ok: true, value });
   });
   it.each([
-    ['1899', 'err_birth_year_range'], ['2022', 'err_birth_year_range'], ['85', 'err_birth_year'], ['năm 85', 'err_birth_year'],
+    ['1899', 'err_birth_year_range'],
+    ['2022', 'err_birth_year_range'],
+    ['85', 'err_birth_year'],
+    ['năm 85', 'err_birth_year'],
   ])('refuses %s (%s)', (text, reason) => {
     expect(parseBirthYear(text, now)).toEqual({ ok: false, reason });
   });
@@ -110,13 +132,23 @@ describe('names', () => {
 });
 
 describe('gender, doses, symptoms', () => {
-  it.each([['Nam', 'male'], ['nữ', 'female'], ['NU', 'female'], ['khác', 'other'], ['khac', 'other'], ['Female', 'female']])(
-    'gender %s → %s',
-    (text, value) => expect(parseGender(text)).toEqual({ ok: true, value }),
-  );
-  it.each([['2', 2], ['hai', 2], ['2 mũi', 2], ['ba mui', 3], ['0', 0], ['chưa tiêm', 0], ['một', 1]])('doses %s → %s', (text, value) =>
-    expect(parseDoses(text)).toEqual({ ok: true, value }),
-  );
+  it.each([
+    ['Nam', 'male'],
+    ['nữ', 'female'],
+    ['NU', 'female'],
+    ['khác', 'other'],
+    ['khac', 'other'],
+    ['Female', 'female'],
+  ])('gender %s → %s', (text, value) => expect(parseGender(text)).toEqual({ ok: true, value }));
+  it.each([
+    ['2', 2],
+    ['hai', 2],
+    ['2 mũi', 2],
+    ['ba mui', 3],
+    ['0', 0],
+    ['chưa tiêm', 0],
+    ['một', 1],
+  ])('doses %s → %s', (text, value) => expect(parseDoses(text)).toEqual({ ok: true, value }));
   it.each(['6', 'nhiều', '-1'])('refuses doses %s', (text) => expect(parseDoses(text).ok).toBe(false));
   it.each([
     ['sốt, ho', ['fever', 'cough']],
@@ -126,7 +158,9 @@ describe('gender, doses, symptoms', () => {
     ['không', []],
     ['ko', []],
   ])('symptoms %s → %j', (text, value) => expect(parseSymptoms(text)).toEqual({ ok: true, value }));
-  it.each(['đau bụng', 'có', 'sốt, nhức đầu'])('refuses symptoms %s', (text) => expect(parseSymptoms(text).ok).toBe(false));
+  it.each(['đau bụng', 'có', 'sốt, nhức đầu'])('refuses symptoms %s', (text) =>
+    expect(parseSymptoms(text).ok).toBe(false),
+  );
 });
 
 describe('folding and wards', () => {

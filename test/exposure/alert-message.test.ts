@@ -11,9 +11,13 @@ describe('exposure alert message', () => {
   });
 
   it('shows times in Vietnam time, with both dates when a span crosses midnight', () => {
-    expect(formatSpan({ from: vn('2021-08-04', '10:30'), to: vn('2021-08-04', '11:30') }, 'vi')).toBe('10:30 – 11:30 04/08/2021');
+    expect(formatSpan({ from: vn('2021-08-04', '10:30'), to: vn('2021-08-04', '11:30') }, 'vi')).toBe(
+      '10:30 – 11:30 04/08/2021',
+    );
     // 16:30 UTC is 23:30 in Vietnam: the server's zone does not matter.
-    expect(formatSpan({ from: new Date('2021-08-04T16:30:00Z'), to: new Date('2021-08-04T17:15:00Z') }, 'en')).toBe('23:30 04/08/2021 – 00:15 05/08/2021');
+    expect(formatSpan({ from: new Date('2021-08-04T16:30:00Z'), to: new Date('2021-08-04T17:15:00Z') }, 'en')).toBe(
+      '23:30 04/08/2021 – 00:15 05/08/2021',
+    );
   });
 
   it('puts close contacts first in the advice and keeps button payloads within 64 bytes', () => {
@@ -23,8 +27,17 @@ describe('exposure alert message', () => {
       locale: 'vi',
       hotline: '1900 9095',
       lines: [
-        { venue: 'Chợ Cái Khế', span: { from: vn('2021-08-04', '14:00'), to: vn('2021-08-04', '14:20') }, advice: 'casual' },
-        { name: 'Lê Bé Na', venue: 'Cà phê Hạnh Phúc', span: { from: vn('2021-08-04', '10:00'), to: vn('2021-08-04', '11:00') }, advice: 'close' },
+        {
+          venue: 'Chợ Cái Khế',
+          span: { from: vn('2021-08-04', '14:00'), to: vn('2021-08-04', '14:20') },
+          advice: 'casual',
+        },
+        {
+          name: 'Lê Bé Na',
+          venue: 'Cà phê Hạnh Phúc',
+          span: { from: vn('2021-08-04', '10:00'), to: vn('2021-08-04', '11:00') },
+          advice: 'close',
+        },
       ],
     });
     const text = m.text!;

@@ -7,10 +7,17 @@ import type { DbOrTx } from '../../src/db/client.js';
 import { accounts, persons, venues, visits } from '../../src/db/schema/index.js';
 
 /** Rows the check-in and declaration features would write, made directly for exposure tests. */
-export async function seedAccount(db: DbOrTx, opts: { channel?: ChannelName; externalId?: string; locale?: string } = {}) {
+export async function seedAccount(
+  db: DbOrTx,
+  opts: { channel?: ChannelName; externalId?: string; locale?: string } = {},
+) {
   const [row] = await db
     .insert(accounts)
-    .values({ channel: opts.channel ?? 'telegram', externalId: opts.externalId ?? String(100000 + Math.floor(Math.random() * 1e9)), locale: opts.locale ?? 'vi' })
+    .values({
+      channel: opts.channel ?? 'telegram',
+      externalId: opts.externalId ?? String(100000 + Math.floor(Math.random() * 1e9)),
+      locale: opts.locale ?? 'vi',
+    })
     .returning();
   return row!;
 }
@@ -18,7 +25,14 @@ export async function seedAccount(db: DbOrTx, opts: { channel?: ChannelName; ext
 /** A phone given here is taken as verified (shared from Telegram or Zalo) unless `phoneVerified: false` (typed). */
 export async function seedPerson(
   db: DbOrTx,
-  opts: { accountId: string; fullName: string; phone?: string; isSelf?: boolean; birthYear?: number; phoneVerified?: boolean },
+  opts: {
+    accountId: string;
+    fullName: string;
+    phone?: string;
+    isSelf?: boolean;
+    birthYear?: number;
+    phoneVerified?: boolean;
+  },
 ) {
   const [row] = await db
     .insert(persons)
@@ -38,9 +52,18 @@ export async function seedPerson(
 }
 
 /** An account holder who declared: account + self person. */
-export async function seedResident(db: DbOrTx, fullName: string, opts: { locale?: string; phone?: string; channel?: ChannelName; phoneVerified?: boolean } = {}) {
+export async function seedResident(
+  db: DbOrTx,
+  fullName: string,
+  opts: { locale?: string; phone?: string; channel?: ChannelName; phoneVerified?: boolean } = {},
+) {
   const account = await seedAccount(db, { locale: opts.locale, channel: opts.channel });
-  const person = await seedPerson(db, { accountId: account.id, fullName, phone: opts.phone, phoneVerified: opts.phoneVerified });
+  const person = await seedPerson(db, {
+    accountId: account.id,
+    fullName,
+    phone: opts.phone,
+    phoneVerified: opts.phoneVerified,
+  });
   return { account, person };
 }
 
@@ -52,7 +75,10 @@ export async function seedVenue(db: DbOrTx, name: string, defaultStayMinutes = 6
   return row!;
 }
 
-export async function seedVisit(db: DbOrTx, opts: { personId: string; venueId: string; accountId: string; enteredAt: Date; exitedAt?: Date | null }) {
+export async function seedVisit(
+  db: DbOrTx,
+  opts: { personId: string; venueId: string; accountId: string; enteredAt: Date; exitedAt?: Date | null },
+) {
   const [row] = await db
     .insert(visits)
     .values({ ...opts, exitedAt: opts.exitedAt ?? null, source: 'poster', channel: 'telegram' })

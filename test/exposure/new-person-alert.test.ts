@@ -19,11 +19,18 @@ const register = (infectiousTo: string) =>
     method: 'POST',
     url: '/api/v1/cases',
     headers: adminHeaders,
-    payload: { phone: '+84912345678', infectiousFrom: `${DAY}T09:00:00+07:00`, infectiousTo: `${DAY}T${infectiousTo}:00+07:00` },
+    payload: {
+      phone: '+84912345678',
+      infectiousFrom: `${DAY}T09:00:00+07:00`,
+      infectiousTo: `${DAY}T${infectiousTo}:00+07:00`,
+    },
   });
 
 const alertsOf = (accountId: string) =>
-  svc.db.db.select().from(outbox).where(and(eq(outbox.accountId, accountId), eq(outbox.kind, 'alert')));
+  svc.db.db
+    .select()
+    .from(outbox)
+    .where(and(eq(outbox.accountId, accountId), eq(outbox.kind, 'alert')));
 
 beforeAll(async () => {
   svc = await startTestService({ clock: new ManualClock('2021-08-05T12:00:00+07:00') });
@@ -35,10 +42,34 @@ beforeAll(async () => {
   const na = await seedPerson(db, { accountId: binh.account.id, fullName: 'Lê Bé Na', isSelf: false, birthYear: 2016 });
   binhAccount = binh.account.id;
   naId = na.id;
-  await seedVisit(db, { personId: ca.person.id, accountId: ca.account.id, venueId: cafe.id, enteredAt: vn(DAY, '10:00'), exitedAt: vn(DAY, '11:00') });
-  await seedVisit(db, { personId: ca.person.id, accountId: ca.account.id, venueId: market.id, enteredAt: vn(DAY, '14:00'), exitedAt: vn(DAY, '14:30') });
-  await seedVisit(db, { personId: binh.person.id, accountId: binhAccount, venueId: cafe.id, enteredAt: vn(DAY, '10:00'), exitedAt: vn(DAY, '11:00') });
-  await seedVisit(db, { personId: na.id, accountId: binhAccount, venueId: market.id, enteredAt: vn(DAY, '14:00'), exitedAt: vn(DAY, '14:30') });
+  await seedVisit(db, {
+    personId: ca.person.id,
+    accountId: ca.account.id,
+    venueId: cafe.id,
+    enteredAt: vn(DAY, '10:00'),
+    exitedAt: vn(DAY, '11:00'),
+  });
+  await seedVisit(db, {
+    personId: ca.person.id,
+    accountId: ca.account.id,
+    venueId: market.id,
+    enteredAt: vn(DAY, '14:00'),
+    exitedAt: vn(DAY, '14:30'),
+  });
+  await seedVisit(db, {
+    personId: binh.person.id,
+    accountId: binhAccount,
+    venueId: cafe.id,
+    enteredAt: vn(DAY, '10:00'),
+    exitedAt: vn(DAY, '11:00'),
+  });
+  await seedVisit(db, {
+    personId: na.id,
+    accountId: binhAccount,
+    venueId: market.id,
+    enteredAt: vn(DAY, '14:00'),
+    exitedAt: vn(DAY, '14:30'),
+  });
 });
 afterAll(() => svc?.close());
 

@@ -9,8 +9,10 @@ let svc: TestService;
 let onTelegram: string;
 let onZalo: string;
 
-const post = (payload: object) => svc.app.inject({ method: 'POST', url: '/api/v1/cases', headers: adminHeaders, payload });
-const status = async (personId: string) => (await currentStatus(svc.db.db, personId, svc.clock.now(), svc.config)).status;
+const post = (payload: object) =>
+  svc.app.inject({ method: 'POST', url: '/api/v1/cases', headers: adminHeaders, payload });
+const status = async (personId: string) =>
+  (await currentStatus(svc.db.db, personId, svc.clock.now(), svc.config)).status;
 
 beforeAll(async () => {
   svc = await startTestService({ clock: new ManualClock('2021-08-05T12:00:00+07:00') });

@@ -31,8 +31,12 @@ let closeAlert: WebReply[] = [];
 async function declare(key: keyof typeof people, name: string, phone: string, locale: 'vi' | 'en' = 'vi') {
   const chat = await newResident(svc.app, locale);
   await answerFirstDeclaration(chat, { name, phone, locale });
-  const acc = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'web'), eq(accounts.externalId, chat.clientId)) });
-  const person = await svc.db.db.query.persons.findFirst({ where: and(eq(persons.ownerAccountId, acc!.id), eq(persons.isSelf, true)) });
+  const acc = await svc.db.db.query.accounts.findFirst({
+    where: and(eq(accounts.channel, 'web'), eq(accounts.externalId, chat.clientId)),
+  });
+  const person = await svc.db.db.query.persons.findFirst({
+    where: and(eq(persons.ownerAccountId, acc!.id), eq(persons.isSelf, true)),
+  });
   people[key] = { chat, person: person!, locale };
 }
 
@@ -49,7 +53,8 @@ async function leave(r: Resident, at: string) {
   await r.chat.tap(r.locale === 'en' ? 'Leave' : 'Rời khỏi');
 }
 
-const postCase = (payload: Record<string, unknown>) => svc.app.inject({ method: 'POST', url: '/api/v1/cases', payload, headers: adminHeaders });
+const postCase = (payload: Record<string, unknown>) =>
+  svc.app.inject({ method: 'POST', url: '/api/v1/cases', payload, headers: adminHeaders });
 const status = async (r: Resident) => (await currentStatus(svc.db.db, r.person.id, clock.now(), svc.config)).status;
 
 beforeAll(async () => {
@@ -82,7 +87,13 @@ describe('exposure through the web channel', () => {
     // match; nobody turns red and the typist's visits drive no alert until an official confirms the person.
     expect(res.json()).toMatchObject({ personFound: false, exposureWindows: 0, contacts: 0, alertsQueued: 0 });
     expect(res.json().possibleMatches).toEqual([
-      { personId: people.case.person.id, fullName: 'Trần Văn Ca', birthYear: expect.any(Number), channel: 'web', phoneSource: 'typed' },
+      {
+        personId: people.case.person.id,
+        fullName: 'Trần Văn Ca',
+        birthYear: expect.any(Number),
+        channel: 'web',
+        phoneSource: 'typed',
+      },
     ]);
     expect(await status(people.case)).not.toBe('red');
     expect(await svc.db.db.select().from(outbox)).toEqual([]);
@@ -138,7 +149,9 @@ describe('exposure through the web channel', () => {
     expect(c.transcript()).toContain('Cảm ơn Anh/Chị đã xác nhận');
     const after = await svc.db.db.query.contacts.findFirst({ where: eq(contacts.personId, people.close.person.id) });
     expect(after!.acknowledgedAt?.toISOString()).toBe(clock.now().toISOString());
-    const casualRow = await svc.db.db.query.contacts.findFirst({ where: eq(contacts.personId, people.casual.person.id) });
+    const casualRow = await svc.db.db.query.contacts.findFirst({
+      where: eq(contacts.personId, people.casual.person.id),
+    });
     expect(casualRow).toMatchObject({ kind: 'casual', acknowledgedAt: null });
     expect(await svc.db.db.$count(contacts, eq(contacts.personId, people.outside.person.id))).toBe(0);
 
@@ -162,11 +175,23 @@ describe('one phone normalisation for declarations and cases', () => {
   });
 
   it('the case API takes exactly the numbers the declaration takes', async () => {
-    const samples = ['0912 345 678', '+84 912.345.678', '0084912345678', '84912345678', '0292 3831 981', '842923831981', '+8409123456789', '12345', '091234567890'];
+    const samples = [
+      '0912 345 678',
+      '+84 912.345.678',
+      '0084912345678',
+      '84912345678',
+      '0292 3831 981',
+      '842923831981',
+      '+8409123456789',
+      '12345',
+      '091234567890',
+    ];
     for (const phone of samples) {
       const declared = parsePhone(phone);
       const res = await postCase({ phone, onsetAt: '2021-08-05T07:00:00+07:00' });
-      expect(res.statusCode === 400 ? res.json().error.code : 'accepted', phone).toBe(declared.ok ? 'accepted' : 'INVALID_PHONE');
+      expect(res.statusCode === 400 ? res.json().error.code : 'accepted', phone).toBe(
+        declared.ok ? 'accepted' : 'INVALID_PHONE',
+      );
     }
   });
 });

@@ -145,16 +145,14 @@ beforeAll(async () => {
   sick = await resident('Trần Thị Sốt', CAI_KHE, { symptoms: ['fever'] });
   risky = await resident('Lê Văn Rủi', XUAN_KHANH, { contactCase: true });
   exposed = await resident('Phạm Văn Gặp', CAI_KHE);
-  await svc.db.db
-    .insert(contacts)
-    .values({
-      exposureKey: 'manual-1',
-      personId: exposed.id,
-      kind: 'close',
-      overlapMinutes: 30,
-      exposedAt: clock.now(),
-      alertedAt: clock.now(),
-    });
+  await svc.db.db.insert(contacts).values({
+    exposureKey: 'manual-1',
+    personId: exposed.id,
+    kind: 'close',
+    overlapMinutes: 30,
+    exposedAt: clock.now(),
+    alertedAt: clock.now(),
+  });
   far = await resident('Võ Thị Xa', THANH_AN, { symptoms: ['cough'] });
   await resident('Đỗ Văn Khỏe', CAI_KHE); // green: not followed up
 });
@@ -242,16 +240,14 @@ describe('a negative test clears the exposure yellow', () => {
     // Still on the list (alerted in the last 14 days), now with its status.
     expect((await list(caiKhe, '?status=negative')).body.map((e) => e.personId)).toEqual([exposed.id]);
     clock.advance(60_000);
-    await svc.db.db
-      .insert(contacts)
-      .values({
-        exposureKey: 'manual-2',
-        personId: exposed.id,
-        kind: 'casual',
-        overlapMinutes: 5,
-        exposedAt: clock.now(),
-        alertedAt: clock.now(),
-      });
+    await svc.db.db.insert(contacts).values({
+      exposureKey: 'manual-2',
+      personId: exposed.id,
+      kind: 'casual',
+      overlapMinutes: 5,
+      exposedAt: clock.now(),
+      alertedAt: clock.now(),
+    });
     expect((await currentStatus(svc.db.db, exposed.id, clock.now(), svc.config)).status).toBe('yellow');
   });
 });

@@ -39,11 +39,17 @@ describe('config', () => {
     [{ ZALO_EVENT_WINDOW_MINUTES: '0' }, 'ZALO_EVENT_WINDOW_MINUTES'],
   ])('names the bad variable %j', (env, name) => {
     const p = problems(env as Record<string, string>);
-    expect(p.some((line) => line.startsWith(`${name} `)), p.join('\n')).toBe(true);
+    expect(
+      p.some((line) => line.startsWith(`${name} `)),
+      p.join('\n'),
+    ).toBe(true);
   });
 
   it('requires a webhook secret in webhook mode', () => {
-    const p = problems({ TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ', PUBLIC_URL: 'https://kb.example.vn' });
+    const p = problems({
+      TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+      PUBLIC_URL: 'https://kb.example.vn',
+    });
     expect(p).toEqual([expect.stringMatching(/^TELEGRAM_WEBHOOK_SECRET /)]);
     expect(problems({ TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ', TELEGRAM_MODE: 'polling' })).toEqual([]);
   });
@@ -58,7 +64,10 @@ describe('config', () => {
 
   it('telegram defaults to webhook for an https PUBLIC_URL and polling otherwise', () => {
     const token = '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-    expect(loadConfig({ TELEGRAM_BOT_TOKEN: token, TELEGRAM_WEBHOOK_SECRET: 's', PUBLIC_URL: 'https://a.vn' }).telegram?.mode).toBe('webhook');
+    expect(
+      loadConfig({ TELEGRAM_BOT_TOKEN: token, TELEGRAM_WEBHOOK_SECRET: 's', PUBLIC_URL: 'https://a.vn' }).telegram
+        ?.mode,
+    ).toBe('webhook');
     expect(loadConfig({ TELEGRAM_BOT_TOKEN: token }).telegram?.mode).toBe('polling');
     expect(loadConfig({ TELEGRAM_BOT_TOKEN: token }).webChat).toBe(false);
   });

@@ -34,7 +34,10 @@ describe(`migrations on ${testBackend}`, () => {
       sql`select count(*)::int as n from information_schema.tables where table_schema = 'public'`,
     );
     await runMigrations(db, db.url);
-    const again = await queryRows<{ n: number }>(db.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+    const again = await queryRows<{ n: number }>(
+      db.db,
+      sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+    );
     expect(Number(again[0]!.n)).toBe(expectedMigrationCount());
     expect(Number(tables[0]!.n)).toBeGreaterThan(5);
   });
@@ -42,7 +45,10 @@ describe(`migrations on ${testBackend}`, () => {
   it.runIf(testBackend === 'postgres')('two instances migrating at once apply each migration once', async () => {
     const db = await fresh();
     await Promise.all([runMigrations(db, db.url), runMigrations(db, db.url), runMigrations(db, db.url)]);
-    const rows = await queryRows<{ n: number }>(db.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+    const rows = await queryRows<{ n: number }>(
+      db.db,
+      sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+    );
     expect(Number(rows[0]!.n)).toBe(expectedMigrationCount());
   });
 
@@ -80,7 +86,9 @@ describe.runIf(testBackend === 'postgres')('readiness while the database comes a
 
     const ready = () => service.app.inject({ method: 'GET', url: '/readyz' });
     expect((await ready()).statusCode).toBe(503);
-    expect((await service.app.inject({ method: 'GET', url: '/.well-known/khaibao/pass-keys.json' })).statusCode).toBe(503);
+    expect((await service.app.inject({ method: 'GET', url: '/.well-known/khaibao/pass-keys.json' })).statusCode).toBe(
+      503,
+    );
     expect((await service.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
 
     proxy.setMode('up');

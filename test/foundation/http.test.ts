@@ -54,7 +54,9 @@ describe('logs', () => {
     const { redactUrl } = await import('../../src/service.js');
     expect(redactUrl('/v/AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAh?lang=en')).toBe('/v/:redacted?…');
     expect(redactUrl('/c/K7QX3M')).toBe('/c/K7QX3M');
-    expect(redactUrl('/api/v1/venues/3f2c1a9e-8b7d-4c6e-9f10-112233445566/visits?from=x')).toBe('/api/v1/venues/:redacted/visits?…');
+    expect(redactUrl('/api/v1/venues/3f2c1a9e-8b7d-4c6e-9f10-112233445566/visits?from=x')).toBe(
+      '/api/v1/venues/:redacted/visits?…',
+    );
     // An official's invite code is short but redeemable: whoever reads it in a log could become an official.
     expect(redactUrl('/o/K7QX3MPA2Z')).toBe('/o/:redacted');
     expect(redactUrl('/v/short')).toBe('/v/:redacted');

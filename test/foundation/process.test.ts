@@ -43,7 +43,9 @@ function start(env: Record<string, string>, how: 'npm' | 'node' = 'npm') {
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<Run>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const exited = new Promise<Run>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   const readyLine = new Promise<void>((resolve, reject) => {
     const check = () => (stdout.includes('khaibao is ready') ? resolve() : undefined);
     child.stdout!.on('data', check);
@@ -130,7 +132,9 @@ describe('the server process', () => {
     expect(ready.status).toBe(200);
     const key1 = await (await fetch(`http://127.0.0.1:${port}/.well-known/khaibao/pass-keys.json`)).text();
     // compiled JavaScript, no TypeScript loader in the process tree
-    const commands = processTree(first.child.pid!).map((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' '));
+    const commands = processTree(first.child.pid!).map((p) =>
+      readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' '),
+    );
     expect(commands.some((c) => c.includes('dist/src/main.js'))).toBe(true);
     expect(commands.filter((c) => /tsx|\.ts\b/.test(c))).toEqual([]);
 
@@ -194,7 +198,10 @@ describe('the server process', () => {
     const senders = Array.from({ length: 8 }, sender);
     const loadStart = Date.now();
     while (outcomes.ok.length < 40) {
-      if (Date.now() - loadStart > 30_000) throw new Error(`no load got through: ${JSON.stringify({ ...outcomes, ok: outcomes.ok.length })} ${server.output().stderr}`);
+      if (Date.now() - loadStart > 30_000)
+        throw new Error(
+          `no load got through: ${JSON.stringify({ ...outcomes, ok: outcomes.ok.length })} ${server.output().stderr}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
     const tree = processTree(server.child.pid!);

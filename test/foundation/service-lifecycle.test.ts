@@ -75,7 +75,10 @@ describe(`stop() during start-up (${testBackend})`, () => {
   it('stopped before migrations finish: ready rejects, no worker starts after stop', async () => {
     const db = await createTestDatabase({ migrate: false });
     cleanup.push(() => db.destroy());
-    const config = loadConfig({ ...(db.url ? { DATABASE_URL: db.url } : { DATA_DIR: 'memory://' }), ADMIN_TOKEN: 'x'.repeat(20) });
+    const config = loadConfig({
+      ...(db.url ? { DATABASE_URL: db.url } : { DATA_DIR: 'memory://' }),
+      ADMIN_TOKEN: 'x'.repeat(20),
+    });
     const probe = countingWorker();
     const service = await createService(config, { database: db, logger: testLogger(), features: [probe.module] });
     const stopped = service.stop();
@@ -92,7 +95,10 @@ describe(`/readyz before the service is ready (${testBackend})`, () => {
     // A stored pass key of the wrong type makes loading secrets fail, so start-up never finishes.
     const wrongKey = generateKeyPairSync('x25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     await db.db.insert(settings).values({ key: 'pass_signing_key', value: wrongKey as unknown as object });
-    const config = loadConfig({ ...(db.url ? { DATABASE_URL: db.url } : { DATA_DIR: 'memory://' }), ADMIN_TOKEN: 'x'.repeat(20) });
+    const config = loadConfig({
+      ...(db.url ? { DATABASE_URL: db.url } : { DATA_DIR: 'memory://' }),
+      ADMIN_TOKEN: 'x'.repeat(20),
+    });
     const service = await createService(config, { database: db, logger: testLogger(), workers: false, migrate: false });
     cleanup.push(() => service.stop());
     await expect(service.ready).rejects.toThrow(/Ed25519/);

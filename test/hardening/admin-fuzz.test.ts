@@ -81,15 +81,45 @@ const weirdParams = [
   '{}',
 ];
 
-const QUERY_KEYS = ['limit', 'offset', 'from', 'to', 'wardCode', 'q', 'districtCode', 'status', 'lang', 'clientId', 't', 'dryRun', 'role', '__proto__'];
+const QUERY_KEYS = [
+  'limit',
+  'offset',
+  'from',
+  'to',
+  'wardCode',
+  'q',
+  'districtCode',
+  'status',
+  'lang',
+  'clientId',
+  't',
+  'dryRun',
+  'role',
+  '__proto__',
+];
 
 function sampleBodies(venueId: string): Record<string, unknown> {
   return {
-    'POST /api/v1/venues': { name: 'Quán Cơm Tấm Ba Ghiền', kind: 'restaurant', address: '12 Hòa Bình', defaultStayMinutes: 60 },
+    'POST /api/v1/venues': {
+      name: 'Quán Cơm Tấm Ba Ghiền',
+      kind: 'restaurant',
+      address: '12 Hòa Bình',
+      defaultStayMinutes: 60,
+    },
     'PATCH /api/v1/venues/:id': { entryPolicy: 'refuse' },
     'POST /api/v1/cases': { phone: '0901234567', onsetAt: '2021-08-01T08:00:00+07:00', note: 'F0' },
-    'POST /api/v1/exposure-windows': { venueId, from: '2021-08-01T08:00:00+07:00', to: '2021-08-01T10:00:00+07:00', advice: 'test' },
-    'POST /api/v1/broadcasts': { text: 'Thông báo', format: 'plain', audience: { all: true }, scheduledAt: '2030-01-01T08:00:00+07:00' },
+    'POST /api/v1/exposure-windows': {
+      venueId,
+      from: '2021-08-01T08:00:00+07:00',
+      to: '2021-08-01T10:00:00+07:00',
+      advice: 'test',
+    },
+    'POST /api/v1/broadcasts': {
+      text: 'Thông báo',
+      format: 'plain',
+      audience: { all: true },
+      scheduledAt: '2030-01-01T08:00:00+07:00',
+    },
     'POST /api/v1/officials/invites': { role: 'health', ttlHours: 24 },
     'POST /api/v1/officials/tokens': { roles: ['health'], label: 'fuzz' },
     'PATCH /api/v1/followups/:personId': { status: 'done', note: 'ok' },
@@ -117,7 +147,9 @@ function mutateBody(r: Rng, base: unknown): unknown {
       if (keys.length) delete body[r.pick(keys)];
       return body;
     case 6: // nested objects bent (audience and the like)
-      for (const k of keys) if (body[k] && typeof body[k] === 'object') body[k] = { ...(body[k] as object), [r.pick(['all', 'wardCodes', 'x'])]: r.pick(values) };
+      for (const k of keys)
+        if (body[k] && typeof body[k] === 'object')
+          body[k] = { ...(body[k] as object), [r.pick(['all', 'wardCodes', 'x'])]: r.pick(values) };
       return body;
     case 7:
       return [body];
@@ -171,7 +203,15 @@ describe('admin API fuzz', () => {
           headers['content-type'] = r.pick(['text/csv', 'text/plain', 'application/json']);
           const lines = ['name,kind,address,wardCode,defaultStayMinutes'];
           for (let l = 0; l < 1 + r.int(6); l++) {
-            lines.push([String(r.pick(weirdValues(r))).slice(0, 300), r.pick(['shop', 'x', '\u0000', '']), '', r.pick(['', 'P1', '%00']), r.pick(['', '30', '-5', '1e30', '99999999999999999999'])].join(','));
+            lines.push(
+              [
+                String(r.pick(weirdValues(r))).slice(0, 300),
+                r.pick(['shop', 'x', '\u0000', '']),
+                '',
+                r.pick(['', 'P1', '%00']),
+                r.pick(['', '30', '-5', '1e30', '99999999999999999999']),
+              ].join(','),
+            );
           }
           if (r.chance(0.2)) lines.push('"unterminated,quote');
           payload = lines.join(r.pick(['\n', '\r\n', '\r']));
@@ -179,7 +219,12 @@ describe('admin API fuzz', () => {
           headers['content-type'] = 'application/json';
           payload = r.pick(['{', '{"a":', 'nul', '[1,2', '"\\u0000"', '{"a":1}garbage', '\u0000', '']);
         } else if (style === 1) {
-          headers['content-type'] = r.pick(['text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=x']);
+          headers['content-type'] = r.pick([
+            'text/plain',
+            'application/x-www-form-urlencoded',
+            'application/xml',
+            'multipart/form-data; boundary=x',
+          ]);
           payload = 'a=1&a=2&b=%00';
         } else {
           headers['content-type'] = 'application/json';
@@ -189,24 +234,38 @@ describe('admin API fuzz', () => {
       }
       const res = await svc.app.inject({ method: route.method as 'GET', url, headers, payload });
       byStatus.set(res.statusCode, (byStatus.get(res.statusCode) ?? 0) + 1);
-      if (res.statusCode >= 500) failures.push(`${route.method} ${url.slice(0, 200)} ${payload?.slice(0, 200) ?? ''} → ${res.statusCode} ${res.body.slice(0, 300)}`);
+      if (res.statusCode >= 500)
+        failures.push(
+          `${route.method} ${url.slice(0, 200)} ${payload?.slice(0, 200) ?? ''} → ${res.statusCode} ${res.body.slice(0, 300)}`,
+        );
       else if (res.statusCode >= 400) {
         const body = res.json() as { error?: { code?: unknown; message?: unknown } };
-        if (typeof body.error?.code !== 'string' || typeof body.error?.message !== 'string') failures.push(`${key}: ${res.statusCode} without the contract error shape: ${res.body.slice(0, 200)}`);
+        if (typeof body.error?.code !== 'string' || typeof body.error?.message !== 'string')
+          failures.push(`${key}: ${res.statusCode} without the contract error shape: ${res.body.slice(0, 200)}`);
       }
     }
     const counts = Object.fromEntries([...byStatus.entries()].sort((a, b) => a[0] - b[0]));
-    console.log(`admin fuzz (seed ${SEED}, ${REQUESTS} requests over ${routes.length} routes): responses by status`, counts);
+    console.log(
+      `admin fuzz (seed ${SEED}, ${REQUESTS} requests over ${routes.length} routes): responses by status`,
+      counts,
+    );
     expect(failures).toEqual([]);
     expect([...byStatus.keys()].filter((s) => s >= 500)).toEqual([]);
 
     // Healthy after: probes, and ordinary requests still do what they should.
     expect((await svc.app.inject({ url: '/healthz' })).statusCode).toBe(200);
     expect((await svc.app.inject({ url: '/readyz' })).statusCode).toBe(200);
-    const created = await svc.app.inject({ method: 'POST', url: '/api/v1/venues', headers: adminHeaders, payload: samples['POST /api/v1/venues'] as object });
+    const created = await svc.app.inject({
+      method: 'POST',
+      url: '/api/v1/venues',
+      headers: adminHeaders,
+      payload: samples['POST /api/v1/venues'] as object,
+    });
     expect(created.statusCode).toBe(201);
     const list = await svc.app.inject({ url: '/api/v1/venues?limit=1000', headers: adminHeaders });
     expect(list.statusCode).toBe(200);
-    expect((list.json() as { venues: { id: string }[] }).venues.map((v) => v.id)).toContain((created.json() as { id: string }).id);
+    expect((list.json() as { venues: { id: string }[] }).venues.map((v) => v.id)).toContain(
+      (created.json() as { id: string }).id,
+    );
   }, 300_000);
 });

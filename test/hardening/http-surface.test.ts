@@ -37,7 +37,14 @@ describe('HTTP surface hardening', () => {
     // a second request gets another nonce
     const again = await svc.app.inject({ url: '/chat' });
     expect(String(again.headers['content-security-policy'])).not.toContain(nonce);
-    for (const url of ['/chat', '/c/XXXXXX', '/v/not-a-token', '/staff/login/nope', '/o/nope', '/venues/x/poster.pdf']) {
+    for (const url of [
+      '/chat',
+      '/c/XXXXXX',
+      '/v/not-a-token',
+      '/staff/login/nope',
+      '/o/nope',
+      '/venues/x/poster.pdf',
+    ]) {
       const r = await svc.app.inject({ url });
       expect(r.statusCode, url).toBeLessThan(500);
       expect(r.headers['content-type'], url).toMatch(/text\/html/);
@@ -50,7 +57,10 @@ describe('HTTP surface hardening', () => {
 
   it('/metrics needs METRICS_TOKEN or the admin token', async () => {
     expect((await svc.app.inject({ url: '/metrics' })).statusCode).toBe(401);
-    expect((await svc.app.inject({ url: '/metrics', headers: { authorization: 'Bearer wrong-token-0123456789' } })).statusCode).toBe(401);
+    expect(
+      (await svc.app.inject({ url: '/metrics', headers: { authorization: 'Bearer wrong-token-0123456789' } }))
+        .statusCode,
+    ).toBe(401);
     const ok = await svc.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(ok.statusCode).toBe(200);
     expect(ok.body).toContain('http_request_duration_seconds');
@@ -58,7 +68,10 @@ describe('HTTP surface hardening', () => {
   });
 
   it('a cross-site staff sign-in (login CSRF) is refused with 403 and leaves the link unused', async () => {
-    const [owner] = await svc.db.db.insert(accounts).values({ channel: 'web', externalId: 'owner-csrf-00001', consentedAt: clock.now() }).returning();
+    const [owner] = await svc.db.db
+      .insert(accounts)
+      .values({ channel: 'web', externalId: 'owner-csrf-00001', consentedAt: clock.now() })
+      .returning();
     const venue = await createVenue(svc.db.db, { name: 'Nhà sách Cần Thơ', kind: 'shop', ownerAccountId: owner!.id });
     const link = await createStaffLoginLink(svc.db.db, svc.deps, venue.id, owner!.id, clock.now());
     const path = new URL(link).pathname;
@@ -80,27 +93,47 @@ describe('HTTP surface hardening', () => {
     const row = await svc.db.db.query.staffLoginLinks.findFirst({ where: eq(staffLoginLinks.venueId, venue.id) });
     expect(row?.usedAt).toBeNull();
 
-    const same = await svc.app.inject({ method: 'POST', url: path, headers: { ...form, origin: PUBLIC, 'sec-fetch-site': 'same-origin' }, payload: '' });
+    const same = await svc.app.inject({
+      method: 'POST',
+      url: path,
+      headers: { ...form, origin: PUBLIC, 'sec-fetch-site': 'same-origin' },
+      payload: '',
+    });
     expect(same.statusCode).toBe(200);
     expect(String(same.headers['set-cookie'])).toMatch(/^kb_staff=/);
   });
 
   it('the web chat API refuses a cross-site POST before creating anything; same-origin and non-browser clients work', async () => {
-    const evil = await post('/chat/api/messages', { clientId: clientId(1), start: '' }, { origin: 'https://evil.example' });
+    const evil = await post(
+      '/chat/api/messages',
+      { clientId: clientId(1), start: '' },
+      { origin: 'https://evil.example' },
+    );
     expect(evil.statusCode).toBe(403);
     expect(evil.json()).toEqual(contractError);
     expect(await svc.db.db.query.accounts.findFirst({ where: eq(accounts.externalId, clientId(1)) })).toBeUndefined();
 
-    expect((await post('/chat/api/messages', { clientId: clientId(1), start: '' }, { origin: PUBLIC })).statusCode).toBe(200);
-    expect((await post('/chat/api/messages', { clientId: clientId(2), start: '' }, { referer: `${PUBLIC}/chat` })).statusCode).toBe(200);
+    expect(
+      (await post('/chat/api/messages', { clientId: clientId(1), start: '' }, { origin: PUBLIC })).statusCode,
+    ).toBe(200);
+    expect(
+      (await post('/chat/api/messages', { clientId: clientId(2), start: '' }, { referer: `${PUBLIC}/chat` }))
+        .statusCode,
+    ).toBe(200);
     expect((await post('/chat/api/messages', { clientId: clientId(3), start: '' })).statusCode).toBe(200);
     // The bearer-token API is not a browser route: no Origin needed, a foreign one does not matter.
-    const api = await svc.app.inject({ url: '/api/v1/venues', headers: { ...adminHeaders, origin: 'https://evil.example' } });
+    const api = await svc.app.inject({
+      url: '/api/v1/venues',
+      headers: { ...adminHeaders, origin: 'https://evil.example' },
+    });
     expect(api.statusCode).toBe(200);
   });
 
   it('unknown properties are refused, never stripped: no owner grant through POST /api/v1/venues', async () => {
-    const [acct] = await svc.db.db.insert(accounts).values({ channel: 'web', externalId: 'would-be-owner-01' }).returning();
+    const [acct] = await svc.db.db
+      .insert(accounts)
+      .values({ channel: 'web', externalId: 'would-be-owner-01' })
+      .returning();
     const before = await svc.db.db.$count(venues);
     for (const ownerAccountId of [acct!.id, '00000000-0000-0000-0000-000000000000', 'not-a-uuid']) {
       const r = await post('/api/v1/venues', { name: 'Chợ nổi Cái Răng', kind: 'shop', ownerAccountId }, adminHeaders);
@@ -143,12 +176,24 @@ describe('HTTP surface hardening', () => {
     const cases: { method: 'GET' | 'POST'; url: string; payload?: unknown }[] = [
       { method: 'POST', url: '/api/v1/venues', payload: { name: 'Quán\u0000ăn', kind: 'restaurant' } },
       { method: 'POST', url: '/api/v1/venues', payload: { name: 'Quán ăn', kind: 'restaurant', wardCode: '\u0000' } },
-      { method: 'POST', url: '/api/v1/venues', payload: { name: 'Quán ăn', kind: 'restaurant', defaultStayMinutes: 1e300 } },
+      {
+        method: 'POST',
+        url: '/api/v1/venues',
+        payload: { name: 'Quán ăn', kind: 'restaurant', defaultStayMinutes: 1e300 },
+      },
       { method: 'POST', url: '/api/v1/cases', payload: { phone: '0901\u0000234567' } },
       { method: 'POST', url: '/api/v1/cases', payload: { phone: '0901234567', onsetAt: '0000-01-01T00:00:00Z' } },
       { method: 'POST', url: '/api/v1/broadcasts', payload: { text: 'Thông báo\u0000', audience: { all: true } } },
-      { method: 'POST', url: '/api/v1/broadcasts', payload: { text: 'x', audience: { all: true }, scheduledAt: '9999-12-31T23:59:59-14:00' } },
-      { method: 'POST', url: '/api/v1/exposure-windows', payload: { venueId: venue.id, from: '0000-01-01T00:00:00Z', to: '0000-01-02T00:00:00Z', advice: 'test' } },
+      {
+        method: 'POST',
+        url: '/api/v1/broadcasts',
+        payload: { text: 'x', audience: { all: true }, scheduledAt: '9999-12-31T23:59:59-14:00' },
+      },
+      {
+        method: 'POST',
+        url: '/api/v1/exposure-windows',
+        payload: { venueId: venue.id, from: '0000-01-01T00:00:00Z', to: '0000-01-02T00:00:00Z', advice: 'test' },
+      },
       { method: 'GET', url: '/api/v1/venues?limit=999999999999' },
       { method: 'GET', url: '/api/v1/venues?offset=1e30' },
       { method: 'GET', url: '/api/v1/venues?wardCode=%00' },
@@ -159,12 +204,22 @@ describe('HTTP surface hardening', () => {
       { method: 'POST', url: '/api/v1/officials/tokens', payload: { roles: ['health'], label: 'a\u0000b' } },
     ];
     for (const c of cases) {
-      const r = await svc.app.inject({ method: c.method, url: c.url, payload: c.payload as object, headers: adminHeaders });
+      const r = await svc.app.inject({
+        method: c.method,
+        url: c.url,
+        payload: c.payload as object,
+        headers: adminHeaders,
+      });
       expect(r.statusCode, `${c.method} ${c.url} ${JSON.stringify(c.payload)} → ${r.body}`).toBe(400);
       expect(r.json()).toEqual(contractError);
     }
     const deep = `${'{"a":'.repeat(5000)}"x"${'}'.repeat(5000)}`;
-    const r = await svc.app.inject({ method: 'POST', url: '/api/v1/venues', payload: deep, headers: { ...adminHeaders, 'content-type': 'application/json' } });
+    const r = await svc.app.inject({
+      method: 'POST',
+      url: '/api/v1/venues',
+      payload: deep,
+      headers: { ...adminHeaders, 'content-type': 'application/json' },
+    });
     expect(r.statusCode).toBe(400);
   });
 
@@ -176,7 +231,12 @@ describe('HTTP surface hardening', () => {
       'Siêu thị Co.op,shop,,,99999999999999999999999',
       'Tiệm thuốc Tây,clinic,,,30',
     ].join('\n');
-    const r = await svc.app.inject({ method: 'POST', url: '/api/v1/venues/import', headers: { ...adminHeaders, 'content-type': 'text/csv' }, payload: csv });
+    const r = await svc.app.inject({
+      method: 'POST',
+      url: '/api/v1/venues/import',
+      headers: { ...adminHeaders, 'content-type': 'text/csv' },
+      payload: csv,
+    });
     expect(r.statusCode).toBe(201);
     const body = r.json() as { created: number; errors: { line: number; message: string }[] };
     expect(body.created).toBe(2);
@@ -189,8 +249,19 @@ describe('HTTP surface hardening', () => {
     const venue = await createVenue(svc.db.db, { name: 'Chùa Ông', kind: 'tourism' });
     const gets = svc.app.routeTable.filter((r) => r.method === 'GET');
     expect(gets.length).toBeGreaterThan(15);
-    const odd = ['lang=en&lang=vi', 'limit=1&limit=2&offset=0&offset=1', 'from=a&from=b&to=c&to=d', 'clientId=a&clientId=b',
-      't=1&t=2', 'lang', 'lang=%ZZ', '__proto__=x&constructor=y', 'q=%00', 'wardCode[]=1', '&&&==&'];
+    const odd = [
+      'lang=en&lang=vi',
+      'limit=1&limit=2&offset=0&offset=1',
+      'from=a&from=b&to=c&to=d',
+      'clientId=a&clientId=b',
+      't=1&t=2',
+      'lang',
+      'lang=%ZZ',
+      '__proto__=x&constructor=y',
+      'q=%00',
+      'wardCode[]=1',
+      '&&&==&',
+    ];
     const results: string[] = [];
     for (const route of gets) {
       const path = route.url.replace(':id', venue.id).replace(':code', venue.code).replace('*', 'abc');
@@ -221,7 +292,12 @@ describe('rate limits on the anonymous endpoints', () => {
   afterAll(() => svc?.close());
 
   const chat = (id: string, ip: string) =>
-    svc.app.inject({ method: 'POST', url: '/chat/api/messages', payload: { clientId: id, start: '' }, remoteAddress: ip });
+    svc.app.inject({
+      method: 'POST',
+      url: '/chat/api/messages',
+      payload: { clientId: id, start: '' },
+      remoteAddress: ip,
+    });
 
   it('the web chat counts per client id and per client address; 429 in the contract shape with Retry-After', async () => {
     const a = clientId(100);
@@ -247,16 +323,31 @@ describe('rate limits on the anonymous endpoints', () => {
 
   it('pages (/v/, /c/) and login links (/staff/login/, /o/) are limited per address', async () => {
     const status = async (url: string, ip: string, method: 'GET' | 'POST' = 'GET') =>
-      (await svc.app.inject({ method, url, remoteAddress: ip, ...(method === 'POST' ? { payload: '', headers: { 'content-type': 'application/x-www-form-urlencoded' } } : {}) })).statusCode;
+      (
+        await svc.app.inject({
+          method,
+          url,
+          remoteAddress: ip,
+          ...(method === 'POST'
+            ? { payload: '', headers: { 'content-type': 'application/x-www-form-urlencoded' } }
+            : {}),
+        })
+      ).statusCode;
     const v = [];
     for (let i = 0; i < 5; i++) v.push(await status(i % 2 ? '/v/abc' : '/c/ABC234', '10.1.0.1'));
     expect(v.slice(0, 4).every((c) => c !== 429)).toBe(true);
     expect(v[4]).toBe(429);
-    const login = [await status('/staff/login/guess1', '10.1.0.2'), await status('/staff/login/guess2', '10.1.0.2', 'POST'), await status('/o/guess3', '10.1.0.2')];
+    const login = [
+      await status('/staff/login/guess1', '10.1.0.2'),
+      await status('/staff/login/guess2', '10.1.0.2', 'POST'),
+      await status('/o/guess3', '10.1.0.2'),
+    ];
     expect(login).toEqual([410, 410, 429]);
     // the admin API is not limited by these buckets
     for (let i = 0; i < 8; i++) {
-      expect((await svc.app.inject({ url: '/api/v1/venues', headers: adminHeaders, remoteAddress: '10.1.0.2' })).statusCode).toBe(200);
+      expect(
+        (await svc.app.inject({ url: '/api/v1/venues', headers: adminHeaders, remoteAddress: '10.1.0.2' })).statusCode,
+      ).toBe(200);
     }
   });
 });
@@ -270,11 +361,18 @@ describe('accounts that never consented expire after a day', () => {
 
   it('the retention job removes a day-old unconsented account and its dialog state; consented, official and active ones stay', async () => {
     const clock = svc.clock as ManualClock;
-    const chat = (id: string, body: object) => svc.app.inject({ method: 'POST', url: '/chat/api/messages', payload: { clientId: id, ...body } });
+    const chat = (id: string, body: object) =>
+      svc.app.inject({ method: 'POST', url: '/chat/api/messages', payload: { clientId: id, ...body } });
     await chat(clientId(1), { start: '' }); // opened the chat, never answered
-    const [official] = await svc.db.db.insert(accounts).values({ channel: 'web', externalId: clientId(2), lastInboundAt: clock.now() }).returning();
+    const [official] = await svc.db.db
+      .insert(accounts)
+      .values({ channel: 'web', externalId: clientId(2), lastInboundAt: clock.now() })
+      .returning();
     await svc.db.db.insert(officialRoles).values({ accountId: official!.id, role: 'health', grantedBy: 'bootstrap' });
-    const [consented] = await svc.db.db.insert(accounts).values({ channel: 'web', externalId: clientId(3), consentedAt: clock.now(), lastInboundAt: clock.now() }).returning();
+    const [consented] = await svc.db.db
+      .insert(accounts)
+      .values({ channel: 'web', externalId: clientId(3), consentedAt: clock.now(), lastInboundAt: clock.now() })
+      .returning();
     const first = await svc.db.db.query.accounts.findFirst({ where: eq(accounts.externalId, clientId(1)) });
     expect(first?.consentedAt).toBeNull();
     expect(await svc.db.db.query.dialogStates.findFirst({ where: eq(dialogStates.accountId, first!.id) })).toBeTruthy();
@@ -284,9 +382,13 @@ describe('accounts that never consented expire after a day', () => {
     expect(await expireUnconsentedAccounts(svc.db.db, clock.now())).toBe(0);
     clock.advance(2 * 3_600_000);
     expect(await expireUnconsentedAccounts(svc.db.db, clock.now())).toBe(1);
-    const left = (await svc.db.db.select({ externalId: accounts.externalId }).from(accounts)).map((a) => a.externalId).sort();
+    const left = (await svc.db.db.select({ externalId: accounts.externalId }).from(accounts))
+      .map((a) => a.externalId)
+      .sort();
     expect(left).toEqual([clientId(2), clientId(3), clientId(4)]);
-    expect(await svc.db.db.query.dialogStates.findFirst({ where: eq(dialogStates.accountId, first!.id) })).toBeUndefined();
+    expect(
+      await svc.db.db.query.dialogStates.findFirst({ where: eq(dialogStates.accountId, first!.id) }),
+    ).toBeUndefined();
     expect(consented).toBeTruthy();
     // Coming back later simply starts again.
     expect((await chat(clientId(1), { start: '' })).statusCode).toBe(200);

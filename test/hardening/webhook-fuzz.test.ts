@@ -141,93 +141,112 @@ const countByStatus = (statuses: number[]) =>
 
 async function inBatches<T>(items: T[], run: (item: T) => Promise<number>): Promise<number[]> {
   const out: number[] = [];
-  for (let i = 0; i < items.length; i += CONCURRENCY) out.push(...(await Promise.all(items.slice(i, i + CONCURRENCY).map(run))));
+  for (let i = 0; i < items.length; i += CONCURRENCY)
+    out.push(...(await Promise.all(items.slice(i, i + CONCURRENCY).map(run))));
   return out;
 }
 
 const accountIds = (channel: string) =>
-  queryRows<{ external_id: string }>(svc.db.db, sql`select external_id from accounts where channel = ${channel}`).then((rows) =>
-    rows.map((r) => r.external_id),
+  queryRows<{ external_id: string }>(svc.db.db, sql`select external_id from accounts where channel = ${channel}`).then(
+    (rows) => rows.map((r) => r.external_id),
   );
 
 describe('webhook fuzz', () => {
-  it(`Telegram: ${BODIES} mutated updates with the right secret → no 5xx, no junk account, healthy after`, async () => {
-    const r = rng(SEED);
-    const users = [tgUser(610001), tgUser(610002, 'en'), tgUser(610003)];
-    const seeds = () => {
-      const u = r.pick(users);
-      return r.pick([
-        () => tgUpdates.text(u, r.pick(['/start', '/khaibao', '/dulieu', 'xin chào', '/start v_ABC123'])),
-        () => tgUpdates.button(u, r.pick(['menu:declare', 'yes', 'x'])),
-        () => tgUpdates.contact(u, '84901234567'),
-        () => tgUpdates.sticker(u),
-        () => tgUpdates.groupText(u, -100777, 'hi'),
-        () => tgUpdates.edited(u, 'x'),
-        () => tgUpdates.addedToGroup(u, -100778),
-        () => tgUpdates.myChatMember(u, r.pick(['kicked', 'member'] as const)),
-      ])() as Record<string, unknown>;
-    };
-    const bodies = Array.from({ length: BODIES }, () => rawOf(mutate(seeds(), r), r));
-    const statuses = await inBatches(bodies, async (raw) => (await postUpdate(svc.app, raw, SECRET)).statusCode);
+  it(
+    `Telegram: ${BODIES} mutated updates with the right secret → no 5xx, no junk account, healthy after`,
+    async () => {
+      const r = rng(SEED);
+      const users = [tgUser(610001), tgUser(610002, 'en'), tgUser(610003)];
+      const seeds = () => {
+        const u = r.pick(users);
+        return r.pick([
+          () => tgUpdates.text(u, r.pick(['/start', '/khaibao', '/dulieu', 'xin chào', '/start v_ABC123'])),
+          () => tgUpdates.button(u, r.pick(['menu:declare', 'yes', 'x'])),
+          () => tgUpdates.contact(u, '84901234567'),
+          () => tgUpdates.sticker(u),
+          () => tgUpdates.groupText(u, -100777, 'hi'),
+          () => tgUpdates.edited(u, 'x'),
+          () => tgUpdates.addedToGroup(u, -100778),
+          () => tgUpdates.myChatMember(u, r.pick(['kicked', 'member'] as const)),
+        ])() as Record<string, unknown>;
+      };
+      const bodies = Array.from({ length: BODIES }, () => rawOf(mutate(seeds(), r), r));
+      const statuses = await inBatches(bodies, async (raw) => (await postUpdate(svc.app, raw, SECRET)).statusCode);
 
-    const counts = countByStatus(statuses);
-    const ids = await accountIds('telegram');
-    console.log(`telegram webhook fuzz (seed ${SEED}): ${BODIES} bodies, status counts ${JSON.stringify(counts)}, telegram accounts ${ids.length}`);
-    expect(statuses.filter((s) => s >= 500)).toEqual([]);
-    expect(ids.filter((id) => !/^-?\d{1,16}$/.test(id))).toEqual([]);
-    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+      const counts = countByStatus(statuses);
+      const ids = await accountIds('telegram');
+      console.log(
+        `telegram webhook fuzz (seed ${SEED}): ${BODIES} bodies, status counts ${JSON.stringify(counts)}, telegram accounts ${ids.length}`,
+      );
+      expect(statuses.filter((s) => s >= 500)).toEqual([]);
+      expect(ids.filter((id) => !/^-?\d{1,16}$/.test(id))).toEqual([]);
+      expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
 
-    expect((await svc.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
-    expect((await svc.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
-    tg.reset();
-    const fresh = tgUser(619999);
-    expect((await postUpdate(svc.app, tgUpdates.text(fresh, '/start'), SECRET)).statusCode).toBe(200);
-    expect(tg.sentTo(619999).length).toBeGreaterThan(0);
-  }, TIMEOUT_MS);
+      expect((await svc.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      expect((await svc.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+      tg.reset();
+      const fresh = tgUser(619999);
+      expect((await postUpdate(svc.app, tgUpdates.text(fresh, '/start'), SECRET)).statusCode).toBe(200);
+      expect(tg.sentTo(619999).length).toBeGreaterThan(0);
+    },
+    TIMEOUT_MS,
+  );
 
-  it(`Zalo: ${BODIES} mutated events, each validly signed → no 5xx, no junk account, healthy after`, async () => {
-    const r = rng(SEED + 1);
-    const users = ['7700000000000000001', '7700000000000000002', '7700000000000000003'];
-    const seeds = () => {
-      const u = r.pick(users);
-      return r.pick([
-        () => zaloEvents.text(u, r.pick(['/start', 'khai báo', '1', '#btn:menu:declare', 'xin chào'])),
-        () => zaloEvents.image(u),
-        () => zaloEvents.follow(u),
-        () => zaloEvents.follow(u, 'unfollow'),
-        () => zaloEvents.submitInfo(u, '0912345678', 'Nguyễn Văn An'),
-        () => ({ ...zaloEvents.text(u, 'x'), event_name: r.pick(['user_seen_message', 'oa_send_text', 'anonymous_send_text']) }),
-      ])() as Record<string, unknown>;
-    };
-    const statuses = await inBatches(
-      Array.from({ length: BODIES }, () => mutate(seeds(), r)),
-      async (event) => {
-        const raw = rawOf(event, r);
-        let ts = '';
-        try {
-          const t = (JSON.parse(raw) as { timestamp?: unknown })?.timestamp;
-          if (typeof t === 'string' || typeof t === 'number') ts = String(t);
-        } catch {
-          // broken JSON: signed anyway, the parser refuses it first
-        }
-        const res = await postZaloEvent(svc.app, event as { timestamp: string }, { rawBody: raw, signature: zaloSignature(raw, ts) });
-        return res.statusCode;
-      },
-    );
+  it(
+    `Zalo: ${BODIES} mutated events, each validly signed → no 5xx, no junk account, healthy after`,
+    async () => {
+      const r = rng(SEED + 1);
+      const users = ['7700000000000000001', '7700000000000000002', '7700000000000000003'];
+      const seeds = () => {
+        const u = r.pick(users);
+        return r.pick([
+          () => zaloEvents.text(u, r.pick(['/start', 'khai báo', '1', '#btn:menu:declare', 'xin chào'])),
+          () => zaloEvents.image(u),
+          () => zaloEvents.follow(u),
+          () => zaloEvents.follow(u, 'unfollow'),
+          () => zaloEvents.submitInfo(u, '0912345678', 'Nguyễn Văn An'),
+          () => ({
+            ...zaloEvents.text(u, 'x'),
+            event_name: r.pick(['user_seen_message', 'oa_send_text', 'anonymous_send_text']),
+          }),
+        ])() as Record<string, unknown>;
+      };
+      const statuses = await inBatches(
+        Array.from({ length: BODIES }, () => mutate(seeds(), r)),
+        async (event) => {
+          const raw = rawOf(event, r);
+          let ts = '';
+          try {
+            const t = (JSON.parse(raw) as { timestamp?: unknown })?.timestamp;
+            if (typeof t === 'string' || typeof t === 'number') ts = String(t);
+          } catch {
+            // broken JSON: signed anyway, the parser refuses it first
+          }
+          const res = await postZaloEvent(svc.app, event as { timestamp: string }, {
+            rawBody: raw,
+            signature: zaloSignature(raw, ts),
+          });
+          return res.statusCode;
+        },
+      );
 
-    const counts = countByStatus(statuses);
-    const ids = await accountIds('zalo');
-    console.log(`zalo webhook fuzz (seed ${SEED + 1}): ${BODIES} bodies, status counts ${JSON.stringify(counts)}, zalo accounts ${ids.length}`);
-    expect(statuses.filter((s) => s >= 500)).toEqual([]);
-    expect(ids.filter((id) => !/^\d{1,40}$/.test(id))).toEqual([]);
-    // Signatures were right, so nothing was refused for them.
-    expect(counts[401]).toBeUndefined();
+      const counts = countByStatus(statuses);
+      const ids = await accountIds('zalo');
+      console.log(
+        `zalo webhook fuzz (seed ${SEED + 1}): ${BODIES} bodies, status counts ${JSON.stringify(counts)}, zalo accounts ${ids.length}`,
+      );
+      expect(statuses.filter((s) => s >= 500)).toEqual([]);
+      expect(ids.filter((id) => !/^\d{1,40}$/.test(id))).toEqual([]);
+      // Signatures were right, so nothing was refused for them.
+      expect(counts[401]).toBeUndefined();
 
-    expect((await svc.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
-    expect((await svc.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
-    zalo.clear();
-    const fresh = '7799999999999999999';
-    expect((await postZaloEvent(svc.app, zaloEvents.text(fresh, '/start'))).statusCode).toBe(200);
-    await eventually(() => expect(zalo.textsTo(fresh).length).toBeGreaterThan(0), 10_000);
-  }, TIMEOUT_MS);
+      expect((await svc.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      expect((await svc.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+      zalo.clear();
+      const fresh = '7799999999999999999';
+      expect((await postZaloEvent(svc.app, zaloEvents.text(fresh, '/start'))).statusCode).toBe(200);
+      await eventually(() => expect(zalo.textsTo(fresh).length).toBeGreaterThan(0), 10_000);
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -34,7 +34,9 @@ export function pgliteTemplateBlob(): Blob | undefined {
  * A fresh, migrated database for one test file: its own PostgreSQL database (created and dropped) when
  * TEST_DATABASE_URL is set, otherwise an in-memory PGlite. `migrate: false` gives an empty one.
  */
-export async function createTestDatabase(opts: { migrate?: boolean; maxConnections?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  opts: { migrate?: boolean; maxConnections?: number } = {},
+): Promise<TestDatabase> {
   const migrate = opts.migrate !== false;
   const admin = process.env.TEST_DATABASE_URL;
   if (!admin) {

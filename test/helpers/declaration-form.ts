@@ -45,7 +45,8 @@ export async function answerHealthQuestions(
   opts: { answers?: Record<string, FormAnswer>; typed?: boolean; no?: string } = {},
 ): Promise<string[]> {
   const asked: string[] = [];
-  const give = async (a: FormAnswer) => (typeof a === 'function' ? a(d) : typeof a === 'string' ? d.say(a) : d.tap(a.tap));
+  const give = async (a: FormAnswer) =>
+    typeof a === 'function' ? a(d) : typeof a === 'string' ? d.say(a) : d.tap(a.tap);
   let followUp: QuestionRow['followUp'];
   for (let i = 0; i < 100; i++) {
     const q = questionAsked(await d.offered());

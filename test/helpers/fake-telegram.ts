@@ -82,7 +82,9 @@ export interface FakeTelegram {
  * `clock`: stamps calls (`at`) and measures the rate limit's one-second windows on it (the service's ManualClock,
  * so a test that moves time checks the limit in the same time as the dispatcher paces itself); real time without.
  */
-export async function startFakeTelegram(opts: { token?: string; username?: string; clock?: Pick<Clock, 'monotonic'> } = {}): Promise<FakeTelegram> {
+export async function startFakeTelegram(
+  opts: { token?: string; username?: string; clock?: Pick<Clock, 'monotonic'> } = {},
+): Promise<FakeTelegram> {
   const time = () => (opts.clock ? opts.clock.monotonic() : Date.now());
   const token = opts.token ?? FAKE_BOT_TOKEN;
   const username = opts.username ?? FAKE_BOT_USERNAME;
@@ -107,7 +109,10 @@ export async function startFakeTelegram(opts: { token?: string; username?: strin
     callsOf: (method) => calls.filter((c) => c.method === method),
     sentTo: (chatId) =>
       calls.filter(
-        (c) => c.status === 200 && (c.method === 'sendMessage' || c.method === 'sendPhoto') && String(c.params.chat_id) === String(chatId),
+        (c) =>
+          c.status === 200 &&
+          (c.method === 'sendMessage' || c.method === 'sendPhoto') &&
+          String(c.params.chat_id) === String(chatId),
       ),
     async waitFor(predicate, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
@@ -161,7 +166,11 @@ export async function startFakeTelegram(opts: { token?: string; username?: strin
     if (!m) return send(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
     if (m[1] !== token) return send(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
     const method = m[2]!;
-    const params = parseParams(req.headers['content-type'] ?? '', body, new URL(req.url ?? '/', 'http://x').searchParams);
+    const params = parseParams(
+      req.headers['content-type'] ?? '',
+      body,
+      new URL(req.url ?? '/', 'http://x').searchParams,
+    );
     const call: RecordedCall = { method, params, at: time(), status: 200 };
     calls.push(call);
     const reply = (status: number, payload: unknown) => {
@@ -187,7 +196,12 @@ export async function startFakeTelegram(opts: { token?: string; username?: strin
       }
     }
     const result = await answer(method, params, res);
-    if (result.error) return reply(result.error.code, { ok: false, error_code: result.error.code, description: result.error.description });
+    if (result.error)
+      return reply(result.error.code, {
+        ok: false,
+        error_code: result.error.code,
+        description: result.error.description,
+      });
     return reply(200, { ok: true, result: result.value });
   }
 
@@ -218,7 +232,15 @@ export async function startFakeTelegram(opts: { token?: string; username?: strin
         if (!text.trim()) return bad('message text is empty');
         if (text.length > 4096) return bad('message is too long');
         if (markupError) return bad(markupError);
-        return { value: { message_id: nextMessageId++, date: now(), chat: chat(p.chat_id), text, ...(isInline(p.reply_markup) ? { reply_markup: p.reply_markup } : {}) } };
+        return {
+          value: {
+            message_id: nextMessageId++,
+            date: now(),
+            chat: chat(p.chat_id),
+            text,
+            ...(isInline(p.reply_markup) ? { reply_markup: p.reply_markup } : {}),
+          },
+        };
       }
       case 'sendPhoto': {
         if (p.chat_id === undefined) return bad('chat_id is empty');
@@ -233,7 +255,15 @@ export async function startFakeTelegram(opts: { token?: string; username?: strin
             message_id: nextMessageId++,
             date: now(),
             chat: chat(p.chat_id),
-            photo: [{ file_id: `photo-${nextMessageId}`, file_unique_id: `u${nextMessageId}`, width: 512, height: 512, file_size: size }],
+            photo: [
+              {
+                file_id: `photo-${nextMessageId}`,
+                file_unique_id: `u${nextMessageId}`,
+                width: 512,
+                height: 512,
+                file_size: size,
+              },
+            ],
             ...(caption ? { caption } : {}),
           },
         };
@@ -242,12 +272,16 @@ export async function startFakeTelegram(opts: { token?: string; username?: strin
         const text = typeof p.text === 'string' ? p.text : '';
         if (!text.trim()) return bad('message text is empty');
         if (markupError) return bad(markupError);
-        return { value: { message_id: Number(p.message_id), date: now(), edit_date: now(), chat: chat(p.chat_id), text } };
+        return {
+          value: { message_id: Number(p.message_id), date: now(), edit_date: now(), chat: chat(p.chat_id), text },
+        };
       }
       case 'editMessageReplyMarkup':
         if (p.message_id === undefined) return bad('message identifier is not specified');
         if (markupError) return bad(markupError);
-        return { value: { message_id: Number(p.message_id), date: now(), edit_date: now(), chat: chat(p.chat_id), text: '' } };
+        return {
+          value: { message_id: Number(p.message_id), date: now(), edit_date: now(), chat: chat(p.chat_id), text: '' },
+        };
       case 'answerCallbackQuery':
         if (!p.callback_query_id) return bad('query is too old and response timeout expired or query ID is invalid');
         return { value: true };
@@ -284,13 +318,27 @@ export async function startFakeTelegram(opts: { token?: string; username?: strin
         return { value: true };
       }
       case 'getUpdates': {
-        if (state.webhook) return { error: { code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" } };
+        if (state.webhook)
+          return {
+            error: {
+              code: 409,
+              description:
+                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+            },
+          };
         const offset = typeof p.offset === 'number' ? p.offset : Number(p.offset ?? 0);
         if (offset) updates = updates.filter((u) => Number(u.update_id) >= offset);
         if (updates.length === 0) {
           const timeout = Math.min(Number(p.timeout ?? 0), 30);
           await new Promise<void>((resolve) => {
-            const w: Waiter = { resolve: () => { clearTimeout(w.timer); pollWaiters.delete(w); resolve(); }, timer: setTimeout(() => w.resolve(), timeout * 1000) };
+            const w: Waiter = {
+              resolve: () => {
+                clearTimeout(w.timer);
+                pollWaiters.delete(w);
+                resolve();
+              },
+              timer: setTimeout(() => w.resolve(), timeout * 1000),
+            };
             pollWaiters.add(w);
             // The bot gave up (stop, abort): end the wait so the server can close.
             res.on('close', () => w.resolve());
@@ -325,8 +373,10 @@ function checkMarkup(markup: unknown): string | undefined {
   for (const row of m.inline_keyboard ?? []) {
     for (const b of row) {
       if (!b.text) return 'inline keyboard button text is empty';
-      if (b.callback_data !== undefined && (Buffer.byteLength(b.callback_data) > 64 || b.callback_data.length === 0)) return 'BUTTON_DATA_INVALID';
-      if (b.callback_data === undefined && b.url === undefined) return "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard";
+      if (b.callback_data !== undefined && (Buffer.byteLength(b.callback_data) > 64 || b.callback_data.length === 0))
+        return 'BUTTON_DATA_INVALID';
+      if (b.callback_data === undefined && b.url === undefined)
+        return "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard";
     }
   }
   return undefined;
@@ -335,13 +385,22 @@ function checkMarkup(markup: unknown): string | undefined {
 function failureBody(f: Failure): Record<string, unknown> {
   switch (f.code) {
     case 429:
-      return { ok: false, error_code: 429, description: `Too Many Requests: retry after ${f.retryAfter}`, parameters: { retry_after: f.retryAfter } };
+      return {
+        ok: false,
+        error_code: 429,
+        description: `Too Many Requests: retry after ${f.retryAfter}`,
+        parameters: { retry_after: f.retryAfter },
+      };
     case 403:
       return { ok: false, error_code: 403, description: f.description ?? 'Forbidden: bot was blocked by the user' };
     case 400:
       return { ok: false, error_code: 400, description: f.description };
     default:
-      return { ok: false, error_code: f.code, description: f.description ?? (f.code === 502 ? 'Bad Gateway' : 'Internal Server Error') };
+      return {
+        ok: false,
+        error_code: f.code,
+        description: f.description ?? (f.code === 502 ? 'Bad Gateway' : 'Internal Server Error'),
+      };
   }
 }
 
@@ -362,7 +421,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 function parseParams(contentType: string, body: Buffer, query: URLSearchParams): Record<string, unknown> {
   const params: Record<string, unknown> = Object.fromEntries(query);
   if (body.length === 0) return params;
-  if (contentType.startsWith('application/json')) return { ...params, ...(JSON.parse(body.toString('utf8')) as Record<string, unknown>) };
+  if (contentType.startsWith('application/json'))
+    return { ...params, ...(JSON.parse(body.toString('utf8')) as Record<string, unknown>) };
   if (contentType.startsWith('application/x-www-form-urlencoded')) {
     for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params[k] = decodeField(v);
     return params;
@@ -407,7 +467,8 @@ function splitMultipart(body: Buffer, boundary: string): { headers: string; data
     if (next === -1) break;
     const part = body.subarray(start + 2, next - 2); // skip CRLF after the delimiter and before the next
     const sep = part.indexOf('\r\n\r\n');
-    if (sep !== -1) out.push({ headers: part.subarray(0, sep).toString('utf8'), data: Buffer.from(part.subarray(sep + 4)) });
+    if (sep !== -1)
+      out.push({ headers: part.subarray(0, sep).toString('utf8'), data: Buffer.from(part.subarray(sep + 4)) });
     pos = next;
   }
   return out;
@@ -428,14 +489,24 @@ let updateSeq = 700_000;
 let messageSeq = 1;
 const unix = () => Math.floor(Date.now() / 1000);
 
-export const tgUser = (id: number, language_code = 'vi', first_name = 'Lan'): TgUser => ({ id, first_name, language_code });
+export const tgUser = (id: number, language_code = 'vi', first_name = 'Lan'): TgUser => ({
+  id,
+  first_name,
+  language_code,
+});
 
 function privateChat(u: TgUser) {
   return { id: u.id, first_name: u.first_name, ...(u.username ? { username: u.username } : {}), type: 'private' };
 }
 
 function userJson(u: TgUser) {
-  return { id: u.id, is_bot: false, first_name: u.first_name, ...(u.last_name ? { last_name: u.last_name } : {}), ...(u.language_code ? { language_code: u.language_code } : {}) };
+  return {
+    id: u.id,
+    is_bot: false,
+    first_name: u.first_name,
+    ...(u.last_name ? { last_name: u.last_name } : {}),
+    ...(u.language_code ? { language_code: u.language_code } : {}),
+  };
 }
 
 /** One private-chat message from `u`, wrapped in an update like Telegram's. */
@@ -463,7 +534,13 @@ export const tgUpdates = {
       callback_query: {
         id: String(4_000_000_000 + updateSeq),
         from: userJson(u),
-        message: { message_id: messageId, from: { id: FAKE_BOT_ID, is_bot: true, first_name: 'Khai báo', username: FAKE_BOT_USERNAME }, chat: privateChat(u), date: unix(), text: '…' },
+        message: {
+          message_id: messageId,
+          from: { id: FAKE_BOT_ID, is_bot: true, first_name: 'Khai báo', username: FAKE_BOT_USERNAME },
+          chat: privateChat(u),
+          date: unix(),
+          text: '…',
+        },
         chat_instance: '-1234567890',
         data,
       },
@@ -477,19 +554,41 @@ export const tgUpdates = {
   },
   sticker(u: TgUser) {
     return privateMessage(u, {
-      sticker: { file_id: 'CAACAgIAAxkBAAE', file_unique_id: 'AgADAQAD', type: 'regular', width: 512, height: 512, is_animated: false, is_video: false, emoji: '👍' },
+      sticker: {
+        file_id: 'CAACAgIAAxkBAAE',
+        file_unique_id: 'AgADAQAD',
+        type: 'regular',
+        width: 512,
+        height: 512,
+        is_animated: false,
+        is_video: false,
+        emoji: '👍',
+      },
     });
   },
   groupText(u: TgUser, groupId: number, text: string) {
     return {
       update_id: updateSeq++,
-      message: { message_id: messageSeq++, from: userJson(u), chat: { id: groupId, title: 'Tổ dân phố 3', type: 'supergroup' }, date: unix(), text },
+      message: {
+        message_id: messageSeq++,
+        from: userJson(u),
+        chat: { id: groupId, title: 'Tổ dân phố 3', type: 'supergroup' },
+        date: unix(),
+        text,
+      },
     };
   },
   edited(u: TgUser, text: string) {
     return {
       update_id: updateSeq++,
-      edited_message: { message_id: messageSeq++, from: userJson(u), chat: privateChat(u), date: unix() - 60, edit_date: unix(), text },
+      edited_message: {
+        message_id: messageSeq++,
+        from: userJson(u),
+        chat: privateChat(u),
+        date: unix() - 60,
+        edit_date: unix(),
+        text,
+      },
     };
   },
   /** someone added the bot to a group */
@@ -508,7 +607,15 @@ export const tgUpdates = {
   },
   /** a post in a channel the bot administers */
   channelPost(channelId: number, text: string) {
-    return { update_id: updateSeq++, channel_post: { message_id: messageSeq++, chat: { id: channelId, title: 'Tin Cần Thơ', type: 'channel' }, date: unix(), text } };
+    return {
+      update_id: updateSeq++,
+      channel_post: {
+        message_id: messageSeq++,
+        chat: { id: channelId, title: 'Tin Cần Thơ', type: 'channel' },
+        date: unix(),
+        text,
+      },
+    };
   },
   /** the person blocked (status 'kicked') or restarted ('member') the bot */
   myChatMember(u: TgUser, status: 'kicked' | 'member') {
@@ -519,19 +626,28 @@ export const tgUpdates = {
         chat: privateChat(u),
         from: userJson(u),
         date: unix(),
-        old_chat_member: status === 'kicked' ? { user: bot, status: 'member' } : { user: bot, status: 'kicked', until_date: 0 },
-        new_chat_member: status === 'kicked' ? { user: bot, status: 'kicked', until_date: 0 } : { user: bot, status: 'member' },
+        old_chat_member:
+          status === 'kicked' ? { user: bot, status: 'member' } : { user: bot, status: 'kicked', until_date: 0 },
+        new_chat_member:
+          status === 'kicked' ? { user: bot, status: 'kicked', until_date: 0 } : { user: bot, status: 'member' },
       },
     };
   },
 };
 
 /** POST an update to /telegram/webhook as Telegram would. `secret: null` sends no secret header. */
-export function postUpdate(app: FastifyInstance, update: unknown, secret: string | null): Promise<LightMyRequestResponse> {
+export function postUpdate(
+  app: FastifyInstance,
+  update: unknown,
+  secret: string | null,
+): Promise<LightMyRequestResponse> {
   return app.inject({
     method: 'POST',
     url: '/telegram/webhook',
-    headers: { 'content-type': 'application/json', ...(secret === null ? {} : { 'x-telegram-bot-api-secret-token': secret }) },
+    headers: {
+      'content-type': 'application/json',
+      ...(secret === null ? {} : { 'x-telegram-bot-api-secret-token': secret }),
+    },
     payload: typeof update === 'string' ? update : JSON.stringify(update),
   });
 }
@@ -578,7 +694,9 @@ export class TelegramPerson {
    */
   pressUpdate(label: string, from: RecordedCall[] = this.last) {
     for (const call of [...from].reverse()) {
-      const rows = (call.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)?.inline_keyboard ?? [];
+      const rows =
+        (call.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)
+          ?.inline_keyboard ?? [];
       const buttons = rows.flat().filter((b) => b.callback_data !== undefined);
       const b = buttons.find((x) => x.text === label) ?? buttons.find((x) => x.text.includes(label));
       if (b) return tgUpdates.button(this.user, b.callback_data!, (call.result as { message_id: number }).message_id);
@@ -588,7 +706,11 @@ export class TelegramPerson {
 
   /** labels of the inline buttons in the last replies */
   buttons(): string[] {
-    return this.last.flatMap((c) => ((c.params.reply_markup as { inline_keyboard?: { text: string }[][] } | undefined)?.inline_keyboard ?? []).flat().map((b) => b.text));
+    return this.last.flatMap((c) =>
+      ((c.params.reply_markup as { inline_keyboard?: { text: string }[][] } | undefined)?.inline_keyboard ?? [])
+        .flat()
+        .map((b) => b.text),
+    );
   }
 
   transcript(calls: RecordedCall[] = this.last): string {

@@ -34,7 +34,8 @@ export const ZALO_APP = {
  */
 export class FakeZalo {
   readonly calls: FakeCall[] = [];
-  readonly refreshCalls: { refreshToken: string; appId: string; secretKey: string | undefined; grantType: string }[] = [];
+  readonly refreshCalls: { refreshToken: string; appId: string; secretKey: string | undefined; grantType: string }[] =
+    [];
   readonly uploads: { bytes: Buffer; filename: string; contentType: string }[] = [];
   /** users whose interaction window has closed: consultation messages answer -230 */
   readonly windowClosed = new Set<string>();
@@ -112,7 +113,9 @@ export class FakeZalo {
 
   /** Texts sent to one user by consultation message, in order. */
   textsTo(userId: string): string[] {
-    return this.messages.filter((m) => m.userId === userId && typeof m.message.text === 'string').map((m) => m.message.text as string);
+    return this.messages
+      .filter((m) => m.userId === userId && typeof m.message.text === 'string')
+      .map((m) => m.message.text as string);
   }
 
   /** Template messages delivered. */
@@ -148,11 +151,19 @@ export class FakeZalo {
       };
       this.refreshCalls.push(call);
       if (this.oauthDelayMs) await new Promise((r) => setTimeout(r, this.oauthDelayMs));
-      if (call.secretKey !== ZALO_APP.appSecret || call.appId !== ZALO_APP.appId || call.grantType !== 'refresh_token') {
+      if (
+        call.secretKey !== ZALO_APP.appSecret ||
+        call.appId !== ZALO_APP.appId ||
+        call.grantType !== 'refresh_token'
+      ) {
         return send({ error: -14002, error_name: 'Invalid app', error_description: 'app_id or secret_key is wrong' });
       }
       if (call.refreshToken !== this.currentRefresh || this.spentRefresh.has(call.refreshToken)) {
-        return send({ error: -14014, error_name: 'Invalid refresh token', error_description: 'Refresh token is invalid or used' });
+        return send({
+          error: -14014,
+          error_name: 'Invalid refresh token',
+          error_description: 'Refresh token is invalid or used',
+        });
       }
       this.spentRefresh.add(call.refreshToken);
       const n = ++this.seq;
@@ -179,7 +190,8 @@ export class FakeZalo {
       return send({ error: -216, message: 'Access token is invalid' });
     }
     const userId =
-      (body as { recipient?: { user_id?: string } } | undefined)?.recipient?.user_id ?? (body as { user_id?: string } | undefined)?.user_id;
+      (body as { recipient?: { user_id?: string } } | undefined)?.recipient?.user_id ??
+      (body as { user_id?: string } | undefined)?.user_id;
     const injected = this.errors.find((e) => e.path === path && e.remaining > 0 && (!e.userId || e.userId === userId));
     if (injected) {
       injected.remaining--;
@@ -189,18 +201,27 @@ export class FakeZalo {
     switch (path) {
       case '/v3.0/oa/message/cs': {
         const b = body as { recipient?: { user_id?: unknown }; message?: { text?: unknown } };
-        if (typeof b?.recipient?.user_id !== 'string' || !b.message) return send({ error: -201, message: 'Parameters are invalid' });
+        if (typeof b?.recipient?.user_id !== 'string' || !b.message)
+          return send({ error: -201, message: 'Parameters are invalid' });
         if (typeof b.message.text === 'string' && b.message.text.length > 2000) {
           return send({ error: -210, message: 'Text exceeds 2000 characters' });
         }
         if (this.windowClosed.has(b.recipient.user_id)) {
           return send({ error: -230, message: 'User has not interacted with the OA in the past 7 days' });
         }
-        return send({ error: 0, message: 'Success', data: { message_id: `mid-${++this.seq}`, user_id: b.recipient.user_id } });
+        return send({
+          error: 0,
+          message: 'Success',
+          data: { message_id: `mid-${++this.seq}`, user_id: b.recipient.user_id },
+        });
       }
       case '/v3.0/oa/message/template': {
         const b = body as { user_id?: unknown; template_id?: unknown; template_data?: unknown };
-        if (typeof b?.user_id !== 'string' || typeof b.template_id !== 'string' || typeof b.template_data !== 'object') {
+        if (
+          typeof b?.user_id !== 'string' ||
+          typeof b.template_id !== 'string' ||
+          typeof b.template_data !== 'object'
+        ) {
           return send({ error: -201, message: 'Parameters are invalid' });
         }
         return send({ error: 0, message: 'Success', data: { msg_id: `tpl-${++this.seq}` } });
@@ -219,7 +240,10 @@ export class FakeZalo {
   }
 }
 
-function parseMultipartFile(raw: Buffer, contentType: string): { bytes: Buffer; filename: string; contentType: string } | undefined {
+function parseMultipartFile(
+  raw: Buffer,
+  contentType: string,
+): { bytes: Buffer; filename: string; contentType: string } | undefined {
   const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
   if (!boundary) return undefined;
   const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
@@ -282,7 +306,9 @@ export const zaloEvents = {
       event_name: 'user_send_image',
       message: {
         msg_id: `msg-${++eventSeq}`,
-        attachments: [{ type: 'image', payload: { thumbnail: 'https://example.test/t.jpg', url: 'https://example.test/i.jpg' } }],
+        attachments: [
+          { type: 'image', payload: { thumbnail: 'https://example.test/t.jpg', url: 'https://example.test/i.jpg' } },
+        ],
       },
       timestamp: nowMs(),
     };
@@ -312,8 +338,15 @@ export const zaloEvents = {
 };
 
 /** X-ZEvent-Signature for a raw body, as Zalo computes it. */
-export function zaloSignature(rawBody: string, timestamp: string, id = ZALO_APP.appId, secret = ZALO_APP.oaSecretKey): string {
-  return `mac=${createHash('sha256').update(id + rawBody + timestamp + secret).digest('hex')}`;
+export function zaloSignature(
+  rawBody: string,
+  timestamp: string,
+  id = ZALO_APP.appId,
+  secret = ZALO_APP.oaSecretKey,
+): string {
+  return `mac=${createHash('sha256')
+    .update(id + rawBody + timestamp + secret)
+    .digest('hex')}`;
 }
 
 /** POST an event to /zalo/webhook signed correctly (or with `signature` overriding the header). */

@@ -41,7 +41,8 @@ export function faultyProxy(target: { host: string; port: number }, initial: Pro
   });
 
   return {
-    listen: () => new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port))),
+    listen: () =>
+      new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port))),
     get mode() {
       return mode;
     },

@@ -28,9 +28,14 @@ beforeAll(async () => {
   await seedWards(db);
   const [caseAcc, case2Acc] = await seedAccounts(db, { n: 2, prefix: 'f0-', wardCode: '31117' });
   contactAccount = (await seedAccounts(db, { n: 1, prefix: 'f1-', wardCode: '31117' }))[0]!;
-  await db.execute(sql`update persons set phone = ${PHONE}, phone_verified = true where owner_account_id = ${caseAcc!}`);
-  await db.execute(sql`update persons set phone = ${PHONE2}, phone_verified = true where owner_account_id = ${case2Acc!}`);
-  const pid = async (acc: string) => (await queryRows<{ id: string }>(db, sql`select id from persons where owner_account_id = ${acc}`))[0]!.id;
+  await db.execute(
+    sql`update persons set phone = ${PHONE}, phone_verified = true where owner_account_id = ${caseAcc!}`,
+  );
+  await db.execute(
+    sql`update persons set phone = ${PHONE2}, phone_verified = true where owner_account_id = ${case2Acc!}`,
+  );
+  const pid = async (acc: string) =>
+    (await queryRows<{ id: string }>(db, sql`select id from persons where owner_account_id = ${acc}`))[0]!.id;
   await db.execute(sql`insert into venues (id, code, name, kind, default_stay_minutes) values
     ('20000000-0000-4000-8000-000000000002', 'CF2', 'Quán cà phê Mộc', 'cafe', 60)`);
   const visit = (p: string, acc: string, from: string, to: string) =>
@@ -53,10 +58,14 @@ async function upToConfirm(phone: string): Promise<void> {
 }
 
 const casesOfPhone = (phone: string) => svc.db.db.select().from(cases).where(eq(cases.phone, phone));
-const alertsOfContact = () => svc.db.db.select().from(outbox).where(and(eq(outbox.kind, 'alert'), eq(outbox.accountId, contactAccount)));
+const alertsOfContact = () =>
+  svc.db.db
+    .select()
+    .from(outbox)
+    .where(and(eq(outbox.kind, 'alert'), eq(outbox.accountId, contactAccount)));
 const reports = () => svc.db.db.select().from(outbox).where(eq(outbox.kind, 'case_report'));
 
-describe('/f0 records the case in the official\'s update', () => {
+describe("/f0 records the case in the official's update", () => {
   it('a failure later in the same update leaves no case, no alert and no report; pressing again records it once', async () => {
     await upToConfirm(PHONE);
     // The update fails after the flow ran: when the runner saves the ended dialog, the database refuses it.
@@ -65,7 +74,9 @@ describe('/f0 records the case in the official\'s update', () => {
         if old.flow = 'case' and old.step = 'preview' and new.flow is null then raise exception 'forced failure after /f0'; end if;
         return new;
       end $$`);
-    await svc.db.db.execute(sql`create trigger f0_fail before update on dialog_states for each row execute function f0_fail()`);
+    await svc.db.db.execute(
+      sql`create trigger f0_fail before update on dialog_states for each row execute function f0_fail()`,
+    );
     try {
       expect((await press(svc, 'doctor', 'f0:send'))[0]).toMatch(/hệ thống vừa gặp lỗi/);
     } finally {
@@ -101,9 +112,18 @@ describe('/f0 records the case in the official\'s update', () => {
       deferrable initially deferred for each row execute function f0_at_commit()`);
     try {
       await upToConfirm(PHONE2);
-      const r = await svc.runner.handle({ channel: 'web', accountId: 'doctor', messageId: 'f0-record-2', kind: 'button', payload: 'f0:send' });
+      const r = await svc.runner.handle({
+        channel: 'web',
+        accountId: 'doctor',
+        messageId: 'f0-record-2',
+        kind: 'button',
+        payload: 'f0:send',
+      });
       expect(r.replies[0]!.text).toMatch(/Đang ghi nhận ca bệnh/);
-      const [atCommit] = await queryRows<{ cases: number; alerts: number; reports: number }>(svc.db.db, sql`select * from f0_at_commit`);
+      const [atCommit] = await queryRows<{ cases: number; alerts: number; reports: number }>(
+        svc.db.db,
+        sql`select * from f0_at_commit`,
+      );
       // The first test left one alert and one report; this commit adds the second case's.
       expect(atCommit).toEqual({ cases: 1, alerts: 2, reports: 2 });
     } finally {
@@ -115,10 +135,17 @@ describe('/f0 records the case in the official\'s update', () => {
   });
 
   it('logs what the update did with its update id and account, and no personal data', async () => {
-    const doctor = (await svc.db.db.query.accounts.findFirst({ where: (a, { eq: is }) => is(a.externalId, 'doctor') }))!;
+    const doctor = (await svc.db.db.query.accounts.findFirst({
+      where: (a, { eq: is }) => is(a.externalId, 'doctor'),
+    }))!;
     const recorded = logLines.filter((l) => l.msg === 'case recorded in chat');
     expect(recorded).toHaveLength(2);
-    expect(recorded[1]).toMatchObject({ channel: 'web', updateId: 'f0-record-2', accountId: doctor.id, alertsQueued: 1 });
+    expect(recorded[1]).toMatchObject({
+      channel: 'web',
+      updateId: 'f0-record-2',
+      accountId: doctor.id,
+      alertsQueued: 1,
+    });
     // The failed update of the first test is logged under its own update id.
     const failed = logLines.filter((l) => l.msg === 'update failed');
     expect(failed).toHaveLength(1);

@@ -17,8 +17,11 @@ beforeAll(async () => {
   await seedWards(db);
   const [caseAcc] = await seedAccounts(db, { n: 1, prefix: 'f0-', wardCode: '31117' });
   contactAccount = (await seedAccounts(db, { n: 1, prefix: 'f1-', wardCode: '31117' }))[0]!;
-  await db.execute(sql`update persons set phone = '+84912345678', phone_verified = true where owner_account_id = ${caseAcc!}`);
-  const pid = async (acc: string) => (await queryRows<{ id: string }>(db, sql`select id from persons where owner_account_id = ${acc}`))[0]!.id;
+  await db.execute(
+    sql`update persons set phone = '+84912345678', phone_verified = true where owner_account_id = ${caseAcc!}`,
+  );
+  const pid = async (acc: string) =>
+    (await queryRows<{ id: string }>(db, sql`select id from persons where owner_account_id = ${acc}`))[0]!.id;
   await db.execute(sql`insert into venues (id, code, name, kind, default_stay_minutes) values
     ('20000000-0000-4000-8000-000000000001', 'CF1', 'Quán cà phê Mộc', 'cafe', 60)`);
   const visit = (p: string, acc: string, from: string, to: string) =>
@@ -26,7 +29,10 @@ beforeAll(async () => {
       values (${p}, '20000000-0000-4000-8000-000000000001', ${acc}, ${from}::timestamptz, ${to}::timestamptz, 'poster', 'telegram')`);
   await visit(await pid(caseAcc!), caseAcc!, '2021-07-31T10:00:00+07:00', '2021-07-31T11:00:00+07:00');
   await visit(await pid(contactAccount), contactAccount, '2021-07-31T10:30:00+07:00', '2021-07-31T11:30:00+07:00');
-  for (const [acc, role] of [['doctor', 'health'], ['press', 'comms']] as const) {
+  for (const [acc, role] of [
+    ['doctor', 'health'],
+    ['press', 'comms'],
+  ] as const) {
     const inv = await createInvite(db, { role, actor: 'test', now: svc.clock.now() });
     await handle(svc, { channel: 'web', accountId: acc, kind: 'start', param: `o_${inv.code}` });
   }
@@ -65,7 +71,8 @@ describe('/f0 in chat', () => {
       'Ghi nhận ca bệnh:\nSố điện thoại: +84912345678\nNgày lấy mẫu xét nghiệm: 31/07/2021\nAnh/Chị xác nhận? Bấm «Ghi nhận» để xem trước những ai sẽ được cảnh báo; chưa gửi cảnh báo nào trước khi Anh/Chị bấm «Gửi cảnh báo».',
     );
     // The preview: what would go out, and nothing stored yet.
-    const preview = (await handle(svc, { channel: 'web', accountId: 'doctor', kind: 'button', payload: 'f0:record' })).replies[0]!;
+    const preview = (await handle(svc, { channel: 'web', accountId: 'doctor', kind: 'button', payload: 'f0:record' }))
+      .replies[0]!;
     expect(preview.text).toBe(
       [
         'Xem trước — chưa gửi cảnh báo nào. Khung thời gian tại địa điểm:',
@@ -82,7 +89,10 @@ describe('/f0 in chat', () => {
     expect((report!.payload as { text: string }[])[0]!.text).toBe(
       'Đã ghi nhận ca bệnh (thời gian lây nhiễm tính từ 00:00 29/07/2021): 1 khung thời gian tại địa điểm, 1 người có mặt cùng địa điểm và thời gian, 1 cảnh báo đang được gửi.',
     );
-    const alerts = await svc.db.db.select().from(outbox).where(and(eq(outbox.kind, 'alert'), eq(outbox.accountId, contactAccount)));
+    const alerts = await svc.db.db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.kind, 'alert'), eq(outbox.accountId, contactAccount)));
     expect(alerts).toHaveLength(1);
   });
 
@@ -102,8 +112,11 @@ describe('/f0 in chat', () => {
     const db = svc.db.db;
     const [caseAcc] = await seedAccounts(db, { n: 1, prefix: 'f0b-', wardCode: '31117' });
     const [early, late] = await seedAccounts(db, { n: 2, prefix: 'f1b-', wardCode: '31117' });
-    await db.execute(sql`update persons set phone = '+84911000222', phone_verified = true where owner_account_id = ${caseAcc!}`);
-    const pid = async (acc: string) => (await queryRows<{ id: string }>(db, sql`select id from persons where owner_account_id = ${acc}`))[0]!.id;
+    await db.execute(
+      sql`update persons set phone = '+84911000222', phone_verified = true where owner_account_id = ${caseAcc!}`,
+    );
+    const pid = async (acc: string) =>
+      (await queryRows<{ id: string }>(db, sql`select id from persons where owner_account_id = ${acc}`))[0]!.id;
     await db.execute(sql`insert into venues (id, code, name, kind, default_stay_minutes) values
       ('20000000-0000-4000-8000-000000000003', 'CH3', 'Chợ Tân An', 'market', 60),
       ('20000000-0000-4000-8000-000000000004', 'NH4', 'Nhà hàng Sen', 'restaurant', 60)`);
@@ -127,7 +140,8 @@ describe('/f0 in chat', () => {
     // Đặng is counted once, at his strongest window (the market).
     expect(preview[0]).toContain('• Nhà hàng Sen: 17:00 – 20:00 31/07/2021 — 0 người ở gần, 0 người cùng địa điểm');
     expect(preview[0]).toContain('2 cảnh báo sẽ được gửi');
-    const edit = (await handle(svc, { channel: 'web', accountId: 'doctor', kind: 'button', payload: 'f0:edit' })).replies[0]!;
+    const edit = (await handle(svc, { channel: 'web', accountId: 'doctor', kind: 'button', payload: 'f0:edit' }))
+      .replies[0]!;
     expect(edit.text).toContain('1. Chợ Tân An: 07:00 – 13:00 31/07/2021');
     expect(edit.buttons?.flat().map((b) => b.label)).toEqual(['Bỏ 1. Chợ Tân An', 'Bỏ 2. Nhà hàng Sen', 'Xong']);
     expect((await say(svc, 'doctor', '1 25:00-26:00'))[0]).toMatch(/Chưa đọc được/);
@@ -141,7 +155,13 @@ describe('/f0 in chat', () => {
     expect(again[0]).toContain('1 cảnh báo sẽ được gửi');
     expect(await outboxCount()).toBe(await before);
     await press(svc, 'doctor', 'f0:send');
-    const alertsTo = async (acc: string) => (await db.select().from(outbox).where(and(eq(outbox.kind, 'alert'), eq(outbox.accountId, acc)))).length;
+    const alertsTo = async (acc: string) =>
+      (
+        await db
+          .select()
+          .from(outbox)
+          .where(and(eq(outbox.kind, 'alert'), eq(outbox.accountId, acc)))
+      ).length;
     expect(await alertsTo(early!)).toBe(1);
     expect(await alertsTo(late!)).toBe(0);
   });
@@ -150,14 +170,23 @@ describe('/f0 in chat', () => {
     const db = svc.db.db;
     const [typist] = await seedAccounts(db, { n: 1, prefix: 'f0t-', wardCode: '31117' });
     const [met] = await seedAccounts(db, { n: 1, prefix: 'f1t-', wardCode: '31117' });
-    await db.execute(sql`update persons set phone = '+84911000444', phone_verified = false, phone_source = 'typed' where owner_account_id = ${typist!}`);
-    const pid = async (acc: string) => (await queryRows<{ id: string }>(db, sql`select id from persons where owner_account_id = ${acc}`))[0]!.id;
+    await db.execute(
+      sql`update persons set phone = '+84911000444', phone_verified = false, phone_source = 'typed' where owner_account_id = ${typist!}`,
+    );
+    const pid = async (acc: string) =>
+      (await queryRows<{ id: string }>(db, sql`select id from persons where owner_account_id = ${acc}`))[0]!.id;
     const visit = async (acc: string, from: string, to: string) =>
       db.execute(sql`insert into visits (person_id, venue_id, account_id, entered_at, exited_at, source, channel)
         values (${await pid(acc)}, '20000000-0000-4000-8000-000000000001', ${acc}, ${from}::timestamptz, ${to}::timestamptz, 'poster', 'telegram')`);
     await visit(typist!, '2021-07-31T15:00:00+07:00', '2021-07-31T16:00:00+07:00');
     await visit(met!, '2021-07-31T15:00:00+07:00', '2021-07-31T16:00:00+07:00');
-    const alertsToMet = async () => (await db.select().from(outbox).where(and(eq(outbox.kind, 'alert'), eq(outbox.accountId, met!)))).length;
+    const alertsToMet = async () =>
+      (
+        await db
+          .select()
+          .from(outbox)
+          .where(and(eq(outbox.kind, 'alert'), eq(outbox.accountId, met!)))
+      ).length;
 
     await say(svc, 'doctor', '/f0 0911000444');
     await press(svc, 'doctor', 'f0:test');
@@ -179,7 +208,9 @@ describe('/f0 in chat', () => {
     // A comms official may not confirm.
     expect((await press(svc, 'press', buttons[0]!.payload))[0]).toMatch(/chưa hiểu lệnh/);
     const done = (await press(svc, 'doctor', buttons[0]!.payload))[0]!;
-    expect(done).toMatch(/^Đã liên kết .+ với ca bệnh: 1 khung thời gian tại địa điểm, 1 người có mặt cùng địa điểm và thời gian, 1 cảnh báo mới/);
+    expect(done).toMatch(
+      /^Đã liên kết .+ với ca bệnh: 1 khung thời gian tại địa điểm, 1 người có mặt cùng địa điểm và thời gian, 1 cảnh báo mới/,
+    );
     expect(await alertsToMet()).toBe(1);
   });
 

@@ -22,7 +22,10 @@ afterAll(() => svc.close());
 
 async function invite(role: string, headers: Record<string, string> = adminHeaders) {
   const res = await svc.app.inject({ method: 'POST', url: '/api/v1/officials/invites', headers, payload: { role } });
-  return { status: res.statusCode, body: res.json() as { id: string; url: string; code: string; expiresAt: string; role: string } };
+  return {
+    status: res.statusCode,
+    body: res.json() as { id: string; url: string; code: string; expiresAt: string; role: string },
+  };
 }
 const codeOf = (typed: string) => typed.replace(/^O-/, '');
 const rolesOfExternal = async (externalId: string) => {
@@ -74,7 +77,11 @@ describe('invites', () => {
 
   it('with Telegram on, the URL is the bot deep link', () => {
     const links = inviteLinks({ links: knownBot('khaibao_ct_bot') }, 'K7M2QX9P4R');
-    expect(links).toEqual({ url: 'https://t.me/khaibao_ct_bot?start=o_K7M2QX9P4R', telegramUrl: 'https://t.me/khaibao_ct_bot?start=o_K7M2QX9P4R', typedCode: 'O-K7M2QX9P4R' });
+    expect(links).toEqual({
+      url: 'https://t.me/khaibao_ct_bot?start=o_K7M2QX9P4R',
+      telegramUrl: 'https://t.me/khaibao_ct_bot?start=o_K7M2QX9P4R',
+      typedCode: 'O-K7M2QX9P4R',
+    });
     expect(parseInviteCode('o k7m2 qx9p 4r')).toBe('K7M2QX9P4R');
     expect(parseInviteCode('K7M2QX9P4R')).toBeUndefined();
     expect(parseInviteCode('K7M2QX9P4R', false)).toBe('K7M2QX9P4R');
@@ -90,7 +97,11 @@ describe('invites', () => {
 
   it('refuses a revoked invite; a used invite cannot be revoked', async () => {
     const { body } = await invite('admin');
-    const del = await svc.app.inject({ method: 'DELETE', url: `/api/v1/officials/invites/${body.id}`, headers: adminHeaders });
+    const del = await svc.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/officials/invites/${body.id}`,
+      headers: adminHeaders,
+    });
     expect(del.statusCode).toBe(200);
     const r = await openLink('rev', `o_${codeOf(body.code)}`);
     expect(r.replies[0]!.text).toMatch(/thu hồi/);
@@ -98,10 +109,18 @@ describe('invites', () => {
 
     const used = await invite('health');
     await openLink('user2', `o_${codeOf(used.body.code)}`);
-    const del2 = await svc.app.inject({ method: 'DELETE', url: `/api/v1/officials/invites/${used.body.id}`, headers: adminHeaders });
+    const del2 = await svc.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/officials/invites/${used.body.id}`,
+      headers: adminHeaders,
+    });
     expect(del2.statusCode).toBe(409);
     expect(del2.json().error.code).toBe('INVITE_USED');
-    const missing = await svc.app.inject({ method: 'DELETE', url: '/api/v1/officials/invites/00000000-0000-4000-8000-000000000000', headers: adminHeaders });
+    const missing = await svc.app.inject({
+      method: 'DELETE',
+      url: '/api/v1/officials/invites/00000000-0000-4000-8000-000000000000',
+      headers: adminHeaders,
+    });
     expect(missing.statusCode).toBe(404);
   });
 
@@ -133,7 +152,12 @@ describe('invites', () => {
 
 describe('personal API tokens', () => {
   it('are shown once, stored hashed, carry the roles, and stop working when revoked', async () => {
-    const res = await svc.app.inject({ method: 'POST', url: '/api/v1/officials/tokens', headers: adminHeaders, payload: { roles: ['health'], label: 'dashboard' } });
+    const res = await svc.app.inject({
+      method: 'POST',
+      url: '/api/v1/officials/tokens',
+      headers: adminHeaders,
+      payload: { roles: ['health'], label: 'dashboard' },
+    });
     expect(res.statusCode).toBe(201);
     const { id, token } = res.json() as { id: string; token: string };
     expect(token).toMatch(/^kb_/);
@@ -145,9 +169,15 @@ describe('personal API tokens', () => {
     const list = await svc.app.inject({ url: '/api/v1/officials', headers: adminHeaders });
     expect(list.body).not.toContain(token);
     expect(list.json().tokens.some((t: { id: string }) => t.id === id)).toBe(true);
-    expect((await svc.app.inject({ method: 'DELETE', url: `/api/v1/officials/tokens/${id}`, headers: adminHeaders })).statusCode).toBe(200);
+    expect(
+      (await svc.app.inject({ method: 'DELETE', url: `/api/v1/officials/tokens/${id}`, headers: adminHeaders }))
+        .statusCode,
+    ).toBe(200);
     expect((await svc.app.inject({ url: '/api/v1/stats', headers: auth })).statusCode).toBe(401);
-    expect((await svc.app.inject({ method: 'DELETE', url: `/api/v1/officials/tokens/${id}`, headers: adminHeaders })).statusCode).toBe(404);
+    expect(
+      (await svc.app.inject({ method: 'DELETE', url: `/api/v1/officials/tokens/${id}`, headers: adminHeaders }))
+        .statusCode,
+    ).toBe(404);
   });
 
   it('a token from chat follows its account: taking the role away takes it from the token', async () => {
@@ -156,7 +186,11 @@ describe('personal API tokens', () => {
     const auth = { authorization: `Bearer ${token}` };
     expect((await svc.app.inject({ url: '/api/v1/broadcasts', headers: auth })).statusCode).toBe(200);
     const acc = await svc.db.db.query.accounts.findFirst({ where: eq(accounts.externalId, 'off1') });
-    const del = await svc.app.inject({ method: 'DELETE', url: `/api/v1/officials/${acc!.id}/roles/comms`, headers: adminHeaders });
+    const del = await svc.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/officials/${acc!.id}/roles/comms`,
+      headers: adminHeaders,
+    });
     expect(del.statusCode).toBe(200);
     expect((await svc.app.inject({ url: '/api/v1/broadcasts', headers: auth })).statusCode).toBe(403);
     expect((await say(svc, 'off1', '/thongbao'))[0]).toMatch(/chưa hiểu lệnh/);

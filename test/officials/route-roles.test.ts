@@ -28,7 +28,8 @@ const tokens = {} as Record<OfficialRole | 'none', string>;
 beforeAll(async () => {
   svc = await startTestService();
   const now = svc.clock.now();
-  for (const role of ROLES) tokens[role] = (await createApiToken(svc.db.db, { roles: [role], actor: 'test', now })).token;
+  for (const role of ROLES)
+    tokens[role] = (await createApiToken(svc.db.db, { roles: [role], actor: 'test', now })).token;
   // A token whose only roles are not official ones (as a venue staff token would be).
   tokens.none = (await createApiToken(svc.db.db, { roles: [], actor: 'test', now })).token;
 });
@@ -50,14 +51,29 @@ const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 describe('every admin route checks the role', () => {
   it('knows the routes of this feature set', () => {
     const keys = adminRoutes().map((r) => `${r.method} ${r.url}`);
-    for (const k of ['POST /api/v1/officials/invites', 'DELETE /api/v1/officials/invites/:id', 'POST /api/v1/officials/tokens', 'DELETE /api/v1/officials/tokens/:id', 'GET /api/v1/officials', 'POST /api/v1/broadcasts', 'GET /api/v1/broadcasts/:id', 'GET /api/v1/stats', 'GET /api/v1/openapi.json']) {
+    for (const k of [
+      'POST /api/v1/officials/invites',
+      'DELETE /api/v1/officials/invites/:id',
+      'POST /api/v1/officials/tokens',
+      'DELETE /api/v1/officials/tokens/:id',
+      'GET /api/v1/officials',
+      'POST /api/v1/broadcasts',
+      'GET /api/v1/broadcasts/:id',
+      'GET /api/v1/stats',
+      'GET /api/v1/openapi.json',
+    ]) {
       expect(keys).toContain(k);
     }
   });
 
   it('401 without a token, with a malformed header and with an unknown token (before validating the body)', async () => {
     for (const r of adminRoutes()) {
-      for (const headers of [{}, { authorization: 'Basic abc' }, bearer('kb_not-a-real-token'), bearer('x'.repeat(40))]) {
+      for (const headers of [
+        {},
+        { authorization: 'Basic abc' },
+        bearer('kb_not-a-real-token'),
+        bearer('x'.repeat(40)),
+      ]) {
         const res = await call(r, headers);
         expect(res.statusCode, `${r.method} ${r.url} ${JSON.stringify(headers)}`).toBe(401);
         expect(res.json().error.code).toBe('UNAUTHORIZED');
@@ -83,7 +99,8 @@ describe('every admin route checks the role', () => {
       if (!rule) continue;
       for (const role of ROLES) {
         const res = await call(r, bearer(tokens[role]));
-        if (rule.allowed.includes(role) || ANY_TOKEN.has(key)) expect([401, 403], `${key} as ${role}`).not.toContain(res.statusCode);
+        if (rule.allowed.includes(role) || ANY_TOKEN.has(key))
+          expect([401, 403], `${key} as ${role}`).not.toContain(res.statusCode);
         else expect(res.statusCode, `${key} as ${role}`).toBe(403);
       }
     }
@@ -94,7 +111,10 @@ describe('OpenAPI', () => {
   it('describes every admin route, with a JSON schema for the bodies it takes', async () => {
     const res = await svc.app.inject({ url: '/api/v1/openapi.json', headers: adminHeaders });
     expect(res.statusCode).toBe(200);
-    const doc = res.json() as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown; responses?: unknown }>> };
+    const doc = res.json() as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: unknown; responses?: unknown }>>;
+    };
     expect(doc.openapi).toMatch(/^3\./);
     const missing: string[] = [];
     for (const r of adminRoutes()) {

@@ -20,10 +20,18 @@ beforeAll(async () => {
 afterAll(() => db?.destroy());
 // Each test starts with an empty queue: what an earlier test left pending must not leave in a later one.
 beforeEach(async () => {
-  await db.db.update(outbox).set({ status: 'cancelled' }).where(inArray(outbox.status, ['pending', 'sending']));
+  await db.db
+    .update(outbox)
+    .set({ status: 'cancelled' })
+    .where(inArray(outbox.status, ['pending', 'sending']));
 });
 
-function dispatcher(sender: RecordingSender, clock: ManualClock, opts: Partial<DispatcherOptions> = {}, database: Database = db) {
+function dispatcher(
+  sender: RecordingSender,
+  clock: ManualClock,
+  opts: Partial<DispatcherOptions> = {},
+  database: Database = db,
+) {
   return new OutboxDispatcher({
     database,
     channels: new Map([[sender.name, sender]]),
@@ -81,7 +89,11 @@ describe('outbox dispatcher', () => {
     sender.failNext(acct.externalId, retryAfter(5000));
     const d = dispatcher(sender, clock);
     await d.runOnce();
-    expect(await rowOf(key!)).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: new Date(clock.now().getTime() + 5000) });
+    expect(await rowOf(key!)).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: new Date(clock.now().getTime() + 5000),
+    });
     expect((await rowOf(key!)).lastError).toContain('Too Many Requests');
     clock.advance(4999);
     expect(await d.runOnce()).toBe(0);
@@ -117,7 +129,10 @@ describe('outbox dispatcher', () => {
   });
 
   it('jitter spreads retries within the upper half of the exponential delay', () => {
-    const d = dispatcher(new RecordingSender(), new ManualClock(), { random: () => 0, backoff: { baseMs: 1000, maxMs: 10_000 } });
+    const d = dispatcher(new RecordingSender(), new ManualClock(), {
+      random: () => 0,
+      backoff: { baseMs: 1000, maxMs: 10_000 },
+    });
     expect([1, 2, 3, 4, 5, 6].map((a) => d.backoffMs(a))).toEqual([500, 1000, 2000, 4000, 5000, 5000]);
   });
 
@@ -154,7 +169,10 @@ describe('outbox dispatcher', () => {
     sender.failNext(a.externalId, new DeliveryError('undeliverable', 'outside the Zalo interaction window'));
     sender.failNext(b.externalId, new DeliveryError('fatal', 'Bad Request: message text is empty'));
     await dispatcher(sender, clock).runOnce();
-    expect(await rowOf(ka!)).toMatchObject({ status: 'undeliverable', lastError: expect.stringContaining('interaction window') });
+    expect(await rowOf(ka!)).toMatchObject({
+      status: 'undeliverable',
+      lastError: expect.stringContaining('interaction window'),
+    });
     expect(await rowOf(kb!)).toMatchObject({ status: 'failed', lastError: expect.stringContaining('text is empty') });
   });
 
@@ -267,7 +285,11 @@ describe('outbox dispatcher', () => {
       const w2 = dispatcher(s2, clock, { batchSize: 20, pollIntervalMs: 20 }, second);
       w1.start();
       w2.start();
-      await until(async () => (await rowsOf(keys)).every((r) => r.status === 'sent'), { clock, stepMs: 20, timeoutMs: 20_000 });
+      await until(async () => (await rowsOf(keys)).every((r) => r.status === 'sent'), {
+        clock,
+        stepMs: 20,
+        timeoutMs: 20_000,
+      });
       await Promise.all([w1.stop(), w2.stop()]);
       const texts = [...s1.sent, ...s2.sent].map((s) => s.messages[0]!.text);
       expect(texts).toHaveLength(keys.length);
@@ -316,8 +338,14 @@ describe('outbox dispatcher', () => {
   it('a message for a channel that is not configured is retried, not lost', async () => {
     const clock = new ManualClock('2030-01-11T00:00:00Z');
     const acct = await seedAccount(db.db, { channel: 'zalo' });
-    await enqueue(db.db, [{ channel: 'zalo', accountId: acct.id, kind: 'test', dedupeKey: 'zalo:1', messages: [{ text: 'x' }] }]);
+    await enqueue(db.db, [
+      { channel: 'zalo', accountId: acct.id, kind: 'test', dedupeKey: 'zalo:1', messages: [{ text: 'x' }] },
+    ]);
     await dispatcher(new RecordingSender('telegram'), clock).runOnce();
-    expect(await rowOf('zalo:1')).toMatchObject({ status: 'pending', attempts: 1, lastError: expect.stringContaining('not configured') });
+    expect(await rowOf('zalo:1')).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      lastError: expect.stringContaining('not configured'),
+    });
   });
 });

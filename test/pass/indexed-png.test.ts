@@ -17,7 +17,8 @@ describe('palette PNG', () => {
     const rgba = rgbaOf(16, 16, (x, y) => [x * 16, y * 16, (x + y) % 7]);
     const back = PNG.sync.read(encodeIndexedPng(rgba, 16, 16));
     expect([back.width, back.height]).toEqual([16, 16]);
-    for (let i = 0; i < 256; i++) expect([...back.data.subarray(i * 4, i * 4 + 4)]).toEqual([...rgba.subarray(i * 4, i * 4 + 4)]);
+    for (let i = 0; i < 256; i++)
+      expect([...back.data.subarray(i * 4, i * 4 + 4)]).toEqual([...rgba.subarray(i * 4, i * 4 + 4)]);
   });
 
   it('maps rare colours beyond 256 to the nearest frequent one', () => {

@@ -25,7 +25,15 @@ describe('pass image', () => {
     ['print', 'grey'],
   ] as const)('%s %s pass stays decodable with a long address and name', (variant, status) => {
     const png = renderPassPng(
-      { status, fullName: longName, birthYear: 1950, validUntil: status === 'grey' ? undefined : now, url, locale: 'vi', validHours: 24 },
+      {
+        status,
+        fullName: longName,
+        birthYear: 1950,
+        validUntil: status === 'grey' ? undefined : now,
+        url,
+        locale: 'vi',
+        validHours: 24,
+      },
       variant,
     );
     expect(decodeQrPng(png)).toBe(url);
@@ -35,14 +43,25 @@ describe('pass image', () => {
 
   it('escapes the name and shows the status word, birth year and validity', () => {
     const svg = passSvg(
-      { status: 'yellow', fullName: 'A <b>&</b> "B"', birthYear: 1990, validUntil: now, url, locale: 'vi', validHours: 24 },
+      {
+        status: 'yellow',
+        fullName: 'A <b>&</b> "B"',
+        birthYear: 1990,
+        validUntil: now,
+        url,
+        locale: 'vi',
+        validHours: 24,
+      },
       'chat',
     );
     expect(svg).toContain('A &lt;b&gt;&amp;&lt;/b&gt; &quot;B&quot;');
     expect(svg).toContain('>VÀNG<');
     expect(svg).toContain('Năm sinh: 1990');
     expect(svg).toContain('Hiệu lực đến: 08:00 01/08/2021');
-    const grey = passSvg({ status: 'grey', fullName: 'Lê An', birthYear: 1990, url, locale: 'en', validHours: 24 }, 'chat');
+    const grey = passSvg(
+      { status: 'grey', fullName: 'Lê An', birthYear: 1990, url, locale: 'en', validHours: 24 },
+      'chat',
+    );
     expect(grey).toContain('>GREY<');
     expect(grey).not.toContain('Valid until');
   });

@@ -37,7 +37,10 @@ afterAll(async () => {
 let seq = 0;
 async function person(opts: { isSelf?: boolean; fullName?: string } = {}) {
   const db = svc.deps.database.db;
-  const [account] = await db.insert(accounts).values({ channel: 'web', externalId: `web-${++seq}` }).returning();
+  const [account] = await db
+    .insert(accounts)
+    .values({ channel: 'web', externalId: `web-${++seq}` })
+    .returning();
   const [p] = await db
     .insert(persons)
     .values({
@@ -76,9 +79,15 @@ async function openCase(personId: string) {
 
 /** A contact recorded at exposedAt unless told otherwise (alertedAt null: a household contact, never alerted). */
 async function exposure(personId: string, exposedAt: Date, times: { alertedAt?: Date; createdAt?: Date } = {}) {
-  await svc.deps.database.db
-    .insert(contacts)
-    .values({ exposureKey: `manual-${++seq}`, personId, kind: 'casual', overlapMinutes: 10, exposedAt, alertedAt: times.alertedAt, createdAt: times.createdAt ?? times.alertedAt ?? exposedAt });
+  await svc.deps.database.db.insert(contacts).values({
+    exposureKey: `manual-${++seq}`,
+    personId,
+    kind: 'casual',
+    overlapMinutes: 10,
+    exposedAt,
+    alertedAt: times.alertedAt,
+    createdAt: times.createdAt ?? times.alertedAt ?? exposedAt,
+  });
 }
 
 function tokenOf(png: Buffer): string {
@@ -108,7 +117,9 @@ describe('currentStatus from the database', () => {
     await declare(p.id, {}, new Date(clock.now().getTime() - HOUR));
     expect((await currentStatus(svc.deps.database.db, p.id, clock.now(), svc.config)).status).toBe('green');
     await declare(p.id, { contactOutbreakArea: true });
-    expect((await currentStatus(svc.deps.database.db, p.id, clock.now(), svc.config)).reasons).toEqual(['contact-declared']);
+    expect((await currentStatus(svc.deps.database.db, p.id, clock.now(), svc.config)).reasons).toEqual([
+      'contact-declared',
+    ]);
   });
 
   it('is red for an open case and green again once it is closed', async () => {
@@ -126,7 +137,10 @@ describe('currentStatus from the database', () => {
     const day = 24 * HOUR;
     const now = clock.now().getTime();
     // A case registered late: exposed 20 days ago, alerted 2 days ago.
-    await exposure(p.id, new Date(now - 20 * day), { alertedAt: new Date(now - 2 * day), createdAt: new Date(now - 2 * day) });
+    await exposure(p.id, new Date(now - 20 * day), {
+      alertedAt: new Date(now - 2 * day),
+      createdAt: new Date(now - 2 * day),
+    });
     const s = await currentStatus(svc.deps.database.db, p.id, clock.now(), svc.config);
     expect(s).toMatchObject({ status: 'yellow', reasons: ['exposure'] });
     expect(s.exposureUntil).toEqual(new Date(now + 12 * day));
@@ -134,7 +148,9 @@ describe('currentStatus from the database', () => {
     const { person: q } = await person();
     await declare(q.id);
     await exposure(q.id, new Date(now - 30 * day), { createdAt: new Date(now - 5 * day) });
-    expect((await currentStatus(svc.deps.database.db, q.id, clock.now(), svc.config)).exposureUntil).toEqual(new Date(now + 9 * day));
+    expect((await currentStatus(svc.deps.database.db, q.id, clock.now(), svc.config)).exposureUntil).toEqual(
+      new Date(now + 9 * day),
+    );
   });
 
   it('is yellow for an exposure alert in the last 14 days only', async () => {
@@ -175,7 +191,9 @@ describe('the pass message and image', () => {
     expect(msg.text).toBe(
       'Mã QR của Anh/Chị: XANH\nHiệu lực đến 08:00 02/08/2021.\nAnh/Chị gửi /qr để xem lại mã bất cứ lúc nào.',
     );
-    console.log(`pass PNG (chat): ${png.length} bytes; token: ${token.length} chars; QR text: ${token.length + 23} chars`);
+    console.log(
+      `pass PNG (chat): ${png.length} bytes; token: ${token.length} chars; QR text: ${token.length + 23} chars`,
+    );
     expect(png.length).toBeLessThan(30_000);
   });
 
@@ -224,7 +242,9 @@ describe('the pass message and image', () => {
   });
 
   it('refuses an unknown person with a code', async () => {
-    await expect(passMessage(svc.deps.database.db, svc.deps, '00000000-0000-4000-8000-000000000000', 'vi')).rejects.toMatchObject({
+    await expect(
+      passMessage(svc.deps.database.db, svc.deps, '00000000-0000-4000-8000-000000000000', 'vi'),
+    ).rejects.toMatchObject({
       code: 'PERSON_NOT_FOUND',
     });
   });
@@ -380,7 +400,9 @@ describe('offline verification with the published keys', () => {
     expect(payload.readUInt32BE(21) * 1000).toBe(clock.now().getTime() + 24 * HOUR);
     const tampered = Buffer.from(payload);
     tampered[0] = (tampered[0]! & 0xf0) | 3;
-    expect(keys.some((jwk) => verify(null, tampered, createPublicKey({ key: jwk, format: 'jwk' }), signature))).toBe(false);
+    expect(keys.some((jwk) => verify(null, tampered, createPublicKey({ key: jwk, format: 'jwk' }), signature))).toBe(
+      false,
+    );
   });
 });
 

@@ -1,6 +1,12 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signPassToken, TOKEN_BYTES, TOKEN_LENGTH, verifyPassToken, type PassClaims } from '../../src/features/pass/token.js';
+import {
+  signPassToken,
+  TOKEN_BYTES,
+  TOKEN_LENGTH,
+  verifyPassToken,
+  type PassClaims,
+} from '../../src/features/pass/token.js';
 
 const keys = generateKeyPairSync('ed25519');
 const otherKeys = generateKeyPairSync('ed25519');
@@ -49,7 +55,10 @@ describe('pass token', () => {
   it('refuses a token whose status was upgraded by hand', () => {
     const bytes = Buffer.from(signPassToken({ ...claims, status: 'red' }, keys.privateKey), 'base64url');
     bytes[0] = (bytes[0]! & 0xf0) | 1; // red → green
-    expect(verifyPassToken(bytes.toString('base64url'), keys.publicKey, later(1000))).toEqual({ ok: false, reason: 'bad-signature' });
+    expect(verifyPassToken(bytes.toString('base64url'), keys.publicKey, later(1000))).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
   });
 
   it.each([
@@ -78,11 +87,18 @@ describe('pass token', () => {
   it('refuses an expired token, telling what it said', () => {
     const token = signPassToken(claims, keys.privateKey);
     expect(verifyPassToken(token, keys.publicKey, later(24 * 3_600_000 - 1000)).ok).toBe(true);
-    expect(verifyPassToken(token, keys.publicKey, later(24 * 3_600_000))).toEqual({ ok: false, reason: 'expired', claims });
+    expect(verifyPassToken(token, keys.publicKey, later(24 * 3_600_000))).toEqual({
+      ok: false,
+      reason: 'expired',
+      claims,
+    });
   });
 
   it('calls an expired forgery forged, not expired', () => {
     const forged = signPassToken(claims, otherKeys.privateKey);
-    expect(verifyPassToken(forged, keys.publicKey, later(48 * 3_600_000))).toEqual({ ok: false, reason: 'bad-signature' });
+    expect(verifyPassToken(forged, keys.publicKey, later(48 * 3_600_000))).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
   });
 });

@@ -24,10 +24,20 @@ afterAll(() => svc.close());
 
 async function person(answers: Partial<typeof declarations.$inferInsert> = {}) {
   const db = svc.db.db;
-  const [account] = await db.insert(accounts).values({ channel: 'web', externalId: `vp-${++seq}` }).returning();
+  const [account] = await db
+    .insert(accounts)
+    .values({ channel: 'web', externalId: `vp-${++seq}` })
+    .returning();
   const [p] = await db
     .insert(persons)
-    .values({ ownerAccountId: account!.id, isSelf: true, fullName: 'Phạm Thị Thu Hà', birthYear: 1978, gender: 'female', phone: '+84907000111' })
+    .values({
+      ownerAccountId: account!.id,
+      isSelf: true,
+      fullName: 'Phạm Thị Thu Hà',
+      birthYear: 1978,
+      gender: 'female',
+      phone: '+84907000111',
+    })
     .returning();
   await db.insert(declarations).values({
     personId: p!.id,
@@ -42,7 +52,16 @@ async function person(answers: Partial<typeof declarations.$inferInsert> = {}) {
   return p!;
 }
 
-const REASON_WORDS = [/triệu chứng/i, /tiếp xúc/i, /có mặt tại nơi/i, /Lý do/, /symptom/i, /contact/i, /exposure/i, /sốt|fever/i];
+const REASON_WORDS = [
+  /triệu chứng/i,
+  /tiếp xúc/i,
+  /có mặt tại nơi/i,
+  /Lý do/,
+  /symptom/i,
+  /contact/i,
+  /exposure/i,
+  /sốt|fever/i,
+];
 
 async function pageOf(personId: string, lang = '') {
   const path = new URL((await issuePass(svc.db.db, svc.deps, personId)).url).pathname;
@@ -53,19 +72,22 @@ describe('verify page without reasons', () => {
   it.each([
     ['symptoms', { symptoms: ['fever', 'cough'] }],
     ['a declared contact', { contactCase: true }],
-  ])('yellow by %s: colour, masked name, birth year and validity, no reason, in either language', async (_name, answers) => {
-    const p = await person(answers);
-    for (const lang of ['', '?lang=en']) {
-      const res = await pageOf(p.id, lang);
-      expect(res.statusCode).toBe(200);
-      expect(res.body).toContain('data-status="yellow"');
-      expect(res.body).toContain(lang ? 'YELLOW' : 'VÀNG');
-      expect(res.body).toContain('Phạm T. T. H.');
-      expect(res.body).toContain('1978');
-      expect(res.body).toContain('08:00 02/08/2021'); // valid until
-      for (const w of REASON_WORDS) expect(res.body, String(w)).not.toMatch(w);
-    }
-  });
+  ])(
+    'yellow by %s: colour, masked name, birth year and validity, no reason, in either language',
+    async (_name, answers) => {
+      const p = await person(answers);
+      for (const lang of ['', '?lang=en']) {
+        const res = await pageOf(p.id, lang);
+        expect(res.statusCode).toBe(200);
+        expect(res.body).toContain('data-status="yellow"');
+        expect(res.body).toContain(lang ? 'YELLOW' : 'VÀNG');
+        expect(res.body).toContain('Phạm T. T. H.');
+        expect(res.body).toContain('1978');
+        expect(res.body).toContain('08:00 02/08/2021'); // valid until
+        for (const w of REASON_WORDS) expect(res.body, String(w)).not.toMatch(w);
+      }
+    },
+  );
 
   it('yellow by an exposure alert: no venue, no time, no reason', async () => {
     const p = await person();

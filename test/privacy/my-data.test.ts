@@ -1,7 +1,17 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { accounts, auditLog, cases, contacts, declarations, exposureWindows, persons, venues, visits } from '../../src/db/schema/index.js';
+import {
+  accounts,
+  auditLog,
+  cases,
+  contacts,
+  declarations,
+  exposureWindows,
+  persons,
+  venues,
+  visits,
+} from '../../src/db/schema/index.js';
 import { recordCase } from '../../src/features/exposure/record.js';
 import { grantRole } from '../../src/features/officials/roles.js';
 import { auditPseudonym } from '../../src/features/privacy/audit-pseudonyms.js';
@@ -38,7 +48,10 @@ async function resident(externalId: string, locale: 'vi' | 'en') {
     })
     .returning();
   await db.update(accounts).set({ personId: self!.id }).where(eq(accounts.id, acc!.id));
-  const [child] = await db.insert(persons).values({ ownerAccountId: acc!.id, fullName: 'Trần Bảo An', birthYear: 2016, gender: 'male' }).returning();
+  const [child] = await db
+    .insert(persons)
+    .values({ ownerAccountId: acc!.id, fullName: 'Trần Bảo An', birthYear: 2016, gender: 'male' })
+    .returning();
   return { account: acc!, self: self!, child: child! };
 }
 
@@ -51,22 +64,52 @@ describe('/dulieu', () => {
   it('shows the account, each person, recent declarations and visits, and alerts, in Vietnamese', async () => {
     const db = svc.db.db;
     const { self, child } = await resident('mydata-vi', 'vi');
-    const [cafe] = await db.insert(venues).values({ code: 'CAFE22', name: 'Cà phê Hạnh Phúc', kind: 'restaurant', defaultStayMinutes: 60 }).returning();
-    const decl = { personId: self.id, travel: false, contactCase: false, contactOutbreakArea: false, contactSymptoms: false };
+    const [cafe] = await db
+      .insert(venues)
+      .values({ code: 'CAFE22', name: 'Cà phê Hạnh Phúc', kind: 'restaurant', defaultStayMinutes: 60 })
+      .returning();
+    const decl = {
+      personId: self.id,
+      travel: false,
+      contactCase: false,
+      contactOutbreakArea: false,
+      contactSymptoms: false,
+    };
     await db.insert(declarations).values([
-      { ...decl, symptoms: ['fever', 'cough'], travel: true, travelPlaces: 'TP. Hồ Chí Minh', declaredAt: new Date('2021-08-19T07:15:00+07:00') },
+      {
+        ...decl,
+        symptoms: ['fever', 'cough'],
+        travel: true,
+        travelPlaces: 'TP. Hồ Chí Minh',
+        declaredAt: new Date('2021-08-19T07:15:00+07:00'),
+      },
       { ...decl, declaredAt: daysAgo(29) }, // older than 28 days: not held any more
     ]);
     const visit = { venueId: cafe!.id, source: 'poster', channel: 'web' };
     await db.insert(visits).values([
-      { ...visit, personId: child.id, enteredAt: new Date('2021-08-15T10:00:00+07:00'), exitedAt: new Date('2021-08-15T11:30:00+07:00') },
+      {
+        ...visit,
+        personId: child.id,
+        enteredAt: new Date('2021-08-15T10:00:00+07:00'),
+        exitedAt: new Date('2021-08-15T11:30:00+07:00'),
+      },
       { ...visit, personId: self.id, enteredAt: new Date('2021-08-16T18:00:00+07:00') },
       { ...visit, personId: self.id, enteredAt: daysAgo(22) }, // older than 21 days
     ]);
-    const [kase] = await db.insert(cases).values({ infectiousFrom: daysAgo(7), infectiousTo: daysAgo(3), createdBy: 'test' }).returning();
+    const [kase] = await db
+      .insert(cases)
+      .values({ infectiousFrom: daysAgo(7), infectiousTo: daysAgo(3), createdBy: 'test' })
+      .returning();
     const [w] = await db
       .insert(exposureWindows)
-      .values({ caseId: kase!.id, venueId: cafe!.id, fromAt: daysAgo(6), toAt: daysAgo(5), advice: 'test', createdBy: 'test' })
+      .values({
+        caseId: kase!.id,
+        venueId: cafe!.id,
+        fromAt: daysAgo(6),
+        toAt: daysAgo(5),
+        advice: 'test',
+        createdBy: 'test',
+      })
       .returning();
     await db.insert(contacts).values({
       exposureKey: kase!.id,
@@ -86,15 +129,21 @@ describe('/dulieu', () => {
     expect(all).toContain('Tài khoản: Trò chuyện trên trang web');
     expect(all).toContain('Ngôn ngữ: Tiếng Việt');
     expect(all).toContain('Đồng ý điều khoản lúc: 09:30 01/08/2021');
-    expect(all).toContain('👤 Nguyễn Thị Mai\nNăm sinh: 1988 · Giới tính: Nữ\nĐiện thoại: 0912 345 678\nGiấy tờ: CCCD •••• 1234');
+    expect(all).toContain(
+      '👤 Nguyễn Thị Mai\nNăm sinh: 1988 · Giới tính: Nữ\nĐiện thoại: 0912 345 678\nGiấy tờ: CCCD •••• 1234',
+    );
     expect(all).toContain('Phường/xã: Phường Cái Khế\nĐịa chỉ: 12 Trần Hưng Đạo\nSố mũi vắc-xin: 2');
     expect(all).toContain('👤 Trần Bảo An (người thân)');
     expect(all).toContain('• 07:15 19/08/2021 — Đi tỉnh khác (14 ngày): Có (TP. Hồ Chí Minh); Triệu chứng: Sốt, Ho;');
     expect(all.match(/^• \d\d:\d\d \d\d\/\d\d\/2021 — /gm)).toHaveLength(1);
     expect(all).toContain('• Cà phê Hạnh Phúc: 18:00 – chưa ghi giờ ra 16/08/2021');
-    expect(all).toContain('Nơi Trần Bảo An đã check-in trong 21 ngày qua:\n• Cà phê Hạnh Phúc: 10:00 – 11:30 15/08/2021');
+    expect(all).toContain(
+      'Nơi Trần Bảo An đã check-in trong 21 ngày qua:\n• Cà phê Hạnh Phúc: 10:00 – 11:30 15/08/2021',
+    );
     expect(all).not.toContain('29/07/2021');
-    expect(all).toContain('Cảnh báo có mặt cùng địa điểm và thời gian với ca bệnh của Trần Bảo An:\n• Cà phê Hạnh Phúc, 15/08/2021 (ở gần ca bệnh) · đã báo lúc 08:00 17/08/2021');
+    expect(all).toContain(
+      'Cảnh báo có mặt cùng địa điểm và thời gian với ca bệnh của Trần Bảo An:\n• Cà phê Hạnh Phúc, 15/08/2021 (ở gần ca bệnh) · đã báo lúc 08:00 17/08/2021',
+    );
     expect(all).toContain('/xoadulieu');
     expect(all).not.toContain('not-shown');
     for (const t of texts) expect(t.length).toBeLessThanOrEqual(MY_DATA_MAX_CHARS);
@@ -103,7 +152,10 @@ describe('/dulieu', () => {
   it('answers /mydata in English, and splits a long history into several messages', async () => {
     const db = svc.db.db;
     const { self } = await resident('mydata-en', 'en');
-    const [market] = await db.insert(venues).values({ code: 'MARKET', name: 'Chợ Xuân Khánh', kind: 'market', defaultStayMinutes: 45 }).returning();
+    const [market] = await db
+      .insert(venues)
+      .values({ code: 'MARKET', name: 'Chợ Xuân Khánh', kind: 'market', defaultStayMinutes: 45 })
+      .returning();
     await db.insert(visits).values(
       Array.from({ length: 60 }, (_, i) => ({
         personId: self.id,
@@ -131,12 +183,18 @@ describe('/dulieu', () => {
     const db = svc.db.db;
     const { account, self, child } = await resident('mydata-case', 'vi');
     const other = await resident('mydata-case-other', 'en');
-    const kase = await db.transaction((tx) => recordCase(tx, svc.deps, { personId: self.id, testedAt: daysAgo(2) }, 'account:official-1'));
-    await db.transaction((tx) => recordCase(tx, svc.deps, { personId: other.self.id, testedAt: daysAgo(2) }, 'account:official-1'));
+    const kase = await db.transaction((tx) =>
+      recordCase(tx, svc.deps, { personId: self.id, testedAt: daysAgo(2) }, 'account:official-1'),
+    );
+    await db.transaction((tx) =>
+      recordCase(tx, svc.deps, { personId: other.self.id, testedAt: daysAgo(2) }, 'account:official-1'),
+    );
     await grantRole(db, { accountId: account.id, role: 'comms', actor: 'bootstrap', via: 'test', at: NOW });
 
     let all = (await chat(svc, 'mydata-case').text('/dulieu')).replies.map((m) => m.text ?? '').join('\n\n');
-    expect(all).toMatch(/Nguyễn Thị Mai được ngành y tế ghi nhận là ca bệnh xác nhận:\n• ghi nhận lúc \d\d:\d\d \d\d\/\d\d\/\d{4}; xét nghiệm dương tính ngày 18\/08\/2021; thời gian có thể lây bệnh từ .* đến .*; đang được theo dõi/);
+    expect(all).toMatch(
+      /Nguyễn Thị Mai được ngành y tế ghi nhận là ca bệnh xác nhận:\n• ghi nhận lúc \d\d:\d\d \d\d\/\d\d\/\d{4}; xét nghiệm dương tính ngày 18\/08\/2021; thời gian có thể lây bệnh từ .* đến .*; đang được theo dõi/,
+    );
     expect(all).not.toContain('Trần Bảo An được ngành y tế');
     all = (await chat(svc, 'mydata-case-other').text('/mydata')).replies.map((m) => m.text ?? '').join('\n\n');
     expect(all).toContain('Nguyễn Thị Mai is recorded by the health department as a confirmed case:\n• recorded at');
@@ -153,13 +211,20 @@ describe('/dulieu', () => {
     const after = await entries();
     expect(after).toHaveLength(before.length); // every entry kept
     for (const e of after) for (const id of ids) expect(e.includes(id), e).toBe(false);
-    const created = (await db.select().from(auditLog).where(eq(auditLog.subjectId, kase.id))).find((e) => e.action === 'case.create')!;
-    expect(created.details).toMatchObject({ personIds: [auditPseudonym(self.id, svc.deps.secrets().dataKey)], personFound: true });
+    const created = (await db.select().from(auditLog).where(eq(auditLog.subjectId, kase.id))).find(
+      (e) => e.action === 'case.create',
+    )!;
+    expect(created.details).toMatchObject({
+      personIds: [auditPseudonym(self.id, svc.deps.secrets().dataKey)],
+      personFound: true,
+    });
     expect(auditPseudonym(self.id, svc.deps.secrets().dataKey)).toMatch(/^deleted:[0-9a-f]{16}$/);
     const granted = await db.select().from(auditLog).where(eq(auditLog.action, 'role.grant'));
     expect(granted.map((g) => g.subjectId)).toContain(auditPseudonym(account.id, svc.deps.secrets().dataKey));
     // Someone else's entries are untouched.
-    expect(after.filter((e) => e.includes(other.self.id))).toHaveLength(before.filter((e) => e.includes(other.self.id)).length);
+    expect(after.filter((e) => e.includes(other.self.id))).toHaveLength(
+      before.filter((e) => e.includes(other.self.id)).length,
+    );
   });
 
   it('is listed in the help and the command menus', async () => {

@@ -46,8 +46,17 @@ describe('retention', () => {
       .insert(persons)
       .values({ ownerAccountId: a1!.id, isSelf: true, fullName: 'Trần Thị Bích', birthYear: 1980, gender: 'female' })
       .returning();
-    const [v] = await db.db.insert(venues).values({ code: 'ABC234', name: 'Chợ Xuân Khánh', kind: 'market', defaultStayMinutes: 60 }).returning();
-    const decl = { personId: p!.id, travel: false, contactCase: false, contactOutbreakArea: false, contactSymptoms: false };
+    const [v] = await db.db
+      .insert(venues)
+      .values({ code: 'ABC234', name: 'Chợ Xuân Khánh', kind: 'market', defaultStayMinutes: 60 })
+      .returning();
+    const decl = {
+      personId: p!.id,
+      travel: false,
+      contactCase: false,
+      contactOutbreakArea: false,
+      contactSymptoms: false,
+    };
     await db.db.insert(declarations).values([
       { ...decl, declaredAt: daysAgo(28, -60_000) }, // 28 days and a minute: gone
       { ...decl, declaredAt: daysAgo(28, 60_000) }, // a minute short of 28 days: kept
@@ -162,16 +171,23 @@ describe('retention', () => {
 
   it('reads the periods residents are told about from the settings', async () => {
     expect(retentionPolicy(loadConfig({}))).toEqual(DEFAULT_RETENTION);
-    const policy = retentionPolicy(loadConfig({ RETENTION_VISITS_DAYS: '30', RETENTION_DECLARATIONS_DAYS: '40', RETENTION_DIALOG_DAYS: '2' }));
+    const policy = retentionPolicy(
+      loadConfig({ RETENTION_VISITS_DAYS: '30', RETENTION_DECLARATIONS_DAYS: '40', RETENTION_DIALOG_DAYS: '2' }),
+    );
     expect(policy).toMatchObject({ visitsDays: 30, declarationsDays: 40, contactsDays: 40, dialogIdleDays: 2 });
-    expect(() => loadConfig({ RETENTION_VISITS_DAYS: '0' })).toThrow(/RETENTION_VISITS_DAYS must be a positive whole number/);
+    expect(() => loadConfig({ RETENTION_VISITS_DAYS: '0' })).toThrow(
+      /RETENTION_VISITS_DAYS must be a positive whole number/,
+    );
 
     const [a] = await db.db.insert(accounts).values({ channel: 'web', externalId: 'r3' }).returning();
     const [p] = await db.db
       .insert(persons)
       .values({ ownerAccountId: a!.id, isSelf: true, fullName: 'Lê Văn Tâm', birthYear: 1975, gender: 'male' })
       .returning();
-    const [v] = await db.db.insert(venues).values({ code: 'XYZ567', name: 'Nhà thuốc An Khang', kind: 'pharmacy', defaultStayMinutes: 15 }).returning();
+    const [v] = await db.db
+      .insert(venues)
+      .values({ code: 'XYZ567', name: 'Nhà thuốc An Khang', kind: 'pharmacy', defaultStayMinutes: 15 })
+      .returning();
     await db.db.insert(visits).values([
       { personId: p!.id, venueId: v!.id, source: 'poster', channel: 'web', enteredAt: daysAgo(25) }, // kept with 30 days
       { personId: p!.id, venueId: v!.id, source: 'poster', channel: 'web', enteredAt: daysAgo(31) },

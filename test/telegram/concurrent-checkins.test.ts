@@ -24,7 +24,12 @@ beforeAll(async () => {
   tg = await startFakeTelegram();
   svc = await startTestService({
     clock,
-    env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_MODE: 'webhook' },
+    env: {
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      TELEGRAM_MODE: 'webhook',
+    },
   });
 });
 afterAll(async () => {
@@ -44,7 +49,12 @@ describe('concurrent check-ins through POST /telegram/webhook', () => {
     const personIds: string[] = [];
     for (let i = 0; i < RESIDENTS; i++) {
       const chatId = FIRST_CHAT + i;
-      const r = await residentWithDeclaration(svc.db.db, { channel: 'telegram', externalId: String(chatId), name: `Khách mời ${i}`, declaredAt: clock.now() });
+      const r = await residentWithDeclaration(svc.db.db, {
+        channel: 'telegram',
+        externalId: String(chatId),
+        name: `Khách mời ${i}`,
+        declaredAt: clock.now(),
+      });
       personIds.push(r.self.id);
       guests.push(new TelegramPerson(svc.app, tg, SECRET, tgUser(chatId, 'vi', `Khách ${i}`)));
     }
@@ -60,10 +70,17 @@ describe('concurrent check-ins through POST /telegram/webhook', () => {
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    console.log(`${RESIDENTS} check-ins via webhook (${RESIDENTS * 4} updates) on ${svc.db.kind}: ${seconds.toFixed(2)} s, ${((RESIDENTS * 4) / seconds).toFixed(0)} updates/s`);
+    console.log(
+      `${RESIDENTS} check-ins via webhook (${RESIDENTS * 4} updates) on ${svc.db.kind}: ${seconds.toFixed(2)} s, ${((RESIDENTS * 4) / seconds).toFixed(0)} updates/s`,
+    );
 
     const rows = await svc.db.db
-      .select({ personId: visits.personId, n: sql<number>`count(*)::int`, source: sql<string>`min(${visits.source})`, channel: sql<string>`min(${visits.channel})` })
+      .select({
+        personId: visits.personId,
+        n: sql<number>`count(*)::int`,
+        source: sql<string>`min(${visits.source})`,
+        channel: sql<string>`min(${visits.channel})`,
+      })
       .from(visits)
       .where(eq(visits.venueId, venue.id))
       .groupBy(visits.personId);
@@ -75,7 +92,10 @@ describe('concurrent check-ins through POST /telegram/webhook', () => {
     for (const g of guests) {
       const texts = tg.sentTo(g.user.id).map((c) => String(c.params.text ?? ''));
       expect(texts.filter((t) => t.startsWith('Check-in tại Trung tâm Hội nghị Tây Đô'))).toHaveLength(1);
-      expect(texts.filter((t) => t.startsWith('Đã check-in tại Trung tâm Hội nghị Tây Đô')), texts.join('\n---\n')).toHaveLength(1);
+      expect(
+        texts.filter((t) => t.startsWith('Đã check-in tại Trung tâm Hội nghị Tây Đô')),
+        texts.join('\n---\n'),
+      ).toHaveLength(1);
       // The second tap is told the check-in was handled — not shown the command menu, nor an apology.
       expect(texts.filter((t) => t.startsWith('Lượt check-in này đã được xử lý'))).toHaveLength(1);
       expect(texts, texts.join('\n---\n')).toHaveLength(3);

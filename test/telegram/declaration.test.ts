@@ -1,7 +1,13 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accounts, declarations, persons } from '../../src/db/schema/index.js';
-import { startFakeTelegram, TelegramPerson, tgUser, type FakeTelegram, type UploadedFile } from '../helpers/fake-telegram.js';
+import {
+  startFakeTelegram,
+  TelegramPerson,
+  tgUser,
+  type FakeTelegram,
+  type UploadedFile,
+} from '../helpers/fake-telegram.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import { answerHealthQuestions } from '../helpers/declaration-form.js';
@@ -15,7 +21,12 @@ let svc: TestService;
 beforeAll(async () => {
   tg = await startFakeTelegram();
   svc = await startTestService({
-    env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_MODE: 'webhook' },
+    env: {
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      TELEGRAM_MODE: 'webhook',
+    },
   });
 });
 afterAll(async () => {
@@ -71,16 +82,29 @@ describe('a first declaration over Telegram', () => {
     const page = await svc.app.inject({ method: 'GET', url: new URL(url).pathname });
     expect(page.statusCode).toBe(200);
 
-    const account = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'telegram'), eq(accounts.externalId, '7001')) });
+    const account = await svc.db.db.query.accounts.findFirst({
+      where: and(eq(accounts.channel, 'telegram'), eq(accounts.externalId, '7001')),
+    });
     const me = await svc.db.db.query.persons.findFirst({ where: eq(persons.ownerAccountId, account!.id) });
-    expect(me).toMatchObject({ fullName: 'Nguyễn Văn An', birthYear: 1985, gender: 'male', phone: '+84912345678', isSelf: true });
+    expect(me).toMatchObject({
+      fullName: 'Nguyễn Văn An',
+      birthYear: 1985,
+      gender: 'male',
+      phone: '+84912345678',
+      isSelf: true,
+    });
     // Shared through Telegram's contact button: the platform vouched for it (issue 15).
     expect(me).toMatchObject({ phoneVerified: true, phoneSource: 'telegram_contact' });
     expect(await svc.db.db.query.declarations.findMany({ where: eq(declarations.personId, me!.id) })).toHaveLength(1);
   });
 
   it('then checks in at a venue by the deep link the venue API hands out', async () => {
-    const created = await svc.app.inject({ method: 'POST', url: '/api/v1/venues', headers: adminHeaders, payload: { name: 'Cà phê Bến Ninh Kiều', kind: 'restaurant' } });
+    const created = await svc.app.inject({
+      method: 'POST',
+      url: '/api/v1/venues',
+      headers: adminHeaders,
+      payload: { name: 'Cà phê Bến Ninh Kiều', kind: 'restaurant' },
+    });
     expect(created.statusCode).toBe(201);
     const telegramUrl = created.json().telegramUrl as string;
     expect(telegramUrl).toMatch(new RegExp(`^https://t\\.me/${tg.username}\\?start=`));

@@ -4,7 +4,13 @@ import { ManualClock } from '../../src/core/clock.js';
 import { accounts, contacts, outbox, persons, type Person } from '../../src/db/schema/index.js';
 import { createVenue } from '../../src/features/venues/store.js';
 import type { OutboxDispatcher } from '../../src/outbox/dispatcher.js';
-import { startFakeTelegram, TelegramPerson, tgUser, type FakeTelegram, type RecordedCall } from '../helpers/fake-telegram.js';
+import {
+  startFakeTelegram,
+  TelegramPerson,
+  tgUser,
+  type FakeTelegram,
+  type RecordedCall,
+} from '../helpers/fake-telegram.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import { declareOverTelegram, type TelegramResident } from './telegram-resident.js';
 import { withClock } from '../helpers/wait.js';
@@ -33,8 +39,12 @@ let alerts: RecordedCall[] = [];
 async function declare(role: Role, chatId: number, r: TelegramResident) {
   const chat = new TelegramPerson(svc.app, tg, SECRET, tgUser(chatId, r.locale, r.name.split(' ').at(-1)));
   await declareOverTelegram(chat, r);
-  const acc = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'telegram'), eq(accounts.externalId, String(chatId))) });
-  const person = await svc.db.db.query.persons.findFirst({ where: and(eq(persons.ownerAccountId, acc!.id), eq(persons.isSelf, true)) });
+  const acc = await svc.db.db.query.accounts.findFirst({
+    where: and(eq(accounts.channel, 'telegram'), eq(accounts.externalId, String(chatId))),
+  });
+  const person = await svc.db.db.query.persons.findFirst({
+    where: and(eq(persons.ownerAccountId, acc!.id), eq(persons.isSelf, true)),
+  });
   people[role] = { ...r, chat, person: person! };
 }
 
@@ -44,7 +54,9 @@ async function checkIn(role: Role, at: string) {
   clock.set(`2021-08-04T${at}:00+07:00`);
   await r.chat.say(`/start v_${cafe.code}`);
   await r.chat.tap(r.locale === 'en' ? 'Confirm check-in' : 'Xác nhận check-in');
-  expect(r.chat.transcript()).toContain(r.locale === 'en' ? `Checked in at Cà phê Hạnh Phúc at ${at}` : `Đã check-in tại Cà phê Hạnh Phúc lúc ${at}`);
+  expect(r.chat.transcript()).toContain(
+    r.locale === 'en' ? `Checked in at Cà phê Hạnh Phúc at ${at}` : `Đã check-in tại Cà phê Hạnh Phúc lúc ${at}`,
+  );
 }
 
 async function leave(role: Role, at: string) {
@@ -53,14 +65,22 @@ async function leave(role: Role, at: string) {
   await r.chat.tap(r.locale === 'en' ? 'Leave' : 'Rời khỏi');
 }
 
-const postCase = (payload: Record<string, unknown>) => svc.app.inject({ method: 'POST', url: '/api/v1/cases', payload, headers: adminHeaders });
-const buttonsOf = (c: RecordedCall) => (c.params.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard;
+const postCase = (payload: Record<string, unknown>) =>
+  svc.app.inject({ method: 'POST', url: '/api/v1/cases', payload, headers: adminHeaders });
+const buttonsOf = (c: RecordedCall) =>
+  (c.params.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard;
 
 beforeAll(async () => {
   tg = await startFakeTelegram();
   svc = await startTestService({
     clock,
-    env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_MODE: 'webhook', HOTLINE },
+    env: {
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      TELEGRAM_MODE: 'webhook',
+      HOTLINE,
+    },
   });
   dispatcher = svc.outbox;
   cafe = await createVenue(svc.db.db, { name: 'Cà phê Hạnh Phúc', kind: 'restaurant' });
@@ -94,7 +114,10 @@ describe('exposure alerts through Telegram', () => {
     expect(res.json()).toMatchObject({ personFound: true, exposureWindows: 1, contacts: 2, alertsQueued: 2 });
 
     expect(await withClock(dispatcher.runOnce(), clock)).toBe(2);
-    expect(tg.calls.map((c) => `${c.method} ${String(c.params.chat_id)} ${c.status}`).sort()).toEqual(['sendMessage 7102 200', 'sendMessage 7103 200']);
+    expect(tg.calls.map((c) => `${c.method} ${String(c.params.chat_id)} ${c.status}`).sort()).toEqual([
+      'sendMessage 7102 200',
+      'sendMessage 7103 200',
+    ]);
     alerts = [...tg.calls];
 
     const [close] = tg.sentTo(7102);
@@ -106,7 +129,11 @@ describe('exposure alerts through Telegram', () => {
     expect(closeText).not.toContain('(same place)');
     expect(closeText).toContain(`Hotline: ${HOTLINE}`);
     expect(closeText).not.toMatch(/Anh\/Chị|Cảnh báo/);
-    expect(buttonsOf(close!).flat().map((b) => b.text)).toEqual(['Got it', 'Declare again']);
+    expect(
+      buttonsOf(close!)
+        .flat()
+        .map((b) => b.text),
+    ).toEqual(['Got it', 'Declare again']);
 
     const [casual] = tg.sentTo(7103);
     const casualText = String(casual!.params.text);
@@ -115,7 +142,11 @@ describe('exposure alerts through Telegram', () => {
     expect(casualText).toContain('theo dõi sức khỏe trong 14 ngày');
     expect(casualText).not.toContain('(ở gần ca bệnh)');
     expect(casualText).toContain(`Đường dây nóng: ${HOTLINE}`);
-    expect(buttonsOf(casual!).flat().map((b) => b.text)).toEqual(['Tôi đã biết', 'Khai báo lại']);
+    expect(
+      buttonsOf(casual!)
+        .flat()
+        .map((b) => b.text),
+    ).toEqual(['Tôi đã biết', 'Khai báo lại']);
 
     const rows = await svc.db.db.select().from(outbox);
     expect(rows.map((r) => `${r.kind} ${r.status}`)).toEqual(['alert sent', 'alert sent']);
@@ -143,7 +174,12 @@ describe('exposure alerts through Telegram', () => {
 
   it('"Declare again" on the English alert starts a re-declaration in English', async () => {
     const minh = people.close.chat;
-    await minh.send(minh.pressUpdate('Declare again', alerts.filter((c) => String(c.params.chat_id) === '7102')));
+    await minh.send(
+      minh.pressUpdate(
+        'Declare again',
+        alerts.filter((c) => String(c.params.chat_id) === '7102'),
+      ),
+    );
     expect(minh.transcript()).toContain('Hello Minh Pham! Your personal details are kept from last time');
     expect(minh.transcript()).toContain('have you travelled to another province or city?');
     expect(minh.buttons()).toEqual(expect.arrayContaining(['Yes', 'No']));

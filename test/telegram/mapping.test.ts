@@ -16,7 +16,10 @@ describe('Telegram update → event', () => {
     ['/start v_ABC', 'v_ABC'],
     ['/start@khaibao_test_bot v_A-b_9', 'v_A-b_9'],
   ])('%s is a start with param "%s"', (text, param) => {
-    expect(ev(tgUpdates.text(lan, text))).toMatchObject({ kind: 'inbound', inbound: { kind: 'start', param, languageHint: 'en-US' } });
+    expect(ev(tgUpdates.text(lan, text))).toMatchObject({
+      kind: 'inbound',
+      inbound: { kind: 'start', param, languageHint: 'en-US' },
+    });
   });
 
   it('other text (commands included) is text, with update_id as messageId and chat id as account', () => {
@@ -24,26 +27,43 @@ describe('Telegram update → event', () => {
     expect(ev(u)).toEqual({
       kind: 'inbound',
       chatId: '42',
-      inbound: { channel: 'telegram', accountId: '42', messageId: String(u.update_id), languageHint: 'en-US', kind: 'text', text: '/khaibao' },
+      inbound: {
+        channel: 'telegram',
+        accountId: '42',
+        messageId: String(u.update_id),
+        languageHint: 'en-US',
+        kind: 'text',
+        text: '/khaibao',
+      },
     });
     expect(ev(tgUpdates.text(lan, '/startx'))).toMatchObject({ inbound: { kind: 'text' } });
   });
 
   it('a contact is own only when its user_id is the sender’s', () => {
-    expect(ev(tgUpdates.contact(lan, '+84 90 123 4567'))).toMatchObject({ inbound: { kind: 'contact', phone: '+84901234567', isOwn: true } });
+    expect(ev(tgUpdates.contact(lan, '+84 90 123 4567'))).toMatchObject({
+      inbound: { kind: 'contact', phone: '+84901234567', isOwn: true },
+    });
     expect(ev(tgUpdates.contact(lan, '84901234567', 43))).toMatchObject({ inbound: { kind: 'contact', isOwn: false } });
-    expect(ev(tgUpdates.contact(lan, '84901234567', null))).toMatchObject({ inbound: { kind: 'contact', isOwn: false } });
+    expect(ev(tgUpdates.contact(lan, '84901234567', null))).toMatchObject({
+      inbound: { kind: 'contact', isOwn: false },
+    });
   });
 
   it('a button press carries its payload and the pressed message', () => {
-    expect(ev(tgUpdates.button(lan, 'yes', 77))).toMatchObject({ kind: 'inbound', callback: { messageId: 77 }, inbound: { kind: 'button', payload: 'yes' } });
+    expect(ev(tgUpdates.button(lan, 'yes', 77))).toMatchObject({
+      kind: 'inbound',
+      callback: { messageId: 77 },
+      inbound: { kind: 'button', payload: 'yes' },
+    });
   });
 
   it('stickers, voice and photos are unsupported; groups get a hint; edits are ignored', () => {
     expect(ev(tgUpdates.sticker(lan))).toMatchObject({ inbound: { kind: 'unsupported', what: 'sticker' } });
     const voice = tgUpdates.text(lan, 'x');
     const { text: _t, ...withoutText } = voice.message;
-    expect(ev({ ...voice, message: { ...withoutText, voice: { file_id: 'a', file_unique_id: 'b', duration: 3 } } })).toMatchObject({ inbound: { kind: 'unsupported', what: 'voice' } });
+    expect(
+      ev({ ...voice, message: { ...withoutText, voice: { file_id: 'a', file_unique_id: 'b', duration: 3 } } }),
+    ).toMatchObject({ inbound: { kind: 'unsupported', what: 'voice' } });
     expect(ev(tgUpdates.groupText(lan, -100, 'hi'))).toEqual({ kind: 'group', chatId: '-100', languageHint: 'en-US' });
     expect(ev(tgUpdates.edited(lan, 'x'))).toMatchObject({ kind: 'ignore', reason: 'edited' });
     expect(ev(tgUpdates.myChatMember(lan, 'kicked'))).toEqual({ kind: 'reachability', chatId: '42', reachable: false });
@@ -51,7 +71,8 @@ describe('Telegram update → event', () => {
 
   it('only objects with a non-negative integer update_id are updates', () => {
     expect(isUpdate({ update_id: 0 })).toBe(true);
-    for (const bad of [null, [], 'x', 5, {}, { update_id: '1' }, { update_id: -1 }, { update_id: 1.5 }]) expect(isUpdate(bad)).toBe(false);
+    for (const bad of [null, [], 'x', 5, {}, { update_id: '1' }, { update_id: -1 }, { update_id: 1.5 }])
+      expect(isUpdate(bad)).toBe(false);
   });
 
   it('normalizes phone numbers to +digits', () => {
@@ -72,8 +93,15 @@ describe('Outbound → Bot API calls', () => {
   });
 
   it('removes a reply keyboard on the first plain message of a batch that does not ask for a contact', () => {
-    const calls = renderOutbound([{ text: 'a', buttons: [[{ label: 'x', payload: 'x' }]] }, { text: 'b' }, { text: 'c' }], t);
-    expect(calls.map((c) => c.replyMarkup)).toEqual([{ inline_keyboard: [[{ text: 'x', callback_data: 'x' }]] }, { remove_keyboard: true }, undefined]);
+    const calls = renderOutbound(
+      [{ text: 'a', buttons: [[{ label: 'x', payload: 'x' }]] }, { text: 'b' }, { text: 'c' }],
+      t,
+    );
+    expect(calls.map((c) => c.replyMarkup)).toEqual([
+      { inline_keyboard: [[{ text: 'x', callback_data: 'x' }]] },
+      { remove_keyboard: true },
+      undefined,
+    ]);
     expect(calls.map((c) => c.source)).toEqual([0, 1, 2]);
   });
 

@@ -43,7 +43,10 @@ describe('webhook mode start-up', () => {
     // Vietnamese names in the Vietnamese (and default) menu, English names in the English one.
     expect(tg.commands.get('vi')).toEqual([
       { command: 'start', description: 'Anh/Chị muốn làm gì?' },
-      { command: 'khaibao', description: 'Hệ thống chỉ đọc được tin nhắn chữ và các nút bấm. Anh/Chị vui lòng gõ câu trả lời.' },
+      {
+        command: 'khaibao',
+        description: 'Hệ thống chỉ đọc được tin nhắn chữ và các nút bấm. Anh/Chị vui lòng gõ câu trả lời.',
+      },
     ]);
     expect(tg.commands.get('')).toEqual(tg.commands.get('vi'));
     expect(tg.commands.get('en')).toEqual([
@@ -56,11 +59,16 @@ describe('webhook mode start-up', () => {
   });
 
   it('keeps trying when Telegram is down at start', async () => {
-    const { tg, clock } = await start({ TELEGRAM_MODE: 'webhook', TELEGRAM_WEBHOOK_SECRET: 'start-up-secret' }, (fake) =>
-      fake.fail('setWebhook', { code: 400, description: 'Bad Request: bad webhook: Failed to resolve host' }),
+    const { tg, clock } = await start(
+      { TELEGRAM_MODE: 'webhook', TELEGRAM_WEBHOOK_SECRET: 'start-up-secret' },
+      (fake) => fake.fail('setWebhook', { code: 400, description: 'Bad Request: bad webhook: Failed to resolve host' }),
     );
     // The retry waits out its back-off (1 s) on the service's clock: move it along until the second try lands.
-    await until(() => tg.webhook !== undefined && tg.commands.has('en'), { clock, stepMs: 250, what: 'webhook registered' });
+    await until(() => tg.webhook !== undefined && tg.commands.has('en'), {
+      clock,
+      stepMs: 250,
+      what: 'webhook registered',
+    });
     expect(tg.callsOf('setWebhook').map((c) => c.status)).toEqual([400, 200]);
   });
 });
@@ -87,14 +95,22 @@ describe('polling mode', () => {
     const order = tg.calls.map((c) => c.method);
     expect(order.indexOf('deleteWebhook')).toBeGreaterThanOrEqual(0);
     expect(order.indexOf('deleteWebhook')).toBeLessThan(order.indexOf('getUpdates'));
-    expect(tg.callsOf('getUpdates')[0]!.params).toMatchObject({ timeout: 25, allowed_updates: ['message', 'callback_query', 'my_chat_member'] });
+    expect(tg.callsOf('getUpdates')[0]!.params).toMatchObject({
+      timeout: 25,
+      allowed_updates: ['message', 'callback_query', 'my_chat_member'],
+    });
 
     const u = tgUser(3001);
     tg.pushUpdate(tgUpdates.text(u, '/khaibao'));
     await tg.waitFor(() => tg.sentTo(3001).length === 1);
     tg.pushUpdate(tgUpdates.button(u, 'male'), tgUpdates.text(u, '0901234567'));
     await tg.waitFor(() => tg.sentTo(3001).some((c) => c.params.text === 'Xong: male 0901234567'));
-    expect(tg.sentTo(3001).map((c) => c.params.text)).toEqual(['Giới tính?', 'Số điện thoại?', 'Hoặc chọn bên dưới:', 'Xong: male 0901234567']);
+    expect(tg.sentTo(3001).map((c) => c.params.text)).toEqual([
+      'Giới tính?',
+      'Số điện thoại?',
+      'Hoặc chọn bên dưới:',
+      'Xong: male 0901234567',
+    ]);
 
     // The next poll confirms what was handled (offset = last update_id + 1).
     await tg.waitFor(() => tg.callsOf('getUpdates').some((c) => Number(c.params.offset) > 0));

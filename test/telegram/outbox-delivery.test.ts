@@ -30,7 +30,13 @@ afterAll(async () => {
 beforeEach(() => tg.reset());
 
 const clock = () => svc.clock as ManualClock;
-const accountOf = async (chatId: number) => (await svc.db.db.select().from(accounts).where(eq(accounts.externalId, String(chatId))))[0]!;
+const accountOf = async (chatId: number) =>
+  (
+    await svc.db.db
+      .select()
+      .from(accounts)
+      .where(eq(accounts.externalId, String(chatId)))
+  )[0]!;
 
 describe('outbox → Telegram', () => {
   it('delivers a reply that Telegram refused with a long 429 once retry_after has passed', async () => {
@@ -43,8 +49,18 @@ describe('outbox → Telegram', () => {
     clock().advance(31_000);
     expect(await withClock(dispatcher.runOnce(), clock())).toBe(1);
     expect(tg.sentTo(4001).map((c) => c.params.text)).toEqual(['Giới tính?']);
-    expect(tg.sentTo(4001)[0]!.params.reply_markup).toEqual({ inline_keyboard: [[{ text: 'Nam', callback_data: 'male' }, { text: 'Nữ', callback_data: 'female' }]] });
-    const [row] = await svc.db.db.select().from(outbox).where(eq(outbox.dedupeKey, `telegram-reply:${update.update_id}`));
+    expect(tg.sentTo(4001)[0]!.params.reply_markup).toEqual({
+      inline_keyboard: [
+        [
+          { text: 'Nam', callback_data: 'male' },
+          { text: 'Nữ', callback_data: 'female' },
+        ],
+      ],
+    });
+    const [row] = await svc.db.db
+      .select()
+      .from(outbox)
+      .where(eq(outbox.dedupeKey, `telegram-reply:${update.update_id}`));
     expect(row!.status).toBe('sent');
   });
 
@@ -68,14 +84,24 @@ describe('outbox → Telegram', () => {
     expect(await withClock(dispatcher.runOnce(), clock())).toBe(1);
     const sent = tg.sentTo(4003);
     expect(sent.map((c) => c.params.text)).toEqual(['Please choose:', 'Your phone?']);
-    expect(sent[1]!.params.reply_markup).toMatchObject({ input_field_placeholder: 'Tap the button below to share your phone number' });
+    expect(sent[1]!.params.reply_markup).toMatchObject({
+      input_field_placeholder: 'Tap the button below to share your phone number',
+    });
   });
 
   it('reschedules a proactive message on 429 by retry_after, and stops at 403 with the account unreachable', async () => {
     expect((await postUpdate(svc.app, tgUpdates.text(tgUser(4002), '/help'), SECRET)).statusCode).toBe(200);
     const account = await accountOf(4002);
     tg.reset();
-    await enqueue(svc.db.db, [{ channel: 'telegram', accountId: account.id, kind: 'alert', dedupeKey: 'alert:test:4002', messages: [{ text: 'Cảnh báo tiếp xúc', buttons: [[{ label: 'Đã xem', payload: 'ack:1' }]] }] }]);
+    await enqueue(svc.db.db, [
+      {
+        channel: 'telegram',
+        accountId: account.id,
+        kind: 'alert',
+        dedupeKey: 'alert:test:4002',
+        messages: [{ text: 'Cảnh báo tiếp xúc', buttons: [[{ label: 'Đã xem', payload: 'ack:1' }]] }],
+      },
+    ]);
 
     tg.fail('sendMessage', { code: 429, retryAfter: 12 });
     expect(await withClock(dispatcher.runOnce(), clock())).toBe(1);

@@ -46,7 +46,10 @@ describe('Telegram sender (outbox port)', () => {
   });
 
   it('sends messages in order and returns the last message id for edits', async () => {
-    const receipt = await sender.send('2001', [{ text: 'một' }, { text: 'hai', buttons: [[{ label: 'OK', payload: 'ack:1' }]] }]);
+    const receipt = await sender.send('2001', [
+      { text: 'một' },
+      { text: 'hai', buttons: [[{ label: 'OK', payload: 'ack:1' }]] },
+    ]);
     const sent = tg.sentTo(2001);
     expect(sent.map((c) => c.params.text)).toEqual(['một', 'hai']);
     expect(receipt.messageRef).toEqual(expect.stringMatching(/^\d+$/));
@@ -93,13 +96,19 @@ describe('Telegram sender (outbox port)', () => {
     await sender.edit!('2006', '77', { text: 'tiến độ 50%' });
     expect(tg.sentTo(2006).map((c) => c.params.text)).toEqual(['tiến độ 50%']);
     tg.reset();
-    tg.fail('editMessageText', { code: 400, description: 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same' });
+    tg.fail('editMessageText', {
+      code: 400,
+      description:
+        'Bad Request: message is not modified: specified new message content and reply markup are exactly the same',
+    });
     expect(await sender.edit!('2006', '78', { text: 'tiến độ 50%' })).toEqual({ messageRef: '78' });
     expect(tg.sentTo(2006)).toHaveLength(0);
   });
 
   it('a button payload over 64 bytes is fatal, not sent', async () => {
-    const err = await failureOf(sender.send('2007', [{ text: 'x', buttons: [[{ label: 'a', payload: 'p'.repeat(65) }]] }]));
+    const err = await failureOf(
+      sender.send('2007', [{ text: 'x', buttons: [[{ label: 'a', payload: 'p'.repeat(65) }]] }]),
+    );
     expect(err.kind).toBe('fatal');
     expect(tg.calls).toHaveLength(0);
   });
@@ -107,7 +116,9 @@ describe('Telegram sender (outbox port)', () => {
   it('respects the fake’s rate limit by reporting 429s as retries', async () => {
     tg.setRateLimit(2);
     const results = await Promise.allSettled([1, 2, 3, 4].map((i) => sender.send('2008', [{ text: `m${i}` }])));
-    const rejected = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as DeliveryError);
+    const rejected = results
+      .filter((r) => r.status === 'rejected')
+      .map((r) => (r as PromiseRejectedResult).reason as DeliveryError);
     expect(rejected.length).toBeGreaterThanOrEqual(2);
     for (const e of rejected) expect(e).toMatchObject({ kind: 'retry', retryAfterMs: 1000 });
   });

@@ -11,8 +11,22 @@ export interface TelegramResident {
 }
 
 const labels = {
-  vi: { language: 'Tiếng Việt', agree: 'Đồng ý', gender: 'Nam', skip: 'Bỏ qua', confirm: 'Xác nhận', declared: 'Cảm ơn' },
-  en: { language: 'English', agree: 'I agree', gender: 'Female', skip: 'Skip', confirm: 'Confirm', declared: 'Thank you' },
+  vi: {
+    language: 'Tiếng Việt',
+    agree: 'Đồng ý',
+    gender: 'Nam',
+    skip: 'Bỏ qua',
+    confirm: 'Xác nhận',
+    declared: 'Cảm ơn',
+  },
+  en: {
+    language: 'English',
+    agree: 'I agree',
+    gender: 'Female',
+    skip: 'Skip',
+    confirm: 'Confirm',
+    declared: 'Thank you',
+  },
 } as const;
 
 /**
@@ -37,7 +51,10 @@ export async function declareOverTelegram(p: TelegramPerson, r: TelegramResident
   await p.tap('2');
   await p.tap(l.confirm);
   expect(p.transcript()).toContain(`${l.declared}`);
-  expect(p.last.some((c) => c.method === 'sendPhoto'), p.transcript()).toBe(true);
+  expect(
+    p.last.some((c) => c.method === 'sendPhoto'),
+    p.transcript(),
+  ).toBe(true);
 }
 
 /** A Telegram chat for the declaration-form helpers: the inline buttons of the last replies. */
@@ -45,7 +62,10 @@ export function telegramForm(p: TelegramPerson): FormDriver {
   return {
     offered: () =>
       p.last.flatMap((c) =>
-        ((c.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)?.inline_keyboard ?? [])
+        (
+          (c.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)
+            ?.inline_keyboard ?? []
+        )
           .flat()
           .filter((b) => b.callback_data !== undefined)
           .map((b) => ({ label: b.text, payload: b.callback_data! })),

@@ -10,9 +10,21 @@ import { DatabaseUnavailableError } from '../../src/core/errors.js';
 export const toyFeature: Feature = {
   name: 'toy',
   commands: [
-    { names: ['start'], descriptionKey: 'common:menu', run: async (ctx) => ctx.reply({ text: 'Xin chào! Anh/Chị muốn làm gì?', buttons: [[{ label: 'Khai báo', payload: 'menu:declare' }]] }) },
+    {
+      names: ['start'],
+      descriptionKey: 'common:menu',
+      run: async (ctx) =>
+        ctx.reply({
+          text: 'Xin chào! Anh/Chị muốn làm gì?',
+          buttons: [[{ label: 'Khai báo', payload: 'menu:declare' }]],
+        }),
+    },
     { names: ['help', 'trogiup'], run: async (ctx) => ctx.reply({ text: 'MENU' }) },
-    { names: ['khaibao', 'declare'], descriptionKey: 'common:unsupported', run: (ctx) => ctx.go(toyFeature.flows![0]!, 'gender', {}) },
+    {
+      names: ['khaibao', 'declare'],
+      descriptionKey: 'common:unsupported',
+      run: (ctx) => ctx.go(toyFeature.flows![0]!, 'gender', {}),
+    },
     {
       names: ['pass'],
       run: async (ctx) => {
@@ -27,10 +39,27 @@ export const toyFeature: Feature = {
         ctx.reply({ text: 'x'.repeat(1500), image: { png } });
       },
     },
-    { names: ['long'], run: async (ctx) => ctx.reply({ text: Array.from({ length: 300 }, (_, i) => `dòng ${i} ${'y'.repeat(20)}`).join('\n') }) },
-    { names: ['link'], run: async (ctx) => ctx.reply({ text: 'Mở liên kết', link: { label: 'Mở', url: 'https://khaibao.test/c/ABC' } }) },
-    { names: ['boom'], run: async () => { throw new Error('a bug in a feature'); } },
-    { names: ['dbdown'], run: async () => { throw new DatabaseUnavailableError(); } },
+    {
+      names: ['long'],
+      run: async (ctx) =>
+        ctx.reply({ text: Array.from({ length: 300 }, (_, i) => `dòng ${i} ${'y'.repeat(20)}`).join('\n') }),
+    },
+    {
+      names: ['link'],
+      run: async (ctx) => ctx.reply({ text: 'Mở liên kết', link: { label: 'Mở', url: 'https://khaibao.test/c/ABC' } }),
+    },
+    {
+      names: ['boom'],
+      run: async () => {
+        throw new Error('a bug in a feature');
+      },
+    },
+    {
+      names: ['dbdown'],
+      run: async () => {
+        throw new DatabaseUnavailableError();
+      },
+    },
   ],
   startHandlers: [{ prefix: 'v', run: async (ctx, rest) => ctx.reply({ text: `Địa điểm ${rest}` }) }],
   buttonHandlers: [{ prefix: 'menu', run: (ctx) => ctx.go(toyFeature.flows![0]!, 'gender', {}) }],
@@ -40,7 +69,15 @@ export const toyFeature: Feature = {
       steps: {
         gender: {
           ask: async (ctx) =>
-            ctx.reply({ text: 'Giới tính?', buttons: [[{ label: 'Nam', payload: 'male' }, { label: 'Nữ', payload: 'female' }]] }),
+            ctx.reply({
+              text: 'Giới tính?',
+              buttons: [
+                [
+                  { label: 'Nam', payload: 'male' },
+                  { label: 'Nữ', payload: 'female' },
+                ],
+              ],
+            }),
           handle: async (ctx, input) => {
             if (input.kind !== 'button') {
               ctx.reply({ text: 'Anh/Chị bấm một nút nhé.' });
@@ -52,7 +89,11 @@ export const toyFeature: Feature = {
         },
         phone: {
           ask: async (ctx) =>
-            ctx.reply({ text: 'Số điện thoại?', requestContact: { label: 'Chia sẻ số điện thoại' }, buttons: [[{ label: 'Bỏ qua', payload: 'skip' }]] }),
+            ctx.reply({
+              text: 'Số điện thoại?',
+              requestContact: { label: 'Chia sẻ số điện thoại' },
+              buttons: [[{ label: 'Bỏ qua', payload: 'skip' }]],
+            }),
           handle: async (ctx, input) => {
             if (input.kind === 'contact' && !input.isOwn) {
               ctx.reply({ text: 'Đây không phải số của Anh/Chị.' });

@@ -2,7 +2,14 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { accounts, dialogStates, outbox, processedUpdates } from '../../src/db/schema/index.js';
 import { queryRows } from '../../src/db/client.js';
-import { startFakeTelegram, postUpdate, tgUpdates, tgUser, type FakeTelegram, type UploadedFile } from '../helpers/fake-telegram.js';
+import {
+  startFakeTelegram,
+  postUpdate,
+  tgUpdates,
+  tgUser,
+  type FakeTelegram,
+  type UploadedFile,
+} from '../helpers/fake-telegram.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { toyFeature } from './toy-feature.js';
@@ -14,7 +21,12 @@ let svc: TestService;
 beforeAll(async () => {
   tg = await startFakeTelegram();
   svc = await startTestService({
-    env: { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_MODE: 'webhook' },
+    env: {
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      TELEGRAM_MODE: 'webhook',
+    },
     features: [{ feature: toyFeature }],
   });
 });
@@ -40,7 +52,12 @@ describe('POST /telegram/webhook', () => {
     const [ask] = tg.sentTo(1001);
     expect(ask!.params.text).toBe('Giới tính?');
     expect(ask!.params.reply_markup).toEqual({
-      inline_keyboard: [[{ text: 'Nam', callback_data: 'male' }, { text: 'Nữ', callback_data: 'female' }]],
+      inline_keyboard: [
+        [
+          { text: 'Nam', callback_data: 'male' },
+          { text: 'Nữ', callback_data: 'female' },
+        ],
+      ],
     });
 
     tg.reset();
@@ -71,7 +88,10 @@ describe('POST /telegram/webhook', () => {
     expect(texts(1001)).toEqual(['Xong: female +84901234567']);
     // The finished step's reply keyboard is taken away.
     expect(tg.sentTo(1001)[0]!.params.reply_markup).toEqual({ remove_keyboard: true });
-    const [acc] = await svc.db.db.select().from(accounts).where(and(eq(accounts.channel, 'telegram'), eq(accounts.externalId, '1001')));
+    const [acc] = await svc.db.db
+      .select()
+      .from(accounts)
+      .where(and(eq(accounts.channel, 'telegram'), eq(accounts.externalId, '1001')));
     expect(acc?.locale).toBe('vi');
     const [state] = await svc.db.db.select().from(dialogStates).where(eq(dialogStates.accountId, acc!.id));
     expect(state?.flow).toBeNull();
@@ -107,7 +127,15 @@ describe('POST /telegram/webhook', () => {
   });
 
   it('answers a malformed body with 400', async () => {
-    for (const body of ['{not json', '[]', '{}', '{"update_id":"12"}', '{"update_id":-1}', '{"update_id":1.5}', 'null']) {
+    for (const body of [
+      '{not json',
+      '[]',
+      '{}',
+      '{"update_id":"12"}',
+      '{"update_id":-1}',
+      '{"update_id":1.5}',
+      'null',
+    ]) {
       const res = await postUpdate(svc.app, body, SECRET);
       expect(res.statusCode, body).toBe(400);
       expect(res.json().error.code).toEqual(expect.any(String));
@@ -127,7 +155,10 @@ describe('POST /telegram/webhook', () => {
       { ...good, message: { ...good.message, contact: { phone_number: { n: 1 } }, text: undefined } },
       { ...good, message: { ...good.message, entities: 'bold' } },
       { ...tgUpdates.button(tgUser(1010), 'x'), callback_query: { id: 5, from: { id: 1010 }, data: 'x' } },
-      { update_id: good.update_id, my_chat_member: { chat: { id: 1010, type: 'private' }, from: { id: 1010 }, new_chat_member: {} } },
+      {
+        update_id: good.update_id,
+        my_chat_member: { chat: { id: 1010, type: 'private' }, from: { id: 1010 }, new_chat_member: {} },
+      },
       { ...good, message: 'hello' },
     ];
     for (const update of bad) {
@@ -135,7 +166,10 @@ describe('POST /telegram/webhook', () => {
       expect(res.statusCode, JSON.stringify(update)).toBe(200);
     }
     expect(await count('accounts')).toBe(accountsBefore);
-    const names = await queryRows<{ n: number }>(svc.db.db, `select count(*)::int as n from accounts where external_id !~ '^-?[0-9]+$'`);
+    const names = await queryRows<{ n: number }>(
+      svc.db.db,
+      `select count(*)::int as n from accounts where external_id !~ '^-?[0-9]+$'`,
+    );
     expect(names[0]!.n).toBe(0);
     expect(tg.calls).toHaveLength(0);
   });
@@ -145,10 +179,14 @@ describe('POST /telegram/webhook', () => {
     const update = tgUpdates.groupText(tgUser(1004), -100555, '/khaibao');
     await post(update);
     await post(update);
-    expect(texts(-100555)).toEqual(['Khai báo y tế Cần Thơ chỉ làm việc trong tin nhắn riêng. Anh/Chị vui lòng nhắn riêng cho bot.']);
+    expect(texts(-100555)).toEqual([
+      'Khai báo y tế Cần Thơ chỉ làm việc trong tin nhắn riêng. Anh/Chị vui lòng nhắn riêng cho bot.',
+    ]);
     tg.reset();
     await post(tgUpdates.addedToGroup(tgUser(1004, 'en'), -777));
-    expect(texts(-777)).toEqual(['The Can Tho health declaration service works in private chats only. Please message the bot directly.']);
+    expect(texts(-777)).toEqual([
+      'The Can Tho health declaration service works in private chats only. Please message the bot directly.',
+    ]);
     // Posts in a channel are public: no answer there.
     tg.reset();
     await post(tgUpdates.channelPost(-100999, '/start'));
@@ -210,14 +248,19 @@ describe('POST /telegram/webhook', () => {
 
   it('turns a link into a URL button', async () => {
     await post(tgUpdates.text(tgUser(1009), '/link'));
-    expect(tg.sentTo(1009)[0]!.params.reply_markup).toEqual({ inline_keyboard: [[{ text: 'Mở', url: 'https://khaibao.test/c/ABC' }]] });
+    expect(tg.sentTo(1009)[0]!.params.reply_markup).toEqual({
+      inline_keyboard: [[{ text: 'Mở', url: 'https://khaibao.test/c/ABC' }]],
+    });
   });
 
   it('answers 503 when the database is unavailable, so Telegram redelivers; the update is not marked seen', async () => {
     const update = tgUpdates.text(tgUser(1010), '/dbdown');
     const res = await postUpdate(svc.app, update, SECRET);
     expect(res.statusCode).toBe(503);
-    const seen = await svc.db.db.select().from(processedUpdates).where(eq(processedUpdates.updateId, String(update.update_id)));
+    const seen = await svc.db.db
+      .select()
+      .from(processedUpdates)
+      .where(eq(processedUpdates.updateId, String(update.update_id)));
     expect(seen).toHaveLength(0);
   });
 
@@ -263,7 +306,10 @@ describe('POST /telegram/webhook', () => {
     await post(update);
     // Not slept through and retried inside the request (that would outlast the test): one call, then queued.
     expect(tg.callsOf('sendMessage')).toHaveLength(1);
-    const [row] = await svc.db.db.select().from(outbox).where(eq(outbox.dedupeKey, `telegram-reply:${update.update_id}`));
+    const [row] = await svc.db.db
+      .select()
+      .from(outbox)
+      .where(eq(outbox.dedupeKey, `telegram-reply:${update.update_id}`));
     expect(row).toMatchObject({ channel: 'telegram', kind: 'reply', status: 'pending' });
     expect((row!.payload as { text?: string }[]).map((m) => m.text)).toEqual(['Giới tính?']);
     const waitMs = row!.nextAttemptAt.getTime() - svc.clock.now().getTime();
@@ -276,7 +322,9 @@ describe('POST /telegram/webhook', () => {
     // The database refuses new work between the dialog's commit and the outbox write (errcode cannot_connect_now).
     await svc.db.db.execute(sql`create function refuse_outbox() returns trigger language plpgsql as $$
       begin raise exception 'the database system is starting up' using errcode = '57P03'; end $$`);
-    await svc.db.db.execute(sql`create trigger refuse_outbox before insert on outbox for each row execute function refuse_outbox()`);
+    await svc.db.db.execute(
+      sql`create trigger refuse_outbox before insert on outbox for each row execute function refuse_outbox()`,
+    );
     tg.fail('sendMessage', { code: 429, retryAfter: 30 });
     const update = tgUpdates.text(u, '/khaibao');
     try {
@@ -286,7 +334,11 @@ describe('POST /telegram/webhook', () => {
       await svc.db.db.execute(sql`drop trigger refuse_outbox on outbox`);
       await svc.db.db.execute(sql`drop function refuse_outbox()`);
     }
-    const queued = () => svc.db.db.select().from(outbox).where(eq(outbox.dedupeKey, `telegram-reply:${update.update_id}`));
+    const queued = () =>
+      svc.db.db
+        .select()
+        .from(outbox)
+        .where(eq(outbox.dedupeKey, `telegram-reply:${update.update_id}`));
     expect(await queued()).toHaveLength(0);
 
     await post(update); // Telegram's redelivery: the dialog does not run again, the reply is queued
@@ -308,7 +360,10 @@ describe('POST /telegram/webhook', () => {
     await Promise.all([1, 2, 3].map((i) => post(tgUpdates.text(tgUser(1020 + i), '/help'))));
     expect(tg.callsOf('getMe')).toHaveLength(0);
     expect(svc.deps.links.telegramUsername()).toBe(tg.username);
-    const rows = await queryRows<{ n: number }>(svc.db.db, sql`select count(*)::int as n from accounts where external_id in ('1021','1022','1023')`);
+    const rows = await queryRows<{ n: number }>(
+      svc.db.db,
+      sql`select count(*)::int as n from accounts where external_id in ('1021','1022','1023')`,
+    );
     expect(rows[0]!.n).toBe(3);
   });
 });

@@ -6,7 +6,9 @@ import { VENUE_KINDS } from '../../src/features/venues/kinds.js';
 
 const load = (lng: string, ns: string) => JSON.parse(readFileSync(path.join(LOCALES_DIR, lng, `${ns}.json`), 'utf8'));
 const keys = (o: Record<string, unknown>, prefix = ''): string[] =>
-  Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' ? keys(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`]));
+  Object.entries(o).flatMap(([k, v]) =>
+    v && typeof v === 'object' ? keys(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`],
+  );
 
 describe('venues and checkin texts', () => {
   it.each(['venues', 'checkin'])('%s: Vietnamese and English have the same keys', (ns) => {
@@ -19,7 +21,8 @@ describe('venues and checkin texts', () => {
     for (const dir of ['venues', 'checkin']) {
       const root = path.join(LOCALES_DIR, '..', 'src', 'features', dir);
       for (const f of readdirSync(root)) {
-        for (const m of readFileSync(path.join(root, f), 'utf8').matchAll(/'(venues|checkin):([a-z_.]+[a-z_])'/g)) used.add(`${m[1]}:${m[2]}`);
+        for (const m of readFileSync(path.join(root, f), 'utf8').matchAll(/'(venues|checkin):([a-z_.]+[a-z_])'/g))
+          used.add(`${m[1]}:${m[2]}`);
       }
     }
     expect(used.size).toBeGreaterThan(40);

@@ -42,10 +42,17 @@ describe('owner in chat: /diadiem', () => {
     const text = textOf(done);
     expect(text).toContain('Đã đăng ký «Quán cơm Tấm Bà Ba»');
     const v = await svc.db.db.query.venues.findFirst({ where: eq(venues.name, 'Quán cơm Tấm Bà Ba') });
-    expect(v).toMatchObject({ kind: 'restaurant', wardCode: '31240', address: '88 Cách Mạng Tháng Tám', defaultStayMinutes: 90 });
+    expect(v).toMatchObject({
+      kind: 'restaurant',
+      wardCode: '31240',
+      address: '88 Cách Mạng Tháng Tám',
+      defaultStayMinutes: 90,
+    });
     const owner = await svc.db.db.query.accounts.findFirst({ where: eq(accounts.externalId, 'owner-a') });
     expect(v!.ownerAccountId).toBe(owner!.id);
-    expect(await svc.db.db.query.venueStaff.findMany({ where: eq(venueStaff.venueId, v!.id) })).toMatchObject([{ role: 'owner' }]);
+    expect(await svc.db.db.query.venueStaff.findMany({ where: eq(venueStaff.venueId, v!.id) })).toMatchObject([
+      { role: 'owner' },
+    ]);
 
     const poster = done.replies.find((r) => r.image)!;
     expect(decodeQrPng(poster.image!.png)).toBe(`https://khaibao.test/c/${v!.code}`);
@@ -59,7 +66,11 @@ describe('owner in chat: /diadiem', () => {
   it("shows today's and another day's visits with masked names; closes and reopens", async () => {
     const me = chat(svc, 'owner-a');
     const v = (await svc.db.db.query.venues.findFirst({ where: eq(venues.name, 'Quán cơm Tấm Bà Ba') }))!;
-    await residentWithDeclaration(svc.db.db, { externalId: 'guest-1', name: 'Võ Thị Mỹ Linh', declaredAt: clock.now() });
+    await residentWithDeclaration(svc.db.db, {
+      externalId: 'guest-1',
+      name: 'Võ Thị Mỹ Linh',
+      declaredAt: clock.now(),
+    });
     const guest = chat(svc, 'guest-1');
     await guest.start(`v_${v.code}`);
     await guest.press('cf:ok');
@@ -135,7 +146,10 @@ describe('parsing what owners and residents type', () => {
 
   it('days are Vietnam calendar days', () => {
     const now = new Date('2021-08-01T01:00:00+07:00');
-    expect(parseDay('hôm nay', now)).toMatchObject({ from: new Date('2021-08-01T00:00:00+07:00'), label: '01/08/2021' });
+    expect(parseDay('hôm nay', now)).toMatchObject({
+      from: new Date('2021-08-01T00:00:00+07:00'),
+      label: '01/08/2021',
+    });
     expect(parseDay('hom qua', now)!.label).toBe('31/07/2021');
     expect(parseDay('25/12', now)!.label).toBe('25/12/2020');
     expect(parseDay('31/02/2021', now)).toBeUndefined();

@@ -16,7 +16,9 @@ const clock = new ManualClock('2021-08-01T08:00:00+07:00');
 
 beforeAll(async () => {
   svc = await startTestService({ clock });
-  svc.deps.tokenResolvers.push(async (t) => (t === 'comms-token-0123456789' ? { id: 'comms-1', roles: ['comms'] } : undefined));
+  svc.deps.tokenResolvers.push(async (t) =>
+    t === 'comms-token-0123456789' ? { id: 'comms-1', roles: ['comms'] } : undefined,
+  );
 });
 afterAll(() => svc.close());
 
@@ -25,10 +27,20 @@ const create = (body: unknown, headers: Record<string, string> = adminHeaders) =
 
 describe('venue API', () => {
   it('creates a venue: 201 with code, check-in URL and (when Telegram is known) the deep link', async () => {
-    const res = await create({ name: 'Quán cà phê Hoa Sứ', kind: 'restaurant', address: '12 Hoà Bình', wardCode: '31117' });
+    const res = await create({
+      name: 'Quán cà phê Hoa Sứ',
+      kind: 'restaurant',
+      address: '12 Hoà Bình',
+      wardCode: '31117',
+    });
     expect(res.statusCode).toBe(201);
     const v = res.json();
-    expect(v).toMatchObject({ name: 'Quán cà phê Hoa Sứ', kind: 'restaurant', defaultStayMinutes: 60, wardCode: '31117' });
+    expect(v).toMatchObject({
+      name: 'Quán cà phê Hoa Sứ',
+      kind: 'restaurant',
+      defaultStayMinutes: 60,
+      wardCode: '31117',
+    });
     expect(v.code).toMatch(new RegExp(`^[${CODE_ALPHABET}]{6}$`));
     expect(v.checkinUrl).toBe(`https://khaibao.test/c/${v.code}`);
     expect(v.telegramUrl).toBeUndefined();
@@ -50,12 +62,21 @@ describe('venue API', () => {
   it('rejects bad input with a code, and 401/403/404 per the contract', async () => {
     expect((await create({ name: 'X', kind: 'spaceport' })).json().error.code).toBe('VENUE_KIND_UNKNOWN');
     expect((await create({ name: 'X', kind: 'office', wardCode: '99999' })).json().error.code).toBe('WARD_NOT_FOUND');
-    expect((await create({ name: 'X', kind: 'office', defaultStayMinutes: 5 })).json().error.code).toBe('VENUE_STAY_INVALID');
+    expect((await create({ name: 'X', kind: 'office', defaultStayMinutes: 5 })).json().error.code).toBe(
+      'VENUE_STAY_INVALID',
+    );
     expect((await create({ kind: 'office' })).statusCode).toBe(400);
     expect((await create({ name: 'X', kind: 'office' }, {})).statusCode).toBe(401);
-    expect((await create({ name: 'X', kind: 'office' }, { authorization: 'Bearer comms-token-0123456789' })).statusCode).toBe(403);
-    expect((await svc.app.inject({ url: '/api/v1/venues/00000000-0000-0000-0000-000000000000', headers: adminHeaders })).statusCode).toBe(404);
-    expect((await svc.app.inject({ url: '/api/v1/venues/nope', headers: adminHeaders })).json().error.code).toBe('VENUE_NOT_FOUND');
+    expect(
+      (await create({ name: 'X', kind: 'office' }, { authorization: 'Bearer comms-token-0123456789' })).statusCode,
+    ).toBe(403);
+    expect(
+      (await svc.app.inject({ url: '/api/v1/venues/00000000-0000-0000-0000-000000000000', headers: adminHeaders }))
+        .statusCode,
+    ).toBe(404);
+    expect((await svc.app.inject({ url: '/api/v1/venues/nope', headers: adminHeaders })).json().error.code).toBe(
+      'VENUE_NOT_FOUND',
+    );
   });
 
   it('lists venues with paging', async () => {
@@ -67,7 +88,13 @@ describe('venue API', () => {
 
 describe('poster', () => {
   it('the PNG is an A4 portrait image whose QR decodes to the landing URL', async () => {
-    const v = (await create({ name: 'Nhà hàng Ẩm thực Đồng Quê – Bến Ninh Kiều', kind: 'restaurant', address: '38 Hai Bà Trưng' })).json();
+    const v = (
+      await create({
+        name: 'Nhà hàng Ẩm thực Đồng Quê – Bến Ninh Kiều',
+        kind: 'restaurant',
+        address: '38 Hai Bà Trưng',
+      })
+    ).json();
     const res = await svc.app.inject({ url: `/api/v1/venues/${v.id}/poster.png`, headers: adminHeaders });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('image/png');
@@ -140,7 +167,9 @@ describe('landing page', () => {
     const closed = await svc.app.inject({ url: `/c/${v.code}` });
     expect(closed.statusCode).toBe(410);
     expect(closed.body).toContain('đang tạm đóng');
-    expect((await svc.app.inject({ url: '/c/ZZZZ22', headers: { 'accept-language': 'en-US,en' } })).body).toContain('Venue not found');
+    expect((await svc.app.inject({ url: '/c/ZZZZ22', headers: { 'accept-language': 'en-US,en' } })).body).toContain(
+      'Venue not found',
+    );
   });
 });
 
@@ -159,7 +188,12 @@ describe('CSV import', () => {
       ',office,,,',
       'Nhà văn hoá,meeting,,,30',
     ].join('\r\n');
-    const res = await svc.app.inject({ method: 'POST', url: '/api/v1/venues/import', headers: { ...adminHeaders, 'content-type': 'text/csv' }, payload: csv });
+    const res = await svc.app.inject({
+      method: 'POST',
+      url: '/api/v1/venues/import',
+      headers: { ...adminHeaders, 'content-type': 'text/csv' },
+      payload: csv,
+    });
     expect(res.statusCode).toBe(201);
     const body = res.json();
     expect(body.created).toBe(3);
@@ -171,16 +205,40 @@ describe('CSV import', () => {
     expect(body.errors[4].message).toContain('name');
     const quoted = body.venues.find((v: { line: number }) => v.line === 4);
     const got = (await svc.app.inject({ url: `/api/v1/venues/${quoted.id}`, headers: adminHeaders })).json();
-    expect(got).toMatchObject({ name: 'Quán ăn "Bà Tư", chi nhánh 2', address: '5 Lý Tự Trọng, tầng trệt', wardCode: '31120', defaultStayMinutes: 90 });
+    expect(got).toMatchObject({
+      name: 'Quán ăn "Bà Tư", chi nhánh 2',
+      address: '5 Lý Tự Trọng, tầng trệt',
+      wardCode: '31120',
+      defaultStayMinutes: 90,
+    });
   });
 
   it('a wrong header or a JSON body is refused as a whole', async () => {
-    const bad = await svc.app.inject({ method: 'POST', url: '/api/v1/venues/import', headers: { ...adminHeaders, 'content-type': 'text/csv' }, payload: 'ten,loai\nA,office' });
+    const bad = await svc.app.inject({
+      method: 'POST',
+      url: '/api/v1/venues/import',
+      headers: { ...adminHeaders, 'content-type': 'text/csv' },
+      payload: 'ten,loai\nA,office',
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('CSV_HEADER_INVALID');
-    const json = await svc.app.inject({ method: 'POST', url: '/api/v1/venues/import', headers: adminHeaders, payload: { a: 1 } });
+    const json = await svc.app.inject({
+      method: 'POST',
+      url: '/api/v1/venues/import',
+      headers: adminHeaders,
+      payload: { a: 1 },
+    });
     expect(json.statusCode).toBe(415);
-    expect((await svc.app.inject({ method: 'POST', url: '/api/v1/venues/import', headers: { 'content-type': 'text/csv' }, payload: 'x' })).statusCode).toBe(401);
+    expect(
+      (
+        await svc.app.inject({
+          method: 'POST',
+          url: '/api/v1/venues/import',
+          headers: { 'content-type': 'text/csv' },
+          payload: 'x',
+        })
+      ).statusCode,
+    ).toBe(401);
   });
 
   it('parses quoted fields and remembers where each record starts', () => {
@@ -200,20 +258,48 @@ describe('visits API', () => {
     const c = await residentWithDeclaration(svc.db.db, { externalId: 'va-3', name: 'Phạm Minh' });
     const at = (s: string) => new Date(s);
     const base = { venueId: v.id, source: 'poster' as const, channel: 'web' };
-    await recordCheckins(svc.db.db, { ...base, personIds: [a.self.id], accountId: a.accountId, now: at('2021-08-10T08:00:00+07:00') });
-    await svc.db.db.update(visits).set({ exitedAt: at('2021-08-10T09:00:00+07:00'), exitReason: 'left' }).where(eq(visits.personId, a.self.id));
-    await recordCheckins(svc.db.db, { ...base, personIds: [b.self.id], accountId: b.accountId, now: at('2021-08-10T09:30:00+07:00') });
-    await recordCheckins(svc.db.db, { ...base, personIds: [c.self.id], accountId: c.accountId, now: at('2021-08-10T12:00:00+07:00') });
+    await recordCheckins(svc.db.db, {
+      ...base,
+      personIds: [a.self.id],
+      accountId: a.accountId,
+      now: at('2021-08-10T08:00:00+07:00'),
+    });
+    await svc.db.db
+      .update(visits)
+      .set({ exitedAt: at('2021-08-10T09:00:00+07:00'), exitReason: 'left' })
+      .where(eq(visits.personId, a.self.id));
+    await recordCheckins(svc.db.db, {
+      ...base,
+      personIds: [b.self.id],
+      accountId: b.accountId,
+      now: at('2021-08-10T09:30:00+07:00'),
+    });
+    await recordCheckins(svc.db.db, {
+      ...base,
+      personIds: [c.self.id],
+      accountId: c.accountId,
+      now: at('2021-08-10T12:00:00+07:00'),
+    });
 
     const q = (from: string, to: string) =>
-      svc.app.inject({ url: `/api/v1/venues/${v.id}/visits?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`, headers: adminHeaders });
+      svc.app.inject({
+        url: `/api/v1/venues/${v.id}/visits?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`,
+        headers: adminHeaders,
+      });
     const res = await q('2021-08-10T08:30:00+07:00', '2021-08-10T10:00:00+07:00');
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.visits.map((x: { fullName: string }) => x.fullName)).toEqual(['Trần Thị Hoa', 'Lê Văn Bình']);
-    expect(body.visits[0]).toMatchObject({ enteredAt: '2021-08-10T01:00:00.000Z', exitedAt: '2021-08-10T02:00:00.000Z', exitReason: 'left', source: 'poster' });
+    expect(body.visits[0]).toMatchObject({
+      enteredAt: '2021-08-10T01:00:00.000Z',
+      exitedAt: '2021-08-10T02:00:00.000Z',
+      exitReason: 'left',
+      source: 'poster',
+    });
     const audit = await svc.db.db.query.auditLog.findMany({ where: eq(auditLog.subjectId, v.id) });
-    expect(audit).toMatchObject([{ actor: 'bootstrap', action: 'venue.visits.read', subjectType: 'venue', details: { count: 2 } }]);
+    expect(audit).toMatchObject([
+      { actor: 'bootstrap', action: 'venue.visits.read', subjectType: 'venue', details: { count: 2 } },
+    ]);
 
     expect((await q('2021-08-10T08:30:00', '2021-08-10T10:00:00+07:00')).statusCode).toBe(400);
     expect((await q('2021-08-10T10:00:00+07:00', '2021-08-10T08:00:00+07:00')).statusCode).toBe(400);

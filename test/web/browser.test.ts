@@ -39,7 +39,16 @@ describe.runIf(run)('web chat in headless Chromium', () => {
     await svc.app.listen({ port, host: '127.0.0.1' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 60_000);
 
@@ -92,7 +101,9 @@ describe.runIf(run)('web chat in headless Chromium', () => {
     const account = await svc.db.db.query.accounts.findFirst({ where: eq(accounts.externalId, clientId!) });
     expect(account?.personId).toBeTruthy();
     const img = page.locator('img.pass').last();
-    await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(100);
+    await expect
+      .poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth))
+      .toBeGreaterThan(100);
     // What the browser shows is the person's pass: its QR leads to the verify page.
     const src = await img.getAttribute('src');
     passUrl = decodeQrPng(Buffer.from(src!.replace(/^data:image\/png;base64,/, ''), 'base64'));
@@ -114,8 +125,15 @@ describe.runIf(run)('web chat in headless Chromium', () => {
     });
     page.on('pageerror', (e) => violations.push(e.message));
 
-    const [owner] = await svc.db.db.insert(accounts).values({ channel: 'web', externalId: 'browser-owner-0001', consentedAt: new Date() }).returning();
-    const venue = await createVenue(svc.db.db, { name: 'Quán Cà Phê Bến Ninh Kiều', kind: 'restaurant', ownerAccountId: owner!.id });
+    const [owner] = await svc.db.db
+      .insert(accounts)
+      .values({ channel: 'web', externalId: 'browser-owner-0001', consentedAt: new Date() })
+      .returning();
+    const venue = await createVenue(svc.db.db, {
+      name: 'Quán Cà Phê Bến Ninh Kiều',
+      kind: 'restaurant',
+      ownerAccountId: owner!.id,
+    });
 
     page.setDefaultTimeout(10_000);
     const landing = await page.goto(`${base}/c/${venue.code}`);

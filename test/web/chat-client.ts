@@ -53,7 +53,10 @@ export class WebChatClient {
   tap(label: string) {
     const buttons = this.last.flatMap((r) => (r.buttons ?? []).flat());
     const b = buttons.find((x) => x.label === label) ?? buttons.find((x) => x.label.includes(label));
-    if (!b) throw new Error(`no button "${label}" in: ${buttons.map((x) => x.label).join(' | ') || '(none)'}\n${this.transcript()}`);
+    if (!b)
+      throw new Error(
+        `no button "${label}" in: ${buttons.map((x) => x.label).join(' | ') || '(none)'}\n${this.transcript()}`,
+      );
     return this.post({ payload: b.payload });
   }
 
@@ -95,7 +98,15 @@ export async function answerFirstDeclaration(c: WebChatClient, r: WebResident): 
   if (!/Họ và tên|full name/i.test(c.transcript())) throw new Error(`not at the name question:\n${c.transcript()}`);
   const no = r.locale === 'en' ? 'no' : 'không';
   const ward = r.ward ?? { typed: 'cai khe', pick: 'Phường Cái Khế' };
-  for (const answer of [r.name, String(r.birthYear ?? 1985), r.locale === 'en' ? 'female' : 'nam', r.phone, 'skip', ward.typed]) await c.say(answer);
+  for (const answer of [
+    r.name,
+    String(r.birthYear ?? 1985),
+    r.locale === 'en' ? 'female' : 'nam',
+    r.phone,
+    'skip',
+    ward.typed,
+  ])
+    await c.say(answer);
   await c.tap(ward.pick);
   await c.say('12 Trần Văn Khéo');
   await answerAsAsked(c.form(), { typed: true, no });

@@ -56,7 +56,11 @@ describe('web chat page', () => {
   });
 
   it('refuses a malformed id or more than one kind of message', async () => {
-    const bad = await svc.app.inject({ method: 'POST', url: '/chat/api/messages', payload: { clientId: 'short', text: 'hi' } });
+    const bad = await svc.app.inject({
+      method: 'POST',
+      url: '/chat/api/messages',
+      payload: { clientId: 'short', text: 'hi' },
+    });
     expect(bad.statusCode).toBe(400);
     const two = await svc.app.inject({
       method: 'POST',
@@ -125,11 +129,26 @@ describe('declaration through the web chat', () => {
     await c.say('12 Trần Văn Khéo');
     // Each way of typing "no" once; any other health question is answered "no" too.
     await answerHealthQuestions(c.form(), {
-      answers: { travel: 'Không', symptoms: { tap: 'Không có triệu chứng' }, contact_case: 'ko', contact_area: 'k', contact_symptoms: 'khong' },
+      answers: {
+        travel: 'Không',
+        symptoms: { tap: 'Không có triệu chứng' },
+        contact_case: 'ko',
+        contact_area: 'k',
+        contact_symptoms: 'khong',
+      },
     });
     await c.tap('2');
     const summary = c.transcript();
-    for (const s of ['Nguyễn Văn An', '1985', 'Nam', '0912 345 678', 'CCCD ••••1234', 'Phường Cái Khế', '12 Trần Văn Khéo', 'Số mũi vắc-xin: 2']) {
+    for (const s of [
+      'Nguyễn Văn An',
+      '1985',
+      'Nam',
+      '0912 345 678',
+      'CCCD ••••1234',
+      'Phường Cái Khế',
+      '12 Trần Văn Khéo',
+      'Số mũi vắc-xin: 2',
+    ]) {
       expect(summary).toContain(s);
     }
     expect(summary).not.toContain('092085001234');
@@ -144,13 +163,30 @@ describe('declaration through the web chat', () => {
 
     const account = (await accountOf(c))!;
     const me = await db().query.persons.findFirst({ where: eq(persons.ownerAccountId, account.id) });
-    expect(me).toMatchObject({ fullName: 'Nguyễn Văn An', birthYear: 1985, gender: 'male', phone: '+84912345678', isSelf: true, idKind: 'cccd', idNumberLast4: '1234', wardCode: '31117', vaccineDoses: 2 });
+    expect(me).toMatchObject({
+      fullName: 'Nguyễn Văn An',
+      birthYear: 1985,
+      gender: 'male',
+      phone: '+84912345678',
+      isSelf: true,
+      idKind: 'cccd',
+      idNumberLast4: '1234',
+      wardCode: '31117',
+      vaccineDoses: 2,
+    });
     expect(me!.idNumberEnc).not.toContain('092085001234');
     expect(decryptNationalId(svc.deps.secrets().dataKey, me!.idNumberEnc!)).toBe('092085001234');
     expect(account.personId).toBe(me!.id);
     const decl = await db().query.declarations.findMany({ where: eq(declarations.personId, me!.id) });
     expect(decl).toHaveLength(1);
-    expect(decl[0]).toMatchObject({ travel: false, symptoms: [], contactCase: false, contactOutbreakArea: false, contactSymptoms: false, vaccineDoses: 2 });
+    expect(decl[0]).toMatchObject({
+      travel: false,
+      symptoms: [],
+      contactCase: false,
+      contactOutbreakArea: false,
+      contactSymptoms: false,
+      vaccineDoses: 2,
+    });
     // The ID number is never kept in clear, not even in the dialog state.
     const states = await queryRows<{ t: string }>(db(), sql`select data::text as t from dialog_states`);
     expect(states.some((s) => s.t.includes('092085001234'))).toBe(false);
@@ -194,9 +230,16 @@ describe('declaration through the web chat', () => {
     const account = (await accountOf(c))!;
     const me = await db().query.persons.findFirst({ where: eq(persons.id, account.personId!) });
     expect(me).toMatchObject({ birthYear: 1986, wardCode: '31120', idNumberLast4: '1234' });
-    const decl = await db().query.declarations.findMany({ where: eq(declarations.personId, me!.id), orderBy: (d, { desc }) => [desc(d.declaredAt), desc(d.id)] });
+    const decl = await db().query.declarations.findMany({
+      where: eq(declarations.personId, me!.id),
+      orderBy: (d, { desc }) => [desc(d.declaredAt), desc(d.id)],
+    });
     expect(decl).toHaveLength(2);
-    expect(decl.find((d) => d.travel)).toMatchObject({ travelPlaces: 'TP. Hồ Chí Minh', symptoms: ['cough'], contactSymptoms: true });
+    expect(decl.find((d) => d.travel)).toMatchObject({
+      travelPlaces: 'TP. Hồ Chí Minh',
+      symptoms: ['cough'],
+      contactSymptoms: true,
+    });
   });
 
   it('a re-declaration asks only the health questions', async () => {
@@ -210,7 +253,9 @@ describe('declaration through the web chat', () => {
     await c.tap('Xác nhận');
     expect(c.last[0]!.text).toContain('Cảm ơn');
     const again = { sent: c.sent, received: c.received };
-    console.info(`[declaration] messages sent by the resident: first declaration ${firstSent} (replies ${firstReceived}; 5 of those answers were refused on purpose, so ${firstSent - 5} without mistakes), re-declaration ${again.sent} (replies ${again.received})`);
+    console.info(
+      `[declaration] messages sent by the resident: first declaration ${firstSent} (replies ${firstReceived}; 5 of those answers were refused on purpose, so ${firstSent - 5} without mistakes), re-declaration ${again.sent} (replies ${again.received})`,
+    );
     // One message per health question, plus /khaibao and «Xác nhận»: nothing else is asked again.
     expect(again.sent).toBeLessThanOrEqual(HEALTH_QUESTIONS.length + 2);
     const account = (await accountOf(c))!;
@@ -259,9 +304,18 @@ describe('declaration through the web chat', () => {
     expect(c.last).toHaveLength(2);
 
     const account = (await accountOf(c))!;
-    const family = await db().query.persons.findMany({ where: and(eq(persons.ownerAccountId, account.id), eq(persons.isSelf, false)) });
+    const family = await db().query.persons.findMany({
+      where: and(eq(persons.ownerAccountId, account.id), eq(persons.isSelf, false)),
+    });
     expect(family).toHaveLength(1);
-    expect(family[0]).toMatchObject({ fullName: 'Trần Thị Bình', birthYear: 1950, gender: 'female', phone: null, idNumberEnc: null, wardCode: '31144' });
+    expect(family[0]).toMatchObject({
+      fullName: 'Trần Thị Bình',
+      birthYear: 1950,
+      gender: 'female',
+      phone: null,
+      idNumberEnc: null,
+      wardCode: '31144',
+    });
     expect((await accountOf(c))!.personId).not.toBe(family[0]!.id);
 
     await c.say('/giadinh');
@@ -310,25 +364,58 @@ describe('declaration through the web chat', () => {
     const people = await db().query.persons.findMany({ where: eq(persons.ownerAccountId, account.id) });
     expect(people).toHaveLength(2);
     // Give them traces in other areas: a visit per person, an outbox message, a collected-later web message.
-    const [venue] = await db().insert(venues).values({ code: 'CAFE1', name: 'Cà phê Sông Hậu', kind: 'restaurant', defaultStayMinutes: 60 }).returning();
+    const [venue] = await db()
+      .insert(venues)
+      .values({ code: 'CAFE1', name: 'Cà phê Sông Hậu', kind: 'restaurant', defaultStayMinutes: 60 })
+      .returning();
     for (const p of people) {
-      await db().insert(visits).values({ personId: p.id, venueId: venue!.id, accountId: account.id, enteredAt: svc.clock.now(), source: 'poster', channel: 'web' });
+      await db().insert(visits).values({
+        personId: p.id,
+        venueId: venue!.id,
+        accountId: account.id,
+        enteredAt: svc.clock.now(),
+        source: 'poster',
+        channel: 'web',
+      });
     }
-    await db().insert(outbox).values({ channel: 'web', accountId: account.id, kind: 'alert', dedupeKey: `t:${account.id}`, payload: [] });
+    await db()
+      .insert(outbox)
+      .values({ channel: 'web', accountId: account.id, kind: 'alert', dedupeKey: `t:${account.id}`, payload: [] });
     await db().insert(webInbox).values({ accountId: account.id, payload: [] });
     // …and as an official and venue staff, and as a confirmed case with the family member a close contact.
     await db().insert(officialRoles).values({ accountId: account.id, role: 'health', grantedBy: 'bootstrap' });
-    await db().insert(apiTokens).values({ tokenHash: `h:${account.id}`, accountId: account.id, roles: ['health'], createdBy: 'bootstrap' });
-    await db().update(dialogStates).set({ menu: [`fam:x:${people[1]!.id}`] }).where(eq(dialogStates.accountId, account.id));
+    await db()
+      .insert(apiTokens)
+      .values({ tokenHash: `h:${account.id}`, accountId: account.id, roles: ['health'], createdBy: 'bootstrap' });
+    await db()
+      .update(dialogStates)
+      .set({ menu: [`fam:x:${people[1]!.id}`] })
+      .where(eq(dialogStates.accountId, account.id));
     await db().insert(venueStaff).values({ venueId: venue!.id, accountId: account.id, role: 'staff' });
-    await db().insert(staffLoginLinks).values({ codeHash: `s:${account.id}`, venueId: venue!.id, accountId: account.id, expiresAt: svc.clock.now() });
+    await db()
+      .insert(staffLoginLinks)
+      .values({ codeHash: `s:${account.id}`, venueId: venue!.id, accountId: account.id, expiresAt: svc.clock.now() });
     const self = people.find((p) => p.isSelf)!;
     const [kase] = await db()
       .insert(cases)
-      .values({ personId: self.id, phone: self.phone, infectiousFrom: svc.clock.now(), infectiousTo: svc.clock.now(), createdBy: 'bootstrap' })
+      .values({
+        personId: self.id,
+        phone: self.phone,
+        infectiousFrom: svc.clock.now(),
+        infectiousTo: svc.clock.now(),
+        createdBy: 'bootstrap',
+      })
       .returning();
     const fam = people.find((p) => !p.isSelf)!;
-    await db().insert(contacts).values({ exposureKey: kase!.id, caseId: kase!.id, personId: fam.id, accountId: account.id, kind: 'close', overlapMinutes: 0, exposedAt: svc.clock.now() });
+    await db().insert(contacts).values({
+      exposureKey: kase!.id,
+      caseId: kase!.id,
+      personId: fam.id,
+      accountId: account.id,
+      kind: 'close',
+      overlapMinutes: 0,
+      exposedAt: svc.clock.now(),
+    });
 
     await c.say('/xoadulieu');
     expect(c.transcript()).toContain('xóa vĩnh viễn');
@@ -338,7 +425,14 @@ describe('declaration through the web chat', () => {
     await c.tap('Xóa tất cả');
     expect(c.transcript()).toContain('Đã xóa toàn bộ');
 
-    const needles = [account.id, c.clientId, ...people.map((p) => p.id), '+84912345678', 'Nguyễn Văn An', 'Trần Thị Bình'];
+    const needles = [
+      account.id,
+      c.clientId,
+      ...people.map((p) => p.id),
+      '+84912345678',
+      'Nguyễn Văn An',
+      'Trần Thị Bình',
+    ];
     const tables = await queryRows<{ name: string }>(
       db(),
       sql`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
@@ -346,13 +440,17 @@ describe('declaration through the web chat', () => {
     expect(tables.length).toBeGreaterThan(10);
     for (const { name } of tables) {
       const rows = await queryRows<{ t: string }>(db(), sql`select t::text as t from ${sql.identifier(name)} t`);
-      for (const r of rows) for (const n of needles) expect(r.t.includes(n), `${name} still holds ${n.slice(0, 8)}…`).toBe(false);
+      for (const r of rows)
+        for (const n of needles) expect(r.t.includes(n), `${name} still holds ${n.slice(0, 8)}…`).toBe(false);
     }
     expect(await db().$count(visits)).toBe(0);
     expect(await db().$count(dialogStates, eq(dialogStates.accountId, account.id))).toBe(0);
     // The venue (not theirs) stays; so does the case as an anonymous official record, its exposures still valid.
     expect(await db().$count(venues)).toBe(1);
-    expect(await db().query.cases.findFirst({ where: eq(cases.id, kase!.id) })).toMatchObject({ personId: null, phone: null });
+    expect(await db().query.cases.findFirst({ where: eq(cases.id, kase!.id) })).toMatchObject({
+      personId: null,
+      phone: null,
+    });
   });
 });
 
@@ -363,7 +461,14 @@ describe('shared phone contacts', () => {
     await c.say('1990');
     await c.say('nữ');
     const contact = (isOwn: boolean, id: string) =>
-      svc.runner.handle({ channel: 'web', accountId: c.clientId, messageId: id, kind: 'contact', phone: '84987654321', isOwn });
+      svc.runner.handle({
+        channel: 'web',
+        accountId: c.clientId,
+        messageId: id,
+        kind: 'contact',
+        phone: '84987654321',
+        isOwn,
+      });
     const refused = await contact(false, 'contact-1');
     expect(refused.replies.map((r) => r.text).join('\n')).toContain('chính Anh/Chị');
     const accepted = await contact(true, 'contact-2');

@@ -17,7 +17,10 @@ describe('web chat inbox (messages the service sends on its own)', () => {
     await c.start();
     const sender = svc.deps.channels.get('web')!;
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
-    await sender.send(c.clientId, [{ text: 'Thông báo', buttons: [[{ label: 'Đã đọc', payload: 'ack:1' }]] }, { image: { png } }]);
+    await sender.send(c.clientId, [
+      { text: 'Thông báo', buttons: [[{ label: 'Đã đọc', payload: 'ack:1' }]] },
+      { image: { png } },
+    ]);
     const inbox = () => svc.app.inject({ method: 'GET', url: `/chat/api/inbox?clientId=${c.clientId}` });
     const first = (await inbox()).json();
     expect(first.replies).toEqual([
@@ -26,7 +29,9 @@ describe('web chat inbox (messages the service sends on its own)', () => {
     ]);
     expect((await inbox()).json().replies).toEqual([]);
     await expect(sender.send('x'.repeat(20), [{ text: 'hi' }])).rejects.toMatchObject({ kind: 'unreachable' });
-    expect((await svc.app.inject({ method: 'GET', url: `/chat/api/inbox?clientId=${'y'.repeat(20)}` })).json()).toEqual({ replies: [] });
+    expect((await svc.app.inject({ method: 'GET', url: `/chat/api/inbox?clientId=${'y'.repeat(20)}` })).json()).toEqual(
+      { replies: [] },
+    );
     expect((await svc.app.inject({ method: 'GET', url: '/chat/api/inbox?clientId=bad' })).statusCode).toBe(400);
   });
 

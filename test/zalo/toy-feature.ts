@@ -28,7 +28,13 @@ export const toyFeature: Feature = {
       run: async (ctx) => {
         const [p] = await ctx.tx
           .insert(persons)
-          .values({ ownerAccountId: ctx.account.id, isSelf: true, fullName: 'Trần Thị Bích Ngọc', birthYear: 1990, gender: 'female' })
+          .values({
+            ownerAccountId: ctx.account.id,
+            isSelf: true,
+            fullName: 'Trần Thị Bích Ngọc',
+            birthYear: 1990,
+            gender: 'female',
+          })
           .returning();
         ctx.reply(await passMessage(ctx.tx, ctx.deps, p!.id, ctx.locale));
       },
@@ -40,7 +46,11 @@ export const toyFeature: Feature = {
         ctx.reply({ text: 'slow done' });
       },
     },
-    { names: ['long'], run: async (ctx) => ctx.reply({ text: Array.from({ length: 120 }, (_, i) => `Câu số ${i + 1} nói về sức khỏe.`).join(' ') }) },
+    {
+      names: ['long'],
+      run: async (ctx) =>
+        ctx.reply({ text: Array.from({ length: 120 }, (_, i) => `Câu số ${i + 1} nói về sức khỏe.`).join(' ') }),
+    },
   ],
   buttonHandlers: [{ prefix: 'ack', run: async (ctx, rest) => ctx.reply({ text: `acknowledged ${rest}` }) }],
   flows: [
@@ -65,7 +75,15 @@ export const toyFeature: Feature = {
       steps: {
         fever: {
           ask: async (ctx) =>
-            ctx.reply({ text: 'Có sốt không?', buttons: [[{ label: 'Có', payload: 'fever:yes' }, { label: 'Không', payload: 'fever:no' }]] }),
+            ctx.reply({
+              text: 'Có sốt không?',
+              buttons: [
+                [
+                  { label: 'Có', payload: 'fever:yes' },
+                  { label: 'Không', payload: 'fever:no' },
+                ],
+              ],
+            }),
           handle: async (ctx, input) => {
             if (input.kind !== 'button') {
               ctx.reply({ text: 'please choose' });
@@ -78,7 +96,12 @@ export const toyFeature: Feature = {
         phone: {
           ask: async (ctx) => ctx.reply({ text: 'Số điện thoại?', requestContact: { label: 'Gửi số điện thoại' } }),
           handle: async (ctx, input) => {
-            const phone = input.kind === 'contact' ? `${input.phone} own=${String(input.isOwn)} name=${input.name ?? ''}` : input.kind === 'text' ? input.text : '?';
+            const phone =
+              input.kind === 'contact'
+                ? `${input.phone} own=${String(input.isOwn)} name=${input.name ?? ''}`
+                : input.kind === 'text'
+                  ? input.text
+                  : '?';
             ctx.reply({ text: `done ${String(ctx.state.data.fever)} ${phone}` });
             ctx.end();
           },

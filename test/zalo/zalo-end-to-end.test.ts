@@ -42,7 +42,9 @@ async function settle(before: number, timeoutMs = 5000): Promise<string[]> {
     if (n > before && n === seen) break;
     seen = n;
   }
-  return mine().slice(before).map((m) => String(m.message.text ?? ''));
+  return mine()
+    .slice(before)
+    .map((m) => String(m.message.text ?? ''));
 }
 const say = (text: string) => send(zaloEvents.text(user, text));
 /** Choose an option by typing its number, as a Zalo user without buttons would. */
@@ -59,8 +61,12 @@ async function choose(label: string): Promise<string[]> {
  */
 const zaloForm: FormDriver = {
   offered: async () => {
-    const account = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)) });
-    const state = account ? await svc.db.db.query.dialogStates.findFirst({ where: eq(dialogStates.accountId, account.id) }) : undefined;
+    const account = await svc.db.db.query.accounts.findFirst({
+      where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)),
+    });
+    const state = account
+      ? await svc.db.db.query.dialogStates.findFirst({ where: eq(dialogStates.accountId, account.id) })
+      : undefined;
     const labels = new Map([...lastText().matchAll(/^(\d+)\. (?:[☐☑] )?(.+)$/gm)].map((m) => [Number(m[1]), m[2]!]));
     return (state?.menu ?? []).map((payload, i) => ({ label: labels.get(i + 1) ?? '', payload }));
   },
@@ -84,10 +90,17 @@ describe('a resident on Zalo', () => {
     await choose('Phường Cái Khế');
     await say('12 Trần Văn Khéo');
     await answerHealthQuestions(zaloForm, {
-      answers: { travel: 'Không', symptoms: { tap: 'Không có triệu chứng' }, contact_case: 'ko', contact_area: 'k', contact_symptoms: 'khong' },
+      answers: {
+        travel: 'Không',
+        symptoms: { tap: 'Không có triệu chứng' },
+        contact_case: 'ko',
+        contact_area: 'k',
+        contact_symptoms: 'khong',
+      },
     });
     await choose('2');
-    for (const s of ['Nguyễn Văn An', '1985', '0912 345 678', 'CCCD ••••1234', 'Phường Cái Khế']) expect(lastText()).toContain(s);
+    for (const s of ['Nguyễn Văn An', '1985', '0912 345 678', 'CCCD ••••1234', 'Phường Cái Khế'])
+      expect(lastText()).toContain(s);
     const out = await choose('Xác nhận');
     expect(out[0]).toContain('Cảm ơn Nguyễn Văn An');
 
@@ -96,7 +109,9 @@ describe('a resident on Zalo', () => {
     const media = mine().at(-1)!.message as { attachment?: { payload?: { template_type?: string } } };
     expect(media.attachment?.payload?.template_type).toBe('media');
 
-    const account = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)) });
+    const account = await svc.db.db.query.accounts.findFirst({
+      where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)),
+    });
     const me = await svc.db.db.query.persons.findFirst({ where: eq(persons.ownerAccountId, account!.id) });
     expect(me).toMatchObject({ fullName: 'Nguyễn Văn An', phone: '+84912345678', isSelf: true, wardCode: '31117' });
     // From Zalo's user_submit_info: the platform vouched for it (issue 15).
@@ -104,7 +119,9 @@ describe('a resident on Zalo', () => {
   });
 
   it('receives an exposure alert through the outbox and acknowledges it by typing its number', async () => {
-    const account = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)) });
+    const account = await svc.db.db.query.accounts.findFirst({
+      where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)),
+    });
     const venue = await seedVenue(svc.db.db, 'Nhà hàng Sen');
     await svc.db.db.insert(visits).values({
       personId: account!.personId!,
@@ -120,7 +137,12 @@ describe('a resident on Zalo', () => {
       method: 'POST',
       url: '/api/v1/exposure-windows',
       headers: adminHeaders,
-      payload: { venueId: venue.id, from: '2021-08-04T18:30:00+07:00', to: '2021-08-04T19:30:00+07:00', advice: 'test' },
+      payload: {
+        venueId: venue.id,
+        from: '2021-08-04T18:30:00+07:00',
+        to: '2021-08-04T19:30:00+07:00',
+        advice: 'test',
+      },
     });
     expect(r.statusCode).toBe(201);
     expect(r.json()).toMatchObject({ contacts: 1, alertsQueued: 1 });
@@ -134,7 +156,9 @@ describe('a resident on Zalo', () => {
 
   it('outside the interaction window, without a template, the alert is undeliverable with the reason', async () => {
     clock.advanceMinutes(60 * 24 * 8);
-    const account = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)) });
+    const account = await svc.db.db.query.accounts.findFirst({
+      where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)),
+    });
     const venue = await seedVenue(svc.db.db, 'Chợ Tân An');
     const at = clock.now().getTime() - 3 * 3_600_000;
     await svc.db.db.insert(visits).values({
@@ -151,12 +175,20 @@ describe('a resident on Zalo', () => {
       method: 'POST',
       url: '/api/v1/exposure-windows',
       headers: adminHeaders,
-      payload: { venueId: venue.id, from: new Date(at).toISOString(), to: new Date(at + 3_600_000).toISOString(), advice: 'monitor' },
+      payload: {
+        venueId: venue.id,
+        from: new Date(at).toISOString(),
+        to: new Date(at + 3_600_000).toISOString(),
+        advice: 'monitor',
+      },
     });
     expect(r.json()).toMatchObject({ alertsQueued: 1 });
     let rows: (typeof outbox.$inferSelect)[] = [];
     await until(async () => {
-      rows = await svc.db.db.select().from(outbox).where(and(eq(outbox.accountId, account!.id), eq(outbox.status, 'undeliverable')));
+      rows = await svc.db.db
+        .select()
+        .from(outbox)
+        .where(and(eq(outbox.accountId, account!.id), eq(outbox.status, 'undeliverable')));
       return rows.length > 0;
     });
     expect(rows).toHaveLength(1);

@@ -37,8 +37,16 @@ async function follower(userId: string): Promise<void> {
 
 function otherSender(overrides: Partial<NonNullable<TestService['config']['zalo']>>): ZaloSender {
   const zalo = { ...svc.config.zalo!, ...overrides };
-  const api = new ZaloApi({ apiRoot: zalo.apiRoot, oauthRoot: zalo.oauthRoot, appId: zalo.appId, appSecret: zalo.appSecret });
-  const tokens = new ZaloTokenStore(svc.db.db, api, clock, testLogger(), { accessToken: zalo.accessToken, refreshToken: zalo.refreshToken });
+  const api = new ZaloApi({
+    apiRoot: zalo.apiRoot,
+    oauthRoot: zalo.oauthRoot,
+    appId: zalo.appId,
+    appSecret: zalo.appSecret,
+  });
+  const tokens = new ZaloTokenStore(svc.db.db, api, clock, testLogger(), {
+    accessToken: zalo.accessToken,
+    refreshToken: zalo.refreshToken,
+  });
   return new ZaloSender(svc.db.db, api, tokens, zalo, clock, testLogger());
 }
 
@@ -77,13 +85,21 @@ describe('ZaloSender', () => {
     const user = '9100000000000000003';
     await follower(user);
     clock.advanceMinutes(60 * 24 * 8);
-    const receipt = await templateSender().send(user, [{ text: 'Anh/Chị đã đến <b>Chợ An Bình</b>', format: 'html' }, { text: 'Gọi 1900 9095' }], {
-      proactive: true,
-    });
+    const receipt = await templateSender().send(
+      user,
+      [{ text: 'Anh/Chị đã đến <b>Chợ An Bình</b>', format: 'html' }, { text: 'Gọi 1900 9095' }],
+      {
+        proactive: true,
+      },
+    );
     expect(receipt.messageRef).toMatch(/^tpl-/);
     expect(fake.messages).toHaveLength(0);
     expect(fake.templateCalls.map((c) => c.body)).toEqual([
-      { user_id: user, template_id: 'tpl-alert-01', template_data: { noi_dung: 'Anh/Chị đã đến Chợ An Bình\n\nGọi 1900 9095' } },
+      {
+        user_id: user,
+        template_id: 'tpl-alert-01',
+        template_data: { noi_dung: 'Anh/Chị đã đến Chợ An Bình\n\nGọi 1900 9095' },
+      },
     ]);
   });
 
@@ -91,7 +107,9 @@ describe('ZaloSender', () => {
     const user = '9100000000000000004';
     await follower(user);
     fake.windowClosed.add(user);
-    await expect(sender.send(user, [{ text: 'alert' }], { proactive: true })).rejects.toMatchObject({ kind: 'undeliverable' });
+    await expect(sender.send(user, [{ text: 'alert' }], { proactive: true })).rejects.toMatchObject({
+      kind: 'undeliverable',
+    });
     await expect(sender.send(user, [{ text: 'reply' }])).rejects.toMatchObject({ kind: 'undeliverable' });
     expect(fake.templateCalls).toHaveLength(0);
     const receipt = await templateSender().send(user, [{ text: 'alert' }], { proactive: true });
@@ -102,7 +120,9 @@ describe('ZaloSender', () => {
   it('a proactive alert with a button: typing its number presses it', async () => {
     const user = '9100000000000000005';
     await follower(user);
-    await sender.send(user, [{ text: 'Cảnh báo', buttons: [[{ label: 'Đã đọc', payload: 'ack:case-1' }]] }], { proactive: true });
+    await sender.send(user, [{ text: 'Cảnh báo', buttons: [[{ label: 'Đã đọc', payload: 'ack:case-1' }]] }], {
+      proactive: true,
+    });
     expect(fake.textsTo(user)[0]).toContain('1. Đã đọc');
     await postZaloEvent(svc.app, zaloEvents.text(user, '1'));
     await eventually(() => expect(fake.textsTo(user).at(-1)).toBe('acknowledged case-1'));
@@ -111,9 +131,14 @@ describe('ZaloSender', () => {
   it('a proactive message without choices after one with: a number typed next is no longer that choice', async () => {
     const user = '9100000000000000011';
     await follower(user);
-    const account = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)) });
-    const menu = async () => (await svc.db.db.query.dialogStates.findFirst({ where: eq(dialogStates.accountId, account!.id) }))?.menu;
-    await sender.send(user, [{ text: 'Cảnh báo', buttons: [[{ label: 'Đã đọc', payload: 'ack:case-2' }]] }], { proactive: true });
+    const account = await svc.db.db.query.accounts.findFirst({
+      where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)),
+    });
+    const menu = async () =>
+      (await svc.db.db.query.dialogStates.findFirst({ where: eq(dialogStates.accountId, account!.id) }))?.menu;
+    await sender.send(user, [{ text: 'Cảnh báo', buttons: [[{ label: 'Đã đọc', payload: 'ack:case-2' }]] }], {
+      proactive: true,
+    });
     expect(await menu()).toEqual(['ack:case-2']);
     await sender.send(user, [{ text: 'Thông báo' }], { proactive: true });
     expect(fake.textsTo(user)).toEqual([expect.stringContaining('1. Đã đọc'), 'Thông báo']);
@@ -126,7 +151,9 @@ describe('ZaloSender', () => {
   it('uploads an image and sends it as a media template with its caption', async () => {
     const user = '9100000000000000006';
     await follower(user);
-    const png = svgToPng('<svg xmlns="http://www.w3.org/2000/svg" width="60" height="60"><rect width="60" height="60" fill="#2e7d32"/></svg>');
+    const png = svgToPng(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="60" height="60"><rect width="60" height="60" fill="#2e7d32"/></svg>',
+    );
     await sender.send(user, [{ text: 'Thẻ của Anh/Chị', image: { png, filename: 'pass.png' } }]);
     expect(fake.uploads).toHaveLength(1);
     expect(fake.uploads[0]!.bytes.equals(png)).toBe(true);
@@ -134,18 +161,31 @@ describe('ZaloSender', () => {
     const [msg] = fake.messages;
     expect(msg!.message).toEqual({
       text: 'Thẻ của Anh/Chị',
-      attachment: { type: 'template', payload: { template_type: 'media', elements: [{ media_type: 'image', attachment_id: expect.stringMatching(/^att-/) }] } },
+      attachment: {
+        type: 'template',
+        payload: {
+          template_type: 'media',
+          elements: [{ media_type: 'image', attachment_id: expect.stringMatching(/^att-/) }],
+        },
+      },
     });
-    await expect(sender.send(user, [{ image: { png: Buffer.alloc(1024 * 1024 + 1) } }])).rejects.toMatchObject({ kind: 'fatal' });
+    await expect(sender.send(user, [{ image: { png: Buffer.alloc(1024 * 1024 + 1) } }])).rejects.toMatchObject({
+      kind: 'fatal',
+    });
   });
 
   it('maps Zalo errors to what the outbox does', async () => {
     const user = '9100000000000000007';
     await follower(user);
     fake.failNext('/v3.0/oa/message/cs', -32, 'Rate limit exceeded');
-    await expect(sender.send(user, [{ text: 'x' }], { proactive: true })).rejects.toMatchObject({ kind: 'retry', retryAfterMs: 60_000 });
+    await expect(sender.send(user, [{ text: 'x' }], { proactive: true })).rejects.toMatchObject({
+      kind: 'retry',
+      retryAfterMs: 60_000,
+    });
     fake.failNext('/v3.0/oa/message/cs', -213, 'User has not followed OA');
-    await expect(sender.send(user, [{ text: 'x' }], { proactive: true })).rejects.toMatchObject({ kind: 'unreachable' });
+    await expect(sender.send(user, [{ text: 'x' }], { proactive: true })).rejects.toMatchObject({
+      kind: 'unreachable',
+    });
     fake.failNext('/v3.0/oa/message/cs', -201, 'Parameters are invalid');
     await expect(sender.send(user, [{ text: 'x' }], { proactive: true })).rejects.toMatchObject({ kind: 'fatal' });
     // Zalo itself unreachable: try later.
@@ -154,13 +194,19 @@ describe('ZaloSender', () => {
   });
 
   it('an account never seen is outside the window', async () => {
-    await expect(sender.send('9100000000000000099', [{ text: 'x' }], { proactive: true })).rejects.toMatchObject({ kind: 'undeliverable' });
+    await expect(sender.send('9100000000000000099', [{ text: 'x' }], { proactive: true })).rejects.toMatchObject({
+      kind: 'undeliverable',
+    });
   });
 });
 
 describe('Zalo tokens', () => {
   const stored = async () =>
-    (await svc.db.db.select().from(settings).where(eq(settings.key, 'zalo.tokens')))[0]!.value as { accessToken: string; refreshToken: string; expiresAt: string | null };
+    (await svc.db.db.select().from(settings).where(eq(settings.key, 'zalo.tokens')))[0]!.value as {
+      accessToken: string;
+      refreshToken: string;
+      expiresAt: string | null;
+    };
 
   it('-216: refreshes with rotation, stores the new pair before using it, and retries', async () => {
     const user = '9200000000000000001';
@@ -168,7 +214,14 @@ describe('Zalo tokens', () => {
     const before = await stored();
     fake.revokeAccessTokens();
     await sender.send(user, [{ text: 'after refresh' }]);
-    expect(fake.refreshCalls).toEqual([{ refreshToken: before.refreshToken, appId: ZALO_APP.appId, secretKey: ZALO_APP.appSecret, grantType: 'refresh_token' }]);
+    expect(fake.refreshCalls).toEqual([
+      {
+        refreshToken: before.refreshToken,
+        appId: ZALO_APP.appId,
+        secretKey: ZALO_APP.appSecret,
+        grantType: 'refresh_token',
+      },
+    ]);
     const after = await stored();
     expect(after.refreshToken).not.toBe(before.refreshToken);
     expect(after.accessToken).not.toBe(before.accessToken);
@@ -203,7 +256,11 @@ describe('Zalo tokens', () => {
       const user = '9200000000000000003';
       await follower(user);
       fake.revokeAccessTokens();
-      await Promise.all([a.send(user, [{ text: 'a' }]), b.send(user, [{ text: 'b' }]), sender.send(user, [{ text: 'c' }])]);
+      await Promise.all([
+        a.send(user, [{ text: 'a' }]),
+        b.send(user, [{ text: 'b' }]),
+        sender.send(user, [{ text: 'c' }]),
+      ]);
       expect(fake.refreshCalls).toHaveLength(1);
       expect(fake.textsTo(user).sort()).toEqual(['a', 'b', 'c']);
     } finally {
@@ -216,7 +273,10 @@ describe('Zalo tokens', () => {
     await follower(user);
     const pair = await stored();
     // Another system spent our refresh token: Zalo now refuses it.
-    await svc.db.db.update(settings).set({ value: { ...pair, refreshToken: 'refresh-spent-elsewhere' } }).where(eq(settings.key, 'zalo.tokens'));
+    await svc.db.db
+      .update(settings)
+      .set({ value: { ...pair, refreshToken: 'refresh-spent-elsewhere' } })
+      .where(eq(settings.key, 'zalo.tokens'));
     fake.revokeAccessTokens();
     await expect(sender.send(user, [{ text: 'x' }])).rejects.toMatchObject({ kind: 'retry' });
     expect((await stored()).refreshToken).toBe('refresh-spent-elsewhere');
@@ -232,8 +292,14 @@ describe('token upkeep', () => {
   it('rotates a pair of unknown age, then only near its end', async () => {
     const api = new ZaloApi({ ...svc.config.zalo!, timeoutMs: 2000 });
     // Pretend the operator put a pair in the environment whose expiry we do not know.
-    const pair = (await svc.db.db.select().from(settings).where(eq(settings.key, 'zalo.tokens')))[0]!.value as { accessToken: string; refreshToken: string };
-    await svc.db.db.update(settings).set({ value: { ...pair, expiresAt: null } }).where(eq(settings.key, 'zalo.tokens'));
+    const pair = (await svc.db.db.select().from(settings).where(eq(settings.key, 'zalo.tokens')))[0]!.value as {
+      accessToken: string;
+      refreshToken: string;
+    };
+    await svc.db.db
+      .update(settings)
+      .set({ value: { ...pair, expiresAt: null } })
+      .where(eq(settings.key, 'zalo.tokens'));
     const store = new ZaloTokenStore(svc.db.db, api, clock, testLogger(), {});
     expect(await store.keepFresh()).toBe(true);
     expect(fake.refreshCalls.map((c) => c.refreshToken)).toEqual([pair.refreshToken]);
@@ -247,13 +313,18 @@ describe('token upkeep', () => {
 describe('token seeding', () => {
   it('a new pair in the environment replaces the stored chain; the same pair does not', async () => {
     const store = (access: string, refresh: string) =>
-      new ZaloTokenStore(svc.db.db, new ZaloApi({ ...svc.config.zalo!, timeoutMs: 1000 }), clock, testLogger(), { accessToken: access, refreshToken: refresh });
+      new ZaloTokenStore(svc.db.db, new ZaloApi({ ...svc.config.zalo!, timeoutMs: 1000 }), clock, testLogger(), {
+        accessToken: access,
+        refreshToken: refresh,
+      });
     const row = (await svc.db.db.select().from(settings).where(eq(settings.key, 'zalo.tokens')))[0]!;
     const current = row.value as { accessToken: string };
     // Same environment as at first start: the rotated pair in the database stays.
     expect(await store(fake.initialAccess, 'refresh-0').accessToken()).toBe(current.accessToken);
     expect(await store('access-reauthorised', 'refresh-reauthorised').accessToken()).toBe('access-reauthorised');
-    const after = (await svc.db.db.select().from(settings).where(eq(settings.key, 'zalo.tokens')))[0]!.value as { refreshToken: string };
+    const after = (await svc.db.db.select().from(settings).where(eq(settings.key, 'zalo.tokens')))[0]!.value as {
+      refreshToken: string;
+    };
     expect(after.refreshToken).toBe('refresh-reauthorised');
     await svc.db.db.update(settings).set({ value: row.value }).where(eq(settings.key, 'zalo.tokens'));
   });
@@ -263,7 +334,9 @@ describe('account lookup', () => {
   it('records the last inbound time the window is measured from', async () => {
     const user = '9300000000000000001';
     await follower(user);
-    const acc = await svc.db.db.query.accounts.findFirst({ where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)) });
+    const acc = await svc.db.db.query.accounts.findFirst({
+      where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, user)),
+    });
     expect(acc!.lastInboundAt!.getTime()).toBe(clock.now().getTime());
   });
 });

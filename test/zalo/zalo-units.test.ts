@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mapEvent } from '../../src/channels/zalo/inbound-events.js';
-import { MAX_BUTTONS, renderOutbound as renderOne, splitText, zaloCapabilities, type RenderOptions } from '../../src/channels/zalo/outbound-render.js';
+import {
+  MAX_BUTTONS,
+  renderOutbound as renderOne,
+  splitText,
+  zaloCapabilities,
+  type RenderOptions,
+} from '../../src/channels/zalo/outbound-render.js';
 import type { Inbound, Outbound } from '../../src/core/messages.js';
 import { numberChoices, resolveNumberedChoice } from '../../src/core/numbered-choices.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -44,7 +50,12 @@ describe('splitText', () => {
 });
 
 describe('renderOutbound', () => {
-  const yesNo = [[{ label: 'Có', payload: 'q:yes' }, { label: 'Không', payload: 'q:no' }]];
+  const yesNo = [
+    [
+      { label: 'Có', payload: 'q:yes' },
+      { label: 'Không', payload: 'q:no' },
+    ],
+  ];
 
   it('numbers options in the text and adds hidden query buttons', () => {
     const r = renderOutbound({ text: 'Sốt?', buttons: yesNo }, opts);
@@ -78,20 +89,35 @@ describe('renderOutbound', () => {
   });
 
   it('a link becomes an open-url button; HTML becomes plain text', () => {
-    const r = renderOutbound({ text: '<b>Mở</b> &amp; xem', format: 'html', link: { label: 'Mở', url: 'https://khaibao.test/c/ABC' } }, opts);
+    const r = renderOutbound(
+      { text: '<b>Mở</b> &amp; xem', format: 'html', link: { label: 'Mở', url: 'https://khaibao.test/c/ABC' } },
+      opts,
+    );
     expect(r.messages).toEqual([
-      { text: 'Mở & xem', attachment: { type: 'template', payload: { buttons: [{ title: 'Mở', type: 'oa.open.url', payload: { url: 'https://khaibao.test/c/ABC' } }] } } },
+      {
+        text: 'Mở & xem',
+        attachment: {
+          type: 'template',
+          payload: { buttons: [{ title: 'Mở', type: 'oa.open.url', payload: { url: 'https://khaibao.test/c/ABC' } }] },
+        },
+      },
     ]);
   });
 
   it("asks for the phone with Zalo's info card only when its image is configured", () => {
     const m = { text: 'Số điện thoại?', requestContact: { label: 'Gửi số' } };
     expect(renderOutbound(m, opts).messages).toEqual([{ text: 'Số điện thoại?' }]);
-    const r = renderOutbound(m, { ...opts, requestInfo: { imageUrl: 'https://khaibao.test/i.png', subtitle: 'Bấm để gửi' } });
+    const r = renderOutbound(m, {
+      ...opts,
+      requestInfo: { imageUrl: 'https://khaibao.test/i.png', subtitle: 'Bấm để gửi' },
+    });
     expect(r.messages[1]).toEqual({
       attachment: {
         type: 'template',
-        payload: { template_type: 'request_user_info', elements: [{ title: 'Gửi số', subtitle: 'Bấm để gửi', image_url: 'https://khaibao.test/i.png' }] },
+        payload: {
+          template_type: 'request_user_info',
+          elements: [{ title: 'Gửi số', subtitle: 'Bấm để gửi', image_url: 'https://khaibao.test/i.png' }],
+        },
       },
     });
   });
@@ -100,20 +126,34 @@ describe('renderOutbound', () => {
 describe('mapEvent', () => {
   it('maps Zalo events to inbound messages with de-duplication ids', () => {
     const text = zaloEvents.text('111', 'XYZ789', 'mid-1');
-    expect(mapEvent(text)).toEqual({ type: 'dialog', inbound: { channel: 'zalo', accountId: '111', messageId: 'mid-1', kind: 'text', text: 'XYZ789' } });
+    expect(mapEvent(text)).toEqual({
+      type: 'dialog',
+      inbound: { channel: 'zalo', accountId: '111', messageId: 'mid-1', kind: 'text', text: 'XYZ789' },
+    });
     const typed = mapEvent(zaloEvents.text('111', ' 3. ', 'mid-2'));
     expect(typed).toMatchObject({ type: 'dialog', inbound: { kind: 'text', text: ' 3. ' } });
     // The core takes a typed number as the choice it answers.
-    expect(resolveNumberedChoice((typed as { inbound: Inbound }).inbound, ['a', 'b', 'c:3'])).toMatchObject({ kind: 'button', payload: 'c:3' });
-    expect(mapEvent(zaloEvents.text('111', '#kb:ack:c1', 'mid-3'))).toMatchObject({ type: 'dialog', inbound: { kind: 'button', payload: 'ack:c1' } });
+    expect(resolveNumberedChoice((typed as { inbound: Inbound }).inbound, ['a', 'b', 'c:3'])).toMatchObject({
+      kind: 'button',
+      payload: 'c:3',
+    });
+    expect(mapEvent(zaloEvents.text('111', '#kb:ack:c1', 'mid-3'))).toMatchObject({
+      type: 'dialog',
+      inbound: { kind: 'button', payload: 'ack:c1' },
+    });
     const follow = zaloEvents.follow('222');
-    expect(mapEvent(follow)).toEqual({ type: 'dialog', inbound: { channel: 'zalo', accountId: '222', messageId: `follow:222:${follow.timestamp}`, kind: 'follow' } });
+    expect(mapEvent(follow)).toEqual({
+      type: 'dialog',
+      inbound: { channel: 'zalo', accountId: '222', messageId: `follow:222:${follow.timestamp}`, kind: 'follow' },
+    });
     expect(mapEvent(zaloEvents.follow('222', 'unfollow'))).toEqual({ type: 'unfollow', userId: '222' });
     expect(mapEvent(zaloEvents.submitInfo('333', '84912345678', 'Lê Thị B'))).toMatchObject({
       type: 'dialog',
       inbound: { kind: 'contact', phone: '84912345678', isOwn: true, name: 'Lê Thị B' },
     });
-    expect(mapEvent({ ...zaloEvents.text('111', 'x'), event_name: 'user_send_sticker' })).toMatchObject({ inbound: { kind: 'unsupported', what: 'sticker' } });
+    expect(mapEvent({ ...zaloEvents.text('111', 'x'), event_name: 'user_send_sticker' })).toMatchObject({
+      inbound: { kind: 'unsupported', what: 'sticker' },
+    });
     expect(mapEvent({ ...zaloEvents.text('111', 'x'), event_name: 'oa_send_text' })).toMatchObject({ type: 'ignore' });
     expect(mapEvent({ event_name: 'user_send_text' })).toMatchObject({ type: 'ignore' });
   });
@@ -122,10 +162,27 @@ describe('mapEvent', () => {
 describe('Zalo settings', () => {
   const fake = new FakeZalo();
   it('defaults the unsure facts and names a bad variable', () => {
-    const c = loadConfig({ ...fake.env(), ZALO_API_ROOT: 'https://openapi.zalo.me', ZALO_OAUTH_ROOT: 'https://oauth.zaloapp.com' });
-    expect(c.zalo).toMatchObject({ windowHours: 168, eventWindowMinutes: 10, ratePerMinute: 4000, buttonMode: 'buttons', templateTextParam: 'content', templateId: undefined });
+    const c = loadConfig({
+      ...fake.env(),
+      ZALO_API_ROOT: 'https://openapi.zalo.me',
+      ZALO_OAUTH_ROOT: 'https://oauth.zaloapp.com',
+    });
+    expect(c.zalo).toMatchObject({
+      windowHours: 168,
+      eventWindowMinutes: 10,
+      ratePerMinute: 4000,
+      buttonMode: 'buttons',
+      templateTextParam: 'content',
+      templateId: undefined,
+    });
     try {
-      loadConfig({ ...fake.env(), ZALO_API_ROOT: 'https://x.vn', ZALO_OAUTH_ROOT: 'https://x.vn', ZALO_BUTTONS: 'maybe', ZALO_WINDOW_HOURS: '-1' });
+      loadConfig({
+        ...fake.env(),
+        ZALO_API_ROOT: 'https://x.vn',
+        ZALO_OAUTH_ROOT: 'https://x.vn',
+        ZALO_BUTTONS: 'maybe',
+        ZALO_WINDOW_HOURS: '-1',
+      });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
@@ -136,7 +193,8 @@ describe('Zalo settings', () => {
   });
 
   it('has the same locale keys in Vietnamese and English', () => {
-    const keys = (lng: string) => Object.keys(JSON.parse(readFileSync(path.join(LOCALES_DIR, lng, 'zalo.json'), 'utf8'))).sort();
+    const keys = (lng: string) =>
+      Object.keys(JSON.parse(readFileSync(path.join(LOCALES_DIR, lng, 'zalo.json'), 'utf8'))).sort();
     expect(keys('vi')).toEqual(keys('en'));
   });
 });

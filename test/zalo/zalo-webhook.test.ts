@@ -53,7 +53,9 @@ describe('POST /zalo/webhook signature', () => {
     const event = zaloEvents.text('9000000000000000002', '/start');
     const raw = JSON.stringify(event);
 
-    const wrong = await postZaloEvent(svc.app, event, { signature: zaloSignature(raw, event.timestamp, ZALO_APP.appId, 'not-the-secret') });
+    const wrong = await postZaloEvent(svc.app, event, {
+      signature: zaloSignature(raw, event.timestamp, ZALO_APP.appId, 'not-the-secret'),
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json().error.code).toBe('BAD_SIGNATURE');
 
@@ -62,12 +64,24 @@ describe('POST /zalo/webhook signature', () => {
 
     // Signed for the original bytes, delivered with another text: the hash covers the raw body.
     const tampered = raw.replace('/start', '/count');
-    expect((await postZaloEvent(svc.app, event, { rawBody: tampered, signature: zaloSignature(raw, event.timestamp) })).statusCode).toBe(401);
+    expect(
+      (await postZaloEvent(svc.app, event, { rawBody: tampered, signature: zaloSignature(raw, event.timestamp) }))
+        .statusCode,
+    ).toBe(401);
     // Same JSON meaning, different bytes (whitespace): still not what was signed.
-    expect((await postZaloEvent(svc.app, event, { rawBody: JSON.stringify(event, null, 1), signature: zaloSignature(raw, event.timestamp) })).statusCode).toBe(401);
+    expect(
+      (
+        await postZaloEvent(svc.app, event, {
+          rawBody: JSON.stringify(event, null, 1),
+          signature: zaloSignature(raw, event.timestamp),
+        })
+      ).statusCode,
+    ).toBe(401);
     // A changed timestamp in the body breaks the signature too.
     const moved = { ...event, timestamp: String(Number(event.timestamp) + 1) };
-    expect((await postZaloEvent(svc.app, moved, { signature: zaloSignature(raw, event.timestamp) })).statusCode).toBe(401);
+    expect((await postZaloEvent(svc.app, moved, { signature: zaloSignature(raw, event.timestamp) })).statusCode).toBe(
+      401,
+    );
 
     expect({ accounts: await count('accounts'), updates: await count('processed_updates') }).toEqual(before);
     await barrier('9000000000000000002');
@@ -76,7 +90,9 @@ describe('POST /zalo/webhook signature', () => {
 
   it('accepts a signature keyed by the OA id (some integrations hash it instead of the app id)', async () => {
     const event = zaloEvents.text('9000000000000000003', '/start');
-    const res = await postZaloEvent(svc.app, event, { signature: zaloSignature(JSON.stringify(event), event.timestamp, ZALO_APP.oaId) });
+    const res = await postZaloEvent(svc.app, event, {
+      signature: zaloSignature(JSON.stringify(event), event.timestamp, ZALO_APP.oaId),
+    });
     expect(res.statusCode).toBe(200);
     // Wait for the reply, so it does not land in the next test's record of calls.
     await eventually(() => expect(fake.textsTo('9000000000000000003')).toEqual(['welcome']));
@@ -102,7 +118,10 @@ describe('POST /zalo/webhook signature', () => {
       { ...good, sender: { id: 'not-a-zalo-id' } },
       { ...good, sender: 'x' },
       { ...good, message: [1, 2] },
-      { ...zaloEvents.submitInfo('9000000000000000004', '0912345678', 'An'), info: { name: { first: 'x' }, phone: '1' } },
+      {
+        ...zaloEvents.submitInfo('9000000000000000004', '0912345678', 'An'),
+        info: { name: { first: 'x' }, phone: '1' },
+      },
       { ...zaloEvents.follow('9000000000000000004'), follower: { id: 7 } },
       { ...good, timestamp: { toString: 'x' } },
       { ...good, timestamp: 'yesterday' },
@@ -134,7 +153,9 @@ describe('POST /zalo/webhook signature', () => {
     expect((await postZaloEvent(svc.app, late)).statusCode).toBe(200);
     const numeric = { ...zaloEvents.text('9000000000000000005', '/start'), timestamp: now + 1 };
     const raw = JSON.stringify(numeric);
-    const res = await postZaloEvent(svc.app, numeric as unknown as { timestamp: string }, { signature: zaloSignature(raw, String(now + 1)) });
+    const res = await postZaloEvent(svc.app, numeric as unknown as { timestamp: string }, {
+      signature: zaloSignature(raw, String(now + 1)),
+    });
     expect(res.statusCode).toBe(200);
   });
 });
@@ -165,7 +186,10 @@ describe('Zalo events', () => {
     const state = await svc.db.db.query.dialogStates.findFirst({ where: eq(dialogStates.accountId, acc!.id) });
     expect(state!.version).toBe(5);
     // Each reply builds on the one before it (no update read a stale state), and replies arrive in order.
-    const totals = fake.textsTo(user).filter((t) => t.startsWith('total ')).map((t) => Number(t.slice(6)));
+    const totals = fake
+      .textsTo(user)
+      .filter((t) => t.startsWith('total '))
+      .map((t) => Number(t.slice(6)));
     expect(totals[0]).toBe(0);
     const steps = totals.slice(1).map((v, i) => v - totals[i]!);
     expect(steps.sort()).toEqual([2, 3, 4]);
@@ -178,7 +202,10 @@ describe('Zalo events', () => {
 
     await postZaloEvent(svc.app, zaloEvents.text(user, '/ask'));
     await eventually(() => expect(fake.messages.filter((m) => m.userId === user)).toHaveLength(2));
-    const question = fake.messages.at(-1)!.message as { text: string; attachment: { payload: { buttons: { title: string; type: string; payload: string }[] } } };
+    const question = fake.messages.at(-1)!.message as {
+      text: string;
+      attachment: { payload: { buttons: { title: string; type: string; payload: string }[] } };
+    };
     expect(question.text).toContain('Có sốt không?');
     expect(question.text).toContain('1. Có');
     expect(question.text).toContain('2. Không');
@@ -196,7 +223,9 @@ describe('Zalo events', () => {
     await eventually(() => expect(fake.textsTo(user).at(-1)).toBe('Số điện thoại?'));
     // Zalo's info form answers the phone question with the person's own number and name.
     await postZaloEvent(svc.app, zaloEvents.submitInfo(user, '84987654321', 'Nguyễn Văn An'));
-    await eventually(() => expect(fake.textsTo(user).at(-1)).toBe('done fever:no 84987654321 own=true name=Nguyễn Văn An'));
+    await eventually(() =>
+      expect(fake.textsTo(user).at(-1)).toBe('done fever:no 84987654321 own=true name=Nguyễn Văn An'),
+    );
 
     // After a message without options, a typed number is just a number again.
     await postZaloEvent(svc.app, zaloEvents.text(user, '1'));
@@ -238,7 +267,9 @@ describe('Zalo events', () => {
     const gone = await account(user);
     expect(gone!.unreachableAt).not.toBeNull();
     expect(gone!.unreachableReason).toBe('zalo_unfollow');
-    await expect(svc.deps.channels.get('zalo')!.send(user, [{ text: 'alert' }], { proactive: true })).rejects.toMatchObject({ kind: 'unreachable' });
+    await expect(
+      svc.deps.channels.get('zalo')!.send(user, [{ text: 'alert' }], { proactive: true }),
+    ).rejects.toMatchObject({ kind: 'unreachable' });
 
     await postZaloEvent(svc.app, zaloEvents.follow(user));
     await eventually(async () => expect((await account(user))!.unreachableAt).toBeNull());
@@ -264,7 +295,10 @@ describe('Zalo events', () => {
     const upload = fake.uploads[0]!;
     expect(upload.bytes.length).toBeLessThanOrEqual(1024 * 1024);
     expect(decodeQrPng(upload.bytes)).toMatch(/^https:\/\/khaibao\.test\/v\/.+/);
-    const message = fake.messages.at(-1)!.message as { text: string; attachment: { payload: { template_type: string; elements: { attachment_id: string }[] } } };
+    const message = fake.messages.at(-1)!.message as {
+      text: string;
+      attachment: { payload: { template_type: string; elements: { attachment_id: string }[] } };
+    };
     expect(message.attachment.payload.template_type).toBe('media');
     expect(message.attachment.payload.elements[0]!.attachment_id).toMatch(/^att-/);
     expect(message.text.length).toBeGreaterThan(20);
@@ -300,11 +334,16 @@ describe('Zalo events', () => {
     await postZaloEvent(svc.app, event);
     await eventually(async () => {
       const rows = await svc.db.db.select().from(outbox).where(eq(outbox.accountId, acc!.id));
-      expect(rows.map((r) => [r.kind, r.dedupeKey, r.status])).toEqual([['reply', `zalo-reply:${event.message.msg_id}`, 'pending']]);
+      expect(rows.map((r) => [r.kind, r.dedupeKey, r.status])).toEqual([
+        ['reply', `zalo-reply:${event.message.msg_id}`, 'pending'],
+      ]);
     });
     const state = await svc.db.db.query.dialogStates.findFirst({ where: eq(dialogStates.accountId, acc!.id) });
     expect(state!.flow).toBe('count');
-    const processed = await svc.db.db.select().from(processedUpdates).where(eq(processedUpdates.updateId, event.message.msg_id));
+    const processed = await svc.db.db
+      .select()
+      .from(processedUpdates)
+      .where(eq(processedUpdates.updateId, event.message.msg_id));
     expect(processed).toHaveLength(1);
   });
 });

@@ -1,4 +1,10 @@
-import type { ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove } from 'grammy/types';
+import type {
+  ForceReply,
+  InlineKeyboardButton,
+  InlineKeyboardMarkup,
+  ReplyKeyboardMarkup,
+  ReplyKeyboardRemove,
+} from 'grammy/types';
 import type { Outbound } from '../../core/messages.js';
 import { DeliveryError } from '../../core/channel.js';
 import type { T } from '../../core/i18n.js';
@@ -13,7 +19,14 @@ type ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRem
 /** One Bot API call, before it meets grammY: plain data, so rendering is testable without a server. */
 export type TelegramCall = (
   | { method: 'sendMessage'; text: string; parseMode?: 'HTML'; replyMarkup?: ReplyMarkup }
-  | { method: 'sendPhoto'; png: Buffer; filename: string; caption?: string; parseMode?: 'HTML'; replyMarkup?: ReplyMarkup }
+  | {
+      method: 'sendPhoto';
+      png: Buffer;
+      filename: string;
+      caption?: string;
+      parseMode?: 'HTML';
+      replyMarkup?: ReplyMarkup;
+    }
 ) & {
   /** index of the Outbound this call renders, so an interrupted batch can be resumed from that message */
   source: number;

@@ -28,7 +28,10 @@ export async function pollUpdates(
   while (!signal.aborted) {
     let updates: Update[];
     try {
-      updates = await api.getUpdates({ offset, timeout: POLL_TIMEOUT_SECONDS, allowed_updates: [...ALLOWED_UPDATES] }, asGrammySignal(signal));
+      updates = await api.getUpdates(
+        { offset, timeout: POLL_TIMEOUT_SECONDS, allowed_updates: [...ALLOWED_UPDATES] },
+        asGrammySignal(signal),
+      );
       delay = 1000;
     } catch (err) {
       if (signal.aborted) return;
@@ -38,15 +41,21 @@ export async function pollUpdates(
       continue;
     }
     for (const update of updates) {
-      await retrying(signal, log, 'telegram update', async () => {
-        try {
-          await handle(update);
-        } catch (err) {
-          // 503-class errors (database down, Telegram unreachable) mean "try this update again".
-          if (err instanceof AppError && err.status === 503) throw err;
-          log.error({ err: scrub(err), updateId: update.update_id }, 'telegram update failed');
-        }
-      }, clock);
+      await retrying(
+        signal,
+        log,
+        'telegram update',
+        async () => {
+          try {
+            await handle(update);
+          } catch (err) {
+            // 503-class errors (database down, Telegram unreachable) mean "try this update again".
+            if (err instanceof AppError && err.status === 503) throw err;
+            log.error({ err: scrub(err), updateId: update.update_id }, 'telegram update failed');
+          }
+        },
+        clock,
+      );
       if (signal.aborted) return;
       offset = update.update_id + 1;
     }

@@ -1,6 +1,12 @@
 import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import type { Message } from 'grammy/types';
-import { DeliveryError, type ChannelCapabilities, type ChannelSender, type SendOptions, type SendReceipt } from '../../core/channel.js';
+import {
+  DeliveryError,
+  type ChannelCapabilities,
+  type ChannelSender,
+  type SendOptions,
+  type SendReceipt,
+} from '../../core/channel.js';
 import { tFor } from '../../core/i18n.js';
 import type { Outbound } from '../../core/messages.js';
 import { renderOutbound, TEXT_LIMIT, type TelegramCall } from './outbound-rendering.js';
@@ -24,7 +30,12 @@ export function chatIdOf(externalId: string): number | string {
 }
 
 /** Perform rendered calls in order; returns the last message id. Errors are grammY's (GrammyError, HttpError). */
-export async function performCalls(api: Api, chatId: string, calls: TelegramCall[], signal?: AbortSignal): Promise<number | undefined> {
+export async function performCalls(
+  api: Api,
+  chatId: string,
+  calls: TelegramCall[],
+  signal?: AbortSignal,
+): Promise<number | undefined> {
   let last: Message | undefined;
   for (const c of calls) {
     try {
@@ -65,7 +76,11 @@ export function toDeliveryError(err: unknown): DeliveryError {
     const code = err.error_code;
     if (code === 429) {
       const after = err.parameters.retry_after;
-      return new DeliveryError('retry', `telegram 429: ${err.description}`, typeof after === 'number' ? after * 1000 : undefined);
+      return new DeliveryError(
+        'retry',
+        `telegram 429: ${err.description}`,
+        typeof after === 'number' ? after * 1000 : undefined,
+      );
     }
     if (code === 403) return new DeliveryError('unreachable', `telegram 403: ${err.description}`);
     if (code >= 500) return new DeliveryError('retry', `telegram ${code}: ${err.description}`);
@@ -77,7 +92,11 @@ export function toDeliveryError(err: unknown): DeliveryError {
 
 /** An edit that Telegram refuses because the message is gone or too old: send a new message instead. */
 function cannotEdit(err: unknown): boolean {
-  return err instanceof GrammyError && err.error_code === 400 && /message to edit not found|message can't be edited/i.test(err.description);
+  return (
+    err instanceof GrammyError &&
+    err.error_code === 400 &&
+    /message to edit not found|message can't be edited/i.test(err.description)
+  );
 }
 
 function notModified(err: unknown): boolean {
@@ -104,7 +123,10 @@ export function createTelegramSender(api: Api, ratePerSecond: number): ChannelSe
       }
     },
     async edit(externalId: string, messageRef: string, message: Outbound, opts?: SendOptions): Promise<SendReceipt> {
-      const [call] = renderOutbound([{ ...message, image: undefined, requestContact: undefined }], tFor(opts?.locale ?? 'vi'));
+      const [call] = renderOutbound(
+        [{ ...message, image: undefined, requestContact: undefined }],
+        tFor(opts?.locale ?? 'vi'),
+      );
       if (!call || call.method !== 'sendMessage') return sender.send(externalId, [message], opts);
       const replyMarkup = call.replyMarkup && 'inline_keyboard' in call.replyMarkup ? call.replyMarkup : undefined;
       try {

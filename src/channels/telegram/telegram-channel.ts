@@ -93,7 +93,13 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
    * The runner's replies through the bot's API (bounded auto-retry, one deadline for the batch); the core
    * queues what Telegram would not take in time and marks a chat that blocked the bot.
    */
-  const deliverReplies = async (api: Api, chatId: string, updateId: number, inbound: Inbound, result: HandleResult): Promise<void> => {
+  const deliverReplies = async (
+    api: Api,
+    chatId: string,
+    updateId: number,
+    inbound: Inbound,
+    result: HandleResult,
+  ): Promise<void> => {
     await replies.deliver(inbound, result, async (messages) => {
       let calls;
       try {
@@ -116,7 +122,11 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
     }
   };
 
-  const answerCallback = async (api: Api, id: string, signal = AbortSignal.timeout(COSMETIC_DEADLINE_MS)): Promise<void> => {
+  const answerCallback = async (
+    api: Api,
+    id: string,
+    signal = AbortSignal.timeout(COSMETIC_DEADLINE_MS),
+  ): Promise<void> => {
     try {
       await api.answerCallbackQuery(id, undefined, asGrammySignal(signal));
     } catch (err) {
@@ -140,7 +150,10 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
         if (event.callbackId) await answerCallback(ctx.api, event.callbackId);
         if (!(await recordedFirst(updateId))) return;
         try {
-          await ctx.api.sendMessage(chatIdOf(event.chatId), String(tFor(event.languageHint ?? 'vi')('common:group_hint')));
+          await ctx.api.sendMessage(
+            chatIdOf(event.chatId),
+            String(tFor(event.languageHint ?? 'vi')('common:group_hint')),
+          );
         } catch (err) {
           log.warn({ updateId, error: toDeliveryError(err).message }, 'telegram group hint not sent');
         }
@@ -190,27 +203,39 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
   if (tg.mode === 'webhook') {
     workers.add(
       backgroundTask('telegram-webhook-setup', async (signal) => {
-        await retrying(signal, log, 'telegram webhook setup', async () => {
-          await botInfo();
-          await registerWebhook(bot.api, {
-            publicUrl: deps.config.publicUrl,
-            secret: tg.webhookSecret ?? '',
-            commands: runner.menuCommands(),
-          });
-          log.info('telegram webhook and command menus registered');
-        }, deps.clock);
+        await retrying(
+          signal,
+          log,
+          'telegram webhook setup',
+          async () => {
+            await botInfo();
+            await registerWebhook(bot.api, {
+              publicUrl: deps.config.publicUrl,
+              secret: tg.webhookSecret ?? '',
+              commands: runner.menuCommands(),
+            });
+            log.info('telegram webhook and command menus registered');
+          },
+          deps.clock,
+        );
       }),
     );
   } else {
     const pollApi = new Api(tg.token, { apiRoot: tg.apiRoot, timeoutSeconds: POLL_TIMEOUT_SECONDS + 15 });
     workers.add(
       backgroundTask('telegram-polling', async (signal) => {
-        await retrying(signal, log, 'telegram polling setup', async () => {
-          await botInfo();
-          // Telegram refuses getUpdates while a webhook is set.
-          await pollApi.deleteWebhook({}, asGrammySignal(signal));
-          await registerCommands(pollApi, runner.menuCommands());
-        }, deps.clock);
+        await retrying(
+          signal,
+          log,
+          'telegram polling setup',
+          async () => {
+            await botInfo();
+            // Telegram refuses getUpdates while a webhook is set.
+            await pollApi.deleteWebhook({}, asGrammySignal(signal));
+            await registerCommands(pollApi, runner.menuCommands());
+          },
+          deps.clock,
+        );
         await pollUpdates(pollApi, signal, handleUpdate, log, deps.clock);
       }),
     );
@@ -218,4 +243,3 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
 
   return { sender, routes, bot, handleUpdate, botInfo, username: () => me?.username };
 }
-

@@ -92,7 +92,10 @@ export type UpdateCheck = { ok: true; update: Update } | { ok: false; problems: 
 export function checkUpdate(body: unknown): UpdateCheck {
   const parsed = updateSchema.safeParse(body);
   if (parsed.success) return { ok: true, update: body as Update };
-  return { ok: false, problems: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.code}`) };
+  return {
+    ok: false,
+    problems: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.code}`),
+  };
 }
 
 /**
@@ -166,7 +169,11 @@ function fromMessage(msg: Message, messageId: string): TelegramEvent {
     const start = /^\/start(?:@[A-Za-z0-9_]+)?(?:\s+(\S*))?\s*$/.exec(msg.text);
     if (start) return { kind: 'inbound', chatId, inbound: { ...base, kind: 'start', param: start[1] ?? '' } };
     const html = entitiesToHtml(msg.text, msg.entities);
-    return { kind: 'inbound', chatId, inbound: { ...base, kind: 'text', text: msg.text, ...(html === undefined ? {} : { html }) } };
+    return {
+      kind: 'inbound',
+      chatId,
+      inbound: { ...base, kind: 'text', text: msg.text, ...(html === undefined ? {} : { html }) },
+    };
   }
   if (msg.contact) {
     const c = msg.contact;

@@ -15,7 +15,10 @@ import { checkUpdate, isUpdate } from './update-mapping.js';
  * so Telegram redelivers, while any other failure is logged and answered 200 so one bad update never blocks
  * the chat. The update itself still goes through bot.handleUpdate.
  */
-export function webhookRoutes(secret: string | undefined, handleUpdate: (update: Update) => Promise<void>): RouteModule {
+export function webhookRoutes(
+  secret: string | undefined,
+  handleUpdate: (update: Update) => Promise<void>,
+): RouteModule {
   // Comparing digests keeps the comparison constant-time whatever the lengths.
   const expected = secret ? digest(secret) : undefined;
   return async (app) => {
@@ -28,7 +31,11 @@ export function webhookRoutes(secret: string | undefined, handleUpdate: (update:
     app.post(WEBHOOK_PATH, async (req, reply) => {
       const body = req.body;
       if (!isUpdate(body)) {
-        throw new AppError('TELEGRAM_UPDATE_INVALID', 'Expected a Telegram Update: an object with a numeric update_id.', 400);
+        throw new AppError(
+          'TELEGRAM_UPDATE_INVALID',
+          'Expected a Telegram Update: an object with a numeric update_id.',
+          400,
+        );
       }
       const checked = checkUpdate(body);
       if (!checked.ok) {

@@ -49,7 +49,10 @@ export type EventCheck = { ok: true; event: ZaloEvent; at: number } | { ok: fals
 export function checkEvent(json: unknown): EventCheck {
   const parsed = eventSchema.safeParse(json);
   if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.code}`) };
+    return {
+      ok: false,
+      problems: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.code}`),
+    };
   }
   return { ok: true, event: parsed.data as ZaloEvent, at: Number(parsed.data.timestamp) };
 }
@@ -76,7 +79,10 @@ export function checkSignature(
   const value = Array.isArray(header) ? header[0] : header;
   if (!value) return { ok: false, reason: 'missing' };
   const given = Buffer.from(value.trim().replace(/^mac=/i, '').toLowerCase(), 'utf8');
-  for (const [keyedBy, id] of [['app_id', keys.appId], ['oa_id', keys.oaId]] as const) {
+  for (const [keyedBy, id] of [
+    ['app_id', keys.appId],
+    ['oa_id', keys.oaId],
+  ] as const) {
     const expected = Buffer.from(
       createHash('sha256').update(id).update(rawBody).update(timestamp).update(keys.oaSecretKey).digest('hex'),
       'utf8',
@@ -88,15 +94,17 @@ export function checkSignature(
 
 /** What an event asks of the adapter. */
 export type ZaloAction =
-  | { type: 'dialog'; inbound: Inbound }
-  | { type: 'unfollow'; userId: string }
-  | { type: 'ignore'; why: string };
+  { type: 'dialog'; inbound: Inbound } | { type: 'unfollow'; userId: string } | { type: 'ignore'; why: string };
 
 /** Zalo OA event → what to do. Pure; the webhook does the database work. */
 export function mapEvent(e: ZaloEvent): ZaloAction {
   const name = e.event_name ?? '';
   const ts = String(e.timestamp ?? '');
-  const base = (userId: string, messageId: string | undefined) => ({ channel: 'zalo' as const, accountId: userId, messageId });
+  const base = (userId: string, messageId: string | undefined) => ({
+    channel: 'zalo' as const,
+    accountId: userId,
+    messageId,
+  });
 
   if (name === 'follow' || name === 'unfollow') {
     const userId = e.follower?.id;
@@ -114,14 +122,21 @@ export function mapEvent(e: ZaloEvent): ZaloAction {
     case 'user_send_text': {
       const text = e.message?.text ?? '';
       if (text.startsWith(BUTTON_PREFIX)) {
-        return { type: 'dialog', inbound: { ...base(userId, messageId), kind: 'button', payload: text.slice(BUTTON_PREFIX.length) } };
+        return {
+          type: 'dialog',
+          inbound: { ...base(userId, messageId), kind: 'button', payload: text.slice(BUTTON_PREFIX.length) },
+        };
       }
       // A typed number is text here; the core maps it to the numbered choice it answers.
       return { type: 'dialog', inbound: { ...base(userId, messageId), kind: 'text', text } };
     }
     case 'user_submit_info': {
       const phone = e.info?.phone !== undefined ? String(e.info.phone).trim() : '';
-      if (!phone) return { type: 'dialog', inbound: { ...base(userId, messageId), kind: 'unsupported', what: 'submit_info_without_phone' } };
+      if (!phone)
+        return {
+          type: 'dialog',
+          inbound: { ...base(userId, messageId), kind: 'unsupported', what: 'submit_info_without_phone' },
+        };
       const name = e.info?.name?.trim();
       return {
         type: 'dialog',
@@ -134,6 +149,9 @@ export function mapEvent(e: ZaloEvent): ZaloAction {
       return { type: 'ignore', why: name };
     default:
       // Images, stickers, voice, files, locations…: the person gets a hint to type instead.
-      return { type: 'dialog', inbound: { ...base(userId, messageId), kind: 'unsupported', what: name.replace(/^user_send_/, '') } };
+      return {
+        type: 'dialog',
+        inbound: { ...base(userId, messageId), kind: 'unsupported', what: name.replace(/^user_send_/, '') },
+      };
   }
 }

@@ -15,7 +15,12 @@ export const zaloChannel: ChannelModule<AppDeps> = {
   enabled: (deps) => deps.config.zalo !== undefined,
   create(deps, runner, workers) {
     const zalo = deps.config.zalo!;
-    const api = new ZaloApi({ apiRoot: zalo.apiRoot, oauthRoot: zalo.oauthRoot, appId: zalo.appId, appSecret: zalo.appSecret });
+    const api = new ZaloApi({
+      apiRoot: zalo.apiRoot,
+      oauthRoot: zalo.oauthRoot,
+      appId: zalo.appId,
+      appSecret: zalo.appSecret,
+    });
     const log = deps.log.child({ channel: 'zalo' });
     const tokens = new ZaloTokenStore(deps.database.db, api, deps.clock, log, {
       accessToken: zalo.accessToken,

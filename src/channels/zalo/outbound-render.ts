@@ -31,7 +31,10 @@ export interface RenderedOutbound {
 }
 
 /** What the Zalo OA API offers: 2,000 characters, no edits, buttons that some clients do not show. */
-export function zaloCapabilities(opts: { buttonMode: 'buttons' | 'numbered'; windowHours: number }): ChannelCapabilities {
+export function zaloCapabilities(opts: {
+  buttonMode: 'buttons' | 'numbered';
+  windowHours: number;
+}): ChannelCapabilities {
   return {
     textLimit: MAX_TEXT,
     editsInPlace: false,
@@ -57,7 +60,11 @@ export function renderOutbound(m: Outbound, opts: RenderOptions): RenderedOutbou
   const zaloButtons: Record<string, unknown>[] = [];
   if (showButtons) {
     for (const [i, b] of buttons.entries()) {
-      zaloButtons.push({ title: `${i + 1}. ${b.label}`.slice(0, 100), type: 'oa.query.hide', payload: BUTTON_PREFIX + b.payload });
+      zaloButtons.push({
+        title: `${i + 1}. ${b.label}`.slice(0, 100),
+        type: 'oa.query.hide',
+        payload: BUTTON_PREFIX + b.payload,
+      });
     }
   }
   if (m.link && zaloButtons.length < MAX_BUTTONS) {
@@ -87,7 +94,13 @@ export function renderOutbound(m: Outbound, opts: RenderOptions): RenderedOutbou
         type: 'template',
         payload: {
           template_type: 'request_user_info',
-          elements: [{ title: m.requestContact.label.slice(0, 100), subtitle: opts.requestInfo.subtitle, image_url: opts.requestInfo.imageUrl }],
+          elements: [
+            {
+              title: m.requestContact.label.slice(0, 100),
+              subtitle: opts.requestInfo.subtitle,
+              image_url: opts.requestInfo.imageUrl,
+            },
+          ],
         },
       },
     });
@@ -103,6 +116,9 @@ function withButtons(message: ZaloMessage, buttons: Record<string, unknown>[]): 
 export function mediaMessage(attachmentId: string, caption?: string): ZaloMessage {
   return {
     ...(caption ? { text: caption } : {}),
-    attachment: { type: 'template', payload: { template_type: 'media', elements: [{ media_type: 'image', attachment_id: attachmentId }] } },
+    attachment: {
+      type: 'template',
+      payload: { template_type: 'media', elements: [{ media_type: 'image', attachment_id: attachmentId }] },
+    },
   };
 }

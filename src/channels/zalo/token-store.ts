@@ -96,7 +96,10 @@ export class ZaloTokenStore {
       if (!pair.refreshToken) throw new ZaloTokenMissingError();
       const grant = await this.api.refresh(pair.refreshToken).catch((err: unknown) => {
         if (!(err instanceof ZaloApiError)) throw err;
-        this.log.error({ code: err.code }, 'zalo refused the refresh token; put a new pair in ZALO_ACCESS_TOKEN/ZALO_REFRESH_TOKEN');
+        this.log.error(
+          { code: err.code },
+          'zalo refused the refresh token; put a new pair in ZALO_ACCESS_TOKEN/ZALO_REFRESH_TOKEN',
+        );
         throw new ZaloTokenMissingError(`Zalo refused the refresh token (${err.code})`);
       });
       const next: StoredPair = {

@@ -32,15 +32,22 @@ export function zaloWebhookRoutes(sender: ZaloSender, runner: DialogRunner) {
     const sendChains = new Map<string, Promise<void>>();
 
     app.removeContentTypeParser(['application/json']);
-    app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'buffer', bodyLimit: 256 * 1024 }, (_req, body, done) => {
-      const raw = body as Buffer;
-      try {
-        done(null, { raw, json: JSON.parse(raw.toString('utf8')) } satisfies RawJson);
-      } catch {
-        const err = Object.assign(new Error('The body is not valid JSON.'), { statusCode: 400, code: 'INVALID_JSON' });
-        done(err, undefined);
-      }
-    });
+    app.addContentTypeParser(
+      ['application/json', 'text/plain'],
+      { parseAs: 'buffer', bodyLimit: 256 * 1024 },
+      (_req, body, done) => {
+        const raw = body as Buffer;
+        try {
+          done(null, { raw, json: JSON.parse(raw.toString('utf8')) } satisfies RawJson);
+        } catch {
+          const err = Object.assign(new Error('The body is not valid JSON.'), {
+            statusCode: 400,
+            code: 'INVALID_JSON',
+          });
+          done(err, undefined);
+        }
+      },
+    );
     app.addHook('onClose', async () => {
       await Promise.allSettled([...background]);
     });
@@ -54,22 +61,31 @@ export function zaloWebhookRoutes(sender: ZaloSender, runner: DialogRunner) {
       if (!sig.ok) {
         req.log.warn({ reason: sig.reason }, 'zalo webhook signature rejected');
         deps.metrics.updates.inc({ channel: 'zalo', outcome: 'rejected' });
-        return reply.status(401).send({ error: { code: 'BAD_SIGNATURE', message: 'X-ZEvent-Signature is missing or wrong.' } });
+        return reply
+          .status(401)
+          .send({ error: { code: 'BAD_SIGNATURE', message: 'X-ZEvent-Signature is missing or wrong.' } });
       }
       if (sig.keyedBy !== 'app_id') req.log.info({ keyedBy: sig.keyedBy }, 'zalo signature matched with the OA id');
       const checked = checkEvent(body.json);
       if (!checked.ok) {
         req.log.warn({ problems: checked.problems }, 'zalo event malformed; refused');
         deps.metrics.updates.inc({ channel: 'zalo', outcome: 'rejected' });
-        return reply.status(400).send({ error: { code: 'EVENT_INVALID', message: 'The event does not have the documented shape.' } });
+        return reply
+          .status(400)
+          .send({ error: { code: 'EVENT_INVALID', message: 'The event does not have the documented shape.' } });
       }
       const event = checked.event;
       // The signature covers the timestamp, so a captured event replayed later is refused here.
       const skewMs = Math.abs(deps.clock.now().getTime() - checked.at);
       if (skewMs > zalo.eventWindowMinutes * 60_000) {
-        req.log.warn({ skewSeconds: Math.round(skewMs / 1000), msgId: event.message?.msg_id }, 'zalo event outside the time window; refused');
+        req.log.warn(
+          { skewSeconds: Math.round(skewMs / 1000), msgId: event.message?.msg_id },
+          'zalo event outside the time window; refused',
+        );
         deps.metrics.updates.inc({ channel: 'zalo', outcome: 'rejected' });
-        return reply.status(400).send({ error: { code: 'EVENT_OUTSIDE_WINDOW', message: 'The event timestamp is too old or in the future.' } });
+        return reply.status(400).send({
+          error: { code: 'EVENT_OUTSIDE_WINDOW', message: 'The event timestamp is too old or in the future.' },
+        });
       }
 
       const action = mapEvent(event);
@@ -79,7 +95,10 @@ export function zaloWebhookRoutes(sender: ZaloSender, runner: DialogRunner) {
         return reply.status(200).send({ ok: true });
       }
       if (action.type === 'unfollow') {
-        await markReachable(deps.database.db, 'zalo', action.userId, false, { reason: 'zalo_unfollow', now: deps.clock.now() });
+        await markReachable(deps.database.db, 'zalo', action.userId, false, {
+          reason: 'zalo_unfollow',
+          now: deps.clock.now(),
+        });
         deps.metrics.updates.inc({ channel: 'zalo', outcome: 'unfollow' });
         return reply.status(200).send({ ok: true });
       }
@@ -110,9 +129,11 @@ export function zaloWebhookRoutes(sender: ZaloSender, runner: DialogRunner) {
             (err: unknown) => deps.log.error({ err: scrub(err) }, 'zalo reply could not be queued'),
           );
         sendChains.set(userId, next);
-        track(next.finally(() => {
-          if (sendChains.get(userId) === next) sendChains.delete(userId);
-        }));
+        track(
+          next.finally(() => {
+            if (sendChains.get(userId) === next) sendChains.delete(userId);
+          }),
+        );
       };
       if (handled.done) {
         reply.status(200).send({ ok: true });
@@ -120,9 +141,11 @@ export function zaloWebhookRoutes(sender: ZaloSender, runner: DialogRunner) {
       } else {
         req.log.warn({ budgetMs: ACK_BUDGET_MS }, 'zalo dialog still running; answering Zalo first');
         reply.status(200).send({ ok: true });
-        track(work.then(deliver, (err: unknown) => {
-          deps.log.error({ err: scrub(err) }, 'zalo update failed after the answer');
-        }));
+        track(
+          work.then(deliver, (err: unknown) => {
+            deps.log.error({ err: scrub(err) }, 'zalo update failed after the answer');
+          }),
+        );
       }
       return reply;
     });

@@ -81,7 +81,11 @@ export class ZaloApi {
 
   /** Exchange a refresh token for a new pair. The refresh token is spent whatever happens next. */
   async refresh(refreshToken: string): Promise<TokenGrant> {
-    const form = new URLSearchParams({ refresh_token: refreshToken, app_id: this.opts.appId, grant_type: 'refresh_token' });
+    const form = new URLSearchParams({
+      refresh_token: refreshToken,
+      app_id: this.opts.appId,
+      grant_type: 'refresh_token',
+    });
     let res;
     try {
       res = await this.http.post(`${this.opts.oauthRoot}/v4/oa/access_token`, form.toString(), {
@@ -111,7 +115,8 @@ export class ZaloApi {
     } catch (err) {
       throw transportError(err);
     }
-    if (res.status >= 500 || res.status === 429) throw new ZaloTransportError(`Zalo answered ${res.status}`, res.status);
+    if (res.status >= 500 || res.status === 429)
+      throw new ZaloTransportError(`Zalo answered ${res.status}`, res.status);
     const body = (res.data ?? {}) as { error?: unknown; message?: unknown; data?: unknown };
     if (res.status >= 400) throw new ZaloApiError(res.status, String(body.message ?? 'HTTP error'));
     const code = Number(body.error ?? 0);
@@ -122,6 +127,7 @@ export class ZaloApi {
 
 function transportError(err: unknown): ZaloTransportError {
   // Never pass the axios error on: its config holds the access token and the request body.
-  if (isAxiosError(err)) return new ZaloTransportError(`${err.code ?? 'network'}: ${err.message}`, err.response?.status);
+  if (isAxiosError(err))
+    return new ZaloTransportError(`${err.code ?? 'network'}: ${err.message}`, err.response?.status);
   return new ZaloTransportError(String((err as Error)?.message ?? err));
 }

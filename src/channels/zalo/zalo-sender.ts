@@ -1,14 +1,27 @@
 import { and, eq } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.js';
-import { DeliveryError, type ChannelCapabilities, type ChannelSender, type SendOptions, type SendReceipt } from '../../core/channel.js';
+import {
+  DeliveryError,
+  type ChannelCapabilities,
+  type ChannelSender,
+  type SendOptions,
+  type SendReceipt,
+} from '../../core/channel.js';
 import type { Clock } from '../../core/clock.js';
 import { plainText } from '../../core/html-text.js';
 import { tFor } from '../../core/i18n.js';
 import type { Outbound } from '../../core/messages.js';
 import type { Db } from '../../db/client.js';
 import { accounts, type Account } from '../../db/schema/index.js';
-import { MAX_TEXT, mediaMessage, renderOutbound, splitText, zaloCapabilities, type ZaloMessage } from './outbound-render.js';
+import {
+  MAX_TEXT,
+  mediaMessage,
+  renderOutbound,
+  splitText,
+  zaloCapabilities,
+  type ZaloMessage,
+} from './outbound-render.js';
 import { ZaloTokenMissingError, type ZaloTokenStore } from './token-store.js';
 import { MAX_IMAGE_BYTES, ZaloApiError, ZaloTransportError, type ZaloApi } from './zalo-api.js';
 
@@ -56,7 +69,8 @@ export class ZaloSender implements ChannelSender {
     const account = await this.db.query.accounts.findFirst({
       where: and(eq(accounts.channel, 'zalo'), eq(accounts.externalId, externalId)),
     });
-    if (account?.unreachableAt) throw new DeliveryError('unreachable', `zalo account unreachable: ${account.unreachableReason ?? 'unknown'}`);
+    if (account?.unreachableAt)
+      throw new DeliveryError('unreachable', `zalo account unreachable: ${account.unreachableReason ?? 'unknown'}`);
     if (opts.proactive && !this.insideWindow(account)) return this.sendOutsideWindow(externalId, messages, account);
     const progress = { sent: 0 };
     try {
@@ -64,7 +78,10 @@ export class ZaloSender implements ChannelSender {
     } catch (err) {
       if (err instanceof ZaloApiError && err.code === ZaloCode.outsideWindow) {
         if (opts.proactive && progress.sent === 0) return this.sendOutsideWindow(externalId, messages, account);
-        throw new DeliveryError('undeliverable', 'Zalo -230: the person has not written to the OA within its interaction window');
+        throw new DeliveryError(
+          'undeliverable',
+          'Zalo -230: the person has not written to the OA within its interaction window',
+        );
       }
       throw toDeliveryError(err).after(progress.sent);
     }
@@ -99,12 +116,18 @@ export class ZaloSender implements ChannelSender {
     let messageRef: string | undefined;
     for (const r of rendered) {
       if (r.image) {
-        if (r.image.png.length > MAX_IMAGE_BYTES) throw new DeliveryError('fatal', `image of ${r.image.png.length} bytes exceeds Zalo's 1 MB`);
+        if (r.image.png.length > MAX_IMAGE_BYTES)
+          throw new DeliveryError('fatal', `image of ${r.image.png.length} bytes exceeds Zalo's 1 MB`);
         // Text chunks that did not fit the caption go first, so the reading order stays the same.
         const withButtons = r.messages.at(-1)?.attachment ? r.messages.pop() : undefined;
         for (const m of r.messages) messageRef = await this.csMessage(externalId, m);
-        const attachmentId = await this.withToken((token) => this.api.uploadImage(r.image!.png, r.image!.filename, token));
-        messageRef = await this.csMessage(externalId, mediaMessage(attachmentId, withButtons ? undefined : r.image.caption));
+        const attachmentId = await this.withToken((token) =>
+          this.api.uploadImage(r.image!.png, r.image!.filename, token),
+        );
+        messageRef = await this.csMessage(
+          externalId,
+          mediaMessage(attachmentId, withButtons ? undefined : r.image.caption),
+        );
         if (withButtons) messageRef = await this.csMessage(externalId, withButtons);
       } else {
         for (const m of r.messages) messageRef = await this.csMessage(externalId, m);
@@ -121,7 +144,11 @@ export class ZaloSender implements ChannelSender {
     return data?.message_id;
   }
 
-  private async sendOutsideWindow(externalId: string, messages: Outbound[], account: Account | undefined): Promise<SendReceipt> {
+  private async sendOutsideWindow(
+    externalId: string,
+    messages: Outbound[],
+    account: Account | undefined,
+  ): Promise<SendReceipt> {
     const last = account?.lastInboundAt?.toISOString() ?? 'never';
     if (!this.config.templateId) {
       throw new DeliveryError(
@@ -129,17 +156,16 @@ export class ZaloSender implements ChannelSender {
         `outside the Zalo interaction window (${this.config.windowHours} h; last message ${last}) and ZALO_TEMPLATE_ID is not set`,
       );
     }
-    const text = messages
-      .map(plainText)
-      .filter(Boolean)
-      .join('\n\n');
+    const text = messages.map(plainText).filter(Boolean).join('\n\n');
     const body = {
       user_id: externalId,
       template_id: this.config.templateId,
       template_data: { [this.config.templateTextParam]: splitText(text, MAX_TEXT)[0] ?? '' },
     };
     try {
-      const data = await this.withToken((token) => this.api.post<{ msg_id?: string; message_id?: string }>(TEMPLATE_PATH, body, token));
+      const data = await this.withToken((token) =>
+        this.api.post<{ msg_id?: string; message_id?: string }>(TEMPLATE_PATH, body, token),
+      );
       return { messageRef: data?.msg_id ?? data?.message_id };
     } catch (err) {
       throw toDeliveryError(err);

@@ -198,7 +198,10 @@ export const webPushSubscriptions = pgTable(
     /** last time an open page sent this subscription */
     seenAt: timestamp('seen_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('web_push_subscriptions_endpoint_uq').on(t.endpoint), index('web_push_subscriptions_account_idx').on(t.accountId)],
+  (t) => [
+    uniqueIndex('web_push_subscriptions_endpoint_uq').on(t.endpoint),
+    index('web_push_subscriptions_account_idx').on(t.accountId),
+  ],
 );
 
 /**

@@ -75,7 +75,9 @@ export const visits = pgTable(
     index('visits_venue_entered_idx').on(t.venueId, t.enteredAt),
     index('visits_person_entered_idx').on(t.personId, t.enteredAt),
     // The auto checkout job scans only open visits, a small fraction of the table.
-    index('visits_open_entered_idx').on(t.enteredAt).where(sql`"exited_at" is null`),
+    index('visits_open_entered_idx')
+      .on(t.enteredAt)
+      .where(sql`"exited_at" is null`),
   ],
 );
 

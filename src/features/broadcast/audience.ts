@@ -58,7 +58,11 @@ const bareWardName = wardSearchName;
 
 export type WardMatch =
   | { ok: true; wards: { code: string; name: string }[] }
-  | { ok: false; unknown: string[]; ambiguous: { typed: string; options: { code: string; name: string; district: string }[] }[] };
+  | {
+      ok: false;
+      unknown: string[];
+      ambiguous: { typed: string; options: { code: string; name: string; district: string }[] }[];
+    };
 
 /** Resolve ward names typed by an official (comma or newline separated); codes are accepted too. */
 export async function matchWards(db: DbOrTx, typed: string): Promise<WardMatch> {
@@ -80,7 +84,8 @@ export async function matchWards(db: DbOrTx, typed: string): Promise<WardMatch> 
     const hits = all.filter((w) => bareWardName(w.name) === want || bareWardName(w.searchName) === want);
     if (hits.length === 1) found.set(hits[0]!.code, { code: hits[0]!.code, name: hits[0]!.name });
     else if (hits.length === 0) unknown.push(part);
-    else ambiguous.push({ typed: part, options: hits.map((h) => ({ code: h.code, name: h.name, district: h.district })) });
+    else
+      ambiguous.push({ typed: part, options: hits.map((h) => ({ code: h.code, name: h.name, district: h.district })) });
   }
   if (parts.length === 0) return { ok: false, unknown: [typed], ambiguous: [] };
   if (unknown.length || ambiguous.length) return { ok: false, unknown, ambiguous };

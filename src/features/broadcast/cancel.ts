@@ -25,7 +25,14 @@ export async function cancelBroadcast(db: DbOrTx, c: { id: string; actor: string
     .set({ status: 'cancelled' })
     .where(and(eq(outbox.kind, 'broadcast'), eq(outbox.refId, c.id), eq(outbox.status, 'pending')))
     .returning({ id: outbox.id });
-  await recordAudit(db, { actor: c.actor, action: 'broadcast.cancel', subjectType: 'broadcast', subjectId: c.id, details: { cancelledRows: rows.length }, at: c.now });
+  await recordAudit(db, {
+    actor: c.actor,
+    action: 'broadcast.cancel',
+    subjectType: 'broadcast',
+    subjectId: c.id,
+    details: { cancelledRows: rows.length },
+    at: c.now,
+  });
   return { ok: true, cancelledRows: rows.length };
 }
 

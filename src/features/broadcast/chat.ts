@@ -5,14 +5,23 @@ import { ACCESS, accountActor, hasAnyRole } from '../officials/roles.js';
 import { countAudience, foldName, matchWards, type Audience } from './audience.js';
 import { cancelBroadcast, latestActiveBroadcast } from './cancel.js';
 import { createBroadcast } from './create.js';
-import { broadcastMessage, declaredTextLimits, lengthProblems, visibleLength, type BroadcastFormat } from './message.js';
+import {
+  broadcastMessage,
+  declaredTextLimits,
+  lengthProblems,
+  visibleLength,
+  type BroadcastFormat,
+} from './message.js';
 
 const FLOW = 'broadcast';
 const mayBroadcast = (ctx: DialogContext) => hasAnyRole(ctx.tx, ctx.account.id, ACCESS.broadcasts);
 const isCancelWord = (s: string) => ['huy', 'thoi', 'cancel', 'stop'].includes(foldName(s));
 /** The longest text any channel here takes: longer is refused before the audience is known. */
 const maxTextLimit = (ctx: DialogContext) =>
-  Math.max(...[...(ctx.deps.channels?.values() ?? [])].map((s) => s.capabilities.textLimit), ctx.capabilities.textLimit);
+  Math.max(
+    ...[...(ctx.deps.channels?.values() ?? [])].map((s) => s.capabilities.textLimit),
+    ctx.capabilities.textLimit,
+  );
 
 interface Draft {
   text?: string;
@@ -39,7 +48,10 @@ const flow = defineFlow<Draft>()(
         if (input.kind !== 'text') return ctx.goto('text');
         if (isCancelWord(input.text)) return cancelled(ctx);
         // Telegram formatting (bold, links…) is kept when the adapter hands it over as HTML.
-        const html = ctx.inbound.kind === 'text' && ctx.inbound.html && ctx.inbound.html !== input.text ? ctx.inbound.html : undefined;
+        const html =
+          ctx.inbound.kind === 'text' && ctx.inbound.html && ctx.inbound.html !== input.text
+            ? ctx.inbound.html
+            : undefined;
         const length = html ? visibleLength(html, 'html') : [...input.text].length;
         const limit = maxTextLimit(ctx);
         if (length > limit) {
@@ -86,7 +98,12 @@ const flow = defineFlow<Draft>()(
       ask: async (ctx) => {
         const d = draft(ctx);
         const count = await countAudience(ctx.tx, d.audience!);
-        const problems = lengthProblems(d.text!, d.format ?? 'plain', Object.keys(count.byChannel), declaredTextLimits(ctx.deps.channels));
+        const problems = lengthProblems(
+          d.text!,
+          d.format ?? 'plain',
+          Object.keys(count.byChannel),
+          declaredTextLimits(ctx.deps.channels),
+        );
         if (problems.length) {
           const p = problems[0]!;
           const channel = ctx.deps.channels?.get(p.channel)?.label ?? p.channel;
@@ -130,7 +147,13 @@ const flow = defineFlow<Draft>()(
         try {
           const b = await createBroadcast(
             ctx.tx,
-            { text: d.text!, format: d.format ?? 'plain', audience: d.audience!, actor: accountActor(ctx.account.id), progressAccountId: ctx.account.id },
+            {
+              text: d.text!,
+              format: d.format ?? 'plain',
+              audience: d.audience!,
+              actor: accountActor(ctx.account.id),
+              progressAccountId: ctx.account.id,
+            },
             ctx.deps.clock.now(),
             declaredTextLimits(ctx.deps.channels),
           );
@@ -190,9 +213,17 @@ export function broadcastFeature(): Feature {
             ctx.reply({ text: ctx.t('broadcast:nothing_to_cancel') });
             return;
           }
-          const r = await cancelBroadcast(ctx.tx, { id: b.id, actor: accountActor(ctx.account.id), now: ctx.deps.clock.now() });
+          const r = await cancelBroadcast(ctx.tx, {
+            id: b.id,
+            actor: accountActor(ctx.account.id),
+            now: ctx.deps.clock.now(),
+          });
           ctx.log.info({ broadcastId: b.id }, 'broadcast cancelled in chat');
-          ctx.reply({ text: r.ok ? ctx.t('broadcast:cancelled', { count: r.cancelledRows }) : ctx.t('broadcast:nothing_to_cancel') });
+          ctx.reply({
+            text: r.ok
+              ? ctx.t('broadcast:cancelled', { count: r.cancelledRows })
+              : ctx.t('broadcast:nothing_to_cancel'),
+          });
         },
       },
     ],

@@ -22,7 +22,15 @@ export async function broadcastCounts(db: DbOrTx, id: string): Promise<Broadcast
     .from(outbox)
     .where(and(eq(outbox.kind, 'broadcast'), eq(outbox.refId, id)))
     .groupBy(outbox.status);
-  const c: BroadcastCounts = { total: 0, sent: 0, failed: 0, unreachable: 0, undeliverable: 0, cancelled: 0, pending: 0 };
+  const c: BroadcastCounts = {
+    total: 0,
+    sent: 0,
+    failed: 0,
+    unreachable: 0,
+    undeliverable: 0,
+    cancelled: 0,
+    pending: 0,
+  };
   for (const r of rows) {
     const n = Number(r.n);
     c.total += n;

@@ -17,7 +17,8 @@ export interface HtmlProblem {
 export function htmlSubsetProblem(html: string): HtmlProblem | undefined {
   const open: string[] = [];
   // A tag, an entity, or a lone < or & that is neither.
-  const token = /<(\/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^<>]*)?)\s*>|&(?:lt|gt|amp|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});|[<>&]/g;
+  const token =
+    /<(\/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^<>]*)?)\s*>|&(?:lt|gt|amp|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});|[<>&]/g;
   for (let m = token.exec(html); m; m = token.exec(html)) {
     const [whole, closing, rawName, attrs] = m;
     if (rawName === undefined) {

@@ -22,11 +22,7 @@ export function broadcastMessage(text: string, format: BroadcastFormat, locale: 
 /** What the platform counts: Telegram measures text after parsing HTML entities. */
 export function visibleLength(text: string, format: BroadcastFormat): number {
   const visible =
-    format === 'html'
-      ? text
-          .replace(/<[^>]*>/g, '')
-          .replace(/&(lt|gt|amp|quot|#\d+|#x[0-9a-f]+);/gi, '_')
-      : text;
+    format === 'html' ? text.replace(/<[^>]*>/g, '').replace(/&(lt|gt|amp|quot|#\d+|#x[0-9a-f]+);/gi, '_') : text;
   return [...visible].length;
 }
 

@@ -39,7 +39,10 @@ export async function trackBroadcasts(deps: ProgressDeps): Promise<{ finished: s
   const finished: string[] = [];
   const edited: string[] = [];
   for (const b of sending) {
-    const counts = b.status === 'done' && b.finalCounts ? (b.finalCounts as unknown as BroadcastCounts) : await broadcastCounts(db, b.id);
+    const counts =
+      b.status === 'done' && b.finalCounts
+        ? (b.finalCounts as unknown as BroadcastCounts)
+        : await broadcastCounts(db, b.id);
     const official = b.progressAccountId
       ? await db.query.accounts.findFirst({ where: eq(accounts.id, b.progressAccountId) })
       : undefined;
@@ -53,7 +56,13 @@ export async function trackBroadcasts(deps: ProgressDeps): Promise<{ finished: s
  * Sends or edits the official's progress message when its text changed, at most once per interval across
  * instances. Returns whether the message was updated.
  */
-async function showProgress(deps: ProgressDeps, b: Broadcast, counts: BroadcastCounts, official: Account, now: Date): Promise<boolean> {
+async function showProgress(
+  deps: ProgressDeps,
+  b: Broadcast,
+  counts: BroadcastCounts,
+  official: Account,
+  now: Date,
+): Promise<boolean> {
   const db = deps.database.db;
   const sender = deps.channels?.get(official.channel);
   if (!sender) return false;

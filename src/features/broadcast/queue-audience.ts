@@ -15,7 +15,10 @@ export const QUEUE_CHUNK = 5000;
  * accounts and inserts only the missing ones. Unreachable accounts get a row already marked `unreachable`,
  * so they are counted without being sent. Returns the ids moved to `sending`.
  */
-export async function queueDueBroadcasts(deps: Pick<Deps, 'database' | 'clock' | 'log'>, opts: { chunk?: number } = {}): Promise<string[]> {
+export async function queueDueBroadcasts(
+  deps: Pick<Deps, 'database' | 'clock' | 'log'>,
+  opts: { chunk?: number } = {},
+): Promise<string[]> {
   const db = deps.database.db;
   const now = deps.clock.now();
   const chunk = opts.chunk ?? QUEUE_CHUNK;
@@ -30,7 +33,8 @@ export async function queueDueBroadcasts(deps: Pick<Deps, 'database' | 'clock' |
     for (;;) {
       const step: { done: boolean; last: string | null; skipped: boolean } = await db.transaction(async (tx) => {
         const [b] = await tx.select().from(broadcasts).where(eq(broadcasts.id, id)).for('update', { skipLocked: true });
-        if (!b || (b.status !== 'scheduled' && b.status !== 'queuing')) return { done: true, last: null, skipped: true };
+        if (!b || (b.status !== 'scheduled' && b.status !== 'queuing'))
+          return { done: true, last: null, skipped: true };
         if (b.status === 'scheduled') {
           await tx.update(broadcasts).set({ status: 'queuing', startedAt: now }).where(eq(broadcasts.id, id));
         }

@@ -13,7 +13,7 @@ export function progressText(locale: string, counts: BroadcastCounts, startedAt:
   const elapsedMs = startedAt ? now.getTime() - startedAt.getTime() : 0;
   if (counts.pending > 0) {
     if (handled > 0 && elapsedMs > 0) {
-      const minutes = Math.ceil((counts.pending / (handled / elapsedMs)) / 60_000);
+      const minutes = Math.ceil(counts.pending / (handled / elapsedMs) / 60_000);
       parts.push(t('broadcast:progress_eta', { count: minutes }));
     } else parts.push(t('broadcast:progress_eta_unknown'));
   }
@@ -34,5 +34,7 @@ export function reportText(locale: string, c: BroadcastCounts): string {
     cancelled: nf.format(c.cancelled),
     total: nf.format(c.total),
   });
-  return c.undeliverable > 0 ? `${report}\n${t('broadcast:report_undeliverable', { count: nf.format(c.undeliverable) })}` : report;
+  return c.undeliverable > 0
+    ? `${report}\n${t('broadcast:report_undeliverable', { count: nf.format(c.undeliverable) })}`
+    : report;
 }

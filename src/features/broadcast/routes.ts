@@ -11,7 +11,6 @@ import { broadcastView } from './counts.js';
 import { createBroadcast } from './create.js';
 import { declaredTextLimits, type BroadcastFormat } from './message.js';
 
-
 const countsProperties = {
   id: { type: 'string' },
   status: { type: 'string', enum: ['scheduled', 'queuing', 'sending', 'done', 'cancelled'] },
@@ -53,7 +52,12 @@ export const broadcastRoutes: RouteModule = (app, deps) => {
           additionalProperties: false,
           properties: {
             text: { type: 'string', minLength: 1, maxLength: 4096 },
-            format: { type: 'string', enum: ['plain', 'html'], default: 'plain', description: 'html: the subset Telegram accepts' },
+            format: {
+              type: 'string',
+              enum: ['plain', 'html'],
+              default: 'plain',
+              description: 'html: the subset Telegram accepts',
+            },
             audience: {
               type: 'object',
               additionalProperties: false,
@@ -69,7 +73,11 @@ export const broadcastRoutes: RouteModule = (app, deps) => {
         response: {
           201: {
             type: 'object',
-            properties: { id: { type: 'string' }, status: { type: 'string' }, scheduledAt: { type: 'string', format: 'date-time' } },
+            properties: {
+              id: { type: 'string' },
+              status: { type: 'string' },
+              scheduledAt: { type: 'string', format: 'date-time' },
+            },
           },
           '4xx': errorResponse,
         },
@@ -82,13 +90,27 @@ export const broadcastRoutes: RouteModule = (app, deps) => {
       if (format === 'html') {
         const problem = htmlSubsetProblem(text);
         if (problem) {
-          const what = problem.reason === 'unescaped' ? `"${problem.tag}" (write it as an entity)` : `<${problem.tag}> (${problem.reason.replace('_', ' ')})`;
-          throw new AppError('BAD_HTML', `Not in Telegram's HTML subset (${[...ALLOWED_TAGS].join(', ')}): ${what}.`, 400, problem);
+          const what =
+            problem.reason === 'unescaped'
+              ? `"${problem.tag}" (write it as an entity)`
+              : `<${problem.tag}> (${problem.reason.replace('_', ' ')})`;
+          throw new AppError(
+            'BAD_HTML',
+            `Not in Telegram's HTML subset (${[...ALLOWED_TAGS].join(', ')}): ${what}.`,
+            400,
+            problem,
+          );
         }
       }
       const b = await createBroadcast(
         db,
-        { text, format, audience, scheduledAt: scheduledAt ? new Date(scheduledAt) : undefined, actor: req.principal?.id ?? 'unknown' },
+        {
+          text,
+          format,
+          audience,
+          scheduledAt: scheduledAt ? new Date(scheduledAt) : undefined,
+          actor: req.principal?.id ?? 'unknown',
+        },
         deps.clock.now(),
         declaredTextLimits(deps.channels),
       );
@@ -131,7 +153,13 @@ export const broadcastRoutes: RouteModule = (app, deps) => {
     async () => {
       const rows = await db.select().from(broadcasts).orderBy(desc(broadcasts.createdAt)).limit(50);
       return {
-        broadcasts: rows.map((b) => ({ id: b.id, status: b.status, scheduledAt: b.scheduledAt.toISOString(), total: b.total, createdBy: b.createdBy })),
+        broadcasts: rows.map((b) => ({
+          id: b.id,
+          status: b.status,
+          scheduledAt: b.scheduledAt.toISOString(),
+          total: b.total,
+          createdBy: b.createdBy,
+        })),
       };
     },
   );
@@ -165,13 +193,18 @@ export const broadcastRoutes: RouteModule = (app, deps) => {
         security: [{ bearer: [] }],
         params: idParams,
         response: {
-          200: { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string' }, cancelledRows: { type: 'integer' } } },
+          200: {
+            type: 'object',
+            properties: { id: { type: 'string' }, status: { type: 'string' }, cancelledRows: { type: 'integer' } },
+          },
           '4xx': errorResponse,
         },
       },
     },
     async (req) => {
-      const r = await db.transaction((tx) => cancelBroadcast(tx, { id: req.params.id, actor: req.principal?.id ?? 'unknown', now: deps.clock.now() }));
+      const r = await db.transaction((tx) =>
+        cancelBroadcast(tx, { id: req.params.id, actor: req.principal?.id ?? 'unknown', now: deps.clock.now() }),
+      );
       if (!r.ok && r.reason === 'not_found') throw notFound('BROADCAST_NOT_FOUND', 'No broadcast with this id.');
       if (!r.ok) throw new AppError('BROADCAST_FINISHED', 'This broadcast has already finished or was cancelled.', 409);
       return { id: req.params.id, status: 'cancelled', cancelledRows: r.cancelledRows };

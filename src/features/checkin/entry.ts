@@ -64,7 +64,11 @@ export async function healthOfficialsFor(
           or ${officialRoles.districtCode} = (select ${wards.districtCode} from ${wards} where ${wards.code} = ${scope.wardCode})))`
     : sql`false`;
   return db
-    .selectDistinctOn([accounts.createdAt, accounts.id], { id: accounts.id, channel: accounts.channel, locale: accounts.locale })
+    .selectDistinctOn([accounts.createdAt, accounts.id], {
+      id: accounts.id,
+      channel: accounts.channel,
+      locale: accounts.locale,
+    })
     .from(officialRoles)
     .innerJoin(accounts, eq(accounts.id, officialRoles.accountId))
     .where(and(or(eq(officialRoles.role, 'health'), ward), isNull(accounts.unreachableAt)))

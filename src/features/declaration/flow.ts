@@ -114,7 +114,12 @@ function parseYesNoAnswer(input: StepInput): Parsed<boolean> {
 }
 
 /** A typed answer through the row's parser (text, year) or a follow-up's. */
-function typedStep(key: string, ask: string, parse: (text: string, now: Date) => Parsed<unknown>, column: string): DeclarationStepDef {
+function typedStep(
+  key: string,
+  ask: string,
+  parse: (text: string, now: Date) => Parsed<unknown>,
+  column: string,
+): DeclarationStepDef {
   return {
     ask: async (ctx) => {
       ctx.reply({ text: ctx.t(tk(ask), promptParams(ctx)) });
@@ -141,7 +146,8 @@ function yesNoStep(q: QuestionRow): DeclarationStepDef {
         ],
       ];
       // A re-declaration starts here: the one place to reach the profile without /giadinh.
-      if (first && d.mode === 'health' && !d.editing) buttons.push([{ label: ctx.t(tk('btn_update_profile')), payload: D.data('profile') }]);
+      if (first && d.mode === 'health' && !d.editing)
+        buttons.push([{ label: ctx.t(tk('btn_update_profile')), payload: D.data('profile') }]);
       ctx.reply({ text: ctx.t(tk(q.ask), promptParams(ctx)), buttons });
     },
     handle: async (ctx, input) => {
@@ -167,7 +173,10 @@ function choiceStep(q: QuestionRow): DeclarationStepDef {
   return {
     ask: async (ctx) => {
       const buttons: Button[][] = [
-        (q.options ?? []).map((o) => ({ label: o.label ? ctx.t(tk(o.label)) : o.value, payload: D.data(q.payload!, o.value) })),
+        (q.options ?? []).map((o) => ({
+          label: o.label ? ctx.t(tk(o.label)) : o.value,
+          payload: D.data(q.payload!, o.value),
+        })),
       ];
       if (q.skippable) buttons.push(...skipButton(ctx));
       ctx.reply({ text: ctx.t(tk(q.ask), promptParams(ctx)), buttons });
@@ -248,7 +257,10 @@ function phoneStep(q: QuestionRow): DeclarationStepDef {
       const self = ctx.data.target === 'self';
       ctx.reply({
         // Where the channel cannot offer a share-contact button, the number is typed.
-        text: ctx.t(tk(!self ? `${q.ask}_family` : ctx.capabilities.contactRequest ? q.ask : `${q.ask}_typed`), promptParams(ctx)),
+        text: ctx.t(
+          tk(!self ? `${q.ask}_family` : ctx.capabilities.contactRequest ? q.ask : `${q.ask}_typed`),
+          promptParams(ctx),
+        ),
         ...(self ? { requestContact: { label: ctx.t(tk('btn_share_phone')) } } : { buttons: skipButton(ctx) }),
       });
     },
@@ -260,7 +272,11 @@ function phoneStep(q: QuestionRow): DeclarationStepDef {
         const r = parsePhone(input.phone);
         if (!r.ok) return refuse(ctx, r.reason);
         // The platform vouched for it: Telegram's contact share, Zalo's user_submit_info (issue 15).
-        return store(ctx, r.value, ctx.channel === 'zalo' ? 'zalo_submit_info' : ctx.channel === 'telegram' ? 'telegram_contact' : 'typed');
+        return store(
+          ctx,
+          r.value,
+          ctx.channel === 'zalo' ? 'zalo_submit_info' : ctx.channel === 'telegram' ? 'telegram_contact' : 'typed',
+        );
       }
       if (input.kind === 'button' && input.payload === D.data('skip') && family) return store(ctx, null, null);
       if (input.kind !== 'text') return refuse(ctx, 'err_type_answer');

@@ -30,7 +30,12 @@ export function formatSpan(span: Interval, locale: string): string {
  * The exposure alert for one account: every person it covers (the holder and family members it checked in),
  * where and when, the advice that applies, the hotline, and the acknowledge / declare-again buttons.
  */
-export function alertMessage(opts: { exposureKey: string; lines: AlertLine[]; locale: string; hotline: string }): Outbound {
+export function alertMessage(opts: {
+  exposureKey: string;
+  lines: AlertLine[];
+  locale: string;
+  hotline: string;
+}): Outbound {
   const t = tFor(opts.locale);
   const lines = [...opts.lines].sort((a, b) => a.span.from.getTime() - b.span.from.getTime());
   const body = lines.map((l) => {
@@ -43,7 +48,16 @@ export function alertMessage(opts: { exposureKey: string; lines: AlertLine[]; lo
   if (lines.some((l) => l.advice === 'close')) advice.push(t('exposure:advice_close'));
   if (lines.some((l) => l.advice === 'casual')) advice.push(t('exposure:advice_casual'));
   return {
-    text: [t('exposure:alert_title'), '', t('exposure:alert_intro'), ...body, '', ...advice, '', t('exposure:hotline', { hotline: opts.hotline })].join('\n'),
+    text: [
+      t('exposure:alert_title'),
+      '',
+      t('exposure:alert_intro'),
+      ...body,
+      '',
+      ...advice,
+      '',
+      t('exposure:hotline', { hotline: opts.hotline }),
+    ].join('\n'),
     buttons: [
       [
         { label: t('exposure:button_ack'), payload: ACK.data(opts.exposureKey) },
@@ -59,5 +73,13 @@ export function alertMessage(opts: { exposureKey: string; lines: AlertLine[]; lo
  */
 export function householdNotice(opts: { locale: string; names: string[]; hotline: string }): Outbound {
   const t = tFor(opts.locale);
-  return { text: [t('exposure:household_title'), '', t('exposure:household_text', { names: opts.names.join(', ') }), '', t('exposure:hotline', { hotline: opts.hotline })].join('\n') };
+  return {
+    text: [
+      t('exposure:household_title'),
+      '',
+      t('exposure:household_text', { names: opts.names.join(', ') }),
+      '',
+      t('exposure:hotline', { hotline: opts.hotline }),
+    ].join('\n'),
+  };
 }

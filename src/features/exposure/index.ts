@@ -15,7 +15,9 @@ export const exposureFeature: Feature = {
     {
       prefix: ACK_PREFIX,
       run: async (ctx, exposureKey) => {
-        const changed = UUID.test(exposureKey) ? await acknowledge(ctx.tx, exposureKey, ctx.account.id, ctx.deps.clock.now()) : 0;
+        const changed = UUID.test(exposureKey)
+          ? await acknowledge(ctx.tx, exposureKey, ctx.account.id, ctx.deps.clock.now())
+          : 0;
         ctx.reply({ text: ctx.t(changed > 0 ? 'exposure:ack_done' : 'exposure:ack_again') });
       },
     },

@@ -172,7 +172,10 @@ export function matchContacts(
   return [...best.values()];
 }
 
-function stronger(a: { kind: ContactKind; overlapMinutes: number }, b: { kind: ContactKind; overlapMinutes: number }): boolean {
+function stronger(
+  a: { kind: ContactKind; overlapMinutes: number },
+  b: { kind: ContactKind; overlapMinutes: number },
+): boolean {
   if (a.kind !== b.kind) return a.kind === 'close';
   return a.overlapMinutes > b.overlapMinutes;
 }

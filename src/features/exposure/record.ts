@@ -4,11 +4,27 @@ import type { Deps } from '../../core/dialog.js';
 import { AppError, badRequest, notFound } from '../../core/errors.js';
 import type { ChannelName } from '../../core/messages.js';
 import type { DbOrTx, Tx } from '../../db/client.js';
-import { casePersons, cases, contacts, exposureWindows, persons, venues, type Case, type Person } from '../../db/schema/index.js';
+import {
+  casePersons,
+  cases,
+  contacts,
+  exposureWindows,
+  persons,
+  venues,
+  type Case,
+  type Person,
+} from '../../db/schema/index.js';
 import { enqueue, type OutboxMessage } from '../../outbox/enqueue.js';
 import { parsePhone } from '../../core/answer-parsing.js';
 import { alertMessage, householdNotice, type AlertLine } from './alert-message.js';
-import { infectiousWindow, matchContacts, windowsFromCaseVisits, type ContactKind, type MatchedContact, type WindowSpec } from './matcher.js';
+import {
+  infectiousWindow,
+  matchContacts,
+  windowsFromCaseVisits,
+  type ContactKind,
+  type MatchedContact,
+  type WindowSpec,
+} from './matcher.js';
 import {
   alertAccounts,
   audit,
@@ -124,7 +140,11 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
   } else {
     // The declaration's own parser: a number is stored and looked up in one form, whoever typed it.
     const parsed = parsePhone(input.phone ?? '');
-    if (!parsed.ok) throw badRequest('INVALID_PHONE', 'The phone number is not a Vietnamese number (e.g. 0912345678 or +84912345678).');
+    if (!parsed.ok)
+      throw badRequest(
+        'INVALID_PHONE',
+        'The phone number is not a Vietnamese number (e.g. 0912345678 or +84912345678).',
+      );
     phone = parsed.value;
     // Only a number the platform vouched for links its owner: anyone can type someone else's number.
     const owners = await personsByPhone(tx, phone);
@@ -141,7 +161,12 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
     const to = new Date(Math.max(open.infectiousTo.getTime(), infectious.to.getTime()));
     [row] = (await tx
       .update(cases)
-      .set({ infectiousFrom: from, infectiousTo: to, onsetAt: open.onsetAt ?? input.onsetAt, testedAt: open.testedAt ?? input.testedAt })
+      .set({
+        infectiousFrom: from,
+        infectiousTo: to,
+        onsetAt: open.onsetAt ?? input.onsetAt,
+        testedAt: open.testedAt ?? input.testedAt,
+      })
       .where(eq(cases.id, open.id))
       .returning()) as [Case];
   } else {
@@ -162,20 +187,32 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
   }
 
   if (personIds.length > 0) {
-    await tx.insert(casePersons).values(personIds.map((personId) => ({ caseId: row.id, personId }))).onConflictDoNothing();
+    await tx
+      .insert(casePersons)
+      .values(personIds.map((personId) => ({ caseId: row.id, personId })))
+      .onConflictDoNothing();
   }
   const personFound = personIds.length > 0;
   // Everyone the case was found as (also persons linked earlier, e.g. confirmed possible matches): their visits
   // make windows and neither they nor their households are contacts of their own case.
-  personIds = [...new Set([...personIds, ...(await tx.select({ id: casePersons.personId }).from(casePersons).where(eq(casePersons.caseId, row.id))).map((r) => r.id)])];
+  personIds = [
+    ...new Set([
+      ...personIds,
+      ...(await tx.select({ id: casePersons.personId }).from(casePersons).where(eq(casePersons.caseId, row.id))).map(
+        (r) => r.id,
+      ),
+    ]),
+  ];
 
   const caseWindow = { from: row.infectiousFrom, to: row.infectiousTo };
   const known = await windowsOfCase(tx, row.id);
   const knownSources = new Set(known.map((w) => w.sourceVisitId));
   const fresh = editWindows(
-    windowsFromCaseVisits(await caseVisits(tx, personIds, caseWindow), caseWindow, deps.config.exposureBufferMinutes).filter(
-      (w) => !knownSources.has(w.sourceVisitId),
-    ),
+    windowsFromCaseVisits(
+      await caseVisits(tx, personIds, caseWindow),
+      caseWindow,
+      deps.config.exposureBufferMinutes,
+    ).filter((w) => !knownSources.has(w.sourceVisitId)),
     input,
   );
   const inserted =
@@ -215,7 +252,17 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
   if (householdOnly.length > 0) {
     await tx
       .insert(contacts)
-      .values(householdOnly.map((personId) => ({ exposureKey: row.id, caseId: row.id, personId, kind: 'close', overlapMinutes: 0, exposedAt, createdAt: now })))
+      .values(
+        householdOnly.map((personId) => ({
+          exposureKey: row.id,
+          caseId: row.id,
+          personId,
+          kind: 'close',
+          overlapMinutes: 0,
+          exposedAt,
+          createdAt: now,
+        })),
+      )
       .onConflictDoNothing();
   }
   const sent = await saveContactsAndAlert(tx, deps, {
@@ -230,8 +277,16 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
   const alertsQueued = sent.alerts;
   const counts = await contactCountsOfCase(tx, row.id);
   const n = counts.reduce((sum, c) => sum + c.n, 0);
-  const venueNames = new Map((await tx.select({ id: venues.id, name: venues.name }).from(venues).where(inArray(venues.id, [...new Set(all.map((w) => w.venueId)), NO_ID]))).map((v) => [v.id, v.name]));
-  const count = (windowId: string | null, kind: string) => counts.filter((c) => c.windowId === windowId && c.kind === kind).reduce((sum, c) => sum + c.n, 0);
+  const venueNames = new Map(
+    (
+      await tx
+        .select({ id: venues.id, name: venues.name })
+        .from(venues)
+        .where(inArray(venues.id, [...new Set(all.map((w) => w.venueId)), NO_ID]))
+    ).map((v) => [v.id, v.name]),
+  );
+  const count = (windowId: string | null, kind: string) =>
+    counts.filter((c) => c.windowId === windowId && c.kind === kind).reduce((sum, c) => sum + c.n, 0);
   const linked = new Set(personIds);
   const possibleMatches = await possibleMatchRows(
     tx,
@@ -301,7 +356,12 @@ export function editWindows(fresh: WindowSpec[], edits: Pick<CaseInput, 'windows
       if (to.getTime() <= from.getTime()) continue;
       const pFrom = new Date(Math.max(w.presence.from.getTime(), from.getTime()));
       const pTo = new Date(Math.min(w.presence.to.getTime(), to.getTime()));
-      out.push({ ...w, from, to, presence: pTo.getTime() > pFrom.getTime() ? { from: pFrom, to: pTo } : { from, to: from } });
+      out.push({
+        ...w,
+        from,
+        to,
+        presence: pTo.getTime() > pFrom.getTime() ? { from: pFrom, to: pTo } : { from, to: from },
+      });
     }
   }
   return out;
@@ -320,7 +380,12 @@ class PreviewRollback extends Error {
  * or queued. `id` is the id the case would have had (meaningless after the rollback). Recorded in the audit log
  * as a read (`case.preview`, ids and counts only): the official saw who was where, though nothing changed.
  */
-export async function previewCase(db: DbOrTx, deps: ExposureDeps, input: CaseInput, actor: string): Promise<CaseResult> {
+export async function previewCase(
+  db: DbOrTx,
+  deps: ExposureDeps,
+  input: CaseInput,
+  actor: string,
+): Promise<CaseResult> {
   let result: CaseResult | undefined;
   try {
     await db.transaction(async (tx) => {
@@ -337,7 +402,12 @@ export async function previewCase(db: DbOrTx, deps: ExposureDeps, input: CaseInp
       action: 'case.preview',
       subjectType: 'case',
       subjectId: result.id,
-      details: { windows: result.exposureWindows, contacts: result.contacts, alerts: result.alertsQueued, possibleMatches: result.possibleMatches.length },
+      details: {
+        windows: result.exposureWindows,
+        contacts: result.contacts,
+        alerts: result.alertsQueued,
+        possibleMatches: result.possibleMatches.length,
+      },
     },
   ]);
   return result;
@@ -347,16 +417,25 @@ export async function previewCase(db: DbOrTx, deps: ExposureDeps, input: CaseInp
  * The official confirms that a possible match (a typed phone) is the case: the person is linked, their visits
  * become windows and their contacts are alerted, like a verified owner. In the caller's transaction.
  */
-export async function confirmCasePerson(tx: Tx, deps: ExposureDeps, caseId: string, personId: string, actor: string): Promise<CaseResult> {
+export async function confirmCasePerson(
+  tx: Tx,
+  deps: ExposureDeps,
+  caseId: string,
+  personId: string,
+  actor: string,
+): Promise<CaseResult> {
   const c = await tx.query.cases.findFirst({ where: eq(cases.id, caseId) });
   if (!c) throw notFound('CASE_NOT_FOUND', 'No case has this id.');
   if (c.closedAt) throw new AppError('CASE_CLOSED', 'The case is closed.', 409);
   const person = await tx.query.persons.findFirst({ where: eq(persons.id, personId) });
   if (!person) throw notFound('PERSON_NOT_FOUND', 'No person has this id.');
-  if (!c.phone || person.phone !== c.phone) throw new AppError('NOT_A_POSSIBLE_MATCH', "The person's phone is not the case's phone.", 409);
+  if (!c.phone || person.phone !== c.phone)
+    throw new AppError('NOT_A_POSSIBLE_MATCH', "The person's phone is not the case's phone.", 409);
   await tx.insert(casePersons).values({ caseId: c.id, personId }).onConflictDoNothing();
   if (!c.personId) await tx.update(cases).set({ personId }).where(eq(cases.id, c.id));
-  await audit(tx, [{ actor, action: 'case.confirm_person', subjectType: 'case', subjectId: c.id, details: { personId } }]);
+  await audit(tx, [
+    { actor, action: 'case.confirm_person', subjectType: 'case', subjectId: c.id, details: { personId } },
+  ]);
   return recordCase(tx, deps, { personId, infectiousFrom: c.infectiousFrom, infectiousTo: c.infectiousTo }, actor);
 }
 
@@ -379,20 +458,45 @@ export interface WindowResult {
  * alerted for an overlapping window at this venue (or for the same visit) are not alerted again, nor are open
  * cases themselves. Runs in the caller's transaction; the caller wakes the outbox after commit.
  */
-export async function recordManualWindow(tx: Tx, deps: ExposureDeps, input: WindowInput, actor: string): Promise<WindowResult> {
+export async function recordManualWindow(
+  tx: Tx,
+  deps: ExposureDeps,
+  input: WindowInput,
+  actor: string,
+): Promise<WindowResult> {
   if (input.to.getTime() <= input.from.getTime()) throw badRequest('INVALID_WINDOW', '"to" must be after "from".');
   const now = deps.clock.now();
   const venue = await tx.query.venues.findFirst({ where: eq(venues.id, input.venueId) });
   if (!venue) throw notFound('VENUE_NOT_FOUND', 'No venue has this id.');
   // Overlapping windows entered at once must not both alert the same people.
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`window:${venue.id}`}))`);
-  const spec: WindowSpec = { venueId: venue.id, sourceVisitId: null, from: input.from, to: input.to, presence: { from: input.from, to: input.to } };
+  const spec: WindowSpec = {
+    venueId: venue.id,
+    sourceVisitId: null,
+    from: input.from,
+    to: input.to,
+    presence: { from: input.from, to: input.to },
+  };
   const candidates = await candidateVisits(tx, [spec]);
-  const already = await personsAlreadyExposed(tx, venue.id, spec, candidates.map((c) => c.visitId));
+  const already = await personsAlreadyExposed(
+    tx,
+    venue.id,
+    spec,
+    candidates.map((c) => c.visitId),
+  );
   for (const id of await personsWithOpenCase(tx, [...new Set(candidates.map((c) => c.personId))])) already.add(id);
   const [w] = await tx
     .insert(exposureWindows)
-    .values({ venueId: venue.id, fromAt: input.from, toAt: input.to, presenceFrom: input.from, presenceTo: input.to, advice: input.advice, createdBy: actor, createdAt: now })
+    .values({
+      venueId: venue.id,
+      fromAt: input.from,
+      toAt: input.to,
+      presenceFrom: input.from,
+      presenceTo: input.to,
+      advice: input.advice,
+      createdBy: actor,
+      createdAt: now,
+    })
     .returning();
   if (!w) throw new AppError('INTERNAL', 'window insert returned nothing', 500);
   const matched = matchContacts([spec], candidates, already);
@@ -412,7 +516,14 @@ export async function recordManualWindow(tx: Tx, deps: ExposureDeps, input: Wind
       action: 'exposure_window.create',
       subjectType: 'exposure_window',
       subjectId: w.id,
-      details: { venueId: venue.id, from: input.from.toISOString(), to: input.to.toISOString(), advice: input.advice, contacts: matched.length, alertsQueued },
+      details: {
+        venueId: venue.id,
+        from: input.from.toISOString(),
+        to: input.to.toISOString(),
+        advice: input.advice,
+        contacts: matched.length,
+        alertsQueued,
+      },
     },
   ]);
   return { id: w.id, contacts: matched.length, alertsQueued };
@@ -471,7 +582,11 @@ async function saveContactsAndAlert(
     accountId: a.id,
     kind: 'alert',
     refId: opts.exposureKey,
-    dedupeKey: alertDedupeKey(opts.exposureKey, a.id, (perAccount.get(a.id) ?? []).map((c) => c.personId)),
+    dedupeKey: alertDedupeKey(
+      opts.exposureKey,
+      a.id,
+      (perAccount.get(a.id) ?? []).map((c) => c.personId),
+    ),
     messages: [
       alertMessage({
         exposureKey: opts.exposureKey,
@@ -479,7 +594,12 @@ async function saveContactsAndAlert(
         hotline: deps.config.hotline,
         lines: (perAccount.get(a.id) ?? []).map((c): AlertLine => {
           const v = byVisit.get(c.visitId);
-          return { name: v && !v.isSelf ? v.personName : undefined, venue: v?.venueName ?? '', span: c.exposure, advice: opts.adviceFor(c) };
+          return {
+            name: v && !v.isSelf ? v.personName : undefined,
+            venue: v?.venueName ?? '',
+            span: c.exposure,
+            advice: opts.adviceFor(c),
+          };
         }),
       }),
     ],
@@ -487,7 +607,9 @@ async function saveContactsAndAlert(
   const queued = await enqueue(tx, messages);
   const householdNotices = await queueHouseholdNotices(tx, deps, {
     exposureKey: opts.exposureKey,
-    closePersonIds: opts.matched.filter((c) => freshPersons.has(c.personId) && opts.adviceFor(c) === 'close').map((c) => c.personId),
+    closePersonIds: opts.matched
+      .filter((c) => freshPersons.has(c.personId) && opts.adviceFor(c) === 'close')
+      .map((c) => c.personId),
     contactPersonIds: opts.matched.map((c) => c.personId),
   });
   const alerted = accountRows.map((a) => a.id);
@@ -525,16 +647,14 @@ async function queueHouseholdNotices(
   const accountRows = await alertAccounts(tx, [...byAccount.keys()]);
   return enqueue(
     tx,
-    accountRows.map(
-      (a): OutboxMessage => ({
-        channel: a.channel as ChannelName,
-        accountId: a.id,
-        kind: 'household_notice',
-        refId: opts.exposureKey,
-        dedupeKey: `household:${opts.exposureKey}:${a.id}`,
-        messages: [householdNotice({ locale: a.locale, names: byAccount.get(a.id) ?? [], hotline: deps.config.hotline })],
-      }),
-    ),
+    accountRows.map((a): OutboxMessage => ({
+      channel: a.channel as ChannelName,
+      accountId: a.id,
+      kind: 'household_notice',
+      refId: opts.exposureKey,
+      dedupeKey: `household:${opts.exposureKey}:${a.id}`,
+      messages: [householdNotice({ locale: a.locale, names: byAccount.get(a.id) ?? [], hotline: deps.config.hotline })],
+    })),
   );
 }
 
@@ -544,7 +664,10 @@ async function queueHouseholdNotices(
  * (same persons) stays one message. Hashed so a large household keeps the key short.
  */
 export function alertDedupeKey(exposureKey: string, accountId: string, personIds: string[]): string {
-  const persons = createHash('sha256').update([...new Set(personIds)].sort().join(',')).digest('hex').slice(0, 16);
+  const persons = createHash('sha256')
+    .update([...new Set(personIds)].sort().join(','))
+    .digest('hex')
+    .slice(0, 16);
   return `alert:${exposureKey}:${accountId}:${persons}`;
 }
 
@@ -553,7 +676,9 @@ export async function closeCase(tx: Tx, deps: Pick<Deps, 'clock'>, id: string, a
   const existing = await tx.query.cases.findFirst({ where: eq(cases.id, id) });
   if (!existing) throw notFound('CASE_NOT_FOUND', 'No case has this id.');
   if (existing.closedAt) return existing;
-  const [row] = (await tx.update(cases).set({ closedAt: deps.clock.now() }).where(eq(cases.id, id)).returning()) as [Case];
+  const [row] = (await tx.update(cases).set({ closedAt: deps.clock.now() }).where(eq(cases.id, id)).returning()) as [
+    Case,
+  ];
   await audit(tx, [{ actor, action: 'case.close', subjectType: 'case', subjectId: id }]);
   return row;
 }

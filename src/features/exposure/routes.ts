@@ -3,8 +3,14 @@ import { AppError, badRequest, notFound } from '../../core/errors.js';
 import type { RouteModule } from '../../http/app.js';
 import { dateTime, errorResponse, idParams, uuid } from '../../http/schemas.js';
 import { audit, caseById, contactsOfCase } from './store.js';
-import { closeCase, confirmCasePerson, previewCase, recordCase, recordManualWindow, type CaseResult } from './record.js';
-
+import {
+  closeCase,
+  confirmCasePerson,
+  previewCase,
+  recordCase,
+  recordManualWindow,
+  type CaseResult,
+} from './record.js';
 
 interface CaseBody {
   phone?: string;
@@ -146,11 +152,23 @@ export const exposureRoutes: RouteModule = (app, deps) => {
         return reply.status(200).send({ ...caseResultJson(preview), id: null, dryRun: true });
       }
       if (deps.config.casePreviewRequired && !b.windows) {
-        throw new AppError('PREVIEW_REQUIRED', 'CASE_PREVIEW_REQUIRED is on: preview with "dryRun": true, then send the windows it returned (trimmed as needed) in "windows".', 409);
+        throw new AppError(
+          'PREVIEW_REQUIRED',
+          'CASE_PREVIEW_REQUIRED is on: preview with "dryRun": true, then send the windows it returned (trimmed as needed) in "windows".',
+          409,
+        );
       }
       const result = await deps.database.db.transaction((tx) => recordCase(tx, deps, input, actor(req)));
       if (result.alertsQueued + result.householdNotices > 0) deps.wakeOutbox?.();
-      req.log.info({ caseId: result.id, windows: result.exposureWindows, contacts: result.contacts, alertsQueued: result.alertsQueued }, 'case recorded');
+      req.log.info(
+        {
+          caseId: result.id,
+          windows: result.exposureWindows,
+          contacts: result.contacts,
+          alertsQueued: result.alertsQueued,
+        },
+        'case recorded',
+      );
       return reply.status(201).send({ ...caseResultJson(result), dryRun: false });
     },
   );
@@ -166,7 +184,9 @@ export const exposureRoutes: RouteModule = (app, deps) => {
       },
     },
     async (req) => {
-      const result = await deps.database.db.transaction((tx) => confirmCasePerson(tx, deps, req.params.id, req.body.personId, actor(req)));
+      const result = await deps.database.db.transaction((tx) =>
+        confirmCasePerson(tx, deps, req.params.id, req.body.personId, actor(req)),
+      );
       if (result.alertsQueued + result.householdNotices > 0) deps.wakeOutbox?.();
       return { ...caseResultJson(result), dryRun: false };
     },
@@ -181,10 +201,18 @@ export const exposureRoutes: RouteModule = (app, deps) => {
           type: 'object',
           additionalProperties: false,
           required: ['venueId', 'from', 'to', 'advice'],
-          properties: { venueId: uuid, from: dateTime, to: dateTime, advice: { type: 'string', enum: ['monitor', 'test'] } },
+          properties: {
+            venueId: uuid,
+            from: dateTime,
+            to: dateTime,
+            advice: { type: 'string', enum: ['monitor', 'test'] },
+          },
         },
         response: {
-          201: { type: 'object', properties: { id: uuid, contacts: { type: 'integer' }, alertsQueued: { type: 'integer' } } },
+          201: {
+            type: 'object',
+            properties: { id: uuid, contacts: { type: 'integer' }, alertsQueued: { type: 'integer' } },
+          },
           '4xx': errorResponse,
         },
       },
@@ -194,7 +222,10 @@ export const exposureRoutes: RouteModule = (app, deps) => {
       const input = { venueId: b.venueId, from: new Date(b.from), to: new Date(b.to), advice: b.advice };
       const result = await deps.database.db.transaction((tx) => recordManualWindow(tx, deps, input, actor(req)));
       if (result.alertsQueued > 0) deps.wakeOutbox?.();
-      req.log.info({ windowId: result.id, contacts: result.contacts, alertsQueued: result.alertsQueued }, 'exposure window recorded');
+      req.log.info(
+        { windowId: result.id, contacts: result.contacts, alertsQueued: result.alertsQueued },
+        'exposure window recorded',
+      );
       return reply.status(201).send(result);
     },
   );
@@ -243,7 +274,13 @@ export const exposureRoutes: RouteModule = (app, deps) => {
       const list = await contactsOfCase(deps.database.db, c.id);
       // An official reading people's data: recorded (ids only).
       await audit(deps.database.db, [
-        { actor: actor(req), action: 'case.contacts.read', subjectType: 'case', subjectId: c.id, details: { contacts: list.length } },
+        {
+          actor: actor(req),
+          action: 'case.contacts.read',
+          subjectType: 'case',
+          subjectId: c.id,
+          details: { contacts: list.length },
+        },
       ]);
       return {
         caseId: c.id,

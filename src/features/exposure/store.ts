@@ -29,7 +29,10 @@ export interface CandidateRow extends CandidateVisit {
  * a range scan of visits_venue_entered_idx bounded on both sides: entered_at < to, and entered_at ≥ from − the
  * longest a visit can last (MAX_VISIT_MINUTES), so the scan never walks the venue's whole history.
  */
-export async function candidateVisits(db: DbOrTx, windows: { venueId: string; from: Date; to: Date }[]): Promise<CandidateRow[]> {
+export async function candidateVisits(
+  db: DbOrTx,
+  windows: { venueId: string; from: Date; to: Date }[],
+): Promise<CandidateRow[]> {
   if (windows.length === 0) return [];
   const rows = await queryRows<{
     visit_id: string;
@@ -135,7 +138,10 @@ export async function householdPersonIds(db: DbOrTx, personIds: string[]): Promi
  * The other persons declared under the accounts that own these persons (their household), with that account:
  * the household notice for close contacts goes there.
  */
-export async function householdMembers(db: DbOrTx, personIds: string[]): Promise<{ personId: string; accountId: string; fullName: string }[]> {
+export async function householdMembers(
+  db: DbOrTx,
+  personIds: string[],
+): Promise<{ personId: string; accountId: string; fullName: string }[]> {
   if (personIds.length === 0) return [];
   const owners = db.select({ id: persons.ownerAccountId }).from(persons).where(inArray(persons.id, personIds));
   const rows = await db
@@ -148,7 +154,10 @@ export async function householdMembers(db: DbOrTx, personIds: string[]): Promise
 }
 
 /** Contacts of a case by window (null: household) and kind. */
-export async function contactCountsOfCase(db: DbOrTx, caseId: string): Promise<{ windowId: string | null; kind: string; n: number }[]> {
+export async function contactCountsOfCase(
+  db: DbOrTx,
+  caseId: string,
+): Promise<{ windowId: string | null; kind: string; n: number }[]> {
   return db
     .select({ windowId: contacts.windowId, kind: contacts.kind, n: sql<number>`count(*)::int` })
     .from(contacts)
@@ -163,13 +172,32 @@ export async function possibleMatchRows(
 ): Promise<{ personId: string; fullName: string; birthYear: number; channel: string; phoneSource: string | null }[]> {
   if (list.length === 0) return [];
   const channels = new Map(
-    (await db.select({ id: accounts.id, channel: accounts.channel }).from(accounts).where(inArray(accounts.id, list.map((p) => p.ownerAccountId)))).map((a) => [a.id, a.channel]),
+    (
+      await db
+        .select({ id: accounts.id, channel: accounts.channel })
+        .from(accounts)
+        .where(
+          inArray(
+            accounts.id,
+            list.map((p) => p.ownerAccountId),
+          ),
+        )
+    ).map((a) => [a.id, a.channel]),
   );
-  return list.map((p) => ({ personId: p.id, fullName: p.fullName, birthYear: p.birthYear, channel: channels.get(p.ownerAccountId) ?? '', phoneSource: p.phoneSource }));
+  return list.map((p) => ({
+    personId: p.id,
+    fullName: p.fullName,
+    birthYear: p.birthYear,
+    channel: channels.get(p.ownerAccountId) ?? '',
+    phoneSource: p.phoneSource,
+  }));
 }
 
 /** The open case of these persons (or of this phone when no person is known), if any. */
-export async function findOpenCase(db: DbOrTx, by: { personIds: string[]; phone: string | null }): Promise<Case | undefined> {
+export async function findOpenCase(
+  db: DbOrTx,
+  by: { personIds: string[]; phone: string | null },
+): Promise<Case | undefined> {
   const who =
     by.personIds.length > 0
       ? or(inArray(cases.personId, by.personIds), inArray(cases.id, casesOfPersons(db, by.personIds)))
@@ -210,7 +238,11 @@ export async function personsAlreadyExposed(
     .where(
       or(
         visitIds.length > 0 ? inArray(contacts.visitId, visitIds) : sql`false`,
-        and(eq(exposureWindows.venueId, venueId), lt(exposureWindows.fromAt, span.to), gt(exposureWindows.toAt, span.from)),
+        and(
+          eq(exposureWindows.venueId, venueId),
+          lt(exposureWindows.fromAt, span.to),
+          gt(exposureWindows.toAt, span.from),
+        ),
       ),
     );
   return new Set(rows.map((r) => r.personId));
@@ -257,7 +289,9 @@ export async function acknowledge(db: DbOrTx, exposureKey: string, accountId: st
   const rows = await db
     .update(contacts)
     .set({ acknowledgedAt: at })
-    .where(and(eq(contacts.exposureKey, exposureKey), eq(contacts.accountId, accountId), isNull(contacts.acknowledgedAt)))
+    .where(
+      and(eq(contacts.exposureKey, exposureKey), eq(contacts.accountId, accountId), isNull(contacts.acknowledgedAt)),
+    )
     .returning({ id: contacts.id });
   return rows.length;
 }

@@ -1,7 +1,15 @@
 import { displayPhone, type Parsed } from '../../core/answer-parsing.js';
 import type { T } from '../../core/i18n.js';
 import { provinceByCode } from '../wards/admin-units.js';
-import { parseBirthYear, parseDoses, parseFreeText, parseGender, parseName, parseSymptoms, SYMPTOMS } from './validators.js';
+import {
+  parseBirthYear,
+  parseDoses,
+  parseFreeText,
+  parseGender,
+  parseName,
+  parseSymptoms,
+  SYMPTOMS,
+} from './validators.js';
 
 /**
  * The health declaration, one row per question. The dialog's steps and their order, the edit menu, the summary
@@ -63,32 +71,154 @@ export interface QuestionRow {
 }
 
 export const QUESTIONS = [
-  { key: 'name', kind: 'text', section: 'profile', column: 'fullName', ask: 'ask_name', label: 'field_name', empty: 'blank', parse: (t) => parseName(t), myData: 'heading' },
-  { key: 'birth_year', kind: 'year', section: 'profile', column: 'birthYear', ask: 'ask_birth_year', label: 'field_birth_year', empty: 'blank', parse: (t, now) => parseBirthYear(t, now) },
   {
-    key: 'gender', kind: 'choice', section: 'profile', column: 'gender', ask: 'ask_gender', label: 'field_gender', empty: 'blank',
-    payload: 'g', options: [{ value: 'male', label: 'gender_male' }, { value: 'female', label: 'gender_female' }, { value: 'other', label: 'gender_other' }],
-    parse: (t) => parseGender(t), error: 'err_gender', myData: 'same-line',
-  },
-  { key: 'phone', kind: 'phone', section: 'profile', column: 'phone', ask: 'ask_phone', label: 'field_phone', empty: 'not_given' },
-  { key: 'id_number', kind: 'national-id', section: 'profile', column: 'idNumber', ask: 'ask_id_number', label: 'field_id_number', empty: 'not_given' },
-  { key: 'ward', kind: 'ward', section: 'profile', column: 'wardCode', ask: 'ask_ward', label: 'field_ward', empty: 'not_given', payload: 'w' },
-  { key: 'street', kind: 'text', section: 'profile', column: 'street', ask: 'ask_street', label: 'field_street', empty: 'not_given', parse: (t) => parseFreeText(t) },
-  {
-    key: 'travel', kind: 'yes-no', section: 'health', column: 'travel', ask: 'ask_travel', label: 'field_travel',
-    followUp: { key: 'travel_places', column: 'travelPlaces', ask: 'ask_travel_places', parse: (t) => parseFreeText(t) },
+    key: 'name',
+    kind: 'text',
+    section: 'profile',
+    column: 'fullName',
+    ask: 'ask_name',
+    label: 'field_name',
+    empty: 'blank',
+    parse: (t) => parseName(t),
+    myData: 'heading',
   },
   {
-    key: 'symptoms', kind: 'multi-choice', section: 'health', column: 'symptoms', ask: 'ask_symptoms', label: 'field_symptoms', empty: 'none',
-    payload: 's', options: SYMPTOMS.map((s) => ({ value: s, label: `symptom_${s}` })), parse: (t) => parseSymptoms(t), error: 'err_symptoms',
-    askMore: 'ask_symptoms_more', doneLabel: 'btn_symptoms_done', noneLabel: 'btn_no_symptoms', pass: 'symptoms',
+    key: 'birth_year',
+    kind: 'year',
+    section: 'profile',
+    column: 'birthYear',
+    ask: 'ask_birth_year',
+    label: 'field_birth_year',
+    empty: 'blank',
+    parse: (t, now) => parseBirthYear(t, now),
   },
-  { key: 'contact_case', kind: 'yes-no', section: 'health', column: 'contactCase', ask: 'ask_contact_case', label: 'field_contact_case', pass: 'contact-declared' },
-  { key: 'contact_area', kind: 'yes-no', section: 'health', column: 'contactOutbreakArea', ask: 'ask_contact_area', label: 'field_contact_area', pass: 'contact-declared' },
-  { key: 'contact_symptoms', kind: 'yes-no', section: 'health', column: 'contactSymptoms', ask: 'ask_contact_symptoms', label: 'field_contact_symptoms', pass: 'contact-declared' },
   {
-    key: 'vaccine', kind: 'choice', section: 'profile', column: 'vaccineDoses', ask: 'ask_vaccine', label: 'field_vaccine', empty: 'not_declared',
-    payload: 'v', options: ['0', '1', '2', '3'].map((value) => ({ value })), parse: (t) => parseDoses(t), error: 'err_doses', skippable: true,
+    key: 'gender',
+    kind: 'choice',
+    section: 'profile',
+    column: 'gender',
+    ask: 'ask_gender',
+    label: 'field_gender',
+    empty: 'blank',
+    payload: 'g',
+    options: [
+      { value: 'male', label: 'gender_male' },
+      { value: 'female', label: 'gender_female' },
+      { value: 'other', label: 'gender_other' },
+    ],
+    parse: (t) => parseGender(t),
+    error: 'err_gender',
+    myData: 'same-line',
+  },
+  {
+    key: 'phone',
+    kind: 'phone',
+    section: 'profile',
+    column: 'phone',
+    ask: 'ask_phone',
+    label: 'field_phone',
+    empty: 'not_given',
+  },
+  {
+    key: 'id_number',
+    kind: 'national-id',
+    section: 'profile',
+    column: 'idNumber',
+    ask: 'ask_id_number',
+    label: 'field_id_number',
+    empty: 'not_given',
+  },
+  {
+    key: 'ward',
+    kind: 'ward',
+    section: 'profile',
+    column: 'wardCode',
+    ask: 'ask_ward',
+    label: 'field_ward',
+    empty: 'not_given',
+    payload: 'w',
+  },
+  {
+    key: 'street',
+    kind: 'text',
+    section: 'profile',
+    column: 'street',
+    ask: 'ask_street',
+    label: 'field_street',
+    empty: 'not_given',
+    parse: (t) => parseFreeText(t),
+  },
+  {
+    key: 'travel',
+    kind: 'yes-no',
+    section: 'health',
+    column: 'travel',
+    ask: 'ask_travel',
+    label: 'field_travel',
+    followUp: {
+      key: 'travel_places',
+      column: 'travelPlaces',
+      ask: 'ask_travel_places',
+      parse: (t) => parseFreeText(t),
+    },
+  },
+  {
+    key: 'symptoms',
+    kind: 'multi-choice',
+    section: 'health',
+    column: 'symptoms',
+    ask: 'ask_symptoms',
+    label: 'field_symptoms',
+    empty: 'none',
+    payload: 's',
+    options: SYMPTOMS.map((s) => ({ value: s, label: `symptom_${s}` })),
+    parse: (t) => parseSymptoms(t),
+    error: 'err_symptoms',
+    askMore: 'ask_symptoms_more',
+    doneLabel: 'btn_symptoms_done',
+    noneLabel: 'btn_no_symptoms',
+    pass: 'symptoms',
+  },
+  {
+    key: 'contact_case',
+    kind: 'yes-no',
+    section: 'health',
+    column: 'contactCase',
+    ask: 'ask_contact_case',
+    label: 'field_contact_case',
+    pass: 'contact-declared',
+  },
+  {
+    key: 'contact_area',
+    kind: 'yes-no',
+    section: 'health',
+    column: 'contactOutbreakArea',
+    ask: 'ask_contact_area',
+    label: 'field_contact_area',
+    pass: 'contact-declared',
+  },
+  {
+    key: 'contact_symptoms',
+    kind: 'yes-no',
+    section: 'health',
+    column: 'contactSymptoms',
+    ask: 'ask_contact_symptoms',
+    label: 'field_contact_symptoms',
+    pass: 'contact-declared',
+  },
+  {
+    key: 'vaccine',
+    kind: 'choice',
+    section: 'profile',
+    column: 'vaccineDoses',
+    ask: 'ask_vaccine',
+    label: 'field_vaccine',
+    empty: 'not_declared',
+    payload: 'v',
+    options: ['0', '1', '2', '3'].map((value) => ({ value })),
+    parse: (t) => parseDoses(t),
+    error: 'err_doses',
+    skippable: true,
     onDeclaration: true,
   },
 ] as const satisfies readonly QuestionRow[];
@@ -97,7 +227,9 @@ export type Question = (typeof QUESTIONS)[number];
 export type QuestionKey = Question['key'];
 
 type ParsedValue<Q> = Q extends { parse: (...args: never[]) => Parsed<infer V> } ? V : never;
-type FollowUpValue<Q> = Q extends { followUp: { column: infer C extends string } } ? { [K in C]?: string | null } : unknown;
+type FollowUpValue<Q> = Q extends { followUp: { column: infer C extends string } }
+  ? { [K in C]?: string | null }
+  : unknown;
 /** The value each kind keeps in the dialog data and its column. */
 type AnswerValue<Q> = Q extends { kind: 'yes-no' }
   ? boolean
@@ -105,15 +237,23 @@ type AnswerValue<Q> = Q extends { kind: 'yes-no' }
     ? string | null
     : Q extends { kind: 'national-id' }
       ? { enc: string; last4: string; kind: string } | null
-      : ParsedValue<Q> | (Q extends { skippable: true } ? null : never) | (Q extends { empty: 'none' | 'not_given' } ? null : never);
+      : | ParsedValue<Q>
+        | (Q extends { skippable: true } ? null : never)
+        | (Q extends { empty: 'none' | 'not_given' } ? null : never);
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
 /** Every answer by its column, as the dialog collects them (absent = not answered yet). */
-export type Answers = { [Q in Question as Q['column']]?: AnswerValue<Q> } & UnionToIntersection<FollowUpValue<Question>>;
+export type Answers = { [Q in Question as Q['column']]?: AnswerValue<Q> } & UnionToIntersection<
+  FollowUpValue<Question>
+>;
 
 /** What turns the pass yellow, by column: exactly the rows with a `pass` effect. */
-export type PassAnswers = { [Q in Question as Q extends { pass: PassEffect } ? Q['column'] : never]: Q extends { kind: 'multi-choice' } ? readonly string[] : boolean };
+export type PassAnswers = {
+  [Q in Question as Q extends { pass: PassEffect } ? Q['column'] : never]: Q extends { kind: 'multi-choice' }
+    ? readonly string[]
+    : boolean;
+};
 
 export const PROFILE_QUESTIONS: readonly QuestionRow[] = QUESTIONS.filter((q) => q.section === 'profile');
 export const HEALTH_QUESTIONS: readonly QuestionRow[] = QUESTIONS.filter((q) => q.section === 'health');

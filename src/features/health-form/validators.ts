@@ -67,13 +67,27 @@ export function parseGender(text: string): Parsed<Gender> {
 }
 
 const DOSE_WORDS: Record<string, number> = {
-  khong: 0, chua: 0, 'chua tiem': 0, none: 0, zero: 0,
-  mot: 1, one: 1, hai: 2, two: 2, ba: 3, three: 3, bon: 4, four: 4, tu: 4,
+  khong: 0,
+  chua: 0,
+  'chua tiem': 0,
+  none: 0,
+  zero: 0,
+  mot: 1,
+  one: 1,
+  hai: 2,
+  two: 2,
+  ba: 3,
+  three: 3,
+  bon: 4,
+  four: 4,
+  tu: 4,
 };
 
 /** Vaccine doses 0..5, as digits or words ("hai", "2 mũi"). */
 export function parseDoses(text: string): Parsed<number> {
-  const f = fold(text).replace(/\s*(mui|doses?|lieu)$/, '').trim();
+  const f = fold(text)
+    .replace(/\s*(mui|doses?|lieu)$/, '')
+    .trim();
   const n = /^\d+$/.test(f) ? Number(f) : DOSE_WORDS[f];
   if (n === undefined || n < 0 || n > 5) return no('err_doses');
   return ok(n);
@@ -91,13 +105,30 @@ export const SYMPTOMS = ['fever', 'cough', 'breath', 'sore_throat', 'fatigue', '
 export type Symptom = (typeof SYMPTOMS)[number];
 
 const SYMPTOM_WORDS: [string, Symptom][] = [
-  ['sot', 'fever'], ['fever', 'fever'],
-  ['ho', 'cough'], ['cough', 'cough'],
-  ['kho tho', 'breath'], ['breath', 'breath'], ['breathing', 'breath'],
-  ['dau hong', 'sore_throat'], ['hong', 'sore_throat'], ['sore throat', 'sore_throat'], ['throat', 'sore_throat'],
-  ['met', 'fatigue'], ['met moi', 'fatigue'], ['fatigue', 'fatigue'], ['tired', 'fatigue'], ['tiredness', 'fatigue'],
-  ['mat vi giac', 'taste_smell'], ['mat khuu giac', 'taste_smell'], ['vi giac', 'taste_smell'], ['khuu giac', 'taste_smell'],
-  ['mat vi giac/khuu giac', 'taste_smell'], ['taste', 'taste_smell'], ['smell', 'taste_smell'], ['loss of taste', 'taste_smell'],
+  ['sot', 'fever'],
+  ['fever', 'fever'],
+  ['ho', 'cough'],
+  ['cough', 'cough'],
+  ['kho tho', 'breath'],
+  ['breath', 'breath'],
+  ['breathing', 'breath'],
+  ['dau hong', 'sore_throat'],
+  ['hong', 'sore_throat'],
+  ['sore throat', 'sore_throat'],
+  ['throat', 'sore_throat'],
+  ['met', 'fatigue'],
+  ['met moi', 'fatigue'],
+  ['fatigue', 'fatigue'],
+  ['tired', 'fatigue'],
+  ['tiredness', 'fatigue'],
+  ['mat vi giac', 'taste_smell'],
+  ['mat khuu giac', 'taste_smell'],
+  ['vi giac', 'taste_smell'],
+  ['khuu giac', 'taste_smell'],
+  ['mat vi giac/khuu giac', 'taste_smell'],
+  ['taste', 'taste_smell'],
+  ['smell', 'taste_smell'],
+  ['loss of taste', 'taste_smell'],
 ];
 
 /** "sốt, ho" → ['fever','cough']; "không" → []; unknown words → refusal. */

@@ -18,7 +18,14 @@ export async function createApiToken(
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const [row] = await db
     .insert(apiTokens)
-    .values({ tokenHash: hashToken(token), roles: t.roles, accountId: t.accountId, label: t.label, createdBy: t.actor, createdAt: t.now })
+    .values({
+      tokenHash: hashToken(token),
+      roles: t.roles,
+      accountId: t.accountId,
+      label: t.label,
+      createdBy: t.actor,
+      createdAt: t.now,
+    })
     .returning({ id: apiTokens.id });
   await recordAudit(db, {
     actor: t.actor,
@@ -38,7 +45,13 @@ export async function revokeApiToken(db: DbOrTx, r: { id: string; actor: string;
     .where(and(eq(apiTokens.id, r.id), isNull(apiTokens.revokedAt)))
     .returning({ id: apiTokens.id });
   if (rows.length > 0) {
-    await recordAudit(db, { actor: r.actor, action: 'token.revoke', subjectType: 'api_token', subjectId: r.id, at: r.now });
+    await recordAudit(db, {
+      actor: r.actor,
+      action: 'token.revoke',
+      subjectType: 'api_token',
+      subjectId: r.id,
+      at: r.now,
+    });
   }
   return rows.length > 0;
 }

@@ -106,14 +106,25 @@ export const caseFlow = defineFlow<CaseDraft>()(
       handle: async (ctx, input) => {
         const v = input.kind === 'button' ? input.payload : input.kind === 'text' ? foldName(input.text) : '';
         if (cancelWord(v)) return cancelled(ctx);
-        if (v === F0.data('onset') || v === '1' || v.startsWith('khoi phat') || v === 'onset') draft(ctx).kind = 'onset';
-        else if (v === F0.data('test') || v === '2' || v.startsWith('xet nghiem') || v.startsWith('lay mau') || v === 'test') draft(ctx).kind = 'test';
+        if (v === F0.data('onset') || v === '1' || v.startsWith('khoi phat') || v === 'onset')
+          draft(ctx).kind = 'onset';
+        else if (
+          v === F0.data('test') ||
+          v === '2' ||
+          v.startsWith('xet nghiem') ||
+          v.startsWith('lay mau') ||
+          v === 'test'
+        )
+          draft(ctx).kind = 'test';
         else return ctx.goto('kind');
         return ctx.goto('date');
       },
     },
     date: {
-      ask: async (ctx) => ctx.reply({ text: ctx.t(draft(ctx).kind === 'onset' ? 'officials:case_ask_onset' : 'officials:case_ask_test') }),
+      ask: async (ctx) =>
+        ctx.reply({
+          text: ctx.t(draft(ctx).kind === 'onset' ? 'officials:case_ask_onset' : 'officials:case_ask_test'),
+        }),
       handle: async (ctx, input) => {
         if (input.kind !== 'text') return ctx.goto('date');
         if (cancelWord(input.text)) return cancelled(ctx);
@@ -173,13 +184,25 @@ export const caseFlow = defineFlow<CaseDraft>()(
           return;
         }
         if (!d.windows) {
-          d.windows = r.windows.map((w) => ({ venueId: w.venueId, venueName: w.venueName, from: w.from.toISOString(), to: w.to.toISOString() }));
+          d.windows = r.windows.map((w) => ({
+            venueId: w.venueId,
+            venueName: w.venueName,
+            from: w.from.toISOString(),
+            to: w.to.toISOString(),
+          }));
         }
         ctx.reply({
           text: [
             ctx.t('officials:case_preview_title'),
-            ...(r.windows.length === 0 ? [ctx.t('officials:case_preview_no_windows')] : r.windows.map((w) => windowLine(ctx, w))),
-            ctx.t('officials:case_preview_totals', { close: r.closeContacts, casual: r.casualContacts, household: r.householdContacts, alerts: r.alertsQueued }),
+            ...(r.windows.length === 0
+              ? [ctx.t('officials:case_preview_no_windows')]
+              : r.windows.map((w) => windowLine(ctx, w))),
+            ctx.t('officials:case_preview_totals', {
+              close: r.closeContacts,
+              casual: r.casualContacts,
+              household: r.householdContacts,
+              alerts: r.alertsQueued,
+            }),
             ...(r.personFound ? [] : [ctx.t('officials:case_person_unknown')]),
             ...possibleMatchLines(ctx, r),
           ].join('\n'),
@@ -207,9 +230,21 @@ export const caseFlow = defineFlow<CaseDraft>()(
       ask: async (ctx) => {
         const ws = draft(ctx).windows ?? [];
         ctx.reply({
-          text: [ctx.t('officials:case_edit_title'), ...ws.map((w, i) => `${i + 1}. ${windowLine(ctx, { venueName: w.venueName, from: new Date(w.from), to: new Date(w.to) })}`), ctx.t('officials:case_edit_hint')].join('\n'),
+          text: [
+            ctx.t('officials:case_edit_title'),
+            ...ws.map(
+              (w, i) =>
+                `${i + 1}. ${windowLine(ctx, { venueName: w.venueName, from: new Date(w.from), to: new Date(w.to) })}`,
+            ),
+            ctx.t('officials:case_edit_hint'),
+          ].join('\n'),
           buttons: [
-            ...ws.map((w, i) => [{ label: ctx.t('officials:case_drop_button', { n: i + 1, venue: w.venueName }), payload: F0.data('drop', i) }]),
+            ...ws.map((w, i) => [
+              {
+                label: ctx.t('officials:case_drop_button', { n: i + 1, venue: w.venueName }),
+                payload: F0.data('drop', i),
+              },
+            ]),
             [{ label: ctx.t('officials:case_edit_done'), payload: F0.data('done') }],
           ],
         });
@@ -227,7 +262,9 @@ export const caseFlow = defineFlow<CaseDraft>()(
           return ctx.goto('edit');
         }
         // "2 14:00-15:30": window 2 now runs from 14:00 to 15:30 (Vietnam time, on the window's own day).
-        const m = /^(\d+)\s+(\d{1,2})[:h](\d{2})\s*[-–]\s*(\d{1,2})[:h](\d{2})$/.exec(input.kind === 'text' ? input.text.trim() : '');
+        const m = /^(\d+)\s+(\d{1,2})[:h](\d{2})\s*[-–]\s*(\d{1,2})[:h](\d{2})$/.exec(
+          input.kind === 'text' ? input.text.trim() : '',
+        );
         const w = m ? ws[Number(m[1]) - 1] : undefined;
         if (!m || !w) {
           ctx.reply({ text: ctx.t('officials:case_edit_bad') });
@@ -255,15 +292,25 @@ function caseInput(d: CaseDraft): CaseInput {
   return {
     phone: d.phone,
     ...(d.kind === 'onset' ? { onsetAt: at } : { testedAt: at }),
-    ...(d.windows ? { windows: d.windows.map((w) => ({ venueId: w.venueId, from: new Date(w.from), to: new Date(w.to) })) } : {}),
+    ...(d.windows
+      ? { windows: d.windows.map((w) => ({ venueId: w.venueId, from: new Date(w.from), to: new Date(w.to) })) }
+      : {}),
   };
 }
 
-function windowLine(ctx: DialogContext, w: { venueName: string; from: Date; to: Date; closeContacts?: number; casualContacts?: number }): string {
+function windowLine(
+  ctx: DialogContext,
+  w: { venueName: string; from: Date; to: Date; closeContacts?: number; casualContacts?: number },
+): string {
   const span = formatSpan({ from: w.from, to: w.to }, ctx.locale);
   return w.closeContacts === undefined
     ? ctx.t('officials:case_window_line_short', { venue: w.venueName, span })
-    : ctx.t('officials:case_window_line', { venue: w.venueName, span, close: w.closeContacts, casual: w.casualContacts ?? 0 });
+    : ctx.t('officials:case_window_line', {
+        venue: w.venueName,
+        span,
+        close: w.closeContacts,
+        casual: w.casualContacts ?? 0,
+      });
 }
 
 function possibleMatchLines(ctx: DialogContext, r: CaseResult): string[] {
@@ -291,7 +338,11 @@ async function recordAndReport(ctx: DialogContext<CaseStep, CaseDraft>): Promise
     if (r.possibleMatches.length > 0) {
       buttons = r.possibleMatches.slice(0, 10).map((m) => [
         {
-          label: ctx.t('officials:case_confirm_match_button', { name: m.fullName, year: m.birthYear, channel: m.channel }),
+          label: ctx.t('officials:case_confirm_match_button', {
+            name: m.fullName,
+            year: m.birthYear,
+            channel: m.channel,
+          }),
           payload: F0M.data(r.id, m.personId.slice(0, 8)),
         },
       ]);
@@ -315,7 +366,14 @@ async function recordAndReport(ctx: DialogContext<CaseStep, CaseDraft>): Promise
   // The report goes through the outbox (as before): the recording reply is already on its way.
   const key = `f0-report:${ctx.channel}:${ctx.inbound.messageId ?? randomUUID()}`;
   await enqueue(ctx.tx, [
-    { channel: ctx.channel as ChannelName, accountId: ctx.account.id, kind: 'case_report', dedupeKey: key, messages: [{ text, ...(buttons ? { buttons } : {}) }], notBefore: new Date(0) },
+    {
+      channel: ctx.channel as ChannelName,
+      accountId: ctx.account.id,
+      kind: 'case_report',
+      dedupeKey: key,
+      messages: [{ text, ...(buttons ? { buttons } : {}) }],
+      notBefore: new Date(0),
+    },
   ]);
   ctx.afterCommit(() => ctx.deps.wakeOutbox?.());
 }
@@ -339,15 +397,26 @@ export async function confirmMatchFromChat(ctx: DialogContext, rest: string): Pr
   const m = /^([0-9a-f-]{36}):([0-9a-f]{8})$/i.exec(rest);
   const c = m ? await ctx.tx.query.cases.findFirst({ where: eq(cases.id, m[1]!) }) : undefined;
   const person = c?.phone
-    ? (await ctx.tx.query.persons.findMany({ where: eq(persons.phone, c.phone) })).find((p) => p.id.startsWith(m![2]!.toLowerCase()))
+    ? (await ctx.tx.query.persons.findMany({ where: eq(persons.phone, c.phone) })).find((p) =>
+        p.id.startsWith(m![2]!.toLowerCase()),
+      )
     : undefined;
   if (!c || !person) {
     ctx.reply({ text: ctx.t('officials:case_failed') });
     return;
   }
   try {
-    const r = await ctx.tx.transaction((sp) => confirmCasePerson(sp, ctx.deps, c.id, person.id, accountActor(ctx.account.id)));
-    ctx.reply({ text: ctx.t('officials:case_match_confirmed', { name: person.fullName, windows: r.exposureWindows, contacts: r.contacts, alerts: r.alertsQueued }) });
+    const r = await ctx.tx.transaction((sp) =>
+      confirmCasePerson(sp, ctx.deps, c.id, person.id, accountActor(ctx.account.id)),
+    );
+    ctx.reply({
+      text: ctx.t('officials:case_match_confirmed', {
+        name: person.fullName,
+        windows: r.exposureWindows,
+        contacts: r.contacts,
+        alerts: r.alertsQueued,
+      }),
+    });
     ctx.afterCommit(() => ctx.deps.wakeOutbox?.());
   } catch (err) {
     if (isDatabaseUnavailable(err)) throw err;

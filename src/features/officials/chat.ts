@@ -51,11 +51,18 @@ async function sendInvite(ctx: DialogContext, args: string): Promise<void> {
       return;
     }
   }
-  const inv = await createInvite(ctx.tx, { role, actor: accountActor(ctx.account.id), now: ctx.deps.clock.now(), scope });
+  const inv = await createInvite(ctx.tx, {
+    role,
+    actor: accountActor(ctx.account.id),
+    now: ctx.deps.clock.now(),
+    scope,
+  });
   const links = inviteLinks(ctx.deps, inv.code);
   ctx.reply({
     text: ctx.t('officials:invite_created', {
-      role: scope ? `${ctx.t(`officials:role_${role}`)} (${[...(scope.wardCodes ?? []), ...(scope.districtCode ? [scope.districtCode] : [])].join(', ')})` : ctx.t(`officials:role_${role}`),
+      role: scope
+        ? `${ctx.t(`officials:role_${role}`)} (${[...(scope.wardCodes ?? []), ...(scope.districtCode ? [scope.districtCode] : [])].join(', ')})`
+        : ctx.t(`officials:role_${role}`),
       url: links.url,
       code: links.typedCode,
       expires: formatDateTime(inv.expiresAt, ctx.locale),
@@ -114,7 +121,9 @@ export function officialsFeature(): Feature {
         allowed: isOfficial,
         run: async (ctx) => {
           const roles = await rolesOf(ctx.tx, ctx.account.id);
-          const lines = [ctx.t('officials:menu_roles', { roles: roles.map((r) => ctx.t(`officials:role_${r}`)).join(', ') })];
+          const lines = [
+            ctx.t('officials:menu_roles', { roles: roles.map((r) => ctx.t(`officials:role_${r}`)).join(', ') }),
+          ];
           const has = (area: readonly string[]) => roles.some((r) => r === 'admin' || area.includes(r));
           if (has(ACCESS.cases)) lines.push(ctx.t('officials:menu_case'));
           if (has(ACCESS.broadcasts)) lines.push(ctx.t('officials:menu_broadcast'));

@@ -68,14 +68,20 @@ export async function createInvite(
 }
 
 /** The link (Telegram deep link when the bot is known, else a landing page) and the code to type. */
-export function inviteLinks(deps: Pick<Deps, 'links'>, code: string): { url: string; telegramUrl?: string; typedCode: string } {
+export function inviteLinks(
+  deps: Pick<Deps, 'links'>,
+  code: string,
+): { url: string; telegramUrl?: string; typedCode: string } {
   const telegramUrl = deps.links.telegramStart(`o_${code}`);
   return { url: telegramUrl ?? deps.links.page(`/o/${code}`), telegramUrl, typedCode: `O-${code}` };
 }
 
 export type RevokeInviteResult = 'revoked' | 'not_found' | 'already_used' | 'already_revoked';
 
-export async function revokeInvite(db: DbOrTx, r: { id: string; actor: string; now: Date }): Promise<RevokeInviteResult> {
+export async function revokeInvite(
+  db: DbOrTx,
+  r: { id: string; actor: string; now: Date },
+): Promise<RevokeInviteResult> {
   const row = await db.query.invites.findFirst({ where: eq(invites.id, r.id) });
   if (!row) return 'not_found';
   if (row.usedAt) return 'already_used';
@@ -86,7 +92,14 @@ export async function revokeInvite(db: DbOrTx, r: { id: string; actor: string; n
     .where(and(eq(invites.id, r.id), isNull(invites.usedAt), isNull(invites.revokedAt)))
     .returning({ id: invites.id });
   if (updated.length === 0) return 'already_used';
-  await recordAudit(db, { actor: r.actor, action: 'invite.revoke', subjectType: 'invite', subjectId: r.id, details: { role: row.role }, at: r.now });
+  await recordAudit(db, {
+    actor: r.actor,
+    action: 'invite.revoke',
+    subjectType: 'invite',
+    subjectId: r.id,
+    details: { role: row.role },
+    at: r.now,
+  });
   return 'revoked';
 }
 
@@ -98,12 +111,17 @@ export type AcceptInviteResult =
  * Use an invite for a chat account: one conditional UPDATE claims it, so two people opening the same link at
  * once cannot both get the role. The grant is audited with the inviter as actor.
  */
-export async function acceptInvite(db: DbOrTx, a: { code: string; accountId: string; now: Date }): Promise<AcceptInviteResult> {
+export async function acceptInvite(
+  db: DbOrTx,
+  a: { code: string; accountId: string; now: Date },
+): Promise<AcceptInviteResult> {
   const h = hashCode(a.code);
   const [claimed] = await db
     .update(invites)
     .set({ usedAt: a.now, usedByAccountId: a.accountId })
-    .where(and(eq(invites.codeHash, h), isNull(invites.usedAt), isNull(invites.revokedAt), gt(invites.expiresAt, a.now)))
+    .where(
+      and(eq(invites.codeHash, h), isNull(invites.usedAt), isNull(invites.revokedAt), gt(invites.expiresAt, a.now)),
+    )
     .returning();
   if (!claimed) {
     const row = await db.query.invites.findFirst({ where: eq(invites.codeHash, h) });
@@ -111,7 +129,17 @@ export async function acceptInvite(db: DbOrTx, a: { code: string; accountId: str
     return { ok: false, reason };
   }
   const role = claimed.role as OfficialRole;
-  const scope: RoleScope = { wardCodes: claimed.wardCodes ?? undefined, districtCode: claimed.districtCode ?? undefined };
-  await grantRole(db, { accountId: a.accountId, role, actor: claimed.createdBy, via: `invite:${claimed.id}`, at: a.now, scope });
+  const scope: RoleScope = {
+    wardCodes: claimed.wardCodes ?? undefined,
+    districtCode: claimed.districtCode ?? undefined,
+  };
+  await grantRole(db, {
+    accountId: a.accountId,
+    role,
+    actor: claimed.createdBy,
+    via: `invite:${claimed.id}`,
+    at: a.now,
+    scope,
+  });
   return { ok: true, role, inviteId: claimed.id };
 }

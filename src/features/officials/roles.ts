@@ -38,7 +38,10 @@ export interface RoleScope {
 
 /** The official roles a chat account holds. */
 export async function rolesOf(db: DbOrTx, accountId: string): Promise<OfficialRole[]> {
-  const rows = await db.select({ role: officialRoles.role }).from(officialRoles).where(eq(officialRoles.accountId, accountId));
+  const rows = await db
+    .select({ role: officialRoles.role })
+    .from(officialRoles)
+    .where(eq(officialRoles.accountId, accountId));
   return rows.map((r) => r.role).filter(isOfficialRole);
 }
 
@@ -58,7 +61,10 @@ export async function grantRole(
   db: DbOrTx,
   g: { accountId: string; role: OfficialRole; actor: string; via: string; at: Date; scope?: RoleScope },
 ): Promise<boolean> {
-  const scope = { wardCodes: g.scope?.wardCodes?.length ? g.scope.wardCodes : null, districtCode: g.scope?.districtCode ?? null };
+  const scope = {
+    wardCodes: g.scope?.wardCodes?.length ? g.scope.wardCodes : null,
+    districtCode: g.scope?.districtCode ?? null,
+  };
   const values = { accountId: g.accountId, role: g.role, grantedBy: g.actor, grantedAt: g.at, ...scope };
   // A ward_health role granted again (a second invite) takes the new invite's scope; other roles are unchanged.
   const rows =
@@ -75,7 +81,12 @@ export async function grantRole(
     action: 'role.grant',
     subjectType: 'account',
     subjectId: g.accountId,
-    details: { role: g.role, via: g.via, alreadyHeld: rows.length === 0, ...(g.role === 'ward_health' ? { scope } : {}) },
+    details: {
+      role: g.role,
+      via: g.via,
+      alreadyHeld: rows.length === 0,
+      ...(g.role === 'ward_health' ? { scope } : {}),
+    },
     at: g.at,
   });
   return rows.length > 0;
@@ -91,7 +102,14 @@ export async function revokeRole(
     .where(and(eq(officialRoles.accountId, r.accountId), eq(officialRoles.role, r.role)))
     .returning({ role: officialRoles.role });
   if (rows.length > 0) {
-    await recordAudit(db, { actor: r.actor, action: 'role.revoke', subjectType: 'account', subjectId: r.accountId, details: { role: r.role }, at: r.at });
+    await recordAudit(db, {
+      actor: r.actor,
+      action: 'role.revoke',
+      subjectType: 'account',
+      subjectId: r.accountId,
+      details: { role: r.role },
+      at: r.at,
+    });
   }
   return rows.length > 0;
 }

@@ -11,7 +11,6 @@ import { createInvite, inviteLinks, parseInviteCode, revokeInvite } from './invi
 import { validateScope } from './scope.js';
 import { ACCESS, OFFICIAL_ROLES, isOfficialRole, revokeRole, rolesOf, type OfficialRole } from './roles.js';
 
-
 const actorOf = (req: { principal?: { id: string } }) => req.principal?.id ?? 'unknown';
 
 export const officialsRoutes: RouteModule = (app, deps) => {
@@ -33,8 +32,17 @@ export const officialsRoutes: RouteModule = (app, deps) => {
           properties: {
             role: { type: 'string', enum: [...OFFICIAL_ROLES] },
             ttlHours: { type: 'integer', minimum: 1, maximum: 24 * 30, default: 72 },
-            wardCodes: { type: 'array', maxItems: 200, items: { type: 'string', pattern: '^[0-9]{5}$' }, description: 'ward_health only: the wards' },
-            districtCode: { type: 'string', pattern: '^[0-9]{3}$', description: 'ward_health only: every ward of this district' },
+            wardCodes: {
+              type: 'array',
+              maxItems: 200,
+              items: { type: 'string', pattern: '^[0-9]{5}$' },
+              description: 'ward_health only: the wards',
+            },
+            districtCode: {
+              type: 'string',
+              pattern: '^[0-9]{3}$',
+              description: 'ward_health only: every ward of this district',
+            },
           },
         },
         response: {
@@ -56,8 +64,17 @@ export const officialsRoutes: RouteModule = (app, deps) => {
       },
     },
     async (req, reply) => {
-      const scope = await validateScope(db, req.body.role, { wardCodes: req.body.wardCodes, districtCode: req.body.districtCode });
-      const inv = await createInvite(db, { role: req.body.role, actor: actorOf(req), now: deps.clock.now(), ttlHours: req.body.ttlHours, scope });
+      const scope = await validateScope(db, req.body.role, {
+        wardCodes: req.body.wardCodes,
+        districtCode: req.body.districtCode,
+      });
+      const inv = await createInvite(db, {
+        role: req.body.role,
+        actor: actorOf(req),
+        now: deps.clock.now(),
+        ttlHours: req.body.ttlHours,
+        scope,
+      });
       const links = inviteLinks(deps, inv.code);
       req.log.info({ inviteId: inv.id, role: inv.role }, 'invite created');
       return reply.status(201).send({
@@ -82,13 +99,17 @@ export const officialsRoutes: RouteModule = (app, deps) => {
         summary: 'Revoke an unused invite',
         security: [{ bearer: [] }],
         params: idParams,
-        response: { 200: { type: 'object', properties: { id: { type: 'string' }, revoked: { type: 'boolean' } } }, '4xx': errorResponse },
+        response: {
+          200: { type: 'object', properties: { id: { type: 'string' }, revoked: { type: 'boolean' } } },
+          '4xx': errorResponse,
+        },
       },
     },
     async (req) => {
       const result = await revokeInvite(db, { id: req.params.id, actor: actorOf(req), now: deps.clock.now() });
       if (result === 'not_found') throw notFound('INVITE_NOT_FOUND', 'No invite with this id.');
-      if (result === 'already_used') throw new AppError('INVITE_USED', 'This invite has already been used; revoke the role instead.', 409);
+      if (result === 'already_used')
+        throw new AppError('INVITE_USED', 'This invite has already been used; revoke the role instead.', 409);
       return { id: req.params.id, revoked: true };
     },
   );
@@ -105,7 +126,12 @@ export const officialsRoutes: RouteModule = (app, deps) => {
           type: 'object',
           additionalProperties: false,
           properties: {
-            roles: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...OFFICIAL_ROLES] } },
+            roles: {
+              type: 'array',
+              minItems: 1,
+              uniqueItems: true,
+              items: { type: 'string', enum: [...OFFICIAL_ROLES] },
+            },
             accountId: uuid,
             label: { type: 'string', maxLength: 100 },
           },
@@ -113,7 +139,11 @@ export const officialsRoutes: RouteModule = (app, deps) => {
         response: {
           201: {
             type: 'object',
-            properties: { id: { type: 'string' }, token: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } } },
+            properties: {
+              id: { type: 'string' },
+              token: { type: 'string' },
+              roles: { type: 'array', items: { type: 'string' } },
+            },
           },
           '4xx': errorResponse,
         },
@@ -125,10 +155,18 @@ export const officialsRoutes: RouteModule = (app, deps) => {
         const held = await rolesOf(db, req.body.accountId);
         if (held.length === 0) throw new AppError('NOT_AN_OFFICIAL', 'This account holds no official role.', 400);
         roles = roles ? roles.filter((r) => held.includes(r)) : held;
-        if (roles.length === 0) throw new AppError('ROLE_NOT_HELD', 'The account does not hold the roles asked for.', 400);
+        if (roles.length === 0)
+          throw new AppError('ROLE_NOT_HELD', 'The account does not hold the roles asked for.', 400);
       }
-      if (!roles) throw new AppError('ROLES_REQUIRED', 'Give roles, or an accountId whose roles the token carries.', 400);
-      const t = await createApiToken(db, { roles, accountId: req.body.accountId, label: req.body.label, actor: actorOf(req), now: deps.clock.now() });
+      if (!roles)
+        throw new AppError('ROLES_REQUIRED', 'Give roles, or an accountId whose roles the token carries.', 400);
+      const t = await createApiToken(db, {
+        roles,
+        accountId: req.body.accountId,
+        label: req.body.label,
+        actor: actorOf(req),
+        now: deps.clock.now(),
+      });
       req.log.info({ tokenId: t.id }, 'api token created');
       return reply.status(201).send({ id: t.id, token: t.token, roles });
     },
@@ -143,7 +181,10 @@ export const officialsRoutes: RouteModule = (app, deps) => {
         summary: 'Revoke a personal API token',
         security: [{ bearer: [] }],
         params: idParams,
-        response: { 200: { type: 'object', properties: { id: { type: 'string' }, revoked: { type: 'boolean' } } }, '4xx': errorResponse },
+        response: {
+          200: { type: 'object', properties: { id: { type: 'string' }, revoked: { type: 'boolean' } } },
+          '4xx': errorResponse,
+        },
       },
     },
     async (req) => {
@@ -166,13 +207,24 @@ export const officialsRoutes: RouteModule = (app, deps) => {
           required: ['accountId', 'role'],
           properties: { accountId: uuid, role: { type: 'string', enum: [...OFFICIAL_ROLES] } },
         },
-        response: { 200: { type: 'object', properties: { accountId: { type: 'string' }, role: { type: 'string' }, revoked: { type: 'boolean' } } }, '4xx': errorResponse },
+        response: {
+          200: {
+            type: 'object',
+            properties: { accountId: { type: 'string' }, role: { type: 'string' }, revoked: { type: 'boolean' } },
+          },
+          '4xx': errorResponse,
+        },
       },
     },
     async (req) => {
       const role = req.params.role;
       if (!isOfficialRole(role)) throw new AppError('BAD_ROLE', 'Unknown role.', 400);
-      const ok = await revokeRole(db, { accountId: req.params.accountId, role, actor: actorOf(req), at: deps.clock.now() });
+      const ok = await revokeRole(db, {
+        accountId: req.params.accountId,
+        role,
+        actor: actorOf(req),
+        at: deps.clock.now(),
+      });
       if (!ok) throw notFound('ROLE_NOT_HELD', 'This account does not hold this role.');
       return { accountId: req.params.accountId, role, revoked: true };
     },
@@ -246,9 +298,14 @@ export const officialsRoutes: RouteModule = (app, deps) => {
     const t = tFor('vi');
     const en = tFor('en');
     reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store');
-    if (!code) return reply.status(404).send(page(t('officials:page_title'), `<p>${escapeMarkup(t('officials:page_bad_code'))}</p>`));
+    if (!code)
+      return reply
+        .status(404)
+        .send(page(t('officials:page_title'), `<p>${escapeMarkup(t('officials:page_bad_code'))}</p>`));
     const telegramUrl = deps.links.telegramStart(`o_${code}`);
-    const tg = telegramUrl ? `<p><a href="${escapeMarkup(telegramUrl)}">${escapeMarkup(t('officials:page_open_telegram'))}</a></p>` : '';
+    const tg = telegramUrl
+      ? `<p><a href="${escapeMarkup(telegramUrl)}">${escapeMarkup(t('officials:page_open_telegram'))}</a></p>`
+      : '';
     return page(
       t('officials:page_title'),
       `<p>${escapeMarkup(t('officials:page_send_code'))}</p><p class="code">O-${code}</p>${tg}<p lang="en">${escapeMarkup(en('officials:page_send_code'))}</p>`,

@@ -138,7 +138,11 @@ export async function currentStatus(
     .where(and(eq(contacts.personId, personId), sql`${alertAt} >= ${since}::timestamptz`))
     .orderBy(desc(alertAt))
     .limit(1);
-  const [followup] = await db.select({ negativeAt: followups.negativeAt }).from(followups).where(eq(followups.personId, personId)).limit(1);
+  const [followup] = await db
+    .select({ negativeAt: followups.negativeAt })
+    .from(followups)
+    .where(eq(followups.personId, personId))
+    .limit(1);
   const decision = decideStatus({
     now,
     validHours: config.passValidHours,

@@ -29,7 +29,12 @@ export async function latestDeclaration(db: DbOrTx, personId: string): Promise<D
 }
 
 /** True when the person's latest declaration is younger than `validHours` (PASS_VALID_HOURS). */
-export async function hasValidDeclaration(db: DbOrTx, personId: string, now: Date, validHours: number): Promise<boolean> {
+export async function hasValidDeclaration(
+  db: DbOrTx,
+  personId: string,
+  now: Date,
+  validHours: number,
+): Promise<boolean> {
   const d = await latestDeclaration(db, personId);
   return !!d && now.getTime() - d.declaredAt.getTime() < validHours * 3_600_000;
 }
@@ -82,7 +87,10 @@ export async function savePerson(
 }
 
 /** One declaration's answers: a column per health question (health-form/questions.ts). */
-export type HealthInput = Omit<typeof declarations.$inferInsert, 'id' | 'personId' | 'declaredByAccountId' | 'declaredAt'>;
+export type HealthInput = Omit<
+  typeof declarations.$inferInsert,
+  'id' | 'personId' | 'declaredByAccountId' | 'declaredAt'
+>;
 
 export async function addDeclaration(
   db: DbOrTx,
@@ -119,7 +127,10 @@ export async function removeFamilyMember(db: DbOrTx, accountId: string, personId
  * cascade; their cases are made anonymous), then the account row (dialog state, outbox rows, roles, staff rights cascade; references from
  * official records such as venues or cases are set null by their foreign keys).
  */
-export async function deleteAccountData(db: DbOrTx, accountId: string): Promise<{ persons: number; personIds: string[] }> {
+export async function deleteAccountData(
+  db: DbOrTx,
+  accountId: string,
+): Promise<{ persons: number; personIds: string[] }> {
   // A case stays as the health department's record (its windows still explain the alerts it sent), but
   // anonymous: the foreign key clears person_id, and the phone it was found by goes here.
   const owned = db.select({ id: persons.id }).from(persons).where(eq(persons.ownerAccountId, accountId));

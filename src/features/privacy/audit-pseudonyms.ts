@@ -32,7 +32,13 @@ export async function pseudonymizeAudit(db: DbOrTx, ids: string[], key: Buffer |
         subjectId: sql`replace(${auditLog.subjectId}, ${id}, ${pseudonym})`,
         details: sql`replace(${auditLog.details}::text, ${id}, ${pseudonym})::jsonb`,
       })
-      .where(or(like(auditLog.actor, `%${id}%`), eq(auditLog.subjectId, id), sql`${auditLog.details}::text like ${`%${id}%`}`))
+      .where(
+        or(
+          like(auditLog.actor, `%${id}%`),
+          eq(auditLog.subjectId, id),
+          sql`${auditLog.details}::text like ${`%${id}%`}`,
+        ),
+      )
       .returning({ id: auditLog.id });
     changed += rows.length;
   }

@@ -1,7 +1,16 @@
 import type { DialogContext, Feature } from '../../core/dialog.js';
 import type { Button } from '../../core/messages.js';
 import type { FeatureModule } from '../../core/module.js';
-import { askLanguageThenConsent, chooseLanguage, LANG, langButtons, PRIVACY, privacyFlow, PRIVACY_FLOW, type AfterConsent } from './consent.js';
+import {
+  askLanguageThenConsent,
+  chooseLanguage,
+  LANG,
+  langButtons,
+  PRIVACY,
+  privacyFlow,
+  PRIVACY_FLOW,
+  type AfterConsent,
+} from './consent.js';
 import { callbackData } from '../../core/callback-data.js';
 import { myDataTexts } from './my-data.js';
 

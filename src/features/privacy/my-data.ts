@@ -1,7 +1,17 @@
 import { and, asc, desc, eq, gte, inArray } from 'drizzle-orm';
 import type { DialogContext } from '../../core/dialog.js';
 import { formatDateTime, formatTime } from '../../core/i18n.js';
-import { casePersons, cases, contacts, declarations, exposureWindows, persons, venues, visits, wards } from '../../db/schema/index.js';
+import {
+  casePersons,
+  cases,
+  contacts,
+  declarations,
+  exposureWindows,
+  persons,
+  venues,
+  visits,
+  wards,
+} from '../../db/schema/index.js';
 import { formatAnswer, HEALTH_QUESTIONS, otherProvinceLabel, PROFILE_QUESTIONS } from '../health-form/questions.js';
 import { retentionPolicy } from '../retention/policy.js';
 
@@ -46,20 +56,38 @@ export async function myDataTexts(ctx: DialogContext): Promise<string[]> {
     ? await tx
         .select()
         .from(declarations)
-        .where(and(inArray(declarations.personId, ids), gte(declarations.declaredAt, new Date(now.getTime() - policy.declarationsDays * DAY))))
+        .where(
+          and(
+            inArray(declarations.personId, ids),
+            gte(declarations.declaredAt, new Date(now.getTime() - policy.declarationsDays * DAY)),
+          ),
+        )
         .orderBy(desc(declarations.declaredAt))
     : [];
   const visitRows = ids.length
     ? await tx
-        .select({ personId: visits.personId, enteredAt: visits.enteredAt, exitedAt: visits.exitedAt, venue: venues.name })
+        .select({
+          personId: visits.personId,
+          enteredAt: visits.enteredAt,
+          exitedAt: visits.exitedAt,
+          venue: venues.name,
+        })
         .from(visits)
         .innerJoin(venues, eq(venues.id, visits.venueId))
-        .where(and(inArray(visits.personId, ids), gte(visits.enteredAt, new Date(now.getTime() - policy.visitsDays * DAY))))
+        .where(
+          and(inArray(visits.personId, ids), gte(visits.enteredAt, new Date(now.getTime() - policy.visitsDays * DAY))),
+        )
         .orderBy(desc(visits.enteredAt))
     : [];
   const alerts = ids.length
     ? await tx
-        .select({ personId: contacts.personId, kind: contacts.kind, exposedAt: contacts.exposedAt, alertedAt: contacts.alertedAt, venue: venues.name })
+        .select({
+          personId: contacts.personId,
+          kind: contacts.kind,
+          exposedAt: contacts.exposedAt,
+          alertedAt: contacts.alertedAt,
+          venue: venues.name,
+        })
         .from(contacts)
         .leftJoin(exposureWindows, eq(exposureWindows.id, contacts.windowId))
         .leftJoin(venues, eq(venues.id, exposureWindows.venueId))
@@ -77,7 +105,9 @@ export async function myDataTexts(ctx: DialogContext): Promise<string[]> {
     const profile: string[] = [];
     for (const q of PROFILE_QUESTIONS) {
       if (q.myData === 'heading') {
-        profile.push(`👤 ${formatAnswer(q, view, t, 'record')}${p.isSelf ? '' : ` (${t('privacy:mydata_family_member')})`}`);
+        profile.push(
+          `👤 ${formatAnswer(q, view, t, 'record')}${p.isSelf ? '' : ` (${t('privacy:mydata_family_member')})`}`,
+        );
         continue;
       }
       const line = `${d(q.label)}: ${formatAnswer(q, view, t, 'record')}`;
@@ -120,14 +150,21 @@ export async function myDataTexts(ctx: DialogContext): Promise<string[]> {
           ...told.map((a) => {
             const where = a.venue ?? t('privacy:mydata_household');
             const kind = t(a.kind === 'close' ? 'privacy:mydata_close' : 'privacy:mydata_casual');
-            const when = a.alertedAt ? ` · ${t('privacy:mydata_alerted_at', { time: formatDateTime(a.alertedAt, ctx.locale) })}` : '';
+            const when = a.alertedAt
+              ? ` · ${t('privacy:mydata_alerted_at', { time: formatDateTime(a.alertedAt, ctx.locale) })}`
+              : '';
             return `• ${where}, ${date(a.exposedAt)} (${kind})${when}`;
           }),
         ].join('\n'),
       );
     }
   }
-  blocks.push(...(await caseBlocks(ctx, people.map((p) => p.person))));
+  blocks.push(
+    ...(await caseBlocks(
+      ctx,
+      people.map((p) => p.person),
+    )),
+  );
   blocks.push(t('privacy:mydata_footer'));
   return packMessages(blocks, MY_DATA_MAX_CHARS);
 }
@@ -141,7 +178,10 @@ async function caseBlocks(ctx: DialogContext, people: { id: string; fullName: st
     .from(casePersons)
     .innerJoin(cases, eq(cases.id, casePersons.caseId))
     .where(inArray(casePersons.personId, ids));
-  const direct = await ctx.tx.select({ personId: cases.personId, c: cases }).from(cases).where(inArray(cases.personId, ids));
+  const direct = await ctx.tx
+    .select({ personId: cases.personId, c: cases })
+    .from(cases)
+    .where(inArray(cases.personId, ids));
   const t = ctx.t;
   const out: string[] = [];
   for (const p of people) {
@@ -154,8 +194,13 @@ async function caseBlocks(ctx: DialogContext, people: { id: string; fullName: st
           t('privacy:mydata_case_recorded', { time: formatDateTime(c.createdAt, ctx.locale) }),
           ...(c.testedAt ? [t('privacy:mydata_case_tested', { date: date(c.testedAt) })] : []),
           ...(c.onsetAt ? [t('privacy:mydata_case_onset', { date: date(c.onsetAt) })] : []),
-          t('privacy:mydata_case_infectious', { from: formatDateTime(c.infectiousFrom, ctx.locale), to: formatDateTime(c.infectiousTo, ctx.locale) }),
-          c.closedAt ? t('privacy:mydata_case_closed', { time: formatDateTime(c.closedAt, ctx.locale) }) : t('privacy:mydata_case_open'),
+          t('privacy:mydata_case_infectious', {
+            from: formatDateTime(c.infectiousFrom, ctx.locale),
+            to: formatDateTime(c.infectiousTo, ctx.locale),
+          }),
+          c.closedAt
+            ? t('privacy:mydata_case_closed', { time: formatDateTime(c.closedAt, ctx.locale) })
+            : t('privacy:mydata_case_open'),
         ];
         return `• ${parts.join('; ')}`;
       });
@@ -180,7 +225,9 @@ export function packMessages(blocks: string[], max: number): string[] {
       push(block, '\n\n');
       continue;
     }
-    block.split('\n').forEach((line, i) => push(line.length > max ? `${line.slice(0, max - 1)}…` : line, i === 0 ? '\n\n' : '\n'));
+    block
+      .split('\n')
+      .forEach((line, i) => push(line.length > max ? `${line.slice(0, max - 1)}…` : line, i === 0 ? '\n\n' : '\n'));
   }
   if (current) out.push(current);
   return out;

@@ -39,17 +39,32 @@ export interface RetentionResult {
 }
 
 /** Delete everything past its retention period. Safe to run on several instances at once. */
-export async function applyRetention(db: DbOrTx, now: Date, policy: RetentionPolicy = DEFAULT_RETENTION): Promise<RetentionResult> {
+export async function applyRetention(
+  db: DbOrTx,
+  now: Date,
+  policy: RetentionPolicy = DEFAULT_RETENTION,
+): Promise<RetentionResult> {
   const before = (days: number) => new Date(now.getTime() - days * DAY);
   const count = async (q: Promise<unknown[]>) => (await q).length;
   return {
     // A visit is kept 21 days from when it began (an open visit older than that is long over).
-    visits: await count(db.delete(visits).where(lt(visits.enteredAt, before(policy.visitsDays))).returning({ id: visits.id })),
+    visits: await count(
+      db
+        .delete(visits)
+        .where(lt(visits.enteredAt, before(policy.visitsDays)))
+        .returning({ id: visits.id }),
+    ),
     declarations: await count(
-      db.delete(declarations).where(lt(declarations.declaredAt, before(policy.declarationsDays))).returning({ id: declarations.id }),
+      db
+        .delete(declarations)
+        .where(lt(declarations.declaredAt, before(policy.declarationsDays)))
+        .returning({ id: declarations.id }),
     ),
     dialogStates: await count(
-      db.delete(dialogStates).where(lt(dialogStates.updatedAt, before(policy.dialogIdleDays))).returning({ id: dialogStates.accountId }),
+      db
+        .delete(dialogStates)
+        .where(lt(dialogStates.updatedAt, before(policy.dialogIdleDays)))
+        .returning({ id: dialogStates.accountId }),
     ),
     processedUpdates: await count(
       db
@@ -57,21 +72,36 @@ export async function applyRetention(db: DbOrTx, now: Date, policy: RetentionPol
         .where(lt(processedUpdates.processedAt, before(policy.processedUpdatesDays)))
         .returning({ id: processedUpdates.updateId }),
     ),
-    auditLog: await count(db.delete(auditLog).where(lt(auditLog.at, before(policy.auditLogDays))).returning({ id: auditLog.id })),
+    auditLog: await count(
+      db
+        .delete(auditLog)
+        .where(lt(auditLog.at, before(policy.auditLogDays)))
+        .returning({ id: auditLog.id }),
+    ),
     outbox: await count(
       db
         .delete(outbox)
         .where(and(lt(outbox.createdAt, before(policy.outboxDays)), notInArray(outbox.status, ['pending', 'sending'])))
         .returning({ id: outbox.id }),
     ),
-    webInbox: await count(db.delete(webInbox).where(lt(webInbox.createdAt, before(policy.webInboxDays))).returning({ id: webInbox.id })),
+    webInbox: await count(
+      db
+        .delete(webInbox)
+        .where(lt(webInbox.createdAt, before(policy.webInboxDays)))
+        .returning({ id: webInbox.id }),
+    ),
     webPushSubscriptions: await count(
       db
         .delete(webPushSubscriptions)
         .where(lt(webPushSubscriptions.seenAt, before(policy.webPushSubscriptionsDays)))
         .returning({ id: webPushSubscriptions.id }),
     ),
-    contacts: await count(db.delete(contacts).where(lt(contacts.exposedAt, before(policy.contactsDays))).returning({ id: contacts.id })),
+    contacts: await count(
+      db
+        .delete(contacts)
+        .where(lt(contacts.exposedAt, before(policy.contactsDays)))
+        .returning({ id: contacts.id }),
+    ),
     exposureWindows: await count(
       db
         .delete(exposureWindows)
@@ -86,11 +116,16 @@ export async function applyRetention(db: DbOrTx, now: Date, policy: RetentionPol
     invites: await count(
       db
         .delete(invites)
-        .where(or(lt(invites.expiresAt, before(policy.linksGraceDays)), lt(invites.usedAt, before(policy.linksGraceDays))))
+        .where(
+          or(lt(invites.expiresAt, before(policy.linksGraceDays)), lt(invites.usedAt, before(policy.linksGraceDays))),
+        )
         .returning({ id: invites.id }),
     ),
     staffLoginLinks: await count(
-      db.delete(staffLoginLinks).where(lt(staffLoginLinks.expiresAt, before(policy.linksGraceDays))).returning({ id: staffLoginLinks.codeHash }),
+      db
+        .delete(staffLoginLinks)
+        .where(lt(staffLoginLinks.expiresAt, before(policy.linksGraceDays)))
+        .returning({ id: staffLoginLinks.codeHash }),
     ),
   };
 }
@@ -100,7 +135,11 @@ export async function applyRetention(db: DbOrTx, now: Date, policy: RetentionPol
  * Kept whatever their consent: officials and venue staff (roles granted by invite or by an owner) and anyone
  * with a person record. Returns how many went.
  */
-export async function expireUnconsentedAccounts(db: DbOrTx, now: Date, policy: RetentionPolicy = DEFAULT_RETENTION): Promise<number> {
+export async function expireUnconsentedAccounts(
+  db: DbOrTx,
+  now: Date,
+  policy: RetentionPolicy = DEFAULT_RETENTION,
+): Promise<number> {
   const cutoff = new Date(now.getTime() - policy.unconsentedAccountsDays * DAY);
   const gone = await db
     .delete(accounts)
@@ -109,9 +148,24 @@ export async function expireUnconsentedAccounts(db: DbOrTx, now: Date, policy: R
         isNull(accounts.consentedAt),
         isNull(accounts.personId),
         or(lt(accounts.lastInboundAt, cutoff), and(isNull(accounts.lastInboundAt), lt(accounts.createdAt, cutoff))),
-        notExists(db.select({ one: sql`1` }).from(officialRoles).where(sql`${officialRoles.accountId} = ${accounts.id}`)),
-        notExists(db.select({ one: sql`1` }).from(venueStaff).where(sql`${venueStaff.accountId} = ${accounts.id}`)),
-        notExists(db.select({ one: sql`1` }).from(persons).where(sql`${persons.ownerAccountId} = ${accounts.id}`)),
+        notExists(
+          db
+            .select({ one: sql`1` })
+            .from(officialRoles)
+            .where(sql`${officialRoles.accountId} = ${accounts.id}`),
+        ),
+        notExists(
+          db
+            .select({ one: sql`1` })
+            .from(venueStaff)
+            .where(sql`${venueStaff.accountId} = ${accounts.id}`),
+        ),
+        notExists(
+          db
+            .select({ one: sql`1` })
+            .from(persons)
+            .where(sql`${persons.ownerAccountId} = ${accounts.id}`),
+        ),
       ),
     )
     .returning({ id: accounts.id });

@@ -33,7 +33,11 @@ export const statsRoutes: RouteModule = (app, deps) => {
                 type: 'array',
                 items: {
                   type: 'object',
-                  properties: { wardCode: { type: 'string', nullable: true }, wardName: { type: 'string', nullable: true }, count },
+                  properties: {
+                    wardCode: { type: 'string', nullable: true },
+                    wardName: { type: 'string', nullable: true },
+                    count,
+                  },
                 },
               },
               checkins: count,
@@ -41,7 +45,10 @@ export const statsRoutes: RouteModule = (app, deps) => {
               alerts: { type: 'object', properties: { sent: count, acknowledged: count } },
               daily: {
                 type: 'array',
-                items: { type: 'object', properties: { date: { type: 'string' }, declarations: count, symptomatic: count, checkins: count } },
+                items: {
+                  type: 'object',
+                  properties: { date: { type: 'string' }, declarations: count, symptomatic: count, checkins: count },
+                },
               },
             },
           },

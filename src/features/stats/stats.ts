@@ -82,7 +82,12 @@ export async function computeStats(db: DbOrTx, from: Date, to: Date): Promise<St
                  coalesce(v.n, 0) as checkins
           from days left join d on d.day = days.day left join v on v.day = days.day order by days.day`,
     );
-    daily = rows.map((r) => ({ date: r.day, declarations: n(r.declarations), symptomatic: n(r.symptomatic), checkins: n(r.checkins) }));
+    daily = rows.map((r) => ({
+      date: r.day,
+      declarations: n(r.declarations),
+      symptomatic: n(r.symptomatic),
+      checkins: n(r.checkins),
+    }));
   }
   return {
     from: f,

@@ -475,7 +475,9 @@ async function landingPage(deps: AppDeps, req: FastifyRequest, reply: FastifyRep
   if (deps.config.zalo) parts.push(`<p>${escapeMarkup(t('venues:landing.zalo_hint', { code: venue.code }))}</p>`);
   if (deps.config.webChat) {
     parts.push(`<p>${escapeMarkup(t('venues:landing.web_hint', { code: venue.code }))}</p>`);
-    parts.push(`<a class="btn secondary" id="webchat" href="${escapeMarkup(webChatCheckinUrl(deps, venue.code))}">${escapeMarkup(t('venues:landing.web_button'))}</a>`);
+    parts.push(
+      `<a class="btn secondary" id="webchat" href="${escapeMarkup(webChatCheckinUrl(deps, venue.code))}">${escapeMarkup(t('venues:landing.web_button'))}</a>`,
+    );
   }
   if (!tg && !deps.config.zalo && !deps.config.webChat)
     parts.push(`<p>${escapeMarkup(t('venues:landing.no_channel', { code: venue.code }))}</p>`);
