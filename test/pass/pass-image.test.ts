@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { passSvg, renderPassPng } from '../../src/features/pass/pass-image.js';
@@ -33,6 +34,8 @@ describe('pass image', () => {
         url,
         locale: 'vi',
         validHours: 24,
+        declaredAt: status === 'grey' ? undefined : now,
+        issuer: 'Sở Y tế thành phố Cần Thơ',
       },
       variant,
     );
@@ -64,5 +67,37 @@ describe('pass image', () => {
     );
     expect(grey).toContain('>GREY<');
     expect(grey).not.toContain('Valid until');
+  });
+
+  it('keeps the marks of ĐỎ and VÀNG clear of the title, and prints the declaration time and the issuer', () => {
+    for (const status of ['red', 'yellow'] as const) {
+      const data = {
+        status,
+        fullName: 'Nguyễn Thị Ngọc Bích',
+        birthYear: 1988,
+        validUntil: now,
+        declaredAt: new Date('2021-07-31T20:15:00+07:00'),
+        issuer: 'Sở Y tế thành phố Cần Thơ',
+        url,
+        locale: 'vi',
+        validHours: 24,
+      };
+      const svg = passSvg(data, 'chat');
+      const texts = [...svg.matchAll(/<text x="[\d.]+" y="(\d+)"[^>]*font-size="(\d+)"[^>]*>([^<]*)</g)].map((m) => ({
+        y: Number(m[1]),
+        size: Number(m[2]),
+        text: m[3]!,
+      }));
+      const title = texts.find((x) => x.text === 'MÃ QR CÁ NHÂN')!;
+      const word = texts.find((x) => x.text === (status === 'red' ? 'ĐỎ' : 'VÀNG'))!;
+      // Capital letters with a mark above reach about 1.05 em over the baseline in Be Vietnam Pro.
+      expect(word.y - 1.05 * word.size).toBeGreaterThan(title.y + 8);
+      expect(svg).toContain('Khai báo lúc: 20:15 31/07/2021');
+      expect(svg).toContain('Cấp bởi: Sở Y tế thành phố Cần Thơ');
+      const png = renderPassPng(data, 'chat');
+      expect(decodeQrPng(png)).toBe(url);
+      mkdirSync('test-results/screenshots', { recursive: true });
+      writeFileSync(`test-results/screenshots/pass-${status}.png`, png);
+    }
   });
 });

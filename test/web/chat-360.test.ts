@@ -139,4 +139,21 @@ describe.runIf(run)('web chat at 360 px in headless Chromium', () => {
     expect(c.transcript()).toContain('Tiệm sách Ninh Kiều');
     expect(labels).toContain('✅ Xác nhận check-in');
   });
+
+  it('the page follows the language the resident chose, not the browser’s, and remembers it', async () => {
+    const context = await browser.newContext({ viewport: PHONE, locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(`${base}/chat`);
+    expect(await page.getAttribute('#input', 'placeholder')).toBe('Type your answer…');
+    const lastBot = page.locator('.msg.bot').last();
+    await expect.poll(() => lastBot.locator('button', { hasText: 'Tiếng Việt' }).count()).toBe(1);
+    await lastBot.locator('button', { hasText: 'Tiếng Việt' }).click();
+    await expect.poll(() => page.getAttribute('#input', 'placeholder')).toBe('Nhập câu trả lời…');
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('vi');
+    expect(await page.textContent('#form button')).toBe('Gửi');
+    // Next visit, same browser (still English): the page opens in Vietnamese.
+    await page.reload();
+    await expect.poll(() => page.getAttribute('#input', 'placeholder')).toBe('Nhập câu trả lời…');
+    await context.close();
+  });
 });

@@ -1,4 +1,4 @@
-import type { T } from '../../core/i18n.js';
+import { LOCALES, tFor, type T } from '../../core/i18n.js';
 import { htmlDocument } from '../../http/page-shell.js';
 import { escapeMarkup } from '../../render/escape.js';
 import { THEME_COLOR } from './app-assets.js';
@@ -7,8 +7,12 @@ import { THEME_COLOR } from './app-assets.js';
  * The web chat: one self-contained page (no framework, no external assets) that talks to
  * /chat/api/messages. The browser keeps a random id in localStorage; that id is the chat account.
  */
-export function chatPage(t: T, locale: string, scriptNonce: string, vapidPublicKey: string): string {
-  const strings = JSON.stringify({
+/** The page's own words in one language (the dialog's texts come from the server in the account's language). */
+function pageStrings(t: T) {
+  return {
+    title: t('web:title'),
+    placeholder: t('web:placeholder'),
+    send: t('web:send'),
     offline: t('web:offline'),
     passAlt: t('web:pass_alt'),
     pushOffer: t('web:push_offer'),
@@ -17,8 +21,17 @@ export function chatPage(t: T, locale: string, scriptNonce: string, vapidPublicK
     pushOn: t('web:push_on'),
     pushDenied: t('web:push_denied'),
     pushFailed: t('web:push_failed'),
-    vapid: vapidPublicKey,
-  }).replace(/</g, '\\u003c');
+  };
+}
+
+/**
+ * `locale` is only the first suggestion (the browser's language, or `?lang=`): once the resident has chosen a
+ * language in the chat, every answer carries it, the page switches its own words to it and remembers it
+ * (`khaibao.lang` in localStorage) for the next visit.
+ */
+export function chatPage(t: T, locale: string, scriptNonce: string, vapidPublicKey: string): string {
+  const all = Object.fromEntries(LOCALES.map((l) => [l, pageStrings(tFor(l))]));
+  const strings = JSON.stringify({ ...pageStrings(t), vapid: vapidPublicKey, all }).replace(/</g, '\\u003c');
   return htmlDocument({
     lang: locale,
     title: t('web:title'),
@@ -34,7 +47,7 @@ export function chatPage(t: T, locale: string, scriptNonce: string, vapidPublicK
     css: CHAT_CSS,
     body: `
 <div id="app">
-<header>khaibao</header>
+<header>${escapeMarkup(t('common:service_name'))}</header>
 <main id="log" aria-live="polite"></main>
 <form id="form" autocomplete="off">
 <input id="input" name="text" maxlength="2000" placeholder="${escapeMarkup(t('web:placeholder'))}" aria-label="${escapeMarkup(t('web:placeholder'))}">
@@ -44,6 +57,21 @@ export function chatPage(t: T, locale: string, scriptNonce: string, vapidPublicK
 <script nonce="${escapeMarkup(scriptNonce)}">
 (function(){
   var S = ${strings};
+  var LANG_KEY = 'khaibao.lang';
+  function useLanguage(l){
+    var w = S.all[l];
+    if (!w) return;
+    for (var k in w) S[k] = w[k];
+    document.documentElement.lang = l;
+    document.title = w.title;
+    var i = document.getElementById('input'); i.placeholder = w.placeholder; i.setAttribute('aria-label', w.placeholder);
+    document.querySelector('#form button').textContent = w.send;
+    document.querySelector('header').textContent = w.title;
+    try { localStorage.setItem(LANG_KEY, l); } catch (e) {}
+  }
+  var remembered = null;
+  try { remembered = localStorage.getItem(LANG_KEY); } catch (e) {}
+  if (remembered && remembered !== document.documentElement.lang) useLanguage(remembered);
   var log = document.getElementById('log');
   var input = document.getElementById('input');
   var KEY = 'khaibao.clientId';
@@ -97,7 +125,7 @@ export function chatPage(t: T, locale: string, scriptNonce: string, vapidPublicK
   function post(msg, attempt){
     return fetch('/chat/api/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(msg) })
       .then(function(res){ if (!res.ok && res.status >= 500 && attempt < 2) throw new Error('retry'); return res.json(); })
-      .then(function(body){ (body.replies || []).forEach(render); if (body.error) add('error', S.offline); if (body.declared) offerPush(); })
+      .then(function(body){ if (body.locale && body.locale !== document.documentElement.lang) useLanguage(body.locale); (body.replies || []).forEach(render); if (body.error) add('error', S.offline); if (body.declared) offerPush(); })
       .catch(function(){
         if (attempt < 2) return new Promise(function(r){ setTimeout(r, 800 * (attempt + 1)); }).then(function(){ return post(msg, attempt + 1); });
         var e = add('error', S.offline); e.className = 'error';

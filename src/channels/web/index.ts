@@ -4,6 +4,7 @@ import { DeliveryError, type ChannelCapabilities } from '../../core/channel.js';
 import { splitText } from '../../core/text-split.js';
 import type { Deps, DialogRunner } from '../../core/dialog.js';
 import { normalizeLocale, tFor } from '../../core/i18n.js';
+import { pageLocale } from '../../http/page-shell.js';
 import { fromStored, toStored, type Inbound, type Outbound, type StoredOutbound } from '../../core/messages.js';
 import { badRequest, notFound } from '../../core/errors.js';
 import { plainText } from '../../core/html-text.js';
@@ -70,7 +71,8 @@ const webRoutes =
   (runner: DialogRunner): RouteModule =>
   (app, deps) => {
     app.get('/chat', async (req, reply) => {
-      const locale = normalizeLocale((req.headers['accept-language'] ?? 'vi').split(',')[0]);
+      // The browser's language (or ?lang=) is the first suggestion; the page follows the resident's choice after.
+      const locale = pageLocale(req);
       reply.header('content-type', 'text/html; charset=utf-8');
       reply.header('cache-control', 'no-store');
       return chatPage(tFor(locale), locale, scriptNonce(reply), deps.secrets().vapid.publicKey);

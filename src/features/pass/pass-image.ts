@@ -23,6 +23,10 @@ export interface PassImageData {
   url: string;
   locale: string;
   validHours: number;
+  /** when the latest declaration was made (shown under the birth year); undefined when there is none */
+  declaredAt?: Date;
+  /** who issues the pass (CARD_ISSUER), printed in the footer */
+  issuer?: string;
 }
 
 /**
@@ -96,14 +100,16 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
   const font = `font-family="${FONT_FAMILY}"`;
   const parts: string[] = [];
 
-  const headerHeight = px(212);
+  // Room above the status word for the marks of "ĐỎ", "VÀNG", "XÁM": its top (marks included, ~1.05 em above the
+  // baseline) stays clear of the title line.
+  const headerHeight = px(232);
   parts.push(`<rect x="0" y="0" width="${width}" height="${headerHeight}" fill="${colour.background}"/>`);
   parts.push(
-    `<text x="${cx}" y="${px(44)}" ${font} font-size="${px(20)}" font-weight="600" fill="${colour.text}" text-anchor="middle" letter-spacing="${px(2)}">${escapeMarkup(t('pass:image_title'))}</text>`,
+    `<text x="${cx}" y="${px(42)}" ${font} font-size="${px(20)}" font-weight="600" fill="${colour.text}" text-anchor="middle" letter-spacing="${px(2)}">${escapeMarkup(t('pass:image_title'))}</text>`,
   );
-  const word = fitLines(t(`pass:status_${data.status}`), textWidth, px(96), 'bold', 1);
+  const word = fitLines(t(`pass:status_${data.status}`), textWidth, px(88), 'bold', 1);
   parts.push(
-    `<text x="${cx}" y="${px(140)}" ${font} font-size="${word.size}" font-weight="700" fill="${colour.text}" text-anchor="middle">${escapeMarkup(word.lines[0]!)}</text>`,
+    `<text x="${cx}" y="${px(158)}" ${font} font-size="${word.size}" font-weight="700" fill="${colour.text}" text-anchor="middle">${escapeMarkup(word.lines[0]!)}</text>`,
   );
   const meaning = fitLines(
     t(`pass:meaning_${data.status}`, { hours: data.validHours }),
@@ -113,7 +119,7 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
     1,
   );
   parts.push(
-    `<text x="${cx}" y="${px(184)}" ${font} font-size="${meaning.size}" fill="${colour.text}" text-anchor="middle">${escapeMarkup(meaning.lines[0]!)}</text>`,
+    `<text x="${cx}" y="${px(204)}" ${font} font-size="${meaning.size}" fill="${colour.text}" text-anchor="middle">${escapeMarkup(meaning.lines[0]!)}</text>`,
   );
 
   let y = headerHeight + px(56);
@@ -127,6 +133,7 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
   y += px(8);
   // A grey pass has no validity to show; its header already says why.
   const details = [`${t('pass:label_birth_year')}: ${data.birthYear}`];
+  if (data.declaredAt) details.push(`${t('pass:label_declared_at')}: ${formatDateTime(data.declaredAt, data.locale)}`);
   if (data.validUntil) details.push(`${t('pass:label_valid_until')}: ${formatDateTime(data.validUntil, data.locale)}`);
   for (const line of details) {
     const fitted = fitLines(line, textWidth, px(24), 'regular', 1);
@@ -137,7 +144,7 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
   }
 
   // The QR fills what is left above the footer, at a whole number of pixels per module so edges stay sharp.
-  const footerHeight = variant === 'print' ? px(100) : px(52);
+  const footerHeight = (variant === 'print' ? px(100) : px(52)) + (data.issuer ? px(28) : 0);
   const qr = qrPath(data.url, variant === 'print' ? 'Q' : 'M');
   const quiet = 4;
   const room = Math.min(width - 2 * margin, height - footerHeight - y);
@@ -152,12 +159,13 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
   let footY = height - footerHeight + px(30);
   const footLines = [t('pass:image_scan_hint')];
   if (variant === 'print') footLines.push(t('pass:print_hint'));
+  if (data.issuer) footLines.push(t('pass:image_issuer', { issuer: data.issuer }));
   for (const line of footLines) {
     const fitted = fitLines(line, textWidth, px(18), 'regular', 1);
     parts.push(
       `<text x="${cx}" y="${footY}" ${font} font-size="${fitted.size}" fill="#555555" text-anchor="middle">${escapeMarkup(fitted.lines[0]!)}</text>`,
     );
-    footY += px(30);
+    footY += px(28);
   }
   // A thin frame in the status colour: a printout cut out of A6 paper still shows its colour at the edge.
   const frame = px(6);

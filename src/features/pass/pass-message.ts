@@ -15,6 +15,8 @@ function passPng(pass: IssuedPass, deps: Deps, locale: string, variant: PassVari
       url: pass.url,
       locale,
       validHours: deps.config.passValidHours,
+      declaredAt: pass.status.lastDeclaredAt,
+      issuer: deps.config.cardIssuer,
     },
     variant,
   );

@@ -15,8 +15,10 @@ import { checkinUrl } from './links.js';
 const W = 1240;
 const H = 1754;
 const GREEN = '#0b6b3a';
-const QR_SIZE = 720;
+const QR_SIZE = 680;
 const QR_Y = 390;
+/** Characters on one footer line (22-unit type across the 1,120-unit text width). */
+const FOOTER_CHARS = 96;
 
 export interface PosterContent {
   header: string;
@@ -44,7 +46,16 @@ export function posterContent(deps: PosterDeps, venue: Venue, t: T = tFor('vi'))
       title: t('venues:poster.web_title'),
       steps: [1, 2, 3].map((i) => t(`venues:poster.web_${i}`, { code: venue.code })),
     });
-  const footer = [venue.address ?? '', t('venues:poster.footer')].filter(Boolean);
+  // Who issues it, how to reach the service without a chat app, and the hotline: the poster is also the notice.
+  const web = deps.config.webChat
+    ? t('venues:poster.web_line', { url: deps.links.webChat().replace(/^https?:\/\//, '') })
+    : '';
+  const hotline = t('venues:poster.hotline', { hotline: deps.config.hotline });
+  const footer = [
+    venue.address ?? '',
+    [web, hotline].filter(Boolean).join(' · '),
+    `${deps.config.cardIssuer} · ${t('venues:poster.footer')}`,
+  ].filter(Boolean);
   return {
     header: t('venues:poster.header'),
     subheader: en('venues:poster.header'),
@@ -97,7 +108,20 @@ function layout(c: PosterContent) {
   const nameTop = 250;
   const nameSize = c.nameLines.length > 1 ? 58 : 68;
   const colWidth = (W - 120) / c.columns.length;
-  return { nameTop, nameSize, colWidth, stepsTop: 1380 };
+  // Steps large enough to read from a step away; the footer (address, web and hotline, issuer) under them.
+  const stepSize = 32;
+  return {
+    nameTop,
+    nameSize,
+    colWidth,
+    stepsTop: 1330,
+    stepSize,
+    stepLine: 38,
+    maxChars: Math.floor((colWidth - 60) / (stepSize * 0.5)),
+    footerTop: 1672,
+    footerSize: 22,
+    footerLine: 30,
+  };
 }
 
 export function posterSvg(c: PosterContent): string {
@@ -122,14 +146,13 @@ export function posterSvg(c: PosterContent): string {
   const cols = c.columns
     .map((col, i) => {
       const x = 60 + i * L.colWidth + 20;
-      const maxChars = Math.floor((L.colWidth - 60) / 15);
-      let y = L.stepsTop + 50;
+      let y = L.stepsTop + 52;
       let body = `<text x="${x}" y="${L.stepsTop}" font-size="40" font-weight="700" fill="${GREEN}">${escapeMarkup(col.title)}</text>`;
       col.steps.forEach((s, n) => {
-        const lines = wrap(`${n + 1}. ${s}`, maxChars, 3);
+        const lines = wrap(`${n + 1}. ${s}`, L.maxChars, 3);
         for (const l of lines) {
-          body += `<text x="${x}" y="${y}" font-size="28">${escapeMarkup(l)}</text>`;
-          y += 34;
+          body += `<text x="${x}" y="${y}" font-size="${L.stepSize}">${escapeMarkup(l)}</text>`;
+          y += L.stepLine;
         }
         y += 10;
       });
@@ -139,7 +162,7 @@ export function posterSvg(c: PosterContent): string {
   const footer = c.footer
     .map(
       (l, i) =>
-        `<text x="${W / 2}" y="${1704 + i * 34}" font-size="26" fill="#444" text-anchor="middle">${escapeMarkup(wrap(l, 80, 1)[0] ?? '')}</text>`,
+        `<text x="${W / 2}" y="${L.footerTop + i * L.footerLine}" font-size="${L.footerSize}" fill="#444" text-anchor="middle">${escapeMarkup(wrap(l, FOOTER_CHARS, 1)[0] ?? '')}</text>`,
     )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT_FAMILY}">
@@ -222,18 +245,22 @@ export function posterPdf(c: PosterContent): Promise<Buffer> {
     .stroke();
   c.columns.forEach((col, i) => {
     const x = 60 + i * L.colWidth + 20;
-    const maxChars = Math.floor((L.colWidth - 60) / 15);
     text(col.title, x, L.stepsTop, 40, { bold: true, color: GREEN, width: L.colWidth - 40 });
-    let y = L.stepsTop + 50;
+    let y = L.stepsTop + 52;
     col.steps.forEach((st, n) => {
-      for (const l of wrap(`${n + 1}. ${st}`, maxChars, 3)) {
-        text(l, x, y, 28, { width: L.colWidth - 40 });
-        y += 34;
+      for (const l of wrap(`${n + 1}. ${st}`, L.maxChars, 3)) {
+        text(l, x, y, L.stepSize, { width: L.colWidth - 40 });
+        y += L.stepLine;
       }
       y += 10;
     });
   });
-  c.footer.forEach((l, i) => text(wrap(l, 80, 1)[0] ?? '', 0, 1704 + i * 34, 26, { color: '#444', align: 'center' }));
+  c.footer.forEach((l, i) =>
+    text(wrap(l, FOOTER_CHARS, 1)[0] ?? '', 0, L.footerTop + i * L.footerLine, L.footerSize, {
+      color: '#444',
+      align: 'center',
+    }),
+  );
   doc.end();
   return done;
 }
