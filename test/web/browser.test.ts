@@ -1,61 +1,27 @@
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { eq } from 'drizzle-orm';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accounts } from '../../src/db/schema/index.js';
 import { createStaffLoginLink } from '../../src/features/checkin/staff-scan.js';
 import { createVenue } from '../../src/features/venues/store.js';
 import { answerHealthQuestions, type OfferedButton } from '../helpers/declaration-form.js';
 import { decodeQrPng } from '../helpers/qr.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import type { TestService } from '../helpers/service.js';
+import { canRunBrowser, startBrowserHarness, type BrowserHarness } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-// Without chromium the test may skip on a workstation; in CI (which installs it) it must run.
-const run = existsSync(CHROMIUM) || !!process.env.CI;
-
-describe.runIf(run)('web chat in headless Chromium', () => {
+describe.runIf(canRunBrowser)('web chat in headless Chromium', () => {
+  let h: BrowserHarness;
   let svc: TestService;
   let browser: Browser;
   let base: string;
   let passUrl: string | undefined;
 
   beforeAll(async () => {
-    // The page's POSTs carry Origin, which must be PUBLIC_URL's: the service is told the address it listens on.
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    svc = await startTestService({ env: { PUBLIC_URL: base } });
-    await svc.app.listen({ port, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    h = await startBrowserHarness();
+    ({ svc, browser, base } = h);
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await svc?.close();
-  });
+  afterAll(() => h?.close());
 
   it('completes a declaration in /chat and shows the pass', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 780 }, locale: 'vi-VN' });

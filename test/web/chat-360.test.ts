@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVenue } from '../../src/features/venues/store.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import type { TestService } from '../helpers/service.js';
+import { canRunBrowser, startBrowserHarness, type BrowserHarness } from '../helpers/browser.js';
 import { answerFirstDeclaration, newResident, WebChatClient } from './chat-client.js';
 
 /**
@@ -12,21 +12,8 @@ import { answerFirstDeclaration, newResident, WebChatClient } from './chat-clien
  * «Tôi đã biết») are in view above the input, and the venue landing page's web-chat button carries the venue
  * into the chat.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = process.env.SCREENSHOT_DIR ?? path.resolve('test-results/screenshots');
 const PHONE = { width: 360, height: 640 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-const run = existsSync(CHROMIUM) || !!process.env.CI;
 
 /** The element lies wholly inside the chat log's visible area, and the input is on screen. */
 async function inView(page: Page, el: Locator): Promise<{ button: boolean; input: boolean }> {
@@ -42,36 +29,19 @@ async function inView(page: Page, el: Locator): Promise<{ button: boolean; input
   return box;
 }
 
-describe.runIf(run)('web chat at 360 px in headless Chromium', () => {
+describe.runIf(canRunBrowser)('web chat at 360 px in headless Chromium', () => {
+  let h: BrowserHarness;
   let svc: TestService;
   let browser: Browser;
   let base: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    svc = await startTestService({ env: { PUBLIC_URL: base } });
-    await svc.app.listen({ port, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    h = await startBrowserHarness();
+    ({ svc, browser, base } = h);
     mkdirSync(SHOTS, { recursive: true });
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await svc?.close();
-  });
+  afterAll(() => h?.close());
 
   it('«Đồng ý» under the long privacy notice is in view, with the input', async () => {
     const page = await browser.newPage({ viewport: PHONE, locale: 'vi-VN' });

@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestService, type TestService } from '../helpers/service.js';
+import type { TestService } from '../helpers/service.js';
+import { canRunBrowser, startBrowserHarness, type BrowserHarness } from '../helpers/browser.js';
 import { answerFirstDeclaration, newResident } from './chat-client.js';
 
 /**
@@ -19,50 +18,20 @@ import { answerFirstDeclaration, newResident } from './chat-client.js';
  * `new PushEvent()` (whose waitUntil throws because it is untrusted). The server's side of the push
  * (encryption, VAPID, 404/410) is tested against a fake push service in push.test.ts.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = process.env.SCREENSHOT_DIR ?? path.resolve('test-results/screenshots');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-const run = existsSync(CHROMIUM) || !!process.env.CI;
-
-describe.runIf(run)('web chat as an app in headless Chromium', () => {
+describe.runIf(canRunBrowser)('web chat as an app in headless Chromium', () => {
+  let h: BrowserHarness;
   let svc: TestService;
   let browser: Browser;
   let base: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    svc = await startTestService({ env: { PUBLIC_URL: base } });
-    await svc.app.listen({ port, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    h = await startBrowserHarness();
+    ({ svc, browser, base } = h);
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await svc?.close();
-  });
+  afterAll(() => h?.close());
 
   it('registers the service worker, offers notifications after the declaration, and shows a pushed alert', async () => {
     // Lan declared earlier from this browser (the page keeps her client id).

@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { chromium, type Browser } from 'playwright-core';
+import { startTestService, type TestService } from './service.js';
+
+/** Debian's Chromium, driven by playwright-core. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Without Chromium a browser test may skip on a workstation; in CI (which installs it) it must run. */
+export const canRunBrowser = existsSync(CHROMIUM) || !!process.env.CI;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+export interface BrowserHarness {
+  svc: TestService;
+  browser: Browser;
+  /** where the service listens, also its PUBLIC_URL (the page's POSTs carry that Origin) */
+  base: string;
+  close(): Promise<void>;
+}
+
+/** A service listening on a free loopback port, told that address as PUBLIC_URL, and a headless Chromium. */
+export async function startBrowserHarness(env: Record<string, string> = {}): Promise<BrowserHarness> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const svc = await startTestService({ env: { PUBLIC_URL: base, ...env } });
+  await svc.app.listen({ port, host: '127.0.0.1' });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return {
+    svc,
+    browser,
+    base,
+    close: async () => {
+      await browser.close();
+      await svc.close();
+    },
+  };
+}
