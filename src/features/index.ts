@@ -11,6 +11,7 @@ import { officialsModule } from './officials/index.js';
 import { ACCESS } from './officials/roles.js';
 import { passModule, type VerifyPageExtension } from './pass/index.js';
 import { privacyModule } from './privacy/index.js';
+import { reportsModule } from './reports/index.js';
 import { retentionModule } from './retention/index.js';
 import { statsModule } from './stats/index.js';
 import { venuesModule } from './venues/index.js';
@@ -41,6 +42,7 @@ export function featureModules(deps: AppDeps, opts: FeatureOptions = {}): Featur
     broadcastModule(deps),
     statsModule,
     followupModule(deps),
+    reportsModule,
     wardsModule(ACCESS.wards),
   ];
 }

@@ -17,6 +17,7 @@ const EXPECTED: { prefix: string; allowed: OfficialRole[] }[] = [
   { prefix: '/api/v1/contacts', allowed: ['health'] },
   { prefix: '/api/v1/venues', allowed: ['health'] },
   { prefix: '/api/v1/wards', allowed: ['health', 'comms'] },
+  { prefix: '/api/v1/reports', allowed: ['health', 'comms'] },
 ];
 /** Any valid token may read these. */
 const ANY_TOKEN = new Set(['GET /api/v1/openapi.json']);

@@ -28,6 +28,8 @@ export const ACCESS = {
   wards: ['health', 'ward_health', 'comms'] as Role[],
   /** ward follow-up of residents (directive §2a): city-wide `health`, or `ward_health` limited to its scope */
   followups: ['health', 'ward_health'] as Role[],
+  /** deployment reports (directive §11): the stats roles city-wide, `ward_health` limited to its scope */
+  reports: ['health', 'comms', 'ward_health'] as Role[],
 } as const;
 
 /** The ward scope a `ward_health` role or invite carries: ward codes, or a district (all its wards), or both. */
