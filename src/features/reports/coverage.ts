@@ -50,9 +50,7 @@ export async function computeCoverage(
   const since24h = new Date(a.now.getTime() - 86_400_000).toISOString();
   const since7d = new Date(a.now.getTime() - COVERAGE_DAYS * 86_400_000).toISOString();
   const firstDay = vnDayStart(a.now, COVERAGE_DAYS - 1);
-  const days = Array.from({ length: COVERAGE_DAYS }, (_, i) =>
-    vnDate(new Date(firstDay.getTime() + i * 86_400_000)),
-  );
+  const days = Array.from({ length: COVERAGE_DAYS }, (_, i) => vnDate(new Date(firstDay.getTime() + i * 86_400_000)));
   const n = (v: unknown) => Number(v ?? 0);
 
   const wardRows = await queryRows<{ code: string; name: string; district_code: string | null; district: string }>(
