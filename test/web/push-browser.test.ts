@@ -75,6 +75,8 @@ describe.runIf(canRunBrowser)('web chat as an app in headless Chromium', () => {
       url: `${base}/chat`,
       tag: 'khaibao',
     });
+    // A push delivered before the worker is active would be dropped: wait until it controls the scope.
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
     await cdp.send('ServiceWorker.deliverPushMessage', { origin: base, registrationId: reg.registrationId, data });
     const shown = () =>
       page.evaluate(() =>
@@ -90,7 +92,7 @@ describe.runIf(canRunBrowser)('web chat as an app in headless Chromium', () => {
             })),
           ),
       );
-    await expect.poll(shown).toEqual([
+    await expect.poll(shown, { timeout: 10_000 }).toEqual([
       {
         title: 'Khai báo y tế Cần Thơ',
         body: '⚠️ Cảnh báo: có mặt cùng địa điểm và thời gian với ca bệnh',
@@ -105,8 +107,8 @@ describe.runIf(canRunBrowser)('web chat as an app in headless Chromium', () => {
       registrationId: reg.registrationId,
       data: JSON.stringify({ title: 'x', body: 'y', url: 'https://evil.example/', tag: 'khaibao' }),
     });
-    await expect.poll(async () => (await shown()).map((n) => n.url)).toEqual([`${base}/chat`]);
-    await expect.poll(async () => (await shown()).map((n) => n.body)).toEqual(['y']);
+    await expect.poll(async () => (await shown()).map((n) => n.url), { timeout: 10_000 }).toEqual([`${base}/chat`]);
+    await expect.poll(async () => (await shown()).map((n) => n.body), { timeout: 10_000 }).toEqual(['y']);
 
     // «Để sau» removes the offer and it does not come back on the next visit.
     await page.reload();
