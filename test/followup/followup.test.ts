@@ -15,6 +15,7 @@ import { healthOfficialsFor } from '../../src/features/checkin/entry.js';
 import { currentStatus } from '../../src/features/pass/status.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import { until } from '../helpers/wait.js';
+import { inviteOfficial, type InvitedOfficial } from '../helpers/officials.js';
 import { handle, say } from '../broadcast/fixtures.js';
 
 let svc: TestService;
@@ -23,40 +24,8 @@ const CAI_KHE = '31117';
 const XUAN_KHANH = '31144';
 const THANH_AN = '31231';
 
-interface Official {
-  externalId: string;
-  accountId: string;
-  headers: Record<string, string>;
-}
-
-/** An official made the real way: invite over the API, opened in the web chat, a token for the account. */
-async function official(externalId: string, body: Record<string, unknown>): Promise<Official> {
-  const inv = await svc.app.inject({
-    method: 'POST',
-    url: '/api/v1/officials/invites',
-    headers: adminHeaders,
-    payload: body,
-  });
-  expect(inv.statusCode).toBe(201);
-  const code = (inv.json() as { code: string }).code.replace(/^O-/, '');
-  const r = await handle(svc, { channel: 'web', accountId: externalId, kind: 'start', param: `o_${code}` });
-  expect(r.replies[0]!.text).toMatch(/đã được cấp quyền cán bộ/);
-  const acc = await svc.db.db.query.accounts.findFirst({
-    where: and(eq(accounts.externalId, externalId), eq(accounts.channel, 'web')),
-  });
-  const tok = await svc.app.inject({
-    method: 'POST',
-    url: '/api/v1/officials/tokens',
-    headers: adminHeaders,
-    payload: { accountId: acc!.id },
-  });
-  expect(tok.statusCode).toBe(201);
-  return {
-    externalId,
-    accountId: acc!.id,
-    headers: { authorization: `Bearer ${(tok.json() as { token: string }).token}` },
-  };
-}
+type Official = InvitedOfficial;
+const official = (externalId: string, body: Record<string, unknown>) => inviteOfficial(svc, externalId, body);
 
 async function resident(
   name: string,

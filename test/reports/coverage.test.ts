@@ -1,11 +1,11 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
 import { accounts, auditLog, declarations, persons, venues, visits, wards } from '../../src/db/schema/index.js';
 import { createApiToken } from '../../src/features/officials/api-tokens.js';
 import type { CoverageReport, CoverageWard } from '../../src/features/reports/index.js';
-import { handle } from '../broadcast/fixtures.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
+import { inviteOfficial } from '../helpers/officials.js';
 
 let svc: TestService;
 let clock: ManualClock;
@@ -14,30 +14,8 @@ const THANH_AN = '31231'; // Thị trấn Thạnh An, Huyện Vĩnh Thạnh
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** An official made the real way: invite over the API, opened in the web chat, a token for the account. */
-async function official(externalId: string, body: Record<string, unknown>): Promise<Record<string, string>> {
-  const inv = await svc.app.inject({
-    method: 'POST',
-    url: '/api/v1/officials/invites',
-    headers: adminHeaders,
-    payload: body,
-  });
-  expect(inv.statusCode).toBe(201);
-  const code = (inv.json() as { code: string }).code.replace(/^O-/, '');
-  const r = await handle(svc, { channel: 'web', accountId: externalId, kind: 'start', param: `o_${code}` });
-  expect(r.replies[0]!.text).toMatch(/đã được cấp quyền cán bộ/);
-  const acc = await svc.db.db.query.accounts.findFirst({
-    where: and(eq(accounts.externalId, externalId), eq(accounts.channel, 'web')),
-  });
-  const tok = await svc.app.inject({
-    method: 'POST',
-    url: '/api/v1/officials/tokens',
-    headers: adminHeaders,
-    payload: { accountId: acc!.id },
-  });
-  expect(tok.statusCode).toBe(201);
-  return { authorization: `Bearer ${(tok.json() as { token: string }).token}` };
-}
+const official = async (externalId: string, body: Record<string, unknown>) =>
+  (await inviteOfficial(svc, externalId, body)).headers;
 
 async function resident(name: string, wardCode: string, declaredAgo: number[]): Promise<string> {
   const [acc] = await svc.db.db
