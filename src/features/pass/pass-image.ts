@@ -89,6 +89,38 @@ function qrPath(url: string, level: 'M' | 'Q'): { d: string; size: number } {
   return { d, size: n };
 }
 
+/** The name in bold, on up to two lines, centred from baseline `y`; returns the baseline after it. */
+function nameBlock(
+  parts: string[],
+  fullName: string,
+  o: { cx: number; y: number; textWidth: number; size: number; font: string },
+): number {
+  const name = fitLines(fullName, o.textWidth, o.size, 'bold', 2);
+  let y = o.y;
+  for (const line of name.lines) {
+    parts.push(
+      `<text x="${o.cx}" y="${y}" ${o.font} font-size="${name.size}" font-weight="700" fill="#111111" text-anchor="middle">${escapeMarkup(line)}</text>`,
+    );
+    y += Math.round(name.size * 1.25);
+  }
+  return y;
+}
+
+/**
+ * The QR filling the space between `top` and `bottom`, centred, with its 4-module quiet zone, at a whole number
+ * of pixels per module so edges stay sharp.
+ */
+function qrBlock(url: string, level: 'M' | 'Q', width: number, margin: number, top: number, bottom: number): string {
+  const qr = qrPath(url, level);
+  const quiet = 4;
+  const room = Math.min(width - 2 * margin, bottom - top);
+  const module = Math.max(2, Math.floor(room / (qr.size + 2 * quiet)));
+  const qrPixels = module * (qr.size + 2 * quiet);
+  const qrX = Math.round((width - qrPixels) / 2);
+  const qrY = top + Math.max(0, Math.floor((bottom - top - qrPixels) / 2));
+  return `<g transform="translate(${qrX + quiet * module} ${qrY + quiet * module}) scale(${module})" shape-rendering="crispEdges"><path d="${qr.d}" fill="#000000"/></g>`;
+}
+
 export function passSvg(data: PassImageData, variant: PassVariant): string {
   const { width, height, scale: s } = LAYOUT[variant];
   const t = tFor(data.locale);
@@ -123,13 +155,7 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
   );
 
   let y = headerHeight + px(56);
-  const name = fitLines(data.fullName, textWidth, px(36), 'bold', 2);
-  for (const line of name.lines) {
-    parts.push(
-      `<text x="${cx}" y="${y}" ${font} font-size="${name.size}" font-weight="700" fill="#111111" text-anchor="middle">${escapeMarkup(line)}</text>`,
-    );
-    y += Math.round(name.size * 1.25);
-  }
+  y = nameBlock(parts, data.fullName, { cx, y, textWidth, size: px(36), font });
   y += px(8);
   // A grey pass has no validity to show; its header already says why.
   const details = [`${t('pass:label_birth_year')}: ${data.birthYear}`];
@@ -145,16 +171,7 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
 
   // The QR fills what is left above the footer, at a whole number of pixels per module so edges stay sharp.
   const footerHeight = (variant === 'print' ? px(100) : px(52)) + (data.issuer ? px(28) : 0);
-  const qr = qrPath(data.url, variant === 'print' ? 'Q' : 'M');
-  const quiet = 4;
-  const room = Math.min(width - 2 * margin, height - footerHeight - y);
-  const module = Math.max(2, Math.floor(room / (qr.size + 2 * quiet)));
-  const qrPixels = module * (qr.size + 2 * quiet);
-  const qrX = Math.round((width - qrPixels) / 2);
-  const qrY = y + Math.max(0, Math.floor((height - footerHeight - y - qrPixels) / 2));
-  parts.push(
-    `<g transform="translate(${qrX + quiet * module} ${qrY + quiet * module}) scale(${module})" shape-rendering="crispEdges"><path d="${qr.d}" fill="#000000"/></g>`,
-  );
+  parts.push(qrBlock(data.url, variant === 'print' ? 'Q' : 'M', width, margin, y, height - footerHeight));
 
   let footY = height - footerHeight + px(30);
   const footLines = [t('pass:image_scan_hint')];
@@ -224,28 +241,13 @@ export function cardSvg(data: CardImageData): string {
   text(px(94), t('common:service_name'), px(20), 'regular', CARD_HEADER.text);
 
   let y = headerHeight + px(58);
-  const name = fitLines(data.fullName, textWidth, px(38), 'bold', 2);
-  for (const line of name.lines) {
-    parts.push(
-      `<text x="${cx}" y="${y}" ${font} font-size="${name.size}" font-weight="700" fill="#111111" text-anchor="middle">${escapeMarkup(line)}</text>`,
-    );
-    y += Math.round(name.size * 1.25);
-  }
+  y = nameBlock(parts, data.fullName, { cx, y, textWidth, size: px(38), font });
   y += px(4);
   text(y, `${t('pass:label_birth_year')}: ${data.birthYear}`, px(26), 'regular', '#333333');
   y += px(20);
 
   const footerHeight = px(190);
-  const qr = qrPath(data.url, 'Q');
-  const quiet = 4;
-  const room = Math.min(width - 2 * margin, height - footerHeight - y);
-  const module = Math.max(2, Math.floor(room / (qr.size + 2 * quiet)));
-  const qrPixels = module * (qr.size + 2 * quiet);
-  const qrX = Math.round((width - qrPixels) / 2);
-  const qrY = y + Math.max(0, Math.floor((height - footerHeight - y - qrPixels) / 2));
-  parts.push(
-    `<g transform="translate(${qrX + quiet * module} ${qrY + quiet * module}) scale(${module})" shape-rendering="crispEdges"><path d="${qr.d}" fill="#000000"/></g>`,
-  );
+  parts.push(qrBlock(data.url, 'Q', width, margin, y, height - footerHeight));
 
   const date = (d: Date) => formatDateTime(d, data.locale).slice(6);
   let footY = height - footerHeight + px(34);
