@@ -48,6 +48,25 @@ async function memberMenu(ctx: DialogContext, personId: string): Promise<void> {
   });
 }
 
+/** A yes/no question about one member: «yes» runs `yesAction` on them, «no» goes back to their menu. */
+function askToConfirm(
+  ctx: DialogContext,
+  p: { id: string; fullName: string },
+  textKey: string,
+  yesKey: string,
+  yesAction: string,
+): void {
+  ctx.reply({
+    text: ctx.t(textKey, { name: p.fullName }),
+    buttons: [
+      [
+        { label: ctx.t(yesKey), payload: FAM.data(yesAction, p.id) },
+        { label: ctx.t('family:btn_remove_no'), payload: FAM.data('m', p.id) },
+      ],
+    ],
+  });
+}
+
 export const familyFeature: Feature = {
   name: 'family',
   commands: [
@@ -98,16 +117,7 @@ export const familyFeature: Feature = {
             return;
           }
           case 'cv':
-            ctx.reply({
-              text: ctx.t('family:card_revoke_confirm', { name: p.fullName }),
-              buttons: [
-                [
-                  { label: ctx.t('family:btn_card_revoke_yes'), payload: FAM.data('cvy', p.id) },
-                  { label: ctx.t('family:btn_remove_no'), payload: FAM.data('m', p.id) },
-                ],
-              ],
-            });
-            return;
+            return askToConfirm(ctx, p, 'family:card_revoke_confirm', 'family:btn_card_revoke_yes', 'cvy');
           case 'cvy':
             ctx.reply({
               text: (await revokeCard(ctx.tx, ctx.deps, p.id, ctx.account.id))
@@ -118,16 +128,7 @@ export const familyFeature: Feature = {
           case 'e':
             return startProfileEdit(ctx, p);
           case 'x':
-            ctx.reply({
-              text: ctx.t('family:remove_confirm', { name: p.fullName }),
-              buttons: [
-                [
-                  { label: ctx.t('family:btn_remove_yes'), payload: FAM.data('xy', p.id) },
-                  { label: ctx.t('family:btn_remove_no'), payload: FAM.data('m', p.id) },
-                ],
-              ],
-            });
-            return;
+            return askToConfirm(ctx, p, 'family:remove_confirm', 'family:btn_remove_yes', 'xy');
           case 'xy':
             await removeFamilyMember(ctx.tx, ctx.account.id, p.id);
             ctx.end();
