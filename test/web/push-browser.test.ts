@@ -115,10 +115,10 @@ describe.runIf(canRunBrowser)('web chat as an app in headless Chromium', () => {
     await expect.poll(() => offer.count()).toBe(1);
     await offer.locator('button', { hasText: 'Để sau' }).click();
     expect(await offer.count()).toBe(0);
-    await page.reload();
-    await page.waitForResponse((r) => r.url().endsWith('/chat/api/messages'));
+    // Listen before reloading: the page's first exchange can finish before a listener added after reload().
+    await Promise.all([page.waitForResponse((r) => r.url().endsWith('/chat/api/messages')), page.reload()]);
     await page.waitForTimeout(300);
     expect(await offer.count()).toBe(0);
     await context.close();
-  });
+  }, 90_000); // a real browser and a declaration on PGlite: slower than the default 30 s on a loaded machine
 });
