@@ -143,6 +143,14 @@ describe('target lists of venues that must register (directive §11)', () => {
     const csv = await svc.app.inject({ url: '/api/v1/reports/coverage.csv', headers: thanhAn });
     expect(csv.body).not.toContain('Quán cơm Ba Miền');
 
+    // The officials list shows each role's scope.
+    const officials = (await svc.app.inject({ url: '/api/v1/officials', headers: adminHeaders })).json() as {
+      officials: { roles: string[]; roleScopes: { role: string; wardCodes: string[] | null }[] }[];
+    };
+    const scopes = officials.officials.flatMap((o) => o.roleScopes);
+    expect(scopes).toContainEqual({ role: 'ward_health', wardCodes: [CAI_KHE], districtCode: null });
+    expect(scopes).toContainEqual({ role: 'ward_health', wardCodes: [THANH_AN], districtCode: null });
+
     const comms = (await inviteOfficial(svc, 'comms-1', { role: 'comms' })).headers;
     expect((await importCsv(comms, 'name,kind,ward\nX,shop,31117\n')).status).toBe(403);
   });
