@@ -68,7 +68,8 @@ export async function importTargets(
   const header = records.shift();
   const expected = TARGET_COLUMNS.join(',');
   if (!header) throw new AppError('CSV_EMPTY', `The CSV is empty; the first line must be the header ${expected}.`);
-  const cols = header.fields.map((h) => h.trim().toLowerCase());
+  // `wardCode`, as in the venue import, is taken for `ward`.
+  const cols = header.fields.map((h) => h.trim().toLowerCase()).map((h) => (h === 'wardcode' ? 'ward' : h));
   const unknown = cols.filter((c) => !(TARGET_COLUMNS as readonly string[]).includes(c));
   if (unknown.length > 0 || !cols.includes('name') || !cols.includes('kind') || !cols.includes('ward')) {
     throw new AppError(
