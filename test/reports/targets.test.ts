@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { venueStaff, venues } from '../../src/db/schema/index.js';
+import { formatClaimCode } from '../../src/features/venues/codes.js';
 import { parseCsv } from '../../src/features/venues/csv-import.js';
 import type { CoverageReport, CoverageWard } from '../../src/features/reports/index.js';
 import { decodeQrPng } from '../helpers/qr.js';
@@ -191,6 +192,9 @@ describe('target lists of venues that must register (directive §11)', () => {
     // Someone else with the same code (or /diadiem <code>) cannot take it.
     const other = new WebChatClient(svc.app);
     await other.say(`/diadiem ${missing!.claimCode}`);
+    expect(other.last[0]!.text).toContain('đã có người nhận');
+    // Typed alone, as given, it is understood too.
+    await other.say(formatClaimCode(missing!.claimCode));
     expect(other.last[0]!.text).toContain('đã có người nhận');
     await other.say('/diadiem ZZZZ-ZZZZ');
     expect(other.last[0]!.text).toContain('Không có địa điểm nào với mã ZZZZ-ZZZZ');

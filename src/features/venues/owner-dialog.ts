@@ -554,6 +554,8 @@ export function venuesFeature(): Feature {
     buttonHandlers: [{ prefix: MENU.prefix, run: onMenuButton }],
     flows: [registerFlow, dayFlow, claimFlow],
     async onIdleText(ctx, text) {
+      // A claim code typed as given (ABCD-2345), e.g. on Zalo where commands are less obvious.
+      if (/^[a-z0-9]{4}-[a-z0-9]{4}$/i.test(text.trim()) && (await claimWithCode(ctx, text))) return true;
       const m = /^(?:nv|staff)[\s:]+([a-z0-9]{12})$/i.exec(text.trim());
       if (!m) return false;
       await acceptInvite(ctx, m[1]!);
