@@ -92,6 +92,8 @@ describe('target lists of venues that must register (directive §11)', () => {
     expect(byLine.get(2)!.claimCode).toMatch(/^[2-9A-HJKMNP-Z]{8}$/);
     const school = await svc.db.db.query.venues.findFirst({ where: eq(venues.id, byLine.get(4)!.id) });
     expect(school).toMatchObject({ kind: 'school', ownerAccountId: null });
+    const api = await svc.app.inject({ url: `/api/v1/venues/${school!.id}`, headers: adminHeaders });
+    expect(api.json()).toMatchObject({ required: true, registered: false });
   });
 
   it('the coverage report counts required, registered and missing; unclaimed ones are not registered venues', async () => {
