@@ -42,7 +42,7 @@ export function featureModules(deps: AppDeps, opts: FeatureOptions = {}): Featur
     broadcastModule(deps),
     statsModule,
     followupModule(deps),
-    reportsModule,
+    reportsModule(deps),
     wardsModule(ACCESS.wards),
   ];
 }

@@ -36,6 +36,9 @@ export function venueJson(deps: AppDeps, v: Venue) {
     /** true while the policy is the kind's default (no owner or official has set one) */
     entryPolicyDefault: v.entryPolicy === null,
     closed: v.closedAt !== null,
+    /** on a target list (directive §11); `registered` = not on one, or claimed by its owner */
+    required: v.requiredAt !== null,
+    registered: v.requiredAt === null || v.claimedAt !== null,
     createdAt: v.createdAt.toISOString(),
     checkinUrl: checkinUrl(deps, v.code),
     ...(telegramUrl ? { telegramUrl } : {}),
