@@ -42,6 +42,11 @@ export const wards = pgTable(
     districtCode: text('district_code').references(() => districts.code),
     /** name without diacritics, lower case, for matching what people type */
     searchName: text('search_name').notNull(),
+    /**
+     * the ward health station's phone (trạm y tế phường/xã), set by `PATCH /api/v1/wards/:code`; alerts and
+     * refusals give it to the ward's residents, the city hotline (HOTLINE) when null
+     */
+    hotline: text('hotline'),
   },
   (t) => [index('wards_search_idx').on(t.searchName), index('wards_district_idx').on(t.districtCode)],
 );

@@ -1,0 +1,1 @@
+ALTER TABLE "wards" ADD COLUMN "hotline" text;
