@@ -83,9 +83,11 @@ export const persons = pgTable(
   'persons',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    ownerAccountId: uuid('owner_account_id')
-      .notNull()
-      .references(() => accounts.id, { onDelete: 'cascade' }),
+    /**
+     * null only for a person held after their account was deleted (/xoadulieu during an open case or an exposure
+     * follow-up): see `holdUntil`
+     */
+    ownerAccountId: uuid('owner_account_id').references(() => accounts.id, { onDelete: 'cascade' }),
     isSelf: boolean('is_self').notNull().default(false),
     fullName: text('full_name').notNull(),
     birthYear: smallint('birth_year').notNull(),
@@ -106,6 +108,13 @@ export const persons = pgTable(
     provinceCode: text('province_code'),
     street: text('street'),
     vaccineDoses: smallint('vaccine_doses'),
+    /**
+     * Set when the account asked for deletion while this person was an open case or in an exposure follow-up
+     * (people/hold.ts): everything else was deleted at once, the person row (name, birth year, gender, phone, ward)
+     * is kept with the case link, the contacts and the visits inside the windows until the retention job purges
+     * it — at its first run after this time once no open case names the person.
+     */
+    holdUntil: timestamp('hold_until', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
