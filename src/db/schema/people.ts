@@ -108,6 +108,12 @@ export const persons = pgTable(
     provinceCode: text('province_code'),
     street: text('street'),
     vaccineDoses: smallint('vaccine_doses'),
+    /** nationality as answered (the button gives «Việt Nam», the default) */
+    nationality: text('nationality').notNull().default('Việt Nam'),
+    /** chronic conditions (bệnh nền, validators.ts CONDITIONS); null = never asked, {} = none */
+    chronicConditions: text('chronic_conditions').array(),
+    /** the «khác» condition's short text */
+    chronicOther: text('chronic_other'),
     /**
      * Set when the account asked for deletion while this person was an open case or in an exposure follow-up
      * (people/hold.ts): everything else was deleted at once, the person row (name, birth year, gender, phone, ward)
@@ -143,7 +149,13 @@ export const declarations = pgTable(
     contactCase: boolean('contact_case').notNull(),
     contactOutbreakArea: boolean('contact_outbreak_area').notNull(),
     contactSymptoms: boolean('contact_symptoms').notNull(),
+    /** the «khác» symptom's short text */
+    symptomsOther: text('symptoms_other'),
+    /** the profile answers at the time of the declaration, as the national form records them */
     vaccineDoses: smallint('vaccine_doses'),
+    nationality: text('nationality'),
+    chronicConditions: text('chronic_conditions').array(),
+    chronicOther: text('chronic_other'),
     declaredAt: timestamp('declared_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('declarations_person_at_idx').on(t.personId, t.declaredAt)],
