@@ -43,6 +43,6 @@ export function featureModules(deps: AppDeps, opts: FeatureOptions = {}): Featur
     statsModule,
     followupModule(deps),
     reportsModule(deps),
-    wardsModule(ACCESS.wards),
+    wardsModule(ACCESS.wards, ACCESS.wardHotlines),
   ];
 }

@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { accounts, officialRoles, type Venue } from '../../src/db/schema/index.js';
+import { accounts, officialRoles, persons, type Venue } from '../../src/db/schema/index.js';
+import { setWardHotline } from '../../src/features/wards/store.js';
 import { createVenue } from '../../src/features/venues/store.js';
 import { startFakeTelegram, TelegramPerson, tgUser, type FakeTelegram } from '../helpers/fake-telegram.js';
 import { startTestService, type TestService } from '../helpers/service.js';
@@ -132,11 +133,16 @@ describe('red pass at the door', () => {
   it('on the web chat too, also when the case is recorded while the confirm step waits', async () => {
     clock.set('2021-08-01T09:00:00+07:00');
     const r = await webResident();
+    // A resident of Cái Khế, whose ward health station has a number: the refusal gives it (issue 15).
+    await svc.db.db.update(persons).set({ wardCode: '31117' }).where(eq(persons.id, r.self.id));
+    await setWardHotline(svc.db.db, '31117', '0292 3820 105');
     const ask = await r.chat.text(shop.code);
     expect(textOf(ask)).toContain('Check-in tại Siêu thị Co.op Xuân Khánh');
     await door.openCase(r.self.id);
     const done = await r.chat.press('cf:ok');
     expect(textOf(done)).toContain('chưa thể check-in tại Siêu thị Co.op Xuân Khánh');
+    expect(textOf(done)).toContain('vui lòng gọi đường dây nóng 0292 3820 105');
+    await setWardHotline(svc.db.db, '31117', null);
     expect(payloads(done)).not.toContain(`leave:${shop.id}`);
     expect(await door.visitsOf(r.self.id)).toHaveLength(0);
     expect(await door.refusals(r.self.id)).toHaveLength(1);

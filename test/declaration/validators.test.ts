@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   fold,
   parseBirthYear,
+  parseConditions,
   parseDoses,
   parseGender,
   parseName,
   parseNationalId,
+  parseNationality,
   parsePhone,
   parseSymptoms,
   parseYesNo,
@@ -161,6 +163,24 @@ describe('gender, doses, symptoms', () => {
   it.each(['đau bụng', 'có', 'sốt, nhức đầu'])('refuses symptoms %s', (text) =>
     expect(parseSymptoms(text).ok).toBe(false),
   );
+  it.each([
+    ['viêm phổi, tiêu chảy', ['pneumonia', 'diarrhea']],
+    ['buồn nôn và nổi ban', ['nausea', 'rash']],
+    ['xuất huyết ngoài da, khác', ['skin_bleeding', 'other']],
+  ])('national symptoms %s → %j', (text, value) => expect(parseSymptoms(text)).toEqual({ ok: true, value }));
+  it.each([
+    ['tiểu đường, cao huyết áp', ['blood_pressure', 'diabetes']],
+    ['đang mang thai', ['pregnant']],
+    ['ung thư; suy giảm miễn dịch', ['cancer', 'immunodeficiency']],
+    ['không', []],
+  ])('chronic conditions %s → %j', (text, value) => expect(parseConditions(text)).toEqual({ ok: true, value }));
+  it.each(['có', 'đau lưng'])('refuses conditions %s', (text) => expect(parseConditions(text).ok).toBe(false));
+  it.each([
+    ['VN', 'Việt Nam'],
+    ['viet nam', 'Việt Nam'],
+    ['Hàn Quốc', 'Hàn Quốc'],
+  ])('nationality %s → %s', (text, value) => expect(parseNationality(text)).toEqual({ ok: true, value }));
+  it.each(['x', '123'])('refuses nationality %s', (text) => expect(parseNationality(text).ok).toBe(false));
 });
 
 describe('folding and wards', () => {

@@ -37,8 +37,10 @@ export function questionAsked(buttons: OfferedButton[]): QuestionRow | 'summary'
 
 /**
  * Answers every health question as it comes: `answers[key]` when given, else "no" (typed when `typed`, else the
- * button) and no symptoms. Stops at the first question that is not a health question (vaccine, summary).
- * Returns the keys answered, in order.
+ * button) and no symptoms; profile questions that have a "nothing to report" button (questions.ts
+ * `defaultAnswer`: nationality «Việt Nam», «Không có bệnh nền», «Không thay đổi» for the vaccine doses at a
+ * re-declaration) are answered with it. Stops at the first other question (the vaccine doses of a first
+ * declaration, the summary). Returns the keys answered, in order.
  */
 export async function answerHealthQuestions(
   d: FormDriver,
@@ -59,7 +61,15 @@ export async function answerHealthQuestions(
       await give(a);
       continue;
     }
-    if (q === undefined || q === 'summary' || q.section !== 'health') return asked;
+    if (q === undefined || q === 'summary') return asked;
+    const offered = await d.offered();
+    // A profile question with a "nothing to report" button (nationality, chronic conditions, the vaccine doses
+    // asked again at a re-declaration) is answered with it when it is offered; any other ends the health part.
+    const byDefault =
+      q.section !== 'health' && q.defaultAnswer !== undefined
+        ? offered.find((b) => b.payload === `d.${q.payload}.${q.defaultAnswer}`)
+        : undefined;
+    if (q.section !== 'health' && !byDefault) return asked;
     asked.push(q.key);
     followUp = q.followUp;
     const given = opts.answers?.[q.key];
@@ -67,7 +77,10 @@ export async function answerHealthQuestions(
       await give(given);
       continue;
     }
-    const offered = await d.offered();
+    if (byDefault) {
+      await d.tap(byDefault.label);
+      continue;
+    }
     const pressNo = (payload: string) => {
       const b = offered.find((x) => x.payload === payload);
       if (!b) throw new Error(`no button ${payload} among ${offered.map((x) => x.payload).join(' ')}`);

@@ -132,9 +132,13 @@ describe('/dulieu', () => {
     expect(all).toContain(
       '👤 Nguyễn Thị Mai\nNăm sinh: 1988 · Giới tính: Nữ\nĐiện thoại: 0912 345 678\nGiấy tờ: CCCD •••• 1234',
     );
-    expect(all).toContain('Phường/xã: Phường Cái Khế\nĐịa chỉ: 12 Trần Hưng Đạo\nSố mũi vắc-xin: 2');
+    expect(all).toContain(
+      'Phường/xã: Phường Cái Khế\nĐịa chỉ: 12 Trần Hưng Đạo\nQuốc tịch: Việt Nam\nBệnh nền: Chưa khai\nSố mũi vắc-xin: 2',
+    );
     expect(all).toContain('👤 Trần Bảo An (người thân)');
-    expect(all).toContain('• 07:15 19/08/2021 — Đi tỉnh khác (14 ngày): Có (TP. Hồ Chí Minh); Triệu chứng: Sốt, Ho;');
+    expect(all).toContain(
+      '• 07:15 19/08/2021 — Đi tỉnh khác/nước ngoài (14 ngày): Có (TP. Hồ Chí Minh); Triệu chứng: Sốt, Ho;',
+    );
     expect(all.match(/^• \d\d:\d\d \d\d\/\d\d\/2021 — /gm)).toHaveLength(1);
     expect(all).toContain('• Cà phê Hạnh Phúc: 18:00 – chưa ghi giờ ra 16/08/2021');
     expect(all).toContain(

@@ -181,7 +181,7 @@ describe('exposure alerts through Telegram', () => {
       ),
     );
     expect(minh.transcript()).toContain('Hello Minh Pham! Your personal details are kept from last time');
-    expect(minh.transcript()).toContain('have you travelled to another province or city?');
+    expect(minh.transcript()).toContain('have you travelled to another province or city, or to another country?');
     expect(minh.buttons()).toEqual(expect.arrayContaining(['Yes', 'No']));
     await minh.say('/cancel');
   });

@@ -92,6 +92,7 @@ describe('loading wards into the database', () => {
       province: 'Thành phố Cần Thơ',
       districtCode: '916',
       searchName: 'cai khe',
+      hotline: null,
     });
     // A start keeps what is there (a name an official corrected); an import rewrites it from the list.
     await database.db.update(wards).set({ name: 'Phường Cái Khế (mới)' }).where(eq(wards.code, '31117'));
@@ -188,6 +189,7 @@ describe('ward search', () => {
       name: 'Phường Cái Khế',
       districtCode: '916',
       districtName: 'Quận Ninh Kiều',
+      hotline: null,
     });
     expect((await listWards(database.db, { q: 'cai khe' })).map((w) => w.code)).toEqual(['31117']);
     expect((await listWards(database.db, { q: 'ninh kieu' })).map((w) => w.code)).toEqual(ninhKieu);

@@ -174,19 +174,20 @@ describe('GET /api/v1/wards', () => {
       name: 'Phường Cái Khế',
       districtCode: '916',
       districtName: 'Quận Ninh Kiều',
+      hotline: null,
     });
   });
 
   it('filters by q (ward or district name, no diacritics needed) and districtCode', async () => {
     expect((await get('?q=cai%20khe')).json()).toEqual([
-      { code: '31117', name: 'Phường Cái Khế', districtCode: '916', districtName: 'Quận Ninh Kiều' },
+      { code: '31117', name: 'Phường Cái Khế', districtCode: '916', districtName: 'Quận Ninh Kiều', hotline: null },
     ]);
     const ninhKieu = (await get('?districtCode=916')).json() as { districtName: string }[];
     expect(ninhKieu).toHaveLength(11);
     expect(new Set(ninhKieu.map((w) => w.districtName))).toEqual(new Set(['Quận Ninh Kiều']));
     expect((await get('?q=ninh%20kieu')).json()).toEqual(ninhKieu);
     expect((await get('?q=an%20binh&districtCode=916')).json()).toEqual([
-      { code: '31150', name: 'Phường An Bình', districtCode: '916', districtName: 'Quận Ninh Kiều' },
+      { code: '31150', name: 'Phường An Bình', districtCode: '916', districtName: 'Quận Ninh Kiều', hotline: null },
     ]);
     expect((await get('?q=cai%20khe&districtCode=926')).json()).toEqual([]);
   });
@@ -231,7 +232,7 @@ describe('npm run wards:import -- <province>', () => {
       await svc.app.inject({ method: 'GET', url: '/api/v1/wards?q=hoa%20luu', headers: adminHeaders })
     ).json();
     expect(found).toEqual([
-      { code: '31336', name: 'Xã Hoả Lựu', districtCode: '930', districtName: 'Thành phố Vị Thanh' },
+      { code: '31336', name: 'Xã Hoả Lựu', districtCode: '930', districtName: 'Thành phố Vị Thanh', hotline: null },
     ]);
 
     // In chat too: a Vị Thanh resident picks their ward by its district.

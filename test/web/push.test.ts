@@ -189,7 +189,7 @@ describe('web push', () => {
 
   it('deleting the account deletes its subscriptions', async () => {
     const acc = await accountOf(lan);
-    await deleteAccountData(svc.db.db, acc.id);
+    await deleteAccountData(svc.db.db, acc.id, svc.deps.clock.now());
     expect(await svc.db.db.$count(webPushSubscriptions, eq(webPushSubscriptions.accountId, acc.id))).toBe(0);
   });
 

@@ -42,6 +42,11 @@ export const wards = pgTable(
     districtCode: text('district_code').references(() => districts.code),
     /** name without diacritics, lower case, for matching what people type */
     searchName: text('search_name').notNull(),
+    /**
+     * the ward health station's phone (trạm y tế phường/xã), set by `PATCH /api/v1/wards/:code`; alerts and
+     * refusals give it to the ward's residents, the city hotline (HOTLINE) when null
+     */
+    hotline: text('hotline'),
   },
   (t) => [index('wards_search_idx').on(t.searchName), index('wards_district_idx').on(t.districtCode)],
 );
@@ -78,9 +83,11 @@ export const persons = pgTable(
   'persons',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    ownerAccountId: uuid('owner_account_id')
-      .notNull()
-      .references(() => accounts.id, { onDelete: 'cascade' }),
+    /**
+     * null only for a person held after their account was deleted (/xoadulieu during an open case or an exposure
+     * follow-up): see `holdUntil`
+     */
+    ownerAccountId: uuid('owner_account_id').references(() => accounts.id, { onDelete: 'cascade' }),
     isSelf: boolean('is_self').notNull().default(false),
     fullName: text('full_name').notNull(),
     birthYear: smallint('birth_year').notNull(),
@@ -101,6 +108,19 @@ export const persons = pgTable(
     provinceCode: text('province_code'),
     street: text('street'),
     vaccineDoses: smallint('vaccine_doses'),
+    /** nationality as answered (the button gives «Việt Nam», the default) */
+    nationality: text('nationality').notNull().default('Việt Nam'),
+    /** chronic conditions (bệnh nền, validators.ts CONDITIONS); null = never asked, {} = none */
+    chronicConditions: text('chronic_conditions').array(),
+    /** the «khác» condition's short text */
+    chronicOther: text('chronic_other'),
+    /**
+     * Set when the account asked for deletion while this person was an open case or in an exposure follow-up
+     * (people/hold.ts): everything else was deleted at once, the person row (name, birth year, gender, phone, ward)
+     * is kept with the case link, the contacts and the visits inside the windows until the retention job purges
+     * it — at its first run after this time once no open case names the person.
+     */
+    holdUntil: timestamp('hold_until', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -129,7 +149,13 @@ export const declarations = pgTable(
     contactCase: boolean('contact_case').notNull(),
     contactOutbreakArea: boolean('contact_outbreak_area').notNull(),
     contactSymptoms: boolean('contact_symptoms').notNull(),
+    /** the «khác» symptom's short text */
+    symptomsOther: text('symptoms_other'),
+    /** the profile answers at the time of the declaration, as the national form records them */
     vaccineDoses: smallint('vaccine_doses'),
+    nationality: text('nationality'),
+    chronicConditions: text('chronic_conditions').array(),
+    chronicOther: text('chronic_other'),
     declaredAt: timestamp('declared_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('declarations_person_at_idx').on(t.personId, t.declaredAt)],

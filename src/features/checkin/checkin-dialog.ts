@@ -7,6 +7,7 @@ import { familyMembers, hasValidDeclaration, selfPerson } from '../people/store.
 import { normalizeVenueCode, parseTypedVenueCode } from '../venues/codes.js';
 import { checkinStartParam } from '../venues/links.js';
 import { venueByCode, venueById } from '../venues/store.js';
+import { wardHotline } from '../wards/store.js';
 import { entryAt, recordRefusedEntry, recordWarnedEntry, type EntryDecision } from './entry.js';
 import { HISTORY_DAYS } from './rules.js';
 import { historyOfAccount, leaveVenue, personIdsOfAccount, recordCheckins } from './store.js';
@@ -96,7 +97,8 @@ async function refuseSelf(
   entry: Awaited<ReturnType<typeof entryAt>>,
 ): Promise<void> {
   if (ctx.state.flow === FLOW) ctx.end();
-  const hotline = ctx.deps.config.hotline;
+  // The resident's ward health station, else the city hotline.
+  const hotline = await wardHotline(ctx.tx, self.wardCode, ctx.deps.config.hotline);
   const queued = await recordRefusedEntry(ctx.tx, {
     person: self,
     venue,

@@ -13,6 +13,7 @@ import {
   otherProvinceLabel,
   PROFILE_QUESTIONS,
   QUESTIONS,
+  REDECLARATION_QUESTIONS,
   SHOWN_ORDER,
   questionByKey,
   type Answers,
@@ -66,7 +67,7 @@ const D = callbackData('d', '.');
 const answers = (ctx: Ctx): Record<string, unknown> => ctx.data;
 
 function order(mode: DeclarationData['mode']): readonly QuestionRow[] {
-  if (mode === 'health') return HEALTH_QUESTIONS;
+  if (mode === 'health') return REDECLARATION_QUESTIONS;
   if (mode === 'profile') return PROFILE_QUESTIONS;
   return ALL;
 }
@@ -168,6 +169,10 @@ function yesNoStep(q: QuestionRow): DeclarationStepDef {
   };
 }
 
+/** A `reask` row in a re-declaration (not while changing one field from the summary) offers «Không thay đổi». */
+const offersSame = (ctx: Ctx, q: QuestionRow) => !!q.reask && ctx.data.mode === 'health' && !ctx.data.editing;
+const SAME_WORDS = ['khong thay doi', 'nhu cu', 'van vay', 'no change', 'same'];
+
 function choiceStep(q: QuestionRow): DeclarationStepDef {
   const head = `${q.payload}.`;
   return {
@@ -178,12 +183,25 @@ function choiceStep(q: QuestionRow): DeclarationStepDef {
           payload: D.data(q.payload!, o.value),
         })),
       ];
+      if (offersSame(ctx, q)) {
+        // A re-declaration: one tap keeps the answer given last time.
+        const v = answers(ctx)[q.column];
+        const label =
+          v === undefined || v === null
+            ? ctx.t(tk('btn_no_change'))
+            : ctx.t(tk('btn_no_change_value'), { value: formatAnswer(q, answers(ctx), ctx.t) });
+        buttons.unshift([{ label, payload: D.data(q.payload!, 'same') }]);
+      }
       if (q.skippable) buttons.push(...skipButton(ctx));
       ctx.reply({ text: ctx.t(tk(q.ask), promptParams(ctx)), buttons });
     },
     handle: async (ctx, input) => {
       const a = answer(input);
       if (a === undefined) return refuse(ctx, q.error!);
+      if (offersSame(ctx, q) && (a === D.data(q.payload!, 'same') || SAME_WORDS.includes(fold(a)))) {
+        answers(ctx)[q.column] ??= null;
+        return next(ctx, q.key);
+      }
       if (q.skippable && isSkip(a)) {
         answers(ctx)[q.column] = null;
         return next(ctx, q.key);
@@ -226,9 +244,9 @@ function multiChoiceStep(q: QuestionRow): DeclarationStepDef {
         const v = rest.slice(head.length);
         if (v === 'none') {
           answers(ctx)[q.column] = [];
-          return next(ctx, q.key);
+          return afterTicks(ctx, q);
         }
-        if (v === 'done') return next(ctx, q.key);
+        if (v === 'done') return afterTicks(ctx, q);
         if (values.includes(v)) {
           const set = new Set((answers(ctx)[q.column] as string[] | undefined) ?? []);
           if (set.has(v)) set.delete(v);
@@ -241,9 +259,20 @@ function multiChoiceStep(q: QuestionRow): DeclarationStepDef {
       const r = q.parse!(input.text, ctx.deps.clock.now());
       if (!r.ok) return refuse(ctx, r.reason);
       answers(ctx)[q.column] = r.value;
-      return next(ctx, q.key);
+      return afterTicks(ctx, q);
     },
   };
+}
+
+/** After a multi-choice: its short text when «Khác» is ticked (the follow-up), else the next question. */
+function afterTicks(ctx: Ctx, q: QuestionRow): Promise<void> {
+  const ticked = (answers(ctx)[q.column] as string[] | undefined) ?? [];
+  if (q.followUp) {
+    if (q.followUp.when !== undefined && ticked.includes(q.followUp.when))
+      return ctx.goto(q.followUp.key as DeclarationStep);
+    answers(ctx)[q.followUp.column] = null;
+  }
+  return next(ctx, q.key);
 }
 
 function phoneStep(q: QuestionRow): DeclarationStepDef {
@@ -493,6 +522,7 @@ function buildSteps(): Record<DeclarationStep, DeclarationStepDef> {
         break;
       case 'multi-choice':
         add(q.key, multiChoiceStep(q));
+        if (q.followUp) add(q.followUp.key, typedStep(q.key, q.followUp.ask, q.followUp.parse, q.followUp.column));
         break;
       case 'yes-no':
         add(q.key, yesNoStep(q));
@@ -526,6 +556,8 @@ function summaryText(ctx: Ctx, d: DeclarationData): string {
     '',
     ...shown.map((q) => `${t(tk(q.label))}: ${formatAnswer(q, view, t)}`),
   ];
+  // The national form's statement: a false declaration is unlawful (said before every confirmation).
+  if (d.mode !== 'profile') lines.push('', t(tk('summary_legal')));
   lines.push('', t(tk(d.mode === 'profile' ? 'summary_hint_profile' : 'summary_hint')));
   return lines.join('\n');
 }
@@ -536,6 +568,7 @@ function profileInput(d: DeclarationData): ProfileInput {
   const out: Record<string, unknown> = { idNumber: d.idNumber };
   for (const q of PROFILE_QUESTIONS as readonly QuestionRow[]) {
     if (q.kind !== 'national-id') out[q.column] = a[q.column] ?? null;
+    if (q.followUp) out[q.followUp.column] = followUpAsked(q, a[q.column]) ? (a[q.followUp.column] ?? null) : null;
     // The ward question's other answer: the province of someone living outside the city.
     if (q.kind === 'ward') out.provinceCode = a[q.column] ? null : (d.provinceCode ?? null);
   }
@@ -547,6 +580,12 @@ function profileInput(d: DeclarationData): ProfileInput {
   return out as ProfileInput;
 }
 
+/** Whether the answer leads to the row's follow-up: «Có», or «Khác» ticked. */
+function followUpAsked(q: QuestionRow, value: unknown): boolean {
+  if (q.kind === 'multi-choice') return Array.isArray(value) && value.includes(q.followUp?.when);
+  return value === true;
+}
+
 /** One declaration's columns from the health answers (and the profile answers kept on each declaration). */
 function healthInput(d: DeclarationData): HealthInput {
   const a: Record<string, unknown> = d;
@@ -554,9 +593,10 @@ function healthInput(d: DeclarationData): HealthInput {
   for (const q of QUESTIONS as readonly QuestionRow[]) {
     if (q.section === 'health') {
       out[q.column] = a[q.column] ?? (q.kind === 'yes-no' ? false : q.kind === 'multi-choice' ? [] : null);
-      if (q.followUp) out[q.followUp.column] = a[q.column] === true ? (a[q.followUp.column] ?? null) : null;
+      if (q.followUp) out[q.followUp.column] = followUpAsked(q, a[q.column]) ? (a[q.followUp.column] ?? null) : null;
     } else if (q.onDeclaration) {
       out[q.column] = a[q.column] ?? null;
+      if (q.followUp) out[q.followUp.column] = followUpAsked(q, a[q.column]) ? (a[q.followUp.column] ?? null) : null;
     }
   }
   return out as HealthInput;

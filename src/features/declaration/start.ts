@@ -88,7 +88,10 @@ async function profileData(ctx: DialogContext, p: Person): Promise<Omit<Declarat
   // Every profile answer as stored (the ID only as its last digits: it is never decrypted for the dialog).
   const stored: Record<string, unknown> = p;
   const answers: Record<string, unknown> = {};
-  for (const q of PROFILE_QUESTIONS) if (q.kind !== 'national-id') answers[q.column] = stored[q.column];
+  for (const q of PROFILE_QUESTIONS) {
+    if (q.kind !== 'national-id') answers[q.column] = stored[q.column];
+    if (q.followUp) answers[q.followUp.column] = stored[q.followUp.column];
+  }
   return {
     ...(answers as Answers),
     personId: p.id,

@@ -16,6 +16,7 @@ import {
 } from '../../db/schema/index.js';
 import { enqueue, type OutboxMessage } from '../../outbox/enqueue.js';
 import { parsePhone } from '../../core/answer-parsing.js';
+import { wardHotlinesOfPersons } from '../wards/store.js';
 import { alertMessage, householdNotice, type AlertLine } from './alert-message.js';
 import {
   infectiousWindow,
@@ -577,6 +578,7 @@ async function saveContactsAndAlert(
     perAccount.set(c.accountId, [...(perAccount.get(c.accountId) ?? []), c]);
   }
   const accountRows = await alertAccounts(tx, [...perAccount.keys()]);
+  const stations = await wardHotlinesOfPersons(tx, [...freshPersons]);
   const messages: OutboxMessage[] = accountRows.map((a) => ({
     channel: a.channel as ChannelName,
     accountId: a.id,
@@ -591,7 +593,7 @@ async function saveContactsAndAlert(
       alertMessage({
         exposureKey: opts.exposureKey,
         locale: a.locale,
-        hotline: deps.config.hotline,
+        hotline: stationFor(perAccount.get(a.id) ?? [], byVisit, stations, deps.config.hotline),
         lines: (perAccount.get(a.id) ?? []).map((c): AlertLine => {
           const v = byVisit.get(c.visitId);
           return {
@@ -630,6 +632,24 @@ async function saveContactsAndAlert(
 }
 
 /**
+ * The number an alert gives: the health station of the ward of the first alerted person with a ward in the city
+ * (the account holder first, then family members in line order), or the city hotline when that ward has no
+ * number set or nobody has a ward here.
+ */
+function stationFor(
+  matched: MatchedContact[],
+  byVisit: Map<string, CandidateRow>,
+  stations: Map<string, string | null>,
+  cityHotline: string,
+): string {
+  const ordered = [...matched].sort(
+    (a, b) => Number(byVisit.get(b.visitId)?.isSelf ?? false) - Number(byVisit.get(a.visitId)?.isSelf ?? false),
+  );
+  const first = ordered.find((c) => stations.has(c.personId));
+  return (first && stations.get(first.personId)) ?? cityHotline;
+}
+
+/**
  * Household members (persons declared under the same account, khai hộ) of newly found close contacts get a
  * separate "monitor your health" notice, one per account, naming them; not the exposure alert, and their pass
  * does not change. Members who are contacts themselves already have the alert.
@@ -644,6 +664,13 @@ async function queueHouseholdNotices(
   const members = (await householdMembers(tx, opts.closePersonIds)).filter((m) => !contactsSet.has(m.personId));
   const byAccount = new Map<string, string[]>();
   for (const m of members) byAccount.set(m.accountId, [...(byAccount.get(m.accountId) ?? []), m.fullName]);
+  const stations = await wardHotlinesOfPersons(
+    tx,
+    members.map((m) => m.personId),
+  );
+  // The first named member with a ward in the city decides, as for the alert (stationFor).
+  const stationOf = (accountId: string) =>
+    members.filter((m) => m.accountId === accountId).find((m) => stations.has(m.personId))?.personId;
   const accountRows = await alertAccounts(tx, [...byAccount.keys()]);
   return enqueue(
     tx,
@@ -653,7 +680,13 @@ async function queueHouseholdNotices(
       kind: 'household_notice',
       refId: opts.exposureKey,
       dedupeKey: `household:${opts.exposureKey}:${a.id}`,
-      messages: [householdNotice({ locale: a.locale, names: byAccount.get(a.id) ?? [], hotline: deps.config.hotline })],
+      messages: [
+        householdNotice({
+          locale: a.locale,
+          names: byAccount.get(a.id) ?? [],
+          hotline: stations.get(stationOf(a.id) ?? '') ?? deps.config.hotline,
+        }),
+      ],
     })),
   );
 }

@@ -150,7 +150,7 @@ export async function householdMembers(
     .where(inArray(persons.ownerAccountId, owners))
     .orderBy(persons.createdAt);
   const given = new Set(personIds);
-  return rows.filter((r) => !given.has(r.personId));
+  return rows.flatMap((r) => (r.accountId && !given.has(r.personId) ? [{ ...r, accountId: r.accountId }] : []));
 }
 
 /** Contacts of a case by window (null: household) and kind. */
@@ -179,7 +179,7 @@ export async function possibleMatchRows(
         .where(
           inArray(
             accounts.id,
-            list.map((p) => p.ownerAccountId),
+            list.flatMap((p) => (p.ownerAccountId ? [p.ownerAccountId] : [])),
           ),
         )
     ).map((a) => [a.id, a.channel]),
@@ -188,7 +188,7 @@ export async function possibleMatchRows(
     personId: p.id,
     fullName: p.fullName,
     birthYear: p.birthYear,
-    channel: channels.get(p.ownerAccountId) ?? '',
+    channel: (p.ownerAccountId && channels.get(p.ownerAccountId)) || '',
     phoneSource: p.phoneSource,
   }));
 }

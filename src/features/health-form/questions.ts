@@ -2,11 +2,14 @@ import { displayPhone, type Parsed } from '../../core/answer-parsing.js';
 import type { T } from '../../core/i18n.js';
 import { provinceByCode } from '../wards/admin-units.js';
 import {
+  CONDITIONS,
   parseBirthYear,
+  parseConditions,
   parseDoses,
   parseFreeText,
   parseGender,
   parseName,
+  parseNationality,
   parseSymptoms,
   SYMPTOMS,
 } from './validators.js';
@@ -18,8 +21,8 @@ import {
  * Adding a question: a row here, its column (src/db/schema/people.ts + `npx drizzle-kit generate`) and its
  * locale keys `ask_<key>`, `ask_<key>_family` and `field_<key>` in locales/{vi,en}/declaration.json.
  *
- * Rows are asked in table order (a first declaration asks them all; a re-declaration only `health`; a profile
- * edit only `profile`). Summaries and the edit menu show `profile` rows first, then `health` rows.
+ * Rows are asked in table order (a first declaration asks them all; a re-declaration only `health` and `reask`
+ * rows; a profile edit only `profile`). Summaries and the edit menu show `profile` rows first, then `health` rows.
  */
 export type QuestionKind = 'text' | 'year' | 'choice' | 'multi-choice' | 'yes-no' | 'phone' | 'national-id' | 'ward';
 
@@ -62,12 +65,22 @@ export interface QuestionRow {
   askMore?: string;
   doneLabel?: string;
   noneLabel?: string;
-  /** yes/no: a question asked only after «Có», stored in its own column (null after «Không») */
-  followUp?: { key: string; column: string; ask: string; parse: (text: string) => Parsed<string> };
+  /**
+   * A short text asked only after «Có» (yes/no) or after ticking `when` (multi-choice: «Khác»), stored in its own
+   * column (null otherwise)
+   */
+  followUp?: { key: string; column: string; ask: string; parse: (text: string) => Parsed<string>; when?: string };
   /** /dulieu layout: the person's heading, or on the previous line after « · » */
   myData?: 'heading' | 'same-line';
   /** a profile answer also written on each declaration (the vaccine doses at the time) */
   onDeclaration?: boolean;
+  /** a profile question asked again at each re-declaration, with a «Không thay đổi» button (`<payload>.same`) */
+  reask?: boolean;
+  /**
+   * the button value of the answer "nothing to report" (tests answer with it: test/helpers/declaration-form.ts):
+   * a profile row that has one is answered by it when a test answers the health questions
+   */
+  defaultAnswer?: string;
 }
 
 export const QUESTIONS = [
@@ -149,6 +162,46 @@ export const QUESTIONS = [
     parse: (t) => parseFreeText(t),
   },
   {
+    key: 'nationality',
+    kind: 'choice',
+    section: 'profile',
+    column: 'nationality',
+    ask: 'ask_nationality',
+    label: 'field_nationality',
+    empty: 'blank',
+    payload: 'nat',
+    options: [{ value: 'VN', label: 'nationality_vn' }],
+    parse: (t) => parseNationality(t),
+    error: 'err_nationality',
+    onDeclaration: true,
+    defaultAnswer: 'VN',
+  },
+  {
+    key: 'conditions',
+    kind: 'multi-choice',
+    section: 'profile',
+    column: 'chronicConditions',
+    ask: 'ask_conditions',
+    label: 'field_conditions',
+    empty: 'not_declared',
+    payload: 'cc',
+    options: CONDITIONS.map((c) => ({ value: c, label: `condition_${c}` })),
+    parse: (t) => parseConditions(t),
+    error: 'err_conditions',
+    askMore: 'ask_conditions_more',
+    doneLabel: 'btn_symptoms_done',
+    noneLabel: 'btn_no_conditions',
+    followUp: {
+      key: 'conditions_other',
+      column: 'chronicOther',
+      ask: 'ask_conditions_other',
+      parse: (t) => parseFreeText(t, 100),
+      when: 'other',
+    },
+    onDeclaration: true,
+    defaultAnswer: 'none',
+  },
+  {
     key: 'travel',
     kind: 'yes-no',
     section: 'health',
@@ -177,6 +230,13 @@ export const QUESTIONS = [
     askMore: 'ask_symptoms_more',
     doneLabel: 'btn_symptoms_done',
     noneLabel: 'btn_no_symptoms',
+    followUp: {
+      key: 'symptoms_other',
+      column: 'symptomsOther',
+      ask: 'ask_symptoms_other',
+      parse: (t) => parseFreeText(t, 100),
+      when: 'other',
+    },
     pass: 'symptoms',
   },
   {
@@ -220,6 +280,8 @@ export const QUESTIONS = [
     error: 'err_doses',
     skippable: true,
     onDeclaration: true,
+    reask: true,
+    defaultAnswer: 'same',
   },
 ] as const satisfies readonly QuestionRow[];
 
@@ -257,6 +319,10 @@ export type PassAnswers = {
 
 export const PROFILE_QUESTIONS: readonly QuestionRow[] = QUESTIONS.filter((q) => q.section === 'profile');
 export const HEALTH_QUESTIONS: readonly QuestionRow[] = QUESTIONS.filter((q) => q.section === 'health');
+/** What a re-declaration asks, in table order: the health rows and the profile rows asked again (vaccine doses). */
+export const REDECLARATION_QUESTIONS: readonly QuestionRow[] = (QUESTIONS as readonly QuestionRow[]).filter(
+  (q) => q.section === 'health' || q.reask,
+);
 /** Summary, edit menu and /dulieu order. */
 export const SHOWN_ORDER: readonly QuestionRow[] = [...PROFILE_QUESTIONS, ...HEALTH_QUESTIONS];
 
@@ -297,8 +363,15 @@ export function formatAnswer(
     }
     case 'multi-choice': {
       const ticked = Array.isArray(v) ? (v as string[]) : [];
-      if (ticked.length === 0) return d('none');
-      return ticked.map((s) => optionLabel(q, s, d)).join(', ');
+      if (ticked.length === 0) return (v === null || v === undefined) && q.empty !== 'none' ? empty : d('none');
+      const extra = q.followUp ? view[q.followUp.column] : undefined;
+      return ticked
+        .map((s) =>
+          s === q.followUp?.when && typeof extra === 'string' && extra
+            ? `${optionLabel(q, s, d)} (${extra})`
+            : optionLabel(q, s, d),
+        )
+        .join(', ');
     }
     case 'choice':
       return v === undefined || v === null ? empty : optionLabel(q, String(v), d);

@@ -101,7 +101,21 @@ export function parseFreeText(text: string, max = 200): Parsed<string> {
   return ok(v);
 }
 
-export const SYMPTOMS = ['fever', 'cough', 'breath', 'sore_throat', 'fatigue', 'taste_smell'] as const;
+/** The national domestic declaration's symptoms, in its order; `other` asks a short text (questions.ts). */
+export const SYMPTOMS = [
+  'fever',
+  'cough',
+  'breath',
+  'sore_throat',
+  'pneumonia',
+  'nausea',
+  'diarrhea',
+  'skin_bleeding',
+  'rash',
+  'fatigue',
+  'taste_smell',
+  'other',
+] as const;
 export type Symptom = (typeof SYMPTOMS)[number];
 
 const SYMPTOM_WORDS: [string, Symptom][] = [
@@ -116,6 +130,22 @@ const SYMPTOM_WORDS: [string, Symptom][] = [
   ['hong', 'sore_throat'],
   ['sore throat', 'sore_throat'],
   ['throat', 'sore_throat'],
+  ['viem phoi', 'pneumonia'],
+  ['pneumonia', 'pneumonia'],
+  ['non', 'nausea'],
+  ['buon non', 'nausea'],
+  ['non/buon non', 'nausea'],
+  ['nausea', 'nausea'],
+  ['vomiting', 'nausea'],
+  ['tieu chay', 'diarrhea'],
+  ['diarrhea', 'diarrhea'],
+  ['diarrhoea', 'diarrhea'],
+  ['xuat huyet', 'skin_bleeding'],
+  ['xuat huyet ngoai da', 'skin_bleeding'],
+  ['bleeding', 'skin_bleeding'],
+  ['noi ban', 'rash'],
+  ['noi ban ngoai da', 'rash'],
+  ['rash', 'rash'],
   ['met', 'fatigue'],
   ['met moi', 'fatigue'],
   ['fatigue', 'fatigue'],
@@ -129,21 +159,98 @@ const SYMPTOM_WORDS: [string, Symptom][] = [
   ['taste', 'taste_smell'],
   ['smell', 'taste_smell'],
   ['loss of taste', 'taste_smell'],
+  ['khac', 'other'],
+  ['other', 'other'],
 ];
 
-/** "sốt, ho" → ['fever','cough']; "không" → []; unknown words → refusal. */
-export function parseSymptoms(text: string): Parsed<Symptom[]> {
+/** Ticks from typed words: "không" → []; unknown words → refusal `error`. */
+function parseTicks<V extends string>(
+  text: string,
+  words: [string, V][],
+  order: readonly V[],
+  error: string,
+): Parsed<V[]> {
   if (isTypedNo(text)) return ok([]);
   const parts = fold(text)
     .split(/[,;+]|\s+va\s+|\s+and\s+/)
     .map((p) => p.trim())
     .filter(Boolean);
-  const found = new Set<Symptom>();
+  const found = new Set<V>();
   for (const p of parts) {
-    const hit = SYMPTOM_WORDS.find(([w]) => w === p);
-    if (!hit) return no('err_symptoms');
+    const hit = words.find(([w]) => w === p);
+    if (!hit) return no(error);
     found.add(hit[1]);
   }
-  if (found.size === 0) return no('err_symptoms');
-  return ok(SYMPTOMS.filter((s) => found.has(s)));
+  if (found.size === 0) return no(error);
+  return ok(order.filter((s) => found.has(s)));
+}
+
+/** "sốt, ho" → ['fever','cough']; "không" → []; unknown words → refusal. */
+export function parseSymptoms(text: string): Parsed<Symptom[]> {
+  return parseTicks(text, SYMPTOM_WORDS, SYMPTOMS, 'err_symptoms');
+}
+
+/** Chronic conditions (bệnh nền) as the national form lists them; `other` asks a short text. */
+export const CONDITIONS = [
+  'heart',
+  'blood_pressure',
+  'diabetes',
+  'lung',
+  'kidney',
+  'liver',
+  'cancer',
+  'immunodeficiency',
+  'pregnant',
+  'other',
+] as const;
+export type Condition = (typeof CONDITIONS)[number];
+
+const CONDITION_WORDS: [string, Condition][] = [
+  ['tim', 'heart'],
+  ['tim mach', 'heart'],
+  ['benh tim', 'heart'],
+  ['heart', 'heart'],
+  ['huyet ap', 'blood_pressure'],
+  ['cao huyet ap', 'blood_pressure'],
+  ['blood pressure', 'blood_pressure'],
+  ['hypertension', 'blood_pressure'],
+  ['tieu duong', 'diabetes'],
+  ['dai thao duong', 'diabetes'],
+  ['diabetes', 'diabetes'],
+  ['phoi', 'lung'],
+  ['benh phoi', 'lung'],
+  ['lung', 'lung'],
+  ['than', 'kidney'],
+  ['benh than', 'kidney'],
+  ['kidney', 'kidney'],
+  ['gan', 'liver'],
+  ['benh gan', 'liver'],
+  ['liver', 'liver'],
+  ['ung thu', 'cancer'],
+  ['cancer', 'cancer'],
+  ['suy giam mien dich', 'immunodeficiency'],
+  ['mien dich', 'immunodeficiency'],
+  ['immunodeficiency', 'immunodeficiency'],
+  ['mang thai', 'pregnant'],
+  ['dang mang thai', 'pregnant'],
+  ['co thai', 'pregnant'],
+  ['pregnant', 'pregnant'],
+  ['khac', 'other'],
+  ['other', 'other'],
+];
+
+export function parseConditions(text: string): Parsed<Condition[]> {
+  return parseTicks(text, CONDITION_WORDS, CONDITIONS, 'err_conditions');
+}
+
+export const HOME_NATIONALITY = 'Việt Nam';
+
+/** The nationality: the button (`VN`) or "viet nam"/"vn" → Việt Nam; any other country's name as typed (2–60). */
+export function parseNationality(text: string): Parsed<string> {
+  const f = fold(text);
+  if (['vn', 'viet nam', 'vietnam', 'vietnamese', 'nuoc viet nam'].includes(f)) return ok(HOME_NATIONALITY);
+  if (/\d/.test(text)) return no('err_nationality');
+  const v = text.replace(/\s+/g, ' ').trim();
+  if (v.length < 2 || v.length > 60) return no('err_nationality');
+  return ok(v);
 }

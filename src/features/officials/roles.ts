@@ -26,6 +26,8 @@ export const ACCESS = {
   cases: ['health'] as Role[],
   /** the ward list (reference data every official picks from) */
   wards: ['health', 'ward_health', 'comms'] as Role[],
+  /** a ward's health station phone (PATCH /api/v1/wards/:code) */
+  wardHotlines: ['health'] as Role[],
   /** ward follow-up of residents (directive §2a): city-wide `health`, or `ward_health` limited to its scope */
   followups: ['health', 'ward_health'] as Role[],
   /** deployment reports (directive §11): the stats roles city-wide, `ward_health` limited to its scope */

@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
+import { holdHealthRecords, type HeldPerson } from './hold.js';
 import { accounts, cases, declarations, persons, type Declaration, type Person } from '../../db/schema/index.js';
 
 /** The account holder's own person record, if they have declared. */
@@ -17,8 +18,18 @@ export async function familyMembers(db: DbOrTx, accountId: string): Promise<Pers
   });
 }
 
-export async function personById(db: DbOrTx, personId: string): Promise<Person | undefined> {
-  return db.query.persons.findFirst({ where: eq(persons.id, personId) });
+/**
+ * A resident's person record. A person held after /xoadulieu (no owner account, hold.ts) is not one any more:
+ * their passes and cards no longer verify, and nobody checks them in.
+ */
+export async function personById(
+  db: DbOrTx,
+  personId: string,
+): Promise<(Person & { ownerAccountId: string }) | undefined> {
+  const p = await db.query.persons.findFirst({
+    where: and(eq(persons.id, personId), isNotNull(persons.ownerAccountId)),
+  });
+  return p as (Person & { ownerAccountId: string }) | undefined;
 }
 
 export async function latestDeclaration(db: DbOrTx, personId: string): Promise<Declaration | undefined> {
@@ -124,18 +135,22 @@ export async function removeFamilyMember(db: DbOrTx, accountId: string, personId
 
 /**
  * Deletes everything held about an account: its persons (self and family: declarations, visits, contacts
- * cascade; their cases are made anonymous), then the account row (dialog state, outbox rows, roles, staff rights cascade; references from
- * official records such as venues or cases are set null by their foreign keys).
+ * cascade; their cases are made anonymous), then the account row (dialog state, outbox rows, roles, staff rights
+ * cascade; references from official records such as venues or cases are set null by their foreign keys).
+ * A person who is an open case or in an exposure follow-up keeps only the health record that needs (hold.ts)
+ * until the period ends: `held` names them.
  */
 export async function deleteAccountData(
   db: DbOrTx,
   accountId: string,
-): Promise<{ persons: number; personIds: string[] }> {
+  now: Date,
+): Promise<{ persons: number; personIds: string[]; held: HeldPerson[] }> {
+  const held = await holdHealthRecords(db, accountId, now);
   // A case stays as the health department's record (its windows still explain the alerts it sent), but
   // anonymous: the foreign key clears person_id, and the phone it was found by goes here.
   const owned = db.select({ id: persons.id }).from(persons).where(eq(persons.ownerAccountId, accountId));
   await db.update(cases).set({ phone: null }).where(inArray(cases.personId, owned));
   const removed = await db.delete(persons).where(eq(persons.ownerAccountId, accountId)).returning({ id: persons.id });
   await db.delete(accounts).where(eq(accounts.id, accountId));
-  return { persons: removed.length, personIds: removed.map((r) => r.id) };
+  return { persons: removed.length, personIds: removed.map((r) => r.id), held };
 }

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { callbackData } from '../../core/callback-data.js';
 import { defineFlow, flowRef, inFlow, type DialogContext, type Flow, type FlowRef } from '../../core/dialog.js';
 import type { Button } from '../../core/messages.js';
-import type { Locale } from '../../core/i18n.js';
+import { formatDateTime, type Locale } from '../../core/i18n.js';
 import { accounts } from '../../db/schema/index.js';
 import { fold, parseYesNo } from '../../core/answer-parsing.js';
 import { deleteAccountData } from '../people/store.js';
@@ -132,7 +132,7 @@ export function privacyFlow<P extends object>(afterConsent: AfterConsent<P>): Fl
             // Declining leaves nothing behind: not even the account row the runner created on first contact.
             ctx.reply({ text: ctx.t('privacy:declined') });
             ctx.end();
-            await deleteAccountData(ctx.tx, ctx.account.id);
+            await deleteAccountData(ctx.tx, ctx.account.id, ctx.deps.clock.now());
             return;
           }
           // The flow's state is JSON: `pending` is what askConsent was handed, as the declaration built it.
@@ -180,14 +180,27 @@ export function privacyFlow<P extends object>(afterConsent: AfterConsent<P>): Fl
             return;
           }
           const t = ctx.t;
-          const { persons, personIds } = await deleteAccountData(ctx.tx, ctx.account.id);
+          const { persons, personIds, held } = await deleteAccountData(ctx.tx, ctx.account.id, ctx.deps.clock.now());
           const auditEntries = await pseudonymizeAudit(
             ctx.tx,
-            [ctx.account.id, ...personIds],
+            [ctx.account.id, ...personIds, ...held.map((h) => h.id)],
             ctx.deps.secrets().dataKey,
           );
-          ctx.log.info({ persons, auditEntries }, 'account data deleted on request');
-          ctx.reply({ text: t('privacy:deleted') });
+          ctx.log.info({ persons, held: held.length, auditEntries }, 'account data deleted on request');
+          if (held.length === 0) {
+            ctx.reply({ text: t('privacy:deleted') });
+            return;
+          }
+          // Said plainly: what is kept, for whom, why and until when.
+          const lines = held.map((h) =>
+            h.openCase
+              ? t('privacy:deleted_held_case', { name: h.name })
+              : t('privacy:deleted_held_followup', {
+                  name: h.name,
+                  date: formatDateTime(h.holdUntil, ctx.locale).slice(6),
+                }),
+          );
+          ctx.reply({ text: [t('privacy:deleted_held'), ...lines, '', t('privacy:deleted_held_end')].join('\n') });
         },
       },
     },

@@ -19,6 +19,7 @@ import {
   webInbox,
   webPushSubscriptions,
 } from '../../db/schema/index.js';
+import { purgeHeldPersons } from '../people/hold.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './policy.js';
 
 const DAY = 86_400_000;
@@ -36,6 +37,8 @@ export interface RetentionResult {
   exposureWindows: number;
   invites: number;
   staffLoginLinks: number;
+  /** persons held after /xoadulieu whose follow-up ended (people/hold.ts) */
+  heldPersons: number;
 }
 
 /** Delete everything past its retention period. Safe to run on several instances at once. */
@@ -127,6 +130,7 @@ export async function applyRetention(
         .where(lt(staffLoginLinks.expiresAt, before(policy.linksGraceDays)))
         .returning({ id: staffLoginLinks.codeHash }),
     ),
+    heldPersons: await purgeHeldPersons(db, now),
   };
 }
 

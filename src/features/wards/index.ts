@@ -3,5 +3,10 @@ import type { AppDeps } from '../../http/app.js';
 import type { Role } from '../../http/auth.js';
 import { wardsRoutes } from './routes.js';
 
-/** The ward list's HTTP route; `roles` = the official roles that may read it (officials/roles.ts ACCESS.wards). */
-export const wardsModule = (roles: readonly Role[]): FeatureModule<AppDeps> => ({ routes: wardsRoutes(roles) });
+/**
+ * The ward list's HTTP routes; `roles` = the official roles that may read it (officials/roles.ts ACCESS.wards),
+ * `writeRoles` = those that may set a ward's health station phone (ACCESS.wardHotlines).
+ */
+export const wardsModule = (roles: readonly Role[], writeRoles: readonly Role[]): FeatureModule<AppDeps> => ({
+  routes: wardsRoutes(roles, writeRoles),
+});

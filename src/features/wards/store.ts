@@ -1,6 +1,6 @@
 import { and, asc, count, eq, inArray, like, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
-import { districts, wards, type District, type Ward } from '../../db/schema/index.js';
+import { districts, persons, wards, type District, type Ward } from '../../db/schema/index.js';
 import { fold } from '../../core/answer-parsing.js';
 import { HOME_PROVINCE_CODE, provinceUnits } from './admin-units.js';
 
@@ -127,6 +127,8 @@ export interface WardListItem {
   name: string;
   districtCode: string | null;
   districtName: string;
+  /** the ward health station's phone, null = residents are given the city hotline */
+  hotline: string | null;
 }
 
 /**
@@ -142,7 +144,13 @@ export async function listWards(db: DbOrTx, opts: { q?: string; districtCode?: s
     conditions.push(or(like(wards.searchName, `%${w}%`), like(districts.searchName, `%${d}%`))!);
   }
   return db
-    .select({ code: wards.code, name: wards.name, districtCode: wards.districtCode, districtName: wards.district })
+    .select({
+      code: wards.code,
+      name: wards.name,
+      districtCode: wards.districtCode,
+      districtName: wards.district,
+      hotline: wards.hotline,
+    })
     .from(wards)
     .leftJoin(districts, eq(districts.code, wards.districtCode))
     .where(conditions.length ? and(...conditions) : undefined)
@@ -220,4 +228,35 @@ export async function loadProvince(
 /** The home province's wards, so the declaration's ward question works on a fresh install. Run at every start. */
 export async function seedHomeWards(db: DbOrTx): Promise<void> {
   await loadProvince(db, HOME_PROVINCE_CODE, { update: false });
+}
+
+/** Sets (or with null clears) a ward's health station phone. Returns the ward, or undefined for an unknown code. */
+export async function setWardHotline(db: DbOrTx, code: string, hotline: string | null): Promise<Ward | undefined> {
+  const [row] = await db.update(wards).set({ hotline }).where(eq(wards.code, code)).returning();
+  return row;
+}
+
+/** The number a resident of `wardCode` is told to call: their ward health station's, else the city hotline. */
+export async function wardHotline(
+  db: DbOrTx,
+  wardCode: string | null | undefined,
+  cityHotline: string,
+): Promise<string> {
+  if (!wardCode) return cityHotline;
+  const [row] = await db.select({ hotline: wards.hotline }).from(wards).where(eq(wards.code, wardCode)).limit(1);
+  return row?.hotline ?? cityHotline;
+}
+
+/**
+ * The ward health station phones of these persons' wards, by person: null when the ward has none; persons
+ * without a ward in the city (or unknown) are absent.
+ */
+export async function wardHotlinesOfPersons(db: DbOrTx, personIds: string[]): Promise<Map<string, string | null>> {
+  if (personIds.length === 0) return new Map();
+  const rows = await db
+    .select({ personId: persons.id, hotline: wards.hotline })
+    .from(persons)
+    .innerJoin(wards, eq(wards.code, persons.wardCode))
+    .where(inArray(persons.id, personIds));
+  return new Map(rows.map((r) => [r.personId, r.hotline]));
 }
