@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
-import type { Database, Tx } from '../db/client.js';
+import { queryRows, type Database, type Tx } from '../db/client.js';
 import { accounts, dialogStates, type Account } from '../db/schema/index.js';
 import { assertNoPrefixCollisions, type CallbackData, type PrefixClaim } from './callback-data.js';
 import { DEFAULT_CAPABILITIES, type ChannelCapabilities, type ChannelRegistry } from './channel.js';
@@ -274,28 +274,22 @@ export class DialogRunner {
         return { replies: [], locale: normalizeLocale(inbound.languageHint), duplicate: true } as HandleResult;
       }
       const now = this.deps.clock.now();
-      let account = await tx.query.accounts.findFirst({
-        where: and(eq(accounts.channel, inbound.channel), eq(accounts.externalId, inbound.accountId)),
-      });
-      if (!account) {
-        [account] = await tx
-          .insert(accounts)
-          .values({
-            channel: inbound.channel,
-            externalId: inbound.accountId,
-            locale: normalizeLocale(inbound.languageHint),
-            lastInboundAt: now,
-          })
-          .returning();
-      } else {
-        const changes: Partial<Account> = { lastInboundAt: now };
-        if (account.unreachableAt && inbound.kind !== 'unsupported') {
-          // They wrote to us again: they can be reached again.
-          changes.unreachableAt = null;
-          changes.unreachableReason = null;
-        }
-        [account] = await tx.update(accounts).set(changes).where(eq(accounts.id, account.id)).returning();
-      }
+      // One statement: the account is created on its first update, and on every later one stamped with the
+      // time; writing again after being unreachable makes it reachable again.
+      const revive = inbound.kind !== 'unsupported';
+      const [account] = await tx
+        .insert(accounts)
+        .values({
+          channel: inbound.channel,
+          externalId: inbound.accountId,
+          locale: normalizeLocale(inbound.languageHint),
+          lastInboundAt: now,
+        })
+        .onConflictDoUpdate({
+          target: [accounts.channel, accounts.externalId],
+          set: revive ? { lastInboundAt: now, unreachableAt: null, unreachableReason: null } : { lastInboundAt: now },
+        })
+        .returning();
       if (!account) throw new Error('account upsert returned nothing');
 
       const stored = await tx.query.dialogStates.findFirst({ where: eq(dialogStates.accountId, account.id) });
@@ -323,24 +317,27 @@ export class DialogRunner {
       // Nothing shown: the menu on screen is still the last one.
       const menu = shown.menu === undefined || replies.length === 0 ? {} : { menu: shown.menu };
 
-      const accountStillThere = await tx.query.accounts.findFirst({ where: eq(accounts.id, account.id) });
-      if (accountStillThere) {
-        if (!stored) {
-          const inserted = await tx
-            .insert(dialogStates)
-            .values({ accountId: account.id, ...state, ...menu, version: 1, updatedAt: now })
-            .onConflictDoNothing()
-            .returning({ v: dialogStates.version });
-          // The outbox remembered a menu for this account meanwhile (its row): read it and go again.
-          if (inserted.length === 0) throw new VersionConflict();
-        } else {
-          const updated = await tx
-            .update(dialogStates)
-            .set({ ...state, ...menu, version: version + 1, updatedAt: now })
-            .where(and(eq(dialogStates.accountId, account.id), eq(dialogStates.version, version)))
-            .returning({ v: dialogStates.version });
-          if (updated.length === 0) throw new VersionConflict();
-        }
+      // The step is saved unless the update deleted the account (/xoadulieu): a write that finds nothing to
+      // write asks whether the account is still there only then, so the common update pays no extra read.
+      const accountGone = async () => !(await tx.query.accounts.findFirst({ where: eq(accounts.id, account.id) }));
+      if (!stored) {
+        const inserted = await queryRows(
+          tx,
+          sql`insert into ${dialogStates} (account_id, flow, step, data, menu, version, updated_at)
+              select ${account.id}, ${state.flow}, ${state.step}, ${JSON.stringify(state.data)}::jsonb,
+                     ${menu.menu === undefined ? null : JSON.stringify(menu.menu)}::jsonb, 1, ${now.toISOString()}::timestamptz
+              where exists (select 1 from ${accounts} where ${accounts.id} = ${account.id})
+              on conflict do nothing returning version`,
+        );
+        // The outbox remembered a menu for this account meanwhile (its row): read it and go again.
+        if (inserted.length === 0 && !(await accountGone())) throw new VersionConflict();
+      } else {
+        const updated = await tx
+          .update(dialogStates)
+          .set({ ...state, ...menu, version: version + 1, updatedAt: now })
+          .where(and(eq(dialogStates.accountId, account.id), eq(dialogStates.version, version)))
+          .returning({ v: dialogStates.version });
+        if (updated.length === 0 && !(await accountGone())) throw new VersionConflict();
       }
       return { replies: shown.messages, locale: ctx.locale, duplicate: false, accountId: account.id } as HandleResult;
     });
