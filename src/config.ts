@@ -101,6 +101,15 @@ const envSchema = z
       .max(80, 'must be at most 80 characters')
       .default('Sở Y tế thành phố Cần Thơ'),
     EXPOSURE_BUFFER_MINUTES: z.coerce.number().int().min(0).default(60),
+    // Vehicles and trips (src/features/transport).
+    TRIP_CLOSE_SEAT_ROWS: z.coerce.number().int().min(0).max(50).default(2),
+    TRIP_BOARDING_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 60)
+      .default(60),
+    TRIP_TIMETABLE_DAYS: z.coerce.number().int().min(1).max(60).default(14),
     FOLLOWUP_BATCH_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
     HOTLINE: z.string().trim().default('1900 9095'),
     CASE_PREVIEW_REQUIRED: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
@@ -195,6 +204,12 @@ export interface Config {
   /** the issuer line printed on cards */
   cardIssuer: string;
   exposureBufferMinutes: number;
+  /**
+   * Vehicles and trips: passengers within ± closeSeatRows seat rows of a case are close contacts (TRIP_CLOSE_SEAT_ROWS,
+   * 2); a poster scan joins a trip departing within boardingMinutes (TRIP_BOARDING_MINUTES, 60) or under way; the
+   * timetable job keeps trips created timetableDays ahead (TRIP_TIMETABLE_DAYS, 14). Unset: these defaults.
+   */
+  transport?: { closeSeatRows: number; boardingMinutes: number; timetableDays: number };
   /** how often ward health officials get the batched message about new residents with symptoms or risk answers */
   followupBatchMinutes: number;
   hotline: string;
@@ -308,6 +323,11 @@ export function loadConfig(env: Env): Config {
     cardValidDays: e.CARD_VALID_DAYS,
     cardIssuer: e.CARD_ISSUER,
     exposureBufferMinutes: e.EXPOSURE_BUFFER_MINUTES,
+    transport: {
+      closeSeatRows: e.TRIP_CLOSE_SEAT_ROWS,
+      boardingMinutes: e.TRIP_BOARDING_MINUTES,
+      timetableDays: e.TRIP_TIMETABLE_DAYS,
+    },
     followupBatchMinutes: e.FOLLOWUP_BATCH_MINUTES,
     hotline: e.HOTLINE,
     casePreviewRequired: e.CASE_PREVIEW_REQUIRED === 'true',

@@ -14,6 +14,7 @@ import { privacyModule } from './privacy/index.js';
 import { reportsModule } from './reports/index.js';
 import { retentionModule } from './retention/index.js';
 import { statsModule } from './stats/index.js';
+import { transportModule } from './transport/index.js';
 import { venuesModule } from './venues/index.js';
 import { wardsModule } from './wards/index.js';
 
@@ -37,6 +38,7 @@ export function featureModules(deps: AppDeps, opts: FeatureOptions = {}): Featur
     familyModule,
     venuesModule,
     checkinModule(deps),
+    transportModule(deps),
     exposureModule,
     officialsModule,
     broadcastModule(deps),

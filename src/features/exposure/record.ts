@@ -16,6 +16,7 @@ import {
 } from '../../db/schema/index.js';
 import { enqueue, type OutboxMessage } from '../../outbox/enqueue.js';
 import { parsePhone } from '../../core/answer-parsing.js';
+import { transportSettings } from '../transport/store.js';
 import { alertMessage, householdNotice, type AlertLine } from './alert-message.js';
 import {
   infectiousWindow,
@@ -229,6 +230,8 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
               toAt: w.to,
               presenceFrom: w.presence.from,
               presenceTo: w.presence.to,
+              tripId: w.tripId ?? null,
+              seat: w.seat ?? null,
               advice: 'test',
               createdBy: actor,
               createdAt: now,
@@ -242,11 +245,15 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
     from: w.fromAt,
     to: w.toAt,
     presence: { from: w.presenceFrom ?? w.fromAt, to: w.presenceTo ?? w.toAt },
+    tripId: w.tripId,
+    seat: w.seat,
   }));
 
   const household = await householdPersonIds(tx, personIds);
   const candidates = await candidateVisits(tx, windows);
-  const matched = matchContacts(windows, candidates, new Set([...household, ...personIds]));
+  const matched = matchContacts(windows, candidates, new Set([...household, ...personIds]), {
+    closeSeatRows: transportSettings(deps.config).closeSeatRows,
+  });
   const exposedAt = new Date(Math.min(row.infectiousTo.getTime(), now.getTime()));
   const householdOnly = household.filter((id) => !personIds.includes(id));
   if (householdOnly.length > 0) {
