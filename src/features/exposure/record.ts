@@ -540,7 +540,7 @@ export async function recordManualWindow(
  * Inserts the contacts (unique per exposure key and person; those already there are skipped) and queues one
  * alert per account for the new ones, in the account's language. Returns the number of alerts queued.
  */
-async function saveContactsAndAlert(
+export async function saveContactsAndAlert(
   tx: Tx,
   deps: ExposureDeps,
   opts: {
@@ -551,9 +551,11 @@ async function saveContactsAndAlert(
     candidates: CandidateRow[];
     adviceFor: (c: MatchedContact) => ContactKind;
     now: Date;
+    /** an imported national list: no visit behind the contact (the candidates' visit ids are placeholders) */
+    imported?: { source: string; place: string };
   },
-): Promise<{ alerts: number; householdNotices: number }> {
-  if (opts.matched.length === 0) return { alerts: 0, householdNotices: 0 };
+): Promise<{ alerts: number; householdNotices: number; created: number }> {
+  if (opts.matched.length === 0) return { alerts: 0, householdNotices: 0, created: 0 };
   const fresh: { id: string; personId: string }[] = [];
   for (let i = 0; i < opts.matched.length; i += 1000) {
     const rows = await tx
@@ -564,8 +566,10 @@ async function saveContactsAndAlert(
           caseId: opts.caseId,
           windowId: opts.windowIds[c.windowIndex],
           personId: c.personId,
-          visitId: c.visitId,
+          visitId: opts.imported ? null : c.visitId,
           accountId: c.accountId,
+          importSource: opts.imported?.source ?? null,
+          importPlace: opts.imported?.place ?? null,
           kind: c.kind,
           overlapMinutes: c.overlapMinutes,
           exposedAt: c.exposure.from,
@@ -633,7 +637,7 @@ async function saveContactsAndAlert(
         ),
       );
   }
-  return { alerts: queued, householdNotices };
+  return { alerts: queued, householdNotices, created: fresh.length };
 }
 
 /**
