@@ -347,8 +347,9 @@ const seatFlow = defineFlow<{ visitId: string }>()(
           }
           const seat = normalizeSeat(input.text);
           if (seat) {
+            const visitId = ctx.data.visitId;
             ctx.end();
-            await setSeat(ctx.tx, ctx.data.visitId, seat);
+            await setSeat(ctx.tx, visitId, seat);
             ctx.reply({ text: ctx.t('transport:seat_saved', { seat }) });
             return;
           }
