@@ -7,6 +7,7 @@ import { startDeclaration } from './declaration/start.js';
 import { exposureModule } from './exposure/index.js';
 import { familyModule } from './family/index.js';
 import { followupModule } from './followup/index.js';
+import { handoffModule } from './handoff/index.js';
 import { officialsModule } from './officials/index.js';
 import { ACCESS } from './officials/roles.js';
 import { passModule, type VerifyPageExtension } from './pass/index.js';
@@ -45,6 +46,7 @@ export function featureModules(deps: AppDeps, opts: FeatureOptions = {}): Featur
     statsModule,
     followupModule(deps),
     reportsModule,
+    handoffModule,
     wardsModule(ACCESS.wards),
   ];
 }
