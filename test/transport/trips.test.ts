@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { auditLog, outbox, trips, venues, venueStaff, visits, type Venue } from '../../src/db/schema/index.js';
-import { closeOverstayedVisits } from '../../src/features/checkin/store.js';
+import { closeOverstayedVisits, recordCheckins } from '../../src/features/checkin/store.js';
 import { runTimetableJob } from '../../src/features/transport/index.js';
 import { parseTripTimes } from '../../src/features/transport/chat.js';
 import { departuresOf } from '../../src/features/transport/store.js';
@@ -130,6 +130,7 @@ describe('the poster checks a passenger into the current trip', () => {
     const [v] = await svc.db.db.query.visits.findMany({ where: eq(visits.personId, p.self.id) });
     expect(v).toMatchObject({ venueId: coach.id, tripId: first!.id, seat: '12C', exitedAt: null });
 
+    clock.set('2021-08-04T06:45:00+07:00');
     const q = await passenger('Lê Văn Cường');
     await q.chat.start(`v_${coach.code}`);
     await q.chat.press('cf:ok');
@@ -167,6 +168,43 @@ describe('the poster checks a passenger into the current trip', () => {
     expect(textOf(done)).not.toContain('ghế số mấy');
     const [v] = await svc.db.db.query.visits.findMany({ where: eq(visits.personId, p.self.id) });
     expect(v).toMatchObject({ venueId: coach.id, tripId: null });
+
+    // A trip added later: scanning again while it boards is a new check-in on the trip, not "inside already".
+    const added = await api('POST', `/api/v1/venues/${coach.id}/trips`, {
+      departsAt: '2021-08-05T11:00:00+07:00',
+      arrivesAt: '2021-08-05T12:30:00+07:00',
+    });
+    expect(added.statusCode).toBe(201);
+    clock.set('2021-08-05T10:30:00+07:00');
+    await p.chat.start(`v_${coach.code}`);
+    await p.chat.press('cf:ok');
+    const rows = await svc.db.db.query.visits.findMany({
+      where: eq(visits.personId, p.self.id),
+      orderBy: (x, { asc }) => [asc(x.enteredAt)],
+    });
+    expect(rows.map((r) => [r.tripId, r.exitReason])).toEqual([
+      [null, 'moved_on'],
+      [added.json().id, null],
+    ]);
+  });
+
+  it('a staff scan (the scanner calls the same recordCheckins) puts the passenger on the current trip', async () => {
+    clock.set('2021-08-05T11:30:00+07:00'); // the 11:00 trip is under way
+    const trip = (await tripRows()).find((t) => t.departsAt.toISOString() === '2021-08-05T04:00:00.000Z')!;
+    const p = await passenger('Đặng Văn Soát');
+    const [out] = await recordCheckins(svc.db.db, {
+      venueId: coach.id,
+      personIds: [p.self.id],
+      accountId: p.accountId,
+      source: 'staff',
+      channel: 'web',
+      now: clock.now(),
+    });
+    expect(out).toMatchObject({
+      status: 'created',
+      trip: { id: trip.id },
+      visit: { tripId: trip.id, source: 'staff' },
+    });
   });
 });
 
@@ -181,7 +219,7 @@ describe('passenger lists', () => {
     expect(lines[0]).toBe('full_name,birth_year,phone,seat,boarded_at');
     expect(lines.slice(1, -1)).toEqual([
       'Trần Thị Bích,1990,+84901234567,12C,2021-08-04T06:40:00+07:00',
-      'Lê Văn Cường,1990,+84901234567,,2021-08-04T06:40:00+07:00',
+      'Lê Văn Cường,1990,+84901234567,,2021-08-04T06:45:00+07:00',
       'Phạm Minh Đức,1990,+84901234567,,2021-08-04T09:00:00+07:00',
     ]);
     const json = await api('GET', `/api/v1/trips/${first!.id}/passengers`);

@@ -9,7 +9,8 @@ import { checkinStartParam } from '../venues/links.js';
 import { venueByCode, venueById } from '../venues/store.js';
 import { entryAt, recordRefusedEntry, recordWarnedEntry, type EntryDecision } from './entry.js';
 import { HISTORY_DAYS } from './rules.js';
-import { normalizeSeat, setSeat, transportSettings } from '../transport/store.js';
+import { currentTrip, normalizeSeat, setSeat, transportSettings } from '../transport/store.js';
+import { isTransportKind } from '../venues/kinds.js';
 import { historyOfAccount, leaveVenue, personIdsOfAccount, recordCheckins } from './store.js';
 
 const FLOW = 'checkin';
@@ -63,7 +64,11 @@ async function beginCheckin(ctx: DialogContext, raw: string): Promise<void> {
   const open = await ctx.tx.query.visits.findFirst({
     where: (v, { and, eq, isNull }) => and(eq(v.personId, self.id), eq(v.venueId, venue.id), isNull(v.exitedAt)),
   });
-  if (open) {
+  // On a vehicle, an open visit of another trip (or of no trip) is not this journey: confirm as a new check-in.
+  const trip = isTransportKind(venue.kind)
+    ? await currentTrip(ctx.tx, venue.id, now, transportSettings(ctx.deps.config).boardingMinutes)
+    : undefined;
+  if (open && (open.tripId ?? undefined) === trip?.id) {
     if (ctx.state.flow === FLOW) ctx.end();
     ctx.reply({
       text: ctx.t('checkin:already', { name: venue.name, time: formatDateTime(open.enteredAt, ctx.locale) }),
