@@ -266,6 +266,21 @@ describe('passenger lists', () => {
     expect(rows.some((t) => t.departsAt.toISOString() === '2021-08-06T15:00:00.000Z')).toBe(true);
   });
 
+  it('an owner registers a vehicle in chat with its plate and route', async () => {
+    const me = chat(svc, 'bus-owner');
+    await me.text('/diadiem');
+    await me.press('vn:new');
+    await me.text('Xe buýt số 05');
+    expect(textOf(await me.press('vk:bus'))).toContain('Biển số xe');
+    expect(textOf(await me.text('65B-055.55'))).toContain('phường/xã nào');
+    expect(textOf(await me.press('vw:-'))).toContain('Tuyến đường');
+    await me.text('Bến xe 91B – Cái Răng');
+    const done = await me.press('vs:default');
+    expect(textOf(done)).toContain('/chuyen');
+    const v = await svc.db.db.query.venues.findFirst({ where: eq(venues.name, 'Xe buýt số 05') });
+    expect(v).toMatchObject({ kind: 'bus', plate: '65B-055.55', route: 'Bến xe 91B – Cái Răng', address: null });
+  });
+
   it('parseTripTimes reads today, a date, and an overnight arrival', () => {
     const now = new Date('2021-08-04T06:00:00+07:00');
     expect(parseTripTimes('07:30 11:45', now)).toEqual({
