@@ -35,6 +35,42 @@ const httpUrl = z
   }, 'must be an http(s) URL such as https://khaibao.example.vn')
   .transform((v) => v.replace(/\/+$/, ''));
 
+/** Weekday names WEEKLY_REPORT_AT accepts (English and Vietnamese short forms), Monday = 1 … Sunday = 7. */
+const WEEKDAYS: Record<string, number> = {
+  mon: 1,
+  tue: 2,
+  wed: 3,
+  thu: 4,
+  fri: 5,
+  sat: 6,
+  sun: 7,
+  t2: 1,
+  t3: 2,
+  t4: 3,
+  t5: 4,
+  t6: 5,
+  t7: 6,
+  cn: 7,
+};
+
+/** When the weekly report leaves, in Vietnam time: `mon 07:00` → {weekday 1, hour 7, minute 0}; `off` → null. */
+export interface WeeklyReportAt {
+  weekday: number;
+  hour: number;
+  minute: number;
+}
+
+export function parseWeeklyAt(v: string): WeeklyReportAt | null | undefined {
+  const s = v.trim().toLowerCase();
+  if (s === 'off') return null;
+  const m = /^([a-z0-9]{2,3})\s+(\d{1,2}):(\d{2})$/.exec(s);
+  if (!m || !(m[1]! in WEEKDAYS)) return undefined;
+  const hour = Number(m[2]);
+  const minute = Number(m[3]);
+  if (hour > 23 || minute > 59) return undefined;
+  return { weekday: WEEKDAYS[m[1]!]!, hour, minute };
+}
+
 const envSchema = z
   .object({
     PORT: port.default(3000),
@@ -111,6 +147,13 @@ const envSchema = z
       .default(60),
     TRIP_TIMETABLE_DAYS: z.coerce.number().int().min(1).max(60).default(14),
     FOLLOWUP_BATCH_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+    WEEKLY_REPORT_AT: z
+      .string()
+      .default('mon 07:00')
+      .refine(
+        (v) => parseWeeklyAt(v) !== undefined,
+        'must be a weekday and a Vietnam time such as "mon 07:00" (mon…sun or t2…t7, cn), or "off"',
+      ),
     HOTLINE: z.string().trim().default('1900 9095'),
     CASE_PREVIEW_REQUIRED: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
     OUTBOX_MAX_ATTEMPTS: positiveInt(8),
@@ -212,6 +255,8 @@ export interface Config {
   transport?: { closeSeatRows: number; boardingMinutes: number; timetableDays: number };
   /** how often ward health officials get the batched message about new residents with symptoms or risk answers */
   followupBatchMinutes: number;
+  /** when city officials get the weekly deployment report in chat (Vietnam time); null = never */
+  weeklyReportAt: WeeklyReportAt | null;
   hotline: string;
   /**
    * CASE_PREVIEW_REQUIRED: a real POST /api/v1/cases must carry the previewed `windows` (from a dryRun answer,
@@ -329,6 +374,7 @@ export function loadConfig(env: Env): Config {
       timetableDays: e.TRIP_TIMETABLE_DAYS,
     },
     followupBatchMinutes: e.FOLLOWUP_BATCH_MINUTES,
+    weeklyReportAt: parseWeeklyAt(e.WEEKLY_REPORT_AT) ?? null,
     hotline: e.HOTLINE,
     casePreviewRequired: e.CASE_PREVIEW_REQUIRED === 'true',
     outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,

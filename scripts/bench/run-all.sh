@@ -6,6 +6,7 @@
 #   - test/broadcast/telegram-broadcast.test.ts with 2,000 recipients (the suite: 300)
 #   - test/checkin and test/telegram concurrent-checkins with 200 guests at once (the suite: 20)
 #   - test/zalo/zalo-bench.test.ts, a burst on the Zalo webhook (skipped in the suite)
+#   - test/hardening fuzz tests with 2,000 webhook bodies and 1,000 admin requests (the suite: 400 and 200)
 # exposure.ts builds a 1,000,000-visit data set on PostgreSQL and runs only when BENCH_DATABASE_URL is set.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,6 +22,7 @@ run() {
 run env BENCH_RECIPIENTS=2000 npx vitest run test/broadcast/telegram-broadcast.test.ts
 run env BENCH_CHECKINS=200 npx vitest run test/checkin/concurrent-checkins.test.ts test/telegram/concurrent-checkins.test.ts
 run env ZALO_BENCH=1 npx vitest run test/zalo/zalo-bench.test.ts
+run env FUZZ_BODIES=2000 FUZZ_REQUESTS=1000 npx vitest run test/hardening/webhook-fuzz.test.ts test/hardening/admin-fuzz.test.ts
 run npx tsx scripts/bench/broadcast-queue.ts 50000
 run npx tsx scripts/bench/broadcast-delivery.ts 25 500
 run npx tsx scripts/bench/telegram-webhook.ts 10 16 start

@@ -32,6 +32,12 @@ export function createMetrics() {
       buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800],
       registers: [registry],
     }),
+    repliesInFlight: new Gauge({
+      name: 'chat_replies_in_flight',
+      help: 'Replies to updates the platform was already answered for, not yet sent or queued (Zalo)',
+      labelNames: ['channel'] as const,
+      registers: [registry],
+    }),
     updates: new Counter({
       name: 'chat_updates_total',
       help: 'Inbound chat updates by channel and outcome',

@@ -45,7 +45,7 @@ export function featureModules(deps: AppDeps, opts: FeatureOptions = {}): Featur
     broadcastModule(deps),
     statsModule,
     followupModule(deps),
-    reportsModule,
+    reportsModule(deps),
     handoffModule,
     wardsModule(ACCESS.wards),
   ];

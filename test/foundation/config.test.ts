@@ -54,6 +54,15 @@ describe('config', () => {
     expect(problems({ TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ', TELEGRAM_MODE: 'polling' })).toEqual([]);
   });
 
+  it('WEEKLY_REPORT_AT: Monday 07:00 by default, a weekday and time, off, or one line naming the variable', () => {
+    expect(loadConfig({}).weeklyReportAt).toEqual({ weekday: 1, hour: 7, minute: 0 });
+    expect(loadConfig({ WEEKLY_REPORT_AT: 'fri 17:30' }).weeklyReportAt).toEqual({ weekday: 5, hour: 17, minute: 30 });
+    expect(loadConfig({ WEEKLY_REPORT_AT: 'off' }).weeklyReportAt).toBeNull();
+    const p = problems({ WEEKLY_REPORT_AT: 'monday 7am' });
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/^WEEKLY_REPORT_AT/);
+  });
+
   it('reports every problem at once, one line each, without echoing secrets', () => {
     const p = problems({ PORT: 'abc', PUBLIC_URL: 'nope', ADMIN_TOKEN: 'tiny-secret' });
     expect(p).toHaveLength(3);

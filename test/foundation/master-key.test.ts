@@ -6,18 +6,20 @@ import { Writable } from 'node:stream';
 import { eq } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSecrets, MasterKeyError, rewrapKeys, type Secrets } from '../../src/core/secrets.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { settings } from '../../src/db/schema/index.js';
+import { buildIfStale, compiled } from '../helpers/compiled.js';
 import { createTestDatabase, testBackend, type TestDatabase } from '../helpers/db.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
 const MASTER_A = 'master-key-A-0123456789abcdefghijklmnop';
 const MASTER_B = 'master-key-B-0123456789abcdefghijklmnop';
 const dirs: string[] = [];
+// Compiled once (when stale) before the first process starts, as `prestart` does.
+beforeAll(buildIfStale, 300_000);
 // Each test opens its own database; a loaded CI machine needs more than the default 30 s for that.
 const DB_TEST_MS = 120_000;
 afterAll(() => {
@@ -177,9 +179,9 @@ describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
     const clear = fingerprint(await loadSecrets(database.db, {}));
     await database.close();
 
-    const run = (args: string[], env: Record<string, string>) =>
+    const run = (script: string, env: Record<string, string>) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(tsx, args, {
+        const child = spawn(process.execPath, [compiled(script)], {
           cwd: root,
           env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...dbEnv, ...env },
           stdio: ['ignore', 'pipe', 'pipe'],
@@ -191,7 +193,7 @@ describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
         child.on('exit', (code) => resolve({ code, stdout, stderr }));
       });
 
-    const rewrap = await run(['scripts/keys-rewrap.ts'], { KHAIBAO_MASTER_KEY: MASTER_A });
+    const rewrap = await run('scripts/keys-rewrap.ts', { KHAIBAO_MASTER_KEY: MASTER_A });
     expect(rewrap.stderr).toBe('');
     expect(rewrap.code).toBe(0);
     expect(rewrap.stdout).toMatch(
@@ -199,14 +201,14 @@ describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
     );
     expect(rewrap.stdout).not.toContain(MASTER_A);
 
-    const refused = await run(['scripts/keys-rewrap.ts'], {
+    const refused = await run('scripts/keys-rewrap.ts', {
       KHAIBAO_MASTER_KEY: MASTER_B,
       KHAIBAO_MASTER_KEY_OLD: 'wrong-old-master-key-0123456789abcdef',
     });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^keys:rewrap: KHAIBAO_MASTER_KEY_OLD does not unwrap [^\n]*\n$/);
 
-    const start = await run(['src/main.ts'], {
+    const start = await run('src/main.ts', {
       KHAIBAO_MASTER_KEY: MASTER_B,
       PORT: String(33000 + Math.floor(Math.random() * 2000)),
       ADMIN_TOKEN: 'admin-token-0123456789',

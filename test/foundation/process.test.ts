@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, queryRows } from '../../src/db/client.js';
+import { buildIfStale } from '../helpers/compiled.js';
 import { createTestDatabase, testBackend, type TestDatabase } from '../helpers/db.js';
 import { startFakeTelegram, tgUpdates, tgUser } from '../helpers/fake-telegram.js';
 
@@ -13,6 +14,8 @@ import { startFakeTelegram, tgUpdates, tgUser } from '../helpers/fake-telegram.j
 const root = path.resolve(import.meta.dirname, '../..');
 const dirs: string[] = [];
 const cleanup: (() => Promise<void>)[] = [];
+// Compiled once (when stale) before the first process starts, as `prestart` does.
+beforeAll(buildIfStale, 300_000);
 
 interface Run {
   code: number | null;
@@ -20,12 +23,6 @@ interface Run {
   stdout: string;
   stderr: string;
 }
-
-beforeAll(() => {
-  // What `prestart` would do on the first `npm start`, done once here so no start below pays for a compile.
-  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: root, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}${build.stdout}`);
-}, 300_000);
 
 afterAll(async () => {
   for (const fn of cleanup.reverse()) await fn();

@@ -17,6 +17,8 @@ const EXPECTED: { prefix: string; allowed: OfficialRole[] }[] = [
   { prefix: '/api/v1/contacts', allowed: ['health'] },
   { prefix: '/api/v1/venues', allowed: ['health'] },
   { prefix: '/api/v1/wards', allowed: ['health', 'comms'] },
+  // Importing target lists (first match wins): health (and ward_health in its wards), not comms.
+  { prefix: '/api/v1/reports/targets', allowed: ['health'] },
   { prefix: '/api/v1/reports', allowed: ['health', 'comms'] },
 ];
 /** Any valid token may read these. */

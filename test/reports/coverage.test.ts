@@ -216,7 +216,8 @@ describe('coverage report', () => {
     ]);
     const row = lines.find((l) => l.startsWith(`${CAI_KHE},`))!;
     expect(row.startsWith(`${CAI_KHE},Phường Cái Khế,Quận Ninh Kiều,2,`)).toBe(true);
-    expect(row.endsWith(',1,1,2,1,0,0,0,0,1,2')).toBe(true);
+    // …active 1, declared 1 and 2, no target list (0 required, 0 registered, no %, none missing), then per day.
+    expect(row.endsWith(',1,1,2,0,0,,,1,0,0,0,0,1,2')).toBe(true);
     expect(lines.some((l) => l.startsWith(`${THANH_AN},`))).toBe(false);
   });
 });

@@ -8,6 +8,7 @@ import { loadProvince, wardCount } from '../../src/features/wards/store.js';
 import { startFakeTelegram, TelegramPerson, tgUser, type FakeTelegram } from '../helpers/fake-telegram.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import { answerHealthQuestions } from '../helpers/declaration-form.js';
+import { buildIfStale, compiled } from '../helpers/compiled.js';
 import { testBackend } from '../helpers/db.js';
 import { telegramForm } from '../telegram/telegram-resident.js';
 
@@ -21,6 +22,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let tg: FakeTelegram;
 let svc: TestService;
 
+// The import script runs compiled, as `npm run wards:import` runs it.
+beforeAll(buildIfStale, 300_000);
 beforeAll(async () => {
   tg = await startFakeTelegram();
   svc = await startTestService({
@@ -212,7 +215,7 @@ describe('npm run wards:import -- <province>', () => {
     ).toEqual([]);
     if (testBackend === 'postgres') {
       // The script itself, as an operator runs it, on this test's database while the service keeps running.
-      const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/import-wards.ts', '93'], {
+      const run = spawnSync(process.execPath, [compiled('scripts/import-wards.ts'), '93'], {
         cwd: ROOT,
         env: { ...process.env, DATABASE_URL: svc.db.url },
         encoding: 'utf8',

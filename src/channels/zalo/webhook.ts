@@ -115,7 +115,11 @@ export function zaloWebhookRoutes(sender: ZaloSender, runner: DialogRunner) {
       const userId = inbound.accountId;
       const track = (p: Promise<void>) => {
         background.add(p);
-        void p.finally(() => background.delete(p));
+        deps.metrics.repliesInFlight.inc({ channel: 'zalo' });
+        void p.finally(() => {
+          background.delete(p);
+          deps.metrics.repliesInFlight.dec({ channel: 'zalo' });
+        });
       };
       const deliver = (result: HandleResult) => {
         deps.metrics.updates.inc({ channel: 'zalo', outcome: result.duplicate ? 'duplicate' : 'handled' });

@@ -96,7 +96,7 @@ export const followups = pgTable('followups', {
   personId: uuid('person_id')
     .primaryKey()
     .references(() => persons.id, { onDelete: 'cascade' }),
-  /** 'new' | 'contacted' | 'testing' | 'negative' | 'isolating' | 'cleared' */
+  /** 'new' | 'contacted' | 'testing' | 'negative' | 'isolating' | 'positive' | 'cleared' */
   status: text('status').notNull(),
   note: text('note'),
   negativeAt: timestamp('negative_at', { withTimezone: true }),

@@ -36,9 +36,20 @@ export const venues = pgTable(
     route: text('route'),
     closedAt: timestamp('closed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * Set when the venue came from a target list (directive §11: venues that must register). Such a venue counts
+     * as registered only once its owner claims it in chat with `claimCode` (then `claimedAt` is set).
+     */
+    requiredAt: timestamp('required_at', { withTimezone: true }),
+    /** the code an official hands the owner of an imported required venue; kept so the missing list can show it */
+    claimCode: text('claim_code').unique(),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }),
   },
   (t) => [
     index('venues_owner_idx').on(t.ownerAccountId),
+    index('venues_required_ward_idx')
+      .on(t.wardCode)
+      .where(sql`"required_at" is not null`),
     check('venues_entry_policy_ck', sql`${t.entryPolicy} in ('admit', 'warn', 'refuse')`),
   ],
 );

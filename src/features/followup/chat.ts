@@ -1,9 +1,11 @@
 import { callbackData } from '../../core/callback-data.js';
 import { defineFlow, type DialogContext, type Feature } from '../../core/dialog.js';
 import { formatDateTime } from '../../core/i18n.js';
+import { F0P } from '../officials/case-chat.js';
 import { ACCESS, accountActor, hasAnyRole } from '../officials/roles.js';
 import { scopeOfAccount } from '../officials/scope.js';
 import {
+  CASE_STATUSES,
   FOLLOWUP_STATUSES,
   auditFollowupRead,
   isFollowupStatus,
@@ -139,11 +141,22 @@ export const followupFlow = defineFlow<FollowupDraft>()(
               via: `chat:${ctx.channel}`,
             })
           : ({ ok: false } as const);
-        ctx.reply({
-          text: r.ok
-            ? ctx.t('followup:status_set', { status: ctx.t(`followup:status_${v}`) })
-            : ctx.t('followup:not_found'),
-        });
+        if (!r.ok) {
+          ctx.reply({ text: ctx.t('followup:not_found') });
+          return;
+        }
+        const done = ctx.t('followup:status_set', { status: ctx.t(`followup:status_${v}`) });
+        if (!CASE_STATUSES.includes(v)) {
+          ctx.reply({ text: done });
+          return;
+        }
+        // Isolating or positive: lead to recording the case (/f0 for this person), or say who can.
+        if (await hasAnyRole(ctx.tx, ctx.account.id, ACCESS.cases)) {
+          ctx.reply({
+            text: `${done}\n${ctx.t('followup:record_case_offer')}`,
+            buttons: [[{ label: ctx.t('followup:record_case_button'), payload: F0P.data(personId) }]],
+          });
+        } else ctx.reply({ text: `${done}\n${ctx.t('followup:record_case_hint')}` });
       },
     },
   },

@@ -2,8 +2,10 @@ import { notFound } from '../../core/errors.js';
 import type { RouteModule } from '../../http/app.js';
 import { errorResponse, uuid } from '../../http/schemas.js';
 import { ACCESS } from '../officials/roles.js';
+import type { Principal } from '../../http/auth.js';
 import { scopeOfPrincipal } from '../officials/scope.js';
 import {
+  CASE_STATUSES,
   FOLLOWUP_STATUSES,
   auditFollowupRead,
   listFollowups,
@@ -31,6 +33,20 @@ const entrySchema = {
     updatedAt: { type: 'string', format: 'date-time', nullable: true },
   },
 } as const;
+
+/** What PATCH answers after isolating or positive: the request that records the case for this person. */
+const recordCaseSchema = {
+  type: 'object',
+  nullable: true,
+  properties: {
+    method: { type: 'string' },
+    path: { type: 'string' },
+    body: { type: 'object', properties: { personId: { type: 'string' }, dryRun: { type: 'boolean' } } },
+    allowed: { type: 'boolean' },
+  },
+} as const;
+
+const mayRecordCases = (p: Principal) => p.roles.some((r) => r === 'admin' || ACCESS.cases.includes(r));
 
 const toJson = (e: FollowupEntry) => ({
   ...e,
@@ -104,13 +120,26 @@ export const followupRoutes: RouteModule = (app, deps) => {
             note: { type: 'string', maxLength: 2000 },
           },
         },
-        response: { 200: entrySchema, '4xx': errorResponse },
+        response: {
+          200: { ...entrySchema, properties: { ...entrySchema.properties, recordCase: recordCaseSchema } },
+          '4xx': errorResponse,
+        },
       },
     },
     async (req) => {
       const now = deps.clock.now();
       const principal = req.principal!;
-      return db.transaction(async (tx) => {
+      // isolating / positive point at recording the case: POST /api/v1/cases for this person, previewed first
+      // (dryRun: true; send it again without dryRun to alert). allowed = this caller's roles may record cases.
+      const recordCase = (CASE_STATUSES as readonly string[]).includes(req.body.status)
+        ? {
+            method: 'POST',
+            path: '/api/v1/cases',
+            body: { personId: req.params.personId, dryRun: true },
+            allowed: mayRecordCases(principal),
+          }
+        : null;
+      const entry = await db.transaction(async (tx) => {
         const scope = await scopeOfPrincipal(tx, principal);
         const r = await setFollowup(tx, scope, {
           personId: req.params.personId,
@@ -140,6 +169,7 @@ export const followupRoutes: RouteModule = (app, deps) => {
           updatedAt: now.toISOString(),
         };
       });
+      return { ...entry, recordCase };
     },
   );
 };

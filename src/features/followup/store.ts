@@ -5,8 +5,18 @@ import { casePersons, cases, contacts, declarations, followups, persons, wards }
 import { passEffects } from '../health-form/questions.js';
 import { inScope, type WardScope } from '../officials/scope.js';
 
-export const FOLLOWUP_STATUSES = ['new', 'contacted', 'testing', 'negative', 'isolating', 'cleared'] as const;
+export const FOLLOWUP_STATUSES = [
+  'new',
+  'contacted',
+  'testing',
+  'negative',
+  'isolating',
+  'positive',
+  'cleared',
+] as const;
 export type FollowupStatus = (typeof FOLLOWUP_STATUSES)[number];
+/** Statuses after which the official is offered to record a confirmed case for the person (/f0, POST /api/v1/cases). */
+export const CASE_STATUSES: readonly FollowupStatus[] = ['isolating', 'positive'];
 export const isFollowupStatus = (v: unknown): v is FollowupStatus =>
   typeof v === 'string' && (FOLLOWUP_STATUSES as readonly string[]).includes(v);
 

@@ -58,6 +58,9 @@ interface DraftWindow {
 
 interface CaseDraft {
   phone?: string;
+  /** a resident chosen in /theodoi («Ghi nhận ca bệnh»): the case is recorded for them, not looked up by phone */
+  personId?: string;
+  personLabel?: string;
   kind?: 'onset' | 'test';
   date?: string;
   /** the windows the preview showed, as the official edited them (set at the first preview) */
@@ -67,6 +70,8 @@ interface CaseDraft {
 const F0 = callbackData('f0');
 /** «Xác nhận» on a possible match in the report: `f0m:<caseId>:<first 8 hex of the person id>` (≤ 64 bytes). */
 export const F0M = callbackData('f0m');
+/** «Ghi nhận ca bệnh» under a follow-up set to isolating or positive: `f0p:<personId>` starts /f0 for that person. */
+export const F0P = callbackData('f0p');
 const draft = (ctx: DialogContext<CaseStep, CaseDraft>) => ctx.data;
 type CaseStep = 'phone' | 'kind' | 'date' | 'confirm' | 'preview' | 'edit';
 const cancelWord = (s: string) => ['huy', 'thoi', 'cancel', 'stop'].includes(foldName(s));
@@ -146,8 +151,9 @@ export const caseFlow = defineFlow<CaseDraft>()(
       ask: async (ctx) => {
         const d = draft(ctx);
         ctx.reply({
-          text: ctx.t('officials:case_confirm', {
+          text: ctx.t(d.personId ? 'officials:case_confirm_person' : 'officials:case_confirm', {
             phone: d.phone,
+            name: d.personLabel,
             kind: ctx.t(d.kind === 'onset' ? 'officials:case_kind_onset' : 'officials:case_kind_test'),
             date: formatDateTime(new Date(d.date!), ctx.locale).slice(6),
           }),
@@ -290,7 +296,7 @@ export const caseFlow = defineFlow<CaseDraft>()(
 function caseInput(d: CaseDraft): CaseInput {
   const at = new Date(d.date!);
   return {
-    phone: d.phone,
+    ...(d.personId ? { personId: d.personId } : { phone: d.phone }),
     ...(d.kind === 'onset' ? { onsetAt: at } : { testedAt: at }),
     ...(d.windows
       ? { windows: d.windows.map((w) => ({ venueId: w.venueId, from: new Date(w.from), to: new Date(w.to) })) }
@@ -383,6 +389,25 @@ export async function startCaseFlow(ctx: DialogContext, args: string): Promise<v
   const phone = args ? normalizeVietnamPhone(args) : undefined;
   if (phone) return ctx.go(caseFlow, 'kind', { phone });
   return ctx.go(caseFlow, 'phone', {});
+}
+
+/**
+ * «Ghi nhận ca bệnh» from the follow-up list: /f0 for that resident, starting at the date question. Only for
+ * those who may record cases; the person must exist (the follow-up already showed them to this official).
+ */
+export async function startCaseForPerson(ctx: DialogContext, personId: string): Promise<void> {
+  if (!(await mayRecordCases(ctx))) {
+    ctx.reply({ text: ctx.t('common:unknown_command') });
+    return;
+  }
+  const person = /^[0-9a-f-]{36}$/i.test(personId)
+    ? await ctx.tx.query.persons.findFirst({ where: eq(persons.id, personId) })
+    : undefined;
+  if (!person) {
+    ctx.reply({ text: ctx.t('officials:case_failed') });
+    return;
+  }
+  return ctx.go(caseFlow, 'kind', { personId: person.id, personLabel: `${person.fullName} (${person.birthYear})` });
 }
 
 /**

@@ -2,7 +2,15 @@ import { callbackData } from '../../core/callback-data.js';
 import type { DialogContext, Feature } from '../../core/dialog.js';
 import { formatDateTime } from '../../core/i18n.js';
 import { createApiToken } from './api-tokens.js';
-import { caseFlow, confirmMatchFromChat, F0M, mayRecordCases, startCaseFlow } from './case-chat.js';
+import {
+  caseFlow,
+  confirmMatchFromChat,
+  F0M,
+  F0P,
+  mayRecordCases,
+  startCaseFlow,
+  startCaseForPerson,
+} from './case-chat.js';
 import { acceptInvite, createInvite, inviteLinks, parseInviteCode } from './invites.js';
 import { AppError } from '../../core/errors.js';
 import { ACCESS, OFFICIAL_ROLES, accountActor, hasAnyRole, isOfficialRole, rolesOf, type RoleScope } from './roles.js';
@@ -89,6 +97,7 @@ export function officialsFeature(): Feature {
     ],
     buttonHandlers: [
       { prefix: F0M.prefix, run: (ctx, rest) => confirmMatchFromChat(ctx, rest) },
+      { prefix: F0P.prefix, run: (ctx, rest) => startCaseForPerson(ctx, rest) },
       {
         prefix: OINV.prefix,
         run: async (ctx, rest) => {

@@ -30,6 +30,8 @@ export const ACCESS = {
   followups: ['health', 'ward_health'] as Role[],
   /** deployment reports (directive §11): the stats roles city-wide, `ward_health` limited to its scope */
   reports: ['health', 'comms', 'ward_health'] as Role[],
+  /** importing target lists of venues that must register: `health` city-wide, `ward_health` for its wards */
+  targets: ['health', 'ward_health'] as Role[],
 } as const;
 
 /** The ward scope a `ward_health` role or invite carries: ward codes, or a district (all its wards), or both. */

@@ -236,7 +236,8 @@ export const officialsRoutes: RouteModule = (app, deps) => {
       onRequest: adminOnly,
       schema: {
         tags: ['officials'],
-        summary: 'Officials with their roles, open invites and API tokens (never the tokens themselves)',
+        summary:
+          "Officials with their roles and each role's ward scope, open invites and API tokens (never the tokens themselves)",
         security: [{ bearer: [] }],
         response: {
           200: {
@@ -250,6 +251,18 @@ export const officialsRoutes: RouteModule = (app, deps) => {
                     accountId: { type: 'string' },
                     channel: { type: 'string' },
                     roles: { type: 'array', items: { type: 'string' } },
+                    /** each role with its ward scope (ward_health: wardCodes and/or districtCode; null = city-wide) */
+                    roleScopes: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          role: { type: 'string' },
+                          wardCodes: { type: 'array', items: { type: 'string' }, nullable: true },
+                          districtCode: { type: 'string', nullable: true },
+                        },
+                      },
+                    },
                   },
                 },
               },
@@ -321,14 +334,30 @@ async function listOfficials(deps: AppDeps) {
   const db = deps.database.db;
   const now = deps.clock.now();
   const roleRows = await db
-    .select({ accountId: officialRoles.accountId, role: officialRoles.role, channel: accounts.channel })
+    .select({
+      accountId: officialRoles.accountId,
+      role: officialRoles.role,
+      wardCodes: officialRoles.wardCodes,
+      districtCode: officialRoles.districtCode,
+      channel: accounts.channel,
+    })
     .from(officialRoles)
     .innerJoin(accounts, eq(accounts.id, officialRoles.accountId))
     .orderBy(officialRoles.accountId, officialRoles.role);
-  const byAccount = new Map<string, { accountId: string; channel: string; roles: string[] }>();
+  type RoleScopeJson = { role: string; wardCodes: string[] | null; districtCode: string | null };
+  const byAccount = new Map<
+    string,
+    { accountId: string; channel: string; roles: string[]; roleScopes: RoleScopeJson[] }
+  >();
   for (const r of roleRows) {
-    const entry = byAccount.get(r.accountId) ?? { accountId: r.accountId, channel: r.channel, roles: [] };
+    const entry = byAccount.get(r.accountId) ?? {
+      accountId: r.accountId,
+      channel: r.channel,
+      roles: [],
+      roleScopes: [],
+    };
     entry.roles.push(r.role);
+    entry.roleScopes.push({ role: r.role, wardCodes: r.wardCodes ?? null, districtCode: r.districtCode ?? null });
     byAccount.set(r.accountId, entry);
   }
   const inviteRows = await db.select().from(invites).orderBy(desc(invites.createdAt)).limit(200);

@@ -98,58 +98,66 @@ export interface CurrentStatus extends StatusDecision {
   lastDeclaredAt?: Date;
 }
 
-/** The person's status now, from `declarations`, `cases` and `contacts`. */
+/**
+ * The person's status now, from `declarations`, `cases`, `contacts` and `followups`: two statements, sent
+ * together (postgres.js pipelines them on one connection) — it runs on every check-in and pass scan.
+ */
 export async function currentStatus(
   db: DbOrTx,
   personId: string,
   now: Date,
   config: Pick<Config, 'passValidHours'>,
 ): Promise<CurrentStatus> {
-  // The whole row: every question's column is there, whichever of them the rules read.
-  const [latest] = await db
-    .select()
-    .from(declarations)
-    .where(eq(declarations.personId, personId))
-    .orderBy(desc(declarations.declaredAt))
-    .limit(1);
-  const [openCase] = await db
-    .select({ id: cases.id })
-    .from(cases)
-    .where(
-      and(
-        // Every person the case was found as, not only cases.person_id (one phone, two chat apps).
-        or(
-          eq(cases.personId, personId),
-          inArray(
-            cases.id,
-            db.select({ id: casePersons.caseId }).from(casePersons).where(eq(casePersons.personId, personId)),
-          ),
-        ),
-        isNull(cases.closedAt),
-      ),
-    )
-    .limit(1);
   // Household contacts get no chat alert: for them the time they were recorded stands for the alert.
   const alertAt = sql`coalesce(${contacts.alertedAt}, ${contacts.createdAt})`;
   const since = new Date(now.getTime() - EXPOSURE_YELLOW_DAYS * DAY_MS).toISOString();
-  const [exposure] = await db
-    .select({ alertedAt: contacts.alertedAt, createdAt: contacts.createdAt })
-    .from(contacts)
-    .where(and(eq(contacts.personId, personId), sql`${alertAt} >= ${since}::timestamptz`))
-    .orderBy(desc(alertAt))
-    .limit(1);
-  const [followup] = await db
-    .select({ negativeAt: followups.negativeAt })
-    .from(followups)
-    .where(eq(followups.personId, personId))
-    .limit(1);
+  const [[latest], [facts]] = await Promise.all([
+    // The whole row: every question's column is there, whichever of them the rules read.
+    db
+      .select()
+      .from(declarations)
+      .where(eq(declarations.personId, personId))
+      .orderBy(desc(declarations.declaredAt))
+      .limit(1),
+    db
+      .select({
+        // Every person the case was found as, not only cases.person_id (one phone, two chat apps).
+        activeCase: sql<boolean>`exists (${db
+          .select({ one: sql`1` })
+          .from(cases)
+          .where(
+            and(
+              or(
+                eq(cases.personId, personId),
+                inArray(
+                  cases.id,
+                  db.select({ id: casePersons.caseId }).from(casePersons).where(eq(casePersons.personId, personId)),
+                ),
+              ),
+              isNull(cases.closedAt),
+            ),
+          )})`,
+        lastAlertAt: sql<Date | null>`(${db
+          .select({ at: sql`max(${alertAt})` })
+          .from(contacts)
+          .where(and(eq(contacts.personId, personId), sql`${alertAt} >= ${since}::timestamptz`))})`.mapWith(
+          contacts.createdAt,
+        ),
+        negativeAt: sql<Date | null>`(${db
+          .select({ at: followups.negativeAt })
+          .from(followups)
+          .where(eq(followups.personId, personId))
+          .limit(1)})`.mapWith(followups.negativeAt),
+      })
+      .from(sql`(values (1)) as one (x)`),
+  ]);
   const decision = decideStatus({
     now,
     validHours: config.passValidHours,
     latestDeclaration: latest,
-    activeCase: !!openCase,
-    lastAlertAt: exposure ? (exposure.alertedAt ?? exposure.createdAt) : undefined,
-    exposureClearedAt: followup?.negativeAt ?? undefined,
+    activeCase: Boolean(facts?.activeCase),
+    lastAlertAt: facts?.lastAlertAt ?? undefined,
+    exposureClearedAt: facts?.negativeAt ?? undefined,
   });
   return { ...decision, lastDeclaredAt: latest?.declaredAt };
 }

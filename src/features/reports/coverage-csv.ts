@@ -10,7 +10,8 @@ const viDate = (iso: string) => `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.sl
  * The coverage report as CSV for the city (directive §11), like the visit list: UTF-8 with a byte-order mark,
  * CRLF line ends, Vietnamese headers. One row per ward; columns: ward code and name, district, venues
  * registered (total, then one column per kind), venues with a check-in in 7 days, residents declaring in 24
- * hours and 7 days, then check-ins per Vietnam calendar day (oldest first).
+ * hours and 7 days, the target list (required, registered among them, coverage %, names still missing), then
+ * check-ins per Vietnam calendar day (oldest first).
  */
 export function coverageCsv(report: CoverageReport): Buffer {
   const t = tFor('vi');
@@ -23,6 +24,10 @@ export function coverageCsv(report: CoverageReport): Buffer {
     'Địa điểm có lượt quét (7 ngày)',
     'Người dân khai báo (24 giờ)',
     'Người dân khai báo (7 ngày)',
+    'Địa điểm phải đăng ký',
+    'Đã đăng ký trong danh sách',
+    'Tỷ lệ bao phủ (%)',
+    'Địa điểm chưa đăng ký',
     ...report.days.map((d) => `Lượt quét ${viDate(d)}`),
   ];
   const lines = [header.map(csvField).join(',')];
@@ -37,6 +42,11 @@ export function coverageCsv(report: CoverageReport): Buffer {
         String(w.activeVenues7d),
         String(w.residentsDeclared24h),
         String(w.residentsDeclared7d),
+        String(w.targets.required),
+        String(w.targets.registered),
+        // A decimal comma, as a Vietnamese spreadsheet reads it.
+        w.targets.coveragePercent === null ? '' : String(w.targets.coveragePercent).replace('.', ','),
+        w.targets.missing.map((m) => m.name).join('; '),
         ...w.checkinsDaily.map((d) => String(d.checkins)),
       ]
         .map(csvField)

@@ -22,6 +22,21 @@ export interface CoverageWard {
   residentsDeclared7d: number;
   /** check-ins at the ward's venues per Vietnam calendar day, oldest first, today last (so far) */
   checkinsDaily: { date: string; checkins: number }[];
+  /**
+   * The ward's target list (venues that must register, imported by officials): how many, how many of them are
+   * registered (claimed by their owner, or registered before the list came), the percentage (null without a
+   * list), and the ones still missing with the claim code to hand their owner.
+   */
+  targets: { required: number; registered: number; coveragePercent: number | null; missing: MissingVenue[] };
+}
+
+export interface MissingVenue {
+  id: string;
+  name: string;
+  kind: string;
+  address: string | null;
+  wardCode: string;
+  claimCode: string;
 }
 
 export interface CoverageReport {
@@ -67,8 +82,16 @@ export async function computeCoverage(
     db,
     sql`select ward_code, kind, count(*) as n from venues
         where ward_code is not null and closed_at is null and created_at <= ${now}::timestamptz
+          and (required_at is null or claimed_at is not null)
         group by ward_code, kind`,
   );
+  const targetRows = await queryRows<{ ward_code: string; required: string; registered: string }>(
+    db,
+    sql`select ward_code, count(*) as required, count(*) filter (where claimed_at is not null) as registered
+        from venues where required_at is not null and ward_code is not null and closed_at is null
+        group by ward_code`,
+  );
+  const missing = await missingVenues(db, { scope: a.scope, districtCode: a.districtCode });
   const activeRows = await queryRows<{ ward_code: string; n: string }>(
     db,
     sql`select v.ward_code, count(distinct v.id) as n
@@ -104,6 +127,9 @@ export async function computeCoverage(
       if (r.kind in byKind) byKind[r.kind as VenueKind] += n(r.n);
     }
     const res = residentRows.find((r) => r.ward_code === w.code);
+    const target = targetRows.find((r) => r.ward_code === w.code);
+    const required = n(target?.required);
+    const registered = n(target?.registered);
     return {
       wardCode: w.code,
       wardName: w.name,
@@ -117,7 +143,53 @@ export async function computeCoverage(
         date,
         checkins: n(dailyRows.find((r) => r.ward_code === w.code && r.day === date)?.n),
       })),
+      targets: {
+        required,
+        registered,
+        coveragePercent: coveragePercent(registered, required),
+        missing: missing.filter((m) => m.wardCode === w.code),
+      },
     };
   });
   return { generatedAt: now, districtCode: a.districtCode ?? null, days, wards };
+}
+
+/** registered / required in percent with one decimal; null when the ward has no target list. */
+export const coveragePercent = (registered: number, required: number): number | null =>
+  required > 0 ? Math.round((1000 * registered) / required) / 10 : null;
+
+/**
+ * Required venues not yet registered (imported from a target list and not claimed), in `scope`, of one ward or
+ * district when given, by ward then name.
+ */
+export async function missingVenues(
+  db: DbOrTx,
+  a: { scope: WardScope; districtCode?: string; wardCode?: string },
+): Promise<MissingVenue[]> {
+  const rows = await queryRows<{
+    id: string;
+    name: string;
+    kind: string;
+    address: string | null;
+    ward_code: string;
+    claim_code: string;
+  }>(
+    db,
+    sql`select v.id, v.name, v.kind, v.address, v.ward_code, v.claim_code
+        from venues v join wards w on w.code = v.ward_code
+        where v.required_at is not null and v.claimed_at is null and v.closed_at is null and v.claim_code is not null
+          and (${a.districtCode ?? null}::text is null or w.district_code = ${a.districtCode ?? null}::text)
+          and (${a.wardCode ?? null}::text is null or v.ward_code = ${a.wardCode ?? null}::text)
+        order by v.ward_code, v.name, v.id`,
+  );
+  return rows
+    .filter((r) => inScope(a.scope, r.ward_code))
+    .map((r) => ({
+      id: r.id,
+      name: r.name,
+      kind: r.kind,
+      address: r.address,
+      wardCode: r.ward_code,
+      claimCode: r.claim_code,
+    }));
 }

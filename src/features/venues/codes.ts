@@ -38,3 +38,21 @@ export function parseTypedVenueCode(text: string): { code: string; looksLikeCode
   if (!code) return looksLikeCode ? { code: compact.toUpperCase(), looksLikeCode } : undefined;
   return { code, looksLikeCode };
 }
+
+/** Claim codes of imported required venues: 8 characters of the same alphabet (31^8 ≈ 8.5 × 10^11), shown as XXXX-XXXX. */
+export const CLAIM_CODE_LENGTH = 8;
+
+export function newClaimCode(): string {
+  let code = '';
+  for (let i = 0; i < CLAIM_CODE_LENGTH; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  return code;
+}
+
+/** "abcd-2345", "ABCD 2345" → "ABCD2345"; undefined when it cannot be a claim code. */
+export function normalizeClaimCode(raw: string): string | undefined {
+  const code = raw.trim().toUpperCase().replace(/[\s-]/g, '');
+  return new RegExp(`^[${CODE_ALPHABET}]{${CLAIM_CODE_LENGTH}}$`).test(code) ? code : undefined;
+}
+
+/** How a claim code is printed for people: "ABCD-2345". */
+export const formatClaimCode = (code: string) => `${code.slice(0, 4)}-${code.slice(4)}`;

@@ -1,15 +1,14 @@
-import { like } from 'drizzle-orm';
 import { callbackData } from '../../core/callback-data.js';
 import { defineFlow, type DialogContext, type Feature, type Flow, type StepInput } from '../../core/dialog.js';
 import { AppError } from '../../core/errors.js';
 import { formatDateTime, formatTime, TIME_ZONE } from '../../core/i18n.js';
 import type { Button } from '../../core/messages.js';
-import { wards, type Venue } from '../../db/schema/index.js';
+import type { Venue } from '../../db/schema/index.js';
 import { createStaffLoginLink, STAFF_LOGIN_MINUTES, STAFF_SESSION_HOURS } from './staff-login.js';
 import {
   defaultStayFor,
-  ENTRY_POLICIES,
   isTransportKind,
+  ENTRY_POLICIES,
   entryPolicyOf,
   isEntryPolicy,
   LONGEST_STAY_MINUTES,
@@ -22,9 +21,11 @@ import { maskName } from '../pass/verify-page.js';
 import { accountActor, recordAudit } from '../../audit/audit-log.js';
 import { posterContent, posterPng } from './poster.js';
 import { posterPdfLink, VISITS_CSV_LINK_MINUTES, visitsCsvLink, visitsKeptDays } from './routes.js';
-import { wardSearchName } from '../wards/store.js';
+import { findWards, wardByCode, wardSearchName } from '../wards/store.js';
+import { formatClaimCode, normalizeClaimCode } from './codes.js';
 import {
   acceptStaffInvite,
+  claimVenue,
   createStaffInvite,
   createVenue,
   MAX_ADDRESS_LENGTH,
@@ -43,6 +44,7 @@ import { parseStayMinutes } from './stay-parsing.js';
 
 const REGISTER = 'venue_register';
 const DAY = 'venue_day';
+const CLAIM = 'venue_claim';
 /** Global buttons of the venue menu: `vn:<action>[:<venueId>]`. */
 const MENU = callbackData('vn');
 /** Staff invite start parameter `s_<code>` and typed `NV <code>`. */
@@ -67,6 +69,7 @@ interface RegisterData {
 interface DayData {
   venueId: string;
 }
+type ClaimData = Record<string, never>;
 const MAX_VISIT_LINES = 40;
 
 const btn = (label: string, payload: string): Button => ({ label, payload });
@@ -121,6 +124,7 @@ async function showMenu(ctx: DialogContext): Promise<void> {
   const list = await venuesOfAccount(ctx.tx, ctx.account.id);
   const buttons: Button[][] = list.slice(0, 20).map((v) => [btn(v.name, MENU.data('open', v.id))]);
   buttons.push([btn(ctx.t('venues:btn_register'), MENU.data('new'))]);
+  buttons.push([btn(ctx.t('venues:btn_claim'), MENU.data('claim'))]);
   if (list.length === 0) {
     ctx.reply({ text: ctx.t('venues:menu_none'), buttons });
     return;
@@ -236,6 +240,7 @@ async function listVisits(
 async function onMenuButton(ctx: DialogContext, rest: string): Promise<void> {
   const [action, id = '', choice] = rest.split(':');
   if (action === 'new') return ctx.go(registerFlow, 'name', {});
+  if (action === 'claim') return ctx.go(claimFlow, 'code', {});
   const venue = await venueById(ctx.tx, id);
   if (!venue) {
     ctx.reply({ text: ctx.t('venues:venue_gone') });
@@ -387,7 +392,7 @@ const registerFlow: Flow<'name' | 'kind' | 'plate' | 'ward' | 'address' | 'stay'
           const code = p === undefined ? undefined : WARD.rest(p);
           if (code !== undefined) {
             if (code !== '-') {
-              const w = await ctx.tx.query.wards.findFirst({ where: (t, { eq }) => eq(t.code, code) });
+              const w = await wardByCode(ctx.tx, code);
               if (!w) return ctx.goto('ward');
               ctx.data.wardCode = w.code;
             }
@@ -395,14 +400,9 @@ const registerFlow: Flow<'name' | 'kind' | 'plate' | 'ward' | 'address' | 'stay'
           }
           const typed = textOf(input);
           if (!typed) return ctx.goto('ward');
+          // The wards feature's search, as in the declaration: names with or without diacritics, a district narrows.
+          const { wards: found } = await findWards(ctx.tx, typed.slice(0, 100));
           const q = wardSearchText(typed);
-          const found = q
-            ? await ctx.tx
-                .select()
-                .from(wards)
-                .where(like(wards.searchName, `%${q.replace(/[%_\\]/g, '')}%`))
-                .limit(9)
-            : [];
           const exact = found.filter((w) => w.searchName === q);
           const pick = exact.length === 1 ? exact : found;
           if (pick.length === 1) {
@@ -523,14 +523,79 @@ const dayFlow = defineFlow<DayData>()(DAY, {
   },
 });
 
+/**
+ * An owner takes over an imported required venue (a target list, directive §11) with the claim code an official
+ * gave them: no duplicate is registered, and the venue becomes theirs like one they registered.
+ */
+async function claimWithCode(ctx: DialogContext, typed: string): Promise<boolean> {
+  const code = normalizeClaimCode(typed);
+  if (!code) return false;
+  const now = ctx.deps.clock.now();
+  const r = await claimVenue(ctx.tx, code, ctx.account.id, now);
+  if (!r.ok) {
+    const mine = r.venue && r.venue.ownerAccountId === ctx.account.id;
+    ctx.reply({
+      text: ctx.t(mine ? 'venues:claim_already_yours' : `venues:claim_${r.reason}`, {
+        code: formatClaimCode(code),
+        name: r.venue?.name ?? '',
+      }),
+    });
+    return true;
+  }
+  await recordAudit(ctx.tx, {
+    actor: accountActor(ctx.account.id),
+    action: 'venue.claim',
+    subjectType: 'venue',
+    subjectId: r.venue.id,
+    details: { via: `chat:${ctx.channel}` },
+    at: now,
+  });
+  ctx.reply({ text: ctx.t('venues:claimed', { name: r.venue.name, code: r.venue.code }) });
+  await sendPoster(ctx, r.venue);
+  await showCard(ctx, r.venue, 'owner');
+  return true;
+}
+
+const claimFlow = defineFlow<ClaimData>()(CLAIM, {
+  code: {
+    ask: async (ctx) => ctx.reply({ text: ctx.t('venues:claim_ask') }),
+    handle: async (ctx, input) => {
+      const typed = textOf(input);
+      if (!typed) return ctx.goto('code');
+      if (['huy', 'thoi', 'cancel', 'stop'].includes(wardSearchName(typed))) {
+        ctx.end();
+        return showMenu(ctx);
+      }
+      if (!normalizeClaimCode(typed)) {
+        ctx.reply({ text: ctx.t('venues:claim_bad_code', { text: typed.slice(0, 20) }) });
+        return ctx.goto('code');
+      }
+      ctx.end();
+      await claimWithCode(ctx, typed);
+    },
+  },
+});
+
 export function venuesFeature(): Feature {
   return {
     name: 'venues',
-    commands: [{ names: ['diadiem', 'venue'], descriptionKey: 'venues:cmd_description', run: showMenu }],
+    commands: [
+      {
+        names: ['diadiem', 'venue'],
+        descriptionKey: 'venues:cmd_description',
+        // "/diadiem ABCD-2345": claim an imported venue; anything else shows the menu.
+        run: async (ctx, args) => {
+          if (args.trim() && (await claimWithCode(ctx, args))) return;
+          return showMenu(ctx);
+        },
+      },
+    ],
     startHandlers: [{ prefix: INVITE.prefix, run: acceptInvite }],
     buttonHandlers: [{ prefix: MENU.prefix, run: onMenuButton }],
-    flows: [registerFlow, dayFlow],
+    flows: [registerFlow, dayFlow, claimFlow],
     async onIdleText(ctx, text) {
+      // A claim code typed as given (ABCD-2345), e.g. on Zalo where commands are less obvious.
+      if (/^[a-z0-9]{4}-[a-z0-9]{4}$/i.test(text.trim()) && (await claimWithCode(ctx, text))) return true;
       const m = /^(?:nv|staff)[\s:]+([a-z0-9]{12})$/i.exec(text.trim());
       if (!m) return false;
       await acceptInvite(ctx, m[1]!);

@@ -39,6 +39,9 @@ export function venueJson(deps: AppDeps, v: Venue) {
     plate: v.plate,
     route: v.route,
     closed: v.closedAt !== null,
+    /** on a target list (directive §11); `registered` = not on one, or claimed by its owner */
+    required: v.requiredAt !== null,
+    registered: v.requiredAt === null || v.claimedAt !== null,
     createdAt: v.createdAt.toISOString(),
     checkinUrl: checkinUrl(deps, v.code),
     ...(telegramUrl ? { telegramUrl } : {}),

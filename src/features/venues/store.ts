@@ -3,7 +3,7 @@ import { and, asc, eq, gt, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm
 import { AppError } from '../../core/errors.js';
 import type { DbOrTx } from '../../db/client.js';
 import { auditLog, invites, persons, venueStaff, venues, visits, wards, type Venue } from '../../db/schema/index.js';
-import { CODE_ALPHABET, newVenueCode } from './codes.js';
+import { CODE_ALPHABET, newClaimCode, newVenueCode } from './codes.js';
 import {
   defaultStayFor,
   isEntryPolicy,
@@ -27,6 +27,8 @@ export interface NewVenue {
   /** vehicles: plate, flight number or boat name; and the route */
   plate?: string | null;
   route?: string | null;
+  /** a venue from a target list: registered only once claimed by its owner with the claim code drawn here */
+  required?: { at: Date };
 }
 
 export const MAX_NAME_LENGTH = 120;
@@ -80,10 +82,15 @@ export async function createVenue(db: DbOrTx, v: NewVenue): Promise<Venue> {
   for (let attempt = 0; attempt < 8; attempt++) {
     const [row] = await db
       .insert(venues)
-      .values({ ...values, code: newVenueCode(), ownerAccountId: v.ownerAccountId })
-      .onConflictDoNothing({ target: venues.code })
+      .values({
+        ...values,
+        code: newVenueCode(),
+        ownerAccountId: v.ownerAccountId,
+        ...(v.required ? { requiredAt: v.required.at, createdAt: v.required.at, claimCode: newClaimCode() } : {}),
+      })
+      .onConflictDoNothing()
       .returning();
-    if (!row) continue; // the code was taken: draw another
+    if (!row) continue; // the code (or claim code) was taken: draw another
     if (v.ownerAccountId) {
       await db
         .insert(venueStaff)
@@ -93,6 +100,28 @@ export async function createVenue(db: DbOrTx, v: NewVenue): Promise<Venue> {
     return row;
   }
   throw new Error('could not draw a free venue code');
+}
+
+export type ClaimResult =
+  { ok: true; venue: Venue } | { ok: false; reason: 'unknown' | 'claimed' | 'closed'; venue?: Venue };
+
+/**
+ * An owner takes over an imported required venue with its claim code: they become its owner (venue_staff
+ * 'owner') and the venue counts as registered. A code already used (by anyone) says so; nothing is duplicated.
+ * The row is locked so two owners sending the code at once cannot both claim it.
+ */
+export async function claimVenue(db: DbOrTx, code: string, accountId: string, now: Date): Promise<ClaimResult> {
+  const [venue] = await db.select().from(venues).where(eq(venues.claimCode, code)).for('update');
+  if (!venue) return { ok: false, reason: 'unknown' };
+  if (venue.claimedAt) return { ok: false, reason: 'claimed', venue };
+  if (venue.closedAt) return { ok: false, reason: 'closed', venue };
+  const [row] = await db
+    .update(venues)
+    .set({ claimedAt: now, ownerAccountId: accountId })
+    .where(eq(venues.id, venue.id))
+    .returning();
+  await db.insert(venueStaff).values({ venueId: venue.id, accountId, role: 'owner' }).onConflictDoNothing();
+  return { ok: true, venue: row! };
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
