@@ -137,6 +137,15 @@ const envSchema = z
       .max(80, 'must be at most 80 characters')
       .default('Sở Y tế thành phố Cần Thơ'),
     EXPOSURE_BUFFER_MINUTES: z.coerce.number().int().min(0).default(60),
+    // Vehicles and trips (src/features/transport).
+    TRIP_CLOSE_SEAT_ROWS: z.coerce.number().int().min(0).max(50).default(2),
+    TRIP_BOARDING_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 60)
+      .default(60),
+    TRIP_TIMETABLE_DAYS: z.coerce.number().int().min(1).max(60).default(14),
     FOLLOWUP_BATCH_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
     WEEKLY_REPORT_AT: z
       .string()
@@ -238,6 +247,12 @@ export interface Config {
   /** the issuer line printed on cards */
   cardIssuer: string;
   exposureBufferMinutes: number;
+  /**
+   * Vehicles and trips: passengers within ± closeSeatRows seat rows of a case are close contacts (TRIP_CLOSE_SEAT_ROWS,
+   * 2); a poster scan joins a trip departing within boardingMinutes (TRIP_BOARDING_MINUTES, 60) or under way; the
+   * timetable job keeps trips created timetableDays ahead (TRIP_TIMETABLE_DAYS, 14). Unset: these defaults.
+   */
+  transport?: { closeSeatRows: number; boardingMinutes: number; timetableDays: number };
   /** how often ward health officials get the batched message about new residents with symptoms or risk answers */
   followupBatchMinutes: number;
   /** when city officials get the weekly deployment report in chat (Vietnam time); null = never */
@@ -353,6 +368,11 @@ export function loadConfig(env: Env): Config {
     cardValidDays: e.CARD_VALID_DAYS,
     cardIssuer: e.CARD_ISSUER,
     exposureBufferMinutes: e.EXPOSURE_BUFFER_MINUTES,
+    transport: {
+      closeSeatRows: e.TRIP_CLOSE_SEAT_ROWS,
+      boardingMinutes: e.TRIP_BOARDING_MINUTES,
+      timetableDays: e.TRIP_TIMETABLE_DAYS,
+    },
     followupBatchMinutes: e.FOLLOWUP_BATCH_MINUTES,
     weeklyReportAt: parseWeeklyAt(e.WEEKLY_REPORT_AT) ?? null,
     hotline: e.HOTLINE,

@@ -7,6 +7,7 @@ import { startDeclaration } from './declaration/start.js';
 import { exposureModule } from './exposure/index.js';
 import { familyModule } from './family/index.js';
 import { followupModule } from './followup/index.js';
+import { handoffModule } from './handoff/index.js';
 import { officialsModule } from './officials/index.js';
 import { ACCESS } from './officials/roles.js';
 import { passModule, type VerifyPageExtension } from './pass/index.js';
@@ -14,6 +15,7 @@ import { privacyModule } from './privacy/index.js';
 import { reportsModule } from './reports/index.js';
 import { retentionModule } from './retention/index.js';
 import { statsModule } from './stats/index.js';
+import { transportModule } from './transport/index.js';
 import { venuesModule } from './venues/index.js';
 import { wardsModule } from './wards/index.js';
 
@@ -37,12 +39,14 @@ export function featureModules(deps: AppDeps, opts: FeatureOptions = {}): Featur
     familyModule,
     venuesModule,
     checkinModule(deps),
+    transportModule(deps),
     exposureModule,
     officialsModule,
     broadcastModule(deps),
     statsModule,
     followupModule(deps),
     reportsModule(deps),
+    handoffModule,
     wardsModule(ACCESS.wards, ACCESS.wardHotlines),
   ];
 }

@@ -46,6 +46,7 @@ const LIMITED_ROUTES: Record<string, Bucket> = {
   'GET /c/:code': 'pagesPerAddress',
   'GET /venues/:id/poster.pdf': 'pagesPerAddress',
   'GET /venues/:id/visits.csv': 'pagesPerAddress',
+  'GET /trips/:id/passengers.csv': 'pagesPerAddress',
   'POST /staff/checkins': 'pagesPerAddress',
   'GET /o/:code': 'loginPerAddress',
   'GET /staff/login/:code': 'loginPerAddress',

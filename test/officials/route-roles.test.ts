@@ -8,7 +8,7 @@ import { adminHeaders, startTestService, type TestService } from '../helpers/ser
  * against the app's own route list: a new /api/v1 route is tested for 401/403 without being listed here, and
  * its role row is checked once its prefix is listed.
  */
-const EXPECTED: { prefix: string; allowed: OfficialRole[] }[] = [
+const EXPECTED: { prefix: string; method?: string; allowed: OfficialRole[] }[] = [
   { prefix: '/api/v1/officials', allowed: [] },
   { prefix: '/api/v1/broadcasts', allowed: ['comms'] },
   { prefix: '/api/v1/stats', allowed: ['health', 'comms'] },
@@ -16,6 +16,8 @@ const EXPECTED: { prefix: string; allowed: OfficialRole[] }[] = [
   { prefix: '/api/v1/exposure-windows', allowed: ['health'] },
   { prefix: '/api/v1/contacts', allowed: ['health'] },
   { prefix: '/api/v1/venues', allowed: ['health'] },
+  // Setting a ward health station's number: health only; reading wards: health and comms.
+  { prefix: '/api/v1/wards', method: 'PATCH', allowed: ['health'] },
   { prefix: '/api/v1/wards', allowed: ['health', 'comms'] },
   // Importing target lists (first match wins): health (and ward_health in its wards), not comms.
   { prefix: '/api/v1/reports/targets', allowed: ['health'] },
@@ -96,7 +98,9 @@ describe('every admin route checks the role', () => {
   it('each role gets 403 exactly where the table says it may not go; admin is never refused', async () => {
     for (const r of adminRoutes()) {
       const key = `${r.method} ${r.url}`;
-      const rule = EXPECTED.find((e) => r.url === e.prefix || r.url.startsWith(`${e.prefix}/`));
+      const rule = EXPECTED.find(
+        (e) => (!e.method || e.method === r.method) && (r.url === e.prefix || r.url.startsWith(`${e.prefix}/`)),
+      );
       const admin = await call(r, adminHeaders);
       expect([401, 403], key).not.toContain(admin.statusCode);
       if (!rule) continue;

@@ -1,6 +1,6 @@
 import { index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { accounts, persons } from './people.js';
-import { venues, visits } from './venues.js';
+import { trips, venues, visits } from './venues.js';
 
 /** A confirmed case (F0). personId null when the phone is not known to khaibao. Red pass until closedAt. */
 export const cases = pgTable(
@@ -55,6 +55,10 @@ export const exposureWindows = pgTable(
     presenceFrom: timestamp('presence_from', { withTimezone: true }),
     presenceTo: timestamp('presence_to', { withTimezone: true }),
     advice: text('advice').notNull(), // 'monitor' | 'test'
+    /** a window from the case's visit on a vehicle's trip: only that trip's passengers are matched */
+    tripId: uuid('trip_id').references(() => trips.id, { onDelete: 'set null' }),
+    /** the case's seat on that trip (for the seat-row rule) */
+    seat: text('seat'),
     createdBy: text('created_by').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -83,6 +87,9 @@ export const contacts = pgTable(
     exposedAt: timestamp('exposed_at', { withTimezone: true }).notNull(),
     alertedAt: timestamp('alerted_at', { withTimezone: true }),
     acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
+    /** contacts from an imported national list (POST /api/v1/exposures/import): the list's source and place */
+    importSource: text('import_source'),
+    importPlace: text('import_place'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { accounts, persons, wards } from './people.js';
 
 /** A place that controls entry by QR: shop, office, bus trip, wedding… (kinds in src/features/venues). */
@@ -20,6 +31,9 @@ export const venues = pgTable(
      * (src/features/venues/kinds.ts: clinics and schools refuse, others warn). Red is refused everywhere.
      */
     entryPolicy: text('entry_policy'),
+    /** vehicles (transport kinds): the plate, flight number or boat name, and the route, e.g. «Cần Thơ – Sài Gòn» */
+    plate: text('plate'),
+    route: text('route'),
     closedAt: timestamp('closed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     /**
@@ -56,6 +70,44 @@ export const venueStaff = pgTable(
   (t) => [primaryKey({ columns: [t.venueId, t.accountId] }), index('venue_staff_account_idx').on(t.accountId)],
 );
 
+/** One run of a vehicle (a venue of a transport kind): departure and arrival. Passengers' visits point here. */
+export const trips = pgTable(
+  'trips',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    venueId: uuid('venue_id')
+      .notNull()
+      .references(() => venues.id, { onDelete: 'cascade' }),
+    departsAt: timestamp('departs_at', { withTimezone: true }).notNull(),
+    arrivesAt: timestamp('arrives_at', { withTimezone: true }).notNull(),
+    label: text('label'),
+    /** the timetable line that created it (null: added one by one) */
+    timetableId: uuid('timetable_id').references(() => tripTimetables.id, { onDelete: 'set null' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('trips_venue_departs_uq').on(t.venueId, t.departsAt),
+    check('trips_arrives_after_ck', sql`${t.arrivesAt} > ${t.departsAt}`),
+  ],
+);
+
+/** A weekly departure of a vehicle: ISO weekday (1 = Monday), departure «HH:MM» Vietnam time, duration. */
+export const tripTimetables = pgTable(
+  'trip_timetables',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    venueId: uuid('venue_id')
+      .notNull()
+      .references(() => venues.id, { onDelete: 'cascade' }),
+    weekday: smallint('weekday').notNull(),
+    departs: text('departs').notNull(),
+    durationMinutes: integer('duration_minutes').notNull(),
+    label: text('label'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('trip_timetables_uq').on(t.venueId, t.weekday, t.departs)],
+);
+
 /**
  * One person's presence at a venue. exitedAt null = still inside (closed by leave, moving on, or the auto job).
  * Kept 21 days.
@@ -80,8 +132,13 @@ export const visits = pgTable(
     channel: text('channel').notNull(),
     /** for staff scans: the staff member's account that recorded the entry */
     recordedByAccountId: uuid('recorded_by_account_id').references(() => accounts.id, { onDelete: 'set null' }),
+    /** vehicles: the trip the passenger boarded (the one departing or under way at check-in) */
+    tripId: uuid('trip_id').references(() => trips.id, { onDelete: 'set null' }),
+    /** vehicles: the seat the passenger gave (e.g. «12C»), if any */
+    seat: text('seat'),
   },
   (t) => [
+    index('visits_trip_idx').on(t.tripId),
     // Exposure query: venue_id = $1 and entered_at in [from - longest stay, to) — equality first, then range.
     index('visits_venue_entered_idx').on(t.venueId, t.enteredAt),
     index('visits_person_entered_idx').on(t.personId, t.enteredAt),
@@ -110,3 +167,5 @@ export const staffLoginLinks = pgTable('staff_login_links', {
 
 export type Venue = typeof venues.$inferSelect;
 export type Visit = typeof visits.$inferSelect;
+export type Trip = typeof trips.$inferSelect;
+export type TripTimetable = typeof tripTimetables.$inferSelect;

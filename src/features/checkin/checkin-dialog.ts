@@ -10,6 +10,8 @@ import { venueByCode, venueById } from '../venues/store.js';
 import { wardHotline } from '../wards/store.js';
 import { entryAt, recordRefusedEntry, recordWarnedEntry, type EntryDecision } from './entry.js';
 import { HISTORY_DAYS } from './rules.js';
+import { currentTrip, normalizeSeat, setSeat, transportSettings } from '../transport/store.js';
+import { isTransportKind } from '../venues/kinds.js';
 import { historyOfAccount, leaveVenue, personIdsOfAccount, recordCheckins } from './store.js';
 
 const FLOW = 'checkin';
@@ -63,7 +65,11 @@ async function beginCheckin(ctx: DialogContext, raw: string): Promise<void> {
   const open = await ctx.tx.query.visits.findFirst({
     where: (v, { and, eq, isNull }) => and(eq(v.personId, self.id), eq(v.venueId, venue.id), isNull(v.exitedAt)),
   });
-  if (open) {
+  // On a vehicle, an open visit of another trip (or of no trip) is not this journey: confirm as a new check-in.
+  const trip = isTransportKind(venue.kind)
+    ? await currentTrip(ctx.tx, venue.id, now, transportSettings(ctx.deps.config).boardingMinutes)
+    : undefined;
+  if (open && (open.tripId ?? undefined) === trip?.id) {
     if (ctx.state.flow === FLOW) ctx.end();
     ctx.reply({
       text: ctx.t('checkin:already', { name: venue.name, time: formatDateTime(open.enteredAt, ctx.locale) }),
@@ -241,6 +247,7 @@ async function completeCheckin(ctx: DialogContext, venue: Venue, selected: strin
     source: 'poster',
     channel: ctx.channel,
     now,
+    boardingMinutes: transportSettings(ctx.deps.config).boardingMinutes,
   });
   const bySelf = outcomes.find((o) => o.personId === self.id)!;
   if (selfEntry.verdict === 'warn') warnedDecisions.set(self.id, selfEntry);
@@ -301,8 +308,71 @@ async function completeCheckin(ctx: DialogContext, venue: Venue, selected: strin
     lines.push(ctx.t('checkin:family_refused_red', { names: refusedRed.join(', '), hotline: ctx.deps.config.hotline }));
   if (refusedYellow.length > 0)
     lines.push(ctx.t('checkin:family_refused_yellow', { names: refusedYellow.join(', '), name: venue.name }));
+  if (bySelf.trip) {
+    lines.push(
+      ctx.t('transport:on_trip', {
+        departs: formatDateTime(bySelf.trip.departsAt, ctx.locale),
+        arrives: formatDateTime(bySelf.trip.arrivesAt, ctx.locale),
+      }),
+    );
+  }
   lines.push(ctx.t('checkin:leave_hint'));
   ctx.reply({ text: lines.join('\n'), buttons: [[leaveButton(ctx.t, venue.id)]] });
+  // On a vehicle's trip: the seat, if they want to give it (skippable), for the seat-row contact rule.
+  if (bySelf.trip && !bySelf.visit.seat) await ctx.go(seatFlow, 'seat', { visitId: bySelf.visit.id });
+}
+
+/** «Bỏ qua» on the seat question; a press after the step is answered as done. */
+const SEAT = callbackData('seat');
+const P_SEAT_SKIP = SEAT.data('skip');
+const SKIP = /^(b[oỏ] qua|bo qua|skip|kh[oô]ng|khong|no|-)$/i;
+
+const seatFlow = defineFlow<{ visitId: string }>()(
+  'seat',
+  {
+    seat: {
+      ask: async (ctx) =>
+        ctx.reply({
+          text: ctx.t('transport:ask_seat'),
+          buttons: [[{ label: ctx.t('transport:btn_skip_seat'), payload: P_SEAT_SKIP }]],
+        }),
+      handle: async (ctx, input) => {
+        if (
+          (input.kind === 'button' && input.payload === P_SEAT_SKIP) ||
+          (input.kind === 'text' && SKIP.test(input.text.trim()))
+        ) {
+          ctx.end();
+          ctx.reply({ text: ctx.t('transport:seat_skipped') });
+          return;
+        }
+        if (input.kind === 'text') {
+          // A venue code typed instead: check in there (another vehicle, a shop at the station).
+          const typed = parseTypedVenueCode(input.text);
+          if (typed && (await venueByCode(ctx.tx, typed.code))) {
+            ctx.end();
+            return beginCheckin(ctx, typed.code);
+          }
+          const seat = normalizeSeat(input.text);
+          if (seat) {
+            const visitId = ctx.data.visitId;
+            ctx.end();
+            await setSeat(ctx.tx, visitId, seat);
+            ctx.reply({ text: ctx.t('transport:seat_saved', { seat }) });
+            return;
+          }
+        }
+        ctx.reply({ text: ctx.t('transport:bad_seat') });
+        return ctx.goto('seat');
+      },
+    },
+  },
+  [SEAT],
+);
+
+async function seatPress(ctx: DialogContext, rest: string): Promise<void> {
+  if (inFlow(ctx, seatFlow) && ctx.state.step === 'seat')
+    return seatFlow.steps.seat.handle(ctx, { kind: 'button', payload: SEAT.data(rest) });
+  ctx.reply({ text: ctx.t('transport:seat_skipped') });
 }
 
 async function leave(ctx: DialogContext, venueId: string): Promise<void> {
@@ -369,8 +439,9 @@ export function checkinFeature(): Feature {
     buttonHandlers: [
       { prefix: LEAVE.prefix, run: leave },
       { prefix: CONFIRM.prefix, run: confirmPress },
+      { prefix: SEAT.prefix, run: seatPress },
     ],
-    flows: [confirmFlow],
+    flows: [confirmFlow, seatFlow],
     async onIdleText(ctx, text) {
       const typed = parseTypedVenueCode(text);
       if (!typed) return false;

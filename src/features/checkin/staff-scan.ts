@@ -17,6 +17,7 @@ import type { CurrentStatus } from '../pass/status.js';
 import { entryPolicyOf } from '../venues/kinds.js';
 import { decideEntry, entryAt, recordRefusedEntry, recordWarnedEntry } from './entry.js';
 import { recordCheckins } from './store.js';
+import { transportSettings } from '../transport/store.js';
 import { hashLoginCode as hash, STAFF_SESSION_HOURS } from '../venues/staff-login.js';
 
 // Where venues' chat menu finds them; the login link is the venues feature's (its owners hand it out).
@@ -319,6 +320,7 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
         channel: 'web',
         now,
         recordedByAccountId: session.accountId,
+        boardingMinutes: transportSettings(deps.config).boardingMinutes,
       });
       if (outcome!.status === 'created' && entry.verdict === 'warn') {
         await recordWarnedEntry(tx, {

@@ -1,6 +1,8 @@
 import { and, desc, eq, gt, gte, inArray, isNull, sql } from 'drizzle-orm';
 import { queryRows, type DbOrTx } from '../../db/client.js';
-import { persons, venues, visits, type Visit } from '../../db/schema/index.js';
+import { persons, trips, venues, visits, type Trip, type Visit } from '../../db/schema/index.js';
+import { currentTrip } from '../transport/store.js';
+import { isTransportKind } from '../venues/kinds.js';
 import { AUTO_CHECKOUT_BATCH, SAME_VENUE_WINDOW_MINUTES, type CheckinSource } from './rules.js';
 
 export interface CheckinInput {
@@ -13,7 +15,12 @@ export interface CheckinInput {
   now: Date;
   /** staff scans: who recorded it */
   recordedByAccountId?: string;
+  /** vehicles: a trip departing within this many minutes can be boarded (TRIP_BOARDING_MINUTES; default 60) */
+  boardingMinutes?: number;
 }
+
+/** TRIP_BOARDING_MINUTES when the caller does not pass its config. */
+export const DEFAULT_BOARDING_MINUTES = 60;
 
 export interface CheckinOutcome {
   personId: string;
@@ -22,6 +29,8 @@ export interface CheckinOutcome {
   status: 'created' | 'already';
   /** the venue whose open visit this check-in closed (moved on) */
   movedOnFromVenueId?: string;
+  /** vehicles: the trip boarded (the visit's trip_id) */
+  trip?: Trip;
 }
 
 /**
@@ -33,23 +42,37 @@ export interface CheckinOutcome {
  * - otherwise a new visit starts now.
  * Each person is locked (advisory, in id order) so a staff scan and the person's own check-in cannot both
  * open a visit: a person is inside at most one venue at a time. Every path that writes visits comes here.
+ *
+ * A vehicle (transport kind) puts the visit on its current trip (under way, or departing within the boarding
+ * window): being on another trip of the same vehicle is not "inside already" — the earlier visit ends and a new
+ * one starts on this trip. No current trip: a plain visit of the vehicle, as for any venue.
  */
 export async function recordCheckins(db: DbOrTx, input: CheckinInput): Promise<CheckinOutcome[]> {
   const ids = [...new Set(input.personIds)].sort();
   return db.transaction(async (tx) => {
+    const venue = await tx.query.venues.findFirst({ where: eq(venues.id, input.venueId), columns: { kind: true } });
+    const trip =
+      venue && isTransportKind(venue.kind)
+        ? await currentTrip(tx, input.venueId, input.now, input.boardingMinutes ?? DEFAULT_BOARDING_MINUTES)
+        : undefined;
     const out: CheckinOutcome[] = [];
     for (const personId of ids) {
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`person:${personId}`}))`);
-      out.push(await checkInOne(tx, personId, input));
+      out.push({ ...(await checkInOne(tx, personId, input, trip?.id ?? null)), ...(trip ? { trip } : {}) });
     }
     return out;
   });
 }
 
-async function checkInOne(tx: DbOrTx, personId: string, input: CheckinInput): Promise<CheckinOutcome> {
+async function checkInOne(
+  tx: DbOrTx,
+  personId: string,
+  input: CheckinInput,
+  tripId: string | null,
+): Promise<CheckinOutcome> {
   const { now, venueId } = input;
   const open = await tx.query.visits.findFirst({ where: and(eq(visits.personId, personId), isNull(visits.exitedAt)) });
-  if (open && open.venueId === venueId) return { personId, visit: open, status: 'already' };
+  if (open && open.venueId === venueId && open.tripId === tripId) return { personId, visit: open, status: 'already' };
 
   const windowStart = new Date(now.getTime() - SAME_VENUE_WINDOW_MINUTES * 60_000);
   let recent = await tx.query.visits.findFirst({
@@ -60,6 +83,8 @@ async function checkInOne(tx: DbOrTx, personId: string, input: CheckinInput): Pr
   // either would then blame the wrong span), so the return is a new visit.
   // They said they left: the exit stays in the history and coming back is a new visit.
   if (recent?.exitReason === 'left') recent = undefined;
+  // Another trip of the same vehicle is another journey.
+  if (recent && recent.tripId !== tripId) recent = undefined;
   if (
     recent &&
     (open ||
@@ -98,6 +123,7 @@ async function checkInOne(tx: DbOrTx, personId: string, input: CheckinInput): Pr
       source: input.source,
       channel: input.channel,
       recordedByAccountId: input.recordedByAccountId,
+      tripId,
     })
     .returning();
   return { personId, visit: created!, status: 'created', movedOnFromVenueId };
@@ -120,11 +146,26 @@ export async function leaveVenue(db: DbOrTx, personIds: string[], venueId: strin
  * re-checks exited_at, so a visit is closed once. Returns how many it closed.
  */
 export async function closeOverstayedVisits(db: DbOrTx, now: Date, batch = AUTO_CHECKOUT_BATCH): Promise<number> {
+  // Passengers leave a vehicle when its trip arrives.
+  const onTrips = await queryRows<{ id: string }>(
+    db,
+    sql`with due as (
+          select v.id from ${visits} v join ${trips} t on t.id = v.trip_id
+          where v.exited_at is null and t.arrives_at <= ${now.toISOString()}::timestamptz
+          order by v.entered_at
+          limit ${batch}
+          for update of v skip locked
+        )
+        update ${visits} v set exited_at = greatest(v.entered_at, t.arrives_at), exit_reason = 'auto'
+        from due, ${trips} t
+        where v.id = due.id and t.id = v.trip_id and v.exited_at is null
+        returning v.id`,
+  );
   const rows = await queryRows<{ id: string }>(
     db,
     sql`with due as (
           select v.id from ${visits} v join ${venues} ve on ve.id = v.venue_id
-          where v.exited_at is null
+          where v.exited_at is null and v.trip_id is null
             and v.entered_at + make_interval(mins => ve.default_stay_minutes) <= ${now.toISOString()}::timestamptz
           order by v.entered_at
           limit ${batch}
@@ -135,7 +176,7 @@ export async function closeOverstayedVisits(db: DbOrTx, now: Date, batch = AUTO_
         where v.id = due.id and ve.id = v.venue_id and v.exited_at is null
         returning v.id`,
   );
-  return rows.length;
+  return onTrips.length + rows.length;
 }
 
 export interface HistoryRow {

@@ -61,6 +61,11 @@ export function overlapMs(a: Interval, b: Interval): number {
 export interface CaseVisit extends VisitSpan {
   visitId: string;
   venueId: string;
+  /** a visit on a vehicle's trip: the trip, its span, and the case's seat */
+  tripId?: string | null;
+  tripDepartsAt?: Date | null;
+  tripArrivesAt?: Date | null;
+  seat?: string | null;
 }
 
 export interface WindowSpec {
@@ -70,6 +75,10 @@ export interface WindowSpec {
   to: Date;
   /** the case's presence the close-contact rule measures against (for a manual window: the window itself) */
   presence: Interval;
+  /** a window from a trip: only that trip's passengers match, close or casual by seat row (tripContactKind) */
+  tripId?: string | null;
+  /** the case's seat on the trip */
+  seat?: string | null;
 }
 
 /**
@@ -85,6 +94,19 @@ export function windowsFromCaseVisits(visits: CaseVisit[], infectious: Interval,
       to: new Date(Math.min(visitEnd(v).getTime(), infectious.to.getTime())),
     };
     if (presence.to.getTime() <= presence.from.getTime()) continue;
+    if (v.tripId && v.tripDepartsAt && v.tripArrivesAt) {
+      // On a trip the window is the whole trip: everyone aboard shared the vehicle with the case.
+      out.push({
+        venueId: v.venueId,
+        sourceVisitId: v.visitId,
+        from: new Date(Math.min(presence.from.getTime(), v.tripDepartsAt.getTime()) - bufferMinutes * MINUTE),
+        to: new Date(Math.max(presence.to.getTime(), v.tripArrivesAt.getTime()) + bufferMinutes * MINUTE),
+        presence,
+        tripId: v.tripId,
+        seat: v.seat ?? null,
+      });
+      continue;
+    }
     out.push({
       venueId: v.venueId,
       sourceVisitId: v.visitId,
@@ -104,6 +126,9 @@ export interface CandidateVisit extends VisitSpan {
   venueId: string;
   /** the account that checked this person in (alerts go there) */
   accountId: string | null;
+  /** vehicles: the trip boarded and the seat given */
+  tripId?: string | null;
+  seat?: string | null;
 }
 
 export interface MatchedContact {
@@ -142,21 +167,50 @@ export function classifyVisit(
   };
 }
 
+/** TRIP_CLOSE_SEAT_ROWS' default: passengers within 2 rows of the case (flights) are close contacts. */
+export const DEFAULT_CLOSE_SEAT_ROWS = 2;
+
+/** The row of a seat: its leading number («12C» → 12, «7» → 7); undefined when it has none. */
+export function seatRow(seat: string | null | undefined): number | undefined {
+  const m = /^\s*(\d{1,4})/.exec(seat ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * A passenger of the case's trip: close when both seat rows are known and at most `closeSeatRows` apart, casual
+ * when both are known and further apart. When either seat is unknown (a bus or ferry without seats, a passenger
+ * who skipped the question) the passenger is close: they shared an enclosed vehicle and nothing says how far.
+ */
+export function tripContactKind(
+  caseSeat: string | null | undefined,
+  seat: string | null | undefined,
+  closeSeatRows: number = DEFAULT_CLOSE_SEAT_ROWS,
+): ContactKind {
+  const a = seatRow(caseSeat);
+  const b = seatRow(seat);
+  if (a === undefined || b === undefined) return 'close';
+  return Math.abs(a - b) <= closeSeatRows ? 'close' : 'casual';
+}
+
 /**
  * Contacts of a set of windows: one per person, keeping their strongest exposure (close before casual, then
  * the longest overlap). People in `excludePersonIds` (the case and their household) are never contacts here.
+ * A trip's window matches only passengers of that trip (never the vehicle's next trip), by seat row.
  */
 export function matchContacts(
-  windows: Pick<WindowSpec, 'venueId' | 'from' | 'to' | 'presence'>[],
+  windows: Pick<WindowSpec, 'venueId' | 'from' | 'to' | 'presence' | 'tripId' | 'seat'>[],
   visits: CandidateVisit[],
   excludePersonIds: ReadonlySet<string> = new Set(),
+  opts: { closeSeatRows?: number } = {},
 ): MatchedContact[] {
   const best = new Map<string, MatchedContact>();
   windows.forEach((w, windowIndex) => {
     for (const v of visits) {
       if (v.venueId !== w.venueId || excludePersonIds.has(v.personId)) continue;
-      const c = classifyVisit(w, v);
-      if (!c) continue;
+      if (w.tripId && v.tripId !== w.tripId) continue;
+      const overlap = classifyVisit(w, v);
+      if (!overlap) continue;
+      const c = w.tripId ? { ...overlap, kind: tripContactKind(w.seat, v.seat, opts.closeSeatRows) } : overlap;
       const prev = best.get(v.personId);
       if (prev && !stronger(c, prev)) continue;
       best.set(v.personId, {

@@ -16,6 +16,7 @@ import {
 } from '../../db/schema/index.js';
 import { enqueue, type OutboxMessage } from '../../outbox/enqueue.js';
 import { parsePhone } from '../../core/answer-parsing.js';
+import { transportSettings } from '../transport/store.js';
 import { wardHotlinesOfPersons } from '../wards/store.js';
 import { alertMessage, householdNotice, type AlertLine } from './alert-message.js';
 import {
@@ -230,6 +231,8 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
               toAt: w.to,
               presenceFrom: w.presence.from,
               presenceTo: w.presence.to,
+              tripId: w.tripId ?? null,
+              seat: w.seat ?? null,
               advice: 'test',
               createdBy: actor,
               createdAt: now,
@@ -243,11 +246,15 @@ export async function recordCase(tx: Tx, deps: ExposureDeps, input: CaseInput, a
     from: w.fromAt,
     to: w.toAt,
     presence: { from: w.presenceFrom ?? w.fromAt, to: w.presenceTo ?? w.toAt },
+    tripId: w.tripId,
+    seat: w.seat,
   }));
 
   const household = await householdPersonIds(tx, personIds);
   const candidates = await candidateVisits(tx, windows);
-  const matched = matchContacts(windows, candidates, new Set([...household, ...personIds]));
+  const matched = matchContacts(windows, candidates, new Set([...household, ...personIds]), {
+    closeSeatRows: transportSettings(deps.config).closeSeatRows,
+  });
   const exposedAt = new Date(Math.min(row.infectiousTo.getTime(), now.getTime()));
   const householdOnly = household.filter((id) => !personIds.includes(id));
   if (householdOnly.length > 0) {
@@ -534,7 +541,7 @@ export async function recordManualWindow(
  * Inserts the contacts (unique per exposure key and person; those already there are skipped) and queues one
  * alert per account for the new ones, in the account's language. Returns the number of alerts queued.
  */
-async function saveContactsAndAlert(
+export async function saveContactsAndAlert(
   tx: Tx,
   deps: ExposureDeps,
   opts: {
@@ -545,9 +552,11 @@ async function saveContactsAndAlert(
     candidates: CandidateRow[];
     adviceFor: (c: MatchedContact) => ContactKind;
     now: Date;
+    /** an imported national list: no visit behind the contact (the candidates' visit ids are placeholders) */
+    imported?: { source: string; place: string };
   },
-): Promise<{ alerts: number; householdNotices: number }> {
-  if (opts.matched.length === 0) return { alerts: 0, householdNotices: 0 };
+): Promise<{ alerts: number; householdNotices: number; created: number }> {
+  if (opts.matched.length === 0) return { alerts: 0, householdNotices: 0, created: 0 };
   const fresh: { id: string; personId: string }[] = [];
   for (let i = 0; i < opts.matched.length; i += 1000) {
     const rows = await tx
@@ -558,8 +567,10 @@ async function saveContactsAndAlert(
           caseId: opts.caseId,
           windowId: opts.windowIds[c.windowIndex],
           personId: c.personId,
-          visitId: c.visitId,
+          visitId: opts.imported ? null : c.visitId,
           accountId: c.accountId,
+          importSource: opts.imported?.source ?? null,
+          importPlace: opts.imported?.place ?? null,
           kind: c.kind,
           overlapMinutes: c.overlapMinutes,
           exposedAt: c.exposure.from,
@@ -628,7 +639,7 @@ async function saveContactsAndAlert(
         ),
       );
   }
-  return { alerts: queued, householdNotices };
+  return { alerts: queued, householdNotices, created: fresh.length };
 }
 
 /**

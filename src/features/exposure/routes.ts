@@ -3,6 +3,7 @@ import { AppError, badRequest, notFound } from '../../core/errors.js';
 import type { RouteModule } from '../../http/app.js';
 import { dateTime, errorResponse, idParams, uuid } from '../../http/schemas.js';
 import { audit, caseById, contactsOfCase } from './store.js';
+import { importExposures } from './import.js';
 import {
   closeCase,
   confirmCasePerson,
@@ -93,6 +94,33 @@ const date = (v: string | undefined) => (v === undefined ? undefined : new Date(
 /** Admin API for the health department: cases, manual exposure windows, contacts (DESIGN.md ◆ HTTP). */
 export const exposureRoutes: RouteModule = (app, deps) => {
   const health = deps.requireRole('health');
+  // Scoped to this plugin: the exposure list import takes a text/csv body.
+  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  // A national exposure list (Bluezone, PC-Covid): phone, exposed_at, place, source. README «Hand-off files».
+  app.post('/api/v1/exposures/import', { onRequest: health, bodyLimit: 8 * 1024 * 1024 }, async (req, reply) => {
+    if (typeof req.body !== 'string') {
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'Send the CSV as the request body with Content-Type: text/csv.',
+        415,
+      );
+    }
+    const csv = req.body;
+    const report = await deps.database.db.transaction((tx) => importExposures(tx, deps, csv, actor(req)));
+    if (report.alertsQueued > 0) deps.wakeOutbox?.();
+    req.log.info(
+      {
+        lines: report.lines,
+        matchedLines: report.matchedLines,
+        alertsQueued: report.alertsQueued,
+        unknownPhones: report.unknownPhones,
+        errors: report.errors.length,
+      },
+      'exposure list imported',
+    );
+    return reply.status(200).send(report);
+  });
 
   app.post<{ Body: CaseBody }>(
     '/api/v1/cases',

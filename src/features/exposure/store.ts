@@ -3,6 +3,7 @@ import { queryRows, type DbOrTx } from '../../db/client.js';
 import {
   accounts,
   auditLog,
+  trips,
   casePersons,
   cases,
   contacts,
@@ -45,6 +46,8 @@ export async function candidateVisits(
     venue_name: string;
     full_name: string;
     is_self: boolean;
+    trip_id: string | null;
+    seat: string | null;
   }>(db, candidateVisitsQuery(windows));
   const seen = new Set<string>();
   const out: CandidateRow[] = [];
@@ -62,6 +65,8 @@ export async function candidateVisits(
       venueName: r.venue_name,
       personName: r.full_name,
       isSelf: r.is_self,
+      tripId: r.trip_id,
+      seat: r.seat,
     });
   }
   return out;
@@ -81,7 +86,8 @@ export function candidateVisitsQuery(windows: { venueId: string; from: Date; to:
   // LATERAL … OFFSET 0 keeps the planner from flattening the scan and probing by venue alone (it did, and
   // then filtered the venue's whole history: the cost model assumes visits are spread evenly over venues).
   return sql`select v.id as visit_id, v.person_id, coalesce(v.account_id, p.owner_account_id) as account_id, v.venue_id,
-          v.entered_at, v.exited_at, ve.default_stay_minutes, ve.name as venue_name, p.full_name, p.is_self
+          v.entered_at, v.exited_at, ve.default_stay_minutes, ve.name as venue_name, p.full_name, p.is_self,
+          v.trip_id, v.seat
         from (values ${values}) as w(venue_id, from_at, to_at, earliest_entry)
         join venues ve on ve.id = w.venue_id
         cross join lateral (
@@ -103,9 +109,14 @@ export async function caseVisits(db: DbOrTx, personIds: string[], infectious: In
       enteredAt: visits.enteredAt,
       exitedAt: visits.exitedAt,
       defaultStayMinutes: venues.defaultStayMinutes,
+      tripId: visits.tripId,
+      seat: visits.seat,
+      tripDepartsAt: trips.departsAt,
+      tripArrivesAt: trips.arrivesAt,
     })
     .from(visits)
     .innerJoin(venues, eq(venues.id, visits.venueId))
+    .leftJoin(trips, eq(trips.id, visits.tripId))
     .where(
       and(
         inArray(visits.personId, personIds),

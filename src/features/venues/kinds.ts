@@ -17,6 +17,12 @@ export const VENUE_KINDS = [
   { id: 'shop', defaultStayMinutes: 60 },
   { id: 'ceremony', defaultStayMinutes: 4 * 60 },
   { id: 'tourism', defaultStayMinutes: 3 * 60 },
+  // Vehicles: a poster per vehicle; a check-in joins the vehicle's current trip (src/features/transport).
+  { id: 'bus', defaultStayMinutes: 90 },
+  { id: 'coach', defaultStayMinutes: 8 * 60 },
+  { id: 'ferry', defaultStayMinutes: 3 * 60 },
+  { id: 'flight', defaultStayMinutes: 6 * 60 },
+  { id: 'train', defaultStayMinutes: 12 * 60 },
 ] as const;
 
 export type VenueKind = (typeof VENUE_KINDS)[number]['id'];
@@ -30,6 +36,13 @@ export const LONGEST_STAY_MINUTES = MAX_STAY_MINUTES;
 
 export function isVenueKind(value: string): value is VenueKind {
   return VENUE_KINDS.some((k) => k.id === value);
+}
+
+/** Kinds that are vehicles with trips (the older `transport` kind stays one poster per trip, without trips). */
+export const TRANSPORT_KINDS = ['bus', 'coach', 'ferry', 'flight', 'train'] as const satisfies readonly VenueKind[];
+
+export function isTransportKind(kind: string): boolean {
+  return (TRANSPORT_KINDS as readonly string[]).includes(kind);
 }
 
 export function defaultStayFor(kind: VenueKind): number {

@@ -7,6 +7,7 @@ import type { Venue } from '../../db/schema/index.js';
 import { createStaffLoginLink, STAFF_LOGIN_MINUTES, STAFF_SESSION_HOURS } from './staff-login.js';
 import {
   defaultStayFor,
+  isTransportKind,
   ENTRY_POLICIES,
   entryPolicyOf,
   isEntryPolicy,
@@ -53,12 +54,17 @@ const KIND = callbackData('vk');
 const WARD = callbackData('vw');
 const ADDRESS = callbackData('va');
 const STAY = callbackData('vs');
+/** «Bỏ qua» on a vehicle's plate question. */
+const PLATE = callbackData('vp');
 
 interface RegisterData {
   name?: string;
   kind?: VenueKind;
   wardCode?: string;
   address?: string | null;
+  /** vehicles: plate (or flight number, boat name) and route */
+  plate?: string | null;
+  route?: string | null;
 }
 interface DayData {
   venueId: string;
@@ -327,139 +333,173 @@ async function acceptInvite(ctx: DialogContext, code: string): Promise<void> {
 const textOf = (input: StepInput) => (input.kind === 'text' ? input.text.trim() : undefined);
 const payloadOf = (input: StepInput) => (input.kind === 'button' ? input.payload : undefined);
 
-const registerFlow: Flow<'name' | 'kind' | 'ward' | 'address' | 'stay', RegisterData> = defineFlow<RegisterData>()(
-  REGISTER,
-  {
-    name: {
-      ask: async (ctx) => ctx.reply({ text: ctx.t('venues:ask_name') }),
-      handle: async (ctx, input) => {
-        const name = textOf(input)?.replace(/\s+/g, ' ');
-        if (!name || name.length < 2 || name.length > MAX_NAME_LENGTH) {
-          ctx.reply({ text: ctx.t('venues:bad_name', { max: MAX_NAME_LENGTH }) });
-          return ctx.goto('name');
-        }
-        ctx.data.name = name;
-        return ctx.goto('kind');
-      },
-    },
-    kind: {
-      ask: async (ctx) => {
-        const kinds = VENUE_KINDS.map((k) => btn(ctx.t(`venues:kind.${k.id}`), KIND.data(k.id)));
-        const rows: Button[][] = [];
-        for (let i = 0; i < kinds.length; i += 2) rows.push(kinds.slice(i, i + 2));
-        ctx.reply({ text: ctx.t('venues:ask_kind'), buttons: rows });
-      },
-      handle: async (ctx, input) => {
-        const p = payloadOf(input);
-        const kind = p === undefined ? undefined : KIND.rest(p);
-        const known = VENUE_KINDS.find((k) => k.id === kind);
-        if (!known) {
-          ctx.reply({ text: ctx.t('venues:pick_kind') });
+const registerFlow: Flow<'name' | 'kind' | 'plate' | 'ward' | 'address' | 'stay', RegisterData> =
+  defineFlow<RegisterData>()(
+    REGISTER,
+    {
+      name: {
+        ask: async (ctx) => ctx.reply({ text: ctx.t('venues:ask_name') }),
+        handle: async (ctx, input) => {
+          const name = textOf(input)?.replace(/\s+/g, ' ');
+          if (!name || name.length < 2 || name.length > MAX_NAME_LENGTH) {
+            ctx.reply({ text: ctx.t('venues:bad_name', { max: MAX_NAME_LENGTH }) });
+            return ctx.goto('name');
+          }
+          ctx.data.name = name;
           return ctx.goto('kind');
-        }
-        ctx.data.kind = known.id;
-        // No ward list imported yet: do not ask a question nobody can answer.
-        const anyWard = await ctx.tx.query.wards.findFirst({ columns: { code: true } });
-        return ctx.goto(anyWard ? 'ward' : 'address');
+        },
       },
-    },
-    ward: {
-      ask: async (ctx) =>
-        ctx.reply({ text: ctx.t('venues:ask_ward'), buttons: [[btn(ctx.t('venues:btn_skip'), WARD.data('-'))]] }),
-      handle: async (ctx, input) => {
-        const p = payloadOf(input);
-        const code = p === undefined ? undefined : WARD.rest(p);
-        if (code !== undefined) {
-          if (code !== '-') {
-            const w = await wardByCode(ctx.tx, code);
-            if (!w) return ctx.goto('ward');
-            ctx.data.wardCode = w.code;
+      kind: {
+        ask: async (ctx) => {
+          const kinds = VENUE_KINDS.map((k) => btn(ctx.t(`venues:kind.${k.id}`), KIND.data(k.id)));
+          const rows: Button[][] = [];
+          for (let i = 0; i < kinds.length; i += 2) rows.push(kinds.slice(i, i + 2));
+          ctx.reply({ text: ctx.t('venues:ask_kind'), buttons: rows });
+        },
+        handle: async (ctx, input) => {
+          const p = payloadOf(input);
+          const kind = p === undefined ? undefined : KIND.rest(p);
+          const known = VENUE_KINDS.find((k) => k.id === kind);
+          if (!known) {
+            ctx.reply({ text: ctx.t('venues:pick_kind') });
+            return ctx.goto('kind');
           }
-          return ctx.goto('address');
-        }
-        const typed = textOf(input);
-        if (!typed) return ctx.goto('ward');
-        // The wards feature's search, as in the declaration: names with or without diacritics, a district narrows.
-        const { wards: found } = await findWards(ctx.tx, typed.slice(0, 100));
-        const q = wardSearchText(typed);
-        const exact = found.filter((w) => w.searchName === q);
-        const pick = exact.length === 1 ? exact : found;
-        if (pick.length === 1) {
-          ctx.data.wardCode = pick[0]!.code;
-          return ctx.goto('address');
-        }
-        if (pick.length === 0) {
-          ctx.reply({
-            text: ctx.t('venues:ward_none', { query: typed.slice(0, 40) }),
-            buttons: [[btn(ctx.t('venues:btn_skip'), WARD.data('-'))]],
-          });
-          return;
-        }
-        ctx.reply({
-          text: ctx.t('venues:ward_many'),
-          buttons: pick.map((w) => [btn(`${w.name} (${w.district})`, WARD.data(w.code))]),
-        });
+          ctx.data.kind = known.id;
+          if (isTransportKind(known.id)) return ctx.goto('plate');
+          return ctx.goto(await afterKind(ctx));
+        },
       },
-    },
-    address: {
-      ask: async (ctx) =>
-        ctx.reply({ text: ctx.t('venues:ask_address'), buttons: [[btn(ctx.t('venues:btn_skip'), ADDRESS.data('-'))]] }),
-      handle: async (ctx, input) => {
-        if (payloadOf(input) === ADDRESS.data('-')) {
-          ctx.data.address = null;
-          return ctx.goto('stay');
-        }
-        const a = textOf(input)?.replace(/\s+/g, ' ');
-        if (!a) return ctx.goto('address');
-        if (a.length > MAX_ADDRESS_LENGTH) {
-          ctx.reply({ text: ctx.t('venues:bad_address', { max: MAX_ADDRESS_LENGTH }) });
-          return ctx.goto('address');
-        }
-        ctx.data.address = a;
-        return ctx.goto('stay');
+      plate: {
+        ask: async (ctx) =>
+          ctx.reply({ text: ctx.t('venues:ask_plate'), buttons: [[btn(ctx.t('venues:btn_skip'), PLATE.data('-'))]] }),
+        handle: async (ctx, input) => {
+          if (payloadOf(input) !== PLATE.data('-')) {
+            const plate = textOf(input)?.replace(/\s+/g, ' ');
+            if (!plate || plate.length > 40) {
+              ctx.reply({ text: ctx.t('venues:bad_plate', { max: 40 }) });
+              return ctx.goto('plate');
+            }
+            ctx.data.plate = plate;
+          }
+          return ctx.goto(await afterKind(ctx));
+        },
       },
-    },
-    stay: {
-      ask: async (ctx) => {
-        const stay = defaultStayFor(ctx.data.kind!);
-        ctx.reply({
-          text: ctx.t('venues:ask_stay'),
-          buttons: [[btn(ctx.t('venues:btn_default_stay', { stay: stayLabel(ctx, stay) }), STAY.data('default'))]],
-        });
-      },
-      handle: async (ctx, input) => {
-        let stay: number | undefined;
-        if (payloadOf(input) === STAY.data('default')) stay = defaultStayFor(ctx.data.kind!);
-        else {
+      ward: {
+        ask: async (ctx) =>
+          ctx.reply({ text: ctx.t('venues:ask_ward'), buttons: [[btn(ctx.t('venues:btn_skip'), WARD.data('-'))]] }),
+        handle: async (ctx, input) => {
+          const p = payloadOf(input);
+          const code = p === undefined ? undefined : WARD.rest(p);
+          if (code !== undefined) {
+            if (code !== '-') {
+              const w = await wardByCode(ctx.tx, code);
+              if (!w) return ctx.goto('ward');
+              ctx.data.wardCode = w.code;
+            }
+            return ctx.goto('address');
+          }
           const typed = textOf(input);
-          stay = typed ? parseStayMinutes(typed) : undefined;
-          if (stay === undefined) {
-            ctx.reply({ text: ctx.t('venues:bad_stay_format', { text: typed ?? '' }) });
+          if (!typed) return ctx.goto('ward');
+          // The wards feature's search, as in the declaration: names with or without diacritics, a district narrows.
+          const { wards: found } = await findWards(ctx.tx, typed.slice(0, 100));
+          const q = wardSearchText(typed);
+          const exact = found.filter((w) => w.searchName === q);
+          const pick = exact.length === 1 ? exact : found;
+          if (pick.length === 1) {
+            ctx.data.wardCode = pick[0]!.code;
+            return ctx.goto('address');
+          }
+          if (pick.length === 0) {
+            ctx.reply({
+              text: ctx.t('venues:ward_none', { query: typed.slice(0, 40) }),
+              buttons: [[btn(ctx.t('venues:btn_skip'), WARD.data('-'))]],
+            });
+            return;
+          }
+          ctx.reply({
+            text: ctx.t('venues:ward_many'),
+            buttons: pick.map((w) => [btn(`${w.name} (${w.district})`, WARD.data(w.code))]),
+          });
+        },
+      },
+      // For a vehicle the same step asks for its route (it has no address).
+      address: {
+        ask: async (ctx) =>
+          ctx.reply({
+            text: ctx.t(isTransportKind(ctx.data.kind ?? '') ? 'venues:ask_route' : 'venues:ask_address'),
+            buttons: [[btn(ctx.t('venues:btn_skip'), ADDRESS.data('-'))]],
+          }),
+        handle: async (ctx, input) => {
+          if (payloadOf(input) === ADDRESS.data('-')) {
+            ctx.data.address = null;
             return ctx.goto('stay');
           }
-          if (stay < MIN_STAY_MINUTES || stay > MAX_STAY_MINUTES) {
-            ctx.reply({ text: ctx.t('venues:bad_stay', { min: MIN_STAY_MINUTES, max: MAX_STAY_MINUTES / 60 }) });
-            return ctx.goto('stay');
+          const a = textOf(input)?.replace(/\s+/g, ' ');
+          if (!a) return ctx.goto('address');
+          if (a.length > MAX_ADDRESS_LENGTH) {
+            ctx.reply({ text: ctx.t('venues:bad_address', { max: MAX_ADDRESS_LENGTH }) });
+            return ctx.goto('address');
           }
-        }
-        const d = ctx.state.data as { name: string; kind: string; wardCode?: string; address?: string | null };
-        let venue: Venue;
-        try {
-          venue = await createVenue(ctx.tx, { ...d, defaultStayMinutes: stay, ownerAccountId: ctx.account.id });
-        } catch (err) {
-          // Answers were checked step by step; a rule failing here means the data changed (e.g. a ward removed).
-          if (err instanceof AppError) return ctx.go(registerFlow, 'name', {});
-          throw err;
-        }
-        ctx.end();
-        ctx.reply({ text: ctx.t('venues:created', { name: venue.name, code: venue.code }) });
-        await sendPoster(ctx, venue);
-        await showCard(ctx, venue, 'owner');
+          if (isTransportKind(ctx.data.kind ?? '')) ctx.data.route = a;
+          else ctx.data.address = a;
+          return ctx.goto('stay');
+        },
+      },
+      stay: {
+        ask: async (ctx) => {
+          const stay = defaultStayFor(ctx.data.kind!);
+          ctx.reply({
+            text: ctx.t('venues:ask_stay'),
+            buttons: [[btn(ctx.t('venues:btn_default_stay', { stay: stayLabel(ctx, stay) }), STAY.data('default'))]],
+          });
+        },
+        handle: async (ctx, input) => {
+          let stay: number | undefined;
+          if (payloadOf(input) === STAY.data('default')) stay = defaultStayFor(ctx.data.kind!);
+          else {
+            const typed = textOf(input);
+            stay = typed ? parseStayMinutes(typed) : undefined;
+            if (stay === undefined) {
+              ctx.reply({ text: ctx.t('venues:bad_stay_format', { text: typed ?? '' }) });
+              return ctx.goto('stay');
+            }
+            if (stay < MIN_STAY_MINUTES || stay > MAX_STAY_MINUTES) {
+              ctx.reply({ text: ctx.t('venues:bad_stay', { min: MIN_STAY_MINUTES, max: MAX_STAY_MINUTES / 60 }) });
+              return ctx.goto('stay');
+            }
+          }
+          const d = ctx.state.data as {
+            name: string;
+            kind: string;
+            wardCode?: string;
+            address?: string | null;
+            plate?: string | null;
+            route?: string | null;
+          };
+          let venue: Venue;
+          try {
+            venue = await createVenue(ctx.tx, { ...d, defaultStayMinutes: stay, ownerAccountId: ctx.account.id });
+          } catch (err) {
+            // Answers were checked step by step; a rule failing here means the data changed (e.g. a ward removed).
+            if (err instanceof AppError) return ctx.go(registerFlow, 'name', {});
+            throw err;
+          }
+          ctx.end();
+          ctx.reply({ text: ctx.t('venues:created', { name: venue.name, code: venue.code }) });
+          if (isTransportKind(venue.kind)) ctx.reply({ text: ctx.t('venues:vehicle_hint') });
+          await sendPoster(ctx, venue);
+          await showCard(ctx, venue, 'owner');
+        },
       },
     },
-  },
-  [KIND, WARD, ADDRESS, STAY],
-);
+    [KIND, PLATE, WARD, ADDRESS, STAY],
+  );
+
+/** After the kind (and a vehicle's plate): the ward, unless no ward list is imported yet (a question nobody can answer). */
+async function afterKind(ctx: DialogContext): Promise<'ward' | 'address'> {
+  const anyWard = await ctx.tx.query.wards.findFirst({ columns: { code: true } });
+  return anyWard ? 'ward' : 'address';
+}
 
 const dayFlow = defineFlow<DayData>()(DAY, {
   date: {

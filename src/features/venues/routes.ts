@@ -35,6 +35,9 @@ export function venueJson(deps: AppDeps, v: Venue) {
     entryPolicy: entryPolicyOf(v),
     /** true while the policy is the kind's default (no owner or official has set one) */
     entryPolicyDefault: v.entryPolicy === null,
+    /** vehicles (bus, coach, ferry, flight, train): plate or name, and route */
+    plate: v.plate,
+    route: v.route,
     closed: v.closedAt !== null,
     /** on a target list (directive §11); `registered` = not on one, or claimed by its owner */
     required: v.requiredAt !== null,
@@ -162,12 +165,16 @@ export const venueRoutes: RouteModule = (app, deps) => {
             wardCode: { type: ['string', 'null'], maxLength: 64 },
             defaultStayMinutes: { type: ['integer', 'null'], minimum: 0, maximum: 1_000_000 },
             entryPolicy: ENTRY_POLICY_SCHEMA,
+            plate: { type: ['string', 'null'], maxLength: 1000 },
+            route: { type: ['string', 'null'], maxLength: 2000 },
           },
         },
       },
     },
     async (req, reply) => {
       const b = req.body as {
+        plate?: string | null;
+        route?: string | null;
         name: string;
         kind: string;
         address?: string | null;
@@ -182,6 +189,8 @@ export const venueRoutes: RouteModule = (app, deps) => {
         wardCode: b.wardCode,
         defaultStayMinutes: b.defaultStayMinutes,
         entryPolicy: b.entryPolicy,
+        plate: b.plate,
+        route: b.route,
       });
       req.log.info({ venueId: v.id, by: req.principal?.id }, 'venue created');
       return reply.status(201).send(venueJson(deps, v));

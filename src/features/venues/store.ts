@@ -24,6 +24,9 @@ export interface NewVenue {
   entryPolicy?: string | null;
   /** the chat account that registered it (becomes its owner); none for venues created by officials */
   ownerAccountId?: string;
+  /** vehicles: plate, flight number or boat name; and the route */
+  plate?: string | null;
+  route?: string | null;
   /** a venue from a target list: registered only once claimed by its owner with the claim code drawn here */
   required?: { at: Date };
 }
@@ -65,7 +68,12 @@ export async function validateNewVenue(db: DbOrTx, v: NewVenue) {
       'entryPolicy must be one of admit, warn, refuse (or null for the default of the kind)',
     );
   }
-  return { name, kind, address, wardCode, defaultStayMinutes: stay, entryPolicy };
+  const plate = v.plate?.trim().replace(/\s+/g, ' ') || null;
+  const route = v.route?.trim().replace(/\s+/g, ' ') || null;
+  if ((plate && plate.length > MAX_NAME_LENGTH) || (route && route.length > MAX_ADDRESS_LENGTH)) {
+    throw new AppError('VENUE_VEHICLE_TOO_LONG', 'plate or route is too long');
+  }
+  return { name, kind, address, wardCode, defaultStayMinutes: stay, entryPolicy, plate, route };
 }
 
 /** Creates a venue with a fresh random code; its owner account (if any) is recorded as staff role 'owner'. */
