@@ -139,6 +139,7 @@ describe('retention', () => {
       exposureWindows: 1,
       invites: 2,
       staffLoginLinks: 1,
+      doorPersons: 0,
     });
     const counts = await queryRows<Record<string, number>>(
       db.db,

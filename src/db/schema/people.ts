@@ -78,9 +78,11 @@ export const persons = pgTable(
   'persons',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    ownerAccountId: uuid('owner_account_id')
-      .notNull()
-      .references(() => accounts.id, { onDelete: 'cascade' }),
+    /**
+     * the chat account that declared the person; null for someone declared by venue staff at the door (no
+     * phone, no chat account: checkin/scanner.ts) — such a person belongs to no household and no account's menus
+     */
+    ownerAccountId: uuid('owner_account_id').references(() => accounts.id, { onDelete: 'cascade' }),
     isSelf: boolean('is_self').notNull().default(false),
     fullName: text('full_name').notNull(),
     birthYear: smallint('birth_year').notNull(),
@@ -95,6 +97,8 @@ export const persons = pgTable(
     phoneSource: text('phone_source'),
     idNumberEnc: text('id_number_enc'),
     idNumberLast4: text('id_number_last4'),
+    /** HMAC-SHA256 of the ID number under the ID lookup key (people/national-id.ts): finds a card's person */
+    idNumberHash: text('id_number_hash'),
     idKind: text('id_kind'), // 'cmnd' | 'cccd' | 'passport'
     wardCode: text('ward_code').references(() => wards.code),
     /** GSO province code of someone living outside the city (their ward is then null) */
@@ -108,6 +112,7 @@ export const persons = pgTable(
     index('persons_owner_idx').on(t.ownerAccountId),
     index('persons_phone_idx').on(t.phone),
     index('persons_ward_idx').on(t.wardCode),
+    index('persons_id_number_hash_idx').on(t.idNumberHash),
   ],
 );
 

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { accounts, persons, wards } from './people.js';
 
 /** A place that controls entry by QR: shop, office, bus trip, wedding… (kinds in src/features/venues). */
@@ -20,6 +20,8 @@ export const venues = pgTable(
      * (src/features/venues/kinds.ts: clinics and schools refuse, others warn). Red is refused everywhere.
      */
     entryPolicy: text('entry_policy'),
+    /** the staff scanner page (GET /staff/scan) records a green pass without the tap; the owner's choice */
+    autoRecordGreen: boolean('auto_record_green').notNull().default(false),
     closedAt: timestamp('closed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -332,7 +332,9 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
       }
       if (outcome!.status === 'created') {
         // Tell the resident in their chat, with the leave button, as if they had scanned the poster.
-        const owner = await tx.query.accounts.findFirst({ where: eq(accounts.id, person.ownerAccountId) });
+        const owner = person.ownerAccountId
+          ? await tx.query.accounts.findFirst({ where: eq(accounts.id, person.ownerAccountId) })
+          : undefined;
         if (owner && !owner.unreachableAt) {
           const ot = tFor(owner.locale);
           const time = formatDateTime(now, owner.locale);

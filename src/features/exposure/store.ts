@@ -150,7 +150,11 @@ export async function householdMembers(
     .where(inArray(persons.ownerAccountId, owners))
     .orderBy(persons.createdAt);
   const given = new Set(personIds);
-  return rows.filter((r) => !given.has(r.personId));
+  // A person declared at a venue's door has no account: no household (rows with a null owner never match).
+  return rows.filter(
+    (r): r is { personId: string; accountId: string; fullName: string } =>
+      !given.has(r.personId) && r.accountId !== null,
+  );
 }
 
 /** Contacts of a case by window (null: household) and kind. */
@@ -179,7 +183,7 @@ export async function possibleMatchRows(
         .where(
           inArray(
             accounts.id,
-            list.map((p) => p.ownerAccountId),
+            list.flatMap((p) => (p.ownerAccountId ? [p.ownerAccountId] : [])),
           ),
         )
     ).map((a) => [a.id, a.channel]),
@@ -188,7 +192,7 @@ export async function possibleMatchRows(
     personId: p.id,
     fullName: p.fullName,
     birthYear: p.birthYear,
-    channel: channels.get(p.ownerAccountId) ?? '',
+    channel: (p.ownerAccountId && channels.get(p.ownerAccountId)) || '',
     phoneSource: p.phoneSource,
   }));
 }

@@ -1,14 +1,32 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 /**
  * National ID numbers at rest: AES-256-GCM with the service data key, stored as base64(iv ‖ tag ‖ ciphertext),
  * plus the last 4 digits in clear so a person can recognise their own record without decrypting it.
  */
-export function encryptNationalId(dataKey: Buffer, number: string): { enc: string; last4: string } {
+export function encryptNationalId(
+  keys: { dataKey: Buffer; idLookupKey: Buffer },
+  number: string,
+): { enc: string; last4: string; hash: string } {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', dataKey, iv);
+  const cipher = createCipheriv('aes-256-gcm', keys.dataKey, iv);
   const ct = Buffer.concat([cipher.update(number, 'utf8'), cipher.final()]);
-  return { enc: Buffer.concat([iv, cipher.getAuthTag(), ct]).toString('base64'), last4: number.slice(-4) };
+  return {
+    enc: Buffer.concat([iv, cipher.getAuthTag(), ct]).toString('base64'),
+    last4: number.slice(-4),
+    hash: nationalIdLookupHash(keys.idLookupKey, number),
+  };
+}
+
+/**
+ * The keyed lookup hash of an ID number (persons.id_number_hash): HMAC-SHA256 under the ID lookup key kept in
+ * settings (wrapped like the data key), hex. The number is reduced to its digits first, so "0920 0101 2345" and
+ * "092001012345" meet. Equal numbers give equal hashes, so a card read at the door finds its person; without
+ * the key the hash cannot be tested against the small space of ID numbers.
+ */
+export function nationalIdLookupHash(idLookupKey: Buffer, number: string): string {
+  const digits = number.replace(/\s+/g, '').toUpperCase();
+  return createHmac('sha256', idLookupKey).update(`national-id:${digits}`).digest('hex');
 }
 
 export function decryptNationalId(dataKey: Buffer, enc: string): string {

@@ -45,8 +45,16 @@ export async function hasValidDeclaration(
  */
 export type ProfileInput = Omit<
   typeof persons.$inferInsert,
-  'id' | 'ownerAccountId' | 'isSelf' | 'createdAt' | 'updatedAt' | 'idNumberEnc' | 'idNumberLast4' | 'idKind'
-> & { idNumber?: { enc: string; last4: string; kind: string } | null };
+    | 'id'
+  | 'ownerAccountId'
+  | 'isSelf'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'idNumberEnc'
+  | 'idNumberLast4'
+  | 'idNumberHash'
+  | 'idKind'
+> & { idNumber?: { enc: string; last4: string; hash?: string; kind: string } | null };
 
 /**
  * Creates or updates a person owned by `accountId`. For the account holder (`isSelf`), the account's personId
@@ -67,6 +75,7 @@ export async function savePerson(
       : {
           idNumberEnc: idNumber?.enc ?? null,
           idNumberLast4: idNumber?.last4 ?? null,
+          idNumberHash: idNumber?.hash ?? null,
           idKind: idNumber?.kind ?? null,
         }),
   };
