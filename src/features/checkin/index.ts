@@ -4,6 +4,7 @@ import type { AppDeps } from '../../http/app.js';
 import type { VerifyPageExtension } from '../pass/verify-page.js';
 import { checkinFeature } from './checkin-dialog.js';
 import { AUTO_CHECKOUT_INTERVAL_MS } from './rules.js';
+import { scannerRoutes } from './scanner.js';
 import { staffCheckinPanel, staffScanRoutes } from './staff-scan.js';
 import { closeOverstayedVisits } from './store.js';
 
@@ -14,7 +15,10 @@ export const staffCheckinVerifyPanel: VerifyPageExtension = (req, info) => staff
 export function checkinModule(deps: Pick<Deps, 'database' | 'clock' | 'log'>): FeatureModule<AppDeps> {
   return {
     feature: checkinFeature(),
-    routes: staffScanRoutes,
+    routes: async (app, d) => {
+      await staffScanRoutes(app, d);
+      await scannerRoutes(app, d);
+    },
     workers: (workers) => {
       workers.every('checkin-auto-checkout', AUTO_CHECKOUT_INTERVAL_MS, async () => {
         const closed = await closeOverstayedVisits(deps.database.db, deps.clock.now());

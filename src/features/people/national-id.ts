@@ -35,3 +35,47 @@ export function decryptNationalId(dataKey: Buffer, enc: string): string {
   decipher.setAuthTag(buf.subarray(12, 28));
   return Buffer.concat([decipher.update(buf.subarray(28)), decipher.final()]).toString('utf8');
 }
+
+/** What the QR on a Vietnamese chip ID card (CCCD) says. */
+export interface CccdCard {
+  /** the 12-digit number */
+  number: string;
+  /** the old 9-digit CMND number, when printed */
+  oldNumber: string | null;
+  fullName: string;
+  birthDate: { day: number; month: number; year: number };
+  gender: 'male' | 'female' | 'other';
+  address: string;
+}
+
+/**
+ * The CCCD QR's text: `number|old number|name|date of birth (ddmmyyyy)|gender|address|issue date (ddmmyyyy)`.
+ * Undefined for anything else. The number is personal data: keep it out of logs and store it only encrypted
+ * (encryptNationalId).
+ */
+export function parseCccdQr(text: string): CccdCard | undefined {
+  const f = text.trim().split('|');
+  if (f.length < 6) return undefined;
+  const [number, old, name, dob, gender, address] = f.map((x) => x.trim()) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  if (!/^\d{12}$/.test(number) || !/^(\d{9})?$/.test(old) || !/^\d{8}$/.test(dob) || !name) return undefined;
+  const day = Number(dob.slice(0, 2));
+  const month = Number(dob.slice(2, 4));
+  const year = Number(dob.slice(4));
+  if (day < 1 || day > 31 || month < 1 || month > 12 || year < 1900) return undefined;
+  const g = gender.normalize('NFC').toLowerCase();
+  return {
+    number,
+    oldNumber: old || null,
+    fullName: name.normalize('NFC').replace(/\s+/g, ' '),
+    birthDate: { day, month, year },
+    gender: g === 'nam' ? 'male' : g === 'nữ' || g === 'nu' ? 'female' : 'other',
+    address,
+  };
+}

@@ -45,7 +45,7 @@ export async function hasValidDeclaration(
  */
 export type ProfileInput = Omit<
   typeof persons.$inferInsert,
-    | 'id'
+  | 'id'
   | 'ownerAccountId'
   | 'isSelf'
   | 'createdAt'
@@ -62,7 +62,8 @@ export type ProfileInput = Omit<
  */
 export async function savePerson(
   db: DbOrTx,
-  accountId: string,
+  /** null: a person without an account (declared by venue staff at the door, checkin/scanner.ts) */
+  accountId: string | null,
   profile: ProfileInput,
   opts: { personId?: string; isSelf: boolean; now: Date },
 ): Promise<string> {
@@ -79,7 +80,7 @@ export async function savePerson(
           idKind: idNumber?.kind ?? null,
         }),
   };
-  if (opts.personId) {
+  if (opts.personId && accountId) {
     const [row] = await db
       .update(persons)
       .set(values)
@@ -91,7 +92,7 @@ export async function savePerson(
     .insert(persons)
     .values({ ...values, ownerAccountId: accountId, isSelf: opts.isSelf, createdAt: opts.now })
     .returning({ id: persons.id });
-  if (opts.isSelf) await db.update(accounts).set({ personId: row!.id }).where(eq(accounts.id, accountId));
+  if (opts.isSelf && accountId) await db.update(accounts).set({ personId: row!.id }).where(eq(accounts.id, accountId));
   return row!.id;
 }
 

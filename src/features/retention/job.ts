@@ -137,9 +137,24 @@ export async function applyRetention(
         .where(
           and(
             isNull(persons.ownerAccountId),
-            notExists(db.select({ one: sql`1` }).from(declarations).where(sql`${declarations.personId} = ${persons.id}`)),
-            notExists(db.select({ one: sql`1` }).from(visits).where(sql`${visits.personId} = ${persons.id}`)),
-            notExists(db.select({ one: sql`1` }).from(contacts).where(sql`${contacts.personId} = ${persons.id}`)),
+            notExists(
+              db
+                .select({ one: sql`1` })
+                .from(declarations)
+                .where(sql`${declarations.personId} = ${persons.id}`),
+            ),
+            notExists(
+              db
+                .select({ one: sql`1` })
+                .from(visits)
+                .where(sql`${visits.personId} = ${persons.id}`),
+            ),
+            notExists(
+              db
+                .select({ one: sql`1` })
+                .from(contacts)
+                .where(sql`${contacts.personId} = ${persons.id}`),
+            ),
             notExists(
               db
                 .select({ one: sql`1` })

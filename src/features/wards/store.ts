@@ -221,3 +221,13 @@ export async function loadProvince(
 export async function seedHomeWards(db: DbOrTx): Promise<void> {
   await loadProvince(db, HOME_PROVINCE_CODE, { update: false });
 }
+
+/** The home province's wards, by district then code: a pick list on one screen (the staff quick declaration). */
+export async function homeWards(db: DbOrTx): Promise<Pick<Ward, 'code' | 'name' | 'district'>[]> {
+  return db
+    .select({ code: wards.code, name: wards.name, district: wards.district })
+    .from(wards)
+    .innerJoin(districts, eq(districts.code, wards.districtCode))
+    .where(eq(districts.provinceCode, HOME_PROVINCE_CODE))
+    .orderBy(asc(wards.districtCode), asc(wards.code));
+}
