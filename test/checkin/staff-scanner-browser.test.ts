@@ -4,7 +4,7 @@ import jsQRModule from 'jsqr';
 import type { BrowserContext, Page } from 'playwright-core';
 import QRCode from 'qrcode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { accounts, declarations, persons, venues, type Venue } from '../../src/db/schema/index.js';
+import { accounts, declarations, officialRoles, persons, venues, type Venue } from '../../src/db/schema/index.js';
 import { passMessage } from '../../src/features/pass/pass-message.js';
 import { encryptNationalId } from '../../src/features/people/national-id.js';
 import { createVenue } from '../../src/features/venues/store.js';
@@ -31,6 +31,7 @@ describe.runIf(canRunBrowser)('staff scanner page with a fake camera', () => {
   let svc: TestService;
   let venue: Venue;
   let cookie: string;
+  let officialId: string;
   const door = doorHelpers(() => svc, 'owner-scan');
   const timings: { name: string; decodeToVerdictMs: number; firstFrameToVerdictMs: number | null; decoder: string }[] =
     [];
@@ -49,6 +50,12 @@ describe.runIf(canRunBrowser)('staff scanner page with a fake camera', () => {
     const owner = await svc.db.db.query.accounts.findFirst({ where: eq(accounts.externalId, 'owner-scan') });
     venue = await createVenue(svc.db.db, { name: 'Chợ Xuân Khánh', kind: 'shop', ownerAccountId: owner!.id });
     cookie = await door.staffCookie('staff-scan', venue);
+    const [official] = await svc.db.db
+      .insert(accounts)
+      .values({ channel: 'web', externalId: 'health-official', locale: 'vi', consentedAt: new Date() })
+      .returning();
+    await svc.db.db.insert(officialRoles).values({ accountId: official!.id, role: 'health', grantedBy: 'test' });
+    officialId = official!.id;
   }, 90_000);
 
   // A page left open would go on scanning (and recording) whatever the next test shows its camera.
@@ -157,6 +164,10 @@ describe.runIf(canRunBrowser)('staff scanner page with a fake camera', () => {
     await page.screenshot({ path: `${SHOTS}/staff-scan-red.png` });
     expect(await door.visitsOf(r.self.id)).toHaveLength(0);
     expect((await door.refusals(r.self.id)).length).toBeGreaterThanOrEqual(1);
+    // Held in front of the camera, the pass is one attempt: one notice to the city's health official.
+    const notices = await door.notices(officialId);
+    expect(notices).toHaveLength(1);
+    expect(JSON.stringify(notices[0]!.payload)).toContain('Chợ Xuân Khánh');
   }, 90_000);
 
   it('CCCD of a declared person: recognised by the keyed hash and recorded (auto for green)', async () => {

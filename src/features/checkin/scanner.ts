@@ -697,7 +697,7 @@ const SCANNER_SCRIPT = String.raw`(function () {
     if (v.recorded) box.appendChild(el('p', 'done', '✓ ' + v.recorded.text));
     recordBtn.hidden = !(v.ticket && !v.recorded);
     recordBtn.textContent = S.record;
-    nextBtn.hidden = false;
+    nextBtn.hidden = v.verdict === 'unknown-card';
     form.hidden = v.verdict !== 'unknown-card';
     if (v.prefill) {
       form.elements.fullName.value = v.prefill.fullName;
