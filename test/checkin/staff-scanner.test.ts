@@ -13,8 +13,9 @@ import {
   nationalIdLookupHash,
   parseCccdQr,
 } from '../../src/features/people/national-id.js';
+import { backfillIdNumberHashes } from '../../src/features/people/store.js';
 import { createVenue } from '../../src/features/venues/store.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import { chat } from './chat-driver.js';
 import { doorHelpers } from './door-helpers.js';
 import { residentWithDeclaration } from './people-fixtures.js';
@@ -227,5 +228,34 @@ describe('auto_record_green', () => {
     const vy = await verdict((await issuePass(svc.db.db, svc.deps, y.self.id)).url);
     expect(vy.recorded).toBeUndefined();
     expect(vy.ticket).toBeTruthy();
+  });
+});
+
+describe('settings by API and old ID numbers', () => {
+  it('officials set auto_record_green with PATCH /api/v1/venues/:id, audited', async () => {
+    const patch = (payload: Record<string, unknown>) =>
+      svc.app.inject({ method: 'PATCH', url: `/api/v1/venues/${shop.id}`, headers: adminHeaders, payload });
+    expect((await patch({})).statusCode).toBe(400);
+    const res = await patch({ autoRecordGreen: false });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ autoRecordGreen: false, entryPolicy: 'warn' });
+    const audits = await svc.db.db.query.auditLog.findMany({
+      where: and(eq(auditLog.action, 'venue.auto_record_green.set'), eq(auditLog.subjectId, shop.id)),
+    });
+    expect(audits.map((a) => (a.details as { via: string }).via)).toEqual(['scanner', 'api']);
+  });
+
+  it('ID numbers stored before the hash existed get it, and their card is then recognised', async () => {
+    const num = '092170005555';
+    const r = await resident({ name: 'Huỳnh Văn Năm' });
+    const enc = encryptNationalId(svc.deps.secrets(), num);
+    await svc.db.db
+      .update(persons)
+      .set({ idNumberEnc: enc.enc, idNumberLast4: enc.last4, idNumberHash: null, idKind: 'cccd' })
+      .where(eq(persons.id, r.self.id));
+    expect(await verdict(cccd(num))).toMatchObject({ verdict: 'unknown-card' });
+    expect(await backfillIdNumberHashes(svc.db.db, svc.deps.secrets())).toBeGreaterThanOrEqual(1);
+    expect(await backfillIdNumberHashes(svc.db.db, svc.deps.secrets())).toBe(0);
+    expect(await verdict(cccd(num))).toMatchObject({ verdict: 'admit', name: 'Huỳnh V. N.' });
   });
 });

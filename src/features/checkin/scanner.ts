@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { and, desc, eq } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { recordAudit } from '../../audit/audit-log.js';
 import { parsePhone } from '../../core/answer-parsing.js';
 import type { Deps } from '../../core/dialog.js';
 import { formatDateTime, tFor, type Locale, type T } from '../../core/i18n.js';
-import { persons, venues, type Person, type Venue } from '../../db/schema/index.js';
+import { persons, type Person, type Venue } from '../../db/schema/index.js';
 import type { RouteModule } from '../../http/app.js';
 import { htmlPage, pageLocale } from '../../http/page-shell.js';
 import { escapeMarkup } from '../../render/escape.js';
@@ -28,6 +28,7 @@ import {
   type StaffSession,
 } from './staff-scan.js';
 import { readSignedToken } from '../venues/signing.js';
+import { setAutoRecordGreen } from '../venues/store.js';
 
 /**
  * The staff scanner page (issue 13): GET /staff/scan, for a phone signed in as venue staff (the same cookie
@@ -602,10 +603,7 @@ export const scannerRoutes: RouteModule = (app, deps) => {
       }
       const { autoRecordGreen } = req.body as { autoRecordGreen: boolean };
       await deps.database.db.transaction(async (tx) => {
-        await tx
-          .update(venues)
-          .set({ autoRecordGreen })
-          .where(and(eq(venues.id, ctx.venue.id)));
+        await setAutoRecordGreen(tx, ctx.venue.id, autoRecordGreen);
         await recordAudit(tx, {
           actor: `account:${ctx.session.accountId}`,
           action: 'venue.auto_record_green.set',

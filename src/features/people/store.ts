@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { accounts, cases, declarations, persons, type Declaration, type Person } from '../../db/schema/index.js';
+import { decryptNationalId, nationalIdLookupHash } from './national-id.js';
 
 /** The account holder's own person record, if they have declared. */
 export async function selfPerson(db: DbOrTx, accountId: string): Promise<Person | undefined> {
@@ -148,4 +149,32 @@ export async function deleteAccountData(
   const removed = await db.delete(persons).where(eq(persons.ownerAccountId, accountId)).returning({ id: persons.id });
   await db.delete(accounts).where(eq(accounts.id, accountId));
   return { persons: removed.length, personIds: removed.map((r) => r.id) };
+}
+
+/**
+ * Gives ID numbers stored before the lookup hash existed their hash (decrypting each with the data key), in
+ * batches; returns how many were done. New numbers get theirs when stored (encryptNationalId).
+ */
+export async function backfillIdNumberHashes(
+  db: DbOrTx,
+  keys: { dataKey: Buffer; idLookupKey: Buffer },
+  batch = 500,
+): Promise<number> {
+  const rows = await db
+    .select({ id: persons.id, enc: persons.idNumberEnc })
+    .from(persons)
+    .where(and(isNotNull(persons.idNumberEnc), isNull(persons.idNumberHash)))
+    .limit(batch);
+  let done = 0;
+  for (const r of rows) {
+    let hash: string;
+    try {
+      hash = nationalIdLookupHash(keys.idLookupKey, decryptNationalId(keys.dataKey, r.enc!));
+    } catch {
+      hash = 'undecryptable'; // never matches a real hash; not tried again
+    }
+    await db.update(persons).set({ idNumberHash: hash }).where(eq(persons.id, r.id));
+    done++;
+  }
+  return done;
 }
