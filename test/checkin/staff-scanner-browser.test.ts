@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { eq } from 'drizzle-orm';
 import jsQRModule from 'jsqr';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -66,6 +66,7 @@ describe.runIf(canRunBrowser)('staff scanner page with a fake camera', () => {
 
   afterAll(async () => {
     await h?.close();
+    rmSync(FAKE_VIDEO, { force: true });
     if (timings.length) {
       console.log('staff scanner: time from decode to verdict on the page (performance.now in the page)');
       for (const t of timings)

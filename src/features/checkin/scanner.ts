@@ -451,7 +451,11 @@ export const scannerRoutes: RouteModule = (app, deps) => {
           type: 'object',
           required: ['ticket'],
           additionalProperties: false,
-          properties: { ticket: { type: 'string', maxLength: 500 } },
+          properties: {
+            ticket: { type: 'string', maxLength: 500 },
+            /** what was scanned, echoed in the answer (the page shows it) */
+            kind: { type: 'string', enum: ['pass', 'card', 'cccd'] },
+          },
         },
       },
     },
@@ -461,11 +465,15 @@ export const scannerRoutes: RouteModule = (app, deps) => {
       const lang = pageLocale(req);
       const t = tFor(lang);
       const now = deps.clock.now();
-      const parts = readSignedToken(deps, 'staff-ticket', (req.body as { ticket: string }).ticket, now, 3);
+      const body = req.body as { ticket: string; kind?: ScanVerdict['kind'] };
+      const parts = readSignedToken(deps, 'staff-ticket', body.ticket, now, 3);
       if (!parts || parts[1] !== ctx.session.venueId || parts[2] !== ctx.session.accountId) {
         return reply.status(403).send({ error: { code: 'BAD_TICKET', message: t('checkin:staff_page.bad_ticket') } });
       }
-      return reply.send(await recordAndAnswer(req, lang, ctx.session, parts[0]!, now));
+      return reply.send({
+        ...(await recordAndAnswer(req, lang, ctx.session, parts[0]!, now)),
+        kind: body.kind ?? 'pass',
+      });
     },
   );
 
@@ -746,7 +754,7 @@ const SCANNER_SCRIPT = String.raw`(function () {
   recordBtn.addEventListener('click', function () {
     if (!current || !current.ticket) return;
     recordBtn.disabled = true;
-    post('/staff/scan/record', { ticket: current.ticket })
+    post('/staff/scan/record', { ticket: current.ticket, kind: current.kind })
       .then(function (v) { show(v); })
       .catch(fail)
       .then(function () { recordBtn.disabled = false; });
