@@ -10,7 +10,7 @@ import { persons, type Person, type Venue } from '../../db/schema/index.js';
 import type { RouteModule } from '../../http/app.js';
 import { htmlPage, pageLocale } from '../../http/page-shell.js';
 import { escapeMarkup } from '../../render/escape.js';
-import { QUESTIONS, type QuestionRow } from '../health-form/questions.js';
+import { HEALTH_QUESTIONS } from '../health-form/questions.js';
 import { parseName } from '../health-form/validators.js';
 import { passTokenIn, personOfPassToken } from '../pass/scan.js';
 import { maskName } from '../pass/verify-page.js';
@@ -232,9 +232,6 @@ async function scanVerdict(
     body: t('checkin:scanner.unreadable_body'),
   };
 }
-
-/** The health questions of the declaration form (health-form/questions.ts) as the quick form's fields. */
-const HEALTH_QUESTIONS: readonly QuestionRow[] = QUESTIONS.filter((q) => q.section === 'health');
 
 function quickFormHtml(t: T, wards: { code: string; name: string; district: string }[], venue: Venue): string {
   const d = (k: string) => escapeMarkup(t(`declaration:${k}`));
