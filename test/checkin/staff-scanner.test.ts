@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { accounts, auditLog, persons, venues, type Venue } from '../../src/db/schema/index.js';
+import { cardToPrint, revokeCard } from '../../src/features/pass/card.js';
 import { issuePass } from '../../src/features/pass/pass-issuer.js';
 import {
   decryptNationalId,
@@ -124,6 +125,21 @@ describe('POST /staff/scan/verdict', () => {
     expect(f).toMatchObject({ verdict: 'invalid', colour: 'invalid' });
     expect(f.ticket).toBeUndefined();
     expect(await verdict('https://example.com/menu')).toMatchObject({ verdict: 'unreadable', colour: 'invalid' });
+  });
+
+  it('a printed card reads with the colour of today; once revoked it is "not valid", never a colour', async () => {
+    const r = await residentWithDeclaration(svc.db.db, {
+      externalId: `sc-${++n}`,
+      declaredAt: clock.now(),
+      family: ['Bà Tư'],
+    });
+    const member = r.family[0]!;
+    const card = await cardToPrint(svc.db.db, svc.deps, member.id, r.accountId);
+    expect(await verdict(card.url)).toMatchObject({ kind: 'card', verdict: 'admit', colour: 'green', name: 'Bà T.' });
+    await revokeCard(svc.db.db, svc.deps, member.id, r.accountId);
+    const v = await verdict(card.url);
+    expect(v).toMatchObject({ kind: 'card', verdict: 'invalid', colour: 'invalid' });
+    expect(String(v.body)).toContain('thu hồi');
   });
 
   it('grey: declare first, nothing to record', async () => {
