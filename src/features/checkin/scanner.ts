@@ -5,10 +5,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { recordAudit } from '../../audit/audit-log.js';
 import { parsePhone } from '../../core/answer-parsing.js';
 import type { Deps } from '../../core/dialog.js';
+import type { DbOrTx } from '../../db/client.js';
 import { formatDateTime, tFor, type Locale, type T } from '../../core/i18n.js';
 import { persons, type Person, type Venue } from '../../db/schema/index.js';
 import type { RouteModule } from '../../http/app.js';
-import { htmlPage, pageLocale } from '../../http/page-shell.js';
+import { htmlDocument, htmlPage, pageLocale } from '../../http/page-shell.js';
 import { escapeMarkup } from '../../render/escape.js';
 import { HEALTH_QUESTIONS } from '../health-form/questions.js';
 import { parseName } from '../health-form/validators.js';
@@ -106,10 +107,6 @@ function entryWords(t: T, e: EntryDecision, vars: Record<string, unknown>): Pick
     : { title: t('checkin:scanner.admit_title'), body: t('checkin:scanner.admit_body', vars) };
 }
 
-function colourOf(e: EntryDecision): Colour {
-  return e.status;
-}
-
 function recordedWords(t: T, lang: Locale, r: Extract<StaffEntryOutcome, { outcome: unknown }>) {
   const vars = {
     person: maskName(r.person.fullName),
@@ -138,7 +135,7 @@ async function verdictForPerson(
   const base: ScanVerdict = {
     kind,
     verdict: entry.verdict,
-    colour: colourOf(entry),
+    colour: entry.status,
     ...entryWords(t, entry, vars),
     name: maskName(person.fullName),
     birthYear: person.birthYear,
@@ -157,9 +154,9 @@ async function verdictForPerson(
 }
 
 /** The person a CCCD's number belongs to: their own record first, then the most recently updated. */
-async function personOfCard(deps: Deps, card: CccdCard): Promise<Person | undefined> {
-  const hash = nationalIdLookupHash(deps.secrets().idLookupKey, card.number);
-  return deps.database.db.query.persons.findFirst({
+async function personOfCard(db: DbOrTx, keys: { idLookupKey: Buffer }, card: CccdCard): Promise<Person | undefined> {
+  const hash = nationalIdLookupHash(keys.idLookupKey, card.number);
+  return db.query.persons.findFirst({
     where: eq(persons.idNumberHash, hash),
     orderBy: [desc(persons.isSelf), desc(persons.updatedAt)],
   });
@@ -195,7 +192,7 @@ async function scanVerdict(
   }
   const card = parseCccdQr(text);
   if (card) {
-    const person = await personOfCard(deps, card);
+    const person = await personOfCard(deps.database.db, deps.secrets(), card);
     if (person) {
       await recordAudit(deps.database.db, {
         actor: `account:${session.accountId}`,
@@ -395,11 +392,19 @@ export const scannerRoutes: RouteModule = (app, deps) => {
         // The page's own camera; nobody else's frames.
         .header('permissions-policy', 'camera=(self), microphone=()')
         .send(
-          htmlPageWithCss(
+          // Its own look (a full-width verdict), not htmlPage's card layout.
+          htmlDocument({
             lang,
-            t('checkin:scanner.title'),
-            scannerPage(t, lang, venue, venue.ownerAccountId === session.accountId, quickFormHtml(t, wards, venue)),
-          ),
+            title: t('checkin:scanner.title'),
+            css: SCANNER_CSS,
+            body: scannerPage(
+              t,
+              lang,
+              venue,
+              venue.ownerAccountId === session.accountId,
+              quickFormHtml(t, wards, venue),
+            ),
+          }),
         )
     );
   });
@@ -500,7 +505,7 @@ export const scannerRoutes: RouteModule = (app, deps) => {
     const base: ScanVerdict = {
       kind: 'pass',
       verdict: entry.verdict,
-      colour: colourOf(entry),
+      colour: entry.status,
       ...entryWords(t, entry, vars),
       ...(person ? { name: maskName(person.fullName), birthYear: person.birthYear } : {}),
     };
@@ -550,11 +555,7 @@ export const scannerRoutes: RouteModule = (app, deps) => {
       const secrets = deps.secrets();
       const personId = await deps.database.db.transaction(async (tx) => {
         // Declared meanwhile (a second tap, another phone): that record gets this declaration.
-        const hash = nationalIdLookupHash(secrets.idLookupKey, card.number);
-        const known = await tx.query.persons.findFirst({
-          where: eq(persons.idNumberHash, hash),
-          orderBy: [desc(persons.isSelf), desc(persons.updatedAt)],
-        });
+        const known = await personOfCard(tx, secrets, card);
         const id =
           known?.id ??
           (await savePerson(
@@ -622,13 +623,6 @@ export const scannerRoutes: RouteModule = (app, deps) => {
     },
   );
 };
-
-function htmlPageWithCss(lang: string, title: string, body: string): string {
-  // The scanner has its own look (full-width verdict), so not htmlPage's card layout.
-  return htmlPage(lang, title, '')
-    .replace(/<style>[\s\S]*<\/style>/, `<style>${SCANNER_CSS}</style>`)
-    .replace('<main></main>', body);
-}
 
 /**
  * The page's script (served as /staff/scan/app.js: the CSP admits scripts from the service, not inline ones).
