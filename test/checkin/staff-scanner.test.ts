@@ -15,7 +15,7 @@ import {
   parseCccdQr,
 } from '../../src/features/people/national-id.js';
 import { backfillIdNumberHashes } from '../../src/features/people/store.js';
-import { createVenue } from '../../src/features/venues/store.js';
+import { createVenue, setVenueClosed } from '../../src/features/venues/store.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import { chat } from './chat-driver.js';
 import { doorHelpers } from './door-helpers.js';
@@ -273,5 +273,13 @@ describe('settings by API and old ID numbers', () => {
     expect(await backfillIdNumberHashes(svc.db.db, svc.deps.secrets())).toBeGreaterThanOrEqual(1);
     expect(await backfillIdNumberHashes(svc.db.db, svc.deps.secrets())).toBe(0);
     expect(await verdict(cccd(num))).toMatchObject({ verdict: 'admit', name: 'Huỳnh V. N.' });
+  });
+
+  it('a closed venue ends the page and the endpoints at once', async () => {
+    await setVenueClosed(svc.db.db, shop.id, clock.now());
+    const page = await svc.app.inject({ url: '/staff/scan', headers: { cookie: staff } });
+    expect(page.statusCode).toBe(401);
+    expect(page.body).toContain('không còn là nhân viên');
+    expect((await post('/staff/scan/verdict', { text: cccd(KNOWN) })).statusCode).toBe(403);
   });
 });

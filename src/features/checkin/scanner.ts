@@ -77,7 +77,7 @@ const jsqrSource = (() => {
 
 const SCRIPT_PATH = '/staff/scan/app.js';
 
-function noSession(reply: FastifyReply, lang: Locale) {
+function noSession(reply: FastifyReply, lang: Locale, key: 'no_session' | 'not_staff' = 'no_session') {
   const t = tFor(lang);
   return reply
     .status(401)
@@ -87,7 +87,7 @@ function noSession(reply: FastifyReply, lang: Locale) {
       htmlPage(
         lang,
         t('checkin:scanner.title'),
-        `<h1>${escapeMarkup(t('checkin:scanner.title'))}</h1><p>${escapeMarkup(t('checkin:staff_page.no_session'))}</p>`,
+        `<h1>${escapeMarkup(t('checkin:scanner.title'))}</h1><p>${escapeMarkup(t(`checkin:staff_page.${key}`))}</p>`,
       ),
     );
 }
@@ -381,7 +381,7 @@ export const scannerRoutes: RouteModule = (app, deps) => {
     const session = staffSession(req, deps);
     if (!session) return noSession(reply, lang);
     const venue = await activeVenue(deps.database.db, session);
-    if (!venue) return noSession(reply, lang);
+    if (!venue) return noSession(reply, lang, 'not_staff');
     const t = tFor(lang);
     const wards = await homeWards(deps.database.db);
     return (
