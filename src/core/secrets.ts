@@ -24,6 +24,11 @@ export interface Secrets {
   passKeyId: string;
   /** 32-byte AES-256-GCM key for national ID numbers */
   dataKey: Buffer;
+  /**
+   * 32-byte HMAC-SHA256 key for the national ID lookup hash (persons.id_number_hash): a card read at the door
+   * finds its person without decrypting every row; without this key the hash says nothing about the number.
+   */
+  idLookupKey: Buffer;
   /** VAPID key pair (P-256) the web chat's push messages are signed with, base64url as the Push API takes them */
   vapid: VapidKeys;
 }
@@ -42,7 +47,7 @@ export interface VapidKeys {
 // dump) no longer yields the keys that protect the data in it.
 
 /** The settings rows that hold keys. */
-export const KEY_SETTINGS = ['pass_signing_key', 'data_key', 'vapid_keys'] as const;
+export const KEY_SETTINGS = ['pass_signing_key', 'data_key', 'vapid_keys', 'id_lookup_key'] as const;
 type KeySetting = (typeof KEY_SETTINGS)[number];
 
 /** A wrapped key as stored in settings.value. `kid` names the master key (not secret: an HMAC of it). */
@@ -116,6 +121,7 @@ const generators: Record<KeySetting, () => string> = {
   pass_signing_key: () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   data_key: () => randomBytes(32).toString('base64'),
   vapid_keys: () => formatVapidKeys(newVapidKeys()),
+  id_lookup_key: () => randomBytes(32).toString('base64'),
 };
 
 /** A fresh VAPID key pair (RFC 8292), as web-push's generateVAPIDKeys makes it, from node:crypto. */
@@ -186,7 +192,7 @@ export async function loadSecrets(
   const master = config.masterKey ? deriveMasterKey(config.masterKey) : undefined;
   if (!master) {
     log?.warn(
-      'KHAIBAO_MASTER_KEY is not set: the pass signing key, the data key and the push (VAPID) key are kept unwrapped in the database (fine for development, not for production)',
+      'KHAIBAO_MASTER_KEY is not set: the pass signing key, the data key, the ID lookup key and the push (VAPID) key are kept unwrapped in the database (fine for development, not for production)',
     );
   }
   const pem = config.passSigningKey ?? (await keySetting(db, 'pass_signing_key', master, log));
@@ -196,11 +202,13 @@ export async function loadSecrets(
   const jwk = passPublicKey.export({ format: 'jwk' }) as { x: string };
   const dataKeyB64 = await keySetting(db, 'data_key', master, log);
   const vapid = parseVapidKeys(await keySetting(db, 'vapid_keys', master, log));
+  const idLookupKeyB64 = await keySetting(db, 'id_lookup_key', master, log);
   return {
     passPrivateKey,
     passPublicKey,
     passKeyId: jwk.x.slice(0, 8),
     dataKey: Buffer.from(dataKeyB64, 'base64'),
+    idLookupKey: Buffer.from(idLookupKeyB64, 'base64'),
     vapid,
   };
 }

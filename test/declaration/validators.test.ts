@@ -99,7 +99,7 @@ describe('national ID', () => {
   });
   it('is encrypted with AES-256-GCM and decrypts back; the ciphertext never contains the number', () => {
     const key = randomBytes(32);
-    const { enc, last4 } = encryptNationalId(key, '092085001234');
+    const { enc, last4 } = encryptNationalId({ dataKey: key, idLookupKey: randomBytes(32) }, '092085001234');
     expect(last4).toBe('1234');
     expect(Buffer.from(enc, 'base64').toString('latin1')).not.toContain('092085001234');
     expect(decryptNationalId(key, enc)).toBe('092085001234');

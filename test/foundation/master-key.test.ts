@@ -67,7 +67,7 @@ describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
         const wrapped = await loadSecrets(db, { masterKey: MASTER_A }, a.log);
         expect(fingerprint(wrapped)).toEqual(fingerprint(clear));
         const rows = await keyRows(db);
-        for (const name of ['pass_signing_key', 'data_key', 'vapid_keys']) {
+        for (const name of ['pass_signing_key', 'data_key', 'vapid_keys', 'id_lookup_key']) {
           expect(rows[name]).toMatchObject({
             wrapped: 1,
             alg: 'A256GCM',
@@ -146,12 +146,12 @@ describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
         expect(fingerprint(await loadSecrets(db, { masterKey: MASTER_A }))).toEqual(fingerprint(before));
 
         expect(await db.transaction((tx) => rewrapKeys(tx, MASTER_A, MASTER_B))).toEqual({
-          rewrapped: expect.arrayContaining(['pass_signing_key', 'data_key', 'vapid_keys']),
+          rewrapped: expect.arrayContaining(['pass_signing_key', 'data_key', 'vapid_keys', 'id_lookup_key']),
           unchanged: [],
         });
         expect(fingerprint(await loadSecrets(db, { masterKey: MASTER_B }))).toEqual(fingerprint(before));
         await expect(loadSecrets(db, { masterKey: MASTER_A })).rejects.toBeInstanceOf(MasterKeyError);
-        expect((await db.transaction((tx) => rewrapKeys(tx, MASTER_A, MASTER_B))).unchanged).toHaveLength(3);
+        expect((await db.transaction((tx) => rewrapKeys(tx, MASTER_A, MASTER_B))).unchanged).toHaveLength(4);
       } finally {
         await tdb.destroy();
       }
@@ -197,7 +197,7 @@ describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
     expect(rewrap.stderr).toBe('');
     expect(rewrap.code).toBe(0);
     expect(rewrap.stdout).toMatch(
-      /^keys re-wrapped with master key id [0-9a-f]{16} .*: (pass_signing_key|data_key|vapid_keys)(, (pass_signing_key|data_key|vapid_keys)){2}\n$/,
+      /^keys re-wrapped with master key id [0-9a-f]{16} .*: (pass_signing_key|data_key|vapid_keys|id_lookup_key)(, (pass_signing_key|data_key|vapid_keys|id_lookup_key)){3}\n$/,
     );
     expect(rewrap.stdout).not.toContain(MASTER_A);
 

@@ -28,8 +28,14 @@ export interface BrowserHarness {
   close(): Promise<void>;
 }
 
-/** A service listening on a free loopback port, told that address as PUBLIC_URL, and a headless Chromium. */
-export async function startBrowserHarness(env: Record<string, string> = {}): Promise<BrowserHarness> {
+/**
+ * A service listening on a free loopback port, told that address as PUBLIC_URL, and a headless Chromium
+ * (`browserArgs`: more command-line flags, e.g. a fake camera).
+ */
+export async function startBrowserHarness(
+  env: Record<string, string> = {},
+  browserArgs: string[] = [],
+): Promise<BrowserHarness> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const svc = await startTestService({ env: { PUBLIC_URL: base, ...env } });
@@ -45,6 +51,7 @@ export async function startBrowserHarness(env: Record<string, string> = {}): Pro
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...browserArgs,
     ],
   });
   return {

@@ -140,6 +140,7 @@ describe('retention', () => {
       invites: 2,
       staffLoginLinks: 1,
       heldPersons: 0,
+      doorPersons: 0,
     });
     const counts = await queryRows<Record<string, number>>(
       db.db,

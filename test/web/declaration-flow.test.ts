@@ -18,7 +18,7 @@ import {
   visits,
   webInbox,
 } from '../../src/db/schema/index.js';
-import { decryptNationalId } from '../../src/features/people/national-id.js';
+import { decryptNationalId, nationalIdLookupHash } from '../../src/features/people/national-id.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { PNG } from 'pngjs';
 import { decodeQrPng } from '../helpers/qr.js';
@@ -176,6 +176,8 @@ describe('declaration through the web chat', () => {
     });
     expect(me!.idNumberEnc).not.toContain('092085001234');
     expect(decryptNationalId(svc.deps.secrets().dataKey, me!.idNumberEnc!)).toBe('092085001234');
+    // The keyed lookup hash is set with it: a venue's scanner finds this person from their CCCD.
+    expect(me!.idNumberHash).toBe(nationalIdLookupHash(svc.deps.secrets().idLookupKey, '092085001234'));
     expect(account.personId).toBe(me!.id);
     const decl = await db().query.declarations.findMany({ where: eq(declarations.personId, me!.id) });
     expect(decl).toHaveLength(1);

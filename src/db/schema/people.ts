@@ -84,7 +84,9 @@ export const persons = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     /**
-     * null only for a person held after their account was deleted (/xoadulieu during an open case or an exposure
+     * the chat account that declared the person; null for someone declared by venue staff at the door (no
+     * phone, no chat account: checkin/scanner.ts) — such a person belongs to no household and no account's menus —
+     * and for a person held after their account was deleted (/xoadulieu during an open case or an exposure
      * follow-up): see `holdUntil`
      */
     ownerAccountId: uuid('owner_account_id').references(() => accounts.id, { onDelete: 'cascade' }),
@@ -102,6 +104,8 @@ export const persons = pgTable(
     phoneSource: text('phone_source'),
     idNumberEnc: text('id_number_enc'),
     idNumberLast4: text('id_number_last4'),
+    /** HMAC-SHA256 of the ID number under the ID lookup key (people/national-id.ts): finds a card's person */
+    idNumberHash: text('id_number_hash'),
     idKind: text('id_kind'), // 'cmnd' | 'cccd' | 'passport'
     wardCode: text('ward_code').references(() => wards.code),
     /** GSO province code of someone living outside the city (their ward is then null) */
@@ -128,6 +132,7 @@ export const persons = pgTable(
     index('persons_owner_idx').on(t.ownerAccountId),
     index('persons_phone_idx').on(t.phone),
     index('persons_ward_idx').on(t.wardCode),
+    index('persons_id_number_hash_idx').on(t.idNumberHash),
   ],
 );
 

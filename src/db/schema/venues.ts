@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  boolean,
   check,
   index,
   integer,
@@ -34,6 +35,8 @@ export const venues = pgTable(
     /** vehicles (transport kinds): the plate, flight number or boat name, and the route, e.g. «Cần Thơ – Sài Gòn» */
     plate: text('plate'),
     route: text('route'),
+    /** the staff scanner page (GET /staff/scan) records a green pass without the tap; the owner's choice */
+    autoRecordGreen: boolean('auto_record_green').notNull().default(false),
     closedAt: timestamp('closed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     /**

@@ -15,7 +15,7 @@ import { readSignedToken, signedToken } from '../venues/signing.js';
 import { staffRole, venueById } from '../venues/store.js';
 import type { CurrentStatus } from '../pass/status.js';
 import { entryPolicyOf } from '../venues/kinds.js';
-import { decideEntry, entryAt, recordRefusedEntry, recordWarnedEntry } from './entry.js';
+import { decideEntry, entryAt, recordRefusedEntry, recordWarnedEntry, type EntryDecision } from './entry.js';
 import { recordCheckins } from './store.js';
 import { transportSettings } from '../transport/store.js';
 import { hashLoginCode as hash, STAFF_SESSION_HOURS } from '../venues/staff-login.js';
@@ -71,13 +71,13 @@ export function staffSession(
 }
 
 /** The venue a session may record for right now: still staff there, and the venue open. */
-async function activeVenue(db: DbOrTx, session: StaffSession): Promise<Venue | undefined> {
+export async function activeVenue(db: DbOrTx, session: StaffSession): Promise<Venue | undefined> {
   const venue = await venueById(db, session.venueId);
   if (!venue || venue.closedAt) return undefined;
   return (await staffRole(db, venue.id, session.accountId)) ? venue : undefined;
 }
 
-function ticketFor(deps: Pick<Deps, 'secrets'>, personId: string, session: StaffSession, now: Date): string {
+export function ticketFor(deps: Pick<Deps, 'secrets'>, personId: string, session: StaffSession, now: Date): string {
   return signedToken(
     deps,
     'staff-ticket',
@@ -109,20 +109,7 @@ export async function staffCheckinPanel(
   if (entry.verdict === 'refuse') {
     // The scan is the attempt: audited, and for red the health officials are told (repeats within a minute,
     // a reload, are one notice). Nothing to record: no form, no ticket.
-    const person = await personById(deps.database.db, ctx.personId);
-    if (person) {
-      const queued = await deps.database.db.transaction((tx) =>
-        recordRefusedEntry(tx, {
-          person,
-          venue,
-          decision: entry,
-          source: 'staff',
-          actorAccountId: session.accountId,
-          now,
-        }),
-      );
-      if (queued > 0) deps.wakeOutbox();
-    }
+    await noteRefusalAtDoor(deps, session, venue, ctx.personId, entry, now);
     const key = entry.status === 'red' ? 'verdict_red' : 'verdict_yellow_refuse';
     return verdictBlock(
       'refuse',
@@ -155,6 +142,26 @@ export async function staffCheckinPanel(
 </form>`;
 }
 
+/**
+ * A staff scan that the door refuses: the scan is the attempt, so it is audited and, for red, the health
+ * officials are told (repeats within a minute are one notice: entry.ts).
+ */
+export async function noteRefusalAtDoor(
+  deps: Deps,
+  session: StaffSession,
+  venue: Venue,
+  personId: string,
+  entry: EntryDecision,
+  now: Date,
+): Promise<void> {
+  const person = await personById(deps.database.db, personId);
+  if (!person) return;
+  const queued = await deps.database.db.transaction((tx) =>
+    recordRefusedEntry(tx, { person, venue, decision: entry, source: 'staff', actorAccountId: session.accountId, now }),
+  );
+  if (queued > 0) deps.wakeOutbox();
+}
+
 /** A verdict that offers nothing to record: full width of the page (out of the panel's margin), in words. */
 function verdictBlock(
   verdict: 'refuse' | 'declare-first',
@@ -167,6 +174,102 @@ function verdictBlock(
 <p style="margin:0 0 8px;font-size:30px;font-weight:800;letter-spacing:.02em">${escapeMarkup(title)}</p>
 <p style="margin:0;font-size:17px">${escapeMarkup(body)}</p>
 </section>`;
+}
+
+export type StaffEntryOutcome =
+  | { denied: 'not_staff' | 'person_gone' }
+  | { denied: 'refused'; venue: Venue; status: string; notified: number }
+  | { denied: 'declare_first'; venue: Venue }
+  | {
+      denied?: undefined;
+      venue: Venue;
+      person: NonNullable<Awaited<ReturnType<typeof personById>>>;
+      outcome: Awaited<ReturnType<typeof recordCheckins>>[number];
+      warn: boolean;
+    };
+
+/**
+ * Records a staff member's entry of a person at the session's venue, deciding again (entry.ts) inside the
+ * transaction: a red pass is refused (audited, officials told), a grey one must declare first, otherwise the
+ * visit is recorded (source 'staff') and the person's owner, if they have a chat account, is told. Used by the
+ * verify page's panel (POST /staff/checkins) and the scanner page (POST /staff/scan/record, checkin/scanner.ts).
+ * The caller wakes the outbox after it.
+ */
+export async function recordStaffEntry(
+  deps: Deps,
+  session: StaffSession,
+  personId: string,
+  now: Date,
+): Promise<StaffEntryOutcome> {
+  return deps.database.db.transaction(async (tx): Promise<StaffEntryOutcome> => {
+    const venue = await activeVenue(tx, session);
+    if (!venue) return { denied: 'not_staff' };
+    const person = await personById(tx, personId);
+    if (!person) return { denied: 'person_gone' };
+    // The page's verdict is checked again here: a ticket is no pass for a person who turned red (or whose
+    // venue now refuses yellow) since the page was opened, nor for a forged form.
+    const entry = await entryAt(tx, person.id, venue, now, deps.config);
+    if (entry.verdict === 'refuse') {
+      const notified = await recordRefusedEntry(tx, {
+        person,
+        venue,
+        decision: entry,
+        source: 'staff',
+        actorAccountId: session.accountId,
+        now,
+      });
+      return { denied: 'refused', venue, status: entry.status, notified };
+    }
+    if (entry.verdict === 'declare-first') return { denied: 'declare_first', venue };
+    const [outcome] = await recordCheckins(tx, {
+      venueId: venue.id,
+      personIds: [person.id],
+      accountId: person.ownerAccountId,
+      source: 'staff',
+      channel: 'web',
+      now,
+      recordedByAccountId: session.accountId,
+      boardingMinutes: transportSettings(deps.config).boardingMinutes,
+    });
+    if (outcome!.status === 'created' && entry.verdict === 'warn') {
+      await recordWarnedEntry(tx, {
+        personId: person.id,
+        venue,
+        decision: entry,
+        source: 'staff',
+        actorAccountId: session.accountId,
+        now,
+      });
+    }
+    if (outcome!.status === 'created') {
+      // Tell the resident in their chat, with the leave button, as if they had scanned the poster.
+      const owner = person.ownerAccountId
+        ? await tx.query.accounts.findFirst({ where: eq(accounts.id, person.ownerAccountId) })
+        : undefined;
+      if (owner && !owner.unreachableAt) {
+        const ot = tFor(owner.locale);
+        const time = formatDateTime(now, owner.locale);
+        await enqueue(tx, [
+          {
+            channel: owner.channel as ChannelName,
+            accountId: owner.id,
+            kind: 'checkin',
+            refId: outcome!.visit.id,
+            dedupeKey: `checkin:${outcome!.visit.id}`,
+            messages: [
+              {
+                text: person.isSelf
+                  ? ot('checkin:staff_notice', { venue: venue.name, time })
+                  : ot('checkin:staff_notice_family', { venue: venue.name, name: person.fullName, time }),
+                buttons: [[{ label: ot('checkin:btn_leave'), payload: `leave:${venue.id}` }]],
+              },
+            ],
+          },
+        ]);
+      }
+    }
+    return { venue, person, outcome: outcome!, warn: entry.verdict === 'warn' };
+  });
 }
 
 function page(reply: FastifyReply, status: number, lang: Locale, title: string, body: string) {
@@ -258,7 +361,8 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
       200,
       lang,
       t('checkin:staff_page.ready_title'),
-      `<p>${escapeMarkup(t('checkin:staff_page.ready_body', { name: venue.name, until: formatDateTime(expiresAt, lang) }))}</p>`,
+      `<p>${escapeMarkup(t('checkin:staff_page.ready_body', { name: venue.name, until: formatDateTime(expiresAt, lang) }))}</p>
+<a class="btn" id="open-scanner" href="/staff/scan${lang === 'en' ? '?lang=en' : ''}">${escapeMarkup(t('checkin:scanner.open_scanner'))}</a>`,
     );
   });
 
@@ -280,85 +384,7 @@ export const staffScanRoutes: RouteModule = (app, deps) => {
     const parts = readSignedToken(deps, 'staff-ticket', ticket, now, 3);
     if (!parts || parts[1] !== session.venueId || parts[2] !== session.accountId) return deny(403, 'bad_ticket');
     const personId = parts[0]!;
-    const db = deps.database.db;
-    type Outcome =
-      | { denied: 'not_staff' | 'person_gone' }
-      | { denied: 'refused'; venue: Venue; status: string; notified: number }
-      | { denied: 'declare_first'; venue: Venue }
-      | {
-          denied?: undefined;
-          venue: Venue;
-          person: NonNullable<Awaited<ReturnType<typeof personById>>>;
-          outcome: Awaited<ReturnType<typeof recordCheckins>>[number];
-          warn: boolean;
-        };
-    const result: Outcome = await db.transaction(async (tx): Promise<Outcome> => {
-      const venue = await activeVenue(tx, session);
-      if (!venue) return { denied: 'not_staff' };
-      const person = await personById(tx, personId);
-      if (!person) return { denied: 'person_gone' };
-      // The page's verdict is checked again here: a ticket is no pass for a person who turned red (or whose
-      // venue now refuses yellow) since the page was opened, nor for a forged form.
-      const entry = await entryAt(tx, person.id, venue, now, deps.config);
-      if (entry.verdict === 'refuse') {
-        const notified = await recordRefusedEntry(tx, {
-          person,
-          venue,
-          decision: entry,
-          source: 'staff',
-          actorAccountId: session.accountId,
-          now,
-        });
-        return { denied: 'refused', venue, status: entry.status, notified };
-      }
-      if (entry.verdict === 'declare-first') return { denied: 'declare_first', venue };
-      const [outcome] = await recordCheckins(tx, {
-        venueId: venue.id,
-        personIds: [person.id],
-        accountId: person.ownerAccountId,
-        source: 'staff',
-        channel: 'web',
-        now,
-        recordedByAccountId: session.accountId,
-        boardingMinutes: transportSettings(deps.config).boardingMinutes,
-      });
-      if (outcome!.status === 'created' && entry.verdict === 'warn') {
-        await recordWarnedEntry(tx, {
-          personId: person.id,
-          venue,
-          decision: entry,
-          source: 'staff',
-          actorAccountId: session.accountId,
-          now,
-        });
-      }
-      if (outcome!.status === 'created') {
-        // Tell the resident in their chat, with the leave button, as if they had scanned the poster.
-        const owner = await tx.query.accounts.findFirst({ where: eq(accounts.id, person.ownerAccountId) });
-        if (owner && !owner.unreachableAt) {
-          const ot = tFor(owner.locale);
-          const time = formatDateTime(now, owner.locale);
-          await enqueue(tx, [
-            {
-              channel: owner.channel as ChannelName,
-              accountId: owner.id,
-              kind: 'checkin',
-              refId: outcome!.visit.id,
-              dedupeKey: `checkin:${outcome!.visit.id}`,
-              messages: [
-                {
-                  text: person.isSelf
-                    ? ot('checkin:staff_notice', { venue: venue.name, time })
-                    : ot('checkin:staff_notice_family', { venue: venue.name, name: person.fullName, time }),
-                  buttons: [[{ label: ot('checkin:btn_leave'), payload: `leave:${venue.id}` }]],
-                },
-              ],
-            },
-          ]);
-        }
-      }
-      return { venue, person, outcome: outcome!, warn: entry.verdict === 'warn' };
-    });
+    const result = await recordStaffEntry(deps, session, personId, now);
     if (result.denied === 'refused' || result.denied === 'declare_first') {
       if (result.denied === 'refused' && result.notified > 0) deps.wakeOutbox();
       req.log.info(

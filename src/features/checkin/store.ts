@@ -8,8 +8,8 @@ import { AUTO_CHECKOUT_BATCH, SAME_VENUE_WINDOW_MINUTES, type CheckinSource } fr
 export interface CheckinInput {
   venueId: string;
   personIds: string[];
-  /** the account to reach about these visits (the persons' owner) */
-  accountId: string;
+  /** the account to reach about these visits (the persons' owner; null for a person without one) */
+  accountId: string | null;
   source: CheckinSource;
   channel: string;
   now: Date;

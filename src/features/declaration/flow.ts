@@ -331,7 +331,7 @@ function nationalIdStep(q: QuestionRow): DeclarationStepDef {
       }
       const r = parseNationalId(a);
       if (!r.ok) return refuse(ctx, r.reason);
-      const enc = encryptNationalId(ctx.deps.secrets().dataKey, r.value.number);
+      const enc = encryptNationalId(ctx.deps.secrets(), r.value.number);
       answers(ctx)[q.column] = { ...enc, kind: r.value.kind };
       return next(ctx, q.key);
     },

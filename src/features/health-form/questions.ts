@@ -298,7 +298,7 @@ type AnswerValue<Q> = Q extends { kind: 'yes-no' }
   : Q extends { kind: 'phone' | 'ward' }
     ? string | null
     : Q extends { kind: 'national-id' }
-      ? { enc: string; last4: string; kind: string } | null
+      ? { enc: string; last4: string; hash?: string; kind: string } | null
       : | ParsedValue<Q>
         | (Q extends { skippable: true } ? null : never)
         | (Q extends { empty: 'none' | 'not_given' } ? null : never);

@@ -1,7 +1,8 @@
-import { and, asc, desc, eq, inArray, isNotNull } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { holdHealthRecords, type HeldPerson } from './hold.js';
 import { accounts, cases, declarations, persons, type Declaration, type Person } from '../../db/schema/index.js';
+import { decryptNationalId, nationalIdLookupHash } from './national-id.js';
 
 /** The account holder's own person record, if they have declared. */
 export async function selfPerson(db: DbOrTx, accountId: string): Promise<Person | undefined> {
@@ -19,17 +20,12 @@ export async function familyMembers(db: DbOrTx, accountId: string): Promise<Pers
 }
 
 /**
- * A resident's person record. A person held after /xoadulieu (no owner account, hold.ts) is not one any more:
- * their passes and cards no longer verify, and nobody checks them in.
+ * A resident's person record: declared in a chat (an owner account) or by venue staff at the door (none). A
+ * person held after /xoadulieu (hold.ts) is not one any more: their passes and cards no longer verify, and
+ * nobody checks them in.
  */
-export async function personById(
-  db: DbOrTx,
-  personId: string,
-): Promise<(Person & { ownerAccountId: string }) | undefined> {
-  const p = await db.query.persons.findFirst({
-    where: and(eq(persons.id, personId), isNotNull(persons.ownerAccountId)),
-  });
-  return p as (Person & { ownerAccountId: string }) | undefined;
+export async function personById(db: DbOrTx, personId: string): Promise<Person | undefined> {
+  return db.query.persons.findFirst({ where: and(eq(persons.id, personId), isNull(persons.holdUntil)) });
 }
 
 export async function latestDeclaration(db: DbOrTx, personId: string): Promise<Declaration | undefined> {
@@ -56,8 +52,16 @@ export async function hasValidDeclaration(
  */
 export type ProfileInput = Omit<
   typeof persons.$inferInsert,
-  'id' | 'ownerAccountId' | 'isSelf' | 'createdAt' | 'updatedAt' | 'idNumberEnc' | 'idNumberLast4' | 'idKind'
-> & { idNumber?: { enc: string; last4: string; kind: string } | null };
+  | 'id'
+  | 'ownerAccountId'
+  | 'isSelf'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'idNumberEnc'
+  | 'idNumberLast4'
+  | 'idNumberHash'
+  | 'idKind'
+> & { idNumber?: { enc: string; last4: string; hash?: string; kind: string } | null };
 
 /**
  * Creates or updates a person owned by `accountId`. For the account holder (`isSelf`), the account's personId
@@ -65,7 +69,8 @@ export type ProfileInput = Omit<
  */
 export async function savePerson(
   db: DbOrTx,
-  accountId: string,
+  /** null: a person without an account (declared by venue staff at the door, checkin/scanner.ts) */
+  accountId: string | null,
   profile: ProfileInput,
   opts: { personId?: string; isSelf: boolean; now: Date },
 ): Promise<string> {
@@ -78,10 +83,11 @@ export async function savePerson(
       : {
           idNumberEnc: idNumber?.enc ?? null,
           idNumberLast4: idNumber?.last4 ?? null,
+          idNumberHash: idNumber?.hash ?? null,
           idKind: idNumber?.kind ?? null,
         }),
   };
-  if (opts.personId) {
+  if (opts.personId && accountId) {
     const [row] = await db
       .update(persons)
       .set(values)
@@ -93,7 +99,7 @@ export async function savePerson(
     .insert(persons)
     .values({ ...values, ownerAccountId: accountId, isSelf: opts.isSelf, createdAt: opts.now })
     .returning({ id: persons.id });
-  if (opts.isSelf) await db.update(accounts).set({ personId: row!.id }).where(eq(accounts.id, accountId));
+  if (opts.isSelf && accountId) await db.update(accounts).set({ personId: row!.id }).where(eq(accounts.id, accountId));
   return row!.id;
 }
 
@@ -153,4 +159,32 @@ export async function deleteAccountData(
   const removed = await db.delete(persons).where(eq(persons.ownerAccountId, accountId)).returning({ id: persons.id });
   await db.delete(accounts).where(eq(accounts.id, accountId));
   return { persons: removed.length, personIds: removed.map((r) => r.id), held };
+}
+
+/**
+ * Gives ID numbers stored before the lookup hash existed their hash (decrypting each with the data key), in
+ * batches; returns how many were done. New numbers get theirs when stored (encryptNationalId).
+ */
+export async function backfillIdNumberHashes(
+  db: DbOrTx,
+  keys: { dataKey: Buffer; idLookupKey: Buffer },
+  batch = 500,
+): Promise<number> {
+  const rows = await db
+    .select({ id: persons.id, enc: persons.idNumberEnc })
+    .from(persons)
+    .where(and(isNotNull(persons.idNumberEnc), isNull(persons.idNumberHash)))
+    .limit(batch);
+  let done = 0;
+  for (const r of rows) {
+    let hash: string;
+    try {
+      hash = nationalIdLookupHash(keys.idLookupKey, decryptNationalId(keys.dataKey, r.enc!));
+    } catch {
+      hash = 'undecryptable'; // never matches a real hash; not tried again
+    }
+    await db.update(persons).set({ idNumberHash: hash }).where(eq(persons.id, r.id));
+    done++;
+  }
+  return done;
 }

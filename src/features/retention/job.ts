@@ -39,6 +39,8 @@ export interface RetentionResult {
   staffLoginLinks: number;
   /** persons held after /xoadulieu whose follow-up ended (people/hold.ts) */
   heldPersons: number;
+  /** persons declared at a venue's door (no owning account) once nothing of theirs is left */
+  doorPersons: number;
 }
 
 /** Delete everything past its retention period. Safe to run on several instances at once. */
@@ -131,6 +133,44 @@ export async function applyRetention(
         .returning({ id: staffLoginLinks.codeHash }),
     ),
     heldPersons: await purgeHeldPersons(db, now),
+    // A person declared by venue staff (checkin/scanner.ts) has no account whose deletion takes them along: they
+    // go once their declarations, visits, contacts and open cases have gone (declarations last 28 days).
+    doorPersons: await count(
+      db
+        .delete(persons)
+        .where(
+          and(
+            isNull(persons.ownerAccountId),
+            // a person held after /xoadulieu goes by people/hold.ts, when the hold ends
+            isNull(persons.holdUntil),
+            notExists(
+              db
+                .select({ one: sql`1` })
+                .from(declarations)
+                .where(sql`${declarations.personId} = ${persons.id}`),
+            ),
+            notExists(
+              db
+                .select({ one: sql`1` })
+                .from(visits)
+                .where(sql`${visits.personId} = ${persons.id}`),
+            ),
+            notExists(
+              db
+                .select({ one: sql`1` })
+                .from(contacts)
+                .where(sql`${contacts.personId} = ${persons.id}`),
+            ),
+            notExists(
+              db
+                .select({ one: sql`1` })
+                .from(cases)
+                .where(and(sql`${cases.personId} = ${persons.id}`, isNull(cases.closedAt))),
+            ),
+          ),
+        )
+        .returning({ id: persons.id }),
+    ),
   };
 }
 

@@ -13,7 +13,15 @@ import { ENTRY_POLICIES, entryPolicyOf, LONGEST_STAY_MINUTES, type EntryPolicy }
 import { checkinUrl, telegramCheckinUrl, webChatCheckinUrl } from './links.js';
 import { posterContent, posterPdf, posterPng } from './poster.js';
 import { readSignedToken, signedToken } from './signing.js';
-import { createVenue, listVenues, setEntryPolicy, venueByCode, venueById, visitsAtVenue } from './store.js';
+import {
+  createVenue,
+  listVenues,
+  setAutoRecordGreen,
+  setEntryPolicy,
+  venueByCode,
+  venueById,
+  visitsAtVenue,
+} from './store.js';
 import { recordAudit } from '../../audit/audit-log.js';
 import { and, eq, sql } from 'drizzle-orm';
 import { randomBytes } from 'node:crypto';
@@ -38,6 +46,8 @@ export function venueJson(deps: AppDeps, v: Venue) {
     /** vehicles (bus, coach, ferry, flight, train): plate or name, and route */
     plate: v.plate,
     route: v.route,
+    /** the staff scanner page records a green pass without the tap */
+    autoRecordGreen: v.autoRecordGreen,
     closed: v.closedAt !== null,
     /** on a target list (directive §11); `registered` = not on one, or claimed by its owner */
     required: v.requiredAt !== null,
@@ -231,34 +241,52 @@ export const venueRoutes: RouteModule = (app, deps) => {
       ...officials,
       schema: {
         description:
-          'Change what the venue does with a yellow pass: admit, warn (admit with a warning) or refuse; null = the default of its kind.',
+          'Change what the venue does with a yellow pass (entryPolicy: admit, warn = admit with a warning, or refuse; null = the default of its kind) and whether the staff scanner page records a green pass without the tap (autoRecordGreen).',
         body: {
           type: 'object',
-          required: ['entryPolicy'],
+          minProperties: 1,
           additionalProperties: false,
-          properties: { entryPolicy: ENTRY_POLICY_SCHEMA },
+          properties: { entryPolicy: ENTRY_POLICY_SCHEMA, autoRecordGreen: { type: 'boolean' } },
         },
       },
     },
     async (req) => {
       const { id } = req.params as { id: string };
-      const { entryPolicy } = req.body as { entryPolicy: EntryPolicy | null };
+      const { entryPolicy, autoRecordGreen } = req.body as {
+        entryPolicy?: EntryPolicy | null;
+        autoRecordGreen?: boolean;
+      };
       const db = deps.database.db;
       const before = await requireVenue(deps, id);
       const v = await db.transaction(async (tx) => {
-        const row = await setEntryPolicy(tx, before.id, entryPolicy);
-        if (!row) throw notFound('VENUE_NOT_FOUND', 'No venue with this id.');
-        await recordAudit(tx, {
-          actor: req.principal?.id ?? 'unknown',
-          action: 'venue.entry_policy.set',
-          subjectType: 'venue',
-          subjectId: row.id,
-          details: { from: before.entryPolicy, to: entryPolicy, via: 'api' },
-          at: deps.clock.now(),
-        });
+        let row: Venue | undefined = before;
+        if (entryPolicy !== undefined) {
+          row = await setEntryPolicy(tx, before.id, entryPolicy);
+          if (!row) throw notFound('VENUE_NOT_FOUND', 'No venue with this id.');
+          await recordAudit(tx, {
+            actor: req.principal?.id ?? 'unknown',
+            action: 'venue.entry_policy.set',
+            subjectType: 'venue',
+            subjectId: row.id,
+            details: { from: before.entryPolicy, to: entryPolicy, via: 'api' },
+            at: deps.clock.now(),
+          });
+        }
+        if (autoRecordGreen !== undefined) {
+          row = await setAutoRecordGreen(tx, before.id, autoRecordGreen);
+          if (!row) throw notFound('VENUE_NOT_FOUND', 'No venue with this id.');
+          await recordAudit(tx, {
+            actor: req.principal?.id ?? 'unknown',
+            action: 'venue.auto_record_green.set',
+            subjectType: 'venue',
+            subjectId: row.id,
+            details: { from: before.autoRecordGreen, to: autoRecordGreen, via: 'api' },
+            at: deps.clock.now(),
+          });
+        }
         return row;
       });
-      req.log.info({ venueId: v.id, entryPolicy, by: req.principal?.id }, 'venue entry policy set');
+      req.log.info({ venueId: v.id, entryPolicy, autoRecordGreen, by: req.principal?.id }, 'venue settings set');
       return venueJson(deps, v);
     },
   );

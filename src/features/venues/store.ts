@@ -178,6 +178,13 @@ export async function setEntryPolicy(
   return row;
 }
 
+/** Whether the staff scanner page records a green pass without the tap (checkin/scanner.ts). Returns the venue. */
+export async function setAutoRecordGreen(db: DbOrTx, venueId: string, on: boolean): Promise<Venue | undefined> {
+  if (!isUuid(venueId)) return undefined;
+  const [row] = await db.update(venues).set({ autoRecordGreen: on }).where(eq(venues.id, venueId)).returning();
+  return row;
+}
+
 export async function setVenueClosed(db: DbOrTx, venueId: string, closedAt: Date | null): Promise<void> {
   await db.update(venues).set({ closedAt }).where(eq(venues.id, venueId));
 }

@@ -260,3 +260,13 @@ export async function wardHotlinesOfPersons(db: DbOrTx, personIds: string[]): Pr
     .where(inArray(persons.id, personIds));
   return new Map(rows.map((r) => [r.personId, r.hotline]));
 }
+
+/** The home province's wards, by district then code: a pick list on one screen (the staff quick declaration). */
+export async function homeWards(db: DbOrTx): Promise<Pick<Ward, 'code' | 'name' | 'district'>[]> {
+  return db
+    .select({ code: wards.code, name: wards.name, district: wards.district })
+    .from(wards)
+    .innerJoin(districts, eq(districts.code, wards.districtCode))
+    .where(eq(districts.provinceCode, HOME_PROVINCE_CODE))
+    .orderBy(asc(wards.districtCode), asc(wards.code));
+}
