@@ -81,6 +81,12 @@ export interface DialogContext<S extends string = never, D = unknown> {
   setLocale(locale: Locale): Promise<void>;
   /** Run after the transaction commits (e.g. wake the outbox). */
   afterCommit(fn: () => void | Promise<void>): void;
+  /**
+   * A read done once per update: the first call with `key` loads, later calls in the same update get the same
+   * promise. Only for what the update itself does not change before it reads it again (a venue, the account's
+   * own person, their status at the door), so one step handing over to the next pays for it once.
+   */
+  memo<V>(key: string, load: () => Promise<V>): Promise<V>;
   /** Run a registered command as if typed (e.g. the menu after a flow ends). */
   runCommand(name: string, args?: string): Promise<void>;
   /** The commands with a help or menu text this account may use now (officials' only for officials), once each. */
@@ -364,6 +370,7 @@ export class DialogRunner {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const runner = this;
     const locale = normalizeLocale(account.locale);
+    const memos = new Map<string, Promise<unknown>>();
     const ctx: DialogContext<string> = {
       inbound,
       channel: inbound.channel,
@@ -413,6 +420,11 @@ export class DialogRunner {
       },
       afterCommit(fn) {
         after.push(fn);
+      },
+      memo<V>(key: string, load: () => Promise<V>): Promise<V> {
+        let p = memos.get(key) as Promise<V> | undefined;
+        if (!p) memos.set(key, (p = load()));
+        return p;
       },
       async runCommand(name, args = '') {
         const entry = runner.commands.get(name);

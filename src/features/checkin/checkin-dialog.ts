@@ -41,6 +41,15 @@ type ConfirmContext = DialogContext<'confirm', ConfirmData>;
  * A check-in from a poster link or a typed code: find the venue, make sure the person has a valid declaration
  * (else declare first and come back here through `v_<code>`), then ask to confirm with family toggles.
  */
+/**
+ * This update's reads of a venue, of the account's own person and of their decision at the door, once each:
+ * the deep link decides the door and then draws the confirm step, which needs the same three.
+ */
+const venueOf = (ctx: DialogContext, id: string) => ctx.memo(`venue:${id}`, () => venueById(ctx.tx, id));
+const selfOf = (ctx: DialogContext) => ctx.memo('self', () => selfPerson(ctx.tx, ctx.account.id));
+const entryOf = (ctx: DialogContext, person: Person, venue: Venue, now: Date) =>
+  ctx.memo(`entry:${person.id}:${venue.id}`, () => entryAt(ctx.tx, person.id, venue, now, ctx.deps.config));
+
 async function beginCheckin(ctx: DialogContext, raw: string): Promise<void> {
   const code = normalizeVenueCode(raw);
   const venue = code ? await venueByCode(ctx.tx, code) : undefined;
@@ -52,10 +61,11 @@ async function beginCheckin(ctx: DialogContext, raw: string): Promise<void> {
     ctx.reply({ text: ctx.t('checkin:closed_venue', { name: venue.name }) });
     return;
   }
+  void ctx.memo(`venue:${venue.id}`, () => Promise.resolve(venue));
   const now = ctx.deps.clock.now();
-  const self = await selfPerson(ctx.tx, ctx.account.id);
+  const self = await selfOf(ctx);
   // Red is decided before the declaration: a confirmed case is refused, not asked to declare.
-  const entry = self ? await entryAt(ctx.tx, self.id, venue, now, ctx.deps.config) : undefined;
+  const entry = self ? await entryOf(ctx, self, venue, now) : undefined;
   if (self && entry?.verdict === 'refuse') return refuseSelf(ctx, self, venue, entry);
   if (!self || entry?.verdict === 'declare-first') {
     ctx.reply({ text: ctx.t('checkin:need_declaration', { name: venue.name }) });
@@ -125,7 +135,7 @@ async function refuseSelf(
 
 async function askConfirm(ctx: ConfirmContext): Promise<void> {
   const data = ctx.data;
-  const venue = await venueById(ctx.tx, data.venueId);
+  const venue = await venueOf(ctx, data.venueId);
   if (!venue) {
     ctx.end();
     ctx.reply({ text: ctx.t('venues:venue_gone') });
@@ -133,8 +143,8 @@ async function askConfirm(ctx: ConfirmContext): Promise<void> {
   }
   const family = await familyMembers(ctx.tx, ctx.account.id);
   const lines = [ctx.t('checkin:confirm', { name: venue.name, kind: ctx.t(`venues:kind.${venue.kind}`) })];
-  const self = await selfPerson(ctx.tx, ctx.account.id);
-  const entry = self ? await entryAt(ctx.tx, self.id, venue, ctx.deps.clock.now(), ctx.deps.config) : undefined;
+  const self = await selfOf(ctx);
+  const entry = self ? await entryOf(ctx, self, venue, ctx.deps.clock.now()) : undefined;
   if (entry?.verdict === 'warn')
     lines.push(ctx.t('checkin:warn_yellow', { name: venue.name, reasons: yellowReasons(ctx, entry) }));
   if (family.length > 0) lines.push(ctx.t('checkin:confirm_family'));
@@ -172,7 +182,7 @@ async function handleConfirm(ctx: ConfirmContext, input: StepInput): Promise<voi
     if (YES.test(input.text.trim())) action = 'ok';
     else if (NO.test(input.text.trim())) action = 'cancel';
   }
-  const venue = await venueById(ctx.tx, data.venueId);
+  const venue = await venueOf(ctx, data.venueId);
   if (!venue) {
     ctx.end();
     ctx.reply({ text: ctx.t('venues:venue_gone') });
@@ -204,10 +214,10 @@ async function completeCheckin(ctx: DialogContext, venue: Venue, selected: strin
     return;
   }
   const now = ctx.deps.clock.now();
-  const self = await selfPerson(ctx.tx, ctx.account.id);
+  const self = await selfOf(ctx);
   if (!self) return beginCheckin(ctx, venue.code); // their data was deleted meanwhile: declare again
   // Decided again at the moment of recording: a case recorded while the confirm step waited still counts.
-  const selfEntry = await entryAt(ctx.tx, self.id, venue, now, ctx.deps.config);
+  const selfEntry = await entryOf(ctx, self, venue, now);
   if (selfEntry.verdict === 'refuse') return refuseSelf(ctx, self, venue, selfEntry);
   if (selfEntry.verdict === 'declare-first') return beginCheckin(ctx, venue.code);
   const chosen = (await familyMembers(ctx.tx, ctx.account.id)).filter((p) => selected.includes(p.id));
@@ -248,6 +258,7 @@ async function completeCheckin(ctx: DialogContext, venue: Venue, selected: strin
     channel: ctx.channel,
     now,
     boardingMinutes: transportSettings(ctx.deps.config).boardingMinutes,
+    venueKind: venue.kind,
   });
   const bySelf = outcomes.find((o) => o.personId === self.id)!;
   if (selfEntry.verdict === 'warn') warnedDecisions.set(self.id, selfEntry);

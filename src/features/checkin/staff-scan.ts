@@ -230,6 +230,7 @@ export async function recordStaffEntry(
       now,
       recordedByAccountId: session.accountId,
       boardingMinutes: transportSettings(deps.config).boardingMinutes,
+      venueKind: venue.kind,
     });
     if (outcome!.status === 'created' && entry.verdict === 'warn') {
       await recordWarnedEntry(tx, {

@@ -17,6 +17,8 @@ export interface CheckinInput {
   recordedByAccountId?: string;
   /** vehicles: a trip departing within this many minutes can be boarded (TRIP_BOARDING_MINUTES; default 60) */
   boardingMinutes?: number;
+  /** the venue's kind when the caller has the venue at hand (read here otherwise) */
+  venueKind?: string;
 }
 
 /** TRIP_BOARDING_MINUTES when the caller does not pass its config. */
@@ -50,9 +52,11 @@ export interface CheckinOutcome {
 export async function recordCheckins(db: DbOrTx, input: CheckinInput): Promise<CheckinOutcome[]> {
   const ids = [...new Set(input.personIds)].sort();
   return db.transaction(async (tx) => {
-    const venue = await tx.query.venues.findFirst({ where: eq(venues.id, input.venueId), columns: { kind: true } });
+    const kind =
+      input.venueKind ??
+      (await tx.query.venues.findFirst({ where: eq(venues.id, input.venueId), columns: { kind: true } }))?.kind;
     const trip =
-      venue && isTransportKind(venue.kind)
+      kind && isTransportKind(kind)
         ? await currentTrip(tx, input.venueId, input.now, input.boardingMinutes ?? DEFAULT_BOARDING_MINUTES)
         : undefined;
     const out: CheckinOutcome[] = [];
