@@ -2,7 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import { AppError, badRequest, notFound } from '../../core/errors.js';
 import type { RouteModule } from '../../http/app.js';
 import { dateTime, errorResponse, idParams, uuid } from '../../http/schemas.js';
-import { audit, caseById, contactsOfCase } from './store.js';
+import { contactsOfCase } from '../handoff/store.js';
+import { audit, caseById } from './store.js';
 import { importExposures } from './import.js';
 import {
   closeCase,

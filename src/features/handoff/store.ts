@@ -27,9 +27,28 @@ export const CONTACT_COLUMNS = [
   'acknowledged_at',
 ] as const;
 
-/** A case's contacts: `source` = venue (a visit in a window), household (declared under the case's account). */
-export async function caseContactRows(db: DbOrTx, caseId: string): Promise<HandoffRow[]> {
-  const rows = await db
+export interface ContactListing {
+  personId: string;
+  fullName: string;
+  birthYear: number;
+  phone: string | null;
+  wardCode: string | null;
+  kind: string;
+  overlapMinutes: number;
+  exposedAt: Date;
+  venueId: string | null;
+  venueName: string | null;
+  /** vehicles: the trip and seat of the contact's visit */
+  tripId: string | null;
+  seat: string | null;
+  household: boolean;
+  alertedAt: Date | null;
+  acknowledgedAt: Date | null;
+}
+
+/** A case's contacts, in the order they were exposed (the API's list and the hand-off file). */
+export async function contactsOfCase(db: DbOrTx, caseId: string, limit?: number): Promise<ContactListing[]> {
+  const query = db
     .select({
       personId: contacts.personId,
       fullName: persons.fullName,
@@ -37,13 +56,13 @@ export async function caseContactRows(db: DbOrTx, caseId: string): Promise<Hando
       phone: persons.phone,
       wardCode: persons.wardCode,
       kind: contacts.kind,
-      windowId: contacts.windowId,
+      overlapMinutes: contacts.overlapMinutes,
+      exposedAt: contacts.exposedAt,
       venueId: exposureWindows.venueId,
       venueName: venues.name,
       tripId: visits.tripId,
       seat: visits.seat,
-      exposedAt: contacts.exposedAt,
-      overlapMinutes: contacts.overlapMinutes,
+      windowId: contacts.windowId,
       alertedAt: contacts.alertedAt,
       acknowledgedAt: contacts.acknowledgedAt,
     })
@@ -53,8 +72,14 @@ export async function caseContactRows(db: DbOrTx, caseId: string): Promise<Hando
     .leftJoin(venues, eq(venues.id, exposureWindows.venueId))
     .leftJoin(visits, eq(visits.id, contacts.visitId))
     .where(eq(contacts.caseId, caseId))
-    .orderBy(asc(contacts.exposedAt), asc(contacts.id))
-    .limit(HANDOFF_MAX_ROWS);
+    .orderBy(asc(contacts.exposedAt), asc(contacts.id));
+  const rows = await (limit === undefined ? query : query.limit(limit));
+  return rows.map(({ windowId, ...r }) => ({ ...r, household: windowId === null }));
+}
+
+/** A case's contacts: `source` = venue (a visit in a window), household (declared under the case's account). */
+export async function caseContactRows(db: DbOrTx, caseId: string): Promise<HandoffRow[]> {
+  const rows = await contactsOfCase(db, caseId, HANDOFF_MAX_ROWS);
   return rows.map((r) => ({
     case_id: caseId,
     person_id: r.personId,
@@ -63,7 +88,7 @@ export async function caseContactRows(db: DbOrTx, caseId: string): Promise<Hando
     phone: r.phone,
     ward_code: r.wardCode,
     kind: r.kind,
-    source: r.windowId ? 'venue' : 'household',
+    source: r.household ? 'household' : 'venue',
     venue_id: r.venueId,
     venue_name: r.venueName,
     trip_id: r.tripId,

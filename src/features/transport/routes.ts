@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyReply } from 'fastify';
 import { recordAudit } from '../../audit/audit-log.js';
@@ -13,7 +12,7 @@ import { dateTime, errorResponse, idParams } from '../../http/schemas.js';
 import { enqueue } from '../../outbox/enqueue.js';
 import { escapeMarkup } from '../../render/escape.js';
 import { handoffCsv, isoVn, PASSENGER_COLUMNS, passengerRow } from '../handoff/format.js';
-import { readSignedToken, signedToken } from '../venues/signing.js';
+import { oneTimeLink, readSignedToken } from '../venues/signing.js';
 import {
   createTimetableTrips,
   createTrip,
@@ -46,14 +45,14 @@ export function passengersCsvLink(
   accountId: string,
   now: Date,
 ): string {
-  const nonce = randomBytes(9).toString('base64url');
-  const token = signedToken(
-    deps,
-    'passengers-csv',
-    [tripId, accountId, nonce],
-    new Date(now.getTime() + PASSENGERS_LINK_HOURS * 3_600_000),
-  );
-  return `${deps.config.publicUrl}/trips/${tripId}/passengers.csv?t=${encodeURIComponent(token)}`;
+  return oneTimeLink(deps, {
+    purpose: 'passengers-csv',
+    subjectId: tripId,
+    accountId,
+    path: `/trips/${tripId}/passengers.csv`,
+    validMs: PASSENGERS_LINK_HOURS * 3_600_000,
+    now,
+  });
 }
 
 function sendPassengersCsv(reply: FastifyReply, trip: Trip, csv: Buffer) {

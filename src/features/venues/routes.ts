@@ -12,7 +12,7 @@ import { escapeMarkup } from '../../render/escape.js';
 import { ENTRY_POLICIES, entryPolicyOf, LONGEST_STAY_MINUTES, type EntryPolicy } from './kinds.js';
 import { checkinUrl, telegramCheckinUrl, webChatCheckinUrl } from './links.js';
 import { posterContent, posterPdf, posterPng } from './poster.js';
-import { readSignedToken, signedToken } from './signing.js';
+import { oneTimeLink, readSignedToken, signedToken } from './signing.js';
 import {
   createVenue,
   listVenues,
@@ -24,7 +24,6 @@ import {
 } from './store.js';
 import { recordAudit } from '../../audit/audit-log.js';
 import { and, eq, sql } from 'drizzle-orm';
-import { randomBytes } from 'node:crypto';
 import { visitsCsv, VISITS_CSV_MAX_ROWS } from './visits-csv.js';
 import { staffRole } from './store.js';
 
@@ -115,14 +114,14 @@ export function visitsCsvLink(
   accountId: string,
   now: Date,
 ): string {
-  const nonce = randomBytes(9).toString('base64url');
-  const token = signedToken(
-    deps,
-    'visits-csv',
-    [venueId, accountId, nonce],
-    new Date(now.getTime() + VISITS_CSV_LINK_MINUTES * 60_000),
-  );
-  return `${deps.config.publicUrl}/venues/${venueId}/visits.csv?t=${encodeURIComponent(token)}`;
+  return oneTimeLink(deps, {
+    purpose: 'visits-csv',
+    subjectId: venueId,
+    accountId,
+    path: `/venues/${venueId}/visits.csv`,
+    validMs: VISITS_CSV_LINK_MINUTES * 60_000,
+    now,
+  });
 }
 
 /** The days an owner's export covers: everything still kept. */

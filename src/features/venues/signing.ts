@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../../core/dialog.js';
 
 /**
@@ -34,6 +34,20 @@ export function verifySignature(deps: Pick<Deps, 'secrets'>, purpose: string, pa
 export function signedToken(deps: Pick<Deps, 'secrets'>, purpose: string, parts: string[], expiresAt: Date): string {
   const payload = [...parts, String(Math.floor(expiresAt.getTime() / 1000))].join('.');
   return `${payload}.${sign(deps, purpose, payload)}`;
+}
+
+/**
+ * A one-time download link for an account in chat (no bearer token on a phone): a token signed for (subject,
+ * account, a random nonce) under `purpose`, valid `validMs`; the route spends it on the first download (its
+ * audit row records the nonce). `path` is the route's path for the subject, e.g. `/venues/<id>/visits.csv`.
+ */
+export function oneTimeLink(
+  deps: Pick<Deps, 'config' | 'secrets'>,
+  o: { purpose: string; subjectId: string; accountId: string; path: string; validMs: number; now: Date },
+): string {
+  const nonce = randomBytes(9).toString('base64url');
+  const token = signedToken(deps, o.purpose, [o.subjectId, o.accountId, nonce], new Date(o.now.getTime() + o.validMs));
+  return `${deps.config.publicUrl}${o.path}?t=${encodeURIComponent(token)}`;
 }
 
 /** The parts of a signed token when its signature holds and it has not expired; otherwise undefined. */
