@@ -315,7 +315,7 @@ describe('outbox dispatcher', () => {
     expect(sender.to(acct.externalId).map((s) => s.messages[0]!.text)).toEqual(keys);
   });
 
-  it("a 403 does not take over the chat's row another worker holds under a live lease", async () => {
+  it('another worker claims nothing of a chat whose earlier row is in flight; after it, a 403 closes the rest', async () => {
     const clock = new ManualClock('2030-01-13T00:00:00Z');
     const acct = await seedAccount(db.db);
     const [first, second, third] = await queue(acct.id, 3);
@@ -325,14 +325,19 @@ describe('outbox dispatcher', () => {
     await until(() => slow.attempts.length === 1);
     const failing = new RecordingSender();
     failing.failNext(acct.externalId, blocked());
-    await dispatcher(failing, clock, { batchSize: 1 }).runOnce(); // the second row: 403
-    // The first row's send is in flight elsewhere: its owner writes the outcome (here: sent), not this worker.
-    expect(await rowOf(first!)).toMatchObject({ status: 'sending' });
-    expect(await rowOf(third!)).toMatchObject({ status: 'unreachable' });
+    const other = dispatcher(failing, clock, { batchSize: 10 });
+    // The first row's send is in flight elsewhere: the later rows would overtake it, so they stay queued.
+    expect(await other.runOnce()).toBe(0);
+    expect(await rowOf(second!)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await rowOf(third!)).toMatchObject({ status: 'pending', attempts: 0 });
     release();
     await holding;
     expect(await rowOf(first!)).toMatchObject({ status: 'sent' });
+    clock.advance(1000); // the chat's spacing after the first message
+    expect(await other.runOnce()).toBe(2); // the second row: 403
+    expect(failing.attempts).toHaveLength(1);
     expect(await rowOf(second!)).toMatchObject({ status: 'unreachable' });
+    expect(await rowOf(third!)).toMatchObject({ status: 'unreachable' });
   });
 
   it('a message for a channel that is not configured is retried, not lost', async () => {
