@@ -20,7 +20,8 @@ const MAX_AHEAD_MS = 120_000;
  * slot, costs one single-row UPDATE per message (25 a second for Telegram), and needs no knowledge of how many
  * instances run. The bucket has a depth of one (no burst), kept as its next free slot: each `take` moves the slot
  * one interval on and sleeps until the slot it got, so messages from all instances leave 1000/rate ms apart and no
- * one-second window holds more than the rate (plus one at its edges).
+ * one-second window holds more than the rate (plus one at its edges). A sender that wakes more than half an
+ * interval after its slot gives it up and takes another, so late sends never bunch up with timely ones.
  *
  * Slots are on the instances' clocks (`clock.now()`): on one host they agree; across hosts keep NTP on (a skew of d
  * ms lets two slots land up to d ms closer).
@@ -31,12 +32,26 @@ export class SharedSendRate implements SendRate {
     private readonly channel: string,
     private readonly ratePerSecond: number,
     private readonly clock: Pick<Clock, 'now' | 'sleep'>,
+    /** give up late slots (real time only: a test moving a ManualClock in steps wakes every sender "late") */
+    private readonly retakeLate = true,
   ) {}
 
   async take(signal?: AbortSignal): Promise<void> {
     if (!Number.isFinite(this.ratePerSecond) || this.ratePerSecond <= 0) return;
     const interval = 1000 / this.ratePerSecond;
-    const now = this.clock.now().toISOString();
+    for (;;) {
+      const now = this.clock.now().getTime();
+      const wait = await this.reserve(interval, new Date(now));
+      if (wait > 0) await this.clock.sleep(wait, signal);
+      // Woken late (a busy event loop, a pause): sending now would crowd the slots after this one, which other
+      // instances send in on time. The slot is lost; take a new one.
+      if (!this.retakeLate || signal?.aborted || this.clock.now().getTime() - (now + wait) <= interval / 2) return;
+    }
+  }
+
+  /** Takes the next slot; returns how long until it (ms). */
+  private async reserve(interval: number, at: Date): Promise<number> {
+    const now = at.toISOString();
     const rows = await queryRows<{ wait_ms: number | string }>(
       this.db,
       sql`insert into send_rates as r (channel, next_at)
@@ -48,7 +63,6 @@ export class SharedSendRate implements SendRate {
             + ${interval} * interval '1 millisecond'
           returning extract(epoch from (r.next_at - ${now}::timestamptz)) * 1000 - ${interval} as wait_ms`,
     );
-    const wait = Number(rows[0]?.wait_ms ?? 0);
-    if (wait > 0) await this.clock.sleep(wait, signal);
+    return Math.max(0, Number(rows[0]?.wait_ms ?? 0));
   }
 }
