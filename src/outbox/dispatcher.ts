@@ -257,30 +257,28 @@ export class OutboxDispatcher implements Worker {
       tx,
       // Ids break created_at ties in queue order (orderedUuid). The result lists chats by their most overdue
       // row and each chat's rows in queue order, which deliverChat keeps.
-      // `ready` keeps a due row only if no earlier row of its chat is unfinished outside this claim: in flight
-      // elsewhere ('sending'), due but not taken here (locked, or past the limit), or waiting for a retry (tried
-      // before). A message scheduled for later and never tried does not hold the chat's newer ones back.
+      // A row is claimed only while it is the first unfinished row of its chat: no earlier row of the chat is in
+      // flight (here or elsewhere), due, or waiting for a retry (tried before). A message scheduled for later and
+      // never tried does not hold the chat's newer ones back. So one chat gives one row per claim, and rows a chat
+      // cannot send yet never fill the batch.
       sql`with due as (
-            select id, account_id, created_at, next_attempt_at from outbox
-            where status in ('pending', 'sending') and next_attempt_at <= ${now.toISOString()}::timestamptz
-            order by next_attempt_at, created_at, id
+            select o.id, o.next_attempt_at from outbox o
+            where o.status in ('pending', 'sending') and o.next_attempt_at <= ${now.toISOString()}::timestamptz
+              and not exists (
+                select 1 from outbox p
+                where p.account_id = o.account_id and p.status in ('pending', 'sending')
+                  and (p.created_at, p.id) < (o.created_at, o.id)
+                  and (p.status = 'sending' or p.next_attempt_at <= ${now.toISOString()}::timestamptz
+                       or p.attempts > 0 or p.last_error is not null)
+              )
+            order by o.next_attempt_at, o.created_at, o.id
             limit ${this.o.batchSize}
-            for update skip locked
-          ), ready as (
-            select d.id, d.next_attempt_at from due d
-            where not exists (
-              select 1 from outbox p
-              where p.account_id = d.account_id and p.status in ('pending', 'sending')
-                and (p.created_at, p.id) < (d.created_at, d.id)
-                and p.id not in (select id from due)
-                and (p.status = 'sending' or p.next_attempt_at <= ${now.toISOString()}::timestamptz
-                     or p.attempts > 0 or p.last_error is not null)
-            )
+            for update of o skip locked
           ), claimed as (
             update outbox o
             set status = 'sending', attempts = o.attempts + 1,
                 lease_until = ${lease.toISOString()}::timestamptz, next_attempt_at = ${lease.toISOString()}::timestamptz
-            from ready due, accounts a
+            from due, accounts a
             where o.id = due.id and a.id = o.account_id
             returning o.id, o.channel, o.account_id, o.kind, o.payload, o.attempts, o.created_at,
                       due.next_attempt_at as due_at, a.external_id, a.locale, a.unreachable_at,
@@ -309,6 +307,12 @@ export class OutboxDispatcher implements Worker {
         return;
       }
       const outcome = await this.deliver(row);
+      if (outcome === 'retry' || outcome === 'rate_limited' || outcome === 'released') {
+        // This row comes back later: the chat's newer rows must not overtake it (nor be sent on another instance
+        // before it: the claim holds back a chat whose earlier row waits for a retry).
+        await this.release(rows.slice(i + 1));
+        return;
+      }
       if (outcome === 'unreachable') {
         // markUnreachable closed the chat's pending rows; the rest of this round is under our lease.
         for (const r of rows.slice(i + 1)) {
