@@ -176,10 +176,14 @@ describe.skipIf(testBackend !== 'postgres')('three instances on one PostgreSQL',
     const perChat = new Map<string, number>();
     for (const c of ok()) perChat.set(String(c.params.chat_id), (perChat.get(String(c.params.chat_id)) ?? 0) + 1);
     const totalS = (times.at(-1)! - times[0]!) / 1000;
+    const per10s = new Map<number, number>();
+    for (const t of times)
+      per10s.set(Math.floor((t - times[0]!) / 10_000), (per10s.get(Math.floor((t - times[0]!) / 10_000)) ?? 0) + 1);
     console.log(
       `three instances: ${times.length} sends in ${totalS.toFixed(1)} s (${(times.length / totalS).toFixed(2)}/s), ` +
         `max ${maxWindow} in any 1-s window, ${all.filter((c) => c.status === 429).length} × 429, ` +
-        `leader killed after ${killedAt}, ${[...perChat.values()].filter((n) => n > 1).length} sent twice`,
+        `leader killed after ${killedAt}, ${[...perChat.values()].filter((n) => n > 1).length} sent twice; ` +
+        `per 10 s: ${[...per10s.values()].join(' ')}`,
     );
 
     expect(all.filter((c) => c.status !== 200)).toEqual([]); // no 429 (nor anything else) from the fake
