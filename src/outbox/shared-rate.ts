@@ -20,7 +20,7 @@ const MAX_AHEAD_MS = 120_000;
  * slot, costs one single-row UPDATE per message (25 a second for Telegram), and needs no knowledge of how many
  * instances run. The bucket has a depth of one (no burst), kept as its next free slot: each `take` moves the slot
  * one interval on and sleeps until the slot it got, so messages from all instances leave 1000/rate ms apart and no
- * one-second window holds more than the rate (plus one at its edges). A sender that wakes more than one
+ * one-second window holds more than the rate (plus one at its edges). A sender that wakes more than half an
  * interval after its slot gives it up and takes another, so late sends never bunch up with timely ones.
  *
  * Slots are on the instances' clocks (`clock.now()`): on one host they agree; across hosts keep NTP on (a skew of d
@@ -44,9 +44,9 @@ export class SharedSendRate implements SendRate {
       const wait = await this.reserve(interval, new Date(now));
       if (wait > 0) await this.clock.sleep(wait, signal);
       // Woken late (a busy event loop, a pause): sending now would crowd the slots after this one, which other
-      // instances send in on time. The slot is lost; take a new one. Up to one interval late is harmless: sends
-      // within [slot, slot + interval] still put at most rate + 1 in any second.
-      if (!this.retakeLate || signal?.aborted || this.clock.now().getTime() - (now + wait) <= interval) return;
+      // instances send in on time. The slot is lost; take a new one. Sends within [slot, slot + interval / 2] put
+      // at most rate + 1 in any second; the half interval left is margin for the network's jitter.
+      if (!this.retakeLate || signal?.aborted || this.clock.now().getTime() - (now + wait) <= interval / 2) return;
     }
   }
 
