@@ -64,6 +64,7 @@ export class SharedSendRate implements SendRate {
             + ${interval} * interval '1 millisecond'
           returning extract(epoch from (r.next_at - ${now}::timestamptz)) * 1000 - ${interval} as wait_ms`,
     );
-    return Math.max(0, Number(rows[0]?.wait_ms ?? 0));
+    // Whole ms: the database keeps microseconds, so an interval like 1000/1.6 comes back a hair above zero.
+    return Math.max(0, Math.round(Number(rows[0]?.wait_ms ?? 0)));
   }
 }
