@@ -42,7 +42,10 @@ export interface DispatcherOptions {
   leaseMs?: number;
   /** minimum time (the clock's monotonic ms) between two messages to one chat (Telegram: 1 msg/s per chat) */
   perChatIntervalMs?: number;
-  /** rows for one chat sent per round; the rest go back to the queue for the next round */
+  /**
+   * rows for one chat sent per round; the rest go back to the queue for the next round (a claim takes only a
+   * chat's first unfinished row, so this is a bound, not a batch)
+   */
   perChatPerBatch?: number;
   /** sends in flight at once (the channel's rate limit still applies) */
   concurrency?: number;
