@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +114,18 @@ function startLoader(ports: number[]): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
+/** A port nothing listens on now (the system's pick), for an instance to listen on. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await ok())) {
@@ -125,8 +137,7 @@ async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeo
 describe.skipIf(testBackend !== 'postgres')('three instances on one PostgreSQL', () => {
   it('send a 2,000-recipient broadcast at 25/s in total, each recipient once, and finish without the killed leader', async () => {
     await seedAccounts(db!.db, { n: N, prefix: '8400' });
-    const base = 32_000 + Math.floor(Math.random() * 1500) * 3;
-    const ports = [base, base + 1, base + 2];
+    const ports = [await freePort(), await freePort(), await freePort()];
     loader = await startLoader(ports);
     const url = `http://127.0.0.1:${(loader.address() as AddressInfo).port}`;
     for (const p of ports) instances.push(startInstance(p, url));
