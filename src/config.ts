@@ -157,6 +157,8 @@ const envSchema = z
     HOTLINE: z.string().trim().default('1900 9095'),
     CASE_PREVIEW_REQUIRED: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
     OUTBOX_MAX_ATTEMPTS: positiveInt(8),
+    // How long an instance's claim on outbox rows lasts: a killed instance's unsent rows come back after it.
+    OUTBOX_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
     // Days personal data is kept (DESIGN.md "Retention"); src/features/retention/policy.ts holds the rest.
     RETENTION_VISITS_DAYS: positiveInt(21),
     RETENTION_DECLARATIONS_DAYS: positiveInt(28),
@@ -265,6 +267,8 @@ export interface Config {
   casePreviewRequired?: boolean;
   /** an outbox message is given up (status dead) after this many failed delivery attempts */
   outboxMaxAttempts: number;
+  /** OUTBOX_LEASE_SECONDS: a claim on outbox rows lasts this long (a dead instance's rows come back after it) */
+  outboxLeaseSeconds: number;
   /** retention periods in days that differ from the defaults (src/features/retention/policy.ts) */
   retention?: { visitsDays?: number; declarationsDays?: number; dialogIdleDays?: number };
   /** requests per minute on the anonymous endpoints (src/http/security.ts); unset = the defaults */
@@ -378,6 +382,7 @@ export function loadConfig(env: Env): Config {
     hotline: e.HOTLINE,
     casePreviewRequired: e.CASE_PREVIEW_REQUIRED === 'true',
     outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+    outboxLeaseSeconds: e.OUTBOX_LEASE_SECONDS,
     retention: {
       visitsDays: e.RETENTION_VISITS_DAYS,
       declarationsDays: e.RETENTION_DECLARATIONS_DAYS,

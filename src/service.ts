@@ -20,6 +20,8 @@ import { seedHomeWards } from './features/wards/store.js';
 import { buildApp, type AppDeps, type RouteModule } from './http/app.js';
 import { bootstrapResolver, requireRole, type TokenResolver } from './http/auth.js';
 import { OutboxDispatcher } from './outbox/dispatcher.js';
+import { SharedSendRate } from './outbox/shared-rate.js';
+import { LeaderElection } from './workers/leader.js';
 import { WorkerSet } from './workers/worker-set.js';
 import { homePageRoutes } from './http/home-page.js';
 
@@ -107,12 +109,15 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
   const clock = opts.clock ?? systemClock;
   const secrets = new SecretStore();
   const metrics = createMetrics();
-  const workers = new WorkerSet(log, clock);
+  // Several instances may share the database: one leads (polling, periodic jobs), all deliver the outbox.
+  const leader = new LeaderElection({ database, log });
+  const workers = new WorkerSet(log, clock, leader);
   // Filled by the channel adapters below; the outbox looks senders up at send time.
   const channels: ChannelRegistry = new Map();
   // The outbox is infrastructure: features only enqueue (src/outbox/enqueue.ts) and wake it after commit, so
-  // rows committed by a request leave at once rather than at the next poll. Other instances pick rows up on
-  // their own poll (about a second).
+  // rows committed by a request leave at once rather than at the next poll. On PostgreSQL the wake-up is also a
+  // NOTIFY, so an idle instance elsewhere starts a round as well, and every instance takes send slots from the
+  // channel's shared rate (src/outbox/shared-rate.ts).
   const outbox = new OutboxDispatcher({
     database,
     channels,
@@ -120,8 +125,15 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     log,
     metrics,
     maxAttempts: config.outboxMaxAttempts,
+    leaseMs: config.outboxLeaseSeconds * 1000,
+    sendRate:
+      database.kind === 'postgres'
+        ? (channel, rate) => new SharedSendRate(database.db, channel, rate, clock, clock === systemClock)
+        : undefined,
   });
   workers.add(outbox);
+  const wakeups = outboxWakeups(database, outbox, log);
+  workers.add(wakeups.worker);
   const links = new Links(config);
   const tokenResolvers: TokenResolver[] = [bootstrapResolver(config.adminToken), apiTokenResolver(database.db, clock)];
   let ready = false;
@@ -133,7 +145,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     log,
     secrets: secrets.get,
     links,
-    wakeOutbox: () => outbox.wake(),
+    wakeOutbox: wakeups.wake,
     metrics,
     channels,
     tokenResolvers,
@@ -187,7 +199,10 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     await secrets.load(database.db, config, log);
     unlessStopped();
     ready = true;
-    if (opts.workers !== false) await workers.start();
+    if (opts.workers !== false) {
+      await leader.start();
+      await workers.start();
+    }
   })();
   // Whoever stops without awaiting `ready` must not get an unhandled rejection.
   readyPromise.catch(() => {});
@@ -207,8 +222,61 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
         // Let start-up finish its step in hand (a migration) so workers it starts are stopped below.
         await readyPromise.catch(() => {});
         await workers.stop();
+        await leader.stop();
         await database.close();
       })()),
+  };
+}
+
+/** The channel every instance listens on for "new outbox rows". */
+const OUTBOX_CHANNEL = 'khaibao_outbox';
+
+/**
+ * wake(): start an outbox round here now, and NOTIFY the other instances (PostgreSQL) so theirs start too; notifies
+ * asked for while one is on its way are sent as one more. The worker listens while the workers run.
+ */
+function outboxWakeups(database: Database, outbox: OutboxDispatcher, log: FastifyBaseLogger) {
+  let unlisten: (() => Promise<void>) | undefined;
+  let sending = false;
+  let again = false;
+  const notify = () => {
+    if (!database.notify) return;
+    if (sending) {
+      again = true;
+      return;
+    }
+    sending = true;
+    database
+      .notify(OUTBOX_CHANNEL)
+      .catch((err) => log.warn({ err: scrub(err) }, 'outbox NOTIFY failed; other instances poll'))
+      .finally(() => {
+        sending = false;
+        if (again) {
+          again = false;
+          notify();
+        }
+      });
+  };
+  return {
+    wake: () => {
+      outbox.wake();
+      notify();
+    },
+    worker: {
+      name: 'outbox-wakeups',
+      start: async () => {
+        if (!database.listen) return;
+        try {
+          unlisten = await database.listen(OUTBOX_CHANNEL, () => outbox.wake());
+        } catch (err) {
+          log.warn({ err: scrub(err) }, 'outbox LISTEN failed; rows from other instances wait for the poll');
+        }
+      },
+      stop: async () => {
+        await unlisten?.().catch(() => {});
+        unlisten = undefined;
+      },
+    },
   };
 }
 

@@ -16,8 +16,16 @@ export interface Worker {
 /** Where features and channels put their background work (src/workers/worker-set.ts). */
 export interface Workers {
   add(worker: Worker): void;
-  /** A job run every `intervalMs` (first run after one interval); runs never overlap within this process. */
-  every(name: string, intervalMs: number, run: () => Promise<unknown>): void;
+  /**
+   * A job run every `intervalMs` (first run after one interval); runs never overlap within this process. With
+   * several instances on one database only the leader runs it, unless `everyInstance` (work that is per process).
+   */
+  every(name: string, intervalMs: number, run: () => Promise<unknown>, opts?: { everyInstance?: boolean }): void;
+  /**
+   * Runs `task` while this instance is the leader (one instance at a time on one database): started when it
+   * becomes leader, its signal aborted when it stops leading or the server stops.
+   */
+  whileLeader(name: string, task: (signal: AbortSignal) => Promise<void>): void;
 }
 
 /**

@@ -28,6 +28,18 @@ export interface Database {
    * PostgreSQL only; the HTTP layer answers 503 when this says the database has stopped answering.
    */
   stalledMs?(): number;
+  /**
+   * PostgreSQL only: LISTEN on `channel` (postgres.js holds one extra connection for it and listens again after a
+   * reconnect). Resolves once listening; the result stops it. PGlite is one process: in-process wake-ups suffice.
+   */
+  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /** PostgreSQL only: NOTIFY `channel`, reaching every instance listening on this database. */
+  notify?(channel: string): Promise<void>;
+  /**
+   * PostgreSQL only: a client of exactly one connection of its own, for what lives as long as a session
+   * (session-level advisory locks). The caller closes it.
+   */
+  openSession?(): postgres.Sql;
 }
 
 /** The server cancels any statement running longer than this (PostgreSQL `statement_timeout`). */
@@ -88,6 +100,22 @@ export function openDatabase(opts: OpenOptions): Database {
         watch.stop();
       },
       stalledMs: () => watch.stalledMs(),
+      listen: async (channel, onNotify) => {
+        const sub = await client.listen(channel, () => onNotify());
+        return () => sub.unlisten();
+      },
+      notify: async (channel) => {
+        await client.notify(channel, '');
+      },
+      openSession: () =>
+        postgres(opts.databaseUrl!, {
+          ...options,
+          max: 1,
+          // the session holds locks while idle: only an explicit close ends it
+          idle_timeout: 0,
+          max_lifetime: null,
+          socket: undefined,
+        } as postgres.Options<Record<string, postgres.PostgresType>>),
     };
   }
   const dir = opts.dataDir ?? './data';

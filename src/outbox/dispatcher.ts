@@ -6,11 +6,15 @@ import { DeliveryError, type ChannelRegistry } from '../core/channel.js';
 import type { Clock } from '../core/clock.js';
 import { scrub } from '../core/dialog.js';
 import { fromStored, type StoredOutbound } from '../core/messages.js';
-import { queryRows, type Database } from '../db/client.js';
+import { queryRows, type Database, type DbOrTx } from '../db/client.js';
 import { accounts, outbox } from '../db/schema/index.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Worker } from '../core/module.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { SendRate } from './shared-rate.js';
+
+/** Any constant: the transaction-level advisory lock that makes claims on one database take turns. */
+const CLAIM_LOCK_KEY = 7_209_113_018;
 
 export const OUTBOX_STATUSES = [
   'pending',
@@ -38,7 +42,10 @@ export interface DispatcherOptions {
   leaseMs?: number;
   /** minimum time (the clock's monotonic ms) between two messages to one chat (Telegram: 1 msg/s per chat) */
   perChatIntervalMs?: number;
-  /** rows for one chat sent per round; the rest go back to the queue for the next round */
+  /**
+   * rows for one chat sent per round; the rest go back to the queue for the next round (a claim takes only a
+   * chat's first unfinished row, so this is a bound, not a batch)
+   */
   perChatPerBatch?: number;
   /** sends in flight at once (the channel's rate limit still applies) */
   concurrency?: number;
@@ -50,6 +57,11 @@ export interface DispatcherOptions {
   depthIntervalMs?: number;
   random?: () => number;
   id?: string;
+  /**
+   * A channel's send rate. Default: a limiter in this process; the service gives every instance on PostgreSQL
+   * the shared one (src/outbox/shared-rate.ts), so the platform's limit holds for all instances together.
+   */
+  sendRate?: (channel: string, ratePerSecond: number) => SendRate;
 }
 
 interface Claimed {
@@ -66,6 +78,10 @@ interface Claimed {
   /** the account's language, for the channel adapter's own labels */
   locale: string;
   unreachable: boolean;
+  /** when the claim ends (the clock's time, ms) */
+  leaseUntil: number;
+  /** the chat's last message sent by any instance, for per-chat spacing across instances */
+  lastSentAt: Date | null;
 }
 
 /** Outcome of one row, for metrics and tests. */
@@ -78,12 +94,19 @@ export type SendResult =
  * expiry, so an expired claim is simply due again), and every outcome is written only if the row is still
  * this claim's (same attempts count), so a worker that lost its lease cannot overwrite the new owner.
  * Delivery is at least once: a worker that dies after sending but before recording it sends again later.
+ *
+ * Across instances: claims take turns (a transaction-level advisory lock), and a row is claimed only when no
+ * earlier row of its chat is in flight or waiting unsent (claimed elsewhere, backing off, or left out of this
+ * claim), so one chat's messages leave in order from whichever instance; the chat's last sent_at spaces them;
+ * the channel's rate is the shared one (`sendRate`); a row whose lease is mostly spent before its slot comes
+ * is handed back unsent rather than risk a second owner sending it too.
  */
 export class OutboxDispatcher implements Worker {
   readonly name = 'outbox';
   readonly id: string;
-  private readonly o: Required<Omit<DispatcherOptions, 'metrics' | 'id'>> & Pick<DispatcherOptions, 'metrics'>;
-  private readonly limiters = new Map<string, RateLimiter>();
+  private readonly o: Required<Omit<DispatcherOptions, 'metrics' | 'id' | 'sendRate'>> &
+    Pick<DispatcherOptions, 'metrics' | 'sendRate'>;
+  private readonly limiters = new Map<string, SendRate>();
   /** clock.monotonic() of the last message to each chat, for per-chat spacing within this process */
   private readonly lastSent = new Map<string, number>();
   private loopPromise?: Promise<void>;
@@ -196,40 +219,12 @@ export class OutboxDispatcher implements Worker {
   private async claim(): Promise<Claimed[]> {
     const now = this.o.clock.now();
     const lease = new Date(now.getTime() + this.o.leaseMs);
-    const rows = await queryRows<{
-      id: string;
-      channel: string;
-      account_id: string;
-      kind: string;
-      payload: unknown;
-      attempts: number;
-      created_at: string | Date;
-      due_at: string | Date;
-      external_id: string;
-      locale: string;
-      unreachable_at: string | Date | null;
-    }>(
-      this.o.database.db,
-      // Ids break created_at ties in queue order (orderedUuid). The result lists chats by their most overdue
-      // row and each chat's rows in queue order, which deliverChat keeps.
-      sql`with due as (
-            select id, next_attempt_at from outbox
-            where status in ('pending', 'sending') and next_attempt_at <= ${now.toISOString()}::timestamptz
-            order by next_attempt_at, created_at, id
-            limit ${this.o.batchSize}
-            for update skip locked
-          ), claimed as (
-            update outbox o
-            set status = 'sending', attempts = o.attempts + 1,
-                lease_until = ${lease.toISOString()}::timestamptz, next_attempt_at = ${lease.toISOString()}::timestamptz
-            from due, accounts a
-            where o.id = due.id and a.id = o.account_id
-            returning o.id, o.channel, o.account_id, o.kind, o.payload, o.attempts, o.created_at,
-                      due.next_attempt_at as due_at, a.external_id, a.locale, a.unreachable_at
-          )
-          select * from claimed
-          order by min(due_at) over (partition by account_id), account_id, created_at, id`,
-    );
+    const database = this.o.database;
+    const rows = await database.db.transaction(async (tx) => {
+      // One claim at a time on the database: the chat-order check below then sees every other claim committed.
+      if (database.kind === 'postgres') await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`);
+      return this.claimRows(tx, now, lease);
+    });
     return rows.map((r) => ({
       id: r.id,
       channel: r.channel,
@@ -242,7 +237,60 @@ export class OutboxDispatcher implements Worker {
       externalId: r.external_id,
       locale: r.locale,
       unreachable: r.unreachable_at !== null,
+      leaseUntil: lease.getTime(),
+      lastSentAt: r.last_sent_at === null ? null : new Date(r.last_sent_at),
     }));
+  }
+
+  private claimRows(tx: DbOrTx, now: Date, lease: Date) {
+    return queryRows<{
+      id: string;
+      channel: string;
+      account_id: string;
+      kind: string;
+      payload: unknown;
+      attempts: number;
+      created_at: string | Date;
+      due_at: string | Date;
+      external_id: string;
+      locale: string;
+      unreachable_at: string | Date | null;
+      last_sent_at: string | Date | null;
+    }>(
+      tx,
+      // Ids break created_at ties in queue order (orderedUuid). The result lists chats by their most overdue
+      // row and each chat's rows in queue order, which deliverChat keeps.
+      // A row is claimed only while it is the first unfinished row of its chat: no earlier row of the chat is in
+      // flight (here or elsewhere), due, or waiting for a retry (tried before). A message scheduled for later and
+      // never tried does not hold the chat's newer ones back. So one chat gives one row per claim, and rows a chat
+      // cannot send yet never fill the batch.
+      sql`with due as (
+            select o.id, o.next_attempt_at from outbox o
+            where o.status in ('pending', 'sending') and o.next_attempt_at <= ${now.toISOString()}::timestamptz
+              and not exists (
+                select 1 from outbox p
+                where p.account_id = o.account_id and p.status in ('pending', 'sending')
+                  and (p.created_at, p.id) < (o.created_at, o.id)
+                  and (p.status = 'sending' or p.next_attempt_at <= ${now.toISOString()}::timestamptz
+                       or p.attempts > 0 or p.last_error is not null)
+              )
+            order by o.next_attempt_at, o.created_at, o.id
+            limit ${this.o.batchSize}
+            for update of o skip locked
+          ), claimed as (
+            update outbox o
+            set status = 'sending', attempts = o.attempts + 1,
+                lease_until = ${lease.toISOString()}::timestamptz, next_attempt_at = ${lease.toISOString()}::timestamptz
+            from due, accounts a
+            where o.id = due.id and a.id = o.account_id
+            returning o.id, o.channel, o.account_id, o.kind, o.payload, o.attempts, o.created_at,
+                      due.next_attempt_at as due_at, a.external_id, a.locale, a.unreachable_at,
+                      (select max(s.sent_at) from outbox s
+                       where s.account_id = o.account_id and s.sent_at is not null) as last_sent_at
+          )
+          select * from claimed
+          order by min(due_at) over (partition by account_id), account_id, created_at, id`,
+    );
   }
 
   /** One chat's rows of this round, in order, spaced by perChatIntervalMs. */
@@ -262,6 +310,12 @@ export class OutboxDispatcher implements Worker {
         return;
       }
       const outcome = await this.deliver(row);
+      if (outcome === 'retry' || outcome === 'rate_limited' || outcome === 'released') {
+        // This row comes back later: the chat's newer rows must not overtake it (nor be sent on another instance
+        // before it: the claim holds back a chat whose earlier row waits for a retry).
+        await this.release(rows.slice(i + 1));
+        return;
+      }
       if (outcome === 'unreachable') {
         // markUnreachable closed the chat's pending rows; the rest of this round is under our lease.
         for (const r of rows.slice(i + 1)) {
@@ -277,17 +331,32 @@ export class OutboxDispatcher implements Worker {
     const sender = this.o.channels.get(row.channel as never);
     if (!sender) return this.retry(row, `channel ${row.channel} is not configured on this instance`);
 
+    const interval = this.o.perChatIntervalMs;
     const last = this.lastSent.get(row.accountId);
-    if (last !== undefined) {
-      const wait = last + this.o.perChatIntervalMs - this.o.clock.monotonic();
-      if (wait > 0) await this.o.clock.sleep(wait, this.stopSignal.signal);
+    let wait = last === undefined ? 0 : last + interval - this.o.clock.monotonic();
+    if (row.lastSentAt) {
+      // Sent by any instance: on the calendar clock, capped (a sent_at from a clock ahead must not stall the chat).
+      const since = this.o.clock.now().getTime() - row.lastSentAt.getTime();
+      wait = Math.max(wait, Math.min(interval, interval - since));
     }
+    if (wait > 0) await this.o.clock.sleep(wait, this.stopSignal.signal);
     let limiter = this.limiters.get(row.channel);
-    if (!limiter) this.limiters.set(row.channel, (limiter = new RateLimiter(sender.ratePerSecond, this.o.clock)));
+    if (!limiter) {
+      limiter = this.o.sendRate
+        ? this.o.sendRate(row.channel, sender.ratePerSecond)
+        : new RateLimiter(sender.ratePerSecond, this.o.clock);
+      this.limiters.set(row.channel, limiter);
+    }
     await limiter.take(this.stopSignal.signal);
     if (this.stopping) {
       // Stopped while waiting for the slot: not sent, so the row goes back (or stays leased, as after a crash).
       if (this.releaseOnStop) await this.release([row]);
+      return 'released';
+    }
+    if (this.o.clock.now().getTime() > row.leaseUntil - this.o.leaseMs / 4) {
+      // Most of the lease went waiting for a slot: another instance may claim the row soon, so give it back
+      // rather than send it while that can happen.
+      await this.release([row]);
       return 'released';
     }
     this.lastSent.set(row.accountId, this.o.clock.monotonic());

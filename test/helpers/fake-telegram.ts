@@ -64,8 +64,11 @@ export interface FakeTelegram {
   waitFor(predicate: (calls: RecordedCall[]) => boolean, timeoutMs?: number): Promise<void>;
   /** make the next `times` calls of `method` ('*' = any) fail this way */
   fail(method: string, failure: Failure, times?: number): void;
-  /** at most `perSecond` calls per second overall; the excess gets 429 retry_after 1 */
-  setRateLimit(perSecond: number | undefined): void;
+  /**
+   * at most `perSecond` calls per second overall; the excess gets 429 retry_after 1. Fixed one-second windows, or
+   * with `sliding` any one second (the last 1000 ms before each call), as the real limit is felt.
+   */
+  setRateLimit(perSecond: number | undefined, opts?: { sliding?: boolean }): void;
   /** these chats have blocked the bot: every send or edit to them answers 403 until reset() */
   blocked: Set<string>;
   /** queue updates for getUpdates (update_id assigned when missing) */
@@ -91,7 +94,7 @@ export async function startFakeTelegram(
   const botId = Number(token.split(':')[0]);
   const calls: RecordedCall[] = [];
   let failures: FailureRule[] = [];
-  let rate: { perSecond: number; windowStart: number; count: number } | undefined;
+  let rate: { perSecond: number; windowStart: number; count: number; sliding: number[] | undefined } | undefined;
   let nextMessageId = 1000;
   let nextUpdateId = 500_000;
   let updates: Record<string, unknown>[] = [];
@@ -132,8 +135,11 @@ export async function startFakeTelegram(
     fail(method, failure, times = 1) {
       failures.push({ method, failure, remaining: times });
     },
-    setRateLimit(perSecond) {
-      rate = perSecond === undefined ? undefined : { perSecond, windowStart: time(), count: 0 };
+    setRateLimit(perSecond, opts = {}) {
+      rate =
+        perSecond === undefined
+          ? undefined
+          : { perSecond, windowStart: time(), count: 0, sliding: opts.sliding ? [] : undefined };
     },
     pushUpdate(...items) {
       for (const u of items) updates.push({ ...u, update_id: u.update_id ?? nextUpdateId++ });
@@ -190,9 +196,16 @@ export async function startFakeTelegram(
     }
     if (rate && method !== 'getUpdates') {
       const now = time();
-      if (now - rate.windowStart >= 1000) rate = { ...rate, windowStart: now, count: 0 };
-      if (++rate.count > rate.perSecond) {
-        return reply(429, failureBody({ code: 429, retryAfter: 1 }));
+      if (rate.sliding) {
+        // accepted calls in the last second, this one included
+        while (rate.sliding.length > 0 && rate.sliding[0]! <= now - 1000) rate.sliding.shift();
+        if (rate.sliding.length >= rate.perSecond) return reply(429, failureBody({ code: 429, retryAfter: 1 }));
+        rate.sliding.push(now);
+      } else {
+        if (now - rate.windowStart >= 1000) rate = { ...rate, windowStart: now, count: 0 };
+        if (++rate.count > rate.perSecond) {
+          return reply(429, failureBody({ code: 429, retryAfter: 1 }));
+        }
       }
     }
     const result = await answer(method, params, res);

@@ -186,12 +186,14 @@ describe('outbox dispatcher', () => {
     for (const o of others) await queue(o.id);
     const t0 = clock.monotonic();
     // Spacing and the rate limit wait on the clock: move it in 10 ms steps until the round is over.
-    let done = false;
-    const round = dispatcher(sender, clock, { perChatIntervalMs: 300 })
-      .runOnce()
-      .finally(() => (done = true));
-    await until(() => done, { clock, stepMs: 10 });
-    await round;
+    // One row of a chat per round (the next is claimed once the one before is sent): rounds until none is left.
+    const d = dispatcher(sender, clock, { perChatIntervalMs: 300 });
+    for (;;) {
+      let done = false;
+      const round = d.runOnce().finally(() => (done = true));
+      await until(() => done, { clock, stepMs: 10 });
+      if ((await round) === 0) break;
+    }
     const elapsed = clock.monotonic() - t0;
     expect(sender.sent).toHaveLength(9);
     const chat = sender.to(one.externalId).map((s) => s.at);
@@ -269,11 +271,16 @@ describe('outbox dispatcher', () => {
     expect(await rowOf(key!)).toMatchObject({ status: 'pending', attempts: 2 });
   });
 
-  it(`two workers on one database (${testBackend}) never send the same row`, async () => {
+  it(`two workers on one database (${testBackend}) never send the same row, and keep each chat's order and spacing`, async () => {
     const clock = new ManualClock('2030-01-10T00:00:00Z');
     const accts = await Promise.all(Array.from({ length: 60 }, () => seedAccount(db.db)));
     const keys: string[] = [];
-    for (const a of accts) keys.push(...(await queue(a.id, 3)));
+    const byChat = new Map<string, string[]>();
+    for (const a of accts) {
+      const k = await queue(a.id, 3);
+      keys.push(...k);
+      byChat.set(a.externalId, k);
+    }
     // On PostgreSQL each worker has its own connection pool, like two server instances.
     const second: Database = db.url ? openDatabase({ databaseUrl: db.url, maxConnections: 5 }) : db;
     try {
@@ -281,8 +288,14 @@ describe('outbox dispatcher', () => {
       const s2 = new RecordingSender();
       s1.clock = s2.clock = clock;
       s1.delayMs = s2.delayMs = 2;
-      const w1 = dispatcher(s1, clock, { batchSize: 20, pollIntervalMs: 20 });
-      const w2 = dispatcher(s2, clock, { batchSize: 20, pollIntervalMs: 20 }, second);
+      // Every fifth chat's first attempt on either worker is refused with a 429: its later messages must wait.
+      for (const a of accts.filter((_, i) => i % 5 === 0)) {
+        s1.failNext(a.externalId, retryAfter(300));
+        s2.failNext(a.externalId, retryAfter(300));
+      }
+      const o = { batchSize: 20, pollIntervalMs: 20, perChatIntervalMs: 500 };
+      const w1 = dispatcher(s1, clock, o);
+      const w2 = dispatcher(s2, clock, o, second);
       w1.start();
       w2.start();
       await until(async () => (await rowsOf(keys)).every((r) => r.status === 'sent'), {
@@ -294,6 +307,12 @@ describe('outbox dispatcher', () => {
       const texts = [...s1.sent, ...s2.sent].map((s) => s.messages[0]!.text);
       expect(texts).toHaveLength(keys.length);
       expect(new Set(texts).size).toBe(keys.length);
+      const both = [...s1.sent, ...s2.sent].sort((x, y) => x.at - y.at);
+      for (const [chat, k] of byChat) {
+        const got = both.filter((x) => x.externalId === chat);
+        expect(got.map((x) => x.messages[0]!.text)).toEqual(k);
+        for (let i = 1; i < got.length; i++) expect(got[i]!.at - got[i - 1]!.at).toBeGreaterThanOrEqual(500);
+      }
       if (testBackend === 'postgres') {
         expect(s1.sent.length).toBeGreaterThan(0);
         expect(s2.sent.length).toBeGreaterThan(0);
@@ -315,7 +334,7 @@ describe('outbox dispatcher', () => {
     expect(sender.to(acct.externalId).map((s) => s.messages[0]!.text)).toEqual(keys);
   });
 
-  it("a 403 does not take over the chat's row another worker holds under a live lease", async () => {
+  it('another worker claims nothing of a chat whose earlier row is in flight; after it, a 403 closes the rest', async () => {
     const clock = new ManualClock('2030-01-13T00:00:00Z');
     const acct = await seedAccount(db.db);
     const [first, second, third] = await queue(acct.id, 3);
@@ -325,14 +344,19 @@ describe('outbox dispatcher', () => {
     await until(() => slow.attempts.length === 1);
     const failing = new RecordingSender();
     failing.failNext(acct.externalId, blocked());
-    await dispatcher(failing, clock, { batchSize: 1 }).runOnce(); // the second row: 403
-    // The first row's send is in flight elsewhere: its owner writes the outcome (here: sent), not this worker.
-    expect(await rowOf(first!)).toMatchObject({ status: 'sending' });
-    expect(await rowOf(third!)).toMatchObject({ status: 'unreachable' });
+    const other = dispatcher(failing, clock, { batchSize: 10 });
+    // The first row's send is in flight elsewhere: the later rows would overtake it, so they stay queued.
+    expect(await other.runOnce()).toBe(0);
+    expect(await rowOf(second!)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await rowOf(third!)).toMatchObject({ status: 'pending', attempts: 0 });
     release();
     await holding;
     expect(await rowOf(first!)).toMatchObject({ status: 'sent' });
+    clock.advance(1000); // the chat's spacing after the first message
+    expect(await other.runOnce()).toBe(1); // the second row: 403
+    expect(failing.attempts).toHaveLength(1);
     expect(await rowOf(second!)).toMatchObject({ status: 'unreachable' });
+    expect(await rowOf(third!)).toMatchObject({ status: 'unreachable' });
   });
 
   it('a message for a channel that is not configured is retried, not lost', async () => {

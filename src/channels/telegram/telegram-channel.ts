@@ -222,23 +222,22 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
     );
   } else {
     const pollApi = new Api(tg.token, { apiRoot: tg.apiRoot, timeoutSeconds: POLL_TIMEOUT_SECONDS + 15 });
-    workers.add(
-      backgroundTask('telegram-polling', async (signal) => {
-        await retrying(
-          signal,
-          log,
-          'telegram polling setup',
-          async () => {
-            await botInfo();
-            // Telegram refuses getUpdates while a webhook is set.
-            await pollApi.deleteWebhook({}, asGrammySignal(signal));
-            await registerCommands(pollApi, runner.menuCommands());
-          },
-          deps.clock,
-        );
-        await pollUpdates(pollApi, signal, handleUpdate, log, deps.clock);
-      }),
-    );
+    // Telegram answers 409 to a second getUpdates: only the leader of the instances on this database polls.
+    workers.whileLeader('telegram-polling', async (signal) => {
+      await retrying(
+        signal,
+        log,
+        'telegram polling setup',
+        async () => {
+          await botInfo();
+          // Telegram refuses getUpdates while a webhook is set.
+          await pollApi.deleteWebhook({}, asGrammySignal(signal));
+          await registerCommands(pollApi, runner.menuCommands());
+        },
+        deps.clock,
+      );
+      await pollUpdates(pollApi, signal, handleUpdate, log, deps.clock);
+    });
   }
 
   return { sender, routes, bot, handleUpdate, botInfo, username: () => me?.username };

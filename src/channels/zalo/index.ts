@@ -27,7 +27,7 @@ export const zaloChannel: ChannelModule<AppDeps> = {
       refreshToken: zalo.refreshToken,
     });
     // Every instance runs it; the row lock lets one refresh and the others find the new pair.
-    workers.every('zalo-token-refresh', 15 * 60_000, () => tokens.keepFresh());
+    workers.every('zalo-token-refresh', 15 * 60_000, () => tokens.keepFresh(), { everyInstance: true });
     const sender = new ZaloSender(deps.database.db, api, tokens, zalo, deps.clock, log);
     return { sender, routes: zaloWebhookRoutes(sender, runner) };
   },

@@ -39,7 +39,26 @@ export const outbox = pgTable(
       .on(t.nextAttemptAt, t.createdAt, t.id)
       .where(sql`status in ('pending', 'sending')`),
     index('outbox_ref_idx').on(t.kind, t.refId, t.status),
+    // Same-chat order across instances: a claim looks for a chat's earlier unfinished rows.
+    index('outbox_chat_open_idx')
+      .on(t.accountId, t.createdAt, t.id)
+      .where(sql`status in ('pending', 'sending')`),
+    // Per-chat spacing across instances: when the chat's last message went out.
+    index('outbox_chat_sent_idx')
+      .on(t.accountId, t.sentAt)
+      .where(sql`sent_at is not null`),
   ],
 );
+
+/**
+ * The global send rate of each channel, shared by every instance: a token bucket of depth one kept in the form
+ * of its next free slot (GCRA's "theoretical arrival time"). A sender takes a slot with one atomic
+ * `insert … on conflict do update … returning`: the slot is max(next_at, now), and next_at moves one interval past
+ * it. Slots are 1/rate apart whichever instance took them, so N instances together keep the platform's limit.
+ */
+export const sendRates = pgTable('send_rates', {
+  channel: text('channel').primaryKey(),
+  nextAt: timestamp('next_at', { withTimezone: true }).notNull(),
+});
 
 export type OutboxRow = typeof outbox.$inferSelect;
