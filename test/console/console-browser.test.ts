@@ -1,0 +1,178 @@
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ManualClock } from '../../src/core/clock.js';
+import { accounts, declarations, persons } from '../../src/db/schema/index.js';
+import { handle } from '../broadcast/fixtures.js';
+import { canRunBrowser, startBrowserHarness, type BrowserHarness } from '../helpers/browser.js';
+import { inviteOfficial, type InvitedOfficial } from '../helpers/officials.js';
+import type { TestService } from '../helpers/service.js';
+
+const SHOTS = 'test-results/screenshots';
+const CAI_KHE = '31117'; // Phường Cái Khế
+const THANH_AN = '31231'; // Thị trấn Thạnh An
+const DAY = 86_400_000;
+
+describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', () => {
+  let h: BrowserHarness;
+  let svc: TestService;
+  let browser: Browser;
+  let base: string;
+  let health: InvitedOfficial;
+  let ward: InvitedOfficial;
+
+  async function resident(name: string, wardCode: string, decls: { ago: number; symptoms: string[] }[]) {
+    const clock = svc.clock as ManualClock;
+    const [acc] = await svc.db.db
+      .insert(accounts)
+      .values({ channel: 'web', externalId: `r-${name}`, locale: 'vi', consentedAt: clock.now() })
+      .returning();
+    const [p] = await svc.db.db
+      .insert(persons)
+      .values({ ownerAccountId: acc!.id, isSelf: true, fullName: name, birthYear: 1985, gender: 'female', wardCode })
+      .returning();
+    for (const d of decls) {
+      await svc.db.db.insert(declarations).values({
+        personId: p!.id,
+        travel: false,
+        contactCase: false,
+        contactOutbreakArea: false,
+        contactSymptoms: false,
+        symptoms: d.symptoms,
+        declaredAt: new Date(clock.now().getTime() - d.ago),
+      });
+    }
+    return p!.id;
+  }
+
+  /** The /console command's link, opened in a fresh browser context; the page lands on the console. */
+  let lastLink = '';
+  async function signIn(official: InvitedOfficial, width = 1280): Promise<Page> {
+    const r = await handle(svc, { channel: 'web', accountId: official.externalId, kind: 'text', text: '/console' });
+    const url = r.replies[0]!.link!.url;
+    expect(url).toMatch(/\/console\/login\?t=/);
+    lastLink = url;
+    const ctx = await browser.newContext({ viewport: { width, height: 900 }, locale: 'vi-VN' });
+    const page = await ctx.newPage();
+    await page.goto(url);
+    return page;
+  }
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    h = await startBrowserHarness();
+    ({ svc, browser, base } = h);
+    health = await inviteOfficial(svc, 'console-health', { role: 'health' });
+    ward = await inviteOfficial(svc, 'console-ward', { role: 'ward_health', wardCodes: [CAI_KHE] });
+    // 6 declarations in the last days, 4 with symptoms: 3 in Cái Khế, 1 in Thạnh An.
+    await resident('Nguyễn Văn An', CAI_KHE, [
+      { ago: 2 * DAY, symptoms: ['fever'] },
+      { ago: DAY, symptoms: ['cough'] },
+    ]);
+    await resident('Trần Thị Bình', CAI_KHE, [
+      { ago: DAY, symptoms: ['fever'] },
+      { ago: 3 * DAY, symptoms: [] },
+    ]);
+    await resident('Lê Văn Cường', THANH_AN, [
+      { ago: 60_000, symptoms: ['fever'] },
+      { ago: 2 * DAY, symptoms: [] },
+    ]);
+  }, 90_000);
+
+  afterAll(() => h?.close());
+
+  it('signs in by the link, draws the overview with the seeded numbers; the link works once', async () => {
+    const page = await signIn(health);
+    expect(new URL(page.url()).pathname).toBe('/console');
+    await page.waitForSelector('body[data-ready="1"]');
+    expect(await page.textContent('#n-declarations')).toBe('6');
+    expect(await page.textContent('#n-symptomatic')).toBe('4');
+    expect(await page.locator('#chart-daily canvas').count()).toBe(1);
+    expect(await page.locator('#chart-wards canvas').count()).toBe(1);
+    const wardRows = await page.locator('#table-wards tbody tr').allTextContents();
+    expect(wardRows[0]).toContain('Cái Khế');
+    expect(wardRows[0]).toContain('3');
+    expect(wardRows[1]).toContain('1');
+    const daily = await page.locator('#table-daily tbody tr').count();
+    expect(daily).toBe(14);
+
+    // Page weight and first render, measured on a fresh load of the overview.
+    await page.reload();
+    await page.waitForSelector('body[data-ready="1"]');
+    const m = await page.evaluate(() => {
+      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+      const res = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+      const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+      const bytes = [nav, ...res].reduce((s, e) => s + (e.transferSize || e.encodedBodySize || 0), 0);
+      return { kb: bytes / 1024, fcp: fcp?.startTime ?? -1, charts: performance.now(), n: res.length };
+    });
+    console.log(
+      `console overview: ${m.kb.toFixed(1)} KB transferred (${m.n + 1} requests), first contentful paint ${m.fcp.toFixed(0)} ms, charts drawn by ${m.charts.toFixed(0)} ms`,
+    );
+    expect(m.fcp).toBeGreaterThan(0);
+    await page.screenshot({ path: `${SHOTS}/console-overview.png`, fullPage: true });
+    await page.setViewportSize({ width: 360, height: 780 });
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: `${SHOTS}/console-overview-360.png`, fullPage: true });
+
+    // The same link again: used up.
+    const again = await fetch(lastLink, { redirect: 'manual' });
+    expect(again.status).toBe(410);
+    await page.context().close();
+  });
+
+  it('gives a ward official only what the API gives them', async () => {
+    const page = await signIn(ward);
+    const nav = await page.locator('header nav a').allTextContents();
+    expect(nav).not.toContain('Tổng quan');
+    expect(nav).toContain('Theo dõi');
+    const c = (await page.context().cookies()).find((x) => x.name === 'kb_console')!;
+    const stats = await svc.app.inject({
+      method: 'GET',
+      url: '/api/v1/stats',
+      headers: { cookie: `kb_console=${c.value}` },
+    });
+    expect(stats.statusCode).toBe(403);
+    await page.context().close();
+  });
+
+  it('refuses changes without the CSRF token, and signs out', async () => {
+    const page = await signIn(health);
+    await page.waitForSelector('body[data-ready="1"]');
+    const cookies = await page.context().cookies();
+    const c = cookies.find((x) => x.name === 'kb_console')!;
+    expect(c.httpOnly).toBe(true);
+    expect(c.sameSite).toBe('Lax');
+    const cookie = `kb_console=${c.value}`;
+    // The API through the session: reads work, a change without x-csrf-token is refused.
+    const read = await svc.app.inject({ method: 'GET', url: '/api/v1/stats', headers: { cookie } });
+    expect(read.statusCode).toBe(200);
+    const post = await svc.app.inject({
+      method: 'POST',
+      url: '/api/v1/broadcasts',
+      headers: { cookie },
+      payload: { text: 'Thông báo', audience: { all: true } },
+    });
+    expect(post.statusCode).toBe(403);
+    expect(post.json().error.code).toBe('CSRF_TOKEN_MISSING');
+    const logout = await svc.app.inject({
+      method: 'POST',
+      url: '/console/logout',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: '_csrf=wrong',
+    });
+    expect(logout.statusCode).toBe(403);
+
+    await page.goto(`${base}/console/sessions`);
+    expect(await page.locator('tbody tr').count()).toBeGreaterThanOrEqual(1);
+    await page.screenshot({ path: `${SHOTS}/console-sessions.png`, fullPage: true });
+    await page.click('header button[type=submit]');
+    await page.waitForURL(/\/console\/login$/);
+    await page.screenshot({ path: `${SHOTS}/console-login.png` });
+    await page.goto(`${base}/console`);
+    expect(new URL(page.url()).pathname).toBe('/console/login');
+    const after = await svc.app.inject({ method: 'GET', url: '/api/v1/stats', headers: { cookie } });
+    expect(after.statusCode).toBe(401);
+    await page.context().close();
+  });
+});
