@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
 import { accounts, declarations, persons } from '../../src/db/schema/index.js';
 import { handle } from '../broadcast/fixtures.js';
+import { runUntil } from '../broadcast/e2e-helpers.js';
+import { seedResident, seedVenue, seedVisit, vn } from '../exposure/fixtures.js';
 import { canRunBrowser, startBrowserHarness, type BrowserHarness } from '../helpers/browser.js';
 import { inviteOfficial, type InvitedOfficial } from '../helpers/officials.js';
 import type { TestService } from '../helpers/service.js';
@@ -60,7 +62,7 @@ describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', (
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    h = await startBrowserHarness();
+    h = await startBrowserHarness({}, { workers: true });
     ({ svc, browser, base } = h);
     health = await inviteOfficial(svc, 'console-health', { role: 'health' });
     ward = await inviteOfficial(svc, 'console-ward', { role: 'ward_health', wardCodes: [CAI_KHE] });
@@ -121,11 +123,25 @@ describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', (
     await page.context().close();
   });
 
-  it('gives a ward official only what the API gives them', async () => {
-    const page = await signIn(ward);
+  it('gives a ward official only their ward', async () => {
+    const page = await signIn(ward, 360);
+    expect(new URL(page.url()).pathname).toBe('/console/followups');
     const nav = await page.locator('header nav a').allTextContents();
     expect(nav).not.toContain('Tổng quan');
     expect(nav).toContain('Theo dõi');
+    await page.waitForSelector('body[data-ready="1"]');
+    const names = await page.locator('#fu-table tbody tr td:first-child').allTextContents();
+    expect(names.sort()).toEqual(['Nguyễn Văn An', 'Trần Thị Bình']);
+    await page.screenshot({ path: `${SHOTS}/console-followups-ward-360.png`, fullPage: true });
+    // A status and note saved from the page, through the API (audited there).
+    const row = page.locator('#fu-table tbody tr', { hasText: 'Nguyễn Văn An' });
+    await row.locator('select').selectOption('contacted');
+    await row.locator('input[type=text]').fill('Đã gọi điện');
+    await row.locator('button').click();
+    await expect.poll(() => row.locator('span').textContent()).toBe('Đã lưu.');
+    // The whole city's list is not theirs: Cường (Thạnh An) is not shown, and a city-wide page is refused.
+    await page.goto(`${base}/console/cases`);
+    expect(await page.textContent('main')).toContain('không xem được');
     const c = (await page.context().cookies()).find((x) => x.name === 'kb_console')!;
     const stats = await svc.app.inject({
       method: 'GET',
@@ -133,6 +149,78 @@ describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', (
       headers: { cookie: `kb_console=${c.value}` },
     });
     expect(stats.statusCode).toBe(403);
+    await page.context().close();
+  });
+
+  it('records a case with the preview, a trimmed and a removed window, and counts the alerts', async () => {
+    const db = svc.db.db;
+    const day = '2021-07-30';
+    const cafe = await seedVenue(db, 'Cà phê Hạnh Phúc', 60);
+    const market = await seedVenue(db, 'Chợ Tân An', 60);
+    const people: Record<string, { accountId: string; personId: string }> = {};
+    for (const [key, name, phone] of [
+      ['case', 'Trần Văn Ca', '+84912345678'],
+      ['lan', 'Nguyễn Thị Lan'],
+      ['early', 'Phạm Sớm'],
+      ['late', 'Đặng Muộn'],
+    ] as const) {
+      const r = await seedResident(db, name, { phone, channel: 'web' });
+      people[key] = { accountId: r.account.id, personId: r.person.id };
+    }
+    const visit = (who: string, venueId: string, from: string, to: string) =>
+      seedVisit(db, {
+        personId: people[who]!.personId,
+        accountId: people[who]!.accountId,
+        venueId,
+        enteredAt: vn(day, from),
+        exitedAt: vn(day, to),
+      });
+    await visit('case', cafe.id, '10:00', '11:00');
+    await visit('case', market.id, '14:00', '17:00');
+    await visit('lan', cafe.id, '10:15', '11:15');
+    await visit('early', market.id, '14:10', '14:50');
+    await visit('late', market.id, '16:20', '16:50');
+
+    const page = await signIn(health);
+    await page.goto(`${base}/console/cases`);
+    await page.fill('input[name=phone]', '0912345678');
+    await page.fill('input[name=onsetAt]', `${day}T08:00`);
+    await page.click('#case-form button[type=submit]');
+    await page.waitForSelector('body[data-preview="1"]');
+    expect(await page.textContent('#case-summary')).toContain('2 địa điểm, 3 người tiếp xúc');
+    await page.screenshot({ path: `${SHOTS}/console-cases-preview.png`, fullPage: true });
+    // Trim the market's window to start at 16:00 (Phạm Sớm left at 14:50); remove the café's.
+    const marketRow = page.locator('#case-windows tbody tr', { hasText: 'Chợ Tân An' });
+    await marketRow.locator('input[name=from]').fill(`${day}T16:00`);
+    await page.locator('#case-windows tbody tr', { hasText: 'Cà phê' }).locator('input[name=remove]').check();
+    await page.click('#case-send');
+    await page.waitForSelector('body[data-recorded="1"]');
+    expect(await page.textContent('#case-result-summary')).toContain('1 địa điểm, 1 người tiếp xúc, 1 cảnh báo');
+    const contactNames = await page.locator('#case-contacts tbody tr td:first-child').allTextContents();
+    expect(contactNames).toEqual(['Đặng Muộn']);
+    expect(await page.getAttribute('#case-result-summary', 'data-alerted')).toBe('1');
+    await page.screenshot({ path: `${SHOTS}/console-cases-sent.png`, fullPage: true });
+    await page.context().close();
+  });
+
+  it('sends a broadcast to a ward and its bar reaches 100 %', async () => {
+    const page = await signIn(health);
+    await page.goto(`${base}/console/broadcasts`);
+    await page.waitForSelector('select[name=wards] option');
+    await page.check('input[name=aud][value=wards]');
+    await page.selectOption('select[name=wards]', [CAI_KHE]);
+    await expect.poll(() => page.getAttribute('#bc-count', 'data-n')).toBe('2');
+    await page.fill('#bc-text', 'Phường Cái Khế: tiêm vắc xin sáng thứ Bảy tại trạm y tế.');
+    await page.click('#bc-form button[type=submit]');
+    await page.waitForSelector('#bc-progress:not([hidden])');
+    await runUntil(
+      svc.clock as ManualClock,
+      async () =>
+        (await page.getAttribute('#bc-progress .bar', 'aria-valuenow')) === '100' &&
+        (await page.textContent('#bc-progress-text'))!.includes('Đã gửi xong'),
+    );
+    expect(await page.textContent('#bc-progress-text')).toContain('đã gửi 2/2');
+    await page.screenshot({ path: `${SHOTS}/console-broadcasts.png`, fullPage: true });
     await page.context().close();
   });
 

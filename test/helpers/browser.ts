@@ -29,10 +29,13 @@ export interface BrowserHarness {
 }
 
 /** A service listening on a free loopback port, told that address as PUBLIC_URL, and a headless Chromium. */
-export async function startBrowserHarness(env: Record<string, string> = {}): Promise<BrowserHarness> {
+export async function startBrowserHarness(
+  env: Record<string, string> = {},
+  opts: { workers?: boolean } = {},
+): Promise<BrowserHarness> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const svc = await startTestService({ env: { PUBLIC_URL: base, ...env } });
+  const svc = await startTestService({ env: { PUBLIC_URL: base, ...env }, workers: opts.workers });
   await svc.app.listen({ port, host: '127.0.0.1' });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

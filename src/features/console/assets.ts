@@ -42,6 +42,14 @@ td:first-child{white-space:nowrap}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .error{color:#a00;font-weight:600}
 .muted{color:#555}
+textarea{width:100%}
+.tall{max-height:none}
+.form-grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:8px 16px;align-items:end}
+.form-grid input,.form-grid textarea{width:100%}
+fieldset{border:1px solid #cfd8d3;border-radius:8px;margin:12px 0;padding:8px 12px}
+label.inline{display:inline-block;font-weight:400;margin-right:8px}
+td input,td select{width:100%;min-width:120px}
+td form{margin:0}
 .bar{height:22px;background:#dde5e0;border-radius:11px;overflow:hidden}
 .bar>div{height:100%;background:#0b6b3a;width:0;transition:width .3s}
 `;
@@ -135,7 +143,191 @@ export const CONSOLE_SCRIPT = `'use strict';
     window.addEventListener('resize', function () { plot.setSize({ width: width(node), height: 260 }); });
   }
 
+  function vnInput(iso) { return new Date(Date.parse(iso) + 7 * 3600000).toISOString().slice(0, 16); }
+  function fromVnInput(v) { return v ? new Date(v + ':00+07:00').toISOString() : undefined; }
+  function fmt(iso) { return iso ? new Date(iso).toLocaleString(lang, { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }) : '—'; }
+
+  // Follow-up: the ward list the API gives this official (its ward scope), status and note per resident.
+  function followups() {
+    var form = document.getElementById('fu-filter');
+    var tbl = document.getElementById('fu-table');
+    var wardSel = form.elements.wardCode;
+    var known = {};
+    function load() {
+      var q = [];
+      if (wardSel.value) q.push('wardCode=' + encodeURIComponent(wardSel.value));
+      if (form.elements.status.value) q.push('status=' + encodeURIComponent(form.elements.status.value));
+      api('GET', '/api/v1/followups' + (q.length ? '?' + q.join('&') : '')).then(function (list) {
+        list.forEach(function (f) {
+          if (f.wardCode && !known[f.wardCode]) { known[f.wardCode] = 1; wardSel.appendChild(el('option', { value: f.wardCode, text: f.wardName || f.wardCode })); }
+        });
+        document.getElementById('fu-count').textContent = S.shown.replace('{{n}}', nf.format(list.length));
+        tbl.textContent = '';
+        tbl.appendChild(el('thead', {}, [el('tr', {}, [S.name, S.phone, S.ward, S.reasons, S.since, S.status_col, S.note_col, ''].map(function (h) { return el('th', { scope: 'col', text: h }); }))]));
+        tbl.appendChild(el('tbody', {}, list.map(row)));
+        document.body.dataset.ready = '1';
+      }).catch(function (e) { fail(tbl, e); document.body.dataset.ready = '1'; });
+    }
+    function row(f) {
+      var sel = el('select', { 'aria-label': S.status_col + ' ' + f.name }, Object.keys(S.status).map(function (k) {
+        var o = el('option', { value: k, text: S.status[k] }); if (k === f.status) o.selected = true; return o;
+      }));
+      var note = el('input', { type: 'text', maxlength: '2000', 'aria-label': S.note_col + ' ' + f.name });
+      note.value = f.note || '';
+      var save = el('button', { type: 'submit', text: S.save });
+      var msg = el('span', { class: 'muted', 'aria-live': 'polite' });
+      var fm = el('form', {}, [save, ' ', msg]);
+      fm.addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        api('PATCH', '/api/v1/followups/' + f.personId, { status: sel.value, note: note.value || undefined })
+          .then(function () { msg.textContent = S.saved; }).catch(function (e) { msg.textContent = S.failed + ' ' + e.message; });
+      });
+      var cells = [el('td', { text: f.name }), el('td', { text: f.phone || '—' }), el('td', { text: f.wardName || S.no_ward }),
+        el('td', { text: f.reasons.map(function (r) { return S.reason[r] || r; }).join(', ') }), el('td', { text: fmt(f.since) }),
+        el('td', {}, [sel]), el('td', {}, [note]), el('td', {}, [fm].concat(S.mayRecordCases ? [el('a', { href: '/console/cases?personId=' + f.personId, text: S.record_case })] : []))];
+      return el('tr', { 'data-person': f.personId }, cells);
+    }
+    form.addEventListener('submit', function (ev) { ev.preventDefault(); load(); });
+    load();
+  }
+
+  // Cases: preview (dry run), trim or remove windows, then record and alert; contacts with their alert state.
+  function cases() {
+    var form = document.getElementById('case-form');
+    var prev = document.getElementById('case-preview');
+    var wtbl = document.getElementById('case-windows');
+    var body;
+    function input() {
+      var f = form.elements, b = {};
+      if (f.personId) b.personId = f.personId.value; else b.phone = f.phone.value;
+      if (f.onsetAt.value) b.onsetAt = fromVnInput(f.onsetAt.value);
+      if (f.testedAt.value) b.testedAt = fromVnInput(f.testedAt.value);
+      if (f.note.value) b.note = f.note.value;
+      return b;
+    }
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      body = input();
+      api('POST', '/api/v1/cases', Object.assign({ dryRun: true }, body)).then(function (r) {
+        prev.hidden = false;
+        document.getElementById('case-summary').textContent = (r.personFound ? '' : S.person_not_found + ' ') +
+          S.preview_summary.replace('{{windows}}', r.exposureWindows).replace('{{contacts}}', r.contacts)
+            .replace('{{from}}', fmt(r.infectiousFrom)).replace('{{to}}', fmt(r.infectiousTo));
+        wtbl.textContent = '';
+        wtbl.appendChild(el('thead', {}, [el('tr', {}, [S.venue, S.from, S.to, S.close_contacts, S.casual_contacts, S.remove].map(function (h) { return el('th', { scope: 'col', text: h }); }))]));
+        wtbl.appendChild(el('tbody', {}, r.windows.map(function (w) {
+          var from = el('input', { type: 'datetime-local', name: 'from', 'aria-label': S.from + ' ' + w.venueName }); from.value = vnInput(w.from);
+          var to = el('input', { type: 'datetime-local', name: 'to', 'aria-label': S.to + ' ' + w.venueName }); to.value = vnInput(w.to);
+          var rm = el('input', { type: 'checkbox', name: 'remove', 'aria-label': S.remove + ' ' + w.venueName });
+          return el('tr', { 'data-venue': w.venueId }, [el('td', { text: w.venueName }), el('td', {}, [from]), el('td', {}, [to]),
+            el('td', { class: 'n', text: String(w.closeContacts) }), el('td', { class: 'n', text: String(w.casualContacts) }), el('td', {}, [rm])]);
+        })));
+        document.body.dataset.preview = '1';
+      }).catch(function (e) { prev.hidden = false; fail(document.getElementById('case-summary'), e); });
+    });
+    document.getElementById('case-send').addEventListener('click', function () {
+      var windows = [], excluded = [];
+      wtbl.querySelectorAll('tbody tr').forEach(function (tr) {
+        var v = tr.dataset.venue;
+        if (tr.querySelector('[name=remove]').checked) { excluded.push(v); return; }
+        windows.push({ venueId: v, from: fromVnInput(tr.querySelector('[name=from]').value), to: fromVnInput(tr.querySelector('[name=to]').value) });
+      });
+      var b = Object.assign({}, body, { windows: windows });
+      if (excluded.length) b.excludeVenueIds = excluded;
+      api('POST', '/api/v1/cases', b).then(function (r) {
+        document.getElementById('case-result').hidden = false;
+        document.getElementById('case-send').disabled = true;
+        document.getElementById('case-result-summary').textContent = S.case_recorded.replace('{{windows}}', r.exposureWindows)
+          .replace('{{contacts}}', r.contacts).replace('{{alerts}}', r.alertsQueued);
+        if (r.id) contacts(r.id);
+      }).catch(function (e) { fail(document.getElementById('case-result-summary'), e); document.getElementById('case-result').hidden = false; });
+    });
+    function contacts(id) {
+      api('GET', '/api/v1/cases/' + id + '/contacts').then(function (c) {
+        var alerted = c.contacts.filter(function (x) { return x.alertedAt; }).length;
+        var acked = c.contacts.filter(function (x) { return x.acknowledgedAt; }).length;
+        var sum = document.getElementById('case-result-summary');
+        sum.textContent += ' ' + S.contacts_state.replace('{{alerted}}', alerted).replace('{{acknowledged}}', acked).replace('{{total}}', c.contacts.length);
+        sum.dataset.alerted = String(alerted);
+        table(document.getElementById('case-contacts'), [S.name, S.venue, S.exposed, S.alerted, S.acknowledged],
+          c.contacts.map(function (x) { return [x.fullName, x.venueName || (x.household ? S.household : '—'), fmt(x.exposedAt), fmt(x.alertedAt), fmt(x.acknowledgedAt)]; }));
+        document.body.dataset.recorded = '1';
+      }).catch(function (e) { fail(document.getElementById('case-contacts'), e); });
+    }
+  }
+
+  // Broadcasts: compose, recipient count, progress by polling, cancel.
+  function broadcasts() {
+    var form = document.getElementById('bc-form');
+    var f = form.elements;
+    var wards = [];
+    var current;
+    function audienceCodes() {
+      var aud = form.querySelector('[name=aud]:checked').value;
+      if (aud === 'district') return wards.filter(function (w) { return w.districtCode === f.district.value; }).map(function (w) { return w.code; });
+      if (aud === 'wards') return Array.prototype.map.call(f.wards.selectedOptions, function (o) { return o.value; });
+      return null;
+    }
+    function count() {
+      var codes = audienceCodes();
+      var out = document.getElementById('bc-count');
+      if (codes && codes.length === 0) { out.textContent = S.recipients.replace('{{n}}', 0); return; }
+      api('GET', '/api/v1/broadcasts/recipients' + (codes ? '?wardCodes=' + codes.join(',') : '')).then(function (c) {
+        out.textContent = S.recipients.replace('{{n}}', nf.format(c.total - c.unreachable));
+        out.dataset.n = String(c.total - c.unreachable);
+      }).catch(function (e) { fail(out, e); });
+    }
+    api('GET', '/api/v1/wards').then(function (list) {
+      wards = list; var seen = {};
+      list.forEach(function (w) {
+        f.wards.appendChild(el('option', { value: w.code, text: w.name + (w.districtName ? ' — ' + w.districtName : '') }));
+        if (w.districtCode && !seen[w.districtCode]) { seen[w.districtCode] = 1; f.district.appendChild(el('option', { value: w.districtCode, text: w.districtName || w.districtCode })); }
+      });
+    });
+    form.addEventListener('change', count);
+    count();
+    function list() {
+      api('GET', '/api/v1/broadcasts').then(function (r) {
+        table(document.getElementById('bc-list'), [S.scheduled, S.status_col, S.count],
+          r.broadcasts.map(function (b) { return [fmt(b.scheduledAt), S.bc_status[b.status] || b.status, b.total == null ? '—' : nf.format(b.total)]; }));
+      });
+    }
+    function poll() {
+      if (!current) return;
+      api('GET', '/api/v1/broadcasts/' + current).then(function (b) {
+        var done = b.total ? b.total - b.pending : 0;
+        var pct = b.total ? Math.round((100 * done) / b.total) : (b.status === 'done' ? 100 : 0);
+        var bar = document.querySelector('#bc-progress .bar');
+        bar.setAttribute('aria-valuenow', String(pct));
+        bar.firstChild.style.width = pct + '%';
+        document.getElementById('bc-progress-text').textContent = pct + ' % · ' + (S.bc_status[b.status] || b.status) + ' · ' +
+          S.bc_counts.replace('{{sent}}', b.sent).replace('{{total}}', b.total || 0).replace('{{failed}}', b.failed)
+            .replace('{{unreachable}}', b.unreachable).replace('{{cancelled}}', b.cancelled);
+        if (b.status === 'done' || b.status === 'cancelled') { document.getElementById('bc-cancel').hidden = true; current = null; list(); return; }
+        setTimeout(poll, 1000);
+      }).catch(function () { setTimeout(poll, 3000); });
+    }
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var codes = audienceCodes();
+      if (codes && codes.length === 0) return;
+      api('POST', '/api/v1/broadcasts', { text: f.text.value, audience: codes ? { wardCodes: codes } : { all: true } }).then(function (b) {
+        current = b.id;
+        document.getElementById('bc-progress').hidden = false;
+        document.getElementById('bc-cancel').hidden = false;
+        form.reset(); count(); list(); poll();
+      }).catch(function (e) { fail(document.getElementById('bc-count'), e); });
+    });
+    document.getElementById('bc-cancel').addEventListener('click', function () {
+      if (current) api('POST', '/api/v1/broadcasts/' + current + '/cancel').then(poll);
+    });
+    list();
+  }
+
   var page = main && main.dataset.page;
   if (page === 'overview') overview();
+  if (page === 'followups' && document.getElementById('fu-filter')) followups();
+  if (page === 'cases' && document.getElementById('case-form')) cases();
+  if (page === 'broadcasts' && document.getElementById('bc-form')) broadcasts();
 })();
 `;

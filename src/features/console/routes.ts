@@ -10,6 +10,7 @@ import { htmlDocument, pageLocale } from '../../http/page-shell.js';
 import { scriptNonce } from '../../http/security.js';
 import { PACKAGE_ROOT } from '../../package-root.js';
 import { escapeMarkup } from '../../render/escape.js';
+import { FOLLOWUP_STATUSES } from '../followup/store.js';
 import { ACCESS } from '../officials/roles.js';
 import { CONSOLE_CSS, CONSOLE_SCRIPT } from './assets.js';
 import {
@@ -38,22 +39,7 @@ type PageId = (typeof PAGES)[number]['id'];
 const mayOpen = (roles: Role[], page: (typeof PAGES)[number]) =>
   page.roles === null || roles.includes('admin') || page.roles.some((r) => roles.includes(r));
 
-/** The strings the console's script shows, handed to it in the page (the script holds no text of its own). */
-const CLIENT_KEYS = [
-  'declarations',
-  'symptomatic',
-  'checkins',
-  'ward',
-  'no_ward',
-  'date',
-  'count',
-  'alerts_sent',
-  'alerts_acknowledged',
-  'loading',
-  'failed',
-  'forbidden',
-  'empty',
-];
+const FOLLOWUP_REASONS = ['active-case', 'symptoms', 'contact-declared', 'exposure'] as const;
 
 let uplotJs: Buffer | undefined;
 let uplotCss: Buffer | undefined;
@@ -98,7 +84,12 @@ export const consoleRoutes: RouteModule = (app, deps) => {
   ) {
     const t = tFor(lang);
     const nonce = scriptNonce(reply);
-    const strings = Object.fromEntries(CLIENT_KEYS.map((k) => [k, t(`console:js.${k}`)]));
+    const strings: Record<string, unknown> = {
+      ...(t('console:js', { returnObjects: true }) as Record<string, string>),
+      status: Object.fromEntries(FOLLOWUP_STATUSES.map((k) => [k, t(`followup:status_${k}`)])),
+      reason: Object.fromEntries(FOLLOWUP_REASONS.map((k) => [k, t(`followup:reason_${k}`)])),
+      mayRecordCases: mayOpen(signed.principal.roles, PAGES[2]),
+    };
     const nav = PAGES.filter((p) => mayOpen(signed.principal.roles, p))
       .map(
         (p) =>
@@ -282,6 +273,75 @@ ${error ? `<p class="error" role="alert">${escapeMarkup(error)}</p>` : ''}
 <div class="scroll"><table id="table-wards"></table></div></section></div>`;
       return shell(reply, lang, signed, 'overview', main, { chart: true });
     },
+  );
+
+  /** A page whose content the script fills from the API; refused (in the shell) when the roles do not open it. */
+  const apiPage = (id: PageId, html: (t: ReturnType<typeof tFor>, req: FastifyRequest) => string) =>
+    app.get(PAGES.find((p) => p.id === id)!.path, async (req, reply) => {
+      const signed = await signedIn(req, reply);
+      if (!signed) return reply;
+      const lang = await localeOf(req, signed);
+      const t = tFor(lang);
+      if (
+        !mayOpen(
+          signed.principal.roles,
+          PAGES.find((p) => p.id === id)!,
+        )
+      ) {
+        reply.status(403);
+        return shell(
+          reply,
+          lang,
+          signed,
+          id,
+          `<p class="error" role="alert">${escapeMarkup(t('console:js.forbidden'))}</p>`,
+        );
+      }
+      return shell(reply, lang, signed, id, html(t, req));
+    });
+  const e = (t: ReturnType<typeof tFor>, key: string) => escapeMarkup(t(`console:${key}`));
+
+  apiPage(
+    'followups',
+    (t) => `<form id="fu-filter" class="range">
+<label>${e(t, 'js.ward')} <select name="wardCode"><option value="">${e(t, 'all')}</option></select></label>
+<label>${e(t, 'status')} <select name="status"><option value="">${e(t, 'all')}</option>${FOLLOWUP_STATUSES.map((s) => `<option value="${s}">${escapeMarkup(t(`followup:status_${s}`))}</option>`).join('')}</select></label>
+<button type="submit">${e(t, 'filter')}</button></form>
+<p id="fu-count" class="muted" aria-live="polite"></p>
+<div class="scroll tall"><table id="fu-table"></table></div>`,
+  );
+
+  apiPage('cases', (t, req) => {
+    const personId = (req.query as { personId?: string }).personId;
+    const pid = personId && /^[0-9a-f-]{36}$/i.test(personId) ? personId : '';
+    return `<form id="case-form" class="card form-grid">
+${pid ? `<input type="hidden" name="personId" value="${pid}"><p>${e(t, 'case_for_person')}</p>` : `<label>${e(t, 'phone')} <input name="phone" type="tel" inputmode="tel" maxlength="30" required></label>`}
+<label>${e(t, 'onset')} <input name="onsetAt" type="datetime-local"></label>
+<label>${e(t, 'tested')} <input name="testedAt" type="datetime-local"></label>
+<label>${e(t, 'note')} <textarea name="note" maxlength="2000" rows="2"></textarea></label>
+<div><button type="submit">${e(t, 'preview')}</button></div></form>
+<section id="case-preview" hidden><h2>${e(t, 'preview_title')}</h2><p id="case-summary" aria-live="polite"></p>
+<div class="scroll"><table id="case-windows"></table></div>
+<p><button type="button" id="case-send">${e(t, 'send_case')}</button></p></section>
+<section id="case-result" hidden><h2>${e(t, 'result_title')}</h2><p id="case-result-summary" aria-live="polite"></p>
+<div class="scroll"><table id="case-contacts"></table></div></section>`;
+  });
+
+  apiPage(
+    'broadcasts',
+    (t) => `<form id="bc-form" class="card">
+<label for="bc-text">${e(t, 'bc_text')}</label><textarea id="bc-text" name="text" maxlength="4096" rows="4" required></textarea>
+<fieldset><legend>${e(t, 'bc_audience')}</legend>
+<label class="inline"><input type="radio" name="aud" value="all" checked> ${e(t, 'bc_all')}</label>
+<label class="inline"><input type="radio" name="aud" value="district"> ${e(t, 'bc_district')}</label> <select name="district" aria-label="${e(t, 'bc_district')}"></select>
+<label class="inline"><input type="radio" name="aud" value="wards"> ${e(t, 'bc_wards')}</label> <select name="wards" multiple size="5" aria-label="${e(t, 'bc_wards')}"></select>
+</fieldset>
+<p id="bc-count" aria-live="polite"></p>
+<button type="submit">${e(t, 'bc_send')}</button></form>
+<section id="bc-progress" class="card" hidden><h2>${e(t, 'bc_progress')}</h2>
+<div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"><div></div></div>
+<p id="bc-progress-text" aria-live="polite"></p><button type="button" id="bc-cancel" class="secondary">${e(t, 'bc_cancel')}</button></section>
+<h2>${e(t, 'bc_recent')}</h2><div class="scroll"><table id="bc-list"></table></div>`,
   );
 
   const asset = (reply: FastifyReply, type: string, body: string | Buffer) =>
