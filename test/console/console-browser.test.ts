@@ -204,9 +204,10 @@ describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', (
   });
 
   it('sends a broadcast to a ward and its bar reaches 100 %', async () => {
-    const page = await signIn(health);
+    const comms = await inviteOfficial(svc, 'console-comms', { role: 'comms' });
+    const page = await signIn(comms);
     await page.goto(`${base}/console/broadcasts`);
-    await page.waitForSelector('select[name=wards] option');
+    await page.waitForSelector('select[name=wards] option', { state: 'attached' });
     await page.check('input[name=aud][value=wards]');
     await page.selectOption('select[name=wards]', [CAI_KHE]);
     await expect.poll(() => page.getAttribute('#bc-count', 'data-n')).toBe('2');
@@ -218,11 +219,15 @@ describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', (
       async () =>
         (await page.getAttribute('#bc-progress .bar', 'aria-valuenow')) === '100' &&
         (await page.textContent('#bc-progress-text'))!.includes('Đã gửi xong'),
-    );
+      { timeoutMs: 20_000 },
+    ).catch(async (e) => {
+      await page.screenshot({ path: `${SHOTS}/console-broadcasts-stuck.png`, fullPage: true });
+      throw e;
+    });
     expect(await page.textContent('#bc-progress-text')).toContain('đã gửi 2/2');
     await page.screenshot({ path: `${SHOTS}/console-broadcasts.png`, fullPage: true });
     await page.context().close();
-  });
+  }, 60_000);
 
   it('refuses changes without the CSRF token, and signs out', async () => {
     const page = await signIn(health);

@@ -36,14 +36,13 @@ form.card input{width:100%;margin-bottom:12px}
 @media (max-width:760px){.pair{grid-template-columns:minmax(0,1fr)}}
 .chart{background:#fff;border-radius:10px;padding:6px;min-height:240px;overflow:hidden}
 .scroll{overflow-x:auto;max-height:420px}
-table{border-collapse:collapse;width:100%;background:#fff;font-size:.92rem}
-th,td{padding:6px 8px;border-bottom:1px solid #e3e6e4;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+.scrolltable{border-collapse:collapse;width:100%;background:#fff;font-size:.92rem}
+th,td{padding:6px 8px;border-bottom:1px solid #e3e6e4;text-align:left;vertical-align:top;overflow-wrap:break-word}
 td:first-child{white-space:nowrap}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .error{color:#a00;font-weight:600}
 .muted{color:#555}
 textarea{width:100%}
-.tall{max-height:none}
 .form-grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:8px 16px;align-items:end}
 .form-grid input,.form-grid textarea{width:100%}
 fieldset{border:1px solid #cfd8d3;border-radius:8px;margin:12px 0;padding:8px 12px}
@@ -51,7 +50,16 @@ label.inline{display:inline-block;font-weight:400;margin-right:8px}
 td input,td select{width:100%;min-width:120px}
 td form{margin:0}
 .bar{height:22px;background:#dde5e0;border-radius:11px;overflow:hidden}
-.bar>div{height:100%;background:#0b6b3a;width:0;transition:width .3s}
+.bar>div{height:100%;background:#0b6b3a;width:0}
+.opt{display:flex;flex-wrap:wrap;gap:6px 10px;align-items:center;margin:6px 0}
+.opt label{display:inline;margin:0;font-weight:400}
+.opt input[type=radio]{width:1.2em;height:1.2em;margin:0}
+@media (max-width:700px){
+table.cards-sm thead{display:none}
+table.cards-sm tr{display:block;border-bottom:2px solid #cfd8d3;padding:6px 0}
+table.cards-sm td{display:block;border:0;padding:3px 8px}
+table.cards-sm td[data-label]::before{content:attr(data-label) ": ";font-weight:600}
+}
 `;
 
 export const CONSOLE_SCRIPT = `'use strict';
@@ -79,12 +87,13 @@ export const CONSOLE_SCRIPT = `'use strict';
     (children || []).forEach(function (c) { e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
     return e;
   }
-  function table(node, heads, rows) {
+  function table(node, heads, rows, textCols) {
     node.textContent = '';
-    var tr = el('tr', {}, heads.map(function (h, i) { return el('th', { text: h, scope: 'col', class: i > 0 ? 'n' : '' }); }));
+    var num = function (i) { return i > 0 && !textCols; };
+    var tr = el('tr', {}, heads.map(function (h, i) { return el('th', { text: h, scope: 'col', class: num(i) ? 'n' : '' }); }));
     node.appendChild(el('thead', {}, [tr]));
     node.appendChild(el('tbody', {}, rows.map(function (r) {
-      return el('tr', {}, r.map(function (c, i) { return el('td', { text: String(c), class: i > 0 ? 'n' : '' }); }));
+      return el('tr', {}, r.map(function (c, i) { return el('td', { text: String(c), class: num(i) ? 'n' : '' }); }));
     })));
   }
   function fail(node, err) {
@@ -182,8 +191,8 @@ export const CONSOLE_SCRIPT = `'use strict';
         api('PATCH', '/api/v1/followups/' + f.personId, { status: sel.value, note: note.value || undefined })
           .then(function () { msg.textContent = S.saved; }).catch(function (e) { msg.textContent = S.failed + ' ' + e.message; });
       });
-      var cells = [el('td', { text: f.name }), el('td', { text: f.phone || '—' }), el('td', { text: f.wardName || S.no_ward }),
-        el('td', { text: f.reasons.map(function (r) { return S.reason[r] || r; }).join(', ') }), el('td', { text: fmt(f.since) }),
+      var cells = [el('td', { text: f.name, class: 'name' }), el('td', { text: f.phone || '—', 'data-label': S.phone }), el('td', { text: f.wardName || S.no_ward, 'data-label': S.ward }),
+        el('td', { text: f.reasons.map(function (r) { return S.reason[r] || r; }).join(', '), 'data-label': S.reasons }), el('td', { text: fmt(f.since), 'data-label': S.since }),
         el('td', {}, [sel]), el('td', {}, [note]), el('td', {}, [fm].concat(S.mayRecordCases ? [el('a', { href: '/console/cases?personId=' + f.personId, text: S.record_case })] : []))];
       return el('tr', { 'data-person': f.personId }, cells);
     }
@@ -250,7 +259,7 @@ export const CONSOLE_SCRIPT = `'use strict';
         sum.textContent += ' ' + S.contacts_state.replace('{{alerted}}', alerted).replace('{{acknowledged}}', acked).replace('{{total}}', c.contacts.length);
         sum.dataset.alerted = String(alerted);
         table(document.getElementById('case-contacts'), [S.name, S.venue, S.exposed, S.alerted, S.acknowledged],
-          c.contacts.map(function (x) { return [x.fullName, x.venueName || (x.household ? S.household : '—'), fmt(x.exposedAt), fmt(x.alertedAt), fmt(x.acknowledgedAt)]; }));
+          c.contacts.map(function (x) { return [x.fullName, x.venueName || (x.household ? S.household : '—'), fmt(x.exposedAt), fmt(x.alertedAt), fmt(x.acknowledgedAt)]; }), true);
         document.body.dataset.recorded = '1';
       }).catch(function (e) { fail(document.getElementById('case-contacts'), e); });
     }
@@ -289,7 +298,7 @@ export const CONSOLE_SCRIPT = `'use strict';
     function list() {
       api('GET', '/api/v1/broadcasts').then(function (r) {
         table(document.getElementById('bc-list'), [S.scheduled, S.status_col, S.count],
-          r.broadcasts.map(function (b) { return [fmt(b.scheduledAt), S.bc_status[b.status] || b.status, b.total == null ? '—' : nf.format(b.total)]; }));
+          r.broadcasts.map(function (b) { return [fmt(b.scheduledAt), S.bc_status[b.status] || b.status, b.total == null ? '—' : nf.format(b.total)]; }), true);
       });
     }
     function poll() {

@@ -308,7 +308,7 @@ ${error ? `<p class="error" role="alert">${escapeMarkup(error)}</p>` : ''}
 <label>${e(t, 'status')} <select name="status"><option value="">${e(t, 'all')}</option>${FOLLOWUP_STATUSES.map((s) => `<option value="${s}">${escapeMarkup(t(`followup:status_${s}`))}</option>`).join('')}</select></label>
 <button type="submit">${e(t, 'filter')}</button></form>
 <p id="fu-count" class="muted" aria-live="polite"></p>
-<div class="scroll tall"><table id="fu-table"></table></div>`,
+<div class="scroll tall"><table id="fu-table" class="cards-sm"></table></div>`,
   );
 
   apiPage('cases', (t, req) => {
@@ -332,9 +332,9 @@ ${pid ? `<input type="hidden" name="personId" value="${pid}"><p>${e(t, 'case_for
     (t) => `<form id="bc-form" class="card">
 <label for="bc-text">${e(t, 'bc_text')}</label><textarea id="bc-text" name="text" maxlength="4096" rows="4" required></textarea>
 <fieldset><legend>${e(t, 'bc_audience')}</legend>
-<label class="inline"><input type="radio" name="aud" value="all" checked> ${e(t, 'bc_all')}</label>
-<label class="inline"><input type="radio" name="aud" value="district"> ${e(t, 'bc_district')}</label> <select name="district" aria-label="${e(t, 'bc_district')}"></select>
-<label class="inline"><input type="radio" name="aud" value="wards"> ${e(t, 'bc_wards')}</label> <select name="wards" multiple size="5" aria-label="${e(t, 'bc_wards')}"></select>
+<div class="opt"><input type="radio" id="aud-all" name="aud" value="all" checked><label for="aud-all">${e(t, 'bc_all')}</label></div>
+<div class="opt"><input type="radio" id="aud-district" name="aud" value="district"><label for="aud-district">${e(t, 'bc_district')}</label> <select name="district" aria-label="${e(t, 'bc_district')}"></select></div>
+<div class="opt"><input type="radio" id="aud-wards" name="aud" value="wards"><label for="aud-wards">${e(t, 'bc_wards')}</label> <select name="wards" multiple size="5" aria-label="${e(t, 'bc_wards')}"></select></div>
 </fieldset>
 <p id="bc-count" aria-live="polite"></p>
 <button type="submit">${e(t, 'bc_send')}</button></form>
