@@ -256,6 +256,12 @@ describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', (
     });
     expect(logout.statusCode).toBe(403);
 
+    // The API documentation opens with the console's session, not without one.
+    expect((await fetch(`${base}/api/docs`)).status).toBe(401);
+    await page.goto(`${base}/api/docs`);
+    await page.waitForSelector('.opblock-summary', { timeout: 15_000 });
+    await page.screenshot({ path: `${SHOTS}/console-api-docs.png` });
+
     await page.goto(`${base}/console/sessions`);
     expect(await page.locator('tbody tr').count()).toBeGreaterThanOrEqual(1);
     await page.screenshot({ path: `${SHOTS}/console-sessions.png`, fullPage: true });
