@@ -200,6 +200,23 @@ describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', (
     expect(contactNames).toEqual(['Đặng Muộn']);
     expect(await page.getAttribute('#case-result-summary', 'data-alerted')).toBe('1');
     await page.screenshot({ path: `${SHOTS}/console-cases-sent.png`, fullPage: true });
+
+    // Venues: search by name without diacritics, then the visits CSV and the poster through the session.
+    await page.goto(`${base}/console/venues`);
+    await page.waitForSelector('body[data-ready="1"]');
+    await page.fill('input[name=from]', day);
+    await page.fill('input[name=to]', day);
+    await page.fill('input[name=q]', 'cho tan');
+    const rows = page.locator('#vn-table tbody tr');
+    await expect.poll(() => rows.count()).toBe(1);
+    const csvHref = await rows.locator('a', { hasText: 'CSV' }).getAttribute('href');
+    const csv = await page.evaluate((u) => fetch(u!).then((r) => r.text()), csvHref);
+    expect(csv).toContain('Đặng Muộn');
+    expect(csv).toContain('Phạm Sớm');
+    const pngHref = await rows.locator('a', { hasText: 'PNG' }).getAttribute('href');
+    const png = await page.evaluate((u) => fetch(u!).then((r) => r.headers.get('content-type')), pngHref);
+    expect(png).toBe('image/png');
+    await page.screenshot({ path: `${SHOTS}/console-venues.png`, fullPage: true });
     await page.context().close();
   });
 

@@ -333,10 +333,52 @@ export const CONSOLE_SCRIPT = `'use strict';
     list();
   }
 
+  // Venues: filter by ward (API) and name (here), poster and visits CSV downloads (the API's, with the session).
+  function venues() {
+    var form = document.getElementById('vn-filter');
+    var f = form.elements;
+    var tbl = document.getElementById('vn-table');
+    var all = [];
+    var today = new Date(Date.now() + 7 * 3600000).toISOString().slice(0, 10);
+    f.to.value = today;
+    f.from.value = new Date(Date.parse(today) - 13 * 86400000).toISOString().slice(0, 10);
+    api('GET', '/api/v1/wards').then(function (list) {
+      list.forEach(function (w) { f.wardCode.appendChild(el('option', { value: w.code, text: w.name })); });
+    }).catch(function () {});
+    function fold(s) { return (s || '').normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'd').toLowerCase(); }
+    function render() {
+      var q = fold(f.q.value.trim());
+      var shown = all.filter(function (v) { return !q || fold(v.name).indexOf(q) >= 0 || fold(v.code).indexOf(q) >= 0 || fold(v.address).indexOf(q) >= 0; });
+      document.getElementById('vn-count').textContent = S.vn_shown.replace('{{n}}', nf.format(shown.length));
+      var from = new Date(f.from.value + 'T00:00:00+07:00').toISOString();
+      var to = new Date(Date.parse(f.to.value + 'T00:00:00+07:00') + 86400000).toISOString();
+      tbl.textContent = '';
+      tbl.appendChild(el('thead', {}, [el('tr', {}, [S.venue, S.vn_code, S.vn_address, S.vn_files].map(function (h) { return el('th', { scope: 'col', text: h }); }))]));
+      tbl.appendChild(el('tbody', {}, shown.map(function (v) {
+        var base = '/api/v1/venues/' + v.id;
+        return el('tr', {}, [el('td', { text: v.name + (v.closed ? ' (' + S.vn_closed + ')' : '') }), el('td', { text: v.code, 'data-label': S.vn_code }),
+          el('td', { text: v.address || '—', 'data-label': S.vn_address }),
+          el('td', {}, [el('a', { href: base + '/poster.png', download: 'poster-' + v.code + '.png', text: S.vn_poster_png }), ' · ',
+            el('a', { href: base + '/poster.pdf', target: '_blank', rel: 'noopener', text: S.vn_poster_pdf }), ' · ',
+            el('a', { href: base + '/visits.csv?from=' + encodeURIComponent(from) + '&to=' + encodeURIComponent(to), download: 'visits-' + v.code + '.csv', text: S.vn_visits })])]);
+      })));
+      document.body.dataset.ready = '1';
+    }
+    function load() {
+      api('GET', '/api/v1/venues?limit=1000' + (f.wardCode.value ? '&wardCode=' + encodeURIComponent(f.wardCode.value) : ''))
+        .then(function (r) { all = r.venues; render(); })
+        .catch(function (e) { fail(tbl, e); document.body.dataset.ready = '1'; });
+    }
+    form.addEventListener('submit', function (ev) { ev.preventDefault(); load(); });
+    f.q.addEventListener('input', render);
+    load();
+  }
+
   var page = main && main.dataset.page;
   if (page === 'overview') overview();
   if (page === 'followups' && document.getElementById('fu-filter')) followups();
   if (page === 'cases' && document.getElementById('case-form')) cases();
   if (page === 'broadcasts' && document.getElementById('bc-form')) broadcasts();
+  if (page === 'venues' && document.getElementById('vn-filter')) venues();
 })();
 `;

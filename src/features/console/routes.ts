@@ -32,6 +32,7 @@ const PAGES = [
   { id: 'followups', path: '/console/followups', roles: ACCESS.followups },
   { id: 'cases', path: '/console/cases', roles: ACCESS.cases },
   { id: 'broadcasts', path: '/console/broadcasts', roles: ACCESS.broadcasts },
+  { id: 'venues', path: '/console/venues', roles: ACCESS.cases },
   { id: 'sessions', path: '/console/sessions', roles: null },
 ] as const;
 type PageId = (typeof PAGES)[number]['id'];
@@ -342,6 +343,18 @@ ${pid ? `<input type="hidden" name="personId" value="${pid}"><p>${e(t, 'case_for
 <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"><div></div></div>
 <p id="bc-progress-text" aria-live="polite"></p><button type="button" id="bc-cancel" class="secondary">${e(t, 'bc_cancel')}</button></section>
 <h2>${e(t, 'bc_recent')}</h2><div class="scroll"><table id="bc-list"></table></div>`,
+  );
+
+  apiPage(
+    'venues',
+    (t) => `<form id="vn-filter" class="range">
+<label>${e(t, 'vn_search')} <input type="search" name="q" maxlength="100"></label>
+<label>${e(t, 'js.ward')} <select name="wardCode"><option value="">${e(t, 'all')}</option></select></label>
+<label>${e(t, 'from')} <input type="date" name="from" required></label>
+<label>${e(t, 'to')} <input type="date" name="to" required></label>
+<button type="submit">${e(t, 'filter')}</button></form>
+<p id="vn-count" class="muted" aria-live="polite"></p>
+<div class="scroll tall"><table id="vn-table" class="cards-sm"></table></div>`,
   );
 
   const asset = (reply: FastifyReply, type: string, body: string | Buffer) =>
