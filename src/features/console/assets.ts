@@ -36,7 +36,8 @@ form.card input{width:100%;margin-bottom:12px}
 @media (max-width:760px){.pair{grid-template-columns:minmax(0,1fr)}}
 .chart{background:#fff;border-radius:10px;padding:6px;min-height:240px;overflow:hidden}
 .scroll{overflow-x:auto;max-height:420px}
-.scrolltable{border-collapse:collapse;width:100%;background:#fff;font-size:.92rem}
+.scroll.tall{max-height:none}
+table{border-collapse:collapse;width:100%;background:#fff;font-size:.92rem}
 th,td{padding:6px 8px;border-bottom:1px solid #e3e6e4;text-align:left;vertical-align:top;overflow-wrap:break-word}
 td:first-child{white-space:nowrap}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
