@@ -246,6 +246,25 @@ describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', (
     await page.context().close();
   }, 60_000);
 
+  it('lets an admin invite a ward official and revoke the invite', async () => {
+    const admin = await inviteOfficial(svc, 'console-admin', { role: 'admin' });
+    const page = await signIn(admin);
+    page.on('dialog', (d) => void d.accept());
+    await page.goto(`${base}/console/officials`);
+    await page.waitForSelector('body[data-ready="1"]');
+    expect(await page.locator('#of-officials tbody tr').count()).toBeGreaterThanOrEqual(3);
+    await page.selectOption('select[name=role]', 'ward_health');
+    await page.fill('input[name=wardCodes]', CAI_KHE);
+    await page.click('#of-invite button[type=submit]');
+    await expect.poll(() => page.textContent('#of-invite-result')).toMatch(/mã O-[A-Z0-9]+/);
+    const open = page.locator('#of-invites tbody tr', { hasText: 'Chưa dùng' });
+    await expect.poll(() => open.count()).toBe(1);
+    await page.screenshot({ path: `${SHOTS}/console-officials.png`, fullPage: true });
+    await open.locator('button').click();
+    await expect.poll(() => open.count()).toBe(0);
+    await page.context().close();
+  });
+
   it('refuses changes without the CSRF token, and signs out', async () => {
     const page = await signIn(health);
     await page.waitForSelector('body[data-ready="1"]');

@@ -375,11 +375,73 @@ export const CONSOLE_SCRIPT = `'use strict';
     load();
   }
 
+  // Officials (admin): invites with role and ward scope, roles and tokens revoked.
+  function officials() {
+    var form = document.getElementById('of-invite');
+    var f = form.elements;
+    function revokeBtn(label, method, url) {
+      var b = el('button', { type: 'button', class: 'secondary', text: label });
+      b.addEventListener('click', function () {
+        if (!window.confirm(S.of_confirm)) return;
+        api(method, url).then(load).catch(function (e) { b.textContent = S.failed + ' ' + e.message; });
+      });
+      return b;
+    }
+    function scopeText(rs) {
+      if (!rs.wardCodes && !rs.districtCode) return S.role[rs.role] || rs.role;
+      return (S.role[rs.role] || rs.role) + ' (' + [rs.districtCode ? S.of_district_short + ' ' + rs.districtCode : null].concat(rs.wardCodes || []).filter(Boolean).join(', ') + ')';
+    }
+    function load() {
+      api('GET', '/api/v1/officials').then(function (r) {
+        var t1 = document.getElementById('of-officials');
+        t1.textContent = '';
+        t1.appendChild(el('thead', {}, [el('tr', {}, [S.of_account, S.of_channel, S.of_roles].map(function (h) { return el('th', { scope: 'col', text: h }); }))]));
+        t1.appendChild(el('tbody', {}, r.officials.map(function (o) {
+          return el('tr', {}, [el('td', { text: o.accountId.slice(0, 8) }), el('td', { text: o.channel, 'data-label': S.of_channel }),
+            el('td', {}, (o.roleScopes || o.roles.map(function (x) { return { role: x }; })).map(function (rs) {
+              return el('div', {}, [scopeText(rs) + ' ', revokeBtn(S.of_revoke, 'DELETE', '/api/v1/officials/' + o.accountId + '/roles/' + rs.role)]);
+            }))]);
+        })));
+        var t2 = document.getElementById('of-invites');
+        t2.textContent = '';
+        t2.appendChild(el('thead', {}, [el('tr', {}, [S.of_role, S.status_col, S.of_expires, ''].map(function (h) { return el('th', { scope: 'col', text: h }); }))]));
+        t2.appendChild(el('tbody', {}, r.invites.map(function (i) {
+          return el('tr', {}, [el('td', { text: S.role[i.role] || i.role }), el('td', { text: S.of_status[i.status] || i.status }), el('td', { text: fmt(i.expiresAt) }),
+            el('td', {}, i.status === 'open' ? [revokeBtn(S.of_revoke, 'DELETE', '/api/v1/officials/invites/' + i.id)] : [])]);
+        })));
+        var t3 = document.getElementById('of-tokens');
+        t3.textContent = '';
+        t3.appendChild(el('thead', {}, [el('tr', {}, [S.of_label, S.of_roles, S.of_last_used, ''].map(function (h) { return el('th', { scope: 'col', text: h }); }))]));
+        t3.appendChild(el('tbody', {}, r.tokens.map(function (k) {
+          return el('tr', {}, [el('td', { text: k.label || k.id.slice(0, 8) }), el('td', { text: k.roles.map(function (x) { return S.role[x] || x; }).join(', ') }),
+            el('td', { text: k.revokedAt ? S.of_revoked : fmt(k.lastUsedAt) }), el('td', {}, k.revokedAt ? [] : [revokeBtn(S.of_revoke, 'DELETE', '/api/v1/officials/tokens/' + k.id)])]);
+        })));
+        document.body.dataset.ready = '1';
+      }).catch(function (e) { fail(document.getElementById('of-officials'), e); document.body.dataset.ready = '1'; });
+    }
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var b = { role: f.role.value };
+      var wards = f.wardCodes.value.split(/[\s,;]+/).filter(Boolean);
+      if (wards.length) b.wardCodes = wards;
+      if (f.districtCode.value) b.districtCode = f.districtCode.value;
+      var out = document.getElementById('of-invite-result');
+      api('POST', '/api/v1/officials/invites', b).then(function (r) {
+        out.textContent = '';
+        out.appendChild(el('span', { text: S.of_invite_made.replace('{{code}}', r.code).replace('{{until}}', fmt(r.expiresAt)) + ' ' }));
+        out.appendChild(el('a', { href: r.telegramUrl || r.url, text: r.telegramUrl || r.url }));
+        form.reset(); load();
+      }).catch(function (e) { fail(out, e); });
+    });
+    load();
+  }
+
   var page = main && main.dataset.page;
   if (page === 'overview') overview();
   if (page === 'followups' && document.getElementById('fu-filter')) followups();
   if (page === 'cases' && document.getElementById('case-form')) cases();
   if (page === 'broadcasts' && document.getElementById('bc-form')) broadcasts();
   if (page === 'venues' && document.getElementById('vn-filter')) venues();
+  if (page === 'officials' && document.getElementById('of-invite')) officials();
 })();
 `;

@@ -11,7 +11,7 @@ import { scriptNonce } from '../../http/security.js';
 import { PACKAGE_ROOT } from '../../package-root.js';
 import { escapeMarkup } from '../../render/escape.js';
 import { FOLLOWUP_STATUSES } from '../followup/store.js';
-import { ACCESS } from '../officials/roles.js';
+import { ACCESS, OFFICIAL_ROLES } from '../officials/roles.js';
 import { CONSOLE_CSS, CONSOLE_SCRIPT } from './assets.js';
 import {
   CONSOLE_COOKIE,
@@ -33,6 +33,7 @@ const PAGES = [
   { id: 'cases', path: '/console/cases', roles: ACCESS.cases },
   { id: 'broadcasts', path: '/console/broadcasts', roles: ACCESS.broadcasts },
   { id: 'venues', path: '/console/venues', roles: ACCESS.cases },
+  { id: 'officials', path: '/console/officials', roles: ACCESS.officials },
   { id: 'sessions', path: '/console/sessions', roles: null },
 ] as const;
 type PageId = (typeof PAGES)[number]['id'];
@@ -90,6 +91,7 @@ export const consoleRoutes: RouteModule = (app, deps) => {
       status: Object.fromEntries(FOLLOWUP_STATUSES.map((k) => [k, t(`followup:status_${k}`)])),
       reason: Object.fromEntries(FOLLOWUP_REASONS.map((k) => [k, t(`followup:reason_${k}`)])),
       mayRecordCases: mayOpen(signed.principal.roles, PAGES[2]),
+      role: Object.fromEntries(OFFICIAL_ROLES.map((r) => [r, t(`officials:role_${r}`)])),
     };
     const nav = PAGES.filter((p) => mayOpen(signed.principal.roles, p))
       .map(
@@ -355,6 +357,19 @@ ${pid ? `<input type="hidden" name="personId" value="${pid}"><p>${e(t, 'case_for
 <button type="submit">${e(t, 'filter')}</button></form>
 <p id="vn-count" class="muted" aria-live="polite"></p>
 <div class="scroll tall"><table id="vn-table" class="cards-sm"></table></div>`,
+  );
+
+  apiPage(
+    'officials',
+    (t) => `<form id="of-invite" class="card form-grid">
+<label>${e(t, 'of_role')} <select name="role">${OFFICIAL_ROLES.map((r) => `<option value="${r}">${escapeMarkup(t(`officials:role_${r}`))}</option>`).join('')}</select></label>
+<label>${e(t, 'of_wards')} <input name="wardCodes" inputmode="numeric" pattern="[0-9, ]*" maxlength="2000"></label>
+<label>${e(t, 'of_district')} <input name="districtCode" inputmode="numeric" pattern="[0-9]{3}" maxlength="3"></label>
+<div><button type="submit">${e(t, 'of_invite')}</button></div></form>
+<p id="of-invite-result" aria-live="polite"></p>
+<h2>${e(t, 'of_officials')}</h2><div class="scroll"><table id="of-officials" class="cards-sm"></table></div>
+<h2>${e(t, 'of_invites')}</h2><div class="scroll"><table id="of-invites"></table></div>
+<h2>${e(t, 'of_tokens')}</h2><div class="scroll"><table id="of-tokens"></table></div>`,
   );
 
   const asset = (reply: FastifyReply, type: string, body: string | Buffer) =>
