@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
-import { accounts, declarations, persons } from '../../src/db/schema/index.js';
+import { accounts, declarations, invites as invitesTable, persons } from '../../src/db/schema/index.js';
 import { handle } from '../broadcast/fixtures.js';
 import { runUntil } from '../broadcast/e2e-helpers.js';
 import { seedResident, seedVenue, seedVisit, vn } from '../exposure/fixtures.js';
@@ -254,11 +254,16 @@ describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', (
     await page.waitForSelector('body[data-ready="1"]');
     expect(await page.locator('#of-officials tbody tr').count()).toBeGreaterThanOrEqual(3);
     await page.selectOption('select[name=role]', 'ward_health');
-    await page.fill('input[name=wardCodes]', CAI_KHE);
+    await page.fill('input[name=wardCodes]', `${CAI_KHE}, 31120`);
     await page.click('#of-invite button[type=submit]');
     await expect.poll(() => page.textContent('#of-invite-result')).toMatch(/mã O-[A-Z0-9]+/);
     const open = page.locator('#of-invites tbody tr', { hasText: 'Chưa dùng' });
     await expect.poll(() => open.count()).toBe(1);
+    const invites = await svc.db.db.select().from(invitesTable);
+    expect(invites.find((i) => i.role === 'ward_health' && !i.usedAt && !i.revokedAt)?.wardCodes).toEqual([
+      CAI_KHE,
+      '31120',
+    ]);
     await page.screenshot({ path: `${SHOTS}/console-officials.png`, fullPage: true });
     await open.locator('button').click();
     await expect.poll(() => open.count()).toBe(0);

@@ -346,7 +346,7 @@ export const CONSOLE_SCRIPT = `'use strict';
     api('GET', '/api/v1/wards').then(function (list) {
       list.forEach(function (w) { f.wardCode.appendChild(el('option', { value: w.code, text: w.name })); });
     }).catch(function () {});
-    function fold(s) { return (s || '').normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'd').toLowerCase(); }
+    function fold(s) { return (s || '').normalize('NFD').replace(/[\\u0300-\\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'd').toLowerCase(); }
     function render() {
       var q = fold(f.q.value.trim());
       var shown = all.filter(function (v) { return !q || fold(v.name).indexOf(q) >= 0 || fold(v.code).indexOf(q) >= 0 || fold(v.address).indexOf(q) >= 0; });
@@ -422,7 +422,7 @@ export const CONSOLE_SCRIPT = `'use strict';
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
       var b = { role: f.role.value };
-      var wards = f.wardCodes.value.split(/[\s,;]+/).filter(Boolean);
+      var wards = f.wardCodes.value.split(/[\\s,;]+/).filter(Boolean);
       if (wards.length) b.wardCodes = wards;
       if (f.districtCode.value) b.districtCode = f.districtCode.value;
       var out = document.getElementById('of-invite-result');
