@@ -45,7 +45,7 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .muted{color:#555}
 textarea{width:100%}
 .form-grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:8px 16px;align-items:end}
-.form-grid input,.form-grid textarea{width:100%}
+.form-grid input,.form-grid textarea,.form-grid select{width:100%}
 fieldset{border:1px solid #cfd8d3;border-radius:8px;margin:12px 0;padding:8px 12px}
 label.inline{display:inline-block;font-weight:400;margin-right:8px}
 td input,td select{width:100%;min-width:120px}
