@@ -40,6 +40,7 @@ form.card input{width:100%;margin-bottom:12px}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:.92rem}
 th,td{padding:6px 8px;border-bottom:1px solid #e3e6e4;text-align:left;vertical-align:top;overflow-wrap:break-word}
 td:first-child{white-space:nowrap}
+table.wrap td:first-child{white-space:normal;min-width:12em}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .error{color:#a00;font-weight:600}
 .muted{color:#555}

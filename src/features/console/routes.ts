@@ -228,7 +228,7 @@ ${error ? `<p class="error" role="alert">${escapeMarkup(error)}</p>` : ''}
       lang,
       signed,
       'sessions',
-      `<div class="scroll"><table><thead><tr><th>${escapeMarkup(t('console:session_device'))}</th><th>${escapeMarkup(t('console:session_created'))}</th><th>${escapeMarkup(t('console:session_seen'))}</th><th>${escapeMarkup(t('console:session_expires'))}</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>`,
+      `<div class="scroll"><table class="wrap"><thead><tr><th>${escapeMarkup(t('console:session_device'))}</th><th>${escapeMarkup(t('console:session_created'))}</th><th>${escapeMarkup(t('console:session_seen'))}</th><th>${escapeMarkup(t('console:session_expires'))}</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>`,
     );
   });
 
