@@ -322,7 +322,7 @@ export const CONSOLE_SCRIPT = `'use strict';
       ev.preventDefault();
       var codes = audienceCodes();
       if (codes && codes.length === 0) return;
-      api('POST', '/api/v1/broadcasts', { text: f.text.value, audience: codes ? { wardCodes: codes } : { all: true } }).then(function (b) {
+      api('POST', '/api/v1/broadcasts', { text: f.text.value, audience: codes ? { wardCodes: codes } : { all: true }, scheduledAt: fromVnInput(f.scheduledAt.value) }).then(function (b) {
         current = b.id;
         document.getElementById('bc-progress').hidden = false;
         document.getElementById('bc-cancel').hidden = false;

@@ -339,6 +339,7 @@ ${pid ? `<input type="hidden" name="personId" value="${pid}"><p>${e(t, 'case_for
 <div class="opt"><input type="radio" id="aud-district" name="aud" value="district"><label for="aud-district">${e(t, 'bc_district')}</label> <select name="district" aria-label="${e(t, 'bc_district')}"></select></div>
 <div class="opt"><input type="radio" id="aud-wards" name="aud" value="wards"><label for="aud-wards">${e(t, 'bc_wards')}</label> <select name="wards" multiple size="5" aria-label="${e(t, 'bc_wards')}"></select></div>
 </fieldset>
+<label for="bc-at">${e(t, 'bc_schedule')}</label><input id="bc-at" name="scheduledAt" type="datetime-local">
 <p id="bc-count" aria-live="polite"></p>
 <button type="submit">${e(t, 'bc_send')}</button></form>
 <section id="bc-progress" class="card" hidden><h2>${e(t, 'bc_progress')}</h2>
