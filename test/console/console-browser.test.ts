@@ -200,6 +200,13 @@ describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', (
     expect(contactNames).toEqual(['Đặng Muộn']);
     expect(await page.getAttribute('#case-result-summary', 'data-alerted')).toBe('1');
     await page.screenshot({ path: `${SHOTS}/console-cases-sent.png`, fullPage: true });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#case-export')]);
+    const exported = await download.createReadStream().then(async (st) => {
+      const parts: Buffer[] = [];
+      for await (const c of st) parts.push(c as Buffer);
+      return Buffer.concat(parts).toString('utf8');
+    });
+    expect(exported).toContain('"Đặng Muộn"');
 
     // Venues: search by name without diacritics, then the visits CSV and the poster through the session.
     await page.goto(`${base}/console/venues`);

@@ -262,6 +262,12 @@ export const CONSOLE_SCRIPT = `'use strict';
         sum.dataset.alerted = String(alerted);
         table(document.getElementById('case-contacts'), [S.name, S.venue, S.exposed, S.alerted, S.acknowledged],
           c.contacts.map(function (x) { return [x.fullName, x.venueName || (x.household ? S.household : '—'), fmt(x.exposedAt), fmt(x.alertedAt), fmt(x.acknowledgedAt)]; }), true);
+        var rows = [[S.name, S.phone, S.venue, S.exposed, S.alerted, S.acknowledged]].concat(c.contacts.map(function (x) {
+          return [x.fullName, x.phone || '', x.venueName || '', fmt(x.exposedAt), fmt(x.alertedAt), fmt(x.acknowledgedAt)];
+        }));
+        var csv = '\\ufeff' + rows.map(function (r) { return r.map(function (v) { return '"' + String(v).replace(/"/g, '""') + '"'; }).join(','); }).join('\\r\\n');
+        var a = el('a', { href: URL.createObjectURL(new Blob([csv], { type: 'text/csv' })), download: 'contacts-' + id + '.csv', id: 'case-export', text: S.export_csv });
+        document.getElementById('case-result').appendChild(el('p', {}, [a]));
         document.body.dataset.recorded = '1';
       }).catch(function (e) { fail(document.getElementById('case-contacts'), e); });
     }
