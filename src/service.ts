@@ -16,9 +16,10 @@ import { migrationsApplied, runMigrations } from './db/migrate.js';
 import { channelModules } from './channels/index.js';
 import { featureModules as defaultFeatureModules } from './features/index.js';
 import { apiTokenResolver } from './features/officials/api-tokens.js';
+import { consoleSessionResolver } from './features/console/sessions.js';
 import { seedHomeWards } from './features/wards/store.js';
 import { buildApp, type AppDeps, type RouteModule } from './http/app.js';
-import { bootstrapResolver, requireRole, type TokenResolver } from './http/auth.js';
+import { bootstrapResolver, requireRoleOrSession, type TokenResolver } from './http/auth.js';
 import { OutboxDispatcher } from './outbox/dispatcher.js';
 import { SharedSendRate } from './outbox/shared-rate.js';
 import { LeaderElection } from './workers/leader.js';
@@ -136,6 +137,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
   workers.add(wakeups.worker);
   const links = new Links(config);
   const tokenResolvers: TokenResolver[] = [bootstrapResolver(config.adminToken), apiTokenResolver(database.db, clock)];
+  const sessionResolvers = [consoleSessionResolver(database.db, clock)];
   let ready = false;
 
   const deps: AppDeps = {
@@ -149,7 +151,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     metrics,
     channels,
     tokenResolvers,
-    requireRole: (...roles) => requireRole(tokenResolvers, ...roles),
+    requireRole: (...roles) => requireRoleOrSession(tokenResolvers, sessionResolvers, ...roles),
     isReady: () => ready,
     checkReady: async () => {
       try {

@@ -2,6 +2,7 @@ import type { FeatureModule } from '../core/module.js';
 import type { AppDeps } from '../http/app.js';
 import { broadcastModule } from './broadcast/index.js';
 import { checkinModule, staffCheckinVerifyPanel } from './checkin/index.js';
+import { consoleModule } from './console/index.js';
 import { declarationModule } from './declaration/index.js';
 import { startDeclaration } from './declaration/start.js';
 import { exposureModule } from './exposure/index.js';
@@ -44,6 +45,7 @@ export function featureModules(deps: AppDeps, opts: FeatureOptions = {}): Featur
     officialsModule,
     broadcastModule(deps),
     statsModule,
+    consoleModule,
     followupModule(deps),
     reportsModule(deps),
     handoffModule,

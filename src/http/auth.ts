@@ -19,6 +19,12 @@ export interface Principal {
  */
 export type TokenResolver = (token: string) => Promise<Principal | undefined>;
 
+/**
+ * Turns a request without a bearer token into a principal from its cookies (the web console's session), or
+ * undefined. A session resolver also checks the session's CSRF token on changes and throws 403 without it.
+ */
+export type SessionResolver = (req: FastifyRequest) => Promise<Principal | undefined>;
+
 export function bootstrapResolver(adminToken: string | undefined): TokenResolver {
   const expected = adminToken ? sha256(adminToken) : undefined;
   return async (token) => {
@@ -42,14 +48,25 @@ declare module 'fastify' {
  * `admin` may do everything.
  */
 export function requireRole(resolvers: TokenResolver[], ...roles: Role[]) {
+  return requireRoleOrSession(resolvers, [], ...roles);
+}
+
+/** requireRole that also accepts, when no Authorization header is sent, a session the `sessions` resolve. */
+export function requireRoleOrSession(resolvers: TokenResolver[], sessions: SessionResolver[], ...roles: Role[]) {
   return async (req: FastifyRequest, _reply: FastifyReply) => {
-    const header = req.headers.authorization ?? '';
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!m) throw new AppError('UNAUTHORIZED', 'A valid bearer token is required.', 401);
+    const header = req.headers.authorization;
+    const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
     let principal: Principal | undefined;
-    for (const r of resolvers) {
-      principal = await r(m[1]!);
-      if (principal) break;
+    if (m) {
+      for (const r of resolvers) {
+        principal = await r(m[1]!);
+        if (principal) break;
+      }
+    } else if (header === undefined) {
+      for (const s of sessions) {
+        principal = await s(req);
+        if (principal) break;
+      }
     }
     if (!principal) throw new AppError('UNAUTHORIZED', 'A valid bearer token is required.', 401);
     req.principal = principal;

@@ -1,4 +1,5 @@
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { requireRole } from './auth.js';
@@ -46,4 +47,12 @@ export async function registerOpenApi(
     transform: ({ schema, url }) => ({ schema: { ...schema, hide: schema?.hide || !url.startsWith('/api/') }, url }),
   });
   app.get('/api/v1/openapi.json', { onRequest: deps.requireRole(), schema: { hide: true } }, async () => app.swagger());
+  // The viewer, for officials: a bearer token, or the web console's session (sign in at /console first).
+  const official = deps.requireRole();
+  await app.register(swaggerUi, {
+    routePrefix: '/api/docs',
+    uiConfig: { docExpansion: 'list', deepLinking: false },
+    uiHooks: { onRequest: official },
+    staticCSP: false,
+  });
 }

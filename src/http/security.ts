@@ -54,6 +54,8 @@ const LIMITED_ROUTES: Record<string, Bucket> = {
   'GET /o/:code': 'loginPerAddress',
   'GET /staff/login/:code': 'loginPerAddress',
   'POST /staff/login/:code': 'loginPerAddress',
+  'GET /console/login': 'loginPerAddress',
+  'POST /console/login': 'loginPerAddress',
 };
 
 /** Routes whose requests also count per web chat client id (the body's clientId). */

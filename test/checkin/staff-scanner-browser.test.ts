@@ -39,12 +39,17 @@ describe.runIf(canRunBrowser)('staff scanner page with a fake camera', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     writeFileSync(FAKE_VIDEO, pngToY4m(await QRCode.toBuffer('warm-up', { margin: 4, width: 400 })));
-    h = await startBrowserHarness({}, [
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      `--use-file-for-fake-video-capture=${FAKE_VIDEO}`,
-      '--autoplay-policy=no-user-gesture-required',
-    ]);
+    h = await startBrowserHarness(
+      {},
+      {
+        browserArgs: [
+          '--use-fake-device-for-media-stream',
+          '--use-fake-ui-for-media-stream',
+          `--use-file-for-fake-video-capture=${FAKE_VIDEO}`,
+          '--autoplay-policy=no-user-gesture-required',
+        ],
+      },
+    );
     svc = h.svc;
     await chat(svc, 'owner-scan').text('/diadiem');
     const owner = await svc.db.db.query.accounts.findFirst({ where: eq(accounts.externalId, 'owner-scan') });

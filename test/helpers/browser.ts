@@ -29,16 +29,16 @@ export interface BrowserHarness {
 }
 
 /**
- * A service listening on a free loopback port, told that address as PUBLIC_URL, and a headless Chromium
- * (`browserArgs`: more command-line flags, e.g. a fake camera).
+ * A service listening on a free loopback port, told that address as PUBLIC_URL, and a headless Chromium.
+ * `browserArgs`: more command-line flags (e.g. a fake camera); `workers`: run the service's workers.
  */
 export async function startBrowserHarness(
   env: Record<string, string> = {},
-  browserArgs: string[] = [],
+  opts: { browserArgs?: string[]; workers?: boolean } = {},
 ): Promise<BrowserHarness> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const svc = await startTestService({ env: { PUBLIC_URL: base, ...env } });
+  const svc = await startTestService({ env: { PUBLIC_URL: base, ...env }, workers: opts.workers });
   await svc.app.listen({ port, host: '127.0.0.1' });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -51,7 +51,7 @@ export async function startBrowserHarness(
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      ...browserArgs,
+      ...(opts.browserArgs ?? []),
     ],
   });
   return {

@@ -111,3 +111,36 @@ export const followupReported = pgTable('followup_reported', {
     .references(() => declarations.id, { onDelete: 'cascade' }),
   reportedAt: timestamp('reported_at', { withTimezone: true }).notNull(),
 });
+
+/** Single-use sign-in links to the web console (the `/console` chat command); only the code's hash is kept. */
+export const consoleLoginLinks = pgTable('console_login_links', {
+  codeHash: text('code_hash').primaryKey(),
+  accountId: uuid('account_id')
+    .notNull()
+    .references(() => accounts.id, { onDelete: 'cascade' }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+});
+
+/**
+ * Web console sessions: only the hash of the cookie's id is stored. Signed in by link: the account's roles;
+ * by a pasted API token: that token's (revoking the token ends the session).
+ */
+export const consoleSessions = pgTable(
+  'console_sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    idHash: text('id_hash').notNull().unique(),
+    accountId: uuid('account_id').references(() => accounts.id, { onDelete: 'cascade' }),
+    apiTokenId: uuid('api_token_id').references(() => apiTokens.id, { onDelete: 'cascade' }),
+    /** the CSRF token every change from the console carries (x-csrf-token header or _csrf field) */
+    csrfToken: text('csrf_token').notNull(),
+    userAgent: text('user_agent'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('console_sessions_account_idx').on(t.accountId)],
+);

@@ -4,7 +4,7 @@ import { broadcasts } from '../../db/schema/index.js';
 import type { RouteModule } from '../../http/app.js';
 import { errorResponse, idParams } from '../../http/schemas.js';
 import { ACCESS } from '../officials/roles.js';
-import type { Audience } from './audience.js';
+import { countAudience, type Audience } from './audience.js';
 import { ALLOWED_TAGS, htmlSubsetProblem } from './html-subset.js';
 import { cancelBroadcast } from './cancel.js';
 import { broadcastView } from './counts.js';
@@ -116,6 +116,32 @@ export const broadcastRoutes: RouteModule = (app, deps) => {
       );
       req.log.info({ broadcastId: b.id, status: b.status }, 'broadcast created');
       return reply.status(201).send({ id: b.id, status: b.status, scheduledAt: b.scheduledAt.toISOString() });
+    },
+  );
+
+  app.get<{ Querystring: { wardCodes?: string } }>(
+    '/api/v1/broadcasts/recipients',
+    {
+      onRequest: guard,
+      schema: {
+        tags: ['broadcasts'],
+        summary: 'How many accounts an audience reaches: everyone, or the wards given (comma-separated codes)',
+        security: [{ bearer: [] }],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { wardCodes: { type: 'string', pattern: '^[0-9]{1,10}(,[0-9]{1,10}){0,499}$' } },
+        },
+        response: {
+          200: { type: 'object', properties: { total: { type: 'integer' }, unreachable: { type: 'integer' } } },
+          '4xx': errorResponse,
+        },
+      },
+    },
+    async (req) => {
+      const audience: Audience = req.query.wardCodes ? { wardCodes: req.query.wardCodes.split(',') } : { all: true };
+      const c = await countAudience(db, audience);
+      return { total: c.total, unreachable: c.unreachable };
     },
   );
 
