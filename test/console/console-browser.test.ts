@@ -187,7 +187,7 @@ describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', (
     await page.fill('input[name=onsetAt]', `${day}T08:00`);
     await page.click('#case-form button[type=submit]');
     await page.waitForSelector('body[data-preview="1"]');
-    expect(await page.textContent('#case-summary')).toContain('2 địa điểm, 3 người tiếp xúc');
+    expect(await page.textContent('#case-summary')).toContain('2 địa điểm, 3 người có mặt cùng địa điểm và thời gian');
     await page.screenshot({ path: `${SHOTS}/console-cases-preview.png`, fullPage: true });
     // Trim the market's window to start at 16:00 (Phạm Sớm left at 14:50); remove the café's.
     const marketRow = page.locator('#case-windows tbody tr', { hasText: 'Chợ Tân An' });
@@ -195,7 +195,9 @@ describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', (
     await page.locator('#case-windows tbody tr', { hasText: 'Cà phê' }).locator('input[name=remove]').check();
     await page.click('#case-send');
     await page.waitForSelector('body[data-recorded="1"]');
-    expect(await page.textContent('#case-result-summary')).toContain('1 địa điểm, 1 người tiếp xúc, 1 cảnh báo');
+    expect(await page.textContent('#case-result-summary')).toContain(
+      '1 địa điểm, 1 người có mặt cùng địa điểm và thời gian, 1 cảnh báo',
+    );
     const contactNames = await page.locator('#case-contacts tbody tr td:first-child').allTextContents();
     expect(contactNames).toEqual(['Đặng Muộn']);
     expect(await page.getAttribute('#case-result-summary', 'data-alerted')).toBe('1');

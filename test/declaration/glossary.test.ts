@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 /**
  * locales/GLOSSARY.md decides one spelling and one term per thing; its "Refused variants" block lists what must not
  * appear. A variant counts as a whole word (letters on neither side), so "hoá" is refused but "thoát" is not, and
- * the command "/khaibao" is not the name "khaibao".
+ * the command "/khaibao" is not the name "khaibao"; a lower-case variant is refused in any case.
  */
 const root = new URL('../../locales/', import.meta.url);
 const glossary = readFileSync(new URL('GLOSSARY.md', root), 'utf8');
@@ -30,7 +30,13 @@ function localeTexts(lng: string): [string, string][] {
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const wordRe = (variant: string) => new RegExp(`(?<![\\p{L}\\p{N}_/])${escape(variant)}(?![\\p{L}\\p{N}_])`, 'u');
+// A variant written in lower case is refused in any case («Tiếp xúc gần» as a heading too); one written with a
+// capital («When you go», «KHAI BÁO VÀO») is refused as written.
+const wordRe = (variant: string) =>
+  new RegExp(
+    `(?<![\\p{L}\\p{N}_/])${escape(variant)}(?![\\p{L}\\p{N}_])`,
+    variant === variant.toLowerCase() ? 'iu' : 'u',
+  );
 
 describe('locales/GLOSSARY.md', () => {
   it('lists the refused variants for both languages', () => {
@@ -44,6 +50,8 @@ describe('locales/GLOSSARY.md', () => {
     expect(wordRe('khaibao').test('gửi /khaibao')).toBe(false);
     expect(wordRe('em').test('Anh/Chị giúp em.')).toBe(true);
     expect(wordRe('em').test('xem them')).toBe(false);
+    expect(wordRe('tiếp xúc gần').test('Tiếp xúc gần')).toBe(true);
+    expect(wordRe('When you go').test('Carry it when you go out.')).toBe(false);
   });
 
   for (const lng of ['vi', 'en']) {
