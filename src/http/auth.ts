@@ -76,3 +76,14 @@ export function requireRoleOrSession(resolvers: TokenResolver[], sessions: Sessi
     }
   };
 }
+
+/** A cookie's value from the request's Cookie header (URL-decoded), or undefined. */
+export function readCookie(req: Pick<FastifyRequest, 'headers'>, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return undefined;
+}

@@ -6,6 +6,7 @@ import type { ChannelName } from '../../core/messages.js';
 import type { DbOrTx } from '../../db/client.js';
 import { accounts, staffLoginLinks, type Venue } from '../../db/schema/index.js';
 import type { RouteModule } from '../../http/app.js';
+import { readCookie } from '../../http/auth.js';
 import { enqueue } from '../../outbox/enqueue.js';
 import { personById } from '../people/store.js';
 import { htmlPage, pageLocale } from '../../http/page-shell.js';
@@ -45,16 +46,6 @@ export interface StaffSession {
   accountId: string;
   venueId: string;
   expiresAt: Date;
-}
-
-function readCookie(req: Pick<FastifyRequest, 'headers'>, name: string): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
-  }
-  return undefined;
 }
 
 /** The signed staff session in the request's cookie, if any (signature and expiry checked, not the staff row). */

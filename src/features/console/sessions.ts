@@ -5,7 +5,7 @@ import type { Clock } from '../../core/clock.js';
 import { AppError } from '../../core/errors.js';
 import type { Db, DbOrTx } from '../../db/client.js';
 import { apiTokens, consoleLoginLinks, consoleSessions } from '../../db/schema/index.js';
-import type { Principal, Role, SessionResolver } from '../../http/auth.js';
+import { readCookie, type Principal, type Role, type SessionResolver } from '../../http/auth.js';
 import { accountActor, rolesOf } from '../officials/roles.js';
 
 export const CONSOLE_COOKIE = 'kb_console';
@@ -14,16 +14,6 @@ export const CONSOLE_SESSION_HOURS = 12;
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 const hashOf = (s: string) => createHash('sha256').update(s).digest('hex');
-
-export function readCookie(req: Pick<FastifyRequest, 'headers'>, name: string): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
-  }
-  return undefined;
-}
 
 /** A single-use sign-in link for the official's browser (only its hash is stored). */
 export async function createConsoleLoginLink(
