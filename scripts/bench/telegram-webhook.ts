@@ -7,6 +7,7 @@
 //
 //   npx tsx scripts/bench/telegram-webhook.ts [seconds=10] [concurrency=16] [start|checkin]
 //   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench npx tsx scripts/bench/telegram-webhook.ts 10 16 checkin
+//   BENCH_UPDATES=10000 npx tsx scripts/bench/telegram-webhook.ts 0 16 start   # RSS after 10,000 updates
 //   (BENCH_DATABASE_URL: an empty database it may migrate and fill; unset = in-memory PGlite)
 // The load generator is scripts/bench/load.ts, shared with the bare reference bots (bare-bot.ts). The output
 // includes rssMiBAfterRun: process.memoryUsage().rss once every update of the run was answered.
@@ -20,7 +21,10 @@ import { createService } from '../../src/service.js';
 import { createLoad, drive, latencyMs, rssMiB, summary } from './load.js';
 import { startFakeTelegram, tgUpdates, tgUser, type RecordedCall } from '../../test/helpers/fake-telegram.js';
 
-const seconds = Math.min(Number(process.argv[2] ?? 10), 60);
+// BENCH_UPDATES=N (start mode): run until N updates are answered instead (at most 15 minutes), for the memory
+// figure "RSS after 10,000 updates".
+const maxUpdates = Number(process.env.BENCH_UPDATES ?? 0);
+const seconds = maxUpdates > 0 ? 900 : Math.min(Number(process.argv[2] ?? 10), 60);
 const concurrency = Math.min(Number(process.argv[3] ?? 16), 64);
 const mode = process.argv[4] ?? 'start';
 if (mode !== 'start' && mode !== 'checkin') throw new Error(`unknown mode ${mode}: start | checkin`);
@@ -113,8 +117,9 @@ if (mode === 'start') {
   for (let i = 0; i < 20; i++) await post(startUpdate(base + 1_000_000_000 + i));
   let nextUser = base + 2_000_000_000;
   iteration = async () => {
-    await timed('start', startUpdate(nextUser++));
+    if (maxUpdates > 0 && completed >= maxUpdates) return false;
     completed++;
+    await timed('start', startUpdate(nextUser++));
     return true;
   };
 } else {
