@@ -7,6 +7,7 @@
 #   - test/checkin and test/telegram concurrent-checkins with 200 guests at once (the suite: 20)
 #   - test/zalo/zalo-bench.test.ts, a burst on the Zalo webhook (skipped in the suite)
 #   - test/hardening fuzz tests with 2,000 webhook bodies and 1,000 admin requests (the suite: 400 and 200)
+# webhook-compare.ts (khaibao against the two bare reference bots, one table with ratios) needs BENCH_DATABASE_URL.
 # exposure.ts builds a 1,000,000-visit data set on PostgreSQL and runs only when BENCH_DATABASE_URL is set.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,8 +30,11 @@ run npx tsx scripts/bench/telegram-webhook.ts 10 16 start
 run npx tsx scripts/bench/telegram-webhook.ts 10 16 checkin
 run scripts/bench/startup.sh 3
 if [ -n "${BENCH_DATABASE_URL:-}" ]; then
+  run npx tsx scripts/bench/webhook-compare.ts 10 16
   run npx tsx scripts/bench/exposure.ts
 else
+  echo
+  echo "== skipped scripts/bench/webhook-compare.ts (needs PostgreSQL for the bare persistent bot): BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_cmp npx tsx scripts/bench/webhook-compare.ts 10 16"
   echo
   echo "== skipped scripts/bench/exposure.ts (PostgreSQL, minutes): BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx scripts/bench/exposure.ts"
 fi

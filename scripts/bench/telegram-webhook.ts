@@ -7,7 +7,10 @@
 //
 //   npx tsx scripts/bench/telegram-webhook.ts [seconds=10] [concurrency=16] [start|checkin]
 //   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench npx tsx scripts/bench/telegram-webhook.ts 10 16 checkin
+//   BENCH_UPDATES=10000 npx tsx scripts/bench/telegram-webhook.ts 0 16 start   # RSS after 10,000 updates
 //   (BENCH_DATABASE_URL: an empty database it may migrate and fill; unset = in-memory PGlite)
+// The load generator is scripts/bench/load.ts, shared with the bare reference bots (bare-bot.ts). The output
+// includes rssMiBAfterRun: process.memoryUsage().rss once every update of the run was answered.
 import pino from 'pino';
 import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
@@ -15,9 +18,13 @@ import { loadConfig } from '../../src/config.js';
 import { accounts, declarations, persons, visits } from '../../src/db/schema/index.js';
 import { createVenue } from '../../src/features/venues/store.js';
 import { createService } from '../../src/service.js';
+import { createLoad, drive, latencyMs, rssMiB, summary } from './load.js';
 import { startFakeTelegram, tgUpdates, tgUser, type RecordedCall } from '../../test/helpers/fake-telegram.js';
 
-const seconds = Math.min(Number(process.argv[2] ?? 10), 60);
+// BENCH_UPDATES=N (start mode): run until N updates are answered instead (at most 15 minutes), for the memory
+// figure "RSS after 10,000 updates".
+const maxUpdates = Number(process.env.BENCH_UPDATES ?? 0);
+const seconds = maxUpdates > 0 ? 900 : Math.min(Number(process.argv[2] ?? 10), 60);
 const concurrency = Math.min(Number(process.argv[3] ?? 16), 64);
 const mode = process.argv[4] ?? 'start';
 if (mode !== 'start' && mode !== 'checkin') throw new Error(`unknown mode ${mode}: start | checkin`);
@@ -44,20 +51,9 @@ const db = service.deps.database.db;
 const address = await service.app.listen({ port: 0, host: '127.0.0.1' });
 const url = `${address}/telegram/webhook`;
 
-async function post(update: unknown): Promise<number> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
-    body: JSON.stringify(update),
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
+const load = createLoad(url, SECRET);
+const { post, timed, withId, base, samples } = load;
 
-// Update ids and people unique per run, so a reused database never sees a duplicate.
-const base = Date.now() % 1_000_000_000;
-let nextId = base;
-const withId = <T extends object>(update: T) => ({ ...update, update_id: nextId++ });
 const startUpdate = (userId: number, param?: string) =>
   withId(tgUpdates.text(tgUser(userId), param ? `/start ${param}` : '/start'));
 
@@ -113,29 +109,25 @@ function offeredButton(chatId: number, label: string): { data: string; messageId
   return undefined;
 }
 
-interface Sample {
-  kind: string;
-  ms: number;
-  status: number;
-}
-const samples: Sample[] = [];
-const timed = async (kind: string, update: unknown) => {
-  const t0 = performance.now();
-  const status = await post(update);
-  samples.push({ kind, ms: performance.now() - t0, status });
-  return status;
-};
-
 let iteration: () => Promise<boolean>;
 let venueId: string | undefined;
 let completed = 0;
+const isReply = (c: { method: string }) => c.method === 'sendMessage' || c.method === 'sendPhoto';
+let repliesDropped = 0;
+const dropCalls = () => {
+  repliesDropped += tg.calls.filter(isReply).length;
+  tg.calls.length = 0;
+};
 if (mode === 'start') {
   // Warm-up: getMe, JIT, the first accounts.
   for (let i = 0; i < 20; i++) await post(startUpdate(base + 1_000_000_000 + i));
   let nextUser = base + 2_000_000_000;
   iteration = async () => {
+    if (maxUpdates > 0 && completed >= maxUpdates) return false;
+    // The fake Bot API keeps every call it answered; start mode never reads them back, so they are counted and
+    // dropped as it goes, keeping the fake's memory out of the RSS figure.
+    if (++completed % 500 === 0) dropCalls();
     await timed('start', startUpdate(nextUser++));
-    completed++;
     return true;
   };
 } else {
@@ -161,26 +153,12 @@ if (mode === 'start') {
 }
 tg.reset();
 
-const deadline = Date.now() + seconds * 1000;
-const started = Date.now();
-await Promise.all(
-  Array.from({ length: concurrency }, async () => {
-    while (Date.now() < deadline && (await iteration()));
-  }),
-);
-const elapsed = (Date.now() - started) / 1000;
+const elapsed = await drive(seconds, concurrency, iteration);
+// Resident memory after the run, with every update handled: before the checks below allocate anything more.
+const rssMiBAfterRun = rssMiB();
+const updatesHandled = samples.length + (mode === 'start' ? 20 : 40);
 
-const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!.toFixed(1);
-const latencyMs = (kind?: string) => {
-  const xs = samples
-    .filter((s) => !kind || s.kind === kind)
-    .map((s) => s.ms)
-    .sort((a, b) => a - b);
-  return { p50: pct(xs, 50), p90: pct(xs, 90), p99: pct(xs, 99), max: xs[xs.length - 1]!.toFixed(1) };
-};
-const statuses: Record<number, number> = {};
-for (const s of samples) statuses[s.status] = (statuses[s.status] ?? 0) + 1;
-const replies = tg.calls.filter((c) => c.method === 'sendMessage' || c.method === 'sendPhoto').length;
+const replies = repliesDropped + tg.calls.filter(isReply).length;
 
 let checkin: Record<string, unknown> | undefined;
 if (venueId) {
@@ -194,7 +172,7 @@ if (venueId) {
     checkinsPerSecond: Math.round(completed / elapsed),
     visitsRecorded: Number(row!.visits) - 20,
     distinctPeople: Number(row!.people) - 20,
-    latencyMsByRequest: { start: latencyMs('start v_<code>'), confirm: latencyMs('confirm') },
+    latencyMsByRequest: { start: latencyMs(samples, 'start v_<code>'), confirm: latencyMs(samples, 'confirm') },
   };
 }
 
@@ -203,12 +181,9 @@ console.log(
     {
       mode,
       database: service.deps.database.label,
-      seconds: elapsed,
-      concurrency,
-      requests: samples.length,
-      requestsPerSecond: Math.round(samples.length / elapsed),
-      latencyMs: latencyMs(),
-      statuses,
+      ...summary(samples, elapsed, concurrency),
+      updatesHandled,
+      rssMiBAfterRun,
       repliesSentToFakeTelegram: replies,
       ...checkin,
     },
