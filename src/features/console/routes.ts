@@ -101,7 +101,7 @@ export const consoleRoutes: RouteModule = (app, deps) => {
         signed.principal.roles,
         PAGES.find((p) => p.id === 'cases')!,
       ),
-      kind: Object.fromEntries(VENUE_KINDS.map((k) => [k, t(`venues:kind.${k}`)])),
+      kind: Object.fromEntries(VENUE_KINDS.map((k) => [k.id, t(`venues:kind.${k.id}`)])),
       role: Object.fromEntries(OFFICIAL_ROLES.map((r) => [r, t(`officials:role_${r}`)])),
     };
     const nav = PAGES.filter((p) => mayOpen(signed.principal.roles, p))
