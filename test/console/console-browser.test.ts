@@ -218,6 +218,7 @@ describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', (
     await expect.poll(() => page.locator('#cv-table tbody tr').count()).toBe(2);
     await page.screenshot({ path: `${SHOTS}/console-coverage.png`, fullPage: true });
     await page.uncheck('input[name=withFigures]');
+    await expect.poll(() => page.locator('#cv-table tbody tr').count()).toBeGreaterThan(2);
     const vinhThanh = await page
       .locator('select[name=districtCode] option', { hasText: 'Vĩnh Thạnh' })
       .getAttribute('value');

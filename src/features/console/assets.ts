@@ -42,6 +42,8 @@ th,td{padding:6px 8px;border-bottom:1px solid #e3e6e4;text-align:left;vertical-a
 td:first-child{white-space:nowrap}
 table.wrap td:first-child{white-space:normal;min-width:12em}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n{white-space:nowrap}
+.range .inline,.range>a{align-self:center}
 .error{color:#a00;font-weight:600}
 .muted{color:#555}
 textarea{width:100%}
@@ -60,6 +62,7 @@ td form{margin:0}
 table.cards-sm thead{display:none}
 table.cards-sm tr{display:block;border-bottom:2px solid #cfd8d3;padding:6px 0}
 table.cards-sm td{display:block;border:0;padding:3px 8px}
+table.cards-sm td.n{text-align:left}
 table.cards-sm td[data-label]::before{content:attr(data-label) ": ";font-weight:600}
 }
 `;
@@ -396,11 +399,14 @@ export const CONSOLE_SCRIPT = `'use strict';
     }
     function figures(w) { return w.venues.total || w.activeVenues7d || w.residentsDeclared7d || w.targets.required; }
     function sum(list, fn) { return list.reduce(function (s, w) { return s + fn(w); }, 0); }
+    var seq = 0;
     function load() {
+      var mine = ++seq;
       var d = f.districtCode.value;
       var q = d ? '?districtCode=' + encodeURIComponent(d) : '';
       document.getElementById('cv-csv').setAttribute('href', '/api/v1/reports/coverage.csv' + q);
       Promise.all([api('GET', '/api/v1/reports/coverage' + q), api('GET', '/api/v1/reports/coverage/missing' + q)]).then(function (r) {
+        if (mine !== seq) return; // a newer filter's answer is on its way
         var rep = r[0], missing = r[1];
         rep.wards.forEach(function (w) {
           wardNames[w.wardCode] = w.wardName;
