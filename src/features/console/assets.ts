@@ -439,9 +439,14 @@ export const CONSOLE_SCRIPT = `'use strict';
         var mheads = [S.venue, S.cv_kind, S.vn_address, S.ward, S.cv_claim_code];
         var mt = document.getElementById('cv-missing');
         if (missing.length === 0) { mt.textContent = ''; mt.appendChild(el('tbody', {}, [el('tr', {}, [el('td', { text: S.cv_none_missing })])])); }
-        else table(mt, mheads, missing.map(function (m) {
-          return [m.name, S.kind[m.kind] || m.kind, m.address || '—', wardNames[m.wardCode] || m.wardCode, m.claimCode.slice(0, 4) + '-' + m.claimCode.slice(4)];
-        }), true);
+        else {
+          mt.textContent = '';
+          mt.appendChild(el('thead', {}, [el('tr', {}, mheads.map(function (h) { return el('th', { scope: 'col', text: h }); }))]));
+          mt.appendChild(el('tbody', {}, missing.map(function (m) {
+            var cells = [m.name, S.kind[m.kind] || m.kind, m.address || '—', wardNames[m.wardCode] || m.wardCode, m.claimCode.slice(0, 4) + '-' + m.claimCode.slice(4)];
+            return el('tr', {}, cells.map(function (c, i) { return el('td', i === 0 ? { text: c, class: 'name' } : { text: c, 'data-label': mheads[i] }); }));
+          })));
+        }
         document.body.dataset.ready = '1';
       }).catch(function (e) { fail(document.getElementById('cv-table'), e); document.body.dataset.ready = '1'; });
     }
