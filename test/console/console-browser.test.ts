@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
-import { accounts, declarations, invites as invitesTable, persons } from '../../src/db/schema/index.js';
+import { accounts, declarations, invites as invitesTable, persons, venues } from '../../src/db/schema/index.js';
 import { handle } from '../broadcast/fixtures.js';
 import { runUntil } from '../broadcast/e2e-helpers.js';
 import { seedResident, seedVenue, seedVisit, vn } from '../exposure/fixtures.js';
@@ -149,6 +149,153 @@ describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', (
       headers: { cookie: `kb_console=${c.value}` },
     });
     expect(stats.statusCode).toBe(403);
+    await page.context().close();
+  });
+
+  it('shows the coverage per ward and the missing required venues; a ward official sees only their ward', async () => {
+    const clock = svc.clock as ManualClock;
+    const yesterday = new Date(clock.now().getTime() - DAY);
+    await svc.db.db.insert(venues).values([
+      {
+        code: 'CVCK0001',
+        name: 'Chợ Cái Khế',
+        kind: 'shop',
+        wardCode: CAI_KHE,
+        createdAt: yesterday,
+        defaultStayMinutes: 60,
+      },
+      {
+        code: 'CVCK0002',
+        name: 'Cà phê Bến Ninh Kiều',
+        kind: 'restaurant',
+        wardCode: CAI_KHE,
+        createdAt: yesterday,
+        defaultStayMinutes: 60,
+      },
+      {
+        code: 'CVTA0001',
+        name: 'Trạm xăng Thạnh An',
+        kind: 'shop',
+        wardCode: THANH_AN,
+        createdAt: yesterday,
+        defaultStayMinutes: 60,
+      },
+    ]);
+    // The target list: the market (registered already) and a diner in Cái Khế, a market in Thạnh An.
+    const imported = await svc.app.inject({
+      method: 'POST',
+      url: '/api/v1/reports/targets/import',
+      headers: { ...health.headers, 'content-type': 'text/csv; charset=utf-8' },
+      payload:
+        'name,kind,ward,address\r\nChợ Cái Khế,shop,31117,\r\nQuán cơm Ba Miền,restaurant,31117,12 Trần Văn Khéo\r\nChợ Thạnh An,shop,31231,\r\n',
+    });
+    expect(imported.statusCode).toBe(201);
+    expect(imported.json()).toMatchObject({ created: 2, matched: 1 });
+
+    const page = await signIn(health);
+    expect(await page.locator('header nav a').allTextContents()).toContain('Độ bao phủ');
+    await page.goto(`${base}/console/coverage`);
+    await page.waitForSelector('body[data-ready="1"]');
+    const cells = (code: string) => page.locator(`#cv-table tbody tr[data-ward="${code}"] td`).allTextContents();
+    const caiKhe = await cells(CAI_KHE);
+    expect(caiKhe[0]).toBe('Phường Cái Khế');
+    expect(caiKhe[2]).toBe('2'); // venues registered
+    expect(caiKhe[3]).toContain('Siêu thị, chợ, cửa hàng: 1');
+    expect(caiKhe[6]).toBe('2'); // residents declaring in 7 days: An and Bình
+    expect(caiKhe[7]).toBe('1/2');
+    expect(caiKhe[8]).toBe('50 %');
+    const thanhAn = await cells(THANH_AN);
+    expect(thanhAn[2]).toBe('1');
+    expect(thanhAn[5]).toBe('1'); // Cường declared a minute ago
+    expect(thanhAn[7]).toBe('0/1');
+    expect(await page.textContent('#cv-n-required')).toBe('1/3 (33,3 %)');
+    const missing = await page.locator('#cv-missing tbody tr').allTextContents();
+    expect(missing).toHaveLength(2);
+    expect(missing.join('\n')).toContain('Quán cơm Ba Miền');
+    expect(missing.join('\n')).toMatch(/Chợ Thạnh An.*[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}/);
+    // Only the wards with figures, for the screenshot; then one district, and its CSV.
+    await page.check('input[name=withFigures]');
+    await expect.poll(() => page.locator('#cv-table tbody tr').count()).toBe(2);
+    await page.screenshot({ path: `${SHOTS}/console-coverage.png`, fullPage: true });
+    await page.uncheck('input[name=withFigures]');
+    await expect.poll(() => page.locator('#cv-table tbody tr').count()).toBeGreaterThan(2);
+    const vinhThanh = await page
+      .locator('select[name=districtCode] option', { hasText: 'Vĩnh Thạnh' })
+      .getAttribute('value');
+    await page.selectOption('select[name=districtCode]', vinhThanh!);
+    await page.evaluate(() => delete document.body.dataset.ready);
+    await page.click('#cv-filter button[type=submit]');
+    await page.waitForSelector('body[data-ready="1"]');
+    expect(await page.locator(`#cv-table tbody tr[data-ward="${CAI_KHE}"]`).count()).toBe(0);
+    expect(await page.locator(`#cv-table tbody tr[data-ward="${THANH_AN}"]`).count()).toBe(1);
+    expect(await page.locator('#cv-missing tbody tr').allTextContents()).toEqual([
+      expect.stringContaining('Chợ Thạnh An'),
+    ]);
+    const csvHref = await page.getAttribute('#cv-csv', 'href');
+    expect(csvHref).toBe(`/api/v1/reports/coverage.csv?districtCode=${vinhThanh}`);
+    const csv = await page.evaluate((u) => fetch(u!).then((r) => r.text()), csvHref);
+    expect(csv).toContain('Thạnh An');
+    expect(csv).not.toContain('Cái Khế');
+    await page.context().close();
+
+    // The ward official: the menu shows Follow-up and Coverage (no city-wide overview), their ward only.
+    const wardPage = await signIn(ward, 360);
+    const nav = await wardPage.locator('header nav a').allTextContents();
+    expect(nav).toEqual(['Theo dõi', 'Độ bao phủ', 'Phiên đăng nhập']);
+    await wardPage.goto(`${base}/console/coverage`);
+    await wardPage.waitForSelector('body[data-ready="1"]');
+    const rows = await wardPage
+      .locator('#cv-table tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-ward')));
+    expect(rows).toEqual([CAI_KHE]);
+    const wardMissing = await wardPage.locator('#cv-missing tbody tr').allTextContents();
+    expect(wardMissing).toHaveLength(1);
+    expect(wardMissing[0]).toContain('Quán cơm Ba Miền');
+    expect(await wardPage.textContent('#cv-n-required')).toBe('1/2 (50 %)');
+    await wardPage.screenshot({ path: `${SHOTS}/console-coverage-ward-360.png`, fullPage: true });
+    await wardPage.context().close();
+  });
+
+  it('lists a vehicle’s trips with the passenger list', async () => {
+    const clock = svc.clock as ManualClock;
+    const [bus] = await svc.db.db
+      .insert(venues)
+      .values({
+        code: 'BUS00011',
+        name: 'Xe buýt số 11',
+        kind: 'bus',
+        defaultStayMinutes: 60,
+        plate: '65B-012.34',
+        route: 'Cái Khế – Cái Răng',
+      })
+      .returning();
+    const departsAt = new Date(clock.now().getTime() + 3_600_000);
+    const trip = await svc.app.inject({
+      method: 'POST',
+      url: `/api/v1/venues/${bus!.id}/trips`,
+      headers: health.headers,
+      payload: {
+        departsAt: departsAt.toISOString(),
+        arrivesAt: new Date(departsAt.getTime() + 3_600_000).toISOString(),
+        label: 'Chuyến 7 giờ',
+      },
+    });
+    expect(trip.statusCode).toBe(201);
+    const page = await signIn(health);
+    await page.goto(`${base}/console/trips`);
+    await page.waitForSelector('body[data-ready="1"]');
+    expect(await page.textContent('#tr-vehicle')).toContain('65B-012.34');
+    const rows = page.locator('#tr-table tbody tr');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.textContent()).toContain('Chuyến 7 giờ');
+    const href = await rows.locator('a').getAttribute('href');
+    expect(href).toBe(`/api/v1/trips/${trip.json().id}/passengers.csv`);
+    const res = await page.evaluate(
+      (u) => fetch(u!).then(async (r) => [r.status, r.headers.get('content-type')]),
+      href,
+    );
+    expect(res).toEqual([200, 'text/csv; charset=utf-8']);
+    await page.screenshot({ path: `${SHOTS}/console-trips.png`, fullPage: true });
     await page.context().close();
   });
 

@@ -42,6 +42,8 @@ th,td{padding:6px 8px;border-bottom:1px solid #e3e6e4;text-align:left;vertical-a
 td:first-child{white-space:nowrap}
 table.wrap td:first-child{white-space:normal;min-width:12em}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n{white-space:nowrap}
+.range .inline,.range>a{align-self:center}
 .error{color:#a00;font-weight:600}
 .muted{color:#555}
 textarea{width:100%}
@@ -60,6 +62,7 @@ td form{margin:0}
 table.cards-sm thead{display:none}
 table.cards-sm tr{display:block;border-bottom:2px solid #cfd8d3;padding:6px 0}
 table.cards-sm td{display:block;border:0;padding:3px 8px}
+table.cards-sm td.n{text-align:left}
 table.cards-sm td[data-label]::before{content:attr(data-label) ": ";font-weight:600}
 }
 `;
@@ -382,6 +385,115 @@ export const CONSOLE_SCRIPT = `'use strict';
     load();
   }
 
+  // Coverage (directive §11): the report per ward the API gives this official (a ward official: their wards only),
+  // the required venues not yet registered with the claim code to hand their owner, and the CSV download.
+  function coverage() {
+    var form = document.getElementById('cv-filter');
+    var f = form.elements;
+    var districts = {};
+    var wardNames = {};
+    function pct(x) { return x == null ? '—' : nf.format(x) + ' %'; }
+    function kinds(byKind) {
+      var ks = Object.keys(byKind || {}).filter(function (k) { return byKind[k] > 0; });
+      return ks.length ? ks.map(function (k) { return (S.kind[k] || k) + ': ' + nf.format(byKind[k]); }).join('; ') : '—';
+    }
+    function figures(w) { return w.venues.total || w.activeVenues7d || w.residentsDeclared7d || w.targets.required; }
+    function sum(list, fn) { return list.reduce(function (s, w) { return s + fn(w); }, 0); }
+    var seq = 0;
+    function load() {
+      var mine = ++seq;
+      var d = f.districtCode.value;
+      var q = d ? '?districtCode=' + encodeURIComponent(d) : '';
+      document.getElementById('cv-csv').setAttribute('href', '/api/v1/reports/coverage.csv' + q);
+      Promise.all([api('GET', '/api/v1/reports/coverage' + q), api('GET', '/api/v1/reports/coverage/missing' + q)]).then(function (r) {
+        if (mine !== seq) return; // a newer filter's answer is on its way
+        var rep = r[0], missing = r[1];
+        rep.wards.forEach(function (w) {
+          wardNames[w.wardCode] = w.wardName;
+          if (w.districtCode && !districts[w.districtCode]) {
+            districts[w.districtCode] = 1;
+            f.districtCode.appendChild(el('option', { value: w.districtCode, text: w.districtName || w.districtCode }));
+          }
+        });
+        var all = rep.wards;
+        var required = sum(all, function (w) { return w.targets.required; });
+        var registered = sum(all, function (w) { return w.targets.registered; });
+        document.getElementById('cv-n-wards').textContent = nf.format(all.length);
+        document.getElementById('cv-n-venues').textContent = nf.format(sum(all, function (w) { return w.venues.total; }));
+        document.getElementById('cv-n-active').textContent = nf.format(sum(all, function (w) { return w.activeVenues7d; }));
+        document.getElementById('cv-n-declared').textContent = nf.format(sum(all, function (w) { return w.residentsDeclared7d; }));
+        document.getElementById('cv-n-required').textContent = nf.format(registered) + '/' + nf.format(required) +
+          (required ? ' (' + pct(Math.round((1000 * registered) / required) / 10) + ')' : '');
+        var shown = f.withFigures.checked ? all.filter(figures) : all;
+        var heads = [S.ward, S.cv_district, S.cv_venues, S.cv_by_kind, S.cv_active, S.cv_declared_24h, S.cv_declared_7d, S.cv_required, S.cv_percent];
+        var tbl = document.getElementById('cv-table');
+        tbl.textContent = '';
+        tbl.appendChild(el('thead', {}, [el('tr', {}, heads.map(function (h, i) { return el('th', { scope: 'col', text: h, class: i === 2 || i > 3 ? 'n' : '' }); }))]));
+        tbl.appendChild(el('tbody', {}, shown.map(function (w) {
+          var cells = [w.wardName, w.districtName || '—', nf.format(w.venues.total), kinds(w.venues.byKind), nf.format(w.activeVenues7d),
+            nf.format(w.residentsDeclared24h), nf.format(w.residentsDeclared7d), nf.format(w.targets.registered) + '/' + nf.format(w.targets.required), pct(w.targets.coveragePercent)];
+          return el('tr', { 'data-ward': w.wardCode }, cells.map(function (c, i) {
+            return el('td', i === 0 ? { text: c, class: 'name' } : { text: c, 'data-label': heads[i], class: i === 2 || i > 3 ? 'n' : '' });
+          }));
+        })));
+        var mheads = [S.venue, S.cv_kind, S.vn_address, S.ward, S.cv_claim_code];
+        var mt = document.getElementById('cv-missing');
+        if (missing.length === 0) { mt.textContent = ''; mt.appendChild(el('tbody', {}, [el('tr', {}, [el('td', { text: S.cv_none_missing })])])); }
+        else {
+          mt.textContent = '';
+          mt.appendChild(el('thead', {}, [el('tr', {}, mheads.map(function (h) { return el('th', { scope: 'col', text: h }); }))]));
+          mt.appendChild(el('tbody', {}, missing.map(function (m) {
+            var cells = [m.name, S.kind[m.kind] || m.kind, m.address || '—', wardNames[m.wardCode] || m.wardCode, m.claimCode.slice(0, 4) + '-' + m.claimCode.slice(4)];
+            return el('tr', {}, cells.map(function (c, i) { return el('td', i === 0 ? { text: c, class: 'name' } : { text: c, 'data-label': mheads[i] }); }));
+          })));
+        }
+        document.body.dataset.ready = '1';
+      }).catch(function (e) { fail(document.getElementById('cv-table'), e); document.body.dataset.ready = '1'; });
+    }
+    form.addEventListener('submit', function (ev) { ev.preventDefault(); load(); });
+    f.withFigures.addEventListener('change', load);
+    load();
+  }
+
+  // Trips: the vehicles (venues of the transport kinds) and their trips, each with its passenger list (CSV, audited).
+  function trips() {
+    var form = document.getElementById('tr-filter');
+    var f = form.elements;
+    var tbl = document.getElementById('tr-table');
+    var kinds = tbl.dataset.kinds.split(',');
+    var vehicles = {};
+    var today = tbl.dataset.today;
+    f.to.value = new Date(Date.parse(today) + 7 * 86400000).toISOString().slice(0, 10);
+    f.from.value = new Date(Date.parse(today) - 7 * 86400000).toISOString().slice(0, 10);
+    function load() {
+      var v = vehicles[f.venueId.value];
+      if (!v) { document.getElementById('tr-vehicle').textContent = S.tr_none; document.body.dataset.ready = '1'; return; }
+      document.getElementById('tr-vehicle').textContent = [S.kind[v.kind] || v.kind, v.plate, v.route].filter(Boolean).join(' · ');
+      var from = new Date(f.from.value + 'T00:00:00+07:00').toISOString();
+      var to = new Date(Date.parse(f.to.value + 'T00:00:00+07:00') + 86400000).toISOString();
+      api('GET', '/api/v1/venues/' + v.id + '/trips?from=' + encodeURIComponent(from) + '&to=' + encodeURIComponent(to)).then(function (r) {
+        var heads = [S.tr_departs, S.tr_arrives, S.tr_label, S.tr_passengers];
+        tbl.textContent = '';
+        tbl.appendChild(el('thead', {}, [el('tr', {}, heads.map(function (h) { return el('th', { scope: 'col', text: h }); }))]));
+        tbl.appendChild(el('tbody', {}, r.trips.length === 0 ? [el('tr', {}, [el('td', { text: S.tr_no_trips })])] : r.trips.map(function (t) {
+          return el('tr', { 'data-trip': t.id }, [el('td', { text: fmt(t.departsAt), class: 'name' }), el('td', { text: fmt(t.arrivesAt), 'data-label': S.tr_arrives }),
+            el('td', { text: t.label || '—', 'data-label': S.tr_label }),
+            el('td', {}, [el('a', { href: '/api/v1/trips/' + t.id + '/passengers.csv', download: 'passengers-' + t.id.slice(0, 8) + '.csv', text: S.tr_csv })])]);
+        })));
+        document.body.dataset.ready = '1';
+      }).catch(function (e) { fail(tbl, e); document.body.dataset.ready = '1'; });
+    }
+    api('GET', '/api/v1/venues?limit=1000').then(function (r) {
+      r.venues.filter(function (v) { return kinds.indexOf(v.kind) >= 0 && !v.closed; }).forEach(function (v) {
+        vehicles[v.id] = v;
+        f.venueId.appendChild(el('option', { value: v.id, text: v.name + (v.plate ? ' (' + v.plate + ')' : '') }));
+      });
+      load();
+    }).catch(function (e) { fail(tbl, e); document.body.dataset.ready = '1'; });
+    form.addEventListener('submit', function (ev) { ev.preventDefault(); load(); });
+    f.venueId.addEventListener('change', load);
+  }
+
   // Officials (admin): invites with role and ward scope, roles and tokens revoked.
   function officials() {
     var form = document.getElementById('of-invite');
@@ -450,5 +562,7 @@ export const CONSOLE_SCRIPT = `'use strict';
   if (page === 'broadcasts' && document.getElementById('bc-form')) broadcasts();
   if (page === 'venues' && document.getElementById('vn-filter')) venues();
   if (page === 'officials' && document.getElementById('of-invite')) officials();
+  if (page === 'coverage' && document.getElementById('cv-filter')) coverage();
+  if (page === 'trips' && document.getElementById('tr-filter')) trips();
 })();
 `;

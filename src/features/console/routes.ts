@@ -12,6 +12,7 @@ import { PACKAGE_ROOT } from '../../package-root.js';
 import { escapeMarkup } from '../../render/escape.js';
 import { FOLLOWUP_STATUSES } from '../followup/store.js';
 import { ACCESS, OFFICIAL_ROLES } from '../officials/roles.js';
+import { TRANSPORT_KINDS, VENUE_KINDS } from '../venues/kinds.js';
 import { CONSOLE_CSS, CONSOLE_SCRIPT } from './assets.js';
 import {
   CONSOLE_COOKIE,
@@ -30,9 +31,12 @@ import {
 const PAGES = [
   { id: 'overview', path: '/console', roles: ACCESS.stats },
   { id: 'followups', path: '/console/followups', roles: ACCESS.followups },
+  { id: 'coverage', path: '/console/coverage', roles: ACCESS.reports },
   { id: 'cases', path: '/console/cases', roles: ACCESS.cases },
   { id: 'broadcasts', path: '/console/broadcasts', roles: ACCESS.broadcasts },
   { id: 'venues', path: '/console/venues', roles: ACCESS.cases },
+  // The trips and passenger lists API is the `health` role's (src/features/transport/routes.ts).
+  { id: 'trips', path: '/console/trips', roles: ACCESS.cases },
   { id: 'officials', path: '/console/officials', roles: ACCESS.officials },
   { id: 'sessions', path: '/console/sessions', roles: null },
 ] as const;
@@ -42,6 +46,9 @@ const mayOpen = (roles: Role[], page: (typeof PAGES)[number]) =>
   page.roles === null || roles.includes('admin') || page.roles.some((r) => roles.includes(r));
 
 const FOLLOWUP_REASONS = ['active-case', 'symptoms', 'contact-declared', 'exposure'] as const;
+
+/** The Vietnam calendar day (UTC+7) of an instant, yyyy-mm-dd. */
+const vnDay = (d: Date) => new Date(d.getTime() + 7 * 3_600_000).toISOString().slice(0, 10);
 
 let uplotJs: Buffer | undefined;
 let uplotCss: Buffer | undefined;
@@ -90,7 +97,11 @@ export const consoleRoutes: RouteModule = (app, deps) => {
       ...(t('console:js', { returnObjects: true }) as Record<string, string>),
       status: Object.fromEntries(FOLLOWUP_STATUSES.map((k) => [k, t(`followup:status_${k}`)])),
       reason: Object.fromEntries(FOLLOWUP_REASONS.map((k) => [k, t(`followup:reason_${k}`)])),
-      mayRecordCases: mayOpen(signed.principal.roles, PAGES[2]),
+      mayRecordCases: mayOpen(
+        signed.principal.roles,
+        PAGES.find((p) => p.id === 'cases')!,
+      ),
+      kind: Object.fromEntries(VENUE_KINDS.map((k) => [k.id, t(`venues:kind.${k.id}`)])),
       role: Object.fromEntries(OFFICIAL_ROLES.map((r) => [r, t(`officials:role_${r}`)])),
     };
     const nav = PAGES.filter((p) => mayOpen(signed.principal.roles, p))
@@ -256,7 +267,7 @@ ${error ? `<p class="error" role="alert">${escapeMarkup(error)}</p>` : ''}
         return reply.redirect(first.path, 303);
       }
       // Days in Vietnam's time: today and the 13 days before it, unless the official picked a range.
-      const vnToday = new Date(deps.clock.now().getTime() + 7 * 3_600_000).toISOString().slice(0, 10);
+      const vnToday = vnDay(deps.clock.now());
       const to = req.query.to ?? vnToday;
       const from =
         req.query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 13 * 86_400_000).toISOString().slice(0, 10);
@@ -358,6 +369,34 @@ ${pid ? `<input type="hidden" name="personId" value="${pid}"><p>${e(t, 'case_for
 <button type="submit">${e(t, 'filter')}</button></form>
 <p id="vn-count" class="muted" aria-live="polite"></p>
 <div class="scroll tall"><table id="vn-table" class="cards-sm"></table></div>`,
+  );
+
+  apiPage(
+    'coverage',
+    (t) => `<form id="cv-filter" class="range">
+<label>${e(t, 'cv_district')} <select name="districtCode"><option value="">${e(t, 'all')}</option></select></label>
+<label class="inline"><input type="checkbox" name="withFigures"> ${e(t, 'cv_with_figures')}</label>
+<button type="submit">${e(t, 'filter')}</button>
+<a id="cv-csv" href="/api/v1/reports/coverage.csv" download>${e(t, 'cv_csv')}</a></form>
+<section class="cards" aria-live="polite"><div class="card"><span>${e(t, 'cv_wards')}</span><b id="cv-n-wards">…</b></div>
+<div class="card"><span>${e(t, 'cv_venues')}</span><b id="cv-n-venues">…</b></div>
+<div class="card"><span>${e(t, 'cv_active')}</span><b id="cv-n-active">…</b></div>
+<div class="card"><span>${e(t, 'cv_declared_7d')}</span><b id="cv-n-declared">…</b></div>
+<div class="card"><span>${e(t, 'cv_required')}</span><b id="cv-n-required">…</b></div></section>
+<div class="scroll tall"><table id="cv-table" class="cards-sm"></table></div>
+<h2>${e(t, 'cv_missing')}</h2><p class="muted">${e(t, 'cv_missing_hint')}</p>
+<div class="scroll tall"><table id="cv-missing" class="cards-sm"></table></div>`,
+  );
+
+  apiPage(
+    'trips',
+    (t) => `<form id="tr-filter" class="range">
+<label>${e(t, 'tr_vehicle')} <select name="venueId" required></select></label>
+<label>${e(t, 'from')} <input type="date" name="from" required></label>
+<label>${e(t, 'to')} <input type="date" name="to" required></label>
+<button type="submit">${e(t, 'filter')}</button></form>
+<p id="tr-vehicle" class="muted" aria-live="polite"></p>
+<div class="scroll tall"><table id="tr-table" class="cards-sm" data-kinds="${TRANSPORT_KINDS.join(',')}" data-today="${vnDay(deps.clock.now())}"></table></div>`,
   );
 
   apiPage(
