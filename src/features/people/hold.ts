@@ -32,7 +32,8 @@ export interface HeldPerson {
  * /xoadulieu while a person is an open case or in an exposure follow-up (issue 15). The health department still
  * needs, until that period ends, exactly:
  * - the person row, minimal: name, birth year, gender, phone and ward (to reach them and match a case); the ID
- *   number, street, vaccine doses and province are cleared, and the row has no account any more;
+ *   number (and its lookup hash), street, vaccine doses and province are cleared, and the row has no account any
+ *   more;
  * - the case link (`cases.person_id`, `case_persons`) of their open cases;
  * - their contacts (alert status) alerted in the last FOLLOWUP_HOLD_DAYS days, and the ward follow-up row;
  * - the visits inside the windows: of an open case, those within its infectious period (and those its exposure
@@ -74,6 +75,7 @@ export async function holdHealthRecords(db: DbOrTx, accountId: string, now: Date
         isSelf: false,
         holdUntil,
         idNumberEnc: null,
+        idNumberHash: null,
         idNumberLast4: null,
         idKind: null,
         street: null,
