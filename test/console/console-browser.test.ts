@@ -2,10 +2,11 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
-import { accounts, declarations, invites as invitesTable, persons, venues } from '../../src/db/schema/index.js';
+import { invites as invitesTable, venues } from '../../src/db/schema/index.js';
 import { handle } from '../broadcast/fixtures.js';
 import { runUntil } from '../broadcast/e2e-helpers.js';
 import { seedResident, seedVenue, seedVisit, vn } from '../exposure/fixtures.js';
+import { seedWardResident } from '../helpers/residents.js';
 import { canRunBrowser, startBrowserHarness, type BrowserHarness } from '../helpers/browser.js';
 import { inviteOfficial, type InvitedOfficial } from '../helpers/officials.js';
 import type { TestService } from '../helpers/service.js';
@@ -23,29 +24,8 @@ describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', (
   let health: InvitedOfficial;
   let ward: InvitedOfficial;
 
-  async function resident(name: string, wardCode: string, decls: { ago: number; symptoms: string[] }[]) {
-    const clock = svc.clock as ManualClock;
-    const [acc] = await svc.db.db
-      .insert(accounts)
-      .values({ channel: 'web', externalId: `r-${name}`, locale: 'vi', consentedAt: clock.now() })
-      .returning();
-    const [p] = await svc.db.db
-      .insert(persons)
-      .values({ ownerAccountId: acc!.id, isSelf: true, fullName: name, birthYear: 1985, gender: 'female', wardCode })
-      .returning();
-    for (const d of decls) {
-      await svc.db.db.insert(declarations).values({
-        personId: p!.id,
-        travel: false,
-        contactCase: false,
-        contactOutbreakArea: false,
-        contactSymptoms: false,
-        symptoms: d.symptoms,
-        declaredAt: new Date(clock.now().getTime() - d.ago),
-      });
-    }
-    return p!.id;
-  }
+  const resident = (name: string, wardCode: string, declared: { ago: number; symptoms: string[] }[]) =>
+    seedWardResident(svc.db.db, { name, wardCode, now: svc.clock.now(), declared });
 
   /** The /console command's link, opened in a fresh browser context; the page lands on the console. */
   let lastLink = '';

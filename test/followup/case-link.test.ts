@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
-import { accounts, cases, declarations, persons } from '../../src/db/schema/index.js';
+import { cases } from '../../src/db/schema/index.js';
+import { seedWardResident } from '../helpers/residents.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { inviteOfficial, type InvitedOfficial } from '../helpers/officials.js';
 import { WebChatClient } from '../web/chat-client.js';
@@ -13,33 +14,15 @@ const CAI_KHE = '31117';
 let health: InvitedOfficial;
 let ward: InvitedOfficial;
 
-async function resident(name: string): Promise<string> {
-  const [acc] = await svc.db.db
-    .insert(accounts)
-    .values({ channel: 'web', externalId: `r-${name}`, locale: 'vi', consentedAt: clock.now() })
-    .returning();
-  const [p] = await svc.db.db
-    .insert(persons)
-    .values({
-      ownerAccountId: acc!.id,
-      isSelf: true,
-      fullName: name,
-      birthYear: 1979,
-      gender: 'male',
-      wardCode: CAI_KHE,
-    })
-    .returning();
-  await svc.db.db.insert(declarations).values({
-    personId: p!.id,
-    travel: false,
-    symptoms: ['fever', 'cough'],
-    contactCase: false,
-    contactOutbreakArea: false,
-    contactSymptoms: false,
-    declaredAt: clock.now(),
+const resident = (name: string) =>
+  seedWardResident(svc.db.db, {
+    name,
+    wardCode: CAI_KHE,
+    now: clock.now(),
+    declared: [{ ago: 0, symptoms: ['fever', 'cough'] }],
+    birthYear: 1979,
+    gender: 'male',
   });
-  return p!.id;
-}
 
 const patch = (headers: Record<string, string>, personId: string, status: string) =>
   svc.app.inject({ method: 'PATCH', url: `/api/v1/followups/${personId}`, headers, payload: { status } });

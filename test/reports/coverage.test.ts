@@ -1,9 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
-import { accounts, auditLog, declarations, persons, venues, visits, wards } from '../../src/db/schema/index.js';
+import { auditLog, venues, visits, wards } from '../../src/db/schema/index.js';
 import { createApiToken } from '../../src/features/officials/api-tokens.js';
 import type { CoverageReport, CoverageWard } from '../../src/features/reports/index.js';
+import { seedWardResident } from '../helpers/residents.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import { inviteOfficial } from '../helpers/officials.js';
 
@@ -17,27 +18,8 @@ const DAY = 24 * HOUR;
 const official = async (externalId: string, body: Record<string, unknown>) =>
   (await inviteOfficial(svc, externalId, body)).headers;
 
-async function resident(name: string, wardCode: string, declaredAgo: number[]): Promise<string> {
-  const [acc] = await svc.db.db
-    .insert(accounts)
-    .values({ channel: 'web', externalId: `r-${name}`, locale: 'vi', consentedAt: clock.now() })
-    .returning();
-  const [p] = await svc.db.db
-    .insert(persons)
-    .values({ ownerAccountId: acc!.id, isSelf: true, fullName: name, birthYear: 1985, gender: 'female', wardCode })
-    .returning();
-  for (const ago of declaredAgo) {
-    await svc.db.db.insert(declarations).values({
-      personId: p!.id,
-      travel: false,
-      contactCase: false,
-      contactOutbreakArea: false,
-      contactSymptoms: false,
-      declaredAt: new Date(clock.now().getTime() - ago),
-    });
-  }
-  return p!.id;
-}
+const resident = (name: string, wardCode: string, declaredAgo: number[]) =>
+  seedWardResident(svc.db.db, { name, wardCode, now: clock.now(), declared: declaredAgo.map((ago) => ({ ago })) });
 
 let seq = 0;
 async function venue(wardCode: string, kind: string, closed = false): Promise<string> {

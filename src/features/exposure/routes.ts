@@ -13,6 +13,7 @@ import {
   recordManualWindow,
   type CaseResult,
 } from './record.js';
+import { acceptCsvBodies, csvBody } from '../../http/csv-body.js';
 
 interface CaseBody {
   phone?: string;
@@ -96,18 +97,11 @@ const date = (v: string | undefined) => (v === undefined ? undefined : new Date(
 export const exposureRoutes: RouteModule = (app, deps) => {
   const health = deps.requireRole('health');
   // Scoped to this plugin: the exposure list import takes a text/csv body.
-  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  acceptCsvBodies(app);
 
   // A national exposure list (Bluezone, PC-Covid): phone, exposed_at, place, source. README «Hand-off files».
   app.post('/api/v1/exposures/import', { onRequest: health, bodyLimit: 8 * 1024 * 1024 }, async (req, reply) => {
-    if (typeof req.body !== 'string') {
-      throw new AppError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        'Send the CSV as the request body with Content-Type: text/csv.',
-        415,
-      );
-    }
-    const csv = req.body;
+    const csv = csvBody(req);
     const report = await deps.database.db.transaction((tx) => importExposures(tx, deps, csv, actor(req)));
     if (report.alertsQueued > 0) deps.wakeOutbox?.();
     req.log.info(

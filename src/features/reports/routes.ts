@@ -5,10 +5,10 @@ import { recordAudit } from '../../audit/audit-log.js';
 import type { DbOrTx } from '../../db/client.js';
 import { ACCESS } from '../officials/roles.js';
 import { scopeOfPrincipal, type WardScope } from '../officials/scope.js';
-import { AppError } from '../../core/errors.js';
 import { computeCoverage, missingVenues, type CoverageReport } from './coverage.js';
 import { coverageCsv } from './coverage-csv.js';
 import { importTargets, MAX_TARGET_ROWS, TARGET_COLUMNS } from './targets.js';
+import { acceptCsvBodies, csvBody } from '../../http/csv-body.js';
 
 const count = { type: 'integer' } as const;
 
@@ -84,7 +84,7 @@ export async function reportScope(db: DbOrTx, p: Principal): Promise<WardScope> 
 export const reportRoutes: RouteModule = (app, deps) => {
   const db = deps.database.db;
   const allowed = deps.requireRole(...ACCESS.reports);
-  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  acceptCsvBodies(app);
 
   async function load(principal: Principal, districtCode: string | undefined, format: 'json' | 'csv') {
     const now = deps.clock.now();
@@ -229,14 +229,7 @@ export const reportRoutes: RouteModule = (app, deps) => {
       },
     },
     async (req, reply) => {
-      if (typeof req.body !== 'string') {
-        throw new AppError(
-          'UNSUPPORTED_MEDIA_TYPE',
-          'Send the CSV as the request body with Content-Type: text/csv.',
-          415,
-        );
-      }
-      const text = req.body;
+      const text = csvBody(req);
       const now = deps.clock.now();
       const principal = req.principal!;
       const result = await db.transaction(async (tx) => {

@@ -1,3 +1,4 @@
+import type { DbOrTx } from '../../db/client.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, notFound } from '../../core/errors.js';
 import { tFor } from '../../core/i18n.js';
@@ -26,6 +27,7 @@ import { recordAudit } from '../../audit/audit-log.js';
 import { and, eq, sql } from 'drizzle-orm';
 import { visitsCsv, VISITS_CSV_MAX_ROWS } from './visits-csv.js';
 import { staffRole } from './store.js';
+import { acceptCsvBodies, csvBody } from '../../http/csv-body.js';
 
 /** The venue as the API shows it (DESIGN.md ◆ contract: id, code, name, kind, checkinUrl, telegramUrl?). */
 export function venueJson(deps: AppDeps, v: Venue) {
@@ -152,7 +154,7 @@ async function sendPdf(deps: AppDeps, v: Venue, reply: FastifyReply) {
 
 export const venueRoutes: RouteModule = (app, deps) => {
   // Scoped to this plugin: the CSV import takes text/csv bodies.
-  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  acceptCsvBodies(app);
 
   // onRequest, not preHandler: a caller without a token gets 401 before the body is even parsed or validated.
   const officials = { onRequest: deps.requireRole('health') };
@@ -257,29 +259,32 @@ export const venueRoutes: RouteModule = (app, deps) => {
       };
       const db = deps.database.db;
       const before = await requireVenue(deps, id);
+      // Each setting given: written, and audited with its old and new value.
+      const changes = [
+        entryPolicy !== undefined && {
+          action: 'venue.entry_policy.set',
+          from: before.entryPolicy,
+          to: entryPolicy,
+          write: (tx: DbOrTx) => setEntryPolicy(tx, before.id, entryPolicy),
+        },
+        autoRecordGreen !== undefined && {
+          action: 'venue.auto_record_green.set',
+          from: before.autoRecordGreen,
+          to: autoRecordGreen,
+          write: (tx: DbOrTx) => setAutoRecordGreen(tx, before.id, autoRecordGreen),
+        },
+      ].filter((c) => c !== false);
       const v = await db.transaction(async (tx) => {
         let row: Venue | undefined = before;
-        if (entryPolicy !== undefined) {
-          row = await setEntryPolicy(tx, before.id, entryPolicy);
+        for (const c of changes) {
+          row = await c.write(tx);
           if (!row) throw notFound('VENUE_NOT_FOUND', 'No venue with this id.');
           await recordAudit(tx, {
             actor: req.principal?.id ?? 'unknown',
-            action: 'venue.entry_policy.set',
+            action: c.action,
             subjectType: 'venue',
             subjectId: row.id,
-            details: { from: before.entryPolicy, to: entryPolicy, via: 'api' },
-            at: deps.clock.now(),
-          });
-        }
-        if (autoRecordGreen !== undefined) {
-          row = await setAutoRecordGreen(tx, before.id, autoRecordGreen);
-          if (!row) throw notFound('VENUE_NOT_FOUND', 'No venue with this id.');
-          await recordAudit(tx, {
-            actor: req.principal?.id ?? 'unknown',
-            action: 'venue.auto_record_green.set',
-            subjectType: 'venue',
-            subjectId: row.id,
-            details: { from: before.autoRecordGreen, to: autoRecordGreen, via: 'api' },
+            details: { from: c.from, to: c.to, via: 'api' },
             at: deps.clock.now(),
           });
         }
@@ -291,14 +296,7 @@ export const venueRoutes: RouteModule = (app, deps) => {
   );
 
   app.post('/api/v1/venues/import', officials, async (req, reply) => {
-    if (typeof req.body !== 'string') {
-      throw new AppError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        'Send the CSV as the request body with Content-Type: text/csv.',
-        415,
-      );
-    }
-    const result = await importVenuesCsv(deps.database.db, req.body);
+    const result = await importVenuesCsv(deps.database.db, csvBody(req));
     req.log.info({ created: result.created, errors: result.errors.length, by: req.principal?.id }, 'venues imported');
     return reply.status(result.created > 0 ? 201 : 200).send(result);
   });
