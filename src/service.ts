@@ -129,7 +129,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     leaseMs: config.outboxLeaseSeconds * 1000,
     sendRate:
       database.kind === 'postgres'
-        ? (channel, rate) => new SharedSendRate(database.db, channel, rate, clock, clock === systemClock)
+        ? (channel, rate) => new SharedSendRate(database.db, channel, rate, clock)
         : undefined,
   });
   workers.add(outbox);

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
-import { createPostgresDatabase, dropPostgresDatabase, TEMPLATE_ENV } from './helpers/db.js';
+import {
+  createPostgresDatabase,
+  dropPostgresDatabase,
+  dropRunDatabases,
+  TEMPLATE_ENV,
+  TEST_RUN_ENV,
+} from './helpers/db.js';
 
 /**
  * Migrates one template database per run; every test file clones it (test/helpers/db.ts). The workers are
@@ -21,7 +27,13 @@ export default async function setup(): Promise<() => Promise<void>> {
     await runMigrations(database, url.toString());
     await database.close();
     process.env[TEMPLATE_ENV.postgres] = name;
-    return () => dropPostgresDatabase(admin, name);
+    const run = randomBytes(4).toString('hex');
+    process.env[TEST_RUN_ENV] = run;
+    return async () => {
+      // the databases workers kept for reuse (test/helpers/db.ts), then the template
+      await dropRunDatabases(admin, run);
+      await dropPostgresDatabase(admin, name);
+    };
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'khaibao-template-'));
   const database = openDatabase({ dataDir: 'memory://' });

@@ -64,6 +64,8 @@ export interface OpenOptions {
   statementTimeoutMs?: number;
   /** PGlite: start from this data directory tarball (a migrated template, in tests) instead of an empty cluster */
   loadDataDir?: Blob;
+  /** PGlite: use this running instance (tests reuse theirs) instead of opening one */
+  pglite?: PGlite;
 }
 
 export function openDatabase(opts: OpenOptions): Database {
@@ -120,7 +122,9 @@ export function openDatabase(opts: OpenOptions): Database {
   }
   const dir = opts.dataDir ?? './data';
   let pg: PGlite;
-  if (dir.startsWith('memory://')) {
+  if (opts.pglite) {
+    pg = opts.pglite;
+  } else if (dir.startsWith('memory://')) {
     pg = opts.loadDataDir ? new PGlite(dir, { loadDataDir: opts.loadDataDir }) : new PGlite(dir);
   } else {
     const pgDir = path.resolve(dir, 'pglite');
