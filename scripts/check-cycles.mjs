@@ -1,16 +1,20 @@
-// Import cycles ESLint's import-x/no-cycle does not see: it skips type-only imports and looks at files, not at
-// modules. Here every import counts (types too), and a module is a feature or channel folder (src/features/X,
-// src/channels/X) or a top-level folder or file of src. Exits 1 when a cycle exists, between files or modules.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// Import cycles, as CI's lint gate (`npm run lint`). Every import counts, type-only ones too (they tie the files'
+// designs together as much as runtime imports do). Between files, in src, test and scripts; and in src between
+// modules, where a module is a feature or channel folder (src/features/X, src/channels/X) or a top-level folder or
+// file of src. Exits 1 when a cycle exists. (This replaced ESLint's import-x/no-cycle: it sees what that rule
+// skips, type-only imports and folders, and takes a second where the rule took a third of the lint's time.)
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 
-const root = path.resolve(import.meta.dirname, '..', 'src');
+const repo = path.resolve(import.meta.dirname, '..');
+const root = path.join(repo, 'src');
 
 function listFiles(dir) {
   return readdirSync(dir).flatMap((name) => {
     const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? listFiles(p) : p.endsWith('.ts') ? [p] : [];
+    if (name === 'node_modules') return [];
+    return statSync(p).isDirectory() ? listFiles(p) : /\.(ts|mjs)$/.test(p) ? [p] : [];
   });
 }
 
@@ -20,22 +24,26 @@ function moduleOf(file) {
   return parts.length > 1 ? parts[0] : parts[0].replace(/\.ts$/, '');
 }
 
-const files = listFiles(root);
+const files = ['src', 'test', 'scripts'].flatMap((d) => listFiles(path.join(repo, d)));
+const known = new Set(files);
 const fileEdges = new Map();
 for (const file of files) {
-  const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, false);
+  const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
   const targets = importedFiles
     .map((i) => i.fileName)
     .filter((s) => s.startsWith('.'))
-    .map((s) => path.resolve(path.dirname(file), s.replace(/\.js$/, '.ts')));
-  fileEdges.set(file, new Set(targets.filter((t) => fileEdges.has(t) || files.includes(t))));
+    .map((s) => path.resolve(path.dirname(file), s))
+    .map((t) => (t.endsWith('.js') && !existsSync(t) ? t.replace(/\.js$/, '.ts') : t));
+  fileEdges.set(file, new Set(targets.filter((t) => known.has(t))));
 }
 
 const moduleEdges = new Map();
 for (const [file, targets] of fileEdges) {
+  if (!file.startsWith(root + path.sep)) continue;
   const from = moduleOf(file);
   if (!moduleEdges.has(from)) moduleEdges.set(from, new Set());
-  for (const t of targets) if (moduleOf(t) !== from) moduleEdges.get(from).add(moduleOf(t));
+  for (const t of targets)
+    if (t.startsWith(root + path.sep) && moduleOf(t) !== from) moduleEdges.get(from).add(moduleOf(t));
 }
 
 /** Tarjan's strongly connected components with more than one member: each is at least one cycle. */
@@ -72,7 +80,7 @@ function cycles(edges) {
   return out;
 }
 
-const rel = (f) => path.relative(root, f);
+const rel = (f) => path.relative(repo, f);
 const fileCycles = cycles(fileEdges);
 const moduleCycles = cycles(moduleEdges);
 for (const c of fileCycles) console.log(`file cycle: ${c.map(rel).join(' ↔ ')}`);
