@@ -1,4 +1,5 @@
-import { and, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, is, isNull, sql } from 'drizzle-orm';
+import { PgTransaction } from 'drizzle-orm/pg-core';
 import { queryRows, type DbOrTx } from '../../db/client.js';
 import { columnsOf, param, prepared, rowOf } from '../../db/prepared.js';
 import { persons, trips, venues, visits, type Trip, type Visit } from '../../db/schema/index.js';
@@ -52,7 +53,8 @@ export interface CheckinOutcome {
  */
 export async function recordCheckins(db: DbOrTx, input: CheckinInput): Promise<CheckinOutcome[]> {
   const ids = [...new Set(input.personIds)].sort();
-  return db.transaction(async (tx) => {
+  // Inside the caller's transaction (a chat update, a staff scan) its atomicity is enough: no savepoint.
+  const inTransaction = async (tx: DbOrTx) => {
     const kind =
       input.venueKind ??
       (await tx.query.venues.findFirst({ where: eq(venues.id, input.venueId), columns: { kind: true } }))?.kind;
@@ -65,7 +67,8 @@ export async function recordCheckins(db: DbOrTx, input: CheckinInput): Promise<C
       out.push({ ...(await checkInOne(tx, personId, input, trip?.id ?? null)), ...(trip ? { trip } : {}) });
     }
     return out;
-  });
+  };
+  return is(db, PgTransaction) ? inTransaction(db) : db.transaction(inTransaction);
 }
 
 /** A person's open visit at a venue (inside it now), if any. */
