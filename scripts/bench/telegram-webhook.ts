@@ -4,8 +4,11 @@
 //   start    one `/start` update per new person (account creation, welcome)
 //   checkin  one check-in per declared resident: `/start v_<code>` (the poster's deep link), then a press on
 //            the "confirm" button the bot offered — two webhook requests; reported as check-ins per second
+//   declare  one daily re-declaration per declared resident: `/khaibao`, every health question answered "no" by
+//            its button, then «Xác nhận» at the summary, which sends the pass image — each press an update;
+//            reported as declarations per second (and updates per second, as the others)
 //
-//   npx tsx scripts/bench/telegram-webhook.ts [seconds=10] [concurrency=16] [start|checkin]
+//   npx tsx scripts/bench/telegram-webhook.ts [seconds=10] [concurrency=16] [start|checkin|declare]
 //   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench npx tsx scripts/bench/telegram-webhook.ts 10 16 checkin
 //   BENCH_UPDATES=10000 npx tsx scripts/bench/telegram-webhook.ts 0 16 start   # RSS after 10,000 updates
 //   (BENCH_DATABASE_URL: an empty database it may migrate and fill; unset = in-memory PGlite)
@@ -20,6 +23,7 @@ import { createVenue } from '../../src/features/venues/store.js';
 import { createService } from '../../src/service.js';
 import { createLoad, drive, latencyMs, rssMiB, summary } from './load.js';
 import { startFakeTelegram, tgUpdates, tgUser, type RecordedCall } from '../../test/helpers/fake-telegram.js';
+import { answerHealthQuestions, type FormDriver, type OfferedButton } from '../../test/helpers/declaration-form.js';
 
 // BENCH_UPDATES=N (start mode): run until N updates are answered instead (at most 15 minutes), for the memory
 // figure "RSS after 10,000 updates".
@@ -27,7 +31,9 @@ const maxUpdates = Number(process.env.BENCH_UPDATES ?? 0);
 const seconds = maxUpdates > 0 ? 900 : Math.min(Number(process.argv[2] ?? 10), 60);
 const concurrency = Math.min(Number(process.argv[3] ?? 16), 64);
 const mode = process.argv[4] ?? 'start';
-if (mode !== 'start' && mode !== 'checkin') throw new Error(`unknown mode ${mode}: start | checkin`);
+if (mode !== 'start' && mode !== 'checkin' && mode !== 'declare') {
+  throw new Error(`unknown mode ${mode}: start | checkin | declare`);
+}
 const SECRET = 'bench-secret-0123456789';
 
 const tg = await startFakeTelegram();
@@ -112,6 +118,8 @@ function offeredButton(chatId: number, label: string): { data: string; messageId
 let iteration: () => Promise<boolean>;
 let venueId: string | undefined;
 let completed = 0;
+/** updates sent before the timed run (warm-up) */
+let warmUpdates = 0;
 const isReply = (c: { method: string }) => c.method === 'sendMessage' || c.method === 'sendPhoto';
 let repliesDropped = 0;
 const dropCalls = () => {
@@ -128,6 +136,75 @@ if (mode === 'start') {
     // dropped as it goes, keeping the fake's memory out of the RSS figure.
     if (++completed % 500 === 0) dropCalls();
     await timed('start', startUpdate(nextUser++));
+    return true;
+  };
+} else if (mode === 'declare') {
+  const pool = await seedResidents(base + 4_000_000_000, 20 + Math.min(seconds * 100, 6_000));
+  /** One resident's chat: each update posted, and the buttons of the replies it got (found from `mark` on). */
+  interface DeclaringChat extends FormDriver {
+    /** press the summary's «Xác nhận» */
+    confirm(): Promise<void>;
+    /** the last update was answered with the pass image */
+    passSent(): boolean;
+  }
+  const chat = (chatId: number, record: boolean): DeclaringChat => {
+    let last: RecordedCall[] = [];
+    const send = async (update: object) => {
+      const mark = tg.calls.length;
+      if (record) await timed('declare', withId(update));
+      else {
+        await post(withId(update));
+        warmUpdates++;
+      }
+      last = tg.calls.slice(mark).filter((c) => isReply(c) && String(c.params.chat_id) === String(chatId));
+    };
+    const offered = (): (OfferedButton & { messageId: number })[] =>
+      last.flatMap((c) =>
+        (
+          (c.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)
+            ?.inline_keyboard ?? []
+        )
+          .flat()
+          .filter((b) => b.callback_data !== undefined)
+          .map((b) => ({
+            label: b.text,
+            payload: b.callback_data!,
+            messageId: (c.result as { message_id: number }).message_id,
+          })),
+      );
+    const press = async (b: { payload: string; messageId: number } | undefined, what: string) => {
+      if (!b) throw new Error(`chat ${chatId}: no ${what} button offered`);
+      await send(tgUpdates.button(tgUser(chatId), b.payload, b.messageId));
+    };
+    return {
+      offered,
+      tap: (label) =>
+        press(
+          offered().find((b) => b.label === label),
+          label,
+        ),
+      say: (text) => send(tgUpdates.text(tgUser(chatId), text)),
+      passSent: () => last.some((c) => c.method === 'sendPhoto'),
+      confirm: () =>
+        press(
+          offered().find((b) => b.payload === 'd.confirm'),
+          'confirm',
+        ),
+    };
+  };
+  const declare = async (chatId: number, record: boolean) => {
+    const d = chat(chatId, record);
+    await d.say('/khaibao');
+    await answerHealthQuestions(d);
+    await d.confirm();
+    if (!d.passSent()) throw new Error(`chat ${chatId}: no pass after the declaration`);
+  };
+  for (let i = 0; i < 5; i++) await declare(pool.shift()!, false);
+  iteration = async () => {
+    const chatId = pool.shift();
+    if (chatId === undefined) return false;
+    await declare(chatId, true);
+    completed++;
     return true;
   };
 } else {
@@ -156,7 +233,7 @@ tg.reset();
 const elapsed = await drive(seconds, concurrency, iteration);
 // Resident memory after the run, with every update handled: before the checks below allocate anything more.
 const rssMiBAfterRun = rssMiB();
-const updatesHandled = samples.length + (mode === 'start' ? 20 : 40);
+const updatesHandled = samples.length + (mode === 'start' ? 20 : mode === 'checkin' ? 40 : warmUpdates);
 
 const replies = repliesDropped + tg.calls.filter(isReply).length;
 
@@ -186,6 +263,9 @@ console.log(
       rssMiBAfterRun,
       repliesSentToFakeTelegram: replies,
       ...checkin,
+      ...(mode === 'declare'
+        ? { declarations: completed, declarationsPerSecond: Math.round((10 * completed) / elapsed) / 10 }
+        : {}),
     },
     null,
     2,

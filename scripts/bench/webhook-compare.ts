@@ -1,7 +1,8 @@
 // The webhook comparison of issue 18, in one run: the two bare reference bots (bare-bot.ts) and khaibao
 // (telegram-webhook.ts) one after the other, each in its own process on the same load generator and fake Bot
 // API, then one Markdown table with the ratios to the bare persistent bot (bare grammY + postgres.js).
-// Goals: check-in updates ≥ 0.5×, /start ≥ 0.6× of the bare persistent bot, p99 < 100 ms at 16 concurrent.
+// Goals: check-in updates ≥ 0.5×, /start ≥ 0.6× of the bare persistent bot, p99 < 100 ms at 16 concurrent;
+// declaration updates (a daily re-declaration ending with the pass image) ≥ 200/s.
 //
 //   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_cmp npx tsx scripts/bench/webhook-compare.ts [seconds=10] [concurrency=16]
 //   (BENCH_DATABASE_URL: required for the persistent bare bot; khaibao runs on the same database)
@@ -27,6 +28,8 @@ interface Result {
   checkinsPerSecond?: number;
   visitsRecorded?: number;
   checkins?: number;
+  declarations?: number;
+  declarationsPerSecond?: number;
 }
 
 async function bench(script: string, args: string[], env: Record<string, string> = {}): Promise<Result> {
@@ -42,6 +45,7 @@ const plain = await bench('bare-bot.ts', [seconds, concurrency, 'plain']);
 const persistent = await bench('bare-bot.ts', [seconds, concurrency, 'pg']);
 const start = await bench('telegram-webhook.ts', [seconds, concurrency, 'start']);
 const checkin = await bench('telegram-webhook.ts', [seconds, concurrency, 'checkin']);
+const declare = await bench('telegram-webhook.ts', [seconds, concurrency, 'declare']);
 const rssRun = process.env.BENCH_RSS_UPDATES
   ? await bench('telegram-webhook.ts', ['0', concurrency, 'start'], { BENCH_UPDATES: process.env.BENCH_RSS_UPDATES })
   : undefined;
@@ -65,6 +69,13 @@ const lines = [
   row('khaibao `/start` (new chats)', start, start.requestsPerSecond, '≥ 0.6×, p99 < 100'),
   row('khaibao check-in (deep link + confirm), updates', checkin, checkin.requestsPerSecond, '≥ 0.5×, p99 < 100'),
   `| khaibao check-ins/s (${checkin.visitsRecorded ?? '?'} visits recorded for ${checkin.checkins ?? '?'} check-ins) | ${checkin.checkinsPerSecond ?? '?'} | ${ratio(checkin.checkinsPerSecond ?? 0)} | | | | | |`,
+  row(
+    'khaibao declaration (re-declaration, pass image at the end), updates',
+    declare,
+    declare.requestsPerSecond,
+    '≥ 200/s',
+  ),
+  `| khaibao declarations/s (${declare.declarations ?? '?'} declarations) | ${declare.declarationsPerSecond ?? '?'} | | | | | | |`,
 ];
 if (rssRun) {
   lines.push(

@@ -1,8 +1,9 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
-import { queryRows, type Database, type Tx } from '../db/client.js';
-import { accounts, dialogStates, type Account } from '../db/schema/index.js';
+import type { Database, Tx } from '../db/client.js';
+import { accounts, type Account } from '../db/schema/index.js';
+import { openUpdate, saveDialogState } from './dialog-store.js';
 import { assertNoPrefixCollisions, type CallbackData, type PrefixClaim } from './callback-data.js';
 import { DEFAULT_CAPABILITIES, type ChannelCapabilities, type ChannelRegistry } from './channel.js';
 import { firstDelivery } from './channel-state.js';
@@ -274,32 +275,22 @@ export class DialogRunner {
     const caps = this.capabilitiesOf(received.channel);
     let inbound = received;
     const result = await this.deps.database.db.transaction(async (tx) => {
-      // Serialize one account's updates (Zalo does not; concurrent webhooks would race otherwise).
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`acct:${inbound.channel}:${inbound.accountId}`}))`);
-      if (inbound.messageId && !(await firstDelivery(tx, inbound.channel, inbound.messageId))) {
+      const now = this.deps.clock.now();
+      // The account is created on its first update, and on every later one stamped with the time; writing again
+      // after being unreachable makes it reachable again. Serialized per account (dialog-store.ts).
+      const opened = await openUpdate(tx, {
+        channel: inbound.channel,
+        externalId: inbound.accountId,
+        updateId: inbound.messageId || null,
+        locale: normalizeLocale(inbound.languageHint),
+        now: now.toISOString(),
+        revive: inbound.kind !== 'unsupported',
+      });
+      if (!opened) {
         return { replies: [], locale: normalizeLocale(inbound.languageHint), duplicate: true } as HandleResult;
       }
-      const now = this.deps.clock.now();
-      // One statement: the account is created on its first update, and on every later one stamped with the
-      // time; writing again after being unreachable makes it reachable again.
-      const revive = inbound.kind !== 'unsupported';
-      const [account] = await tx
-        .insert(accounts)
-        .values({
-          channel: inbound.channel,
-          externalId: inbound.accountId,
-          locale: normalizeLocale(inbound.languageHint),
-          lastInboundAt: now,
-        })
-        .onConflictDoUpdate({
-          target: [accounts.channel, accounts.externalId],
-          set: revive ? { lastInboundAt: now, unreachableAt: null, unreachableReason: null } : { lastInboundAt: now },
-        })
-        .returning();
-      if (!account) throw new Error('account upsert returned nothing');
+      const { account, stored } = opened;
 
-      const stored = await tx.query.dialogStates.findFirst({ where: eq(dialogStates.accountId, account.id) });
-      const version = stored?.version ?? 0;
       const state: DialogState = {
         flow: stored?.flow ?? null,
         step: stored?.step ?? null,
@@ -320,30 +311,23 @@ export class DialogRunner {
       await this.route(ctx);
       // Numbered here, inside the transaction, so the menu a typed number refers to commits with the step.
       const shown = numberChoices(replies, caps, ctx.t);
-      // Nothing shown: the menu on screen is still the last one.
-      const menu = shown.menu === undefined || replies.length === 0 ? {} : { menu: shown.menu };
 
       // The step is saved unless the update deleted the account (/xoadulieu): a write that finds nothing to
       // write asks whether the account is still there only then, so the common update pays no extra read.
-      const accountGone = async () => !(await tx.query.accounts.findFirst({ where: eq(accounts.id, account.id) }));
-      if (!stored) {
-        const inserted = await queryRows(
-          tx,
-          sql`insert into ${dialogStates} (account_id, flow, step, data, menu, version, updated_at)
-              select ${account.id}, ${state.flow}, ${state.step}, ${JSON.stringify(state.data)}::jsonb,
-                     ${menu.menu === undefined ? null : JSON.stringify(menu.menu)}::jsonb, 1, ${now.toISOString()}::timestamptz
-              where exists (select 1 from ${accounts} where ${accounts.id} = ${account.id})
-              on conflict do nothing returning version`,
-        );
-        // The outbox remembered a menu for this account meanwhile (its row): read it and go again.
-        if (inserted.length === 0 && !(await accountGone())) throw new VersionConflict();
-      } else {
-        const updated = await tx
-          .update(dialogStates)
-          .set({ ...state, ...menu, version: version + 1, updatedAt: now })
-          .where(and(eq(dialogStates.accountId, account.id), eq(dialogStates.version, version)))
-          .returning({ v: dialogStates.version });
-        if (updated.length === 0 && !(await accountGone())) throw new VersionConflict();
+      const saved = await saveDialogState(tx, {
+        accountId: account.id,
+        version: stored?.version,
+        flow: state.flow,
+        step: state.step,
+        data: state.data,
+        // Nothing shown: the menu on screen is still the last one.
+        menu: replies.length === 0 ? undefined : shown.menu,
+        now,
+      });
+      if (!saved && (await tx.query.accounts.findFirst({ where: eq(accounts.id, account.id) }))) {
+        // Another writer moved the version, or the outbox remembered a menu for this account meanwhile (its
+        // row): read it and go again.
+        throw new VersionConflict();
       }
       return { replies: shown.messages, locale: ctx.locale, duplicate: false, accountId: account.id } as HandleResult;
     });

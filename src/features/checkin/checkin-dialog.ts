@@ -3,7 +3,7 @@ import { defineFlow, inFlow, type DialogContext, type Feature, type StepInput } 
 import { formatDateTime, formatTime } from '../../core/i18n.js';
 import type { Person, Venue } from '../../db/schema/index.js';
 import { startDeclaration } from '../declaration/start.js';
-import { familyMembers, hasValidDeclaration, selfPerson } from '../people/store.js';
+import { accountPersons, hasValidDeclaration } from '../people/store.js';
 import { normalizeVenueCode, parseTypedVenueCode } from '../venues/codes.js';
 import { checkinStartParam } from '../venues/links.js';
 import { venueByCode, venueById } from '../venues/store.js';
@@ -12,7 +12,7 @@ import { entryAt, recordRefusedEntry, recordWarnedEntry, type EntryDecision } fr
 import { HISTORY_DAYS } from './rules.js';
 import { currentTrip, normalizeSeat, setSeat, transportSettings } from '../transport/store.js';
 import { isTransportKind } from '../venues/kinds.js';
-import { historyOfAccount, leaveVenue, personIdsOfAccount, recordCheckins } from './store.js';
+import { historyOfAccount, leaveVenue, openVisitAt, personIdsOfAccount, recordCheckins } from './store.js';
 
 const FLOW = 'checkin';
 /** Payloads of the confirm step's buttons, all under one prefix so a press that outlived its step is recognised. */
@@ -42,17 +42,21 @@ type ConfirmContext = DialogContext<'confirm', ConfirmData>;
  * (else declare first and come back here through `v_<code>`), then ask to confirm with family toggles.
  */
 /**
- * This update's reads of a venue, of the account's own person and of their decision at the door, once each:
- * the deep link decides the door and then draws the confirm step, which needs the same three.
+ * This update's reads of a venue, of the account's persons (its own and family, one statement) and of the
+ * decision at the door, once each: the deep link decides the door and then draws the confirm step, which needs
+ * the same three.
  */
 const venueOf = (ctx: DialogContext, id: string) => ctx.memo(`venue:${id}`, () => venueById(ctx.tx, id));
-const selfOf = (ctx: DialogContext) => ctx.memo('self', () => selfPerson(ctx.tx, ctx.account.id));
+const personsOf = (ctx: DialogContext) => ctx.memo('persons', () => accountPersons(ctx.tx, ctx.account.id));
+const selfOf = async (ctx: DialogContext) => (await personsOf(ctx)).self;
+const familyOf = async (ctx: DialogContext) => (await personsOf(ctx)).family;
 const entryOf = (ctx: DialogContext, person: Person, venue: Venue, now: Date) =>
   ctx.memo(`entry:${person.id}:${venue.id}`, () => entryAt(ctx.tx, person.id, venue, now, ctx.deps.config));
 
 async function beginCheckin(ctx: DialogContext, raw: string): Promise<void> {
   const code = normalizeVenueCode(raw);
-  const venue = code ? await venueByCode(ctx.tx, code) : undefined;
+  // Independent reads go together (one round trip on postgres.js): the venue and the account's persons.
+  const [venue] = await Promise.all([code ? venueByCode(ctx.tx, code) : undefined, personsOf(ctx)]);
   if (!venue) {
     ctx.reply({ text: ctx.t('checkin:unknown_venue', { code: raw.trim().slice(0, 12).toUpperCase() }) });
     return;
@@ -64,17 +68,17 @@ async function beginCheckin(ctx: DialogContext, raw: string): Promise<void> {
   void ctx.memo(`venue:${venue.id}`, () => Promise.resolve(venue));
   const now = ctx.deps.clock.now();
   const self = await selfOf(ctx);
-  // Red is decided before the declaration: a confirmed case is refused, not asked to declare.
-  const entry = self ? await entryOf(ctx, self, venue, now) : undefined;
+  // Red is decided before the declaration: a confirmed case is refused, not asked to declare. Whether they are
+  // inside already is read with it (one round trip), though only an admitted person needs it.
+  const [entry, open] = self
+    ? await Promise.all([entryOf(ctx, self, venue, now), openVisitAt(ctx.tx, self.id, venue.id)])
+    : [undefined, undefined];
   if (self && entry?.verdict === 'refuse') return refuseSelf(ctx, self, venue, entry);
   if (!self || entry?.verdict === 'declare-first') {
     ctx.reply({ text: ctx.t('checkin:need_declaration', { name: venue.name }) });
     await startDeclaration(ctx, { resumeStart: checkinStartParam(venue.code) });
     return;
   }
-  const open = await ctx.tx.query.visits.findFirst({
-    where: (v, { and, eq, isNull }) => and(eq(v.personId, self.id), eq(v.venueId, venue.id), isNull(v.exitedAt)),
-  });
   // On a vehicle, an open visit of another trip (or of no trip) is not this journey: confirm as a new check-in.
   const trip = isTransportKind(venue.kind)
     ? await currentTrip(ctx.tx, venue.id, now, transportSettings(ctx.deps.config).boardingMinutes)
@@ -141,7 +145,7 @@ async function askConfirm(ctx: ConfirmContext): Promise<void> {
     ctx.reply({ text: ctx.t('venues:venue_gone') });
     return;
   }
-  const family = await familyMembers(ctx.tx, ctx.account.id);
+  const family = await familyOf(ctx);
   const lines = [ctx.t('checkin:confirm', { name: venue.name, kind: ctx.t(`venues:kind.${venue.kind}`) })];
   const self = await selfOf(ctx);
   const entry = self ? await entryOf(ctx, self, venue, ctx.deps.clock.now()) : undefined;
@@ -182,7 +186,8 @@ async function handleConfirm(ctx: ConfirmContext, input: StepInput): Promise<voi
     if (YES.test(input.text.trim())) action = 'ok';
     else if (NO.test(input.text.trim())) action = 'cancel';
   }
-  const venue = await venueOf(ctx, data.venueId);
+  // The venue and the account's persons (every answer but «cancel» needs them) in one round trip.
+  const [venue] = await Promise.all([venueOf(ctx, data.venueId), personsOf(ctx)]);
   if (!venue) {
     ctx.end();
     ctx.reply({ text: ctx.t('venues:venue_gone') });
@@ -194,7 +199,7 @@ async function handleConfirm(ctx: ConfirmContext, input: StepInput): Promise<voi
     return;
   }
   if (action === 'toggle') {
-    const family = await familyMembers(ctx.tx, ctx.account.id);
+    const family = await familyOf(ctx);
     if (family.some((p) => p.id === toggleId)) {
       data.selected = data.selected.includes(toggleId!)
         ? data.selected.filter((x) => x !== toggleId)
@@ -220,7 +225,7 @@ async function completeCheckin(ctx: DialogContext, venue: Venue, selected: strin
   const selfEntry = await entryOf(ctx, self, venue, now);
   if (selfEntry.verdict === 'refuse') return refuseSelf(ctx, self, venue, selfEntry);
   if (selfEntry.verdict === 'declare-first') return beginCheckin(ctx, venue.code);
-  const chosen = (await familyMembers(ctx.tx, ctx.account.id)).filter((p) => selected.includes(p.id));
+  const chosen = (await familyOf(ctx)).filter((p) => selected.includes(p.id));
   // Family members meet the same door: red and (by policy) yellow are not recorded. Without a fresh declaration
   // they are still recorded, with a reminder below, as before.
   const family: Person[] = [];

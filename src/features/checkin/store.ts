@@ -1,5 +1,7 @@
-import { and, desc, eq, gt, gte, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, is, isNull, sql } from 'drizzle-orm';
+import { PgTransaction } from 'drizzle-orm/pg-core';
 import { queryRows, type DbOrTx } from '../../db/client.js';
+import { columnsOf, param, prepared, rowOf } from '../../db/prepared.js';
 import { persons, trips, venues, visits, type Trip, type Visit } from '../../db/schema/index.js';
 import { currentTrip } from '../transport/store.js';
 import { isTransportKind } from '../venues/kinds.js';
@@ -51,7 +53,8 @@ export interface CheckinOutcome {
  */
 export async function recordCheckins(db: DbOrTx, input: CheckinInput): Promise<CheckinOutcome[]> {
   const ids = [...new Set(input.personIds)].sort();
-  return db.transaction(async (tx) => {
+  // Inside the caller's transaction (a chat update, a staff scan) its atomicity is enough: no savepoint.
+  const inTransaction = async (tx: DbOrTx) => {
     const kind =
       input.venueKind ??
       (await tx.query.venues.findFirst({ where: eq(venues.id, input.venueId), columns: { kind: true } }))?.kind;
@@ -61,12 +64,69 @@ export async function recordCheckins(db: DbOrTx, input: CheckinInput): Promise<C
         : undefined;
     const out: CheckinOutcome[] = [];
     for (const personId of ids) {
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`person:${personId}`}))`);
       out.push({ ...(await checkInOne(tx, personId, input, trip?.id ?? null)), ...(trip ? { trip } : {}) });
     }
     return out;
-  });
+  };
+  return is(db, PgTransaction) ? inTransaction(db) : db.transaction(inTransaction);
 }
+
+/** A person's open visit at a venue (inside it now), if any. */
+const openVisitQuery = prepared<{ personId: string; venueId: string }, Visit>(
+  'visit_open_at_venue',
+  () => sql`select ${columnsOf(visits)} from ${visits}
+            where ${visits.personId} = ${param('personId')}::uuid and ${visits.venueId} = ${param('venueId')}::uuid
+              and ${visits.exitedAt} is null
+            limit 1`,
+  rowOf(visits),
+);
+
+export async function openVisitAt(db: DbOrTx, personId: string, venueId: string): Promise<Visit | undefined> {
+  return openVisitQuery.first(db, { personId, venueId });
+}
+
+/**
+ * What a check-in decides on, in one statement: the person's open visits and every visit they began since the
+ * window start, newest first (a visit begun after one in the window is in the window too).
+ */
+const visitsToDecideOn = prepared<{ personId: string; windowStart: string }, Visit>(
+  'visits_to_decide_on',
+  () => sql`select ${columnsOf(visits)} from ${visits}
+            where ${visits.personId} = ${param('personId')}::uuid and ${visits.enteredAt} >= ${param('windowStart')}::timestamptz
+            union
+            select ${columnsOf(visits)} from ${visits}
+            where ${visits.personId} = ${param('personId')}::uuid and ${visits.exitedAt} is null
+            order by entered_at desc`,
+  rowOf(visits),
+);
+
+const lockPerson = prepared<{ key: string }, unknown[]>(
+  'checkin_lock_person',
+  () => sql`select pg_advisory_xact_lock(hashtext(${param('key')}::text))`,
+  (row) => row,
+);
+
+const insertVisit = prepared<
+  {
+    personId: string;
+    venueId: string;
+    accountId: string | null;
+    enteredAt: string;
+    source: string;
+    channel: string;
+    recordedByAccountId: string | null;
+    tripId: string | null;
+  },
+  Visit
+>(
+  'visit_insert',
+  () => sql`insert into ${visits} (person_id, venue_id, account_id, entered_at, source, channel, recorded_by_account_id, trip_id)
+            values (${param('personId')}::uuid, ${param('venueId')}::uuid, ${param('accountId')}::uuid,
+                    ${param('enteredAt')}::timestamptz, ${param('source')}::text, ${param('channel')}::text,
+                    ${param('recordedByAccountId')}::uuid, ${param('tripId')}::uuid)
+            returning ${columnsOf(visits)}`,
+  rowOf(visits),
+);
 
 async function checkInOne(
   tx: DbOrTx,
@@ -75,29 +135,25 @@ async function checkInOne(
   tripId: string | null,
 ): Promise<CheckinOutcome> {
   const { now, venueId } = input;
-  const open = await tx.query.visits.findFirst({ where: and(eq(visits.personId, personId), isNull(visits.exitedAt)) });
+  const windowStart = new Date(now.getTime() - SAME_VENUE_WINDOW_MINUTES * 60_000);
+  // Each person is locked so a staff scan and their own check-in cannot both open a visit; the read goes with
+  // the lock (one round trip) and runs once it is held.
+  const [, rows] = await Promise.all([
+    lockPerson.all(tx, { key: `person:${personId}` }),
+    visitsToDecideOn.all(tx, { personId, windowStart: windowStart.toISOString() }),
+  ]);
+  const open = rows.find((v) => v.exitedAt === null);
   if (open && open.venueId === venueId && open.tripId === tripId) return { personId, visit: open, status: 'already' };
 
-  const windowStart = new Date(now.getTime() - SAME_VENUE_WINDOW_MINUTES * 60_000);
-  let recent = await tx.query.visits.findFirst({
-    where: and(eq(visits.personId, personId), eq(visits.venueId, venueId), gte(visits.enteredAt, windowStart)),
-    orderBy: [desc(visits.enteredAt)],
-  });
+  const recentAt = rows.findIndex((v) => v.venueId === venueId && v.enteredAt.getTime() >= windowStart.getTime());
+  let recent = recentAt >= 0 ? rows[recentAt] : undefined;
   // Back from another venue: reopening would place the person in two venues at once (an exposure found at
   // either would then blame the wrong span), so the return is a new visit.
   // They said they left: the exit stays in the history and coming back is a new visit.
   if (recent?.exitReason === 'left') recent = undefined;
   // Another trip of the same vehicle is another journey.
   if (recent && recent.tripId !== tripId) recent = undefined;
-  if (
-    recent &&
-    (open ||
-      (await tx.query.visits.findFirst({
-        where: and(eq(visits.personId, personId), gt(visits.enteredAt, recent.enteredAt)),
-      })))
-  ) {
-    recent = undefined;
-  }
+  if (recent && (open || rows.some((v) => v.enteredAt.getTime() > recent!.enteredAt.getTime()))) recent = undefined;
 
   let movedOnFromVenueId: string | undefined;
   if (open) {
@@ -117,19 +173,16 @@ async function checkInOne(
       .returning();
     return { personId, visit: reopened!, status: 'already', movedOnFromVenueId };
   }
-  const [created] = await tx
-    .insert(visits)
-    .values({
-      personId,
-      venueId,
-      accountId: input.accountId,
-      enteredAt: now,
-      source: input.source,
-      channel: input.channel,
-      recordedByAccountId: input.recordedByAccountId,
-      tripId,
-    })
-    .returning();
+  const created = await insertVisit.first(tx, {
+    personId,
+    venueId,
+    accountId: input.accountId,
+    enteredAt: now.toISOString(),
+    source: input.source,
+    channel: input.channel,
+    recordedByAccountId: input.recordedByAccountId ?? null,
+    tripId,
+  });
   return { personId, visit: created!, status: 'created', movedOnFromVenueId };
 }
 

@@ -1,6 +1,7 @@
-import { and, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Config } from '../../config.js';
 import type { DbOrTx } from '../../db/client.js';
+import { columnsOf, optionalRowOf, param, prepared, valueOf, widthOf } from '../../db/prepared.js';
 import { casePersons, cases, contacts, declarations, followups } from '../../db/schema/index.js';
 import { passEffects, type PassAnswers } from '../health-form/questions.js';
 
@@ -99,65 +100,52 @@ export interface CurrentStatus extends StatusDecision {
 }
 
 /**
- * The person's status now, from `declarations`, `cases`, `contacts` and `followups`: two statements, sent
- * together (postgres.js pipelines them on one connection) — it runs on every check-in and pass scan.
+ * The facts of one person's status in one prepared statement — it runs on every check-in and pass scan: the
+ * latest declaration (the whole row: every question's column is there, whichever of them the rules read), an open
+ * case under any person the case was found as (not only cases.person_id: one phone, two chat apps), the last
+ * exposure alert since `since` (household contacts get no chat alert: the time they were recorded stands for it)
+ * and a negative test recorded in follow-up.
  */
+const statusFacts = prepared<{ personId: string; since: string }, Omit<StatusFacts, 'now' | 'validHours'>>(
+  'status_facts',
+  () => {
+    const person = sql`${param('personId')}::uuid`;
+    const alertAt = sql`coalesce(${contacts.alertedAt}, ${contacts.createdAt})`;
+    return sql`
+      select ${columnsOf(declarations, 'd')},
+        exists (select 1 from ${cases} where (${cases.personId} = ${person}
+                  or ${cases.id} in (select ${casePersons.caseId} from ${casePersons} where ${casePersons.personId} = ${person}))
+                and ${cases.closedAt} is null),
+        (select max(${alertAt}) from ${contacts}
+          where ${contacts.personId} = ${person} and ${alertAt} >= ${param('since')}::timestamptz),
+        (select ${followups.negativeAt} from ${followups} where ${followups.personId} = ${person} limit 1)
+      from (values (1)) as one (x)
+      left join lateral (
+        select * from ${declarations} where ${declarations.personId} = ${person}
+        order by ${declarations.declaredAt} desc limit 1
+      ) d on true`;
+  },
+  (() => {
+    const declaration = optionalRowOf(declarations);
+    const at = widthOf(declarations);
+    return (row: unknown[]) => ({
+      latestDeclaration: declaration(row),
+      activeCase: Boolean(row[at]),
+      lastAlertAt: valueOf(contacts.createdAt, row[at + 1]) ?? undefined,
+      exposureClearedAt: valueOf(followups.negativeAt, row[at + 2]) ?? undefined,
+    });
+  })(),
+);
+
+/** The person's status now, from `declarations`, `cases`, `contacts` and `followups`. */
 export async function currentStatus(
   db: DbOrTx,
   personId: string,
   now: Date,
   config: Pick<Config, 'passValidHours'>,
 ): Promise<CurrentStatus> {
-  // Household contacts get no chat alert: for them the time they were recorded stands for the alert.
-  const alertAt = sql`coalesce(${contacts.alertedAt}, ${contacts.createdAt})`;
   const since = new Date(now.getTime() - EXPOSURE_YELLOW_DAYS * DAY_MS).toISOString();
-  const [[latest], [facts]] = await Promise.all([
-    // The whole row: every question's column is there, whichever of them the rules read.
-    db
-      .select()
-      .from(declarations)
-      .where(eq(declarations.personId, personId))
-      .orderBy(desc(declarations.declaredAt))
-      .limit(1),
-    db
-      .select({
-        // Every person the case was found as, not only cases.person_id (one phone, two chat apps).
-        activeCase: sql<boolean>`exists (${db
-          .select({ one: sql`1` })
-          .from(cases)
-          .where(
-            and(
-              or(
-                eq(cases.personId, personId),
-                inArray(
-                  cases.id,
-                  db.select({ id: casePersons.caseId }).from(casePersons).where(eq(casePersons.personId, personId)),
-                ),
-              ),
-              isNull(cases.closedAt),
-            ),
-          )})`,
-        lastAlertAt: sql<Date | null>`(${db
-          .select({ at: sql`max(${alertAt})` })
-          .from(contacts)
-          .where(and(eq(contacts.personId, personId), sql`${alertAt} >= ${since}::timestamptz`))})`.mapWith(
-          contacts.createdAt,
-        ),
-        negativeAt: sql<Date | null>`(${db
-          .select({ at: followups.negativeAt })
-          .from(followups)
-          .where(eq(followups.personId, personId))
-          .limit(1)})`.mapWith(followups.negativeAt),
-      })
-      .from(sql`(values (1)) as one (x)`),
-  ]);
-  const decision = decideStatus({
-    now,
-    validHours: config.passValidHours,
-    latestDeclaration: latest,
-    activeCase: Boolean(facts?.activeCase),
-    lastAlertAt: facts?.lastAlertAt ?? undefined,
-    exposureClearedAt: facts?.negativeAt ?? undefined,
-  });
-  return { ...decision, lastDeclaredAt: latest?.declaredAt };
+  const facts = (await statusFacts.first(db, { personId, since }))!;
+  const decision = decideStatus({ now, validHours: config.passValidHours, ...facts });
+  return { ...decision, lastDeclaredAt: facts.latestDeclaration?.declaredAt };
 }

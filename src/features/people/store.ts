@@ -1,22 +1,33 @@
-import { and, asc, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
+import { columnsOf, param, prepared, rowOf } from '../../db/prepared.js';
 import { holdHealthRecords, type HeldPerson } from './hold.js';
 import { accounts, cases, declarations, persons, type Declaration, type Person } from '../../db/schema/index.js';
 import { decryptNationalId, nationalIdLookupHash } from './national-id.js';
 
+/** The persons an account holds: its own (self first), then family members oldest first. */
+const personsOfOwner = prepared<{ accountId: string }, Person>(
+  'persons_of_owner',
+  () => sql`select ${columnsOf(persons)} from ${persons} where ${persons.ownerAccountId} = ${param('accountId')}::uuid
+            order by ${persons.isSelf} desc, ${persons.createdAt}, ${persons.id}`,
+  rowOf(persons),
+);
+
+/** The account holder's own person record (if they have declared) and the family members they declared. */
+export async function accountPersons(db: DbOrTx, accountId: string): Promise<{ self?: Person; family: Person[] }> {
+  const rows = await personsOfOwner.all(db, { accountId });
+  const self = rows.find((p) => p.isSelf);
+  return { ...(self ? { self } : {}), family: rows.filter((p) => !p.isSelf) };
+}
+
 /** The account holder's own person record, if they have declared. */
 export async function selfPerson(db: DbOrTx, accountId: string): Promise<Person | undefined> {
-  return db.query.persons.findFirst({
-    where: and(eq(persons.ownerAccountId, accountId), eq(persons.isSelf, true)),
-  });
+  return (await accountPersons(db, accountId)).self;
 }
 
 /** Family members declared by this account (khai hộ), oldest first. */
 export async function familyMembers(db: DbOrTx, accountId: string): Promise<Person[]> {
-  return db.query.persons.findMany({
-    where: and(eq(persons.ownerAccountId, accountId), eq(persons.isSelf, false)),
-    orderBy: [asc(persons.createdAt)],
-  });
+  return (await accountPersons(db, accountId)).family;
 }
 
 /**

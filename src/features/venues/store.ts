@@ -2,6 +2,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { and, asc, eq, gt, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { AppError } from '../../core/errors.js';
 import type { DbOrTx } from '../../db/client.js';
+import { columnsOf, param, prepared, rowOf } from '../../db/prepared.js';
 import { auditLog, invites, persons, venueStaff, venues, visits, wards, type Venue } from '../../db/schema/index.js';
 import { CODE_ALPHABET, newClaimCode, newVenueCode } from './codes.js';
 import {
@@ -127,13 +128,25 @@ export async function claimVenue(db: DbOrTx, code: string, accountId: string, no
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string) => UUID_RE.test(s);
 
+const venueByIdQuery = prepared<{ id: string }, Venue>(
+  'venue_by_id',
+  () => sql`select ${columnsOf(venues)} from ${venues} where ${venues.id} = ${param('id')}::uuid`,
+  rowOf(venues),
+);
+
+const venueByCodeQuery = prepared<{ code: string }, Venue>(
+  'venue_by_code',
+  () => sql`select ${columnsOf(venues)} from ${venues} where ${venues.code} = ${param('code')}::text`,
+  rowOf(venues),
+);
+
 export async function venueById(db: DbOrTx, id: string): Promise<Venue | undefined> {
   if (!isUuid(id)) return undefined;
-  return db.query.venues.findFirst({ where: eq(venues.id, id) });
+  return venueByIdQuery.first(db, { id });
 }
 
 export async function venueByCode(db: DbOrTx, code: string): Promise<Venue | undefined> {
-  return db.query.venues.findFirst({ where: eq(venues.code, code) });
+  return venueByCodeQuery.first(db, { code });
 }
 
 export async function listVenues(
