@@ -41,7 +41,7 @@ export async function createTestDatabase(
   const admin = process.env.TEST_DATABASE_URL;
   if (!admin) {
     const template = migrate ? pgliteTemplateBlob() : undefined;
-    const database = openDatabase({ dataDir: 'memory://', loadDataDir: template });
+    const database = await openDatabase({ dataDir: 'memory://', loadDataDir: template });
     if (migrate && !template) await runMigrations(database);
     return { ...database, destroy: () => database.close() };
   }
@@ -50,7 +50,7 @@ export async function createTestDatabase(
   await createPostgresDatabase(admin, name, template);
   const url = new URL(admin);
   url.pathname = `/${name}`;
-  const database = openDatabase({ databaseUrl: url.toString(), maxConnections: opts.maxConnections ?? 5 });
+  const database = await openDatabase({ databaseUrl: url.toString(), maxConnections: opts.maxConnections ?? 5 });
   if (migrate && !template) await runMigrations(database, url.toString());
   return {
     ...database,
