@@ -14,6 +14,7 @@
 // BENCH_NODE_FLAGS="--max-semi-space-size=4": extra node flags for the service (experiments).
 // BENCH_HEAP_SNAPSHOT=1: the service writes a heap snapshot after the updates (node --heapsnapshot-signal) into the
 // run's directory, kept and printed.
+// BENCH_SERVICE_ROOT=/path/to/other/checkout: start that checkout's build instead (before/after in one window).
 // BENCH_ONLY=pglite|postgres: one database only. BENCH_IDLE_SECONDS=10: the quiet time before the last reading.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -35,9 +36,11 @@ const SECRET = 'bench-secret-0123456789';
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 const heapSnapshot = process.env.BENCH_HEAP_SNAPSHOT === '1';
-const MAIN = path.join(PACKAGE_ROOT, 'dist/src/main.js');
+// BENCH_SERVICE_ROOT: another checkout's build to start (a before/after comparison in one window)
+const SERVICE_ROOT = process.env.BENCH_SERVICE_ROOT ?? PACKAGE_ROOT;
+const MAIN = path.join(SERVICE_ROOT, 'dist/src/main.js');
 // what production runs: the compiled build, brought up to date first
-if (spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: PACKAGE_ROOT, stdio: 'inherit' }).status) {
+if (spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: SERVICE_ROOT, stdio: 'inherit' }).status) {
   throw new Error('the build failed');
 }
 
@@ -191,6 +194,9 @@ async function run(kind: 'pglite' | 'postgres') {
   const child = spawn(process.execPath, [...flags, MAIN], { env, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  // a failed run must not leave the service running
+  const killChild = () => child.kill('SIGKILL');
+  process.once('exit', killChild);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`service exited (${child.exitCode}) before ready:\n${stderr}`);
     const status = await fetch(`${origin}/readyz`).then(
@@ -271,6 +277,7 @@ async function run(kind: 'pglite' | 'postgres') {
   // 4. stop; every check-in recorded once
   child.kill('SIGTERM');
   const exitCode = await waitExit(child, 20_000);
+  process.off('exit', killChild);
   db = await openDatabase({ databaseUrl, dataDir });
   const [row] = await db.db
     .select({ visits: sql<number>`count(*)::int`, people: sql<number>`count(distinct ${visits.personId})::int` })
