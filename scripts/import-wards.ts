@@ -24,7 +24,7 @@ if (codes.length === 0 || unknown.length > 0) {
 }
 try {
   const config = loadConfig(process.env);
-  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await runMigrations(database, config.databaseUrl);
   for (const code of codes) {
     const r = await loadProvince(database.db, code, { update: true });

@@ -9,7 +9,7 @@ try {
   const config = loadConfig(process.env);
   if (!config.masterKey) throw new ConfigError(['KHAIBAO_MASTER_KEY is required: the new master key to wrap with']);
   const old = process.env.KHAIBAO_MASTER_KEY_OLD?.trim() || undefined;
-  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, maxConnections: 1 });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, maxConnections: 1 });
   try {
     const result = await database.db.transaction((tx) => rewrapKeys(tx, old, config.masterKey!));
     const kid = deriveMasterKey(config.masterKey).kid;

@@ -7,7 +7,7 @@ import { seedHomeWards } from '../src/features/wards/store.js';
 
 try {
   const config = loadConfig(process.env);
-  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await runMigrations(database, config.databaseUrl);
   await seedHomeWards(database.db);
   await database.close();

@@ -106,7 +106,7 @@ export function redactUrl(url: string): string {
  */
 export async function createService(config: Config, opts: ServiceOptions = {}): Promise<Service> {
   const log = opts.logger ?? createLogger(config);
-  const database = opts.database ?? openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = opts.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   const clock = opts.clock ?? systemClock;
   const secrets = new SecretStore();
   const metrics = createMetrics();

@@ -23,7 +23,7 @@ export default async function setup(): Promise<() => Promise<void>> {
     await createPostgresDatabase(admin, name);
     const url = new URL(admin);
     url.pathname = `/${name}`;
-    const database = openDatabase({ databaseUrl: url.toString(), maxConnections: 1 });
+    const database = await openDatabase({ databaseUrl: url.toString(), maxConnections: 1 });
     await runMigrations(database, url.toString());
     await database.close();
     process.env[TEMPLATE_ENV.postgres] = name;
@@ -36,7 +36,7 @@ export default async function setup(): Promise<() => Promise<void>> {
     };
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'khaibao-template-'));
-  const database = openDatabase({ dataDir: 'memory://' });
+  const database = await openDatabase({ dataDir: 'memory://' });
   await runMigrations(database);
   const pg = (database.db as unknown as { $client: { dumpDataDir(c: 'none'): Promise<Blob> } }).$client;
   const tarball = await pg.dumpDataDir('none');

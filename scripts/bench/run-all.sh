@@ -8,6 +8,8 @@
 #   - test/zalo/zalo-bench.test.ts, a burst on the Zalo webhook (skipped in the suite)
 #   - test/hardening fuzz tests with 2,000 webhook bodies and 1,000 admin requests (the suite: 400 and 200)
 # webhook-compare.ts (khaibao against the two bare reference bots, one table with ratios) needs BENCH_DATABASE_URL.
+# memory.ts (the compiled service as a child process: start time, RSS after start and after 10,000 updates) runs on
+# PGlite, and on PostgreSQL as well when BENCH_DATABASE_URL is set.
 # exposure.ts builds a 1,000,000-visit data set on PostgreSQL and runs only when BENCH_DATABASE_URL is set.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,6 +31,7 @@ run npx tsx scripts/bench/broadcast-delivery.ts 25 500
 run npx tsx scripts/bench/telegram-webhook.ts 10 16 start
 run npx tsx scripts/bench/telegram-webhook.ts 10 16 checkin
 run scripts/bench/startup.sh 3
+run npx tsx scripts/bench/memory.ts 10000 16 # PGlite, and PostgreSQL too when BENCH_DATABASE_URL is set
 if [ -n "${BENCH_DATABASE_URL:-}" ]; then
   run npx tsx scripts/bench/webhook-compare.ts 10 16
   run npx tsx scripts/bench/exposure.ts

@@ -3,8 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { ExtractTablesWithRelations, SQLWrapper } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
-import { PGlite } from '@electric-sql/pglite';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema/index.js';
@@ -68,7 +67,11 @@ export interface OpenOptions {
   pglite?: PGlite;
 }
 
-export function openDatabase(opts: OpenOptions): Database {
+/**
+ * Open the database: PostgreSQL when `databaseUrl` is given, else PGlite in `dataDir`. PGlite (its WASM build and
+ * drizzle's driver for it) is imported only then: an instance on PostgreSQL never loads it (memory, start-up time).
+ */
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const statementTimeout = opts.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS;
     const watch = new ConnectionWatch((statementTimeout > 0 ? statementTimeout : 60_000) + SILENCE_GRACE_MS);
@@ -120,6 +123,10 @@ export function openDatabase(opts: OpenOptions): Database {
         } as postgres.Options<Record<string, postgres.PostgresType>>),
     };
   }
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+  ]);
   const dir = opts.dataDir ?? './data';
   let pg: PGlite;
   if (opts.pglite) {

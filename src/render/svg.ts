@@ -1,8 +1,10 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
 
 const require = createRequire(import.meta.url);
+/** resvg (a native module) is loaded with the first image: start-up and memory of an instance that draws none. */
+let resvg: typeof import('@resvg/resvg-js') | undefined;
+const loadResvg = () => (resvg ??= require('@resvg/resvg-js') as typeof import('@resvg/resvg-js'));
 const fontRoot = path.dirname(require.resolve('@expo-google-fonts/be-vietnam-pro/package.json'));
 
 /**
@@ -18,7 +20,7 @@ export const FONT_FILES = {
 
 /** Render an SVG document with the bundled fonts only, at `width` pixels wide (raw pixels for custom encoders). */
 export function renderSvg(svg: string, width?: number) {
-  return new Resvg(svg, {
+  return new (loadResvg().Resvg)(svg, {
     fitTo: width ? { mode: 'width', value: width } : { mode: 'original' },
     font: {
       loadSystemFonts: false,

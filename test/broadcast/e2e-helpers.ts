@@ -113,13 +113,13 @@ export function peakPerSecond(calls: RecordedCall[]): number {
  * A database that outlives a service: each open() is a new connection (a new process would open it the same way),
  * to PostgreSQL by URL or to a PGlite directory on disk.
  */
-export async function persistentDatabase(): Promise<{ open(): TestDatabase; destroy(): Promise<void> }> {
+export async function persistentDatabase(): Promise<{ open(): Promise<TestDatabase>; destroy(): Promise<void> }> {
   const created = await createTestDatabase();
   if (created.url) {
     await created.close();
     return {
-      open: () => {
-        const d = openDatabase({ databaseUrl: created.url!, maxConnections: 5 });
+      open: async () => {
+        const d = await openDatabase({ databaseUrl: created.url!, maxConnections: 5 });
         return { ...d, destroy: () => d.close() };
       },
       destroy: () => created.destroy(),
@@ -128,12 +128,12 @@ export async function persistentDatabase(): Promise<{ open(): TestDatabase; dest
   await created.destroy();
   const dir = mkdtempSync(path.join(tmpdir(), 'khaibao-restart-'));
   const template = pgliteTemplateBlob();
-  const first = openDatabase({ dataDir: dir, loadDataDir: template });
+  const first = await openDatabase({ dataDir: dir, loadDataDir: template });
   if (!template) await runMigrations(first);
   await first.close();
   return {
-    open: () => {
-      const d = openDatabase({ dataDir: dir });
+    open: async () => {
+      const d = await openDatabase({ dataDir: dir });
       return { ...d, destroy: () => d.close() };
     },
     destroy: async () => rmSync(dir, { recursive: true, force: true }),

@@ -41,7 +41,7 @@ describe.each([
     let a: TestService | undefined;
     let b: TestService | undefined;
     try {
-      a = await startTestService({ db: store.open(), env: env(), clock, workers: true });
+      a = await startTestService({ db: await store.open(), env: env(), clock, workers: true });
       const prefix = kill ? '55' : '44';
       await seedAccounts(a.db.db, { n: N, prefix });
       const chats = [...Array(N).keys()].map((g) => `${prefix}${g}`);
@@ -64,7 +64,7 @@ describe.each([
       const beforeRestart = deliveriesByChat(tg, marker).size;
       expect(beforeRestart).toBeLessThan(N - blocked.length);
 
-      const store2 = store.open();
+      const store2 = await store.open();
       const leased = await queryRows<{ n: string }>(
         store2.db,
         sql`select count(*) as n from outbox where ref_id = ${id} and status = 'sending'`,

@@ -17,7 +17,11 @@ afterAll(async () => {
 describe('batched follow-up alert across a restart', () => {
   it('a new service on the same database does not report the same declarations again', async () => {
     store = await persistentDatabase();
-    const first = await startTestService({ db: store.open(), workers: true, env: { FOLLOWUP_BATCH_MINUTES: '5' } });
+    const first = await startTestService({
+      db: await store.open(),
+      workers: true,
+      env: { FOLLOWUP_BATCH_MINUTES: '5' },
+    });
     services.push(first);
     const clock = first.clock as ManualClock; // one clock, as a restarted process reads the same time
     let db = first.db.db;
@@ -68,7 +72,7 @@ describe('batched follow-up alert across a restart', () => {
     await first.stop();
     const second = await startTestService({
       workers: true,
-      db: store.open(),
+      db: await store.open(),
       clock: clock,
       env: { FOLLOWUP_BATCH_MINUTES: '5' },
     });

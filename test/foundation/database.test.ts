@@ -58,11 +58,11 @@ describe(`migrations on ${testBackend}`, () => {
     const path = await import('node:path');
     const dir = mkdtempSync(path.join(tmpdir(), 'khaibao-pglite-'));
     cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const a = openDatabase({ dataDir: dir });
+    const a = await openDatabase({ dataDir: dir });
     await runMigrations(a);
     await a.db.execute(sql`insert into settings (key, value) values ('probe', '"kept"')`);
     await a.close();
-    const b = openDatabase({ dataDir: dir });
+    const b = await openDatabase({ dataDir: dir });
     const rows = await queryRows<{ value: string }>(b.db, sql`select value from settings where key = 'probe'`);
     expect(rows[0]?.value).toBe('kept');
     await b.close();
@@ -80,7 +80,7 @@ describe.runIf(testBackend === 'postgres')('readiness while the database comes a
     url.hostname = '127.0.0.1';
     url.port = String(port);
     const config = loadConfig({ DATABASE_URL: url.toString(), ADMIN_TOKEN: 'x'.repeat(20) });
-    const database = openDatabase({ databaseUrl: config.databaseUrl, maxConnections: 2 });
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, maxConnections: 2 });
     const service = await createService(config, { database, logger: testLogger(), workers: false });
     cleanup.push(() => service.stop());
 
@@ -127,7 +127,7 @@ describe.runIf(testBackend === 'postgres')('a database that stops answering (bla
       TELEGRAM_API_ROOT: tg.apiRoot,
       TELEGRAM_MODE: 'webhook',
     });
-    const database = openDatabase({ databaseUrl: config.databaseUrl, maxConnections: 4 });
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, maxConnections: 4 });
     const service = await createService(config, { database, logger: testLogger(), workers: false, migrate: false });
     cleanup.push(() => service.stop());
     await service.ready;

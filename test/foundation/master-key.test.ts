@@ -163,7 +163,7 @@ describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
     // A database another process can open: PostgreSQL when the suite runs on it, else PGlite in a directory.
     let tdb: TestDatabase | undefined;
     let dataDir = '';
-    let open: () => Database;
+    let open: () => Promise<Database>;
     if (testBackend === 'postgres') {
       tdb = await createTestDatabase();
       open = () => openDatabase({ databaseUrl: tdb!.url, maxConnections: 1 });
@@ -174,7 +174,7 @@ describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
       open = () => openDatabase({ dataDir });
     }
     const dbEnv = tdb ? { DATABASE_URL: tdb.url! } : { DATA_DIR: dataDir };
-    let database = open();
+    let database = await open();
     await runMigrations(database, tdb?.url);
     const clear = fingerprint(await loadSecrets(database.db, {}));
     await database.close();
@@ -217,7 +217,7 @@ describe('keys in the settings table under KHAIBAO_MASTER_KEY', () => {
     expect(start.stderr).toMatch(/^khaibao: failed to start: KHAIBAO_MASTER_KEY does not unwrap [^\n]*\n$/);
     expect(start.stderr + start.stdout).not.toContain(MASTER_B);
 
-    database = open();
+    database = await open();
     try {
       expect(fingerprint(await loadSecrets(database.db, { masterKey: MASTER_A }))).toEqual(clear);
     } finally {

@@ -216,7 +216,7 @@ describe('the server process', () => {
     expect(outcomes.other).toEqual([]);
     expect(outcomes.connectionRefused).toBeGreaterThan(0);
 
-    const database = pg ?? openDatabase({ dataDir });
+    const database = pg ?? (await openDatabase({ dataDir }));
     const ids = outcomes.ok.map(String);
     const rows = await queryRows<{ external_id: string }>(
       database.db,

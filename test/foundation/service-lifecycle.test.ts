@@ -55,7 +55,7 @@ describe(`stop() during start-up (${testBackend})`, () => {
     const probe = countingWorker();
     const clock = new ManualClock();
     const service = await createService(config, {
-      database: openDatabase({ databaseUrl: url, maxConnections: 1 }),
+      database: await openDatabase({ databaseUrl: url, maxConnections: 1 }),
       clock,
       logger: testLogger(),
       features: [probe.module],

@@ -50,7 +50,7 @@ export async function createTestDatabase(
   if (!admin) {
     const template = migrate ? pgliteTemplateBlob() : undefined;
     if (!template) {
-      const database = openDatabase({ dataDir: 'memory://' });
+      const database = await openDatabase({ dataDir: 'memory://' });
       if (migrate) await runMigrations(database);
       return { ...database, destroy: () => database.close() };
     }
@@ -67,7 +67,7 @@ export async function createTestDatabase(
     const name = testDatabaseName();
     await createPostgresDatabase(admin, name);
     const url = databaseUrl(admin, name);
-    const database = openDatabase({ databaseUrl: url, maxConnections: opts.maxConnections ?? 5 });
+    const database = await openDatabase({ databaseUrl: url, maxConnections: opts.maxConnections ?? 5 });
     if (migrate) await runMigrations(database, url);
     return {
       ...database,
@@ -149,7 +149,7 @@ async function reusedPglite(): Promise<PGlite | undefined> {
  * A lease on a PGlite. Closing it (a service's stop does) ends the lease's use of it: using it after that throws,
  * as a closed PGlite does. Destroying it returns the instance to the worker's idle list.
  */
-function leasePglite(pg: PGlite): TestDatabase {
+async function leasePglite(pg: PGlite): Promise<TestDatabase> {
   let closed = false;
   let released = false;
   const guarded = new Proxy(pg, {
@@ -168,7 +168,7 @@ function leasePglite(pg: PGlite): TestDatabase {
     if (idle.pglite.length < MAX_IDLE) idle.pglite.push(pg);
     else await pg.close();
   };
-  const database = openDatabase({ dataDir: 'memory://', pglite: guarded });
+  const database = await openDatabase({ dataDir: 'memory://', pglite: guarded });
   return {
     ...database,
     close: async () => {
@@ -208,9 +208,9 @@ async function reusedPostgres(admin: string): Promise<string | undefined> {
  * A lease on a PostgreSQL database: closing it closes its pool (the test may still connect to its URL, as restart
  * tests do); destroying it returns the database to the worker's idle list.
  */
-function leasePostgres(admin: string, name: string, maxConnections: number): TestDatabase {
+async function leasePostgres(admin: string, name: string, maxConnections: number): Promise<TestDatabase> {
   const url = databaseUrl(admin, name);
-  const database = openDatabase({ databaseUrl: url, maxConnections });
+  const database = await openDatabase({ databaseUrl: url, maxConnections });
   let released = false;
   const release = async () => {
     await database.close();

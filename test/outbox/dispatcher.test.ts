@@ -282,7 +282,7 @@ describe('outbox dispatcher', () => {
       byChat.set(a.externalId, k);
     }
     // On PostgreSQL each worker has its own connection pool, like two server instances.
-    const second: Database = db.url ? openDatabase({ databaseUrl: db.url, maxConnections: 5 }) : db;
+    const second: Database = db.url ? await openDatabase({ databaseUrl: db.url, maxConnections: 5 }) : db;
     try {
       const s1 = new RecordingSender();
       const s2 = new RecordingSender();

@@ -31,8 +31,8 @@ afterAll(async () => {
 });
 
 /** Another pool on the same database, as another process would open. */
-function secondPool(): Database {
-  const d = openDatabase({ databaseUrl: db.url!, maxConnections: 3 });
+async function secondPool(): Promise<Database> {
+  const d = await openDatabase({ databaseUrl: db.url!, maxConnections: 3 });
   opened.push(d);
   return d;
 }
@@ -49,12 +49,12 @@ describe.skipIf(testBackend !== 'postgres')('several instances on one PostgreSQL
     let b: TestService | undefined;
     try {
       a = await startTestService({
-        db: { ...secondPool(), destroy: async () => {} },
+        db: { ...(await secondPool()), destroy: async () => {} },
         env,
         clock: systemClock,
         workers: false,
       });
-      const other = secondPool();
+      const other = await secondPool();
       b = await startTestService({
         db: { ...other, destroy: async () => {} },
         env,
@@ -94,9 +94,9 @@ describe.skipIf(testBackend !== 'postgres')('several instances on one PostgreSQL
 
   it('one leader at a time; a follower takes over when the leader stops or loses its connection', async () => {
     const log = testLogger();
-    const one = new LeaderElection({ database: secondPool(), log, checkMs: 100 });
-    const two = new LeaderElection({ database: secondPool(), log, checkMs: 100 });
-    const three = new LeaderElection({ database: secondPool(), log, checkMs: 100 });
+    const one = new LeaderElection({ database: await secondPool(), log, checkMs: 100 });
+    const two = new LeaderElection({ database: await secondPool(), log, checkMs: 100 });
+    const three = new LeaderElection({ database: await secondPool(), log, checkMs: 100 });
     const leaders = () => [one, two, three].filter((e) => e.isLeader);
     const until = async (ok: () => boolean) => {
       const deadline = Date.now() + 5000;
@@ -120,7 +120,7 @@ describe.skipIf(testBackend !== 'postgres')('several instances on one PostgreSQL
       // steps down at its next check and another instance leads. (Services of other test files hold the same
       // lock in their own databases: only this database's holder is killed.)
       const killed = await queryRows<{ pid: number }>(
-        secondPool().db,
+        (await secondPool()).db,
         sql`select pg_terminate_backend(pid) as ok, pid from pg_locks
             where locktype = 'advisory' and classid = 7209113 and objid = 18 and granted
               and database = (select oid from pg_database where datname = current_database())`,

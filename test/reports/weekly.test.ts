@@ -45,7 +45,7 @@ describe('weekly report to city officials', () => {
   it('goes out once at Monday 07:00 with a chart, to city-wide officials only, and not again after a restart', async () => {
     store = await persistentDatabase();
     const clock = new ManualClock('2021-08-01T08:00:00+07:00'); // a Sunday
-    const first = await startTestService({ db: store.open(), workers: true, clock });
+    const first = await startTestService({ db: await store.open(), workers: true, clock });
     services.push(first);
     const health = await inviteOfficial(first, 'health-official-0001', { role: 'health' });
     const ward = await inviteOfficial(first, 'ward-official-000001', { role: 'ward_health', wardCodes: ['31117'] });
@@ -103,7 +103,7 @@ describe('weekly report to city officials', () => {
 
     // A restart on the same database within the hour: nothing more this week.
     await first.stop();
-    const second = await startTestService({ db: store.open(), workers: true, clock });
+    const second = await startTestService({ db: await store.open(), workers: true, clock });
     services.push(second);
     const rows2 = (accountId: string) =>
       second.db.db

@@ -1,5 +1,4 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import webpush from 'web-push';
 import type { Deps } from '../../core/dialog.js';
 import { tFor } from '../../core/i18n.js';
 import type { Outbound } from '../../core/messages.js';
@@ -124,6 +123,8 @@ export async function pushToAccount(deps: Deps, accountId: string, messages: Out
   const account = await db.query.accounts.findFirst({ where: eq(accounts.id, accountId), columns: { locale: true } });
   const payload = JSON.stringify(pushPayload(deps, account?.locale ?? 'vi', messages));
   const vapid = deps.secrets().vapid;
+  // imported with the first push, not at start-up (most instances never send one)
+  const { default: webpush } = await import('web-push');
   const gone: string[] = [];
   for (const sub of subs) {
     try {

@@ -1,4 +1,4 @@
-import axios, { type AxiosInstance, isAxiosError } from 'axios';
+import type { AxiosInstance } from 'axios';
 
 /**
  * Zalo answered HTTP 200 with a non-zero `error` (its way of failing), or the OAuth server refused.
@@ -48,21 +48,26 @@ export const MAX_IMAGE_BYTES = 1024 * 1024;
  * shapes, not tokens' storage: callers pass the access token.
  */
 export class ZaloApi {
-  private readonly http: AxiosInstance;
+  /** axios is imported with the first request: an instance without Zalo never loads it (start-up, memory) */
+  private http: Promise<AxiosInstance> | undefined;
 
-  constructor(private readonly opts: ZaloApiOptions) {
-    this.http = axios.create({
-      timeout: opts.timeoutMs ?? 10_000,
-      // Zalo reports failures in the body; only transport problems should throw here.
-      validateStatus: () => true,
-      maxRedirects: 0,
-    });
+  constructor(private readonly opts: ZaloApiOptions) {}
+
+  private client(): Promise<AxiosInstance> {
+    return (this.http ??= import('axios').then(({ default: axios }) =>
+      axios.create({
+        timeout: this.opts.timeoutMs ?? 10_000,
+        // Zalo reports failures in the body; only transport problems should throw here.
+        validateStatus: () => true,
+        maxRedirects: 0,
+      }),
+    ));
   }
 
   /** POST JSON to the OA API with the bare `access_token` header Zalo expects; returns `data`. */
   async post<T = Record<string, unknown>>(path: string, body: unknown, accessToken: string): Promise<T> {
-    return this.request<T>(() =>
-      this.http.post(`${this.opts.apiRoot}${path}`, body, {
+    return this.request<T>(async () =>
+      (await this.client()).post(`${this.opts.apiRoot}${path}`, body, {
         headers: { access_token: accessToken, 'content-type': 'application/json' },
       }),
     );
@@ -72,8 +77,10 @@ export class ZaloApi {
   async uploadImage(png: Buffer, filename: string, accessToken: string): Promise<string> {
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), filename);
-    const data = await this.request<{ attachment_id?: string }>(() =>
-      this.http.post(`${this.opts.apiRoot}/v2.0/oa/upload/image`, form, { headers: { access_token: accessToken } }),
+    const data = await this.request<{ attachment_id?: string }>(async () =>
+      (await this.client()).post(`${this.opts.apiRoot}/v2.0/oa/upload/image`, form, {
+        headers: { access_token: accessToken },
+      }),
     );
     if (!data?.attachment_id) throw new ZaloApiError(0, 'upload answered without attachment_id');
     return data.attachment_id;
@@ -88,7 +95,9 @@ export class ZaloApi {
     });
     let res;
     try {
-      res = await this.http.post(`${this.opts.oauthRoot}/v4/oa/access_token`, form.toString(), {
+      res = await (
+        await this.client()
+      ).post(`${this.opts.oauthRoot}/v4/oa/access_token`, form.toString(), {
         headers: { secret_key: this.opts.appSecret, 'content-type': 'application/x-www-form-urlencoded' },
       });
     } catch (err) {
@@ -130,4 +139,9 @@ function transportError(err: unknown): ZaloTransportError {
   if (isAxiosError(err))
     return new ZaloTransportError(`${err.code ?? 'network'}: ${err.message}`, err.response?.status);
   return new ZaloTransportError(String((err as Error)?.message ?? err));
+}
+
+/** axios's own isAxiosError, without importing axios for it. */
+function isAxiosError(err: unknown): err is { code?: string; message: string; response?: { status: number } } {
+  return typeof err === 'object' && err !== null && (err as { isAxiosError?: unknown }).isAxiosError === true;
 }

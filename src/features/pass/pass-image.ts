@@ -1,9 +1,14 @@
-import QRCode from 'qrcode';
+import { createRequire } from 'node:module';
 import { formatDateTime, tFor } from '../../core/i18n.js';
 import { FONT_FAMILY, renderSvg } from '../../render/svg.js';
 import { escapeMarkup } from '../../render/escape.js';
 import { encodeIndexedPng } from './indexed-png.js';
 import type { PassStatus } from './status.js';
+
+/** qrcode is loaded with the first pass drawn, not at start-up. */
+const require = createRequire(import.meta.url);
+let qrcodeModule: typeof import('qrcode') | undefined;
+const qrcode = () => (qrcodeModule ??= require('qrcode') as typeof import('qrcode'));
 
 /** Colour of each status; yellow carries dark text because white on yellow cannot be read in sunlight. */
 export const STATUS_COLOURS: Record<PassStatus, { background: string; text: string }> = {
@@ -71,7 +76,7 @@ function fitLines(text: string, maxWidth: number, size: number, weight: 'regular
 
 /** The QR as one SVG path of dark modules, merged into horizontal runs to keep the SVG small. */
 function qrPath(url: string, level: 'M' | 'Q'): { d: string; size: number } {
-  const qr = QRCode.create(url, { errorCorrectionLevel: level });
+  const qr = qrcode().create(url, { errorCorrectionLevel: level });
   const n = qr.modules.size;
   let d = '';
   for (let y = 0; y < n; y++) {

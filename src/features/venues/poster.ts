@@ -1,11 +1,16 @@
-import PDFDocument from 'pdfkit';
-import QRCode from 'qrcode';
+import { createRequire } from 'node:module';
 import type { Deps } from '../../core/dialog.js';
 import { tFor, type T } from '../../core/i18n.js';
 import type { Venue } from '../../db/schema/index.js';
 import { FONT_FAMILY, FONT_FILES, svgToPng } from '../../render/svg.js';
 import { escapeMarkup } from '../../render/escape.js';
 import { checkinUrl } from './links.js';
+
+// Loaded when the first poster is drawn, not at start-up: pdfkit alone (with fontkit) is about 25 MB and a few
+// hundred milliseconds of imports, and most instances draw a poster now and then.
+const require = createRequire(import.meta.url);
+let qrcodeModule: typeof import('qrcode') | undefined;
+const qrcode = () => (qrcodeModule ??= require('qrcode') as typeof import('qrcode'));
 
 /**
  * The printable poster, A4 portrait, Vietnamese first: name, one large QR to PUBLIC_URL/c/<code>, the code in
@@ -92,7 +97,7 @@ export function wrap(text: string, maxChars: number, maxLines: number): string[]
 }
 
 function qrModules(url: string): { size: number; dark(r: number, c: number): boolean } {
-  const qr = QRCode.create(url, { errorCorrectionLevel: 'M' });
+  const qr = qrcode().create(url, { errorCorrectionLevel: 'M' });
   return { size: qr.modules.size, dark: (r, c) => !!qr.modules.get(r, c) };
 }
 
@@ -186,7 +191,8 @@ export function posterPng(c: PosterContent): Buffer {
 }
 
 /** The same poster as an A4 PDF (vector QR, embedded font subsets). */
-export function posterPdf(c: PosterContent): Promise<Buffer> {
+export async function posterPdf(c: PosterContent): Promise<Buffer> {
+  const { default: PDFDocument } = await import('pdfkit');
   const L = layout(c);
   const s = 595.28 / W; // A4 points per layout unit
   const doc = new PDFDocument({ size: 'A4', margin: 0, info: { Title: c.nameLines.join(' '), Creator: 'khaibao' } });
