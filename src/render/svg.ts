@@ -18,17 +18,29 @@ export const FONT_FILES = {
   bold: path.join(fontRoot, '700Bold/BeVietnamPro_700Bold.ttf'),
 };
 
-/** Render an SVG document with the bundled fonts only, at `width` pixels wide (raw pixels for custom encoders). */
-export function renderSvg(svg: string, width?: number) {
-  return new (loadResvg().Resvg)(svg, {
-    fitTo: width ? { mode: 'width', value: width } : { mode: 'original' },
+function renderOptions(width?: number) {
+  return {
+    fitTo: width ? ({ mode: 'width', value: width } as const) : ({ mode: 'original' } as const),
     font: {
       loadSystemFonts: false,
       fontFiles: Object.values(FONT_FILES),
       defaultFontFamily: FONT_FAMILY,
     },
     background: '#ffffff',
-  }).render();
+  };
+}
+
+/** Render an SVG document with the bundled fonts only, at `width` pixels wide (raw pixels for custom encoders). */
+function renderSvg(svg: string, width?: number) {
+  return new (loadResvg().Resvg)(svg, renderOptions(width)).render();
+}
+
+/**
+ * The same, on libuv's thread pool instead of the event loop: a pass takes tens of ms to draw, which every other
+ * update in flight would otherwise wait for.
+ */
+export function renderSvgAsync(svg: string, width?: number) {
+  return loadResvg().renderAsync(svg, renderOptions(width));
 }
 
 /** Render an SVG document to PNG at `width` pixels wide, with the bundled fonts only. */

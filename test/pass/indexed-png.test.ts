@@ -13,21 +13,21 @@ function rgbaOf(width: number, height: number, colour: (x: number, y: number) =>
 }
 
 describe('palette PNG', () => {
-  it('keeps every colour exactly when there are at most 256', () => {
+  it('keeps every colour exactly when there are at most 256', async () => {
     const rgba = rgbaOf(16, 16, (x, y) => [x * 16, y * 16, (x + y) % 7]);
-    const back = PNG.sync.read(encodeIndexedPng(rgba, 16, 16));
+    const back = PNG.sync.read(await encodeIndexedPng(rgba, 16, 16));
     expect([back.width, back.height]).toEqual([16, 16]);
     for (let i = 0; i < 256; i++)
       expect([...back.data.subarray(i * 4, i * 4 + 4)]).toEqual([...rgba.subarray(i * 4, i * 4 + 4)]);
   });
 
-  it('maps rare colours beyond 256 to the nearest frequent one', () => {
+  it('maps rare colours beyond 256 to the nearest frequent one', async () => {
     // 256 frequent greys (two pixels each) and one rare near-red pixel
     const width = 513;
     const rgba = rgbaOf(width, 1, (x) => (x === 512 ? [250, 3, 2] : [x >> 1, x >> 1, x >> 1]));
     rgba.set([255, 0, 0, 255], 0); // one frequent red (replaces grey 0 twice → counted with pixel 1)
     rgba.set([255, 0, 0, 255], 4);
-    const back = PNG.sync.read(encodeIndexedPng(rgba, width, 1));
+    const back = PNG.sync.read(await encodeIndexedPng(rgba, width, 1));
     expect([...back.data.subarray(512 * 4, 512 * 4 + 3)]).toEqual([255, 0, 0]);
     expect([...back.data.subarray(100 * 4, 100 * 4 + 3)]).toEqual([50, 50, 50]);
   });

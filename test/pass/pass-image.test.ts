@@ -24,8 +24,8 @@ describe('pass image', () => {
     ['chat', 'grey'],
     ['print', 'yellow'],
     ['print', 'grey'],
-  ] as const)('%s %s pass stays decodable with a long address and name', (variant, status) => {
-    const png = renderPassPng(
+  ] as const)('%s %s pass stays decodable with a long address and name', async (variant, status) => {
+    const png = await renderPassPng(
       {
         status,
         fullName: longName,
@@ -69,7 +69,7 @@ describe('pass image', () => {
     expect(grey).not.toContain('Valid until');
   });
 
-  it('keeps the marks of ĐỎ and VÀNG clear of the title, and prints the declaration time and the issuer', () => {
+  it('keeps the marks of ĐỎ and VÀNG clear of the title, and prints the declaration time and the issuer', async () => {
     for (const status of ['red', 'yellow'] as const) {
       const data = {
         status,
@@ -94,7 +94,7 @@ describe('pass image', () => {
       expect(word.y - 1.05 * word.size).toBeGreaterThan(title.y + 8);
       expect(svg).toContain('Khai báo lúc: 20:15 31/07/2021');
       expect(svg).toContain('Cấp bởi: Sở Y tế thành phố Cần Thơ');
-      const png = renderPassPng(data, 'chat');
+      const png = await renderPassPng(data, 'chat');
       expect(decodeQrPng(png)).toBe(url);
       mkdirSync('test-results/screenshots', { recursive: true });
       writeFileSync(`test-results/screenshots/pass-${status}.png`, png);

@@ -112,7 +112,7 @@ export const familyFeature: Feature = {
             if (action === 'cr') lines.unshift(ctx.t('family:card_reissued', { name: p.fullName }));
             ctx.reply({
               text: lines.join('\n'),
-              image: { png: cardPng(ctx.deps, card, ctx.locale), filename: 'khaibao-card-a6.png' },
+              image: { png: await cardPng(ctx.deps, card, ctx.locale), filename: 'khaibao-card-a6.png' },
             });
             return;
           }

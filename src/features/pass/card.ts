@@ -117,7 +117,7 @@ export async function revokeCard(
 }
 
 /** The printable A6 PNG of a card; the print date is today. */
-export function cardPng(deps: Pick<Deps, 'config' | 'clock'>, issued: IssuedCard, locale: string): Buffer {
+export function cardPng(deps: Pick<Deps, 'config' | 'clock'>, issued: IssuedCard, locale: string): Promise<Buffer> {
   return renderCardPng({
     fullName: issued.person.fullName,
     birthYear: issued.person.birthYear,

@@ -1,4 +1,9 @@
-import { crc32, deflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { crc32, deflate, type ZlibOptions } from 'node:zlib';
+
+const deflateAsync = promisify(deflate);
+// Level 8 gives nearly level 9's size (14.0 vs 13.9 KB) in a third of the time.
+const DEFLATE: ZlibOptions = { level: 8, memLevel: 9 };
 
 /**
  * Encode opaque RGBA pixels as an 8-bit palette PNG. A pass is a few flat colours plus anti-aliased text, so
@@ -6,7 +11,14 @@ import { crc32, deflateSync } from 'node:zlib';
  * most frequent (only faint anti-aliasing steps) take the nearest palette entry. The QR is pure black and
  * white, so its modules are never touched.
  */
-export function encodeIndexedPng(rgba: Uint8Array, width: number, height: number): Buffer {
+export async function encodeIndexedPng(rgba: Uint8Array, width: number, height: number): Promise<Buffer> {
+  const { raw, assemble } = indexed(rgba, width, height);
+  // compressed on libuv's thread pool, not on the event loop
+  return assemble(await deflateAsync(raw, DEFLATE));
+}
+
+/** The palette and the unfiltered index rows; `assemble` wraps the compressed rows into the PNG. */
+function indexed(rgba: Uint8Array, width: number, height: number) {
   const pixels = width * height;
   // Pixels as 0xBBGGRR keys (little-endian view, alpha masked off); runs of one colour are counted at once
   // because flat areas make up most of a pass.
@@ -71,14 +83,15 @@ export function encodeIndexedPng(rgba: Uint8Array, width: number, height: number
     plte[i * 3 + 1] = (c >> 8) & 255;
     plte[i * 3 + 2] = (c >> 16) & 255;
   });
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('PLTE', plte),
-    // Level 8 gives nearly level 9's size (14.0 vs 13.9 KB) in a third of the time.
-    chunk('IDAT', deflateSync(raw, { level: 8, memLevel: 9 })),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  const assemble = (idat: Buffer) =>
+    Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk('IHDR', ihdr),
+      chunk('PLTE', plte),
+      chunk('IDAT', idat),
+      chunk('IEND', Buffer.alloc(0)),
+    ]);
+  return { raw, assemble };
 }
 
 function chunk(type: string, data: Buffer): Buffer {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { formatDateTime, tFor } from '../../core/i18n.js';
-import { FONT_FAMILY, renderSvg } from '../../render/svg.js';
+import { FONT_FAMILY, renderSvgAsync } from '../../render/svg.js';
 import { escapeMarkup } from '../../render/escape.js';
 import { encodeIndexedPng } from './indexed-png.js';
 import type { PassStatus } from './status.js';
@@ -199,9 +199,9 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
 }
 
 /** The pass as a PNG: `chat` for messages, `print` for A6 paper. */
-export function renderPassPng(data: PassImageData, variant: PassVariant = 'chat'): Buffer {
-  // Raw pixels, so the pass can be written as a palette PNG (3× smaller).
-  const image = renderSvg(passSvg(data, variant));
+export async function renderPassPng(data: PassImageData, variant: PassVariant = 'chat'): Promise<Buffer> {
+  // Raw pixels, so the pass can be written as a palette PNG (3× smaller). Drawn and compressed off the event loop.
+  const image = await renderSvgAsync(passSvg(data, variant));
   return encodeIndexedPng(image.pixels, image.width, image.height);
 }
 
@@ -277,7 +277,7 @@ export function cardSvg(data: CardImageData): string {
 }
 
 /** The printed card as an A6 PNG. */
-export function renderCardPng(data: CardImageData): Buffer {
-  const image = renderSvg(cardSvg(data));
+export async function renderCardPng(data: CardImageData): Promise<Buffer> {
+  const image = await renderSvgAsync(cardSvg(data));
   return encodeIndexedPng(image.pixels, image.width, image.height);
 }

@@ -5,7 +5,7 @@ import type { DbOrTx } from '../../db/client.js';
 import { issuePass, type IssuedPass } from './pass-issuer.js';
 import { renderPassPng, type PassVariant } from './pass-image.js';
 
-function passPng(pass: IssuedPass, deps: Deps, locale: string, variant: PassVariant): Buffer {
+function passPng(pass: IssuedPass, deps: Deps, locale: string, variant: PassVariant): Promise<Buffer> {
   return renderPassPng(
     {
       status: pass.status.status,
@@ -60,7 +60,7 @@ export async function passMessage(db: DbOrTx, deps: Deps, personId: string, loca
   deps.log.debug({ personId, status: pass.status.status }, 'pass issued');
   return {
     text: passCaption(pass, deps, locale),
-    image: { png: passPng(pass, deps, locale, 'chat'), filename: 'khaibao-pass.png' },
+    image: { png: await passPng(pass, deps, locale, 'chat'), filename: 'khaibao-pass.png' },
   };
 }
 
