@@ -22,13 +22,14 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { and, eq, sql } from 'drizzle-orm';
-import { openDatabase, type Db } from '../../src/db/client.js';
+import { openDatabase } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
-import { accounts, declarations, persons, visits } from '../../src/db/schema/index.js';
+import { visits } from '../../src/db/schema/index.js';
 import { createVenue } from '../../src/features/venues/store.js';
 import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { createLoad, drive, latencyMs, statusCounts } from './load.js';
-import { startFakeTelegram, tgUpdates, tgUser, type RecordedCall } from '../../test/helpers/fake-telegram.js';
+import { offeredButton, seedResidents } from './residents.js';
+import { startFakeTelegram, tgUpdates, tgUser } from '../../test/helpers/fake-telegram.js';
 
 const updates = Number(process.argv[2] ?? 10_000);
 const concurrency = Math.min(Number(process.argv[3] ?? 16), 64);
@@ -100,44 +101,6 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-/** Declared residents written straight to the database, in batches; their chat ids. */
-async function seedResidents(db: Db, firstChatId: number, n: number): Promise<number[]> {
-  const chatIds = Array.from({ length: n }, (_, i) => firstChatId + i);
-  for (let i = 0; i < n; i += 500) {
-    const batch = chatIds.slice(i, i + 500).map(String);
-    const accs = await db
-      .insert(accounts)
-      .values(batch.map((externalId) => ({ channel: 'telegram', externalId, locale: 'vi', consentedAt: new Date() })))
-      .returning({ id: accounts.id });
-    const people = await db
-      .insert(persons)
-      .values(
-        accs.map((a, j) => ({
-          ownerAccountId: a.id,
-          isSelf: true,
-          fullName: `Cư dân ${i + j}`,
-          birthYear: 1990,
-          gender: 'female',
-        })),
-      )
-      .returning({ id: persons.id, ownerAccountId: persons.ownerAccountId });
-    await db.execute(
-      sql`update ${accounts} a set person_id = p.id from ${persons} p where p.owner_account_id = a.id and p.is_self and a.person_id is null`,
-    );
-    await db.insert(declarations).values(
-      people.map((p) => ({
-        personId: p.id,
-        declaredByAccountId: p.ownerAccountId,
-        travel: false,
-        contactCase: false,
-        contactOutbreakArea: false,
-        contactSymptoms: false,
-      })),
-    );
-  }
-  return chatIds;
 }
 
 function waitExit(child: ChildProcess, ms: number): Promise<number | null> {
@@ -219,19 +182,7 @@ async function run(kind: 'pglite' | 'postgres') {
   let turn = 0;
   let checkedIn = 0;
   let nextResident = 0;
-  /** The confirm button the bot just offered this chat: scanned from the end, where its reply just landed. */
-  const offered = (chatId: number) => {
-    for (let i = tg.calls.length - 1; i >= 0; i--) {
-      const c: RecordedCall = tg.calls[i]!;
-      if (c.method !== 'sendMessage' || String(c.params.chat_id) !== String(chatId)) continue;
-      const rows =
-        (c.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)
-          ?.inline_keyboard ?? [];
-      const b = rows.flat().find((x) => x.text.includes('Xác nhận check-in') && x.callback_data);
-      if (b) return { data: b.callback_data!, messageId: (c.result as { message_id: number }).message_id };
-    }
-    return undefined;
-  };
+  const offered = (chatId: number) => offeredButton(tg.calls, chatId, 'Xác nhận check-in');
   const started = performance.now();
   await drive(3600, concurrency, async () => {
     if (sent >= updates) return false;

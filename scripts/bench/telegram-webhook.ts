@@ -18,10 +18,11 @@ import pino from 'pino';
 import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { loadConfig } from '../../src/config.js';
-import { accounts, declarations, persons, visits } from '../../src/db/schema/index.js';
+import { visits } from '../../src/db/schema/index.js';
 import { createVenue } from '../../src/features/venues/store.js';
 import { createService } from '../../src/service.js';
 import { createLoad, drive, latencyMs, rssMiB, summary } from './load.js';
+import { offeredButton, seedResidents } from './residents.js';
 import { startFakeTelegram, tgUpdates, tgUser, type RecordedCall } from '../../test/helpers/fake-telegram.js';
 import { answerHealthQuestions, type FormDriver, type OfferedButton } from '../../test/helpers/declaration-form.js';
 
@@ -63,58 +64,6 @@ const { post, timed, withId, base, samples } = load;
 const startUpdate = (userId: number, param?: string) =>
   withId(tgUpdates.text(tgUser(userId), param ? `/start ${param}` : '/start'));
 
-/** Declared residents written straight to the database (as many as the run could possibly use). */
-async function seedResidents(firstChatId: number, n: number): Promise<number[]> {
-  const chatIds = Array.from({ length: n }, (_, i) => firstChatId + i);
-  for (let i = 0; i < n; i += 500) {
-    const batch = chatIds.slice(i, i + 500).map(String);
-    const accs = await db
-      .insert(accounts)
-      .values(batch.map((externalId) => ({ channel: 'telegram', externalId, locale: 'vi', consentedAt: new Date() })))
-      .returning({ id: accounts.id });
-    const people = await db
-      .insert(persons)
-      .values(
-        accs.map((a, j) => ({
-          ownerAccountId: a.id,
-          isSelf: true,
-          fullName: `Cư dân ${i + j}`,
-          birthYear: 1990,
-          gender: 'female',
-        })),
-      )
-      .returning({ id: persons.id, ownerAccountId: persons.ownerAccountId });
-    await db.execute(
-      sql`update ${accounts} a set person_id = p.id from ${persons} p where p.owner_account_id = a.id and p.is_self and a.person_id is null`,
-    );
-    await db.insert(declarations).values(
-      people.map((p) => ({
-        personId: p.id,
-        declaredByAccountId: p.ownerAccountId,
-        travel: false,
-        contactCase: false,
-        contactOutbreakArea: false,
-        contactSymptoms: false,
-      })),
-    );
-  }
-  return chatIds;
-}
-
-/** The last inline button the bot sent to a chat: scanned from the end, where this chat's reply just landed. */
-function offeredButton(chatId: number, label: string): { data: string; messageId: number } | undefined {
-  for (let i = tg.calls.length - 1; i >= 0; i--) {
-    const c: RecordedCall = tg.calls[i]!;
-    if (c.method !== 'sendMessage' || String(c.params.chat_id) !== String(chatId)) continue;
-    const rows =
-      (c.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)
-        ?.inline_keyboard ?? [];
-    const b = rows.flat().find((x) => x.text.includes(label) && x.callback_data);
-    return b ? { data: b.callback_data!, messageId: (c.result as { message_id: number }).message_id } : undefined;
-  }
-  return undefined;
-}
-
 let iteration: () => Promise<boolean>;
 let venueId: string | undefined;
 let completed = 0;
@@ -139,7 +88,7 @@ if (mode === 'start') {
     return true;
   };
 } else if (mode === 'declare') {
-  const pool = await seedResidents(base + 4_000_000_000, 20 + Math.min(seconds * 100, 6_000));
+  const pool = await seedResidents(db, base + 4_000_000_000, 20 + Math.min(seconds * 100, 6_000));
   /** One resident's chat: each update posted, and the buttons of the replies it got (found from `mark` on). */
   interface DeclaringChat extends FormDriver {
     /** press the summary's «Xác nhận» */
@@ -211,11 +160,11 @@ if (mode === 'start') {
   const venue = await createVenue(db, { name: 'Siêu thị Tân An', kind: 'shop' });
   venueId = venue.id;
   const param = `v_${venue.code}`;
-  const pool = await seedResidents(base + 3_000_000_000, 20 + Math.min(seconds * 400, 20_000));
+  const pool = await seedResidents(db, base + 3_000_000_000, 20 + Math.min(seconds * 400, 20_000));
   const checkIn = async (chatId: number, record: boolean) => {
     const send = record ? timed : (_: string, u: unknown) => post(u);
     await send('start v_<code>', startUpdate(chatId, param));
-    const b = offeredButton(chatId, 'Xác nhận check-in');
+    const b = offeredButton(tg.calls, chatId, 'Xác nhận check-in');
     if (!b) throw new Error(`chat ${chatId}: no confirm button offered`);
     await send('confirm', withId(tgUpdates.button(tgUser(chatId), b.data, b.messageId)));
   };
