@@ -37,7 +37,7 @@ export function pgliteTemplateBlob(): Blob | undefined {
  *
  * Migrated databases are reused within a worker. A worker runs its files one after another (isolate: false), and
  * a database a file has destroyed goes back to the worker's idle list; the next request empties it (sessions ended,
- * every table truncated, identities restarted) instead of opening another. Opening costs 1–2 s for a PGlite
+ * every table's rows deleted, sequences restarted) instead of opening another. Opening costs 1–2 s for a PGlite
  * (WASM start, template load) and 0.3–0.5 s for a PostgreSQL clone and its drop; emptying costs tens of ms.
  * What a caller gets is the same either way: the template's schema and no rows. A database whose schema a test
  * changed is dropped, not reused (its fingerprint no longer matches the template's).
@@ -129,7 +129,6 @@ async function emptied(run: Run, script: (q: string) => Promise<unknown>): Promi
 async function reusedPglite(): Promise<PGlite | undefined> {
   for (let pg = idle.pglite.pop(); pg; pg = idle.pglite.pop()) {
     try {
-      // A file that stopped mid-transaction left it open; DISCARD ALL ends LISTENs, advisory locks and settings.
       // A file that stopped mid-transaction left it open; its LISTENs and advisory locks end too. (Not DISCARD
       // ALL: in PGlite it also resets search_path to pg_catalog.)
       await pg.exec('rollback');
