@@ -1,7 +1,8 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { accounts, declarations, outbox, persons } from '../../src/db/schema/index.js';
+import { accounts, outbox } from '../../src/db/schema/index.js';
+import { declareHealth, seedWardResident } from '../helpers/residents.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import { until } from '../helpers/wait.js';
 import { handle } from '../broadcast/fixtures.js';
@@ -36,32 +37,12 @@ describe('batched follow-up alert across a restart', () => {
     const official = (await db.query.accounts.findFirst({
       where: and(eq(accounts.externalId, 'ward'), eq(accounts.channel, 'web')),
     }))!;
-    const [acc] = await db
-      .insert(accounts)
-      .values({ channel: 'web', externalId: 'res', locale: 'vi', consentedAt: clock.now() })
-      .returning();
-    const [p] = await db
-      .insert(persons)
-      .values({
-        ownerAccountId: acc!.id,
-        isSelf: true,
-        fullName: 'Trần Thị Sốt',
-        birthYear: 1985,
-        gender: 'female',
-        wardCode: '31117',
-      })
-      .returning();
-    const declare = (at: Date) =>
-      db.insert(declarations).values({
-        personId: p!.id,
-        travel: false,
-        symptoms: ['fever'],
-        contactCase: false,
-        contactOutbreakArea: false,
-        contactSymptoms: false,
-        declaredAt: at,
-      });
-    await declare(clock.now());
+    const personId = await seedWardResident(db, {
+      name: 'Trần Thị Sốt',
+      wardCode: '31117',
+      now: clock.now(),
+      declared: [{ ago: 0, symptoms: ['fever'] }],
+    });
     const rows = () =>
       db
         .select()
@@ -83,7 +64,7 @@ describe('batched follow-up alert across a restart', () => {
       await new Promise((r) => setTimeout(r, 2));
     }
     expect(await rows()).toHaveLength(1);
-    await declare(clock.now());
+    await declareHealth(db, personId, clock.now(), ['fever']);
     await until(async () => (await rows()).length === 2, {
       clock: clock,
       stepMs: 10_000,

@@ -32,16 +32,19 @@ export async function seedWardResident(
       wardCode: o.wardCode,
     })
     .returning();
-  for (const d of o.declared) {
-    await db.insert(declarations).values({
-      personId: p!.id,
-      travel: false,
-      ...(d.symptoms ? { symptoms: d.symptoms } : {}),
-      contactCase: false,
-      contactOutbreakArea: false,
-      contactSymptoms: false,
-      declaredAt: new Date(o.now.getTime() - d.ago),
-    });
-  }
+  for (const d of o.declared) await declareHealth(db, p!.id, new Date(o.now.getTime() - d.ago), d.symptoms);
   return p!.id;
+}
+
+/** One declaration for `personId` at `at`, with the symptoms given and every risk answer "no". */
+export async function declareHealth(db: Db, personId: string, at: Date, symptoms?: string[]): Promise<void> {
+  await db.insert(declarations).values({
+    personId,
+    travel: false,
+    ...(symptoms ? { symptoms } : {}),
+    contactCase: false,
+    contactOutbreakArea: false,
+    contactSymptoms: false,
+    declaredAt: at,
+  });
 }

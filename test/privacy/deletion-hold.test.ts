@@ -50,26 +50,17 @@ async function resident(externalId: string, name: string, phone: string) {
     .insert(persons)
     .values({ ownerAccountId: acc!.id, fullName: `${name} Con`, birthYear: 2016, gender: 'male' })
     .returning();
-  await db.insert(declarations).values([
-    {
-      personId: self!.id,
+  await db.insert(declarations).values(
+    [self!, child!].map((p) => ({
+      personId: p.id,
       declaredByAccountId: acc!.id,
       travel: false,
       contactCase: false,
       contactOutbreakArea: false,
       contactSymptoms: false,
       declaredAt: new Date('2021-08-15T08:00:00+07:00'),
-    },
-    {
-      personId: child!.id,
-      declaredByAccountId: acc!.id,
-      travel: false,
-      contactCase: false,
-      contactOutbreakArea: false,
-      contactSymptoms: false,
-      declaredAt: new Date('2021-08-15T08:00:00+07:00'),
-    },
-  ]);
+    })),
+  );
   return { account: acc!, self: self!, child: child! };
 }
 
