@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testBackend, type TestDatabase } from '../helpers/db.js';
 import { startFakeTelegram, type FakeTelegram } from '../helpers/fake-telegram.js';
 import { seedAccounts } from '../broadcast/fixtures.js';
+import { buildIfStale, ROOT as root } from '../helpers/compiled.js';
 
 /**
  * Issue 18, several instances: three compiled service processes (node dist/src/main.js) on one PostgreSQL database
@@ -21,7 +22,6 @@ const N = 2000;
 const RATE = 25;
 const ADMIN = 'three-instances-admin-token-0123456789';
 const SECRET = 'three-instances_secret_0123';
-const root = path.resolve(import.meta.dirname, '../..');
 const MARKER = 'Lịch tiêm chủng đợt 3';
 
 interface Instance {
@@ -39,8 +39,7 @@ const dirs: string[] = [];
 
 beforeAll(async () => {
   if (testBackend !== 'postgres') return;
-  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: root, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}${build.stdout}`);
+  buildIfStale();
   tg = await startFakeTelegram();
   db = await createTestDatabase();
 }, 300_000);
@@ -201,13 +200,16 @@ describe.skipIf(testBackend !== 'postgres')('three instances on one PostgreSQL',
     expect(all.filter((c) => c.status !== 200)).toEqual([]); // no 429 (nor anything else) from the fake
     expect(maxWindow).toBeLessThanOrEqual(27);
     expect(perChat.size).toBe(N);
-    // Delivery is at least once: a message the killed instance had sent but not yet recorded (a ~1 ms window) is
-    // sent again. Only such a message may arrive twice.
+    // Delivery is at least once: a message the killed instance had sent but not yet recorded (a ~1 ms window on a
+    // quiet machine, longer on a loaded one) is sent again once its lease runs out. Only such a message may arrive
+    // twice: its first copy reached the fake shortly before the kill, its second after it.
     const twice = [...perChat].filter(([, n]) => n !== 1).map(([chat]) => chat);
     expect(twice.length).toBeLessThanOrEqual(1);
     for (const chat of twice) {
-      const first = ok().find((c) => String(c.params.chat_id) === chat)!;
-      expect(Math.abs(first.at - killTime)).toBeLessThan(250);
+      const [first, second] = ok().filter((c) => String(c.params.chat_id) === chat);
+      expect(first!.at).toBeGreaterThan(killTime - 2000);
+      expect(first!.at).toBeLessThan(killTime + 500);
+      expect(second!.at).toBeGreaterThan(killTime);
     }
     expect(status).toMatchObject({ status: 'done', total: N, sent: N });
     // after the kill the two others sent the rest (and a follower took over the jobs: the broadcast is done)
