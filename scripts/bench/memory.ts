@@ -29,6 +29,7 @@ import { createVenue } from '../../src/features/venues/store.js';
 import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { createLoad, drive, latencyMs, statusCounts } from './load.js';
 import { offeredButton, seedResidents } from './residents.js';
+import { serviceNodeFlags } from '../../test/helpers/compiled.js';
 import { startFakeTelegram, tgUpdates, tgUser } from '../../test/helpers/fake-telegram.js';
 
 const updates = Number(process.argv[2] ?? 10_000);
@@ -152,7 +153,12 @@ async function run(kind: 'pglite' | 'postgres') {
     TELEGRAM_MODE: 'webhook',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   };
-  const flags = [...nodeFlags, ...(heapSnapshot ? ['--heapsnapshot-signal=SIGUSR2'] : [])];
+  // production's flags (npm start's), then the experiment's, which win where they name the same flag
+  const flags = [
+    ...serviceNodeFlags(SERVICE_ROOT),
+    ...nodeFlags,
+    ...(heapSnapshot ? ['--heapsnapshot-signal=SIGUSR2'] : []),
+  ];
   const t0 = performance.now();
   const child = spawn(process.execPath, [...flags, MAIN], { env, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

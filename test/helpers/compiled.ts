@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /** The repository root. */
@@ -39,4 +39,15 @@ export function buildIfStale(): void {
 /** The compiled file of a source under src/ or scripts/ (`src/main.ts` → `<root>/dist/src/main.js`). */
 export function compiled(source: string): string {
   return path.join(ROOT, 'dist', source.replace(/\.ts$/, '.js'));
+}
+
+/**
+ * The node flags production starts the service with: those of `npm start` (package.json), which the README's
+ * systemd unit and container repeat. Tests and benches that start `dist/src/main.js` themselves pass them too.
+ */
+export function serviceNodeFlags(root = ROOT): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const flags = /\bnode ((?:--\S+ )*)dist\/src\/main\.js/.exec(pkg.scripts.start);
+  if (!flags) throw new Error(`package.json's start script does not run dist/src/main.js: ${pkg.scripts.start}`);
+  return flags[1]!.split(' ').filter(Boolean);
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testBackend, type TestDatabase } from '../helpers/db.js';
 import { startFakeTelegram, type FakeTelegram } from '../helpers/fake-telegram.js';
 import { seedAccounts } from '../broadcast/fixtures.js';
-import { buildIfStale, ROOT as root } from '../helpers/compiled.js';
+import { buildIfStale, ROOT as root, serviceNodeFlags } from '../helpers/compiled.js';
 
 /**
  * Issue 18, several instances: three compiled service processes (node dist/src/main.js) on one PostgreSQL database
@@ -57,7 +57,7 @@ afterAll(async () => {
 function startInstance(port: number, publicUrl: string): Instance {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'khaibao-multi-'));
   dirs.push(dataDir);
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  const child = spawn(process.execPath, [...serviceNodeFlags(), 'dist/src/main.js'], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
