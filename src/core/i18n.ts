@@ -61,16 +61,25 @@ export function tFor(locale: string): T {
 }
 
 /** "14:05 26/11/2026" in Vietnam time. */
+/** One formatter per language: building an Intl.DateTimeFormat costs far more than formatting with it. */
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
+
 export function formatDateTime(d: Date, locale: string = DEFAULT_LOCALE): string {
-  const parts = new Intl.DateTimeFormat(normalizeLocale(locale) === 'en' ? 'en-GB' : 'vi-VN', {
-    timeZone: TIME_ZONE,
-    hour: '2-digit',
-    minute: '2-digit',
-    day: '2-digit',
-    month: '2-digit',
-    year: 'numeric',
-    hour12: false,
-  }).formatToParts(d);
+  const tag = normalizeLocale(locale) === 'en' ? 'en-GB' : 'vi-VN';
+  let format = dateTimeFormats.get(tag);
+  if (!format) {
+    format = new Intl.DateTimeFormat(tag, {
+      timeZone: TIME_ZONE,
+      hour: '2-digit',
+      minute: '2-digit',
+      day: '2-digit',
+      month: '2-digit',
+      year: 'numeric',
+      hour12: false,
+    });
+    dateTimeFormats.set(tag, format);
+  }
+  const parts = format.formatToParts(d);
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return `${get('hour')}:${get('minute')} ${get('day')}/${get('month')}/${get('year')}`;
 }
