@@ -37,6 +37,15 @@ describe('HTTP surface hardening', () => {
     // a second request gets another nonce
     const again = await svc.app.inject({ url: '/chat' });
     expect(String(again.headers['content-security-policy'])).not.toContain(nonce);
+    // nonces are drawn from a pool of random bytes, 256 at a time: across refills each is 16 bytes and new
+    const seen = new Set<string>();
+    for (let i = 0; i < 600; i++) {
+      const r = await svc.app.inject({ url: '/healthz' });
+      const n = /'nonce-([^']+)'/.exec(String(r.headers['content-security-policy']))![1]!;
+      expect(Buffer.from(n, 'base64')).toHaveLength(16);
+      seen.add(n);
+    }
+    expect(seen.size).toBe(600);
     for (const url of [
       '/chat',
       '/c/XXXXXX',
