@@ -37,6 +37,8 @@ describe.runIf(canRunBrowser)('the officials’ console in headless Chromium', (
     const ctx = await browser.newContext({ viewport: { width, height: 900 }, locale: 'vi-VN' });
     const page = await ctx.newPage();
     await page.goto(url);
+    await page.click('form[action="/console/login"] button[type=submit]');
+    await page.waitForURL((u) => u.pathname !== '/console/login');
     return page;
   }
 

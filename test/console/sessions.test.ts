@@ -16,7 +16,18 @@ const link = async (externalId: string) => {
   const r = await handle(svc, { channel: 'web', accountId: externalId, kind: 'text', text: '/console' });
   return r.replies[0]!.link!.url;
 };
-const open = (url: string) => svc.app.inject({ method: 'GET', url: url.replace(BASE, '') });
+/** Opens a sign-in link as a browser does: the page (which uses nothing up), then its button (a form POST). */
+const open = async (url: string) => {
+  const page = await svc.app.inject({ method: 'GET', url: url.replace(BASE, '') });
+  if (page.statusCode !== 200) return page;
+  const code = /name="link" value="([^"]+)"/.exec(page.body)![1]!;
+  return svc.app.inject({
+    method: 'POST',
+    url: '/console/login',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `link=${encodeURIComponent(code)}`,
+  });
+};
 const cookieOf = (res: { headers: Record<string, unknown> }) => String(res.headers['set-cookie']).split(';')[0]!;
 
 beforeAll(async () => {
@@ -32,6 +43,14 @@ describe('console sign-in', () => {
     const code = new URL(url).searchParams.get('t')!;
     const rows = await svc.db.db.select().from(consoleLoginLinks);
     expect(rows.some((r) => r.codeHash.includes(code))).toBe(false);
+    // A link preview or a link scanner fetching the link (GET, however often) does not use it up or sign in.
+    for (let i = 0; i < 3; i++) {
+      const preview = await svc.app.inject({ method: 'GET', url: url.replace(BASE, '') });
+      expect(preview.statusCode).toBe(200);
+      expect(preview.headers['set-cookie']).toBeUndefined();
+      expect(preview.body).toContain('<form method="post" action="/console/login"');
+    }
+    expect((await svc.db.db.select().from(consoleSessions)).length).toBe(0);
     const first = await open(url);
     expect(first.statusCode).toBe(303);
     expect(first.headers.location).toBe('/console');

@@ -19,6 +19,7 @@ import {
   CONSOLE_SESSION_HOURS,
   apiTokenIdOf,
   consumeLoginLink,
+  loginLinkUsable,
   createSession,
   csrfMatches,
   revokeSession,
@@ -148,6 +149,17 @@ ${error ? `<p class="error" role="alert">${escapeMarkup(error)}</p>` : ''}
     return send(reply, status, lang, t('console:title'), body);
   }
 
+  /** A sign-in link opened: one button that uses it up. */
+  function linkPage(reply: FastifyReply, lang: Locale, code: string) {
+    const t = tFor(lang);
+    const body = `<main class="narrow"><h1>${escapeMarkup(t('console:title'))}</h1>
+<p>${escapeMarkup(t('console:link_confirm'))}</p>
+<form method="post" action="/console/login" class="card">
+<input type="hidden" name="link" value="${escapeMarkup(code)}">
+<button type="submit">${escapeMarkup(t('console:login_submit'))}</button></form></main>`;
+    return send(reply, 200, lang, t('console:title'), body);
+  }
+
   app.get<{ Querystring: { t?: string; lang?: string } }>(
     '/console/login',
     {
@@ -161,19 +173,25 @@ ${error ? `<p class="error" role="alert">${escapeMarkup(error)}</p>` : ''}
     async (req, reply) => {
       const lang = await localeOf(req);
       if (!req.query.t) return loginPage(reply, lang, 200);
-      const now = deps.clock.now();
-      const accountId = await consumeLoginLink(db, req.query.t, now);
+      // Opening the link does not use it up: a chat app's link preview or a link scanner fetches it too. The
+      // page's button (a POST, which they do not send) signs in.
+      if (!(await loginLinkUsable(db, req.query.t, deps.clock.now())))
+        return loginPage(reply, lang, 410, tFor(lang)('console:link_invalid'));
+      return linkPage(reply, lang, req.query.t);
+    },
+  );
+
+  app.post<{ Body: { token?: string; link?: string } }>('/console/login', async (req, reply) => {
+    const lang = await localeOf(req);
+    const now = deps.clock.now();
+    if (typeof req.body?.link === 'string') {
+      const accountId = await consumeLoginLink(db, req.body.link, now);
       if (!accountId) return loginPage(reply, lang, 410, tFor(lang)('console:link_invalid'));
       const secret = await createSession(db, { accountId, userAgent: req.headers['user-agent'], now });
       req.log.info('console session started by link');
       return reply.header('set-cookie', cookie(secret, CONSOLE_SESSION_HOURS * 3600)).redirect('/console', 303);
-    },
-  );
-
-  app.post<{ Body: { token?: string } }>('/console/login', async (req, reply) => {
-    const lang = await localeOf(req);
+    }
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
-    const now = deps.clock.now();
     const apiTokenId = token ? await apiTokenIdOf(db, token) : undefined;
     if (!apiTokenId) return loginPage(reply, lang, 401, tFor(lang)('console:token_invalid'));
     const secret = await createSession(db, { apiTokenId, userAgent: req.headers['user-agent'], now });

@@ -32,6 +32,19 @@ export async function createConsoleLoginLink(
   return `${publicUrl}/console/login?t=${code}`;
 }
 
+/** Whether a sign-in link would still sign in (known, unused, unexpired), without using it up. */
+export async function loginLinkUsable(db: DbOrTx, code: string, now: Date): Promise<boolean> {
+  const row = await db.query.consoleLoginLinks.findFirst({
+    columns: { accountId: true },
+    where: and(
+      eq(consoleLoginLinks.codeHash, hashOf(code)),
+      isNull(consoleLoginLinks.usedAt),
+      gt(consoleLoginLinks.expiresAt, now),
+    ),
+  });
+  return row !== undefined;
+}
+
 /** Uses up a sign-in link: the account it was made for, or undefined (unknown, used, expired). */
 export async function consumeLoginLink(db: DbOrTx, code: string, now: Date): Promise<string | undefined> {
   const rows = await db
