@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { auditLog, persons } from '../../src/db/schema/index.js';
+import { passMessage } from '../../src/features/pass/pass-message.js';
 import { wardHotline } from '../../src/features/wards/store.js';
 import { RecordingSender, seedPerson, seedResident, seedVenue, seedVisit, vn } from '../exposure/fixtures.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
@@ -82,5 +83,12 @@ describe('ward health station phones', () => {
     const binhText = sender.to(binh.account.externalId)[0]!.messages[0]!.text!;
     expect(binhText).toContain('Đường dây nóng: 1900 9095');
     expect(binhText).toContain('Lê Bé Na');
+
+    // Their passes, now that they were exposed, say the same number to call.
+    const lanPass = await passMessage(db, svc.deps, lan.person.id, 'vi');
+    expect(lanPass.text).toContain('0292 3820 105');
+    expect(lanPass.text).not.toContain('1900 9095');
+    const binhPass = await passMessage(db, svc.deps, binh.person.id, 'vi');
+    expect(binhPass.text).toContain('1900 9095');
   });
 });

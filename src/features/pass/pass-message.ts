@@ -2,6 +2,7 @@ import type { Deps } from '../../core/dialog.js';
 import { formatDateTime, tFor } from '../../core/i18n.js';
 import type { Outbound } from '../../core/messages.js';
 import type { DbOrTx } from '../../db/client.js';
+import { wardHotline } from '../wards/store.js';
 import { issuePass, type IssuedPass } from './pass-issuer.js';
 import { renderPassPng, type PassVariant } from './pass-image.js';
 
@@ -22,8 +23,11 @@ function passPng(pass: IssuedPass, deps: Deps, locale: string, variant: PassVari
   );
 }
 
-/** The caption under the pass image: colour, validity, why, what to do, and how to see it again. */
-export function passCaption(pass: IssuedPass, deps: Deps, locale: string): string {
+/**
+ * The caption under the pass image: colour, validity, why, what to do, and how to see it again. `hotline` is the
+ * number a red or yellow pass says to call: the person's ward health station's, else the city's.
+ */
+export function passCaption(pass: IssuedPass, deps: Deps, locale: string, hotline: string): string {
   const t = tFor(locale);
   const { status, reasons, exposureUntil } = pass.status;
   const hours = deps.config.passValidHours;
@@ -42,8 +46,8 @@ export function passCaption(pass: IssuedPass, deps: Deps, locale: string): strin
       const said = reasons.map((r) => t(`pass:reason_${r}`, { hours, until })).join('; ');
       lines.push(t('pass:caption_reasons', { reasons: said }));
     }
-    if (status === 'red') lines.push(t('pass:advice_red', { hotline: deps.config.hotline }));
-    if (status === 'yellow') lines.push(t('pass:advice_yellow', { hotline: deps.config.hotline }));
+    if (status === 'red') lines.push(t('pass:advice_red', { hotline }));
+    if (status === 'yellow') lines.push(t('pass:advice_yellow', { hotline }));
     if (reasons.includes('no-declaration'))
       lines.push(self ? t('pass:declare_again_self') : t('pass:declare_again_member'));
   }
@@ -58,8 +62,12 @@ export function passCaption(pass: IssuedPass, deps: Deps, locale: string): strin
 export async function passMessage(db: DbOrTx, deps: Deps, personId: string, locale: string): Promise<Outbound> {
   const pass = await issuePass(db, deps, personId);
   deps.log.debug({ personId, status: pass.status.status }, 'pass issued');
+  const hotline =
+    pass.status.status === 'red' || pass.status.status === 'yellow'
+      ? await wardHotline(db, pass.person.wardCode, deps.config.hotline)
+      : deps.config.hotline;
   return {
-    text: passCaption(pass, deps, locale),
+    text: passCaption(pass, deps, locale, hotline),
     image: { png: await passPng(pass, deps, locale, 'chat'), filename: 'khaibao-pass.png' },
   };
 }
