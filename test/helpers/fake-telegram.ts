@@ -167,6 +167,7 @@ export async function startFakeTelegram(
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrived = time(); // before the body is read, which takes turns of the event loop
     const m = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec((req.url ?? '').split('?')[0] ?? '');
     const body = await readBody(req);
     if (!m) return send(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
@@ -177,7 +178,7 @@ export async function startFakeTelegram(
       body,
       new URL(req.url ?? '/', 'http://x').searchParams,
     );
-    const call: RecordedCall = { method, params, at: time(), status: 200 };
+    const call: RecordedCall = { method, params, at: arrived, status: 200 };
     calls.push(call);
     const reply = (status: number, payload: unknown) => {
       call.status = status;
