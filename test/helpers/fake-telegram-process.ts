@@ -8,7 +8,8 @@
  *
  * Prints one JSON line, `{"apiRoot", "token", "control"}`, then serves on `control`:
  *   POST /rate?perSecond=30&sliding=1   setRateLimit
- *   GET  /calls                         the recorded calls (RecordedCall[], without uploaded files)
+ *   GET  /calls?from=N                  the recorded calls from the N-th on (RecordedCall[], without uploaded files;
+ *                                       a call's status can still change while its answer is being made)
  *   GET  /lag                           its event loop's delay since the rate was set: {p99, max} in ms
  * and exits when its stdin closes (the test ended, or died).
  */
@@ -39,7 +40,8 @@ const control = createServer((req, res) => {
       .writeHead(200, { 'content-type': 'application/json' })
       .end(JSON.stringify({ p99: ms(lag.percentile(99)), max: ms(lag.max) }));
   } else if (req.method === 'GET' && url.pathname === '/calls') {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tg.calls));
+    const from = Number(url.searchParams.get('from') ?? 0);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tg.calls.slice(from)));
   } else {
     res.writeHead(404).end();
   }

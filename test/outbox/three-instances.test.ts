@@ -171,15 +171,17 @@ describe.skipIf(testBackend !== 'postgres')('three instances on one PostgreSQL',
     const { id } = (await created.json()) as { id: string };
 
     let calls: RecordedCall[] = [];
-    const fetchCalls = async () => {
-      calls = (await (await fetch(`${tg.control}/calls`)).json()) as RecordedCall[];
-      return calls;
+    // All of them; while waiting, only the new ones (a few KB), so the fake spends its time on the bot's calls.
+    const fetchCalls = async (onlyNew = false) => {
+      const from = onlyNew ? calls.length : 0;
+      const got = (await (await fetch(`${tg.control}/calls?from=${from}`)).json()) as RecordedCall[];
+      calls = onlyNew ? [...calls, ...got] : got;
     };
     const sends = () => calls.filter((c) => c.method === 'sendMessage' && String(c.params.text ?? '').includes(MARKER));
     const ok = () => sends().filter((c) => c.status === 200);
 
     // Kill the leader (it runs the broadcast's queueing and progress jobs) a third of the way in.
-    await waitFor('a third sent', async () => (await fetchCalls(), ok().length >= N / 3), 120_000);
+    await waitFor('a third sent', async () => (await fetchCalls(true), ok().length >= N / 3), 120_000);
     const leader = instances.find((i) => i.out().includes('this instance leads'));
     expect(leader).toBeDefined();
     const killTime = Date.now();
