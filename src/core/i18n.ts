@@ -60,10 +60,10 @@ export function tFor(locale: string): T {
   return i18n().getFixedT(normalizeLocale(locale));
 }
 
-/** "14:05 26/11/2026" in Vietnam time. */
 /** One formatter per language: building an Intl.DateTimeFormat costs far more than formatting with it. */
 const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
 
+/** "14:05 26/11/2026" in Vietnam time. */
 export function formatDateTime(d: Date, locale: string = DEFAULT_LOCALE): string {
   const tag = normalizeLocale(locale) === 'en' ? 'en-GB' : 'vi-VN';
   let format = dateTimeFormats.get(tag);
