@@ -5,7 +5,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
 import { accounts, cases, contacts, declarations, persons } from '../../src/db/schema/index.js';
-import { passMessage, printablePassPng } from '../../src/features/pass/pass-message.js';
+import { passMessage } from '../../src/features/pass/pass-message.js';
 import { currentStatus } from '../../src/features/pass/status.js';
 import { signPassToken, verifyPassToken } from '../../src/features/pass/token.js';
 import { featureModules } from '../../src/features/index.js';
@@ -228,17 +228,6 @@ describe('the pass message and image', () => {
       ok: true,
       claims: { status: 'red' },
     });
-  });
-
-  it('prints an A6 pass at 300 dpi whose QR still decodes', async () => {
-    const { person: p } = await person({ isSelf: false, fullName: 'Lê Thị Ngọc Bích Phượng Hoàng' });
-    await declare(p.id);
-    const png = await printablePassPng(svc.deps.database.db, svc.deps, p.id, 'vi');
-    const img = PNG.sync.read(png);
-    expect([img.width, img.height]).toEqual([1240, 1748]);
-    const r = verifyPassToken(tokenOf(png), svc.deps.secrets().passPublicKey, clock.now());
-    expect(r).toMatchObject({ ok: true, claims: { personId: p.id } });
-    console.log(`pass PNG (print A6): ${png.length} bytes`);
   });
 
   it('refuses an unknown person with a code', async () => {

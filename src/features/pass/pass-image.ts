@@ -34,16 +34,10 @@ export interface PassImageData {
   issuer?: string;
 }
 
-/**
- * `chat`: small enough to send on every /qr (640 px wide). `print`: A6 at 300 dpi (1240×1748 px) for family
- * members without a phone, with a line on how to keep it valid.
- */
-export type PassVariant = 'chat' | 'print';
-
-const LAYOUT: Record<PassVariant, { width: number; height: number; scale: number }> = {
-  chat: { width: 640, height: 920, scale: 1 },
-  print: { width: 1240, height: 1748, scale: 1240 / 640 },
-};
+/** The pass is small enough to send on every /qr (640 px wide). */
+const PASS_LAYOUT = { width: 640, height: 920, scale: 1 };
+/** The printed card: A6 at 300 dpi, drawn on the pass's grid scaled up. */
+const CARD_LAYOUT = { width: 1240, height: 1748, scale: 1240 / 640 };
 
 /**
  * Text widths are estimated (no layout engine here); the factors are Be Vietnam Pro's average advance per em,
@@ -126,8 +120,8 @@ function qrBlock(url: string, level: 'M' | 'Q', width: number, margin: number, t
   return `<g transform="translate(${qrX + quiet * module} ${qrY + quiet * module}) scale(${module})" shape-rendering="crispEdges"><path d="${qr.d}" fill="#000000"/></g>`;
 }
 
-export function passSvg(data: PassImageData, variant: PassVariant): string {
-  const { width, height, scale: s } = LAYOUT[variant];
+export function passSvg(data: PassImageData): string {
+  const { width, height, scale: s } = PASS_LAYOUT;
   const t = tFor(data.locale);
   const colour = STATUS_COLOURS[data.status];
   const px = (v: number) => Math.round(v * s);
@@ -175,12 +169,11 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
   }
 
   // The QR fills what is left above the footer, at a whole number of pixels per module so edges stay sharp.
-  const footerHeight = (variant === 'print' ? px(100) : px(52)) + (data.issuer ? px(28) : 0);
-  parts.push(qrBlock(data.url, variant === 'print' ? 'Q' : 'M', width, margin, y, height - footerHeight));
+  const footerHeight = px(52) + (data.issuer ? px(28) : 0);
+  parts.push(qrBlock(data.url, 'M', width, margin, y, height - footerHeight));
 
   let footY = height - footerHeight + px(30);
   const footLines = [t('pass:image_scan_hint')];
-  if (variant === 'print') footLines.push(t('pass:print_hint'));
   if (data.issuer) footLines.push(t('pass:image_issuer', { issuer: data.issuer }));
   for (const line of footLines) {
     const fitted = fitLines(line, textWidth, px(18), 'regular', 1);
@@ -198,10 +191,10 @@ export function passSvg(data: PassImageData, variant: PassVariant): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><rect width="100%" height="100%" fill="#ffffff"/>${parts.join('')}</svg>`;
 }
 
-/** The pass as a PNG: `chat` for messages, `print` for A6 paper. */
-export async function renderPassPng(data: PassImageData, variant: PassVariant = 'chat'): Promise<Buffer> {
+/** The pass as a PNG, for messages. */
+export async function renderPassPng(data: PassImageData): Promise<Buffer> {
   // Raw pixels, so the pass can be written as a palette PNG (3× smaller). Drawn and compressed off the event loop.
-  const image = await renderSvgAsync(passSvg(data, variant));
+  const image = await renderSvgAsync(passSvg(data));
   return encodeIndexedPng(image.pixels, image.width, image.height);
 }
 
@@ -225,7 +218,7 @@ const CARD_HEADER = { background: '#1e3a5f', text: '#ffffff' };
  * print date and the card's validity around a large QR — and no colour, which would go stale on paper.
  */
 export function cardSvg(data: CardImageData): string {
-  const { width, height, scale: s } = LAYOUT.print;
+  const { width, height, scale: s } = CARD_LAYOUT;
   const t = tFor(data.locale);
   const px = (v: number) => Math.round(v * s);
   const margin = px(32);

@@ -4,23 +4,20 @@ import type { Outbound } from '../../core/messages.js';
 import type { DbOrTx } from '../../db/client.js';
 import { wardHotline } from '../wards/store.js';
 import { issuePass, type IssuedPass } from './pass-issuer.js';
-import { renderPassPng, type PassVariant } from './pass-image.js';
+import { renderPassPng } from './pass-image.js';
 
-function passPng(pass: IssuedPass, deps: Deps, locale: string, variant: PassVariant): Promise<Buffer> {
-  return renderPassPng(
-    {
-      status: pass.status.status,
-      fullName: pass.person.fullName,
-      birthYear: pass.person.birthYear,
-      validUntil: pass.status.status === 'grey' ? undefined : pass.claims.expiresAt,
-      url: pass.url,
-      locale,
-      validHours: deps.config.passValidHours,
-      declaredAt: pass.status.lastDeclaredAt,
-      issuer: deps.config.cardIssuer,
-    },
-    variant,
-  );
+function passPng(pass: IssuedPass, deps: Deps, locale: string): Promise<Buffer> {
+  return renderPassPng({
+    status: pass.status.status,
+    fullName: pass.person.fullName,
+    birthYear: pass.person.birthYear,
+    validUntil: pass.status.status === 'grey' ? undefined : pass.claims.expiresAt,
+    url: pass.url,
+    locale,
+    validHours: deps.config.passValidHours,
+    declaredAt: pass.status.lastDeclaredAt,
+    issuer: deps.config.cardIssuer,
+  });
 }
 
 /**
@@ -68,12 +65,6 @@ export async function passMessage(db: DbOrTx, deps: Deps, personId: string, loca
       : deps.config.hotline;
   return {
     text: passCaption(pass, deps, locale, hotline),
-    image: { png: await passPng(pass, deps, locale, 'chat'), filename: 'khaibao-pass.png' },
+    image: { png: await passPng(pass, deps, locale), filename: 'khaibao-pass.png' },
   };
-}
-
-/** The same pass sized for A6 paper at 300 dpi (1240×1748 px), for family members without a phone. */
-export async function printablePassPng(db: DbOrTx, deps: Deps, personId: string, locale: string): Promise<Buffer> {
-  const pass = await issuePass(db, deps, personId);
-  return passPng(pass, deps, locale, 'print');
 }
