@@ -1,14 +1,9 @@
-import { createRequire } from 'node:module';
 import { formatDateTime, tFor } from '../../core/i18n.js';
 import { FONT_FAMILY, renderSvgAsync } from '../../render/svg.js';
 import { escapeMarkup } from '../../render/escape.js';
+import { qrModules } from '../../render/qr.js';
 import { encodeIndexedPng } from './indexed-png.js';
 import type { PassStatus } from './status.js';
-
-/** qrcode is loaded with the first pass drawn, not at start-up. */
-const require = createRequire(import.meta.url);
-let qrcodeModule: typeof import('qrcode') | undefined;
-const qrcode = () => (qrcodeModule ??= require('qrcode') as typeof import('qrcode'));
 
 /** Colour of each status; yellow carries dark text because white on yellow cannot be read in sunlight. */
 export const STATUS_COLOURS: Record<PassStatus, { background: string; text: string }> = {
@@ -70,17 +65,17 @@ function fitLines(text: string, maxWidth: number, size: number, weight: 'regular
 
 /** The QR as one SVG path of dark modules, merged into horizontal runs to keep the SVG small. */
 function qrPath(url: string, level: 'M' | 'Q'): { d: string; size: number } {
-  const qr = qrcode().create(url, { errorCorrectionLevel: level });
-  const n = qr.modules.size;
+  const qr = qrModules(url, level);
+  const n = qr.size;
   let d = '';
   for (let y = 0; y < n; y++) {
     for (let x = 0; x < n;) {
-      if (!qr.modules.get(y, x)) {
+      if (!qr.dark(y, x)) {
         x++;
         continue;
       }
       let run = 1;
-      while (x + run < n && qr.modules.get(y, x + run)) run++;
+      while (x + run < n && qr.dark(y, x + run)) run++;
       d += `M${x} ${y}h${run}v1h-${run}z`;
       x += run;
     }

@@ -1,16 +1,10 @@
-import { createRequire } from 'node:module';
 import type { Deps } from '../../core/dialog.js';
 import { tFor, type T } from '../../core/i18n.js';
 import type { Venue } from '../../db/schema/index.js';
 import { FONT_FAMILY, FONT_FILES, svgToPng } from '../../render/svg.js';
 import { escapeMarkup } from '../../render/escape.js';
+import { qrModules } from '../../render/qr.js';
 import { checkinUrl } from './links.js';
-
-// Loaded when the first poster is drawn, not at start-up: pdfkit alone (with fontkit) is about 25 MB and a few
-// hundred milliseconds of imports, and most instances draw a poster now and then.
-const require = createRequire(import.meta.url);
-let qrcodeModule: typeof import('qrcode') | undefined;
-const qrcode = () => (qrcodeModule ??= require('qrcode') as typeof import('qrcode'));
 
 /**
  * The printable poster, A4 portrait, Vietnamese first: name, one large QR to PUBLIC_URL/c/<code>, the code in
@@ -96,11 +90,6 @@ export function wrap(text: string, maxChars: number, maxLines: number): string[]
   return lines.map((l) => (l.length > maxChars ? l.slice(0, maxChars - 1) + '…' : l));
 }
 
-function qrModules(url: string): { size: number; dark(r: number, c: number): boolean } {
-  const qr = qrcode().create(url, { errorCorrectionLevel: 'M' });
-  return { size: qr.modules.size, dark: (r, c) => !!qr.modules.get(r, c) };
-}
-
 /** Whole-unit module size and the top-left of the symbol, centred in the QR box with its 4-module quiet zone. */
 function qrGrid(size: number): { cell: number; x0: number; y0: number } {
   const cell = Math.floor(QR_SIZE / (size + 8));
@@ -131,7 +120,7 @@ function layout(c: PosterContent) {
 
 export function posterSvg(c: PosterContent): string {
   const L = layout(c);
-  const qr = qrModules(c.qrUrl);
+  const qr = qrModules(c.qrUrl, 'M');
   const { cell, x0, y0 } = qrGrid(qr.size);
   // One path of whole-pixel squares: no anti-aliased seams between modules for a camera to trip on.
   let d = '';
@@ -192,6 +181,7 @@ export function posterPng(c: PosterContent): Buffer {
 
 /** The same poster as an A4 PDF (vector QR, embedded font subsets). */
 export async function posterPdf(c: PosterContent): Promise<Buffer> {
+  // pdfkit (with fontkit, about 25 MB and a few hundred ms of imports) is loaded with the first poster PDF
   const { default: PDFDocument } = await import('pdfkit');
   const L = layout(c);
   const s = 595.28 / W; // A4 points per layout unit
@@ -232,7 +222,7 @@ export async function posterPdf(c: PosterContent): Promise<Buffer> {
   const kindY = L.nameTop + (c.nameLines.length - 1) * (L.nameSize + 10) + 56;
   text(c.kind, 0, kindY, 32, { color: '#555', align: 'center' });
 
-  const qr = qrModules(c.qrUrl);
+  const qr = qrModules(c.qrUrl, 'M');
   const { cell, x0, y0 } = qrGrid(qr.size);
   for (let r = 0; r < qr.size; r++) {
     for (let col = 0; col < qr.size; col++) {
