@@ -47,15 +47,21 @@ export function createLoad(url: string, secret: string): Load {
   };
 }
 
+/** CPU time (user + system) this process spent during the last `drive`, ms. */
+let driveCpuMs = NaN;
+
 /** `concurrency` senders each running `iteration` until the deadline or until it returns false; elapsed seconds. */
 export async function drive(seconds: number, concurrency: number, iteration: () => Promise<boolean>): Promise<number> {
   const deadline = Date.now() + seconds * 1000;
   const started = Date.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (Date.now() < deadline && (await iteration()));
     }),
   );
+  const used = process.cpuUsage(cpu);
+  driveCpuMs = (used.user + used.system) / 1000;
   return (Date.now() - started) / 1000;
 }
 
@@ -88,6 +94,9 @@ export function summary(samples: Sample[], elapsed: number, concurrency: number)
     concurrency,
     requests: samples.length,
     requestsPerSecond: Math.round(samples.length / elapsed),
+    // The whole process (load generator and fake Bot API included), so it compares runs of one bot: steadier
+    // than the rate when the machine's speed varies between runs.
+    cpuMsPerRequest: Number((driveCpuMs / samples.length).toFixed(3)),
     latencyMs: latencyMs(samples),
     statuses: statusCounts(samples),
   };

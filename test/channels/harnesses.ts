@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import type { WebReply } from '../../src/channels/web/index.js';
-import { postUpdate, startFakeTelegram, tgUpdates, tgUser, type RecordedCall } from '../helpers/fake-telegram.js';
+import {
+  postUpdate,
+  shownSince,
+  startFakeTelegram,
+  tgUpdates,
+  tgUser,
+  type RecordedCall,
+} from '../helpers/fake-telegram.js';
 import { FakeZalo, postZaloEvent, zaloEvents } from '../helpers/fake-zalo.js';
 import { until } from '../helpers/wait.js';
 import { startTestService } from '../helpers/service.js';
@@ -39,10 +46,10 @@ export const telegramHarness: StartHarness = async (features) => {
     let looked = 0;
     const post = async (update: unknown) => {
       lastUpdate = update;
-      const before = tg.sentTo(user.id).length;
-      const res = await postUpdate(svc.app, update, SECRET);
+      const mark = tg.calls.length;
+      const res = await postUpdate(svc.app, update, SECRET, tg);
       expect(res.statusCode).toBe(200);
-      last = tg.sentTo(user.id).slice(before);
+      last = shownSince(tg, mark, user.id, update);
       looked = tg.sentTo(user.id).length;
       return seen(last);
     };

@@ -31,6 +31,8 @@ export interface RecordedCall {
   status: number;
   /** the `result` of a successful call (e.g. the Message sent, with its message_id) */
   result?: unknown;
+  /** the bot made this call in its answer to a webhook update, not as a request of its own */
+  viaWebhookReply?: true;
 }
 
 export type Failure =
@@ -77,6 +79,11 @@ export interface FakeTelegram {
   webhook: { url: string; secretToken?: string; allowedUpdates?: string[] } | undefined;
   /** commands as last set per language_code ('' = default) */
   commands: Map<string, { command: string; description: string }[]>;
+  /**
+   * What Telegram does with a webhook answer that names a `method`: makes that call for the bot (recorded with
+   * `viaWebhookReply`). An empty answer makes none.
+   */
+  webhookReply(body: string): Promise<void>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -144,6 +151,16 @@ export async function startFakeTelegram(
     pushUpdate(...items) {
       for (const u of items) updates.push({ ...u, update_id: u.update_id ?? nextUpdateId++ });
       for (const w of pollWaiters) w.resolve();
+    },
+    async webhookReply(body) {
+      if (!body) return;
+      const { method, ...params } = JSON.parse(body) as { method?: unknown } & Record<string, unknown>;
+      if (typeof method !== 'string') throw new Error(`webhook answer without a method: ${body}`);
+      const call: RecordedCall = { method, params, at: time(), status: 200, viaWebhookReply: true };
+      calls.push(call);
+      const result = await answer(method, params, undefined);
+      call.status = result.error?.code ?? 200;
+      call.result = result.value;
     },
     reset() {
       calls.length = 0;
@@ -222,7 +239,7 @@ export async function startFakeTelegram(
   async function answer(
     method: string,
     p: Record<string, unknown>,
-    res: ServerResponse,
+    res: ServerResponse | undefined,
   ): Promise<{ value?: unknown; error?: { code: number; description: string } }> {
     const bad = (description: string) => ({ error: { code: 400, description: `Bad Request: ${description}` } });
     const chat = (id: unknown) => ({ id: Number(id), type: Number(id) < 0 ? 'group' : 'private', first_name: 'Test' });
@@ -355,7 +372,7 @@ export async function startFakeTelegram(
             };
             pollWaiters.add(w);
             // The bot gave up (stop, abort): end the wait so the server can close.
-            res.on('close', () => w.resolve());
+            res?.on('close', () => w.resolve());
           });
         }
         const limit = Number(p.limit ?? 100);
@@ -649,13 +666,17 @@ export const tgUpdates = {
   },
 };
 
-/** POST an update to /telegram/webhook as Telegram would. `secret: null` sends no secret header. */
-export function postUpdate(
+/**
+ * POST an update to /telegram/webhook as Telegram would. `secret: null` sends no secret header. With `tg`, a
+ * Bot API call carried by the answer is made on the fake, as Telegram makes it.
+ */
+export async function postUpdate(
   app: FastifyInstance,
   update: unknown,
   secret: string | null,
+  tg?: FakeTelegram,
 ): Promise<LightMyRequestResponse> {
-  return app.inject({
+  const res = await app.inject({
     method: 'POST',
     url: '/telegram/webhook',
     headers: {
@@ -664,6 +685,27 @@ export function postUpdate(
     },
     payload: typeof update === 'string' ? update : JSON.stringify(update),
   });
+  if (tg && res.statusCode === 200) await tg.webhookReply(res.body);
+  return res;
+}
+
+/**
+ * What one update showed its chat, from the calls recorded since index `mark`: the messages sent to it, and the
+ * pressed message when a reply took its place (editMessageText of the message whose button `update` pressed).
+ */
+export function shownSince(tg: FakeTelegram, mark: number, chatId: number | string, update: unknown): RecordedCall[] {
+  const pressed = (update as { callback_query?: { message?: { message_id?: number } } }).callback_query?.message
+    ?.message_id;
+  return tg.calls
+    .slice(mark)
+    .filter(
+      (c) =>
+        c.status === 200 &&
+        String(c.params.chat_id) === String(chatId) &&
+        (c.method === 'sendMessage' ||
+          c.method === 'sendPhoto' ||
+          (c.method === 'editMessageText' && pressed !== undefined && Number(c.params.message_id) === pressed)),
+    );
 }
 
 /**
@@ -682,10 +724,10 @@ export class TelegramPerson {
   ) {}
 
   async send(update: unknown): Promise<RecordedCall[]> {
-    const before = this.tg.sentTo(this.user.id).length;
-    const res = await postUpdate(this.app, update, this.secret);
+    const mark = this.tg.calls.length;
+    const res = await postUpdate(this.app, update, this.secret, this.tg);
     if (res.statusCode !== 200) throw new Error(`POST /telegram/webhook → ${res.statusCode} ${res.body}`);
-    this.last = this.tg.sentTo(this.user.id).slice(before);
+    this.last = shownSince(this.tg, mark, this.user.id, update);
     return this.last;
   }
 

@@ -37,7 +37,7 @@ afterAll(async () => {
 beforeEach(() => tg.reset());
 
 const post = async (update: unknown) => {
-  const res = await postUpdate(svc.app, update, SECRET);
+  const res = await postUpdate(svc.app, update, SECRET, tg);
   expect(res.statusCode).toBe(200);
   return res;
 };
@@ -61,9 +61,19 @@ describe('POST /telegram/webhook', () => {
     });
 
     tg.reset();
-    await post(tgUpdates.button(lan, 'female', 4242));
-    // The press is answered and its keyboard removed, so the old choice cannot be pressed twice.
-    expect(tg.callsOf('answerCallbackQuery')).toHaveLength(1);
+    const press = tgUpdates.button(lan, 'female', 4242);
+    const answered = await post(press);
+    // The press is answered in the webhook's own answer (no request of its own), and its keyboard removed, so
+    // the old choice cannot be pressed twice.
+    expect(answered.headers['content-type']).toMatch(/^application\/json/);
+    expect(answered.headers['content-security-policy']).toBeUndefined(); // for browsers; this goes to Telegram
+    expect(JSON.parse(answered.body)).toEqual({
+      method: 'answerCallbackQuery',
+      callback_query_id: press.callback_query.id,
+    });
+    expect(tg.callsOf('answerCallbackQuery')).toEqual([
+      expect.objectContaining({ status: 200, viaWebhookReply: true }),
+    ]);
     const edit = tg.callsOf('editMessageReplyMarkup');
     expect(edit).toHaveLength(1);
     expect(edit[0]!.params).toMatchObject({ chat_id: 1001, message_id: 4242 });

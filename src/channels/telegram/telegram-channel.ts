@@ -12,7 +12,7 @@ import type { RouteModule } from '../../http/app.js';
 import type { Workers } from '../../core/module.js';
 import { backgroundTask, retrying } from './background-task.js';
 import { registerCommands, registerWebhook } from './bot-setup.js';
-import { renderOutbound } from './outbound-rendering.js';
+import { renderOutbound, replacesPressed } from './outbound-rendering.js';
 import { POLL_TIMEOUT_SECONDS, pollUpdates } from './polling.js';
 import { asGrammySignal, chatIdOf, createTelegramSender, performCalls, toDeliveryError } from './sender.js';
 import { toEvent, type TelegramEvent } from './update-mapping.js';
@@ -44,9 +44,10 @@ export interface TelegramChannel {
   /**
    * Handle one update, from the webhook or from polling. Throws DatabaseUnavailableError or
    * TelegramUnavailableError when the update should be delivered again; any other failure is logged and
-   * the person has had an apology.
+   * the person has had an apology. `webhookReply` (webhook mode) takes the one Bot API call, as JSON with its
+   * `method`, that the webhook's answer should carry instead of a request of its own (answerCallbackQuery).
    */
-  handleUpdate(update: Update): Promise<void>;
+  handleUpdate(update: Update, webhookReply?: (call: string) => void): Promise<void>;
   /** getMe, called once and cached (concurrent callers share one request) */
   botInfo(): Promise<UserFromGetMe>;
   /** the bot's username once getMe has answered */
@@ -62,7 +63,10 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
   const tg = deps.config.telegram;
   if (!tg) throw new Error('createTelegramChannel needs config.telegram');
   const client = { apiRoot: tg.apiRoot, timeoutSeconds: API_TIMEOUT_SECONDS };
-  const bot = new Bot(tg.token, { client });
+  // A webhook update's callback query is answered in the webhook's own HTTP answer (see webhook-route.ts).
+  const bot = new Bot(tg.token, {
+    client: { ...client, canUseWebhookReply: (method) => method === 'answerCallbackQuery' },
+  });
   bot.api.config.use(autoRetry(REPLY_RETRY));
   const outboxApi = new Api(tg.token, client);
   const sender = createTelegramSender(outboxApi, tg.ratePerSecond ?? 25);
@@ -99,11 +103,13 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
     updateId: number,
     inbound: Inbound,
     result: HandleResult,
+    /** the pressed message the first reply replaces */
+    pressed?: number,
   ): Promise<void> => {
     await replies.deliver(inbound, result, async (messages) => {
       let calls;
       try {
-        calls = renderOutbound(messages, tFor(result.locale));
+        calls = renderOutbound(messages, tFor(result.locale), pressed);
       } catch (err) {
         log.error({ err: scrub(err), updateId }, 'telegram replies could not be rendered');
         return;
@@ -160,24 +166,29 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
         return;
       }
       case 'inbound': {
-        let cosmetic: Promise<unknown> | undefined;
-        if (event.callback) {
-          const { id, messageId } = event.callback;
-          const signal = AbortSignal.timeout(COSMETIC_DEADLINE_MS);
-          // Stop the spinner and take the keyboard away, so an old choice cannot be pressed twice. Runs
-          // alongside the dialog (both calls swallow their errors) and is awaited before the replies go out.
-          cosmetic = Promise.all([
-            answerCallback(ctx.api, id, signal),
-            messageId === undefined
-              ? undefined
-              : ctx.api
-                  .editMessageReplyMarkup(chatIdOf(event.chatId), messageId, undefined, asGrammySignal(signal))
-                  .catch((err: unknown) => log.debug({ error: toDeliveryError(err).message }, 'keyboard not removed')),
-          ]);
-        }
-        const result = await runner.handle(event.inbound).finally(() => cosmetic);
+        const pressed = event.callback?.messageId;
+        // Stop the spinner: in the webhook's answer when there is one (no request of its own), alongside the
+        // dialog (it swallows its errors).
+        const answered = event.callback ? answerCallback(ctx.api, event.callback.id) : undefined;
+        const result = await runner.handle(event.inbound).finally(() => answered);
         if (result.duplicate) log.debug({ updateId }, 'telegram update seen before');
-        await deliverReplies(ctx.api, event.chatId, updateId, event.inbound, result);
+        // Take the pressed message's keyboard away, so an old choice cannot be pressed twice: by replacing the
+        // message with the first reply where it says so (one call), else by removing the keyboard alongside the
+        // replies (a cosmetic call that swallows its errors).
+        const replace = pressed !== undefined && replacesPressed(result.replies[0], pressed);
+        await Promise.all([
+          pressed === undefined || replace
+            ? undefined
+            : ctx.api
+                .editMessageReplyMarkup(
+                  chatIdOf(event.chatId),
+                  pressed,
+                  undefined,
+                  asGrammySignal(AbortSignal.timeout(COSMETIC_DEADLINE_MS)),
+                )
+                .catch((err: unknown) => log.debug({ error: toDeliveryError(err).message }, 'keyboard not removed')),
+          deliverReplies(ctx.api, event.chatId, updateId, event.inbound, result, replace ? pressed : undefined),
+        ]);
         return;
       }
     }
@@ -185,14 +196,21 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
 
   bot.use(async (ctx) => processEvent(ctx, toEvent(ctx.update)));
 
-  const handleUpdate = async (update: Update): Promise<void> => {
+  const handleUpdate = async (update: Update, webhookReply?: (call: string) => void): Promise<void> => {
     try {
       await botInfo();
     } catch (err) {
       throw new TelegramUnavailableError(err);
     }
     try {
-      await bot.handleUpdate(update);
+      await bot.handleUpdate(
+        update,
+        webhookReply && {
+          send: async (call: string) => {
+            webhookReply(call);
+          },
+        },
+      );
     } catch (err) {
       throw err instanceof BotError ? err.error : err;
     }

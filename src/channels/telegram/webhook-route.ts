@@ -14,10 +14,13 @@ import { checkUpdate, isUpdate } from './update-mapping.js';
  * ignored (200); a temporary failure (an AppError with status 503) becomes 503
  * so Telegram redelivers, while any other failure is logged and answered 200 so one bad update never blocks
  * the chat. The update itself still goes through bot.handleUpdate.
+ *
+ * The 200 may carry one Bot API call for Telegram to make (the Bot API's "making requests when getting
+ * updates"): the adapter answers a button press's callback query that way, which saves a request per press.
  */
 export function webhookRoutes(
   secret: string | undefined,
-  handleUpdate: (update: Update) => Promise<void>,
+  handleUpdate: (update: Update, webhookReply: (call: string) => void) => Promise<void>,
 ): RouteModule {
   // Comparing digests keeps the comparison constant-time whatever the lengths.
   const expected = secret ? digest(secret) : undefined;
@@ -28,7 +31,8 @@ export function webhookRoutes(
         throw new AppError('TELEGRAM_SECRET_INVALID', 'Missing or wrong X-Telegram-Bot-Api-Secret-Token.', 401);
       }
     });
-    app.post(WEBHOOK_PATH, async (req, reply) => {
+    // Answers go to Telegram's servers, never to a browser: no page security headers (helmet) to compute.
+    app.post(WEBHOOK_PATH, { helmet: false }, async (req, reply) => {
       const body = req.body;
       if (!isUpdate(body)) {
         throw new AppError(
@@ -43,14 +47,16 @@ export function webhookRoutes(
         req.log.warn({ updateId: body.update_id, problems: checked.problems }, 'telegram update malformed; ignored');
         return reply.code(200).send();
       }
+      let call: string | undefined;
       try {
-        await handleUpdate(checked.update);
+        await handleUpdate(checked.update, (c) => (call = c));
       } catch (err) {
         if (err instanceof AppError && err.status === 503) throw err;
         // The runner has apologised already where it could.
         req.log.error({ err: scrub(err), updateId: body.update_id }, 'telegram update failed');
       }
-      return reply.code(200).send();
+      if (call === undefined) return reply.code(200).send();
+      return reply.code(200).type('application/json').send(call);
     });
   };
 }

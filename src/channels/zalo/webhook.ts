@@ -52,7 +52,8 @@ export function zaloWebhookRoutes(sender: ZaloSender, runner: DialogRunner) {
       await Promise.allSettled([...background]);
     });
 
-    app.post('/zalo/webhook', async (req, reply) => {
+    // Answers go to Zalo's servers, never to a browser: no page security headers (helmet) to compute.
+    app.post('/zalo/webhook', { helmet: false }, async (req, reply) => {
       const body = req.body as RawJson | undefined;
       if (!body || typeof body.json !== 'object' || body.json === null) {
         return reply.status(400).send({ error: { code: 'INVALID_JSON', message: 'Expected a JSON object.' } });

@@ -195,7 +195,7 @@ async function handleConfirm(ctx: ConfirmContext, input: StepInput): Promise<voi
   }
   if (action === 'cancel') {
     ctx.end();
-    ctx.reply({ text: ctx.t('checkin:cancelled', { name: venue.name }) });
+    ctx.reply({ text: ctx.t('checkin:cancelled', { name: venue.name }), replacesPressed: true });
     return;
   }
   if (action === 'toggle') {
@@ -333,7 +333,8 @@ async function completeCheckin(ctx: DialogContext, venue: Venue, selected: strin
     );
   }
   lines.push(ctx.t('checkin:leave_hint'));
-  ctx.reply({ text: lines.join('\n'), buttons: [[leaveButton(ctx.t, venue.id)]] });
+  // Where the chat can, this takes the confirm question's place: it answers it.
+  ctx.reply({ text: lines.join('\n'), buttons: [[leaveButton(ctx.t, venue.id)]], replacesPressed: true });
   // On a vehicle's trip: the seat, if they want to give it (skippable), for the seat-row contact rule.
   if (bySelf.trip && !bySelf.visit.seat) await ctx.go(seatFlow, 'seat', { visitId: bySelf.visit.id });
 }
