@@ -1,5 +1,7 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
+import { visits } from '../../src/db/schema/index.js';
 import { createVenue } from '../../src/features/venues/store.js';
 import { residentWithDeclaration } from '../checkin/people-fixtures.js';
 import { startFakeTelegram, TelegramPerson, tgUser, type FakeTelegram } from '../helpers/fake-telegram.js';
@@ -93,5 +95,40 @@ describe('the answer to the check-in question in place of the question (Telegram
     const again = await tuan.send(tuan.pressUpdate('Xác nhận check-in', question));
     expect(again.map((c) => c.method)).toEqual(['sendMessage']);
     expect(tg.calls.slice(mark).map((c) => c.method)).toContain('editMessageReplyMarkup');
+  });
+});
+
+describe('«Rời khỏi» just after the check-in', () => {
+  it('is asked again, so a second tap on the confirm button (where «Rời khỏi» now is) does not end the visit', async () => {
+    const venue = await createVenue(svc.db.db, { name: 'Siêu thị Cái Khế', kind: 'shop' });
+    const an = await resident(5505);
+    await an.say(`/start v_${venue.code}`);
+    await an.tap('Xác nhận check-in');
+    const openVisits = async () =>
+      (await svc.db.db.select().from(visits).where(eq(visits.venueId, venue.id))).filter((v) => v.exitedAt === null);
+    expect(await openVisits()).toHaveLength(1);
+
+    clock.advance(5_000);
+    const [asked] = await an.tap('Rời khỏi');
+    expect(asked!.method).toBe('sendMessage');
+    expect(String(asked!.params.text)).toBe(
+      'Anh/Chị vừa check-in tại Siêu thị Cái Khế lúc 08:00 02/08/2021. Nếu Anh/Chị đã ra về, vui lòng bấm «Rời khỏi» bên dưới.',
+    );
+    expect(await openVisits()).toHaveLength(1);
+
+    // Pressed on that question: they mean it.
+    const [left] = await an.tap('Rời khỏi');
+    expect(String(left!.params.text)).toMatch(/^Đã ghi nhận Anh\/Chị rời khỏi Siêu thị Cái Khế/);
+    expect(await openVisits()).toHaveLength(0);
+  });
+
+  it('a minute after the check-in it ends the visit at once', async () => {
+    const venue = await createVenue(svc.db.db, { name: 'Bệnh viện Đa khoa Cần Thơ', kind: 'clinic' });
+    const binh = await resident(5506);
+    await binh.say(`/start v_${venue.code}`);
+    await binh.tap('Xác nhận check-in');
+    clock.advance(61_000);
+    const [left] = await binh.tap('Rời khỏi');
+    expect(String(left!.params.text)).toMatch(/^Đã ghi nhận Anh\/Chị rời khỏi Bệnh viện Đa khoa Cần Thơ/);
   });
 });
