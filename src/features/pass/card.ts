@@ -6,7 +6,7 @@ import type { DbOrTx } from '../../db/client.js';
 import { passCards, type PassCard, type Person } from '../../db/schema/index.js';
 import { personById } from '../people/store.js';
 import { passUrl } from './pass-issuer.js';
-import { renderCardPng } from './pass-image.js';
+import { drawCard } from './image-thread.js';
 import { signCardToken } from './token.js';
 
 /**
@@ -118,7 +118,7 @@ export async function revokeCard(
 
 /** The printable A6 PNG of a card; the print date is today. */
 export function cardPng(deps: Pick<Deps, 'config' | 'clock'>, issued: IssuedCard, locale: string): Promise<Buffer> {
-  return renderCardPng({
+  return drawCard({
     fullName: issued.person.fullName,
     birthYear: issued.person.birthYear,
     issuer: deps.config.cardIssuer,

@@ -4,10 +4,10 @@ import type { Outbound } from '../../core/messages.js';
 import type { DbOrTx } from '../../db/client.js';
 import { wardHotline } from '../wards/store.js';
 import { issuePass, type IssuedPass } from './pass-issuer.js';
-import { renderPassPng } from './pass-image.js';
+import { drawPass } from './image-thread.js';
 
 function passPng(pass: IssuedPass, deps: Deps, locale: string): Promise<Buffer> {
-  return renderPassPng({
+  return drawPass({
     status: pass.status.status,
     fullName: pass.person.fullName,
     birthYear: pass.person.birthYear,
