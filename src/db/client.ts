@@ -76,7 +76,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     const statementTimeout = opts.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS;
     const watch = new ConnectionWatch((statementTimeout > 0 ? statementTimeout : 60_000) + SILENCE_GRACE_MS);
     const options = {
-      max: opts.maxConnections ?? Number(process.env.PGMAX ?? 10),
+      max: opts.maxConnections ?? 10,
       onnotice: () => {},
       connect_timeout: CONNECT_TIMEOUT_S,
       idle_timeout: 60,
