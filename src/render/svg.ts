@@ -36,8 +36,10 @@ function renderSvg(svg: string, width?: number) {
 }
 
 /**
- * The same, on libuv's thread pool instead of the event loop: a pass takes tens of ms to draw, which every other
- * update in flight would otherwise wait for.
+ * The same, on libuv's thread pool. Raw pixels, for custom encoders. The passes are drawn this way on their own
+ * thread (features/pass/image-thread.ts): `renderSvg` would leave a Resvg object per image (the parsed document
+ * and fonts, native memory V8 does not see) until a garbage collection that does not come soon enough — a
+ * thread drawing 640 passes held 900 MB.
  */
 export function renderSvgAsync(svg: string, width?: number) {
   return loadResvg().renderAsync(svg, renderOptions(width));

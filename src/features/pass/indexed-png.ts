@@ -1,7 +1,5 @@
-import { promisify } from 'node:util';
-import { crc32, deflate, type ZlibOptions } from 'node:zlib';
+import { crc32, deflateSync, type ZlibOptions } from 'node:zlib';
 
-const deflateAsync = promisify(deflate);
 // zlib's default level: a pass of 17.6 KB in 2.8 ms, where level 8 (memLevel 9) gives 15.0 KB in 9.3 ms and
 // level 3 21.2 KB in 0.9 ms. Telegram re-encodes the photo anyway; the CPU is shared with the chats.
 const DEFLATE: ZlibOptions = { level: 6 };
@@ -12,10 +10,9 @@ const DEFLATE: ZlibOptions = { level: 6 };
  * most frequent (only faint anti-aliasing steps) take the nearest palette entry. The QR is pure black and
  * white, so its modules are never touched.
  */
-export async function encodeIndexedPng(rgba: Uint8Array, width: number, height: number): Promise<Buffer> {
+export function encodeIndexedPng(rgba: Uint8Array, width: number, height: number): Buffer {
   const { raw, assemble } = indexed(rgba, width, height);
-  // compressed on libuv's thread pool, not on the event loop
-  return assemble(await deflateAsync(raw, DEFLATE));
+  return assemble(deflateSync(raw, DEFLATE));
 }
 
 /** The palette and the unfiltered index rows; `assemble` wraps the compressed rows into the PNG. */
