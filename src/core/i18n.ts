@@ -55,9 +55,15 @@ export function normalizeLocale(value: string | undefined | null): Locale {
   return v.startsWith('en') ? 'en' : 'vi';
 }
 
-/** A t fixed to one locale, for one update. */
+/** One fixed t per language, made once (every update asks for one, often several times). */
+const fixedTs = new Map<Locale, T>();
+
+/** A t fixed to one locale. */
 export function tFor(locale: string): T {
-  return i18n().getFixedT(normalizeLocale(locale));
+  const lng = normalizeLocale(locale);
+  let t = fixedTs.get(lng);
+  if (!t) fixedTs.set(lng, (t = i18n().getFixedT(lng)));
+  return t;
 }
 
 /** One formatter per language: building an Intl.DateTimeFormat costs far more than formatting with it. */
