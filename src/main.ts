@@ -21,8 +21,8 @@ const HEAP_GROWING_PERCENT = 30;
  *   its optimising one; that second copy costs about 100 MiB of RSS for about 10% more updates per second
  *   (scripts/bench/memory.ts: after 10,000 updates 363 → 334 MiB, peak 459 → 337 MiB, 149 → 133 updates/s). Set
  *   before PGlite compiles.
- * - `--optimize-for-size`: V8 keeps its heap tighter (after 10,000 updates 328–332 → 304–325 MiB, 292–296 MiB
- *   once idle; about 5% fewer updates per second).
+ * - `--optimize-for-size`: V8 keeps its heap tighter (after 10,000 updates 328–332 → 304–325 MiB, 291–296 MiB
+ *   once idle; 147–163 → 135–150 updates per second).
  */
 function preferSmallFootprint(config: Config): void {
   if (config.databaseUrl) return;
