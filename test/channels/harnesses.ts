@@ -8,6 +8,7 @@ import {
   tgUpdates,
   tgUser,
   type RecordedCall,
+  webhookEnv,
 } from '../helpers/fake-telegram.js';
 import { FakeZalo, postZaloEvent, zaloEvents } from '../helpers/fake-zalo.js';
 import { until } from '../helpers/wait.js';
@@ -20,10 +21,7 @@ export const telegramHarness: StartHarness = async (features) => {
   const tg = await startFakeTelegram();
   const svc = await startTestService({
     env: {
-      TELEGRAM_BOT_TOKEN: tg.token,
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-      TELEGRAM_API_ROOT: tg.apiRoot,
-      TELEGRAM_MODE: 'webhook',
+      ...webhookEnv(tg, SECRET),
     },
     features,
   });

@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { accounts, officialRoles, persons, type Venue } from '../../src/db/schema/index.js';
 import { setWardHotline } from '../../src/features/wards/store.js';
 import { createVenue } from '../../src/features/venues/store.js';
-import { startFakeTelegram, TelegramPerson, tgUser, type FakeTelegram } from '../helpers/fake-telegram.js';
+import { startFakeTelegram, TelegramPerson, tgUser, type FakeTelegram, webhookEnv } from '../helpers/fake-telegram.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { chat, payloads, textOf } from './chat-driver.js';
 import { doorHelpers } from './door-helpers.js';
@@ -32,10 +32,7 @@ beforeAll(async () => {
   svc = await startTestService({
     clock,
     env: {
-      TELEGRAM_BOT_TOKEN: tg.token,
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-      TELEGRAM_API_ROOT: tg.apiRoot,
-      TELEGRAM_MODE: 'webhook',
+      ...webhookEnv(tg, SECRET),
       HOTLINE,
     },
   });

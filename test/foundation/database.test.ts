@@ -7,7 +7,7 @@ import { createService } from '../../src/service.js';
 import { createTestDatabase, testBackend, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/service.js';
 import { faultyProxy } from '../helpers/tcp-proxy.js';
-import { postUpdate, startFakeTelegram, tgUpdates, tgUser } from '../helpers/fake-telegram.js';
+import { postUpdate, startFakeTelegram, tgUpdates, tgUser, webhookEnv } from '../helpers/fake-telegram.js';
 import { until } from '../helpers/wait.js';
 
 const SECRET = 'webhook-secret_0123456789';
@@ -122,10 +122,7 @@ describe.runIf(testBackend === 'postgres')('a database that stops answering (bla
     const config = loadConfig({
       DATABASE_URL: url.toString(),
       ADMIN_TOKEN: 'x'.repeat(20),
-      TELEGRAM_BOT_TOKEN: tg.token,
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-      TELEGRAM_API_ROOT: tg.apiRoot,
-      TELEGRAM_MODE: 'webhook',
+      ...webhookEnv(tg, SECRET),
     });
     const database = await openDatabase({ databaseUrl: config.databaseUrl, maxConnections: 4 });
     const service = await createService(config, { database, logger: testLogger(), workers: false, migrate: false });

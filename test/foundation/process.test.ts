@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, queryRows } from '../../src/db/client.js';
 import { buildIfStale } from '../helpers/compiled.js';
 import { createTestDatabase, testBackend, type TestDatabase } from '../helpers/db.js';
-import { startFakeTelegram, tgUpdates, tgUser } from '../helpers/fake-telegram.js';
+import { startFakeTelegram, tgUpdates, tgUser, webhookEnv } from '../helpers/fake-telegram.js';
 
 // The real server process, started as production starts it: `npm start` (npm → node dist/src/main.js).
 const root = path.resolve(import.meta.dirname, '../..');
@@ -163,10 +163,7 @@ describe('the server process', () => {
       ...(pg ? { DATABASE_URL: pg.url! } : { DATA_DIR: dataDir }),
       PUBLIC_URL: 'https://khaibao.test',
       ADMIN_TOKEN: 'x'.repeat(24),
-      TELEGRAM_BOT_TOKEN: tg.token,
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-      TELEGRAM_API_ROOT: tg.apiRoot,
-      TELEGRAM_MODE: 'webhook',
+      ...webhookEnv(tg, SECRET),
     });
     await server.readyLine;
 

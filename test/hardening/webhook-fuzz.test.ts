@@ -1,7 +1,14 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
-import { startFakeTelegram, postUpdate, tgUpdates, tgUser, type FakeTelegram } from '../helpers/fake-telegram.js';
+import {
+  startFakeTelegram,
+  postUpdate,
+  tgUpdates,
+  tgUser,
+  type FakeTelegram,
+  webhookEnv,
+} from '../helpers/fake-telegram.js';
 import { eventually, FakeZalo, postZaloEvent, zaloEvents, zaloSignature } from '../helpers/fake-zalo.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { seededRandom } from '../helpers/seeded-random.js';
@@ -28,10 +35,7 @@ beforeAll(async () => {
   zalo = await new FakeZalo().start();
   svc = await startTestService({
     env: {
-      TELEGRAM_BOT_TOKEN: tg.token,
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-      TELEGRAM_API_ROOT: tg.apiRoot,
-      TELEGRAM_MODE: 'webhook',
+      ...webhookEnv(tg, SECRET),
       ...zalo.env(),
     },
   });

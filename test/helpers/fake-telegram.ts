@@ -666,6 +666,16 @@ export const tgUpdates = {
   },
 };
 
+/** The service's variables for Telegram in webhook mode against this fake, with `secret` as the webhook secret. */
+export function webhookEnv(tg: FakeTelegram, secret: string): Record<string, string> {
+  return {
+    TELEGRAM_BOT_TOKEN: tg.token,
+    TELEGRAM_WEBHOOK_SECRET: secret,
+    TELEGRAM_API_ROOT: tg.apiRoot,
+    TELEGRAM_MODE: 'webhook',
+  };
+}
+
 /**
  * POST an update to /telegram/webhook as Telegram would. `secret: null` sends no secret header. With `tg`, a
  * Bot API call carried by the answer is made on the fake, as Telegram makes it.

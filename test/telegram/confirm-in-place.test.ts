@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { visits } from '../../src/db/schema/index.js';
 import { createVenue } from '../../src/features/venues/store.js';
 import { residentWithDeclaration } from '../checkin/people-fixtures.js';
-import { startFakeTelegram, TelegramPerson, tgUser, type FakeTelegram } from '../helpers/fake-telegram.js';
+import { startFakeTelegram, TelegramPerson, tgUser, type FakeTelegram, webhookEnv } from '../helpers/fake-telegram.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
 /**
@@ -22,10 +22,7 @@ beforeAll(async () => {
   svc = await startTestService({
     clock,
     env: {
-      TELEGRAM_BOT_TOKEN: tg.token,
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-      TELEGRAM_API_ROOT: tg.apiRoot,
-      TELEGRAM_MODE: 'webhook',
+      ...webhookEnv(tg, SECRET),
     },
   });
 });

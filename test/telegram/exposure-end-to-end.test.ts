@@ -10,6 +10,7 @@ import {
   tgUser,
   type FakeTelegram,
   type RecordedCall,
+  webhookEnv,
 } from '../helpers/fake-telegram.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import { declareOverTelegram, type TelegramResident } from './telegram-resident.js';
@@ -75,10 +76,7 @@ beforeAll(async () => {
   svc = await startTestService({
     clock,
     env: {
-      TELEGRAM_BOT_TOKEN: tg.token,
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-      TELEGRAM_API_ROOT: tg.apiRoot,
-      TELEGRAM_MODE: 'webhook',
+      ...webhookEnv(tg, SECRET),
       HOTLINE,
     },
   });

@@ -9,6 +9,7 @@ import {
   tgUser,
   type FakeTelegram,
   type UploadedFile,
+  webhookEnv,
 } from '../helpers/fake-telegram.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { startTestService, type TestService } from '../helpers/service.js';
@@ -22,10 +23,7 @@ beforeAll(async () => {
   tg = await startFakeTelegram();
   svc = await startTestService({
     env: {
-      TELEGRAM_BOT_TOKEN: tg.token,
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-      TELEGRAM_API_ROOT: tg.apiRoot,
-      TELEGRAM_MODE: 'webhook',
+      ...webhookEnv(tg, SECRET),
     },
     features: [{ feature: toyFeature }],
   });

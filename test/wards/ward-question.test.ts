@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accounts, persons } from '../../src/db/schema/index.js';
 import { createApiToken } from '../../src/features/officials/api-tokens.js';
 import { loadProvince, wardCount } from '../../src/features/wards/store.js';
-import { startFakeTelegram, TelegramPerson, tgUser, type FakeTelegram } from '../helpers/fake-telegram.js';
+import { startFakeTelegram, TelegramPerson, tgUser, type FakeTelegram, webhookEnv } from '../helpers/fake-telegram.js';
 import { adminHeaders, startTestService, type TestService } from '../helpers/service.js';
 import { answerHealthQuestions } from '../helpers/declaration-form.js';
 import { buildIfStale, compiled } from '../helpers/compiled.js';
@@ -28,10 +28,7 @@ beforeAll(async () => {
   tg = await startFakeTelegram();
   svc = await startTestService({
     env: {
-      TELEGRAM_BOT_TOKEN: tg.token,
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-      TELEGRAM_API_ROOT: tg.apiRoot,
-      TELEGRAM_MODE: 'webhook',
+      ...webhookEnv(tg, SECRET),
     },
   });
 });
