@@ -4,15 +4,9 @@ import { ManualClock } from '../../src/core/clock.js';
 import { visits } from '../../src/db/schema/index.js';
 import { createVenue } from '../../src/features/venues/store.js';
 import { residentWithDeclaration } from '../checkin/people-fixtures.js';
-import {
-  postUpdate,
-  startFakeTelegram,
-  TelegramPerson,
-  tgUser,
-  type FakeTelegram,
-  webhookEnv,
-} from '../helpers/fake-telegram.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { postUpdate, TelegramPerson, tgUser, type FakeTelegram } from '../helpers/fake-telegram.js';
+import type { TestService } from '../helpers/service.js';
+import { startTelegramTestService, type TelegramTestService } from '../helpers/telegram-service.js';
 
 /**
  * Issue 5's load case through the real webhook: a wedding's guests all scan the poster at once. Each one opens
@@ -27,19 +21,13 @@ const clock = new ManualClock('2021-08-01T19:00:00+07:00');
 let tg: FakeTelegram;
 let svc: TestService;
 
+let telegram: TelegramTestService | undefined;
+
 beforeAll(async () => {
-  tg = await startFakeTelegram();
-  svc = await startTestService({
-    clock,
-    env: {
-      ...webhookEnv(tg, SECRET),
-    },
-  });
+  telegram = await startTelegramTestService(SECRET, { clock });
+  ({ tg, svc } = telegram);
 });
-afterAll(async () => {
-  await svc?.close();
-  await tg?.close();
-});
+afterAll(() => telegram?.close());
 
 const posted = async (update: unknown) => {
   const res = await postUpdate(svc.app, update, SECRET, tg);

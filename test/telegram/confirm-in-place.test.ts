@@ -4,8 +4,9 @@ import { ManualClock } from '../../src/core/clock.js';
 import { visits } from '../../src/db/schema/index.js';
 import { createVenue } from '../../src/features/venues/store.js';
 import { residentWithDeclaration } from '../checkin/people-fixtures.js';
-import { startFakeTelegram, TelegramPerson, tgUser, type FakeTelegram, webhookEnv } from '../helpers/fake-telegram.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { TelegramPerson, tgUser, type FakeTelegram } from '../helpers/fake-telegram.js';
+import type { TestService } from '../helpers/service.js';
+import { startTelegramTestService, type TelegramTestService } from '../helpers/telegram-service.js';
 
 /**
  * A button press on Telegram costs the bot as few requests as the answer needs: the callback query is answered in
@@ -17,19 +18,13 @@ const clock = new ManualClock('2021-08-02T08:00:00+07:00');
 let tg: FakeTelegram;
 let svc: TestService;
 
+let telegram: TelegramTestService | undefined;
+
 beforeAll(async () => {
-  tg = await startFakeTelegram();
-  svc = await startTestService({
-    clock,
-    env: {
-      ...webhookEnv(tg, SECRET),
-    },
-  });
+  telegram = await startTelegramTestService(SECRET, { clock });
+  ({ tg, svc } = telegram);
 });
-afterAll(async () => {
-  await svc?.close();
-  await tg?.close();
-});
+afterAll(() => telegram?.close());
 
 async function resident(chatId: number): Promise<TelegramPerson> {
   await residentWithDeclaration(svc.db.db, {
