@@ -16,38 +16,66 @@ const DATABASE_UNAVAILABLE_BODY = {
 };
 
 /**
- * The handler's outcome, unless the database stops answering first (see DATABASE_STALL_ANSWER_MS): then
- * 503 now, and whatever the handler does later goes nowhere (a Telegram update it still completes is a
- * duplicate when Telegram redelivers it, which the dialog's de-duplication drops).
+ * Requests whose handlers are still running, watched by one timer for the whole app (running only while some are):
+ * once the database has stopped answering (DATABASE_STALL_ANSWER_MS) a request waiting that long is answered 503
+ * now, and whatever its handler does later goes nowhere (a Telegram update it still completes is a duplicate when
+ * Telegram redelivers it, which the dialog's de-duplication drops).
  */
-function boundByDatabase(
-  handled: Promise<unknown>,
-  req: FastifyRequest,
-  reply: FastifyReply,
-  stalledMs: () => number,
-): Promise<unknown> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const watch = setInterval(() => {
-      if (Date.now() - started < DATABASE_STALL_ANSWER_MS || stalledMs() < DATABASE_STALL_ANSWER_MS) return;
-      clearInterval(watch);
-      req.log.warn({ code: 'DATABASE_UNAVAILABLE' }, 'database not answering; answered 503 without waiting for it');
-      void reply.code(503).send(DATABASE_UNAVAILABLE_BODY);
-      reply.send = () => reply;
-      resolve(undefined);
-    }, 250);
-    watch.unref();
-    handled.then(
-      (v) => {
-        clearInterval(watch);
-        resolve(v);
-      },
-      (err) => {
-        clearInterval(watch);
-        reject(err as Error); // ignored when the 503 went first
-      },
-    );
-  });
+class StallWatch {
+  private readonly waiting = new Set<{ started: number; answer503(): void }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly stalledMs: () => number) {}
+
+  /** The handler's outcome, unless the database stops answering first. */
+  bound(handled: Promise<unknown>, req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const entry = {
+        started: Date.now(),
+        answer503: () => {
+          req.log.warn({ code: 'DATABASE_UNAVAILABLE' }, 'database not answering; answered 503 without waiting for it');
+          void reply.code(503).send(DATABASE_UNAVAILABLE_BODY);
+          reply.send = () => reply;
+          resolve(undefined);
+        },
+      };
+      this.add(entry);
+      handled.then(
+        (v) => {
+          this.remove(entry);
+          resolve(v);
+        },
+        (err) => {
+          this.remove(entry);
+          reject(err as Error); // ignored when the 503 went first
+        },
+      );
+    });
+  }
+
+  private add(entry: { started: number; answer503(): void }): void {
+    this.waiting.add(entry);
+    if (this.timer) return;
+    this.timer = setInterval(() => this.check(), 250);
+    this.timer.unref();
+  }
+
+  private remove(entry: { started: number; answer503(): void }): void {
+    this.waiting.delete(entry);
+    if (this.waiting.size > 0 || !this.timer) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private check(): void {
+    if (this.stalledMs() < DATABASE_STALL_ANSWER_MS) return;
+    const now = Date.now();
+    for (const entry of this.waiting) {
+      if (now - entry.started < DATABASE_STALL_ANSWER_MS) continue;
+      this.remove(entry);
+      entry.answer503();
+    }
+  }
 }
 
 /** What routes get: the shared dependencies plus HTTP-only pieces. Complete before any feature is built. */
@@ -134,12 +162,13 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions): Promise<Fa
 
   const stalledMs = deps.database.stalledMs;
   if (stalledMs) {
+    const watch = new StallWatch(stalledMs);
     app.addHook('onRoute', (route) => {
       if (ALWAYS_OPEN.has(route.url)) return;
       const handler = route.handler;
       route.handler = function (this: FastifyInstance, req, reply) {
         const result = handler.call(this, req, reply) as unknown;
-        return result instanceof Promise ? boundByDatabase(result, req, reply, stalledMs) : result;
+        return result instanceof Promise ? watch.bound(result, req, reply) : result;
       } as typeof handler;
     });
   }
