@@ -53,12 +53,6 @@ export interface Outbound {
   format?: 'plain' | 'html';
   /** set by the core once the text lists the buttons as numbered options (a queued reply is not numbered twice) */
   numbered?: true;
-  /**
-   * Answering a button press, this (first) reply says all the pressed message asked, so it may take that
-   * message's place: a channel that edits in place (capabilities.editsInPlace) replaces the pressed message
-   * with it, which also takes the old buttons away; elsewhere, or not after a press, it is sent as usual.
-   */
-  replacesPressed?: true;
 }
 
 /** Serialisable form of Outbound for the outbox (Buffer → base64). */

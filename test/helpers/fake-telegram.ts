@@ -700,25 +700,6 @@ export async function postUpdate(
 }
 
 /**
- * What one update showed its chat, from the calls recorded since index `mark`: the messages sent to it, and the
- * pressed message when a reply took its place (editMessageText of the message whose button `update` pressed).
- */
-export function shownSince(tg: FakeTelegram, mark: number, chatId: number | string, update: unknown): RecordedCall[] {
-  const pressed = (update as { callback_query?: { message?: { message_id?: number } } }).callback_query?.message
-    ?.message_id;
-  return tg.calls
-    .slice(mark)
-    .filter(
-      (c) =>
-        c.status === 200 &&
-        String(c.params.chat_id) === String(chatId) &&
-        (c.method === 'sendMessage' ||
-          c.method === 'sendPhoto' ||
-          (c.method === 'editMessageText' && pressed !== undefined && Number(c.params.message_id) === pressed)),
-    );
-}
-
-/**
  * A person chatting with the bot through the webhook. `tap` presses a button the bot's last replies actually
  * offered (by label), on the message that carried it, so a test fails when the button is missing.
  */
@@ -734,10 +715,10 @@ export class TelegramPerson {
   ) {}
 
   async send(update: unknown): Promise<RecordedCall[]> {
-    const mark = this.tg.calls.length;
+    const before = this.tg.sentTo(this.user.id).length;
     const res = await postUpdate(this.app, update, this.secret, this.tg);
     if (res.statusCode !== 200) throw new Error(`POST /telegram/webhook → ${res.statusCode} ${res.body}`);
-    this.last = shownSince(this.tg, mark, this.user.id, update);
+    this.last = this.tg.sentTo(this.user.id).slice(before);
     return this.last;
   }
 

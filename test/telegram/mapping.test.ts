@@ -105,28 +105,6 @@ describe('Outbound → Bot API calls', () => {
     expect(calls.map((c) => c.source)).toEqual([0, 1, 2]);
   });
 
-  it('a first reply that replaces the pressed message is an edit of it, and only that one', () => {
-    const done = {
-      text: 'Đã check-in',
-      buttons: [[{ label: 'Rời khỏi', payload: 'leave:x' }]],
-      replacesPressed: true as const,
-    };
-    const calls = renderOutbound([done, { text: 'b' }], t, 42);
-    expect(calls[0]).toMatchObject({
-      method: 'editMessageText',
-      messageId: 42,
-      text: 'Đã check-in',
-      replyMarkup: { inline_keyboard: [[{ text: 'Rời khỏi', callback_data: 'leave:x' }]] },
-    });
-    // The reply keyboard's removal rides on the next plain message (an edit cannot carry it).
-    expect(calls[1]).toMatchObject({ method: 'sendMessage', text: 'b', replyMarkup: { remove_keyboard: true } });
-    // Not after a press, not marked, or not plain text: sent as a new message.
-    expect(renderOutbound([done], t)[0]!.method).toBe('sendMessage');
-    expect(renderOutbound([{ text: 'x' }], t, 42)[0]!.method).toBe('sendMessage');
-    expect(renderOutbound([{ ...done, image: { png: Buffer.from('p') } }], t, 42)[0]!.method).toBe('sendPhoto');
-    expect(renderOutbound([{ text: 'b' }, done], t, 42).map((c) => c.method)).toEqual(['sendMessage', 'sendMessage']);
-  });
-
   it('html format maps to parse_mode HTML; an image with a short text gets a caption', () => {
     const [photo] = renderOutbound([{ text: '<b>x</b>', format: 'html', image: { png: Buffer.from('p') } }], t);
     expect(photo).toMatchObject({ method: 'sendPhoto', caption: '<b>x</b>', parseMode: 'HTML', filename: 'image.png' });

@@ -19,14 +19,6 @@ type ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRem
 /** One Bot API call, before it meets grammY: plain data, so rendering is testable without a server. */
 export type TelegramCall = (
   | { method: 'sendMessage'; text: string; parseMode?: 'HTML'; replyMarkup?: ReplyMarkup }
-  /** the pressed message replaced by the first reply (Outbound.replacesPressed) */
-  | {
-      method: 'editMessageText';
-      messageId: number;
-      text: string;
-      parseMode?: 'HTML';
-      replyMarkup?: InlineKeyboardMarkup;
-    }
   | {
       method: 'sendPhoto';
       png: Buffer;
@@ -48,11 +40,8 @@ export type TelegramCall = (
  *
  * A reply keyboard stays on screen until a message removes it, and only a message without an inline keyboard
  * can carry the removal — so every batch that does not ask for a contact removes it on its first such message.
- *
- * `pressed`: the message whose button this batch answers. A first message marked `replacesPressed`, plain text
- * that fits one message, is then an edit of it (editMessageText), which also takes its keyboard away.
  */
-export function renderOutbound(messages: Outbound[], t: T, pressed?: number): TelegramCall[] {
+export function renderOutbound(messages: Outbound[], t: T): TelegramCall[] {
   const calls: TelegramCall[] = [];
   const asksContact = messages.some((m) => m.requestContact);
   messages.forEach((m, source) => {
@@ -60,10 +49,6 @@ export function renderOutbound(messages: Outbound[], t: T, pressed?: number): Te
     const parseMode = m.format === 'html' ? ('HTML' as const) : undefined;
     const inline = inlineKeyboard(m);
     const text = m.text ?? '';
-    if (source === 0 && replacesPressed(m, pressed)) {
-      push({ method: 'editMessageText', messageId: pressed!, text, parseMode, replyMarkup: inline });
-      return;
-    }
     if (m.image) {
       const fits = text.length > 0 && text.length <= CAPTION_LIMIT;
       push({
@@ -97,18 +82,6 @@ export function renderOutbound(messages: Outbound[], t: T, pressed?: number): Te
     if (plain) plain.replyMarkup = { remove_keyboard: true };
   }
   return calls;
-}
-
-/** Whether `m`, the first reply to a press on message `pressed`, is rendered as an edit of that message. */
-export function replacesPressed(m: Outbound | undefined, pressed: number | undefined): boolean {
-  return (
-    pressed !== undefined &&
-    m?.replacesPressed === true &&
-    !m.image &&
-    !m.requestContact &&
-    !!m.text &&
-    m.text.length <= TEXT_LIMIT
-  );
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -50,23 +50,6 @@ export async function performCalls(
 
 export async function performCall(api: Api, chatId: string, c: TelegramCall, signal?: AbortSignal): Promise<Message> {
   const id = chatIdOf(chatId);
-  if (c.method === 'editMessageText') {
-    const options = {
-      parse_mode: c.parseMode,
-      reply_markup: c.replyMarkup,
-      link_preview_options: { is_disabled: true },
-    };
-    try {
-      const edited = await api.editMessageText(id, c.messageId, c.text, options, asGrammySignal(signal));
-      if (edited !== true) return edited;
-    } catch (err) {
-      // Pressed twice, the second edit changes nothing: the message shows the reply already.
-      if (!cannotEdit(err) && !notModified(err)) throw err;
-      // Gone, or too old to edit: the reply comes as a new message.
-      if (cannotEdit(err)) return performCall(api, chatId, { ...c, method: 'sendMessage' }, signal);
-    }
-    return { message_id: c.messageId } as Message;
-  }
   if (c.method === 'sendMessage') {
     return api.sendMessage(
       id,

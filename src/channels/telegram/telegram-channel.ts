@@ -12,7 +12,7 @@ import type { RouteModule } from '../../http/app.js';
 import type { Workers } from '../../core/module.js';
 import { backgroundTask, retrying } from './background-task.js';
 import { registerCommands, registerWebhook } from './bot-setup.js';
-import { renderOutbound, replacesPressed } from './outbound-rendering.js';
+import { renderOutbound } from './outbound-rendering.js';
 import { POLL_TIMEOUT_SECONDS, pollUpdates } from './polling.js';
 import { asGrammySignal, chatIdOf, createTelegramSender, performCalls, toDeliveryError } from './sender.js';
 import { toEvent, type TelegramEvent } from './update-mapping.js';
@@ -103,13 +103,11 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
     updateId: number,
     inbound: Inbound,
     result: HandleResult,
-    /** the pressed message the first reply replaces */
-    pressed?: number,
   ): Promise<void> => {
     await replies.deliver(inbound, result, async (messages) => {
       let calls;
       try {
-        calls = renderOutbound(messages, tFor(result.locale), pressed);
+        calls = renderOutbound(messages, tFor(result.locale));
       } catch (err) {
         log.error({ err: scrub(err), updateId }, 'telegram replies could not be rendered');
         return;
@@ -166,29 +164,25 @@ export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers:
         return;
       }
       case 'inbound': {
-        const pressed = event.callback?.messageId;
-        // Stop the spinner: in the webhook's answer when there is one (no request of its own), alongside the
-        // dialog (it swallows its errors).
-        const answered = event.callback ? answerCallback(ctx.api, event.callback.id) : undefined;
-        const result = await runner.handle(event.inbound).finally(() => answered);
+        let cosmetic: Promise<unknown> | undefined;
+        if (event.callback) {
+          const { id, messageId } = event.callback;
+          const signal = AbortSignal.timeout(COSMETIC_DEADLINE_MS);
+          // Stop the spinner (in the webhook's own answer when there is one: no request of its own) and take
+          // the keyboard away, so an old choice cannot be pressed twice. Runs alongside the dialog (both calls
+          // swallow their errors) and is awaited before the replies go out.
+          cosmetic = Promise.all([
+            answerCallback(ctx.api, id, signal),
+            messageId === undefined
+              ? undefined
+              : ctx.api
+                  .editMessageReplyMarkup(chatIdOf(event.chatId), messageId, undefined, asGrammySignal(signal))
+                  .catch((err: unknown) => log.debug({ error: toDeliveryError(err).message }, 'keyboard not removed')),
+          ]);
+        }
+        const result = await runner.handle(event.inbound).finally(() => cosmetic);
         if (result.duplicate) log.debug({ updateId }, 'telegram update seen before');
-        // Take the pressed message's keyboard away, so an old choice cannot be pressed twice: by replacing the
-        // message with the first reply where it says so (one call), else by removing the keyboard alongside the
-        // replies (a cosmetic call that swallows its errors).
-        const replace = pressed !== undefined && replacesPressed(result.replies[0], pressed);
-        await Promise.all([
-          pressed === undefined || replace
-            ? undefined
-            : ctx.api
-                .editMessageReplyMarkup(
-                  chatIdOf(event.chatId),
-                  pressed,
-                  undefined,
-                  asGrammySignal(AbortSignal.timeout(COSMETIC_DEADLINE_MS)),
-                )
-                .catch((err: unknown) => log.debug({ error: toDeliveryError(err).message }, 'keyboard not removed')),
-          deliverReplies(ctx.api, event.chatId, updateId, event.inbound, result, replace ? pressed : undefined),
-        ]);
+        await deliverReplies(ctx.api, event.chatId, updateId, event.inbound, result);
         return;
       }
     }

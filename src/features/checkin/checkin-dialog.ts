@@ -26,18 +26,10 @@ export const LEAVE_PREFIX = LEAVE.prefix;
 /** Start parameter of a venue's poster link: `v_<code>`. */
 const VENUE_START = callbackData('v', '_');
 
-/** `sure`: pressed from the question below, so the just-arrived check is passed. */
-export const leaveButton = (t: DialogContext['t'], venueId: string, sure = false) => ({
+export const leaveButton = (t: DialogContext['t'], venueId: string) => ({
   label: t('checkin:btn_leave'),
-  payload: LEAVE.data(sure ? `${venueId}${LEAVE_SURE}` : venueId),
+  payload: LEAVE.data(venueId),
 });
-const LEAVE_SURE = '!';
-/**
- * A «Rời khỏi» press this soon after the check-in is taken for a slip (a second tap on the confirm button lands
- * where «Rời khỏi» now is) and asked again: an exit seconds after the entry would leave the visit too short to
- * overlap anyone's, and contact tracing would miss it.
- */
-const JUST_ARRIVED_MS = 60_000;
 
 interface ConfirmData {
   venueId: string;
@@ -203,7 +195,7 @@ async function handleConfirm(ctx: ConfirmContext, input: StepInput): Promise<voi
   }
   if (action === 'cancel') {
     ctx.end();
-    ctx.reply({ text: ctx.t('checkin:cancelled', { name: venue.name }), replacesPressed: true });
+    ctx.reply({ text: ctx.t('checkin:cancelled', { name: venue.name }) });
     return;
   }
   if (action === 'toggle') {
@@ -341,8 +333,7 @@ async function completeCheckin(ctx: DialogContext, venue: Venue, selected: strin
     );
   }
   lines.push(ctx.t('checkin:leave_hint'));
-  // Where the chat can, this takes the confirm question's place: it answers it.
-  ctx.reply({ text: lines.join('\n'), buttons: [[leaveButton(ctx.t, venue.id)]], replacesPressed: true });
+  ctx.reply({ text: lines.join('\n'), buttons: [[leaveButton(ctx.t, venue.id)]] });
   // On a vehicle's trip: the seat, if they want to give it (skippable), for the seat-row contact rule.
   if (bySelf.trip && !bySelf.visit.seat) await ctx.go(seatFlow, 'seat', { visitId: bySelf.visit.id });
 }
@@ -400,30 +391,14 @@ async function seatPress(ctx: DialogContext, rest: string): Promise<void> {
   ctx.reply({ text: ctx.t('transport:seat_skipped') });
 }
 
-async function leave(ctx: DialogContext, pressed: string): Promise<void> {
-  const sure = pressed.endsWith(LEAVE_SURE);
-  const venue = await venueById(ctx.tx, sure ? pressed.slice(0, -LEAVE_SURE.length) : pressed);
+async function leave(ctx: DialogContext, venueId: string): Promise<void> {
+  const venue = await venueById(ctx.tx, venueId);
   if (!venue) {
     ctx.reply({ text: ctx.t('venues:venue_gone') });
     return;
   }
   const now = ctx.deps.clock.now();
-  const personIds = await personIdsOfAccount(ctx.tx, ctx.account.id);
-  if (!sure) {
-    const open = await Promise.all(personIds.map((id) => openVisitAt(ctx.tx, id, venue.id)));
-    const latest = Math.max(...open.map((v) => v?.enteredAt.getTime() ?? -Infinity));
-    if (now.getTime() - latest < JUST_ARRIVED_MS) {
-      ctx.reply({
-        text: ctx.t('checkin:leave_just_arrived', {
-          name: venue.name,
-          time: formatDateTime(new Date(latest), ctx.locale),
-        }),
-        buttons: [[leaveButton(ctx.t, venue.id, true)]],
-      });
-      return;
-    }
-  }
-  const n = await leaveVenue(ctx.tx, personIds, venue.id, now);
+  const n = await leaveVenue(ctx.tx, await personIdsOfAccount(ctx.tx, ctx.account.id), venue.id, now);
   ctx.reply({
     text:
       n > 0
