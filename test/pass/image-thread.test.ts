@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -57,6 +57,7 @@ describe('the image thread', () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'khaibao-image-')), 'draw.mjs');
     writeFileSync(file, script);
     const run = spawnSync(process.execPath, [file], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    rmSync(path.dirname(file), { recursive: true, force: true });
     expect(run.status, run.stderr).toBe(0);
     expect(decodeQrPng(Buffer.from(run.stdout, 'base64'))).toBe('https://khaibao.example/v/pass-7');
   });
