@@ -14,7 +14,7 @@ export default defineConfig({
     // each builds its own service, database and fakes, and no test mocks a module or changes process.env.
     isolate: false,
     // PGlite's WebAssembly kept at V8's baseline code, as the service runs it on PGlite (src/main.ts,
-    // preferWasmBaseline): no optimising recompile of PostgreSQL in every worker. All files on PGlite: 87-92 s
+    // preferSmallFootprint): no optimising recompile of PostgreSQL in every worker. All files on PGlite: 87-92 s
     // against 92-95 s without it (two runs each, `CI=true npx vitest run`).
     execArgv: ['--liftoff-only'],
     maxWorkers: process.env.CI ? 2 : undefined,

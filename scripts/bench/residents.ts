@@ -2,7 +2,7 @@
 // buttons the bot offers them as the fake Bot API recorded them.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../src/db/client.js';
-import type { RecordedCall } from '../../test/helpers/fake-telegram.js';
+import { callbackButtons, type RecordedCall } from '../../test/helpers/fake-telegram.js';
 import { accounts, declarations, persons } from '../../src/db/schema/index.js';
 
 /** `n` declared residents on Telegram (chat ids from `firstChatId`), written in batches; their chat ids. */
@@ -53,11 +53,8 @@ export function offeredButton(
   for (let i = calls.length - 1; i >= 0; i--) {
     const c: RecordedCall = calls[i]!;
     if (c.method !== 'sendMessage' || String(c.params.chat_id) !== String(chatId)) continue;
-    const rows =
-      (c.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)
-        ?.inline_keyboard ?? [];
-    const b = rows.flat().find((x) => x.text.includes(label) && x.callback_data);
-    return b ? { data: b.callback_data!, messageId: (c.result as { message_id: number }).message_id } : undefined;
+    const b = callbackButtons(c).find((x) => x.text.includes(label));
+    return b ? { data: b.data, messageId: b.messageId } : undefined;
   }
   return undefined;
 }

@@ -23,7 +23,13 @@ import { createVenue } from '../../src/features/venues/store.js';
 import { createService } from '../../src/service.js';
 import { createLoad, drive, latencyMs, rssMiB, summary } from './load.js';
 import { offeredButton, seedResidents } from './residents.js';
-import { startFakeTelegram, tgUpdates, tgUser, type RecordedCall } from '../../test/helpers/fake-telegram.js';
+import {
+  callbackButtons,
+  startFakeTelegram,
+  tgUpdates,
+  tgUser,
+  type RecordedCall,
+} from '../../test/helpers/fake-telegram.js';
 import { answerHealthQuestions, type FormDriver, type OfferedButton } from '../../test/helpers/declaration-form.js';
 
 // BENCH_UPDATES=N (start mode): run until N updates are answered instead (at most 15 minutes), for the memory
@@ -108,19 +114,7 @@ if (mode === 'start') {
       last = tg.calls.slice(mark).filter((c) => isReply(c) && String(c.params.chat_id) === String(chatId));
     };
     const offered = (): (OfferedButton & { messageId: number })[] =>
-      last.flatMap((c) =>
-        (
-          (c.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)
-            ?.inline_keyboard ?? []
-        )
-          .flat()
-          .filter((b) => b.callback_data !== undefined)
-          .map((b) => ({
-            label: b.text,
-            payload: b.callback_data!,
-            messageId: (c.result as { message_id: number }).message_id,
-          })),
-      );
+      last.flatMap((c) => callbackButtons(c).map((b) => ({ label: b.text, payload: b.data, messageId: b.messageId })));
     const press = async (b: { payload: string; messageId: number } | undefined, what: string) => {
       if (!b) throw new Error(`chat ${chatId}: no ${what} button offered`);
       await send(tgUpdates.button(tgUser(chatId), b.payload, b.messageId));

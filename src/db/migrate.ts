@@ -15,8 +15,8 @@ const MIGRATION_LOCK_KEY = 7_209_112_021;
 /**
  * Apply committed migrations. Idempotent. On PostgreSQL it holds a session advisory lock on a dedicated
  * connection, so two instances starting at once apply them once, in order. A database that already has them all
- * (every start but the first after an upgrade) is told by two small queries on the pool: no extra connection, no lock, no
- * reading and hashing of the migration files.
+ * (every start but the first after an upgrade) is told by two small queries on the pool: no extra connection, no
+ * lock, no reading and hashing of the migration files.
  */
 export async function runMigrations(database: Database, databaseUrl?: string): Promise<void> {
   if (await upToDate(database.db)) return;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import type { WebReply } from '../../src/channels/web/index.js';
 import {
+  callbackButtons,
   postUpdate,
   startFakeTelegram,
   tgUpdates,
@@ -26,15 +27,7 @@ export const telegramHarness: StartHarness = async (features) => {
   });
   const seen = (calls: RecordedCall[]): Seen => ({
     texts: calls.map((c) => String(c.params.text ?? c.params.caption ?? '')),
-    choices: calls.flatMap((c) =>
-      (
-        (c.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)
-          ?.inline_keyboard ?? []
-      )
-        .flat()
-        .filter((b) => b.callback_data !== undefined)
-        .map((b) => b.text),
-    ),
+    choices: calls.flatMap((c) => callbackButtons(c).map((b) => b.text)),
   });
   const person = (n: number): ChatPerson => {
     const user = tgUser(7_000_000 + n);
@@ -56,12 +49,8 @@ export const telegramHarness: StartHarness = async (features) => {
       say: (text) => post(tgUpdates.text(user, text)),
       choose: (label) => {
         for (const call of [...last].reverse()) {
-          const rows =
-            (call.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)
-              ?.inline_keyboard ?? [];
-          const b = rows.flat().find((x) => x.text === label && x.callback_data !== undefined);
-          if (b)
-            return post(tgUpdates.button(user, b.callback_data!, (call.result as { message_id: number }).message_id));
+          const b = callbackButtons(call).find((x) => x.text === label);
+          if (b) return post(tgUpdates.button(user, b.data, b.messageId));
         }
         throw new Error(`no button "${label}"`);
       },

@@ -666,6 +666,18 @@ export const tgUpdates = {
   },
 };
 
+/** The inline buttons with callback data a recorded call carried, each with the id of the message it came on. */
+export function callbackButtons(call: RecordedCall): { text: string; data: string; messageId: number }[] {
+  const rows =
+    (call.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)
+      ?.inline_keyboard ?? [];
+  const messageId = (call.result as { message_id?: number } | undefined)?.message_id ?? NaN;
+  return rows
+    .flat()
+    .filter((b) => b.callback_data !== undefined)
+    .map((b) => ({ text: b.text, data: b.callback_data!, messageId }));
+}
+
 /** The service's variables for Telegram in webhook mode against this fake, with `secret` as the webhook secret. */
 export function webhookEnv(tg: FakeTelegram, secret: string): Record<string, string> {
   return {
@@ -741,12 +753,9 @@ export class TelegramPerson {
    */
   pressUpdate(label: string, from: RecordedCall[] = this.last) {
     for (const call of [...from].reverse()) {
-      const rows =
-        (call.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)
-          ?.inline_keyboard ?? [];
-      const buttons = rows.flat().filter((b) => b.callback_data !== undefined);
+      const buttons = callbackButtons(call);
       const b = buttons.find((x) => x.text === label) ?? buttons.find((x) => x.text.includes(label));
-      if (b) return tgUpdates.button(this.user, b.callback_data!, (call.result as { message_id: number }).message_id);
+      if (b) return tgUpdates.button(this.user, b.data, b.messageId);
     }
     throw new Error(`no button "${label}" in the replies:\n${this.transcript(from)}`);
   }

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { answerHealthQuestions, type FormDriver } from '../helpers/declaration-form.js';
-import type { TelegramPerson } from '../helpers/fake-telegram.js';
+import { callbackButtons, type TelegramPerson } from '../helpers/fake-telegram.js';
 
 /** What a resident answers in a first declaration; the ward must be in the imported ward list. */
 export interface TelegramResident {
@@ -60,16 +60,7 @@ export async function declareOverTelegram(p: TelegramPerson, r: TelegramResident
 /** A Telegram chat for the declaration-form helpers: the inline buttons of the last replies. */
 export function telegramForm(p: TelegramPerson): FormDriver {
   return {
-    offered: () =>
-      p.last.flatMap((c) =>
-        (
-          (c.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined)
-            ?.inline_keyboard ?? []
-        )
-          .flat()
-          .filter((b) => b.callback_data !== undefined)
-          .map((b) => ({ label: b.text, payload: b.callback_data! })),
-      ),
+    offered: () => p.last.flatMap((c) => callbackButtons(c).map((b) => ({ label: b.text, payload: b.data }))),
     tap: (label) => p.tap(label),
     say: (text) => p.say(text),
   };
