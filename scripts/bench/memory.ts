@@ -18,7 +18,6 @@
 // BENCH_ONLY=pglite|postgres: one database only. BENCH_IDLE_SECONDS=10: the quiet time before the last reading.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { and, eq, sql } from 'drizzle-orm';
@@ -31,6 +30,7 @@ import { createLoad, drive, latencyMs, statusCounts } from './load.js';
 import { offeredButton, seedResidents } from './residents.js';
 import { serviceNodeFlags } from '../../test/helpers/compiled.js';
 import { startFakeTelegram, tgUpdates, tgUser } from '../../test/helpers/fake-telegram.js';
+import { freePort } from '../../test/helpers/ports.js';
 
 const updates = Number(process.argv[2] ?? 10_000);
 const concurrency = Math.min(Number(process.argv[3] ?? 16), 64);
@@ -91,17 +91,6 @@ async function memoryOf(pid: number, base: string): Promise<Memory> {
     // the figures from /proc stand alone
   }
   return m;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function waitExit(child: ChildProcess, ms: number): Promise<number | null> {

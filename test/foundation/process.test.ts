@@ -9,6 +9,7 @@ import { openDatabase, queryRows } from '../../src/db/client.js';
 import { buildIfStale } from '../helpers/compiled.js';
 import { createTestDatabase, testBackend, type TestDatabase } from '../helpers/db.js';
 import { startFakeTelegram, tgUpdates, tgUser, webhookEnv } from '../helpers/fake-telegram.js';
+import { freePort } from '../helpers/ports.js';
 
 // The real server process, started as production starts it: `npm start` (npm → node dist/src/main.js).
 const root = path.resolve(import.meta.dirname, '../..');
@@ -92,8 +93,6 @@ function freshDir(): string {
   return d;
 }
 
-const freePort = () => 31000 + Math.floor(Math.random() * 2000);
-
 /** Signals only the process `npm start` started, as a process manager does; checks everything under it stopped. */
 async function stopWith(proc: ReturnType<typeof start>, port: number, signal: NodeJS.Signals) {
   const tree = processTree(proc.child.pid!);
@@ -120,7 +119,7 @@ describe('the server process', () => {
 
   it('`npm start` runs the compiled server; SIGTERM or SIGINT to npm alone stops it all within 10 s, exit 0; data kept', async () => {
     const dataDir = freshDir();
-    const port = freePort();
+    const port = await freePort();
     const first = start({ DATA_DIR: dataDir, PORT: String(port) });
     await first.readyLine;
     expect(first.output().stdout).toContain(`http://localhost:${port}/chat`);
@@ -151,7 +150,7 @@ describe('the server process', () => {
     const tg = await startFakeTelegram();
     cleanup.push(() => tg.close());
     const SECRET = 'webhook-secret_0123456789';
-    const port = freePort();
+    const port = await freePort();
     const dataDir = freshDir();
     let pg: TestDatabase | undefined;
     if (testBackend === 'postgres') {

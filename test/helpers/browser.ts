@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
+import { freePort } from './ports.js';
 import { startTestService, type TestService } from './service.js';
 
 /** Debian's Chromium, driven by playwright-core. */
@@ -8,17 +8,6 @@ export const CHROMIUM = '/usr/bin/chromium';
 
 /** Without Chromium a browser test may skip on a workstation; in CI (which installs it) it must run. */
 export const canRunBrowser = existsSync(CHROMIUM) || !!process.env.CI;
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
 
 export interface BrowserHarness {
   svc: TestService;

@@ -1,13 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testBackend, type TestDatabase } from '../helpers/db.js';
 import type { RecordedCall } from '../helpers/fake-telegram.js';
 import { seedAccounts } from '../broadcast/fixtures.js';
+import { freePort } from '../helpers/ports.js';
 import { buildIfStale, ROOT as root, serviceNodeFlags } from '../helpers/compiled.js';
 
 /**
@@ -129,18 +130,6 @@ function startLoader(ports: number[]): Promise<Server> {
     });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-/** A port nothing listens on now (the system's pick), for an instance to listen on. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
