@@ -52,21 +52,29 @@ describe(`migrations on ${testBackend}`, () => {
     expect(Number(rows[0]!.n)).toBe(expectedMigrationCount());
   });
 
-  it.runIf(testBackend === 'pglite')('PGlite keeps data in DATA_DIR across a reopen', async () => {
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const path = await import('node:path');
-    const dir = mkdtempSync(path.join(tmpdir(), 'khaibao-pglite-'));
-    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const a = await openDatabase({ dataDir: dir });
-    await runMigrations(a);
-    await a.db.execute(sql`insert into settings (key, value) values ('probe', '"kept"')`);
-    await a.close();
-    const b = await openDatabase({ dataDir: dir });
-    const rows = await queryRows<{ value: string }>(b.db, sql`select value from settings where key = 'probe'`);
-    expect(rows[0]?.value).toBe('kept');
-    await b.close();
-  });
+  it.runIf(testBackend === 'pglite')(
+    'PGlite keeps data in DATA_DIR across a reopen, in template1 (where PGlite 0.3 kept it), with a 32 MB buffer cache',
+    async () => {
+      const { mkdtempSync, rmSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const path = await import('node:path');
+      const dir = mkdtempSync(path.join(tmpdir(), 'khaibao-pglite-'));
+      cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+      const a = await openDatabase({ dataDir: dir });
+      await runMigrations(a);
+      await a.db.execute(sql`insert into settings (key, value) values ('probe', '"kept"')`);
+      await a.close();
+      const b = await openDatabase({ dataDir: dir });
+      const rows = await queryRows<{ value: string }>(b.db, sql`select value from settings where key = 'probe'`);
+      expect(rows[0]?.value).toBe('kept');
+      const [where] = await queryRows<{ db: string; buffers: string }>(
+        b.db,
+        sql`select current_database() as db, current_setting('shared_buffers') as buffers`,
+      );
+      expect(where).toEqual({ db: 'template1', buffers: '32MB' });
+      await b.close();
+    },
+  );
 });
 
 describe.runIf(testBackend === 'postgres')('readiness while the database comes and goes', () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { openDatabase, pgliteOptions, type Database } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 
 export interface TestDatabase extends Database {
@@ -56,7 +56,10 @@ export async function createTestDatabase(
     }
     let pg = await reusedPglite();
     if (!pg) {
-      pg = new PGlite('memory://', { loadDataDir: template });
+      pg = new PGlite('memory://', {
+        loadDataDir: template,
+        ...pgliteOptions(PGlite.defaultStartParams),
+      });
       const fresh = pg;
       templateFingerprint ??= await fingerprint(async (q) => (await fresh.query<Record<string, unknown>>(q)).rows);
     }
