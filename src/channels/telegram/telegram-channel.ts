@@ -11,6 +11,7 @@ import { ReplyDelivery } from '../../outbox/reply-delivery.js';
 import type { RouteModule } from '../../http/app.js';
 import type { Workers } from '../../core/module.js';
 import { backgroundTask, retrying } from './background-task.js';
+import { botApiFetch } from './bot-api-fetch.js';
 import { registerCommands, registerWebhook } from './bot-setup.js';
 import { renderOutbound } from './outbound-rendering.js';
 import { POLL_TIMEOUT_SECONDS, pollUpdates } from './polling.js';
@@ -62,7 +63,12 @@ export interface TelegramChannel {
 export function createTelegramChannel(deps: Deps, runner: DialogRunner, workers: Workers): TelegramChannel {
   const tg = deps.config.telegram;
   if (!tg) throw new Error('createTelegramChannel needs config.telegram');
-  const client = { apiRoot: tg.apiRoot, timeoutSeconds: API_TIMEOUT_SECONDS };
+  const client = {
+    apiRoot: tg.apiRoot,
+    timeoutSeconds: API_TIMEOUT_SECONDS,
+    // a plain keep-alive request per call instead of node-fetch (bot-api-fetch.ts)
+    fetch: botApiFetch,
+  };
   // A webhook update's callback query is answered in the webhook's own HTTP answer (see webhook-route.ts).
   const bot = new Bot(tg.token, {
     client: { ...client, canUseWebhookReply: (method) => method === 'answerCallbackQuery' },

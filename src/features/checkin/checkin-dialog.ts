@@ -12,7 +12,14 @@ import { entryAt, recordRefusedEntry, recordWarnedEntry, type EntryDecision } fr
 import { HISTORY_DAYS } from './rules.js';
 import { currentTrip, normalizeSeat, setSeat, transportSettings } from '../transport/store.js';
 import { isTransportKind } from '../venues/kinds.js';
-import { historyOfAccount, leaveVenue, openVisitAt, personIdsOfAccount, recordCheckins } from './store.js';
+import {
+  historyOfAccount,
+  leaveVenue,
+  lockForCheckin,
+  openVisitAt,
+  personIdsOfAccount,
+  recordCheckins,
+} from './store.js';
 
 const FLOW = 'checkin';
 /** Payloads of the confirm step's buttons, all under one prefix so a press that outlived its step is recognised. */
@@ -221,8 +228,13 @@ async function completeCheckin(ctx: DialogContext, venue: Venue, selected: strin
   const now = ctx.deps.clock.now();
   const self = await selfOf(ctx);
   if (!self) return beginCheckin(ctx, venue.code); // their data was deleted meanwhile: declare again
-  // Decided again at the moment of recording: a case recorded while the confirm step waited still counts.
-  const selfEntry = await entryOf(ctx, self, venue, now);
+  // Decided again at the moment of recording: a case recorded while the confirm step waited still counts. Alone
+  // (the common case), the person's check-in lock and visits go with that decision, in one round trip; with
+  // family, recordCheckins takes the locks itself, in id order.
+  const [selfEntry, selfVisits] = await Promise.all([
+    entryOf(ctx, self, venue, now),
+    selected.length === 0 ? lockForCheckin(ctx.tx, self.id, now) : undefined,
+  ]);
   if (selfEntry.verdict === 'refuse') return refuseSelf(ctx, self, venue, selfEntry);
   if (selfEntry.verdict === 'declare-first') return beginCheckin(ctx, venue.code);
   const chosen = (await familyOf(ctx)).filter((p) => selected.includes(p.id));
@@ -264,6 +276,7 @@ async function completeCheckin(ctx: DialogContext, venue: Venue, selected: strin
     now,
     boardingMinutes: transportSettings(ctx.deps.config).boardingMinutes,
     venueKind: venue.kind,
+    locked: selfVisits ? new Map([[self.id, selfVisits]]) : undefined,
   });
   const bySelf = outcomes.find((o) => o.personId === self.id)!;
   if (selfEntry.verdict === 'warn') warnedDecisions.set(self.id, selfEntry);

@@ -21,6 +21,11 @@ export interface CheckinInput {
   boardingMinutes?: number;
   /** the venue's kind when the caller has the venue at hand (read here otherwise) */
   venueKind?: string;
+  /**
+   * Persons the caller locked in this transaction already with `lockForCheckin`, and what it read for them (at
+   * the same `now`): used instead of locking and reading again.
+   */
+  locked?: ReadonlyMap<string, Visit[]>;
 }
 
 /** TRIP_BOARDING_MINUTES when the caller does not pass its config. */
@@ -128,6 +133,22 @@ const insertVisit = prepared<
   rowOf(visits),
 );
 
+const sameVenueWindowStart = (now: Date) => new Date(now.getTime() - SAME_VENUE_WINDOW_MINUTES * 60_000);
+
+/**
+ * Locks a person for a check-in in the caller's transaction and reads what it decides on (recordCheckins). Each
+ * person is locked so a staff scan and their own check-in cannot both open a visit; the read goes with the lock (one
+ * round trip) and runs once it is held. A caller that locks before recordCheckins (to send the lock with reads of its
+ * own) passes the result as `locked`, and locks one person only: recordCheckins locks several in id order.
+ */
+export async function lockForCheckin(tx: DbOrTx, personId: string, now: Date): Promise<Visit[]> {
+  const [, rows] = await Promise.all([
+    lockPerson.all(tx, { key: `person:${personId}` }),
+    visitsToDecideOn.all(tx, { personId, windowStart: sameVenueWindowStart(now).toISOString() }),
+  ]);
+  return rows;
+}
+
 async function checkInOne(
   tx: DbOrTx,
   personId: string,
@@ -135,13 +156,8 @@ async function checkInOne(
   tripId: string | null,
 ): Promise<CheckinOutcome> {
   const { now, venueId } = input;
-  const windowStart = new Date(now.getTime() - SAME_VENUE_WINDOW_MINUTES * 60_000);
-  // Each person is locked so a staff scan and their own check-in cannot both open a visit; the read goes with
-  // the lock (one round trip) and runs once it is held.
-  const [, rows] = await Promise.all([
-    lockPerson.all(tx, { key: `person:${personId}` }),
-    visitsToDecideOn.all(tx, { personId, windowStart: windowStart.toISOString() }),
-  ]);
+  const windowStart = sameVenueWindowStart(now);
+  const rows = input.locked?.get(personId) ?? (await lockForCheckin(tx, personId, now));
   const open = rows.find((v) => v.exitedAt === null);
   if (open && open.venueId === venueId && open.tripId === tripId) return { personId, visit: open, status: 'already' };
 
