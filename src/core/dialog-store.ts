@@ -88,16 +88,34 @@ interface SaveParams extends Record<string, unknown> {
   now: string;
 }
 
-/** The first saved step, unless the account was deleted meanwhile; no row when it was not written. */
+/**
+ * A save that wrote nothing while the account is still there (another writer moved the version, or inserted the
+ * first row) fails the statement — and with it the transaction — with SQLSTATE 22012, by dividing by the number of
+ * rows written (0). SQL has no `raise` of its own, and a constant `1/0` would fail while the statement is planned,
+ * whatever the condition. Nothing else in these statements divides. An account deleted by this update (/xoadulieu)
+ * is no conflict: no row, no error.
+ */
+const failUnlessSaved = () => sql`
+    select version from saved
+    union all
+    select 1 / (select count(*)::int from saved) where not exists (select 1 from saved)
+      and exists (select 1 from ${accounts} where ${accounts.id} = ${param('accountId')}::uuid)`;
+
+/** SQLSTATE of a save that found its row moved (failUnlessSaved). */
+const STATE_CONFLICT = '22012';
+
+/** The first saved step, unless the account was deleted meanwhile. */
 const insertState = prepared<SaveParams, number>(
   'dialog_insert_state',
   () => sql`
-    insert into ${dialogStates} (account_id, flow, step, data, menu, version, updated_at)
-    select ${param('accountId')}::uuid, ${param('flow')}::text, ${param('step')}::text, ${param('data')}::text::jsonb,
-           ${param('menu')}::text::jsonb, 1, ${param('now')}::timestamptz
-    where exists (select 1 from ${accounts} where ${accounts.id} = ${param('accountId')}::uuid)
-    on conflict do nothing
-    returning version`,
+    with saved as (
+      insert into ${dialogStates} (account_id, flow, step, data, menu, version, updated_at)
+      select ${param('accountId')}::uuid, ${param('flow')}::text, ${param('step')}::text, ${param('data')}::text::jsonb,
+             ${param('menu')}::text::jsonb, 1, ${param('now')}::timestamptz
+      where exists (select 1 from ${accounts} where ${accounts.id} = ${param('accountId')}::uuid)
+      on conflict do nothing
+      returning version
+    )${failUnlessSaved()}`,
   (row) => Number(row[0]),
 );
 
@@ -105,18 +123,32 @@ const insertState = prepared<SaveParams, number>(
 const updateState = prepared<SaveParams & { version: number; keepMenu: boolean }, number>(
   'dialog_update_state',
   () => sql`
-    update ${dialogStates} set flow = ${param('flow')}::text, step = ${param('step')}::text,
-      data = ${param('data')}::text::jsonb,
-      menu = case when ${param('keepMenu')}::boolean then menu else ${param('menu')}::text::jsonb end,
-      version = ${param('version')}::int + 1, updated_at = ${param('now')}::timestamptz
-    where account_id = ${param('accountId')}::uuid and version = ${param('version')}::int
-    returning version`,
+    with saved as (
+      update ${dialogStates} set flow = ${param('flow')}::text, step = ${param('step')}::text,
+        data = ${param('data')}::text::jsonb,
+        menu = case when ${param('keepMenu')}::boolean then menu else ${param('menu')}::text::jsonb end,
+        version = ${param('version')}::int + 1, updated_at = ${param('now')}::timestamptz
+      where account_id = ${param('accountId')}::uuid and version = ${param('version')}::int
+      returning version
+    )${failUnlessSaved()}`,
   (row) => Number(row[0]),
 );
 
+/** Whether an error is a save that found the dialog state moved by another writer (see failUnlessSaved). */
+export function isStateConflict(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e; i++) {
+    if ((e as { code?: unknown }).code === STATE_CONFLICT) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /**
- * Saves the dialog state: a new row for the first step, else the next version of the row read. False when
- * nothing was written (another writer moved the version, or the account is gone: the caller tells which).
+ * Saves the dialog state: a new row for the first step, else the next version of the row read. Fails (and fails
+ * the transaction: isStateConflict) when another writer moved the version while the account is still there; does
+ * nothing when the account is gone. It needs no answer before COMMIT: the runner sends it and COMMIT together and
+ * reads the answer after — a failed save turns the COMMIT into a rollback.
  */
 export async function saveDialogState(
   tx: Tx,
@@ -131,7 +163,7 @@ export async function saveDialogState(
     menu: string[] | null | undefined;
     now: Date;
   },
-): Promise<boolean> {
+): Promise<void> {
   const p: SaveParams = {
     accountId: s.accountId,
     flow: s.flow,
@@ -140,9 +172,7 @@ export async function saveDialogState(
     menu: s.menu === undefined || s.menu === null ? null : JSON.stringify(s.menu),
     now: s.now.toISOString(),
   };
-  const rows =
-    s.version === undefined
-      ? await insertState.all(tx, p)
-      : await updateState.all(tx, { ...p, version: s.version, keepMenu: s.menu === undefined });
-  return rows.length > 0;
+  await (s.version === undefined
+    ? insertState.all(tx, p)
+    : updateState.all(tx, { ...p, version: s.version, keepMenu: s.menu === undefined }));
 }

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type { Database, Tx } from '../db/client.js';
 import { accounts, type Account } from '../db/schema/index.js';
-import { openUpdate, saveDialogState } from './dialog-store.js';
+import { isStateConflict, openUpdate, saveDialogState } from './dialog-store.js';
 import { assertNoPrefixCollisions, type CallbackData, type PrefixClaim } from './callback-data.js';
 import { DEFAULT_CAPABILITIES, type ChannelCapabilities, type ChannelRegistry } from './channel.js';
 import { firstDelivery } from './channel-state.js';
@@ -274,7 +274,8 @@ export class DialogRunner {
     const after: (() => void | Promise<void>)[] = [];
     const caps = this.capabilitiesOf(received.channel);
     let inbound = received;
-    const result = await this.deps.database.db.transaction(async (tx) => {
+    let saving: Promise<void> | undefined;
+    const transaction = this.deps.database.db.transaction(async (tx) => {
       const now = this.deps.clock.now();
       // The account is created on its first update, and on every later one stamped with the time; writing again
       // after being unreachable makes it reachable again. Serialized per account (dialog-store.ts).
@@ -312,9 +313,11 @@ export class DialogRunner {
       // Numbered here, inside the transaction, so the menu a typed number refers to commits with the step.
       const shown = numberChoices(replies, caps, ctx.t);
 
-      // The step is saved unless the update deleted the account (/xoadulieu): a write that finds nothing to
-      // write asks whether the account is still there only then, so the common update pays no extra read.
-      const saved = await saveDialogState(tx, {
+      // The step is saved, unless the update deleted the account (/xoadulieu). The save is not awaited here: it
+      // leaves together with COMMIT (one round trip fewer per update) and is read below. If another writer moved
+      // the version meanwhile — or the outbox remembered a menu for this account (its row) — the save fails, the
+      // COMMIT becomes a rollback, and the update is read and run again.
+      saving = saveDialogState(tx, {
         accountId: account.id,
         version: stored?.version,
         flow: state.flow,
@@ -324,13 +327,17 @@ export class DialogRunner {
         menu: replies.length === 0 ? undefined : shown.menu,
         now,
       });
-      if (!saved && (await tx.query.accounts.findFirst({ where: eq(accounts.id, account.id) }))) {
-        // Another writer moved the version, or the outbox remembered a menu for this account meanwhile (its
-        // row): read it and go again.
-        throw new VersionConflict();
-      }
+      saving.catch(() => {}); // read below, after the transaction
       return { replies: shown.messages, locale: ctx.locale, duplicate: false, accountId: account.id } as HandleResult;
     });
+    let result: HandleResult;
+    try {
+      result = await transaction;
+      await saving;
+    } catch (err) {
+      if (isStateConflict(err)) throw new VersionConflict();
+      throw err;
+    }
     for (const fn of after) {
       try {
         await fn();

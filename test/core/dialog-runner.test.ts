@@ -1,10 +1,14 @@
-import { eq } from 'drizzle-orm';
+import { eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Feature } from '../../src/core/dialog.js';
+import type { DialogContext, Feature } from '../../src/core/dialog.js';
 import { parseCommand } from '../../src/core/dialog.js';
 import type { Inbound } from '../../src/core/messages.js';
-import { dialogStates } from '../../src/db/schema/index.js';
+import { dialogStates, settings } from '../../src/db/schema/index.js';
+import { testBackend } from '../helpers/db.js';
 import { startTestService, type TestService } from '../helpers/service.js';
+
+/** What /race does inside its update (set by the test); returns the attempt's number. */
+let raceHook: ((ctx: DialogContext) => Promise<number>) | undefined;
 
 /** A toy feature: /count starts a flow that counts the numbers typed until "done". */
 const counter: Feature = {
@@ -12,6 +16,13 @@ const counter: Feature = {
   commands: [
     { names: ['count', 'dem'], run: (ctx) => ctx.go(counter.flows![0]!, 'add', { total: 0 }) },
     { names: ['help'], run: async (ctx) => ctx.reply({ text: 'menu' }) },
+    {
+      names: ['race'],
+      run: async (ctx) => {
+        const attempt = await raceHook!(ctx);
+        ctx.reply({ text: `raced ${attempt}` });
+      },
+    },
     { names: ['secret'], allowed: async () => false, run: async (ctx) => ctx.reply({ text: 'classified' }) },
     {
       names: ['boom'],
@@ -91,6 +102,35 @@ describe('dialog runner', () => {
     const st = await svc.db.db.query.dialogStates.findFirst({ where: eq(dialogStates.accountId, acc!.id) });
     expect(st!.version).toBe(22);
   });
+
+  // PostgreSQL: the other writer needs a connection of its own (PGlite has one, held by the update).
+  it.runIf(testBackend === 'postgres')(
+    'a save that finds the state moved by another writer undoes the whole attempt (sent with COMMIT) and runs it again',
+    async () => {
+      await texts(text('/count', 'u9'));
+      let attempts = 0;
+      raceHook = async (ctx) => {
+        const attempt = ++attempts;
+        await ctx.tx.insert(settings).values({ key: `race-${attempt}`, value: attempt });
+        if (attempt === 1) {
+          // Another writer (the outbox remembering a menu) moves the version while this update runs.
+          await svc.db.db
+            .update(dialogStates)
+            .set({ version: sql`${dialogStates.version} + 1` })
+            .where(eq(dialogStates.accountId, ctx.account.id));
+        }
+        return attempt;
+      };
+      expect(await texts(text('/race', 'u9'))).toEqual(['raced 2']);
+      expect(attempts).toBe(2);
+      // The first attempt's write went with its failed save: rolled back. The second one's stands.
+      const written = await svc.db.db.select().from(settings).where(like(settings.key, 'race-%'));
+      expect(written.map((r) => r.key)).toEqual(['race-2']);
+      const acc = await svc.db.db.query.accounts.findFirst({ where: (a, { eq: e }) => e(a.externalId, 'u9') });
+      const st = await svc.db.db.query.dialogStates.findFirst({ where: eq(dialogStates.accountId, acc!.id) });
+      expect(st).toMatchObject({ flow: 'count', step: 'add', version: 3 });
+    },
+  );
 
   it('start parameters route by prefix; unknown ones get a message and the menu', async () => {
     const start = (param: string): Inbound => ({ channel: 'web', accountId: 'u4', kind: 'start', param });
