@@ -152,7 +152,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       // PGlite 0.4 never finishes closing while a query or a transaction is in flight (start-up's first query,
       // abandoned by a stop): let them end first. Nothing starts new work once close is called.
       await pg.transaction(async () => {}).catch(() => {});
-      await pg.runExclusive(async () => {});
+      await pg.runExclusive(async () => {}).catch(() => {});
       if (!pg.closed) await pg.close();
     },
   };
