@@ -128,15 +128,13 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     import('drizzle-orm/pglite'),
   ]);
   const dir = opts.dataDir ?? './data';
+  const inMemory = dir.startsWith('memory://');
+  const pgDir = inMemory ? dir : path.resolve(dir, 'pglite');
   let pg: PGlite;
   if (opts.pglite) {
     pg = opts.pglite;
   } else {
-    let pgDir = dir;
-    if (!dir.startsWith('memory://')) {
-      pgDir = path.resolve(dir, 'pglite');
-      mkdirSync(pgDir, { recursive: true });
-    }
+    if (!inMemory) mkdirSync(pgDir, { recursive: true });
     pg = new PGlite(pgDir, {
       ...pgliteOptions(PGlite.defaultStartParams),
       ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
@@ -146,7 +144,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   return {
     db,
     kind: 'pglite',
-    label: dir.startsWith('memory://') ? 'pglite (memory)' : `pglite ${path.resolve(dir, 'pglite')}`,
+    label: inMemory ? 'pglite (memory)' : `pglite ${pgDir}`,
     close: async () => {
       if (pg.closed) return;
       // PGlite 0.4 never finishes closing while a query or a transaction is in flight (start-up's first query,

@@ -21,8 +21,14 @@ const DATABASE_UNAVAILABLE_BODY = {
  * now, and whatever its handler does later goes nowhere (a Telegram update it still completes is a duplicate when
  * Telegram redelivers it, which the dialog's de-duplication drops).
  */
+/** A request waiting for its handler: since when, and how to answer it 503 now. */
+interface Waiting {
+  started: number;
+  answer503(): void;
+}
+
 class StallWatch {
-  private readonly waiting = new Set<{ started: number; answer503(): void }>();
+  private readonly waiting = new Set<Waiting>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly stalledMs: () => number) {}
@@ -30,7 +36,7 @@ class StallWatch {
   /** The handler's outcome, unless the database stops answering first. */
   bound(handled: Promise<unknown>, req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const entry = {
+      const entry: Waiting = {
         started: Date.now(),
         answer503: () => {
           req.log.warn({ code: 'DATABASE_UNAVAILABLE' }, 'database not answering; answered 503 without waiting for it');
@@ -53,14 +59,14 @@ class StallWatch {
     });
   }
 
-  private add(entry: { started: number; answer503(): void }): void {
+  private add(entry: Waiting): void {
     this.waiting.add(entry);
     if (this.timer) return;
     this.timer = setInterval(() => this.check(), 250);
     this.timer.unref();
   }
 
-  private remove(entry: { started: number; answer503(): void }): void {
+  private remove(entry: Waiting): void {
     this.waiting.delete(entry);
     if (this.waiting.size > 0 || !this.timer) return;
     clearInterval(this.timer);

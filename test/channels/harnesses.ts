@@ -20,9 +20,7 @@ export const telegramHarness: StartHarness = async (features) => {
   const SECRET = 'contract-secret_0123456789';
   const tg = await startFakeTelegram();
   const svc = await startTestService({
-    env: {
-      ...webhookEnv(tg, SECRET),
-    },
+    env: webhookEnv(tg, SECRET),
     features,
   });
   const seen = (calls: RecordedCall[]): Seen => ({

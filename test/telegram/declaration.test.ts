@@ -22,9 +22,7 @@ let svc: TestService;
 beforeAll(async () => {
   tg = await startFakeTelegram();
   svc = await startTestService({
-    env: {
-      ...webhookEnv(tg, SECRET),
-    },
+    env: webhookEnv(tg, SECRET),
   });
 });
 afterAll(async () => {

@@ -27,9 +27,7 @@ beforeAll(buildIfStale, 300_000);
 beforeAll(async () => {
   tg = await startFakeTelegram();
   svc = await startTestService({
-    env: {
-      ...webhookEnv(tg, SECRET),
-    },
+    env: webhookEnv(tg, SECRET),
   });
 });
 afterAll(async () => {
