@@ -62,8 +62,92 @@ const fixedTs = new Map<Locale, T>();
 export function tFor(locale: string): T {
   const lng = normalizeLocale(locale);
   let t = fixedTs.get(lng);
-  if (!t) fixedTs.set(lng, (t = i18n().getFixedT(lng)));
+  if (!t) fixedTs.set(lng, (t = cachedT(i18n().getFixedT(lng), nestingKeys())));
   return t;
+}
+
+let nestingKeysOf: Set<string> | undefined;
+
+/** `namespace:key` of every text, in any language, that nests another (`$t(…)`): i18next resolves those. */
+export function nestingKeys(): ReadonlySet<string> {
+  if (nestingKeysOf) return nestingKeysOf;
+  const found = new Set<string>();
+  const walk = (ns: string, prefix: string, node: unknown): void => {
+    if (typeof node === 'string') {
+      if (node.includes('$t(')) found.add(`${ns}:${prefix}`);
+    } else if (node && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) walk(ns, prefix ? `${prefix}.${k}` : k, v);
+    }
+  };
+  for (const namespaces of Object.values(i18n().store.data)) {
+    for (const [ns, tree] of Object.entries(namespaces)) walk(ns, '', tree);
+  }
+  return (nestingKeysOf = found);
+}
+
+/** Options that change which text i18next picks, or how: a call with any of them always goes to i18next. */
+const SPECIAL_OPTIONS = new Set([
+  'count',
+  'context',
+  'ordinal',
+  'defaultValue',
+  'lng',
+  'lngs',
+  'ns',
+  'fallbackLng',
+  'returnObjects',
+  'returnDetails',
+  'joinArrays',
+  'replace',
+  'interpolation',
+  'skipInterpolation',
+  'postProcess',
+  'keySeparator',
+  'nsSeparator',
+]);
+const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
+const NAME = /^\s*([A-Za-z0-9_]+)\s*$/;
+
+/**
+ * i18next's t with its answers kept: a text is looked up once per language (i18next spends tens of µs on each
+ * call, and an update makes several), and `{{name}}` placeholders are filled here. Anything else — plurals,
+ * context, nesting (`$t(…)`), a value that is not a string or number or holds `{{`, a missing value, another
+ * placeholder form —
+ * goes to i18next as before. `test/core/i18n-cache.test.ts` checks every text of every language against it.
+ */
+export function cachedT(t: T, nesting: ReadonlySet<string>): T {
+  const texts = new Map<string, string | null>();
+  const textOf = (key: string): string | null => {
+    let text = texts.get(key);
+    if (text === undefined) {
+      const found: unknown = nesting.has(key.includes(':') ? key : `common:${key}`) ? undefined : t(key);
+      text = typeof found === 'string' ? found : null;
+      texts.set(key, text);
+    }
+    return text;
+  };
+  const fast = (key: unknown, options?: unknown): string | undefined => {
+    if (typeof key !== 'string') return undefined;
+    const text = textOf(key);
+    if (text === null) return undefined;
+    if (options === undefined) return text;
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) return undefined;
+    const values = options as Record<string, unknown>;
+    for (const name in values) if (SPECIAL_OPTIONS.has(name)) return undefined;
+    let failed = false;
+    const out = text.replace(PLACEHOLDER, (whole, inner: string) => {
+      const name = NAME.exec(inner)?.[1];
+      const value = name === undefined ? undefined : values[name];
+      // (a value with a placeholder of its own goes to i18next, which fills that one again)
+      if (typeof value === 'string' && !value.includes('{{')) return value;
+      if (typeof value === 'number') return String(value);
+      failed = true;
+      return whole;
+    });
+    return failed ? undefined : out;
+  };
+  return ((key: unknown, options?: unknown) =>
+    fast(key, options) ?? (t as (k: unknown, o?: unknown) => string)(key, options)) as T;
 }
 
 /** One formatter per language: building an Intl.DateTimeFormat costs far more than formatting with it. */

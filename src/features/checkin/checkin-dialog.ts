@@ -8,7 +8,8 @@ import { normalizeVenueCode, parseTypedVenueCode } from '../venues/codes.js';
 import { checkinStartParam } from '../venues/links.js';
 import { venueByCode, venueById } from '../venues/store.js';
 import { wardHotline } from '../wards/store.js';
-import { entryAt, recordRefusedEntry, recordWarnedEntry, type EntryDecision } from './entry.js';
+import { entryAt, entryWith, recordRefusedEntry, recordWarnedEntry, type EntryDecision } from './entry.js';
+import { currentStatusOfSelf } from '../pass/status.js';
 import { HISTORY_DAYS } from './rules.js';
 import { currentTrip, normalizeSeat, setSeat, transportSettings } from '../transport/store.js';
 import { isTransportKind } from '../venues/kinds.js';
@@ -16,7 +17,9 @@ import {
   historyOfAccount,
   leaveVenue,
   lockForCheckin,
+  lockSelfForCheckin,
   openVisitAt,
+  openVisitOfSelfAt,
   personIdsOfAccount,
   recordCheckins,
 } from './store.js';
@@ -60,10 +63,34 @@ const familyOf = async (ctx: DialogContext) => (await personsOf(ctx)).family;
 const entryOf = (ctx: DialogContext, person: Person, venue: Venue, now: Date) =>
   ctx.memo(`entry:${person.id}:${venue.id}`, () => entryAt(ctx.tx, person.id, venue, now, ctx.deps.config));
 
+/**
+ * What a check-in read about the account's own person with its first reads, before that person's id was known
+ * (pass/status.ts `currentStatusOfSelf`, store.ts `lockSelfForCheckin`): used only for the person that
+ * `accountPersons` gives as `self`, whose door decision at `venue` it then memoises for `entryOf`.
+ */
+function prefetchedEntry(
+  ctx: DialogContext,
+  self: Person,
+  venue: Venue,
+  prefetched: Awaited<ReturnType<typeof currentStatusOfSelf>>,
+): boolean {
+  if (prefetched?.personId !== self.id) return false;
+  const entry = entryWith(prefetched.status, venue);
+  void ctx.memo(`entry:${self.id}:${venue.id}`, () => Promise.resolve(entry));
+  return true;
+}
+
 async function beginCheckin(ctx: DialogContext, raw: string): Promise<void> {
   const code = normalizeVenueCode(raw);
-  // Independent reads go together (one round trip on postgres.js): the venue and the account's persons.
-  const [venue] = await Promise.all([code ? venueByCode(ctx.tx, code) : undefined, personsOf(ctx)]);
+  const now = ctx.deps.clock.now();
+  // Independent reads go together (one round trip on postgres.js): the venue, the account's persons and, for the
+  // account's own person, the status and whether they are inside this venue already.
+  const [venue, , selfStatus, selfOpen] = await Promise.all([
+    code ? venueByCode(ctx.tx, code) : undefined,
+    personsOf(ctx),
+    code ? currentStatusOfSelf(ctx.tx, ctx.account.id, now, ctx.deps.config) : undefined,
+    code ? openVisitOfSelfAt(ctx.tx, ctx.account.id, code) : undefined,
+  ]);
   if (!venue) {
     ctx.reply({ text: ctx.t('checkin:unknown_venue', { code: raw.trim().slice(0, 12).toUpperCase() }) });
     return;
@@ -73,13 +100,14 @@ async function beginCheckin(ctx: DialogContext, raw: string): Promise<void> {
     return;
   }
   void ctx.memo(`venue:${venue.id}`, () => Promise.resolve(venue));
-  const now = ctx.deps.clock.now();
   const self = await selfOf(ctx);
   // Red is decided before the declaration: a confirmed case is refused, not asked to declare. Whether they are
-  // inside already is read with it (one round trip), though only an admitted person needs it.
-  const [entry, open] = self
-    ? await Promise.all([entryOf(ctx, self, venue, now), openVisitAt(ctx.tx, self.id, venue.id)])
-    : [undefined, undefined];
+  // inside already is read with it, though only an admitted person needs it.
+  const [entry, open] = !self
+    ? [undefined, undefined]
+    : prefetchedEntry(ctx, self, venue, selfStatus)
+      ? [await entryOf(ctx, self, venue, now), selfOpen]
+      : await Promise.all([entryOf(ctx, self, venue, now), openVisitAt(ctx.tx, self.id, venue.id)]);
   if (self && entry?.verdict === 'refuse') return refuseSelf(ctx, self, venue, entry);
   if (!self || entry?.verdict === 'declare-first') {
     ctx.reply({ text: ctx.t('checkin:need_declaration', { name: venue.name }) });
@@ -193,8 +221,15 @@ async function handleConfirm(ctx: ConfirmContext, input: StepInput): Promise<voi
     if (YES.test(input.text.trim())) action = 'ok';
     else if (NO.test(input.text.trim())) action = 'cancel';
   }
-  // The venue and the account's persons (every answer but «cancel» needs them) in one round trip.
-  const [venue] = await Promise.all([venueOf(ctx, data.venueId), personsOf(ctx)]);
+  // The venue and the account's persons (every answer but «cancel» needs them) in one round trip; with a
+  // confirmation also the own person's status and, alone, their check-in lock and visits (completeCheckin).
+  const now = ctx.deps.clock.now();
+  const [venue, , selfStatus, selfLocked] = await Promise.all([
+    venueOf(ctx, data.venueId),
+    personsOf(ctx),
+    action === 'ok' ? currentStatusOfSelf(ctx.tx, ctx.account.id, now, ctx.deps.config) : undefined,
+    action === 'ok' && data.selected.length === 0 ? lockSelfForCheckin(ctx.tx, ctx.account.id, now) : undefined,
+  ]);
   if (!venue) {
     ctx.end();
     ctx.reply({ text: ctx.t('venues:venue_gone') });
@@ -214,26 +249,40 @@ async function handleConfirm(ctx: ConfirmContext, input: StepInput): Promise<voi
     }
     return ctx.goto('confirm');
   }
-  if (action === 'ok') return completeCheckin(ctx, venue, data.selected);
+  if (action === 'ok') return completeCheckin(ctx, venue, data.selected, { now, selfStatus, selfLocked });
   ctx.reply({ text: ctx.t('checkin:step_hint') });
   return ctx.goto('confirm');
 }
 
-async function completeCheckin(ctx: DialogContext, venue: Venue, selected: string[]): Promise<void> {
+/** What handleConfirm read for completeCheckin with its first reads, at `now`. */
+interface ConfirmPrefetch {
+  now: Date;
+  selfStatus?: Awaited<ReturnType<typeof currentStatusOfSelf>>;
+  selfLocked?: Awaited<ReturnType<typeof lockSelfForCheckin>>;
+}
+
+async function completeCheckin(
+  ctx: DialogContext,
+  venue: Venue,
+  selected: string[],
+  prefetch: ConfirmPrefetch,
+): Promise<void> {
   ctx.end();
   if (venue.closedAt) {
     ctx.reply({ text: ctx.t('checkin:closed_venue', { name: venue.name }) });
     return;
   }
-  const now = ctx.deps.clock.now();
+  const now = prefetch.now;
   const self = await selfOf(ctx);
   if (!self) return beginCheckin(ctx, venue.code); // their data was deleted meanwhile: declare again
   // Decided again at the moment of recording: a case recorded while the confirm step waited still counts. Alone
-  // (the common case), the person's check-in lock and visits go with that decision, in one round trip; with
-  // family, recordCheckins takes the locks itself, in id order.
+  // (the common case), the person's check-in lock and visits went with the first reads; with family,
+  // recordCheckins takes the locks itself, in id order.
+  prefetchedEntry(ctx, self, venue, prefetch.selfStatus);
+  const locked = prefetch.selfLocked?.personId === self.id ? prefetch.selfLocked.visits : undefined;
   const [selfEntry, selfVisits] = await Promise.all([
     entryOf(ctx, self, venue, now),
-    selected.length === 0 ? lockForCheckin(ctx.tx, self.id, now) : undefined,
+    selected.length === 0 ? (locked ?? lockForCheckin(ctx.tx, self.id, now)) : undefined,
   ]);
   if (selfEntry.verdict === 'refuse') return refuseSelf(ctx, self, venue, selfEntry);
   if (selfEntry.verdict === 'declare-first') return beginCheckin(ctx, venue.code);

@@ -46,7 +46,14 @@ export async function entryAt(
   now: Date,
   config: Deps['config'],
 ): Promise<EntryDecision & { current: CurrentStatus }> {
-  const current = await currentStatus(db, personId, now, config);
+  return entryWith(await currentStatus(db, personId, now, config), venue);
+}
+
+/** The decision at this venue's door for a status read already. */
+export function entryWith(
+  current: CurrentStatus,
+  venue: Pick<Venue, 'kind' | 'entryPolicy'>,
+): EntryDecision & { current: CurrentStatus } {
   return { ...decideEntry(current, entryPolicyOf(venue)), current };
 }
 

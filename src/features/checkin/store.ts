@@ -1,8 +1,9 @@
-import { and, desc, eq, gte, inArray, is, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, is, isNull, sql, type SQL } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { queryRows, type DbOrTx } from '../../db/client.js';
 import { columnsOf, param, prepared, rowOf } from '../../db/prepared.js';
 import { persons, trips, venues, visits, type Trip, type Visit } from '../../db/schema/index.js';
+import { selfOfAccount } from '../people/store.js';
 import { currentTrip } from '../transport/store.js';
 import { isTransportKind } from '../venues/kinds.js';
 import { AUTO_CHECKOUT_BATCH, SAME_VENUE_WINDOW_MINUTES, type CheckinSource } from './rules.js';
@@ -86,6 +87,27 @@ const openVisitQuery = prepared<{ personId: string; venueId: string }, Visit>(
   rowOf(visits),
 );
 
+/** The account's own person (people/store.ts `selfOfAccount`), as a value in a statement with `accountId`. */
+const selfOf = () => sql`(${selfOfAccount(sql`${param('accountId')}::uuid`)})`;
+
+const openVisitOfSelfQuery = prepared<{ accountId: string; code: string }, Visit>(
+  'visit_open_of_self_at_code',
+  () => sql`select ${columnsOf(visits)} from ${visits}
+            where ${visits.personId} = ${selfOf()}
+              and ${visits.venueId} = (select ${venues.id} from ${venues} where ${venues.code} = ${param('code')}::text)
+              and ${visits.exitedAt} is null
+            limit 1`,
+  rowOf(visits),
+);
+
+/**
+ * The open visit of an account's own person at the venue with this code, read before that person's id is known
+ * (a poster's link reads it with the account's persons, in one round trip).
+ */
+export async function openVisitOfSelfAt(db: DbOrTx, accountId: string, code: string): Promise<Visit | undefined> {
+  return openVisitOfSelfQuery.first(db, { accountId, code });
+}
+
 export async function openVisitAt(db: DbOrTx, personId: string, venueId: string): Promise<Visit | undefined> {
   return openVisitQuery.first(db, { personId, venueId });
 }
@@ -94,21 +116,41 @@ export async function openVisitAt(db: DbOrTx, personId: string, venueId: string)
  * What a check-in decides on, in one statement: the person's open visits and every visit they began since the
  * window start, newest first (a visit begun after one in the window is in the window too).
  */
+const visitsToDecideOnOf = (person: SQL) =>
+  sql`select ${columnsOf(visits)} from ${visits}
+      where ${visits.personId} = ${person} and ${visits.enteredAt} >= ${param('windowStart')}::timestamptz
+      union
+      select ${columnsOf(visits)} from ${visits}
+      where ${visits.personId} = ${person} and ${visits.exitedAt} is null
+      order by entered_at desc`;
+
 const visitsToDecideOn = prepared<{ personId: string; windowStart: string }, Visit>(
   'visits_to_decide_on',
-  () => sql`select ${columnsOf(visits)} from ${visits}
-            where ${visits.personId} = ${param('personId')}::uuid and ${visits.enteredAt} >= ${param('windowStart')}::timestamptz
-            union
-            select ${columnsOf(visits)} from ${visits}
-            where ${visits.personId} = ${param('personId')}::uuid and ${visits.exitedAt} is null
-            order by entered_at desc`,
+  () => visitsToDecideOnOf(sql`${param('personId')}::uuid`),
   rowOf(visits),
 );
+
+const selfVisitsToDecideOn = prepared<{ accountId: string; windowStart: string }, Visit>(
+  'visits_to_decide_on_of_self',
+  () => visitsToDecideOnOf(selfOf()),
+  rowOf(visits),
+);
+
+/** The advisory lock of a person's check-ins: this prefix and the person's id. */
+const PERSON_LOCK = 'person:';
 
 const lockPerson = prepared<{ key: string }, unknown[]>(
   'checkin_lock_person',
   () => sql`select pg_advisory_xact_lock(hashtext(${param('key')}::text))`,
   (row) => row,
+);
+
+/** `lockPerson` for an account's own person, by the same key; its id, or no row when the account has none. */
+const lockSelf = prepared<{ accountId: string }, string>(
+  'checkin_lock_self',
+  () => sql`select self.id, pg_advisory_xact_lock(hashtext(${sql.raw(`'${PERSON_LOCK}'`)} || self.id::text))
+            from ${selfOf()} self`,
+  (row) => row[0] as string,
 );
 
 const insertVisit = prepared<
@@ -143,10 +185,28 @@ const sameVenueWindowStart = (now: Date) => new Date(now.getTime() - SAME_VENUE_
  */
 export async function lockForCheckin(tx: DbOrTx, personId: string, now: Date): Promise<Visit[]> {
   const [, rows] = await Promise.all([
-    lockPerson.all(tx, { key: `person:${personId}` }),
+    lockPerson.all(tx, { key: `${PERSON_LOCK}${personId}` }),
     visitsToDecideOn.all(tx, { personId, windowStart: sameVenueWindowStart(now).toISOString() }),
   ]);
   return rows;
+}
+
+/**
+ * `lockForCheckin` for an account's own person, before its id is known (a confirm press sends it with the reads
+ * of the venue and the account's persons): the person's id and visits, or undefined when the account has none.
+ * The caller uses it only for the person `accountPersons` gave it as `self` (the same one, unless it changed in
+ * between), else locks by id.
+ */
+export async function lockSelfForCheckin(
+  tx: DbOrTx,
+  accountId: string,
+  now: Date,
+): Promise<{ personId: string; visits: Visit[] } | undefined> {
+  const [ids, rows] = await Promise.all([
+    lockSelf.all(tx, { accountId }),
+    selfVisitsToDecideOn.all(tx, { accountId, windowStart: sameVenueWindowStart(now).toISOString() }),
+  ]);
+  return ids[0] === undefined ? undefined : { personId: ids[0], visits: rows };
 }
 
 async function checkInOne(

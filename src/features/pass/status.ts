@@ -1,8 +1,9 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Config } from '../../config.js';
 import type { DbOrTx } from '../../db/client.js';
 import { columnsOf, optionalRowOf, param, prepared, valueOf, widthOf } from '../../db/prepared.js';
 import { casePersons, cases, contacts, declarations, followups } from '../../db/schema/index.js';
+import { selfOfAccount } from '../people/store.js';
 import { passEffects, type PassAnswers } from '../health-form/questions.js';
 
 export const PASS_STATUSES = ['grey', 'green', 'yellow', 'red'] as const;
@@ -106,12 +107,9 @@ export interface CurrentStatus extends StatusDecision {
  * exposure alert since `since` (household contacts get no chat alert: the time they were recorded stands for it)
  * and a negative test recorded in follow-up.
  */
-const statusFacts = prepared<{ personId: string; since: string }, Omit<StatusFacts, 'now' | 'validHours'>>(
-  'status_facts',
-  () => {
-    const person = sql`${param('personId')}::uuid`;
-    const alertAt = sql`coalesce(${contacts.alertedAt}, ${contacts.createdAt})`;
-    return sql`
+function statusFactsOf(person: SQL): SQL {
+  const alertAt = sql`coalesce(${contacts.alertedAt}, ${contacts.createdAt})`;
+  return sql`
       select ${columnsOf(declarations, 'd')},
         exists (select 1 from ${cases} where (${cases.personId} = ${person}
                   or ${cases.id} in (select ${casePersons.caseId} from ${casePersons} where ${casePersons.personId} = ${person}))
@@ -124,18 +122,68 @@ const statusFacts = prepared<{ personId: string; since: string }, Omit<StatusFac
         select * from ${declarations} where ${declarations.personId} = ${person}
         order by ${declarations.declaredAt} desc limit 1
       ) d on true`;
-  },
+}
+
+type Facts = Omit<StatusFacts, 'now' | 'validHours'>;
+
+const factsOf = (offset: number): ((row: unknown[]) => Facts) => {
+  const declaration = optionalRowOf(declarations, offset);
+  const at = offset + widthOf(declarations);
+  return (row) => ({
+    latestDeclaration: declaration(row),
+    activeCase: Boolean(row[at]),
+    lastAlertAt: valueOf(contacts.createdAt, row[at + 1]) ?? undefined,
+    exposureClearedAt: valueOf(followups.negativeAt, row[at + 2]) ?? undefined,
+  });
+};
+
+/**
+ * The facts of one person's status in one prepared statement — it runs on every check-in and pass scan: the
+ * latest declaration (the whole row: every question's column is there, whichever of them the rules read), an open
+ * case under any person the case was found as (not only cases.person_id: one phone, two chat apps), the last
+ * exposure alert since `since` (household contacts get no chat alert: the time they were recorded stands for it)
+ * and a negative test recorded in follow-up.
+ */
+const statusFacts = prepared<{ personId: string; since: string }, Facts>(
+  'status_facts',
+  () => statusFactsOf(sql`${param('personId')}::uuid`),
+  factsOf(0),
+);
+
+/**
+ * The same facts for an account's own person (`selfOfAccount`), with that person's id first: a check-in reads them
+ * together with the account's persons, in one round trip, before it knows the person's id.
+ */
+const selfStatusFacts = prepared<{ accountId: string; since: string }, { personId: string; facts: Facts }>(
+  'status_facts_of_self',
+  () => sql`select self.id, facts.* from (${selfOfAccount(sql`${param('accountId')}::uuid`)}) self
+            cross join lateral (${statusFactsOf(sql`self.id`)}) facts`,
   (() => {
-    const declaration = optionalRowOf(declarations);
-    const at = widthOf(declarations);
-    return (row: unknown[]) => ({
-      latestDeclaration: declaration(row),
-      activeCase: Boolean(row[at]),
-      lastAlertAt: valueOf(contacts.createdAt, row[at + 1]) ?? undefined,
-      exposureClearedAt: valueOf(followups.negativeAt, row[at + 2]) ?? undefined,
-    });
+    const facts = factsOf(1);
+    return (row: unknown[]) => ({ personId: row[0] as string, facts: facts(row) });
   })(),
 );
+
+const sinceFor = (now: Date) => new Date(now.getTime() - EXPOSURE_YELLOW_DAYS * DAY_MS).toISOString();
+
+const statusFrom = (facts: Facts, now: Date, config: Pick<Config, 'passValidHours'>): CurrentStatus => ({
+  ...decideStatus({ now, validHours: config.passValidHours, ...facts }),
+  lastDeclaredAt: facts.latestDeclaration?.declaredAt,
+});
+
+/**
+ * The status now of an account's own person (the one `accountPersons` calls `self`), and that person's id; undefined
+ * when the account has none. The caller checks the id against the person it goes on to use.
+ */
+export async function currentStatusOfSelf(
+  db: DbOrTx,
+  accountId: string,
+  now: Date,
+  config: Pick<Config, 'passValidHours'>,
+): Promise<{ personId: string; status: CurrentStatus } | undefined> {
+  const row = await selfStatusFacts.first(db, { accountId, since: sinceFor(now) });
+  return row && { personId: row.personId, status: statusFrom(row.facts, now, config) };
+}
 
 /** The person's status now, from `declarations`, `cases`, `contacts` and `followups`. */
 export async function currentStatus(
@@ -144,8 +192,5 @@ export async function currentStatus(
   now: Date,
   config: Pick<Config, 'passValidHours'>,
 ): Promise<CurrentStatus> {
-  const since = new Date(now.getTime() - EXPOSURE_YELLOW_DAYS * DAY_MS).toISOString();
-  const facts = (await statusFacts.first(db, { personId, since }))!;
-  const decision = decideStatus({ now, validHours: config.passValidHours, ...facts });
-  return { ...decision, lastDeclaredAt: facts.latestDeclaration?.declaredAt };
+  return statusFrom((await statusFacts.first(db, { personId, since: sinceFor(now) }))!, now, config);
 }

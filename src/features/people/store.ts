@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { columnsOf, param, prepared, rowOf } from '../../db/prepared.js';
 import { holdHealthRecords, type HeldPerson } from './hold.js';
@@ -12,6 +12,14 @@ const personsOfOwner = prepared<{ accountId: string }, Person>(
             order by ${persons.isSelf} desc, ${persons.createdAt}, ${persons.id}`,
   rowOf(persons),
 );
+
+/**
+ * SQL for the id of an account's own person, the one `accountPersons` calls `self` (the first in the same order):
+ * statements that read about that person before its id is known put it in a subquery.
+ */
+export const selfOfAccount = (accountId: SQL): SQL =>
+  sql`select ${persons.id} from ${persons} where ${persons.ownerAccountId} = ${accountId} and ${persons.isSelf}
+      order by ${persons.createdAt}, ${persons.id} limit 1`;
 
 /** The account holder's own person record (if they have declared) and the family members they declared. */
 export async function accountPersons(db: DbOrTx, accountId: string): Promise<{ self?: Person; family: Person[] }> {
