@@ -21,6 +21,20 @@ describe('palette PNG', () => {
       expect([...back.data.subarray(i * 4, i * 4 + 4)]).toEqual([...rgba.subarray(i * 4, i * 4 + 4)]);
   });
 
+  it('keeps runs of every length, the first colour’s included, across rows', async () => {
+    // a long run of white (the first colour seen), long and short runs of others, white again between them
+    const colours: [number, number, number][] = [
+      [255, 255, 255],
+      [27, 127, 59],
+      [0, 0, 0],
+      [200, 10, 10],
+    ];
+    const pick = (x: number, y: number) => (x < 20 ? 0 : x < 45 ? 1 : x < 47 ? (x + y) % 4 : x % 3 === 0 ? 2 : 0);
+    const rgba = rgbaOf(60, 3, (x, y) => colours[pick(x, y)]!);
+    const back = PNG.sync.read(await encodeIndexedPng(rgba, 60, 3));
+    expect([...back.data]).toEqual([...rgba]);
+  });
+
   it('maps rare colours beyond 256 to the nearest frequent one', async () => {
     // 256 frequent greys (two pixels each) and one rare near-red pixel
     const width = 513;
