@@ -100,13 +100,7 @@ export interface CurrentStatus extends StatusDecision {
   lastDeclaredAt?: Date;
 }
 
-/**
- * The facts of one person's status in one prepared statement — it runs on every check-in and pass scan: the
- * latest declaration (the whole row: every question's column is there, whichever of them the rules read), an open
- * case under any person the case was found as (not only cases.person_id: one phone, two chat apps), the last
- * exposure alert since `since` (household contacts get no chat alert: the time they were recorded stands for it)
- * and a negative test recorded in follow-up.
- */
+/** The statement of `statusFacts` for `person` (an id, or a column of an outer query). */
 function statusFactsOf(person: SQL): SQL {
   const alertAt = sql`coalesce(${contacts.alertedAt}, ${contacts.createdAt})`;
   return sql`
