@@ -105,6 +105,8 @@ const SPECIAL_OPTIONS = new Set([
   'keySeparator',
   'nsSeparator',
 ]);
+/** Texts kept per language at most. */
+const MAX_KEPT_TEXTS = 10_000;
 const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
 const NAME = /^\s*([A-Za-z0-9_]+)\s*$/;
 
@@ -122,7 +124,8 @@ export function cachedT(t: T, nesting: ReadonlySet<string>): T {
     if (text === undefined) {
       const found: unknown = nesting.has(key.includes(':') ? key : `common:${key}`) ? undefined : t(key);
       text = typeof found === 'string' ? found : null;
-      texts.set(key, text);
+      // every key of the locales fits many times over; keys made from other input are not kept past it
+      if (texts.size < MAX_KEPT_TEXTS) texts.set(key, text);
     }
     return text;
   };
