@@ -112,10 +112,9 @@ const NAME = /^\s*([A-Za-z0-9_]+)\s*$/;
 
 /**
  * i18next's t with its answers kept: a text is looked up once per language (i18next spends tens of µs on each
- * call, and an update makes several), and `{{name}}` placeholders are filled here. Anything else — plurals,
- * context, nesting (`$t(…)`), a value that is not a string or number or holds `{{`, a missing value, another
- * placeholder form —
- * goes to i18next as before. `test/core/i18n-cache.test.ts` checks every text of every language against it.
+ * call, and an update makes several), and `{{name}}` placeholders are filled here. Anything else goes to i18next
+ * as before: plurals, context, nesting (`$t(…)`), a value that is missing, is not a string or number, or holds
+ * `{{`, another placeholder form. `test/core/i18n-cache.test.ts` checks every text of every language against it.
  */
 export function cachedT(t: T, nesting: ReadonlySet<string>): T {
   const texts = new Map<string, string | null>();
