@@ -22,7 +22,8 @@ const HEAP_GROWING_PERCENT = 30;
  *   (scripts/bench/memory.ts: after 10,000 updates 363 → 334 MiB, peak 459 → 337 MiB, 149 → 133 updates/s). Set
  *   before PGlite compiles.
  * - `--optimize-for-size`: V8 keeps its heap tighter (after 10,000 updates 328–332 → 304–325 MiB, 291–296 MiB
- *   once idle; 147–163 → 135–150 updates per second).
+ *   once idle; 147–163 → 135–150 updates per second). With PGlite's 32 MB buffer cache, measured again: 234–241 →
+ *   219–228 MiB, 234–241 → 197–200 MiB once idle, 75–76 → 67–71 updates per second.
  */
 function preferSmallFootprint(config: Config): void {
   if (config.databaseUrl) return;

@@ -9,7 +9,7 @@ import { checkinStartParam } from '../venues/links.js';
 import { venueByCode, venueById } from '../venues/store.js';
 import { wardHotline } from '../wards/store.js';
 import { entryAt, entryWith, recordRefusedEntry, recordWarnedEntry, type EntryDecision } from './entry.js';
-import { currentStatusOfSelf } from '../pass/status.js';
+import { currentStatusOfSelf, type SelfStatus } from '../pass/status.js';
 import { HISTORY_DAYS } from './rules.js';
 import { currentTrip, normalizeSeat, setSeat, transportSettings } from '../transport/store.js';
 import { isTransportKind } from '../venues/kinds.js';
@@ -22,6 +22,7 @@ import {
   openVisitOfSelfAt,
   personIdsOfAccount,
   recordCheckins,
+  type SelfLocked,
 } from './store.js';
 
 const FLOW = 'checkin';
@@ -68,12 +69,7 @@ const entryOf = (ctx: DialogContext, person: Person, venue: Venue, now: Date) =>
  * (pass/status.ts `currentStatusOfSelf`, store.ts `lockSelfForCheckin`): used only for the person that
  * `accountPersons` gives as `self`, whose door decision at `venue` it then memoises for `entryOf`.
  */
-function prefetchedEntry(
-  ctx: DialogContext,
-  self: Person,
-  venue: Venue,
-  prefetched: Awaited<ReturnType<typeof currentStatusOfSelf>>,
-): boolean {
+function prefetchedEntry(ctx: DialogContext, self: Person, venue: Venue, prefetched: SelfStatus | undefined): boolean {
   if (prefetched?.personId !== self.id) return false;
   const entry = entryWith(prefetched.status, venue);
   void ctx.memo(`entry:${self.id}:${venue.id}`, () => Promise.resolve(entry));
@@ -257,8 +253,8 @@ async function handleConfirm(ctx: ConfirmContext, input: StepInput): Promise<voi
 /** What handleConfirm read for completeCheckin with its first reads, at `now`. */
 interface ConfirmPrefetch {
   now: Date;
-  selfStatus?: Awaited<ReturnType<typeof currentStatusOfSelf>>;
-  selfLocked?: Awaited<ReturnType<typeof lockSelfForCheckin>>;
+  selfStatus?: SelfStatus;
+  selfLocked?: SelfLocked;
 }
 
 async function completeCheckin(

@@ -77,13 +77,15 @@ export async function recordCheckins(db: DbOrTx, input: CheckinInput): Promise<C
   return is(db, PgTransaction) ? inTransaction(db) : db.transaction(inTransaction);
 }
 
-/** A person's open visit at a venue (inside it now), if any. */
+/** The open visit of `person` at `venue` (ids, or subqueries). */
+const openVisitOf = (person: SQL, venue: SQL) =>
+  sql`select ${columnsOf(visits)} from ${visits}
+      where ${visits.personId} = ${person} and ${visits.venueId} = ${venue} and ${visits.exitedAt} is null
+      limit 1`;
+
 const openVisitQuery = prepared<{ personId: string; venueId: string }, Visit>(
   'visit_open_at_venue',
-  () => sql`select ${columnsOf(visits)} from ${visits}
-            where ${visits.personId} = ${param('personId')}::uuid and ${visits.venueId} = ${param('venueId')}::uuid
-              and ${visits.exitedAt} is null
-            limit 1`,
+  () => openVisitOf(sql`${param('personId')}::uuid`, sql`${param('venueId')}::uuid`),
   rowOf(visits),
 );
 
@@ -92,11 +94,7 @@ const selfOf = () => sql`(${selfOfAccount(sql`${param('accountId')}::uuid`)})`;
 
 const openVisitOfSelfQuery = prepared<{ accountId: string; code: string }, Visit>(
   'visit_open_of_self_at_code',
-  () => sql`select ${columnsOf(visits)} from ${visits}
-            where ${visits.personId} = ${selfOf()}
-              and ${visits.venueId} = (select ${venues.id} from ${venues} where ${venues.code} = ${param('code')}::text)
-              and ${visits.exitedAt} is null
-            limit 1`,
+  () => openVisitOf(selfOf(), sql`(select ${venues.id} from ${venues} where ${venues.code} = ${param('code')}::text)`),
   rowOf(visits),
 );
 
@@ -108,6 +106,7 @@ export async function openVisitOfSelfAt(db: DbOrTx, accountId: string, code: str
   return openVisitOfSelfQuery.first(db, { accountId, code });
 }
 
+/** A person's open visit at a venue (inside it now), if any. */
 export async function openVisitAt(db: DbOrTx, personId: string, venueId: string): Promise<Visit | undefined> {
   return openVisitQuery.first(db, { personId, venueId });
 }
@@ -191,17 +190,19 @@ export async function lockForCheckin(tx: DbOrTx, personId: string, now: Date): P
   return rows;
 }
 
+/** What `lockSelfForCheckin` read: the account's own person and their visits, as `lockForCheckin` reads them. */
+export interface SelfLocked {
+  personId: string;
+  visits: Visit[];
+}
+
 /**
  * `lockForCheckin` for an account's own person, before its id is known (a confirm press sends it with the reads
  * of the venue and the account's persons): the person's id and visits, or undefined when the account has none.
  * The caller uses it only for the person `accountPersons` gave it as `self` (the same one, unless it changed in
  * between), else locks by id.
  */
-export async function lockSelfForCheckin(
-  tx: DbOrTx,
-  accountId: string,
-  now: Date,
-): Promise<{ personId: string; visits: Visit[] } | undefined> {
+export async function lockSelfForCheckin(tx: DbOrTx, accountId: string, now: Date): Promise<SelfLocked | undefined> {
   const [ids, rows] = await Promise.all([
     lockSelf.all(tx, { accountId }),
     selfVisitsToDecideOn.all(tx, { accountId, windowStart: sameVenueWindowStart(now).toISOString() }),

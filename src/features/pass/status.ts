@@ -165,6 +165,12 @@ const statusFrom = (facts: Facts, now: Date, config: Pick<Config, 'passValidHour
   lastDeclaredAt: facts.latestDeclaration?.declaredAt,
 });
 
+/** What `currentStatusOfSelf` read: the account's own person and their status. */
+export interface SelfStatus {
+  personId: string;
+  status: CurrentStatus;
+}
+
 /**
  * The status now of an account's own person (the one `accountPersons` calls `self`), and that person's id; undefined
  * when the account has none. The caller checks the id against the person it goes on to use.
@@ -174,7 +180,7 @@ export async function currentStatusOfSelf(
   accountId: string,
   now: Date,
   config: Pick<Config, 'passValidHours'>,
-): Promise<{ personId: string; status: CurrentStatus } | undefined> {
+): Promise<SelfStatus | undefined> {
   const row = await selfStatusFacts.first(db, { accountId, since: sinceFor(now) });
   return row && { personId: row.personId, status: statusFrom(row.facts, now, config) };
 }
