@@ -6,7 +6,8 @@
 //            the "confirm" button the bot offered — two webhook requests; reported as check-ins per second
 //   declare  one daily re-declaration per declared resident: `/khaibao`, every health question answered "no" by
 //            its button, then «Xác nhận» at the summary, which sends the pass image — each press an update;
-//            reported as declarations per second (and updates per second, as the others)
+//            reported as declarations per second (and updates per second, as the others), with the latency of
+//            `/khaibao`, of the answers and of the confirmation that sends the pass, each on its own
 //
 //   npx tsx scripts/bench/telegram-webhook.ts [seconds=10] [concurrency=16] [start|checkin|declare]
 //   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench npx tsx scripts/bench/telegram-webhook.ts 10 16 checkin
@@ -104,9 +105,9 @@ if (mode === 'start') {
   }
   const chat = (chatId: number, record: boolean): DeclaringChat => {
     let last: RecordedCall[] = [];
-    const send = async (update: object) => {
+    const send = async (update: object, label = 'answer') => {
       const mark = tg.calls.length;
-      if (record) await timed('declare', withId(update));
+      if (record) await timed(label, withId(update));
       else {
         await post(withId(update));
         warmUpdates++;
@@ -115,9 +116,9 @@ if (mode === 'start') {
     };
     const offered = (): (OfferedButton & { messageId: number })[] =>
       last.flatMap((c) => callbackButtons(c).map((b) => ({ label: b.text, payload: b.data, messageId: b.messageId })));
-    const press = async (b: { payload: string; messageId: number } | undefined, what: string) => {
+    const press = async (b: { payload: string; messageId: number } | undefined, what: string, label?: string) => {
       if (!b) throw new Error(`chat ${chatId}: no ${what} button offered`);
-      await send(tgUpdates.button(tgUser(chatId), b.payload, b.messageId));
+      await send(tgUpdates.button(tgUser(chatId), b.payload, b.messageId), label);
     };
     return {
       offered,
@@ -126,12 +127,13 @@ if (mode === 'start') {
           offered().find((b) => b.label === label),
           label,
         ),
-      say: (text) => send(tgUpdates.text(tgUser(chatId), text)),
+      say: (text) => send(tgUpdates.text(tgUser(chatId), text), text === '/khaibao' ? '/khaibao' : 'answer'),
       passSent: () => last.some((c) => c.method === 'sendPhoto'),
       confirm: () =>
         press(
           offered().find((b) => b.payload === 'd.confirm'),
           'confirm',
+          'confirm (pass)',
         ),
     };
   };
@@ -207,7 +209,13 @@ console.log(
       repliesSentToFakeTelegram: replies,
       ...checkin,
       ...(mode === 'declare'
-        ? { declarations: completed, declarationsPerSecond: Math.round((10 * completed) / elapsed) / 10 }
+        ? {
+            declarations: completed,
+            declarationsPerSecond: Math.round((10 * completed) / elapsed) / 10,
+            latencyMsByRequest: Object.fromEntries(
+              ['/khaibao', 'answer', 'confirm (pass)'].map((label) => [label, latencyMs(samples, label)]),
+            ),
+          }
         : {}),
     },
     null,
