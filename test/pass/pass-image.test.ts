@@ -4,6 +4,7 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { passSvg, renderPassPng } from '../../src/features/pass/pass-image.js';
 import { signPassToken } from '../../src/features/pass/token.js';
+import { svgToPng } from '../../src/render/svg.js';
 import { decodeQrPng } from '../helpers/qr.js';
 
 const { privateKey } = generateKeyPairSync('ed25519');
@@ -85,6 +86,33 @@ describe('pass image', () => {
       expect(decodeQrPng(png)).toBe(url);
       mkdirSync('test-results/screenshots', { recursive: true });
       writeFileSync(`test-results/screenshots/pass-${status}.png`, png);
+    }
+  });
+
+  it('is drawn from its layers as the very picture of the whole pass drawn at once', async () => {
+    // the background of each status, language and issuer is drawn once and kept; the holder's lines and QR differ
+    const cases = [
+      { status: 'green', fullName: 'Lê An', locale: 'vi', issuer: 'Sở Y tế thành phố Cần Thơ' },
+      { status: 'green', fullName: longName, locale: 'vi', issuer: 'Sở Y tế thành phố Cần Thơ' },
+      { status: 'yellow', fullName: 'Nguyễn Thị Ngọc Bích', locale: 'en' },
+      { status: 'red', fullName: 'Trần Văn Đức', locale: 'vi' },
+      { status: 'grey', fullName: longName, locale: 'en', issuer: 'Can Tho Department of Health' },
+      { status: 'green', fullName: 'Phạm Thị Hương', locale: 'vi', issuer: 'Sở Y tế thành phố Cần Thơ' },
+    ] as const;
+    for (const [i, c] of cases.entries()) {
+      const data = {
+        ...c,
+        birthYear: 1950 + i,
+        validUntil: c.status === 'grey' ? undefined : new Date(now.getTime() + i * 3_600_000),
+        declaredAt: c.status === 'grey' ? undefined : now,
+        url: `${url}${'x'.repeat(i * 7)}`,
+        validHours: 24,
+      };
+      const composed = PNG.sync.read(await renderPassPng(data));
+      const whole = PNG.sync.read(svgToPng(passSvg(data)));
+      expect([composed.width, composed.height]).toEqual([whole.width, whole.height]);
+      const differing = composed.data.filter((v, k) => v !== whole.data[k]).length;
+      expect(differing, `${c.status} ${c.fullName}`).toBe(0);
     }
   });
 });

@@ -9,8 +9,8 @@ export type ImageResult = { id: number; png: Uint8Array; error?: undefined } | {
 
 /**
  * Passes and printed cards are drawn on a thread of their own (image-worker.ts), started with the first image
- * and kept for the next: a pass is 15–30 ms of QR, SVG, resvg and palette PNG (indexed-png.ts), which every chat
- * update in flight would otherwise wait for. One thread: images are few next to
+ * and kept for the next: a pass is about 8 ms of QR, resvg and palette PNG (pass-image.ts composePass), a printed
+ * card more, which every chat update in flight would otherwise wait for. One thread: images are few next to
  * updates, and a second core is what it needs. Run from the TypeScript sources (tests, `npm run dev`), the
  * thread loads them through tsx.
  *

@@ -11,8 +11,10 @@ const DEFLATE: ZlibOptions = { level: 3 };
  * white, so its modules are never touched.
  */
 export function encodeIndexedPng(rgba: Uint8Array, width: number, height: number): Buffer {
+  const image = IndexedImage.fromRgba(rgba, width, height);
+  if (image) return image.encode();
   const words = pixelWords(rgba, width * height);
-  const { raw, palette } = inFirstSeenOrder(words, width, height) ?? byFrequency(words, width, height);
+  const { raw, palette } = byFrequency(words, width, height);
   return png(width, height, palette, deflateSync(raw, DEFLATE));
 }
 
@@ -29,37 +31,85 @@ interface Indexed {
 }
 
 /**
- * The usual case, in one pass: at most 256 colours, each given the next palette index when first seen, and
- * each run of one colour along a row looked up and written at once (flat areas make up most of a pass; the
- * rows start as index 0, so runs of the first colour seen are not written at all). Undefined when a 257th
- * colour appears.
+ * A palette image of at most 256 colours, as PNG index rows, that can be drawn on: the pass is composed of a
+ * cached background with the holder's lines and QR put on a copy (pass-image.ts). Colours are given the next
+ * palette index when first seen; a 257th colour fails the drawing (the caller falls back to the general encoder).
  */
-function inFirstSeenOrder(words: Uint32Array, width: number, height: number): Indexed | undefined {
-  const index = new Map<number, number>();
-  const palette: number[] = [];
-  const raw = Buffer.alloc(height * (width + 1));
-  for (let y = 0; y < height; y++) {
-    const row = y * (width + 1) + 1;
-    const start = y * width;
-    for (let x = 0; x < width;) {
-      const c = words[start + x]! & 0xffffff;
-      let end = x + 1;
-      while (end < width && (words[start + end]! & 0xffffff) === c) end++;
-      let i = index.get(c);
-      if (i === undefined) {
-        if (palette.length === 256) return undefined;
-        i = palette.length;
-        index.set(c, i);
-        palette.push(c);
-      }
-      if (i !== 0) {
-        if (end - x > 16) raw.fill(i, row + x, row + end);
-        else for (let k = x; k < end; k++) raw[row + k] = i;
-      }
-      x = end;
-    }
+export class IndexedImage {
+  private constructor(
+    readonly width: number,
+    readonly height: number,
+    /** index rows, each a filter byte (0: none) and one index per pixel */
+    private readonly raw: Buffer,
+    private readonly palette: number[],
+    private readonly index: Map<number, number>,
+  ) {}
+
+  /** The image of these opaque RGBA pixels; undefined when they have more than 256 colours. */
+  static fromRgba(rgba: Uint8Array, width: number, height: number): IndexedImage | undefined {
+    const image = new IndexedImage(width, height, Buffer.alloc(height * (width + 1)), [], new Map());
+    const drawn = image.paste(rgba, width, 0, 0, width, height, true);
+    return drawn ? image : undefined;
   }
-  return { raw, palette };
+
+  /** A copy to draw on, leaving this one as it is. */
+  copy(): IndexedImage {
+    return new IndexedImage(this.width, this.height, Buffer.from(this.raw), [...this.palette], new Map(this.index));
+  }
+
+  /**
+   * Puts opaque RGBA pixels (an image `srcWidth` wide) here: columns [x0, x1) of rows [y0, y1), from the source's
+   * same columns and its rows from 0. False when that makes more than 256 colours (the image is then unusable).
+   * `fresh`: every index here is still 0, so runs of the first colour need not be written.
+   */
+  paste(rgba: Uint8Array, srcWidth: number, x0: number, y0: number, x1: number, y1: number, fresh = false): boolean {
+    const words = pixelWords(rgba, srcWidth * (y1 - y0));
+    const { raw, width } = this;
+    for (let y = y0; y < y1; y++) {
+      const row = y * (width + 1) + 1;
+      const start = (y - y0) * srcWidth;
+      // each run of one colour along the row is looked up and written at once: flat areas make up most of a pass
+      for (let x = x0; x < x1;) {
+        const c = words[start + x]! & 0xffffff;
+        let end = x + 1;
+        while (end < x1 && (words[start + end]! & 0xffffff) === c) end++;
+        const i = this.indexOf(c);
+        if (i === undefined) return false;
+        if (i !== 0 || !fresh) {
+          if (end - x > 16) raw.fill(i, row + x, row + end);
+          else for (let k = x; k < end; k++) raw[row + k] = i;
+        }
+        x = end;
+      }
+    }
+    return true;
+  }
+
+  /** Fills the rectangle [x, x + w) × [y, y + h) with one colour (0xBBGGRR); false beyond 256 colours. */
+  fill(colour: number, x: number, y: number, w: number, h: number): boolean {
+    const i = this.indexOf(colour);
+    if (i === undefined) return false;
+    for (let r = y; r < y + h; r++) {
+      const row = r * (this.width + 1) + 1;
+      this.raw.fill(i, row + x, row + x + w);
+    }
+    return true;
+  }
+
+  encode(): Buffer {
+    return png(this.width, this.height, this.palette, deflateSync(this.raw, DEFLATE));
+  }
+
+  private indexOf(colour: number): number | undefined {
+    let i = this.index.get(colour);
+    if (i === undefined) {
+      if (this.palette.length === 256) return undefined;
+      i = this.palette.length;
+      this.index.set(colour, i);
+      this.palette.push(colour);
+    }
+    return i;
+  }
 }
 
 /**
