@@ -158,6 +158,8 @@ describe('declaration through the web chat', () => {
     const pass = Buffer.from(c.last[1]!.image!.replace(/^data:image\/png;base64,/, ''), 'base64');
     console.info(`[declaration] pass PNG in the chat: ${pass.length} bytes`);
     expect(decodeQrPng(pass)).toMatch(/^https:\/\/khaibao\.test\/v\/[A-Za-z0-9_.-]+$/);
+    // The pass is read after the declaration is written: green at once, on the first declaration.
+    expect(c.last[1]!.text).toContain('Mã QR của Anh/Chị: XANH');
     firstSent = c.sent;
     firstReceived = c.received;
 

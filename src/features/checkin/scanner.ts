@@ -558,20 +558,22 @@ export const scannerRoutes: RouteModule = (app, deps) => {
         const known = await personOfCard(tx, secrets, card);
         const id =
           known?.id ??
-          (await savePerson(
-            tx,
-            null,
-            {
-              fullName: name.value,
-              birthYear: card.birthDate.year,
-              gender: card.gender,
-              phone: phone?.ok ? phone.value : null,
-              phoneSource: phone?.ok ? 'typed' : null,
-              wardCode: ward.code,
-              idNumber: { ...encryptNationalId(secrets, card.number), kind: 'cccd' },
-            },
-            { isSelf: false, now },
-          ));
+          (
+            await savePerson(
+              tx,
+              null,
+              {
+                fullName: name.value,
+                birthYear: card.birthDate.year,
+                gender: card.gender,
+                phone: phone?.ok ? phone.value : null,
+                phoneSource: phone?.ok ? 'typed' : null,
+                wardCode: ward.code,
+                idNumber: { ...encryptNationalId(secrets, card.number), kind: 'cccd' },
+              },
+              { isSelf: false, now },
+            )
+          ).id;
         await addDeclaration(tx, id, ctx.session.accountId, health, now);
         await recordAudit(tx, {
           actor: `account:${ctx.session.accountId}`,

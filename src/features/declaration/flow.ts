@@ -605,21 +605,23 @@ function healthInput(d: DeclarationData): HealthInput {
 async function confirm(ctx: Ctx): Promise<void> {
   const d = ctx.data;
   const now = ctx.deps.clock.now();
-  const personId = await savePerson(ctx.tx, ctx.account.id, profileInput(d), {
+  const person = await savePerson(ctx.tx, ctx.account.id, profileInput(d), {
     personId: d.personId,
     isSelf: d.target === 'self',
     now,
   });
   const resumeStart = d.resumeStart;
   const mode = d.mode;
-  if (mode !== 'profile') await addDeclaration(ctx.tx, personId, ctx.account.id, healthInput(d), now);
   ctx.end();
   if (mode === 'profile') {
     ctx.reply({ text: ctx.t(tk('profile_saved'), { name: d.fullName }) });
     return;
   }
+  await addDeclaration(ctx.tx, person.id, ctx.account.id, healthInput(d), now);
   ctx.reply({ text: ctx.t(tk(d.target === 'self' ? 'declared' : 'declared_family'), { name: d.fullName }) });
-  ctx.reply(await passMessage(ctx.tx, ctx.deps, personId, ctx.locale));
+  // Read after the declaration is written (not sent with it: drizzle's insert and the prepared status read take
+  // different paths to the connection, so their order on it is not certain). The person is the row just saved.
+  ctx.reply(await passMessage(ctx.tx, ctx.deps, person, ctx.locale));
   if (resumeStart) await ctx.runStart(resumeStart);
 }
 

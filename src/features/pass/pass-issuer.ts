@@ -24,13 +24,15 @@ export function passUrl(publicUrl: string, token: string): string {
 }
 
 /**
- * Sign a pass for the person's status now. It expires when their declaration stops counting (declared at +
+ * Sign a pass for the person's status now (`person`: the row, when the caller has just read or written it, else
+ * its id). It expires when their declaration stops counting (declared at +
  * PASS_VALID_HOURS); a pass issued without a valid declaration (grey, or red/yellow from official records)
  * expires PASS_VALID_HOURS after issue, so an old printout cannot circulate for ever.
  */
-export async function issuePass(db: DbOrTx, deps: Deps, personId: string): Promise<IssuedPass> {
-  const person = await personById(db, personId);
+export async function issuePass(db: DbOrTx, deps: Deps, of: Person | string): Promise<IssuedPass> {
+  const person = typeof of === 'string' ? await personById(db, of) : of;
   if (!person) throw new AppError('PERSON_NOT_FOUND', 'No such person.', 404);
+  const personId = person.id;
   const now = deps.clock.now();
   const status = await currentStatus(db, personId, now, deps.config);
   const until = status.declarationValidUntil?.getTime() ?? now.getTime() + deps.config.passValidHours * 3_600_000;

@@ -2,6 +2,7 @@ import type { Deps } from '../../core/dialog.js';
 import { formatDateTime, tFor } from '../../core/i18n.js';
 import type { Outbound } from '../../core/messages.js';
 import type { DbOrTx } from '../../db/client.js';
+import type { Person } from '../../db/schema/index.js';
 import { wardHotline } from '../wards/store.js';
 import { issuePass, type IssuedPass } from './pass-issuer.js';
 import { drawPass } from './image-thread.js';
@@ -54,11 +55,11 @@ export function passCaption(pass: IssuedPass, deps: Deps, locale: string, hotlin
 
 /**
  * The personal pass as a chat message: the PNG (colour, name, validity, QR to PUBLIC_URL/v/<token>) with a
- * caption in `locale`. Throws AppError PERSON_NOT_FOUND for an unknown person.
+ * caption in `locale`. `person`: the row, or its id. Throws AppError PERSON_NOT_FOUND for an unknown person.
  */
-export async function passMessage(db: DbOrTx, deps: Deps, personId: string, locale: string): Promise<Outbound> {
-  const pass = await issuePass(db, deps, personId);
-  deps.log.debug({ personId, status: pass.status.status }, 'pass issued');
+export async function passMessage(db: DbOrTx, deps: Deps, person: Person | string, locale: string): Promise<Outbound> {
+  const pass = await issuePass(db, deps, person);
+  deps.log.debug({ personId: pass.person.id, status: pass.status.status }, 'pass issued');
   const hotline =
     pass.status.status === 'red' || pass.status.status === 'yellow'
       ? await wardHotline(db, pass.person.wardCode, deps.config.hotline)

@@ -84,7 +84,7 @@ export type ProfileInput = Omit<
 
 /**
  * Creates or updates a person owned by `accountId`. For the account holder (`isSelf`), the account's personId
- * is pointed at the record. Returns the person id.
+ * is pointed at the record. Returns the person as stored.
  */
 export async function savePerson(
   db: DbOrTx,
@@ -92,7 +92,7 @@ export async function savePerson(
   accountId: string | null,
   profile: ProfileInput,
   opts: { personId?: string; isSelf: boolean; now: Date },
-): Promise<string> {
+): Promise<Person> {
   const { idNumber, ...columns } = profile;
   const values = {
     ...columns,
@@ -111,15 +111,15 @@ export async function savePerson(
       .update(persons)
       .set(values)
       .where(and(eq(persons.id, opts.personId), eq(persons.ownerAccountId, accountId)))
-      .returning({ id: persons.id });
-    if (row) return row.id;
+      .returning();
+    if (row) return row;
   }
   const [row] = await db
     .insert(persons)
     .values({ ...values, ownerAccountId: accountId, isSelf: opts.isSelf, createdAt: opts.now })
-    .returning({ id: persons.id });
+    .returning();
   if (opts.isSelf && accountId) await db.update(accounts).set({ personId: row!.id }).where(eq(accounts.id, accountId));
-  return row!.id;
+  return row!;
 }
 
 /** One declaration's answers: a column per health question (health-form/questions.ts). */
