@@ -1,8 +1,11 @@
-import { sql } from 'drizzle-orm';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { asc, eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase, queryRows } from '../../src/db/client.js';
-import { expectedMigrationCount, migrationsApplied, runMigrations } from '../../src/db/migrate.js';
+import { expectedMigrationCount, MIGRATIONS_DIR, migrationsApplied, runMigrations } from '../../src/db/migrate.js';
+import { accounts, persons } from '../../src/db/schema/index.js';
 import { createService } from '../../src/service.js';
 import { createTestDatabase, testBackend, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/service.js';
@@ -50,6 +53,73 @@ describe(`migrations on ${testBackend}`, () => {
       sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
     );
     expect(Number(rows[0]!.n)).toBe(expectedMigrationCount());
+  });
+
+  it('keeps one own person per account: a second is refused, and 0014 made earlier ones family members', async () => {
+    const db = await createTestDatabase();
+    cleanup.push(() => db.destroy());
+    const [a, b] = await db.db
+      .insert(accounts)
+      .values([
+        { channel: 'web', externalId: 'one-self-a' },
+        { channel: 'web', externalId: 'one-self-b' },
+      ])
+      .returning();
+    const person = (owner: string, fullName: string, createdAt: string, isSelf = true) => ({
+      ownerAccountId: owner,
+      isSelf,
+      fullName,
+      birthYear: 1980,
+      gender: 'other',
+      createdAt: new Date(createdAt),
+    });
+    await db.db.insert(persons).values(person(a!.id, 'Lê Văn Một', '2021-08-01T08:00:00Z'));
+    const second = await db.db
+      .insert(persons)
+      .values(person(a!.id, 'Lê Văn Hai', '2021-08-02T08:00:00Z'))
+      .then(
+        () => undefined,
+        (err: { code?: string; cause?: { code?: string } }) => err.cause?.code ?? err.code,
+      );
+    expect(second).toBe('23505');
+    // Family members are not limited, nor persons of no account.
+    await db.db
+      .insert(persons)
+      .values([
+        person(a!.id, 'Lê Thị Ba', '2021-08-02T08:00:00Z', false),
+        person(a!.id, 'Lê Thị Bốn', '2021-08-02T08:00:00Z', false),
+      ]);
+
+    // As before 0014: the index gone, a second own person for a (made later, though its id may sort first).
+    await db.db.execute(sql`drop index persons_one_self_idx`);
+    await db.db
+      .insert(persons)
+      .values([
+        person(a!.id, 'Lê Văn Hai', '2021-08-02T08:00:00Z'),
+        person(b!.id, 'Trần Thị Năm', '2021-08-03T08:00:00Z'),
+      ]);
+    const file = readFileSync(path.join(MIGRATIONS_DIR, '0014_one_self_person.sql'), 'utf8');
+    for (const statement of file.split('--> statement-breakpoint')) await db.db.execute(sql.raw(statement));
+    const rows = await db.db
+      .select({ owner: persons.ownerAccountId, name: persons.fullName, self: persons.isSelf })
+      .from(persons)
+      .orderBy(asc(persons.createdAt), asc(persons.fullName));
+    expect(rows.filter((r) => r.owner === a!.id)).toEqual([
+      { owner: a!.id, name: 'Lê Văn Một', self: true },
+      { owner: a!.id, name: 'Lê Thị Ba', self: false },
+      { owner: a!.id, name: 'Lê Thị Bốn', self: false },
+      { owner: a!.id, name: 'Lê Văn Hai', self: false },
+    ]);
+    expect(rows.filter((r) => r.owner === b!.id)).toEqual([{ owner: b!.id, name: 'Trần Thị Năm', self: true }]);
+    const again = await db.db
+      .insert(persons)
+      .values(person(b!.id, 'Trần Văn Sáu', '2021-08-04T08:00:00Z'))
+      .then(
+        () => undefined,
+        (err: { code?: string; cause?: { code?: string } }) => err.cause?.code ?? err.code,
+      );
+    expect(again).toBe('23505');
+    expect(await db.db.$count(persons, eq(persons.ownerAccountId, b!.id))).toBe(1);
   });
 
   it.runIf(testBackend === 'pglite')(

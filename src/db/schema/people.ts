@@ -130,6 +130,10 @@ export const persons = pgTable(
   },
   (t) => [
     index('persons_owner_idx').on(t.ownerAccountId),
+    // One own person per account: what the account's `self` is (people/store.ts accountPersons, selfOfAccount).
+    uniqueIndex('persons_one_self_idx')
+      .on(t.ownerAccountId)
+      .where(sql`${t.isSelf}`),
     index('persons_phone_idx').on(t.phone),
     index('persons_ward_idx').on(t.wardCode),
     index('persons_id_number_hash_idx').on(t.idNumberHash),
