@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { visits, type Venue } from '../../src/db/schema/index.js';
@@ -92,6 +92,35 @@ describe('check-in by poster link and typed code', () => {
     await setVenueClosed(svc.db.db, v.id, clock.now());
     expect(textOf(await r.chat.press('cf:ok'))).toContain('đang tạm đóng');
     expect(await visitsOf(r.self.id)).toHaveLength(0);
+  });
+
+  it('a visit the database refuses fails the confirmation as a whole: the apology, nothing kept, the question open', async () => {
+    // The update is one transaction: a visit that cannot be written leaves no half-done check-in behind (nor a
+    // step moved on). A trigger refuses visits at this venue.
+    const r = await resident();
+    const v = await createVenue(svc.db.db, { name: 'Nhà sách Phương Nam', kind: 'shop' });
+    await svc.db.db.execute(
+      sql.raw(`create function refuse_visit() returns trigger language plpgsql as $$
+      begin raise exception 'visit refused by the test'; end $$`),
+    );
+    await svc.db.db.execute(
+      sql.raw(`create trigger refuse_visit before insert on visits for each row
+        when (new.venue_id = '${v.id}') execute function refuse_visit()`),
+    );
+    try {
+      await r.chat.start(`v_${v.code}`);
+      const failed = await r.chat.press('cf:ok');
+      expect(textOf(failed)).toContain('hệ thống vừa gặp lỗi');
+      expect(textOf(failed)).not.toContain('Đã check-in');
+      expect(await visitsOf(r.self.id)).toHaveLength(0);
+    } finally {
+      await svc.db.db.execute(sql.raw('drop trigger refuse_visit on visits'));
+      await svc.db.db.execute(sql.raw('drop function refuse_visit()'));
+    }
+    // The step was not saved either: the question still waits, and the next press records the visit once.
+    const done = await r.chat.press('cf:ok');
+    expect(textOf(done)).toContain('Đã check-in tại Nhà sách Phương Nam');
+    expect(await visitsOf(r.self.id)).toHaveLength(1);
   });
 
   it('cancel records nothing; a stray answer repeats the question', async () => {
