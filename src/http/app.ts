@@ -11,6 +11,12 @@ import { registerOpenApi } from './openapi.js';
 import { hasMetricsToken, registerSecurity } from './security.js';
 import { timeFormats } from './time-format.js';
 
+/** A request waiting for its handler: since when, and how to answer it 503 now. */
+interface Waiting {
+  started: number;
+  answer503(): void;
+}
+
 const DATABASE_UNAVAILABLE_BODY = {
   error: { code: 'DATABASE_UNAVAILABLE', message: 'The database is not reachable right now; try again shortly.' },
 };
@@ -21,12 +27,6 @@ const DATABASE_UNAVAILABLE_BODY = {
  * now, and whatever its handler does later goes nowhere (a Telegram update it still completes is a duplicate when
  * Telegram redelivers it, which the dialog's de-duplication drops).
  */
-/** A request waiting for its handler: since when, and how to answer it 503 now. */
-interface Waiting {
-  started: number;
-  answer503(): void;
-}
-
 class StallWatch {
   private readonly waiting = new Set<Waiting>();
   private timer: NodeJS.Timeout | undefined;

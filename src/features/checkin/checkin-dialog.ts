@@ -16,7 +16,6 @@ import { isTransportKind } from '../venues/kinds.js';
 import {
   historyOfAccount,
   leaveVenue,
-  lockForCheckin,
   lockSelfForCheckin,
   openVisitAt,
   openVisitOfSelfAt,
@@ -272,14 +271,12 @@ async function completeCheckin(
   const self = await selfOf(ctx);
   if (!self) return beginCheckin(ctx, venue.code); // their data was deleted meanwhile: declare again
   // Decided again at the moment of recording: a case recorded while the confirm step waited still counts. Alone
-  // (the common case), the person's check-in lock and visits went with the first reads; with family,
+  // (the common case), the person's check-in lock and visits went with the first reads; otherwise (with family)
   // recordCheckins takes the locks itself, in id order.
   prefetchedEntry(ctx, self, venue, prefetch.selfStatus);
-  const locked = prefetch.selfLocked?.personId === self.id ? prefetch.selfLocked.visits : undefined;
-  const [selfEntry, selfVisits] = await Promise.all([
-    entryOf(ctx, self, venue, now),
-    selected.length === 0 ? (locked ?? lockForCheckin(ctx.tx, self.id, now)) : undefined,
-  ]);
+  const selfVisits =
+    selected.length === 0 && prefetch.selfLocked?.personId === self.id ? prefetch.selfLocked.visits : undefined;
+  const selfEntry = await entryOf(ctx, self, venue, now);
   if (selfEntry.verdict === 'refuse') return refuseSelf(ctx, self, venue, selfEntry);
   if (selfEntry.verdict === 'declare-first') return beginCheckin(ctx, venue.code);
   const chosen = (await familyOf(ctx)).filter((p) => selected.includes(p.id));

@@ -23,7 +23,7 @@ export interface CheckinInput {
   /** the venue's kind when the caller has the venue at hand (read here otherwise) */
   venueKind?: string;
   /**
-   * Persons the caller locked in this transaction already with `lockForCheckin`, and what it read for them (at
+   * Persons the caller locked in this transaction already (`lockSelfForCheckin`), and what it read for them (at
    * the same `now`): used instead of locking and reading again.
    */
   locked?: ReadonlyMap<string, Visit[]>;
@@ -180,9 +180,10 @@ const sameVenueWindowStart = (now: Date) => new Date(now.getTime() - SAME_VENUE_
  * Locks a person for a check-in in the caller's transaction and reads what it decides on (recordCheckins). Each
  * person is locked so a staff scan and their own check-in cannot both open a visit; the read goes with the lock (one
  * round trip) and runs once it is held. A caller that locks before recordCheckins (to send the lock with reads of its
- * own) passes the result as `locked`, and locks one person only: recordCheckins locks several in id order.
+ * own: `lockSelfForCheckin`) passes the result as `locked`, and locks one person only: recordCheckins locks several
+ * in id order.
  */
-export async function lockForCheckin(tx: DbOrTx, personId: string, now: Date): Promise<Visit[]> {
+async function lockForCheckin(tx: DbOrTx, personId: string, now: Date): Promise<Visit[]> {
   const [, rows] = await Promise.all([
     lockPerson.all(tx, { key: `${PERSON_LOCK}${personId}` }),
     visitsToDecideOn.all(tx, { personId, windowStart: sameVenueWindowStart(now).toISOString() }),

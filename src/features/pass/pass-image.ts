@@ -356,7 +356,7 @@ export function cardSvg(data: CardImageData): string {
   parts.push(
     `<rect x="${frame / 2}" y="${frame / 2}" width="${width - frame}" height="${height - frame}" fill="none" stroke="${CARD_HEADER.background}" stroke-width="${frame}"/>`,
   );
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><rect width="100%" height="100%" fill="#ffffff"/>${parts.join('')}</svg>`;
+  return svgDocument(width, height, parts);
 }
 
 /** The printed card as an A6 PNG, drawn on the image thread (image-thread.ts drawCard). */

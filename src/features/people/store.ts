@@ -14,8 +14,9 @@ const personsOfOwner = prepared<{ accountId: string }, Person>(
 );
 
 /**
- * SQL for the id of an account's own person, the one `accountPersons` calls `self` (the first in the same order):
- * statements that read about that person before its id is known put it in a subquery.
+ * SQL for the id of an account's own person, the one `accountPersons` calls `self`: statements that read about that
+ * person before its id is known put it in a subquery. There is at most one (persons_one_self_idx); the order is
+ * `accountPersons`' all the same.
  */
 export const selfOfAccount = (accountId: SQL): SQL =>
   sql`select ${persons.id} from ${persons} where ${persons.ownerAccountId} = ${accountId} and ${persons.isSelf}
